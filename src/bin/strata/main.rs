@@ -1,0 +1,5 @@
+//! The `strata` command.
+
+fn main() {
+    println!("strata {}", env!("CARGO_PKG_VERSION"));
+}

@@ -1,0 +1,244 @@
+//! Walking the records of one segment's bytes, checking the sequence and the seal.
+
+use super::record::{
+    decode_record, find_valid_record_after, RecordDecode, RecordHeader, RecordType,
+};
+use super::{Defect, SealBody, SegmentHeader, SEGMENT_HEADER_LEN};
+
+/// A valid record found by a [`SegmentCursor`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScannedRecord<'a> {
+    /// Byte offset of the record header within the segment.
+    pub offset: u64,
+    /// The validated header.
+    pub header: RecordHeader,
+    /// The validated body.
+    pub body: &'a [u8],
+}
+
+/// How the valid records of a segment end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SegmentEnd {
+    /// Only zero bytes (or nothing) follow the last valid record: the segment is open.
+    Open,
+    /// The last valid record is a seal and only zero bytes follow it.
+    Sealed(SealBody),
+    /// The bytes at `offset` are not a valid next record.
+    Damaged(Damage),
+}
+
+/// Bytes that are not a valid next record, and what follows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    /// Byte offset of the damage.
+    pub offset: u64,
+    /// What is wrong there.
+    pub defect: Defect,
+    /// One past the last non-zero byte of the segment: the damaged region is `offset..nonzero_end`.
+    pub nonzero_end: u64,
+    /// The first valid record after the damage, `(offset, seq)`, if any. If there is one,
+    /// the damage cannot be a torn write.
+    pub valid_after: Option<(u64, u64)>,
+    /// Whether the segment had been sealed before the damage.
+    pub after_seal: bool,
+}
+
+/// One step of a [`SegmentCursor`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step<'a> {
+    /// The next valid record (including a seal).
+    Record(ScannedRecord<'a>),
+    /// No further valid record; how the segment ends.
+    End(SegmentEnd),
+}
+
+/// A position in a segment's bytes and the sequence number the next record must carry.
+///
+/// The cursor never reads past `bytes`; every record it yields has passed both checksums and
+/// carries exactly the expected sequence number.
+#[derive(Debug, Clone)]
+pub struct SegmentCursor<'a> {
+    bytes: &'a [u8],
+    header: SegmentHeader,
+    offset: usize,
+    next_seq: u64,
+    sealed: Option<SealBody>,
+}
+
+impl<'a> SegmentCursor<'a> {
+    /// A cursor at the first record of a segment whose header is `header`.
+    pub fn new(bytes: &'a [u8], header: SegmentHeader) -> Self {
+        Self::resume(bytes, header, SEGMENT_HEADER_LEN as u64, header.base_seq)
+    }
+
+    /// A cursor at `offset`, where the record with `next_seq` must start.
+    pub fn resume(bytes: &'a [u8], header: SegmentHeader, offset: u64, next_seq: u64) -> Self {
+        SegmentCursor {
+            bytes,
+            header,
+            offset: offset as usize,
+            next_seq,
+            sealed: None,
+        }
+    }
+
+    /// Byte offset just past the last valid record returned.
+    pub fn offset(&self) -> u64 {
+        self.offset as u64
+    }
+
+    /// The sequence number the next record must carry.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// The next valid record, or how the segment ends. After an `End` the cursor stays there.
+    pub fn step(&mut self) -> Step<'a> {
+        let rest = self.bytes.get(self.offset..).unwrap_or(&[]);
+        if let Some(seal) = self.sealed {
+            return Step::End(self.after_seal(seal, rest));
+        }
+        match decode_record(rest) {
+            RecordDecode::Record { header, body, len } => self.accept(header, body, len),
+            RecordDecode::Zero => Step::End(self.after_zero_header(rest)),
+            RecordDecode::Invalid(defect) => Step::End(self.damage(defect)),
+        }
+    }
+
+    fn accept(&mut self, header: RecordHeader, body: &'a [u8], len: usize) -> Step<'a> {
+        if header.seq != self.next_seq {
+            let (expected, found) = (self.next_seq, header.seq);
+            let defect = if found > expected {
+                Defect::SequenceGap { expected, found }
+            } else {
+                Defect::SequenceRepeat { expected, found }
+            };
+            return Step::End(self.damage(defect));
+        }
+        if header.record_type == RecordType::SEAL {
+            match self.check_seal(body) {
+                Ok(seal) => self.sealed = Some(seal),
+                Err(defect) => return Step::End(self.damage(defect)),
+            }
+        }
+        let record = ScannedRecord {
+            offset: self.offset as u64,
+            header,
+            body,
+        };
+        self.offset += len;
+        self.next_seq += 1;
+        Step::Record(record)
+    }
+
+    fn check_seal(&self, body: &[u8]) -> Result<SealBody, Defect> {
+        let seal = SealBody::decode(body)?;
+        let expected = SealBody {
+            segment_number: self.header.segment_number,
+            first_seq: self.header.base_seq,
+            record_count: self.next_seq - self.header.base_seq,
+            seal_offset: self.offset as u64,
+        };
+        if seal == expected {
+            Ok(seal)
+        } else {
+            Err(Defect::BadSeal {
+                detail: format!("found {seal:?}, expected {expected:?}"),
+            })
+        }
+    }
+
+    fn after_seal(&self, seal: SealBody, rest: &[u8]) -> SegmentEnd {
+        match rest.iter().position(|&b| b != 0) {
+            None => SegmentEnd::Sealed(seal),
+            Some(_) => {
+                let after = find_valid_record_after(self.bytes, self.offset);
+                let defect = match after {
+                    Some((_, seq)) => Defect::RecordAfterSeal { seq },
+                    None => Defect::BytesAfterSeal {
+                        len: nonzero_len(rest),
+                    },
+                };
+                SegmentEnd::Damaged(self.damage_with(defect, after))
+            }
+        }
+    }
+
+    fn after_zero_header(&self, rest: &[u8]) -> SegmentEnd {
+        match rest.iter().position(|&b| b != 0) {
+            None => SegmentEnd::Open,
+            Some(at) => {
+                let defect = Defect::ZeroedHeader {
+                    nonzero_at: (self.offset + at) as u64,
+                };
+                self.damage(defect)
+            }
+        }
+    }
+
+    fn damage(&self, defect: Defect) -> SegmentEnd {
+        let after = find_valid_record_after(self.bytes, self.offset + 1);
+        SegmentEnd::Damaged(self.damage_with(defect, after))
+    }
+
+    fn damage_with(&self, defect: Defect, valid_after: Option<(usize, u64)>) -> Damage {
+        let nonzero_end = self
+            .bytes
+            .iter()
+            .rposition(|&b| b != 0)
+            .map_or(0, |i| i + 1);
+        Damage {
+            offset: self.offset as u64,
+            defect,
+            nonzero_end: (nonzero_end.max(self.offset)) as u64,
+            valid_after: valid_after.map(|(at, seq)| (at as u64, seq)),
+            after_seal: self.sealed.is_some(),
+        }
+    }
+}
+
+fn nonzero_len(rest: &[u8]) -> u64 {
+    rest.iter()
+        .rposition(|&b| b != 0)
+        .map_or(0, |i| i as u64 + 1)
+}
+
+/// Summary of a whole segment scanned from its header: used by fuzzing and inspection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentSummary {
+    /// The segment header.
+    pub header: SegmentHeader,
+    /// Valid records, including a seal.
+    pub records: u64,
+    /// Offset just past the last valid record.
+    pub end_offset: u64,
+    /// How the segment ends.
+    pub end: SegmentEnd,
+}
+
+/// Decodes a whole segment from bytes, calling `on_record` for each valid record.
+/// Fails only if the segment header itself is invalid.
+pub fn scan_segment<'a>(
+    bytes: &'a [u8],
+    mut on_record: impl FnMut(&ScannedRecord<'a>),
+) -> Result<SegmentSummary, Defect> {
+    let (header, _) = SegmentHeader::decode(bytes)?;
+    let mut cursor = SegmentCursor::new(bytes, header);
+    let mut records = 0;
+    loop {
+        match cursor.step() {
+            Step::Record(record) => {
+                records += 1;
+                on_record(&record);
+            }
+            Step::End(end) => {
+                return Ok(SegmentSummary {
+                    header,
+                    records,
+                    end_offset: cursor.offset(),
+                    end,
+                });
+            }
+        }
+    }
+}

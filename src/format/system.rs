@@ -1,0 +1,193 @@
+//! Bodies of the records the log itself writes (seal, torn-tail cut, repair).
+//! All fields are little-endian; every body has a fixed layout documented in FORMAT.md.
+
+use super::{get_u32, get_u64, Defect};
+
+/// Body of a [`super::RecordType::SEAL`] record: closes a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SealBody {
+    /// The segment being sealed.
+    pub segment_number: u64,
+    /// Sequence number of the segment's first record.
+    pub first_seq: u64,
+    /// Records in the segment before the seal.
+    pub record_count: u64,
+    /// Byte offset of the seal record itself.
+    pub seal_offset: u64,
+}
+
+/// Length of an encoded [`SealBody`].
+pub const SEAL_BODY_LEN: usize = 32;
+
+impl SealBody {
+    /// Encodes the body.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(SEAL_BODY_LEN);
+        for v in [
+            self.segment_number,
+            self.first_seq,
+            self.record_count,
+            self.seal_offset,
+        ] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out
+    }
+
+    /// Decodes the body; valid if and only if it is exactly [`SEAL_BODY_LEN`] bytes.
+    pub fn decode(body: &[u8]) -> Result<SealBody, Defect> {
+        exact_len(body, SEAL_BODY_LEN, "seal body length")?;
+        Ok(SealBody {
+            segment_number: get_u64(body, 0),
+            first_seq: get_u64(body, 8),
+            record_count: get_u64(body, 16),
+            seal_offset: get_u64(body, 24),
+        })
+    }
+}
+
+/// Body of a [`super::RecordType::TORN_CUT`] record: a torn tail was cut before an append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TornCutBody {
+    /// Segment that held the torn tail.
+    pub segment_number: u64,
+    /// Byte offset where the torn tail started (where this record was written).
+    pub offset: u64,
+    /// Number of bytes that were cut (zeroed), counted up to the last non-zero byte.
+    pub bytes_dropped: u64,
+}
+
+/// Length of an encoded [`TornCutBody`].
+pub const TORN_CUT_BODY_LEN: usize = 24;
+
+impl TornCutBody {
+    /// Encodes the body.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(TORN_CUT_BODY_LEN);
+        for v in [self.segment_number, self.offset, self.bytes_dropped] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out
+    }
+
+    /// Decodes the body; valid if and only if it is exactly [`TORN_CUT_BODY_LEN`] bytes.
+    pub fn decode(body: &[u8]) -> Result<TornCutBody, Defect> {
+        exact_len(body, TORN_CUT_BODY_LEN, "torn-cut body length")?;
+        Ok(TornCutBody {
+            segment_number: get_u64(body, 0),
+            offset: get_u64(body, 8),
+            bytes_dropped: get_u64(body, 16),
+        })
+    }
+}
+
+/// Body of a [`super::RecordType::REPAIR`] record: an explicit repair cut a corrupt log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepairBody {
+    /// Segment in which the log was cut.
+    pub segment_number: u64,
+    /// Byte offset at which it was cut (where this record was written).
+    pub offset: u64,
+    /// Bytes cut from that segment.
+    pub bytes_cut: u64,
+    /// Whole segments moved out of the log after the cut.
+    pub segments_removed: u32,
+    /// Name of the folder (inside `log/`) holding the copy of everything cut (UTF-8).
+    pub salvage_dir: String,
+}
+
+/// Length of the fixed part of an encoded [`RepairBody`].
+pub const REPAIR_BODY_FIXED_LEN: usize = 32;
+
+impl RepairBody {
+    /// Encodes the body.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(REPAIR_BODY_FIXED_LEN + self.salvage_dir.len());
+        for v in [self.segment_number, self.offset, self.bytes_cut] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&self.segments_removed.to_le_bytes());
+        out.extend_from_slice(&(self.salvage_dir.len() as u32).to_le_bytes());
+        out.extend_from_slice(self.salvage_dir.as_bytes());
+        out
+    }
+
+    /// Decodes the body; valid if and only if the name length matches the bytes that follow
+    /// the fixed part and the name is UTF-8.
+    pub fn decode(body: &[u8]) -> Result<RepairBody, Defect> {
+        if body.len() < REPAIR_BODY_FIXED_LEN {
+            return Err(Defect::BadField {
+                field: "repair body length",
+                value: body.len() as u64,
+            });
+        }
+        let name_len = get_u32(body, 28) as usize;
+        exact_len(body, REPAIR_BODY_FIXED_LEN + name_len, "repair body length")?;
+        let salvage_dir = std::str::from_utf8(&body[REPAIR_BODY_FIXED_LEN..])
+            .map_err(|_| Defect::BadField {
+                field: "repair salvage folder name",
+                value: 0,
+            })?
+            .to_owned();
+        Ok(RepairBody {
+            segment_number: get_u64(body, 0),
+            offset: get_u64(body, 8),
+            bytes_cut: get_u64(body, 16),
+            segments_removed: get_u32(body, 24),
+            salvage_dir,
+        })
+    }
+}
+
+fn exact_len(body: &[u8], expected: usize, field: &'static str) -> Result<(), Defect> {
+    if body.len() == expected {
+        Ok(())
+    } else {
+        Err(Defect::BadField {
+            field,
+            value: body.len() as u64,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_bodies_round_trip() {
+        let seal = SealBody {
+            segment_number: 1,
+            first_seq: 2,
+            record_count: 3,
+            seal_offset: 4,
+        };
+        assert_eq!(SealBody::decode(&seal.encode()), Ok(seal));
+        let cut = TornCutBody {
+            segment_number: 5,
+            offset: 6,
+            bytes_dropped: 7,
+        };
+        assert_eq!(TornCutBody::decode(&cut.encode()), Ok(cut));
+        let repair = RepairBody {
+            segment_number: 8,
+            offset: 9,
+            bytes_cut: 10,
+            segments_removed: 2,
+            salvage_dir: "salvage-1".into(),
+        };
+        assert_eq!(RepairBody::decode(&repair.encode()), Ok(repair));
+    }
+
+    #[test]
+    fn truncated_system_bodies_are_rejected() {
+        let seal = SealBody {
+            segment_number: 1,
+            first_seq: 2,
+            record_count: 3,
+            seal_offset: 4,
+        };
+        assert!(SealBody::decode(&seal.encode()[..31]).is_err());
+        assert!(RepairBody::decode(&[0u8; 31]).is_err());
+    }
+}

@@ -1,0 +1,29 @@
+//! # strata
+//!
+//! An embedded, audit-grade store for versioned tabular datasets. Every change is an
+//! immutable record in a checksummed, append-only segment log; state is rebuilt by replaying
+//! that log. The on-disk format is specified byte by byte in `FORMAT.md`.
+//!
+//! The layers, from the bottom:
+//! - [`format`]: pure encoders and decoders over byte slices (no IO);
+//! - [`log`]: the segment log on files: appends with group commit, multi-process writer lock,
+//!   strict recovery, iteration, verification and explicit repair.
+//!
+//! ```
+//! use strata::log::{Log, LogOptions};
+//! use strata::format::RecordType;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let log = Log::create(dir.path(), LogOptions::default())?;
+//! let seq = log.append(RecordType(0x100), b"hello")?;
+//! assert_eq!(log.read(seq)?.body, b"hello");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod format;
+pub mod log;
+
+pub use error::{Error, Result};

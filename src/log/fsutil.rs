@@ -1,0 +1,115 @@
+//! Small filesystem helpers: directory fsync, positioned writes, the writer lock.
+
+use crate::error::{Error, IoContext, Result};
+use fs2::FileExt;
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// fsyncs a directory so that creations, renames and removals inside it survive power loss.
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .ctx("open directory", dir)?
+        .sync_all()
+        .ctx("fsync directory", dir)
+}
+
+/// Writes all of `bytes` at `offset`.
+pub(crate) fn write_at(file: &File, path: &Path, bytes: &[u8], offset: u64) -> Result<()> {
+    file.write_all_at(bytes, offset).ctx("write", path)
+}
+
+/// Creates `path` with `contents` durably: written to `path.tmp`, fsynced, renamed into place,
+/// and the directory fsynced. A crash at any point leaves either no file or the whole file
+/// (plus perhaps a stale `.tmp`, which is never read).
+pub(crate) fn create_durably(path: &Path, contents: &[u8]) -> Result<()> {
+    let tmp = tmp_path(path);
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&tmp)
+        .ctx("create", &tmp)?;
+    write_at(&file, &tmp, contents, 0)?;
+    file.sync_all().ctx("fsync", &tmp)?;
+    drop(file);
+    std::fs::rename(&tmp, path).ctx("rename into place", path)?;
+    sync_dir(parent(path))
+}
+
+/// The temporary name used while a file is written.
+pub(crate) fn tmp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+pub(crate) fn parent(path: &Path) -> &Path {
+    path.parent().unwrap_or_else(|| Path::new("."))
+}
+
+/// Which kind of lock to take on the lock file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LockKind {
+    /// Held by a writer while it catches up, appends and syncs.
+    Exclusive,
+    /// Held briefly by a reader that saw damage at the tail, to get a stable view.
+    Shared,
+}
+
+/// A held lock on the log's lock file; released on drop.
+#[derive(Debug)]
+pub(crate) struct LockGuard {
+    file: File,
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        // Unlocking cannot meaningfully fail; closing the file releases the lock regardless.
+        let _ = FileExt::unlock(&self.file);
+    }
+}
+
+/// Takes a lock on `path`, retrying with a growing back-off until `timeout` has passed.
+///
+/// Each call opens the file anew: `flock` locks belong to an open file description, so a
+/// fresh description per acquisition keeps a shared and an exclusive lock taken by two
+/// threads of one process from silently converting each other.
+pub(crate) fn lock(path: &Path, kind: LockKind, timeout: Duration) -> Result<LockGuard> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .ctx("open lock file", path)?;
+    let started = Instant::now();
+    let mut pause = Duration::from_micros(200);
+    loop {
+        let attempt = match kind {
+            LockKind::Exclusive => file.try_lock_exclusive(),
+            LockKind::Shared => FileExt::try_lock_shared(&file),
+        };
+        match attempt {
+            Ok(()) => return Ok(LockGuard { file }),
+            Err(e) if is_contended(&e) => {}
+            Err(e) => return Err(Error::io("lock", path, e)),
+        }
+        let waited = started.elapsed();
+        if waited >= timeout {
+            return Err(Error::LockTimeout {
+                lock_file: path.to_path_buf(),
+                waited,
+            });
+        }
+        std::thread::sleep(pause.min(timeout - waited));
+        pause = (pause * 2).min(Duration::from_millis(20));
+    }
+}
+
+fn is_contended(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::WouldBlock
+        || e.raw_os_error() == fs2::lock_contended_error().raw_os_error()
+}

@@ -1,0 +1,331 @@
+//! The segment log: a checksummed, crash-safe, multi-process, append-only sequence of records.
+//!
+//! The log lives in the folder `log/` of a store's directory, as segment files named after the
+//! sequence number of their first record (see `FORMAT.md`). This module is the IO layer over
+//! the pure [`crate::format`] functions:
+//!
+//! - [`Log::append`] returns only when the record is as durable as [`Durability`] promises.
+//!   Concurrent appenders of one handle share one write and one `fdatasync` (group commit).
+//! - Writers in any number of processes serialise on an exclusive lock of `log/LOCK`; before
+//!   appending, a writer catches up on records other processes appended.
+//! - Readers take no lock and see only complete, checksum-valid records.
+//! - Opening is strict and read-only: a provably torn tail is reported ([`Log::torn_tail`])
+//!   and cut off (with a copy kept and a record logged) before the next append; any other
+//!   damage is [`crate::Error::Corrupt`], with the segment, offset and sequence number.
+//! - [`repair`] is the explicit salvage of a corrupt log.
+
+mod fsutil;
+mod reader;
+mod repair;
+mod verify;
+mod view;
+mod writer;
+
+pub use reader::{LogIter, Record, RecordRef};
+pub use repair::{repair, RepairReport};
+pub use verify::{verify, Problem, VerifyReport};
+
+use crate::error::{Error, IoContext, Result};
+use crate::format::{
+    segment_file_name, RecordType, SegmentHeader, FIRST_SEQ, FORMAT_VERSION, MAX_BODY_LEN,
+    SEGMENT_HEADER_LEN,
+};
+use fsutil::{lock, LockKind};
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex, RwLock, RwLockReadGuard};
+use std::time::Duration;
+use view::LogView;
+use writer::{CommitQueue, WriterState};
+
+/// Name of the log's folder inside a store directory.
+pub const LOG_DIR: &str = "log";
+/// Name of the writer lock file inside the log folder.
+pub const LOCK_FILE: &str = "LOCK";
+/// Folder (inside the log folder) holding copies of torn tails cut before an append.
+pub const TORN_DIR: &str = "torn";
+
+/// How durable a record is when [`Log::append`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// The record has been written and `fdatasync`ed (on Linux; `fsync` elsewhere) before
+    /// `append` returns. Survives a process crash, and a power loss or kernel crash on media
+    /// that honour flushes. Concurrent appenders share one sync (group commit).
+    #[default]
+    Sync,
+    /// The record has been handed to the kernel with `write` before `append` returns, and is
+    /// not synced. Survives a crash of this process (the kernel still writes it back); a power
+    /// loss or kernel crash may lose the records appended in the last few seconds (the
+    /// kernel's writeback interval), always from the tail: the log reopens with a prefix of
+    /// the appended records and a torn tail at most. Segment creation, sealing and torn-tail
+    /// cuts are synced in both modes, so the log's structure survives power loss.
+    Buffered,
+}
+
+/// How much of the log [`Log::open`] checks before returning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OpenVerify {
+    /// Every record of every segment: a flipped byte anywhere fails the open. Costs a read of
+    /// the whole log.
+    #[default]
+    Full,
+    /// Segment headers, the chain between segments, each sealed segment's seal record, and
+    /// every record of the last segment. Records inside sealed segments are checked when
+    /// they are read and by [`Log::verify`]. Opening costs the tail, not the history.
+    Tail,
+}
+
+/// Options for opening or creating a log.
+#[derive(Debug, Clone)]
+pub struct LogOptions {
+    /// A segment is sealed and a new one started once appending would take it past this many
+    /// bytes. A single record larger than this gets a segment of its own. Default 64 MiB.
+    pub segment_size: u64,
+    /// What `append` promises. Default [`Durability::Sync`].
+    pub durability: Durability,
+    /// How long a writer waits for the writer lock before [`Error::LockTimeout`]. Default 10 s.
+    pub lock_timeout: Duration,
+    /// How much [`Log::open`] checks. Default [`OpenVerify::Full`].
+    pub verify: OpenVerify,
+    /// Zeroed bytes written ahead of the writer, so that appends overwrite allocated blocks
+    /// instead of growing the file. Default 1 MiB.
+    pub preallocate: u64,
+}
+
+impl Default for LogOptions {
+    fn default() -> Self {
+        LogOptions {
+            segment_size: 64 * 1024 * 1024,
+            durability: Durability::Sync,
+            lock_timeout: Duration::from_secs(10),
+            verify: OpenVerify::Full,
+            preallocate: 1024 * 1024,
+        }
+    }
+}
+
+impl LogOptions {
+    fn validate(&self) -> Result<()> {
+        if self.segment_size < (SEGMENT_HEADER_LEN as u64) * 2 {
+            return Err(Error::InvalidOption(format!(
+                "segment_size {} is too small (at least {} bytes)",
+                self.segment_size,
+                SEGMENT_HEADER_LEN * 2
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A torn write found at the end of the last segment: bytes after the last valid record,
+/// with no valid record after them. Cut off (zeroed, with a copy kept in `log/torn/`) and
+/// recorded as a [`RecordType::TORN_CUT`] record before the next append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TornTail {
+    /// The segment file.
+    pub segment: PathBuf,
+    /// Its number.
+    pub segment_number: u64,
+    /// Byte offset where the torn bytes start.
+    pub offset: u64,
+    /// Number of bytes up to the last non-zero byte of the segment.
+    pub len: u64,
+    /// Why the bytes at `offset` are not a record.
+    pub defect: crate::format::Defect,
+}
+
+/// Summary of one segment, for inspection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentInfo {
+    /// The segment file.
+    pub path: PathBuf,
+    /// The segment number.
+    pub number: u64,
+    /// Sequence number of its first record.
+    pub base_seq: u64,
+    /// Records in it (including a seal).
+    pub records: u64,
+    /// Offset just past its last record.
+    pub end_offset: u64,
+    /// Size of the file, including preallocated zeros.
+    pub file_len: u64,
+    /// Whether it has been sealed.
+    pub sealed: bool,
+}
+
+/// A handle on a segment log. `Log` is `Send + Sync`: share it (for example in an `Arc`)
+/// between threads, whose appends are then committed together.
+#[derive(Debug)]
+pub struct Log {
+    dir: PathBuf,
+    lock_path: PathBuf,
+    options: LogOptions,
+    view: RwLock<LogView>,
+    queue: Mutex<CommitQueue>,
+    committed: Condvar,
+    writer: Mutex<WriterState>,
+}
+
+impl Log {
+    /// Creates a new, empty log in `store_dir/log` (creating `store_dir` if needed) with a
+    /// fresh store UUID, and opens it. Fails with [`Error::AlreadyExists`] if a log is there.
+    pub fn create(store_dir: impl AsRef<Path>, options: LogOptions) -> Result<Log> {
+        options.validate()?;
+        let store_dir = store_dir.as_ref();
+        let dir = store_dir.join(LOG_DIR);
+        if dir.join(segment_file_name(FIRST_SEQ)).exists() {
+            return Err(Error::AlreadyExists {
+                path: store_dir.to_path_buf(),
+            });
+        }
+        std::fs::create_dir_all(&dir).ctx("create directory", &dir)?;
+        fsutil::sync_dir(&dir)?;
+        if let Some(parent) = store_dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fsutil::sync_dir(store_dir)?;
+            fsutil::sync_dir(parent)?;
+        }
+        let _guard = lock(
+            &dir.join(LOCK_FILE),
+            LockKind::Exclusive,
+            options.lock_timeout,
+        )?;
+        fsutil::sync_dir(&dir)?;
+        let header = SegmentHeader {
+            format_version: FORMAT_VERSION,
+            store_id: *uuid::Uuid::new_v4().as_bytes(),
+            segment_number: 0,
+            base_seq: FIRST_SEQ,
+            prev_seal_offset: 0,
+            created_at_micros: now_micros(),
+        };
+        writer::create_segment_file(&dir, &header, options.preallocate)?;
+        drop(_guard);
+        Log::open(store_dir, options)
+    }
+
+    /// Opens the log in `store_dir/log`, validating it as [`LogOptions::verify`] says. Never
+    /// writes: a torn tail is reported by [`Log::torn_tail`] and cut before the next append.
+    pub fn open(store_dir: impl AsRef<Path>, options: LogOptions) -> Result<Log> {
+        options.validate()?;
+        let dir = store_dir.as_ref().join(LOG_DIR);
+        if !dir.is_dir() {
+            return Err(Error::NotFound {
+                path: store_dir.as_ref().to_path_buf(),
+            });
+        }
+        let lock_path = dir.join(LOCK_FILE);
+        let view = load_view(&dir, &lock_path, &options)?;
+        Ok(Log {
+            dir,
+            lock_path,
+            options,
+            view: RwLock::new(view),
+            queue: Mutex::new(CommitQueue::default()),
+            committed: Condvar::new(),
+            writer: Mutex::new(WriterState::default()),
+        })
+    }
+
+    /// The folder holding the segment files.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The options this handle was opened with.
+    pub fn options(&self) -> &LogOptions {
+        &self.options
+    }
+
+    /// The store's UUID, from the first segment's header.
+    pub fn store_id(&self) -> uuid::Uuid {
+        uuid::Uuid::from_bytes(self.read_view().store_id)
+    }
+
+    /// The sequence number the next record will carry.
+    pub fn next_seq(&self) -> u64 {
+        self.read_view().next_seq()
+    }
+
+    /// The sequence number of the last record, or 0 if the log is empty.
+    pub fn last_seq(&self) -> u64 {
+        self.next_seq() - 1
+    }
+
+    /// The torn tail found by the last open or refresh, if any.
+    pub fn torn_tail(&self) -> Option<TornTail> {
+        self.read_view().torn.clone()
+    }
+
+    /// A summary of every segment.
+    pub fn segments(&self) -> Vec<SegmentInfo> {
+        self.read_view()
+            .segments
+            .iter()
+            .map(|s| SegmentInfo {
+                path: s.path.clone(),
+                number: s.number(),
+                base_seq: s.header.base_seq,
+                records: s.records(),
+                end_offset: s.end_offset,
+                file_len: s.map.len() as u64,
+                sealed: s.seal.is_some(),
+            })
+            .collect()
+    }
+
+    /// Catches up with records appended by other processes since the last refresh.
+    pub fn refresh(&self) -> Result<()> {
+        let verify = self.options.verify;
+        let outcome = self.write_view().refresh(verify);
+        match outcome {
+            Ok(()) if self.read_view().torn.is_none() => Ok(()),
+            _ => {
+                // Damage at the tail may be an append in flight in another process: look
+                // again while no writer can be writing.
+                let _shared = lock(&self.lock_path, LockKind::Shared, self.options.lock_timeout)?;
+                self.write_view().refresh(verify)
+            }
+        }
+    }
+
+    pub(crate) fn read_view(&self) -> RwLockReadGuard<'_, LogView> {
+        self.view.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn write_view(&self) -> std::sync::RwLockWriteGuard<'_, LogView> {
+        self.view.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn check_appendable(record_type: RecordType, body: &[u8]) -> Result<()> {
+        if record_type.is_system() {
+            return Err(Error::InvalidOption(format!(
+                "record type {:#06x} is reserved for the log; use {:#06x} or above",
+                record_type.0,
+                RecordType::FIRST_APPLICATION
+            )));
+        }
+        if body.len() > MAX_BODY_LEN as usize {
+            return Err(Error::RecordTooLarge {
+                len: body.len(),
+                max: MAX_BODY_LEN,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Loads the view; if the tail looks damaged, looks again under a shared lock, since the
+/// damage may be an append in flight in another process.
+fn load_view(dir: &Path, lock_path: &Path, options: &LogOptions) -> Result<LogView> {
+    match LogView::load(dir, options.verify) {
+        Ok(view) if view.torn.is_none() => Ok(view),
+        Err(Error::NotFound { path }) => Err(Error::NotFound { path }),
+        _ => {
+            let _shared = lock(lock_path, LockKind::Shared, options.lock_timeout)?;
+            LogView::load(dir, options.verify)
+        }
+    }
+}
+
+pub(crate) fn now_micros() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}

@@ -1,0 +1,380 @@
+//! The in-memory view of the segment files: what has been validated, where each segment
+//! ends, and a sparse index from sequence numbers to offsets. Built on open and caught up
+//! ("refreshed") before every append and on demand. Building it never writes to any file.
+
+use super::{OpenVerify, TornTail};
+use crate::error::{Error, IoContext, Result};
+use crate::format::{
+    decode_record, parse_segment_file_name, Defect, RecordDecode, RecordType, SealBody,
+    SegmentCursor, SegmentEnd, SegmentHeader, Step, FIRST_SEQ, SEGMENT_HEADER_LEN,
+};
+use memmap2::Mmap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Bytes of log between two entries of the sparse index (as Kafka's `index.interval.bytes`).
+pub(crate) const INDEX_INTERVAL_BYTES: u64 = 4096;
+
+/// `(sequence number, byte offset)` of some records of a segment, at least
+/// [`INDEX_INTERVAL_BYTES`] apart, in increasing order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SparseIndex {
+    entries: Vec<(u64, u64)>,
+}
+
+impl SparseIndex {
+    fn note(&mut self, seq: u64, offset: u64) {
+        let due = self
+            .entries
+            .last()
+            .is_none_or(|&(_, at)| offset >= at + INDEX_INTERVAL_BYTES);
+        if due {
+            self.entries.push((seq, offset));
+        }
+    }
+
+    /// The last indexed record at or before `seq`.
+    pub(crate) fn floor(&self, seq: u64) -> Option<(u64, u64)> {
+        let after = self.entries.partition_point(|&(s, _)| s <= seq);
+        after.checked_sub(1).map(|i| self.entries[i])
+    }
+}
+
+/// What is known about one segment file.
+#[derive(Debug)]
+pub(crate) struct SegmentState {
+    pub(crate) path: PathBuf,
+    pub(crate) header: SegmentHeader,
+    pub(crate) map: Arc<Mmap>,
+    /// Offset just past the last validated record.
+    pub(crate) end_offset: u64,
+    /// Sequence number the next record of this segment would carry.
+    pub(crate) next_seq: u64,
+    pub(crate) seal: Option<SealBody>,
+    pub(crate) index: SparseIndex,
+    /// Whether every record has been checked (otherwise only the seal was, see [`OpenVerify`]).
+    pub(crate) checked: bool,
+}
+
+impl SegmentState {
+    pub(crate) fn number(&self) -> u64 {
+        self.header.segment_number
+    }
+
+    pub(crate) fn records(&self) -> u64 {
+        self.next_seq - self.header.base_seq
+    }
+}
+
+/// The validated state of the whole log.
+#[derive(Debug)]
+pub(crate) struct LogView {
+    pub(crate) dir: PathBuf,
+    pub(crate) store_id: [u8; 16],
+    pub(crate) segments: Vec<SegmentState>,
+    pub(crate) torn: Option<TornTail>,
+}
+
+impl LogView {
+    /// Loads and validates the log in `dir`.
+    pub(crate) fn load(dir: &Path, verify: OpenVerify) -> Result<LogView> {
+        let mut view = LogView {
+            dir: dir.to_path_buf(),
+            store_id: [0; 16],
+            segments: Vec::new(),
+            torn: None,
+        };
+        view.refresh(verify)?;
+        if view.segments.is_empty() {
+            return Err(Error::NotFound {
+                path: dir.to_path_buf(),
+            });
+        }
+        Ok(view)
+    }
+
+    /// The sequence number the next appended record will carry.
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.segments.last().map_or(FIRST_SEQ, |s| s.next_seq)
+    }
+
+    /// Catches up with segments and records appended since the last refresh (by this or any
+    /// other process). Validates everything new; never writes.
+    pub(crate) fn refresh(&mut self, verify: OpenVerify) -> Result<()> {
+        let files = list_segment_files(&self.dir)?;
+        self.check_known_files_still_there(&files)?;
+        let new_files = &files[self.segments.len()..];
+        if let Some(last) = self.segments.last_mut() {
+            if last.seal.is_none() {
+                remap_if_grown(last)?;
+                self.torn = scan_segment_state(last, new_files.is_empty())?;
+            }
+        }
+        let headers = new_files
+            .iter()
+            .map(|(base, path)| open_segment_file(path).map(|(h, map)| (*base, path, h, map)))
+            .collect::<Result<Vec<_>>>()?;
+        for (i, (name_base, path, header, map)) in headers.iter().enumerate() {
+            self.check_successor(path, *name_base, header)?;
+            let next_header = headers.get(i + 1).map(|h| h.2);
+            let is_last = next_header.is_none();
+            let seg = new_segment_state(path, *header, Arc::clone(map), verify, next_header)?;
+            self.segments.push(seg);
+            if !seg_is_verified(self.segments.last()) {
+                let last = self.segments.last_mut().expect("just pushed");
+                self.torn = scan_segment_state(last, is_last)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn check_known_files_still_there(&self, files: &[(u64, PathBuf)]) -> Result<()> {
+        for (i, seg) in self.segments.iter().enumerate() {
+            if files.get(i).map(|(_, p)| p) != Some(&seg.path) {
+                return Err(corrupt(
+                    &seg.path,
+                    0,
+                    seg.header.base_seq,
+                    Defect::MissingSegment {
+                        detail: "the segment file disappeared".into(),
+                    },
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that a new segment continues the log: same store, next number, next sequence
+    /// number, and a sealed predecessor whose seal is where the header says.
+    pub(crate) fn check_successor(
+        &mut self,
+        path: &Path,
+        name_base: u64,
+        header: &SegmentHeader,
+    ) -> Result<()> {
+        let expected_seq = self.next_seq();
+        let fail = |defect| Err(corrupt(path, 0, expected_seq, defect));
+        if header.base_seq != name_base {
+            let detail = format!(
+                "file name says base {name_base}, header says {}",
+                header.base_seq
+            );
+            return fail(Defect::Misplaced { detail });
+        }
+        let Some(prev) = self.segments.last() else {
+            if header.segment_number != 0 || header.base_seq != FIRST_SEQ {
+                let detail = format!(
+                    "the log's first segment (number 0, base {FIRST_SEQ}) is missing; the first \
+                     file found is segment {} with base {}",
+                    header.segment_number, header.base_seq
+                );
+                return fail(Defect::MissingSegment { detail });
+            }
+            self.store_id = header.store_id;
+            return Ok(());
+        };
+        if header.store_id != self.store_id {
+            let (expected, found) = (uuid_text(&self.store_id), uuid_text(&header.store_id));
+            return fail(Defect::ForeignSegment { expected, found });
+        }
+        let Some(seal) = prev.seal else {
+            return Err(corrupt(
+                &prev.path,
+                prev.end_offset,
+                prev.next_seq,
+                Defect::UnsealedSegment,
+            ));
+        };
+        if header.base_seq > prev.next_seq || header.segment_number > prev.number() + 1 {
+            let detail = format!(
+                "segment {} (base {}) follows segment {} which ends at sequence {}",
+                header.segment_number,
+                header.base_seq,
+                prev.number(),
+                prev.next_seq - 1
+            );
+            return fail(Defect::MissingSegment { detail });
+        }
+        if header.base_seq < prev.next_seq {
+            return fail(Defect::SequenceRepeat {
+                expected: prev.next_seq,
+                found: header.base_seq,
+            });
+        }
+        if header.segment_number != prev.number() + 1 || header.prev_seal_offset != seal.seal_offset
+        {
+            let detail = format!(
+                "header says segment {} after a seal at offset {}, expected segment {} after \
+                 the seal at offset {}",
+                header.segment_number,
+                header.prev_seal_offset,
+                prev.number() + 1,
+                seal.seal_offset
+            );
+            return fail(Defect::Misplaced { detail });
+        }
+        Ok(())
+    }
+}
+
+fn seg_is_verified(seg: Option<&SegmentState>) -> bool {
+    seg.is_some_and(|s| s.seal.is_some())
+}
+
+/// The segment files in `dir`, ordered by base sequence number. Other files are ignored.
+pub(crate) fn list_segment_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).ctx("list", dir)? {
+        let entry = entry.ctx("list", dir)?;
+        let name = entry.file_name();
+        if let Some(base) = name.to_str().and_then(parse_segment_file_name) {
+            files.push((base, entry.path()));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Maps a segment file and decodes its header.
+pub(crate) fn open_segment_file(path: &Path) -> Result<(SegmentHeader, Arc<Mmap>)> {
+    let map = map_file(path)?;
+    match SegmentHeader::decode(&map) {
+        Ok((header, _)) => Ok((header, map)),
+        Err(defect) => {
+            let seq = parse_segment_file_name(&file_name(path)).unwrap_or(0);
+            Err(corrupt(path, 0, seq, defect))
+        }
+    }
+}
+
+pub(crate) fn map_file(path: &Path) -> Result<Arc<Mmap>> {
+    let file = File::open(path).ctx("open", path)?;
+    // SAFETY: segment files are only ever appended to or zeroed in place by this crate; they
+    // are never truncated except by the explicit, documented `repair`, which holds the
+    // writer lock. Every byte read through the map is checksum-validated before use.
+    let map = unsafe { Mmap::map(&file) }.ctx("map", path)?;
+    Ok(Arc::new(map))
+}
+
+fn remap_if_grown(seg: &mut SegmentState) -> Result<()> {
+    let len = std::fs::metadata(&seg.path).ctx("stat", &seg.path)?.len();
+    if len != seg.map.len() as u64 {
+        seg.map = map_file(&seg.path)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn new_segment_state(
+    path: &Path,
+    header: SegmentHeader,
+    map: Arc<Mmap>,
+    verify: OpenVerify,
+    next_header: Option<SegmentHeader>,
+) -> Result<SegmentState> {
+    let mut seg = SegmentState {
+        path: path.to_path_buf(),
+        header,
+        map,
+        end_offset: SEGMENT_HEADER_LEN as u64,
+        next_seq: header.base_seq,
+        seal: None,
+        index: SparseIndex::default(),
+        checked: true,
+    };
+    if let (OpenVerify::Tail, Some(next)) = (verify, next_header) {
+        if let Some((seal, seal_len)) = seal_at(&seg, next) {
+            seg.end_offset = seal.seal_offset + seal_len;
+            seg.next_seq = next.base_seq;
+            seg.seal = Some(seal);
+            seg.checked = false;
+        }
+    }
+    Ok(seg)
+}
+
+/// The seal record a successor's header points at, if it is valid and consistent. `None`
+/// makes the caller fall back to a full scan, which reports exactly what is wrong.
+fn seal_at(seg: &SegmentState, next: SegmentHeader) -> Option<(SealBody, u64)> {
+    let at = usize::try_from(next.prev_seal_offset).ok()?;
+    let RecordDecode::Record { header, body, len } = decode_record(seg.map.get(at..)?) else {
+        return None;
+    };
+    let seal = SealBody::decode(body).ok()?;
+    let consistent = header.record_type == RecordType::SEAL
+        && header.seq + 1 == next.base_seq
+        && seal.segment_number == seg.header.segment_number
+        && seal.first_seq == seg.header.base_seq
+        && seal.first_seq + seal.record_count == header.seq
+        && seal.seal_offset == next.prev_seal_offset;
+    consistent.then_some((seal, len as u64))
+}
+
+/// Scans a segment from where its state ends, extending the state with every valid record.
+/// Returns the torn tail if the segment is the last one and ends in a provable torn write;
+/// any other damage is corruption.
+pub(crate) fn scan_segment_state(
+    seg: &mut SegmentState,
+    is_last: bool,
+) -> Result<Option<TornTail>> {
+    let map = Arc::clone(&seg.map);
+    let mut cursor = SegmentCursor::resume(&map, seg.header, seg.end_offset, seg.next_seq);
+    loop {
+        match cursor.step() {
+            Step::Record(record) => {
+                seg.index.note(record.header.seq, record.offset);
+                if record.header.record_type == RecordType::SEAL {
+                    seg.seal = SealBody::decode(record.body).ok();
+                }
+                seg.end_offset = cursor.offset();
+                seg.next_seq = cursor.next_seq();
+            }
+            Step::End(SegmentEnd::Open) => return Ok(None),
+            Step::End(SegmentEnd::Sealed(_)) => return Ok(None),
+            Step::End(SegmentEnd::Damaged(damage)) => {
+                let provably_torn = is_last
+                    && !damage.after_seal
+                    && damage.valid_after.is_none()
+                    && damage.defect.can_be_torn_write();
+                if provably_torn {
+                    return Ok(Some(TornTail {
+                        segment: seg.path.clone(),
+                        segment_number: seg.number(),
+                        offset: damage.offset,
+                        len: damage.nonzero_end - damage.offset,
+                        defect: damage.defect,
+                    }));
+                }
+                let defect = match damage.valid_after {
+                    Some((offset, seq)) if !damage.after_seal => Defect::ValidRecordAfterDamage {
+                        offset,
+                        seq,
+                        damage: Box::new(damage.defect),
+                    },
+                    _ => damage.defect,
+                };
+                return Err(corrupt(&seg.path, damage.offset, cursor.next_seq(), defect));
+            }
+        }
+    }
+}
+
+/// Builds a corruption error.
+pub(crate) fn corrupt(segment: &Path, offset: u64, seq: u64, defect: Defect) -> Error {
+    Error::Corrupt {
+        segment: segment.to_path_buf(),
+        offset,
+        seq,
+        defect,
+    }
+}
+
+pub(crate) fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+pub(crate) fn uuid_text(id: &[u8; 16]) -> String {
+    uuid::Uuid::from_bytes(*id).to_string()
+}

@@ -1,0 +1,123 @@
+//! FORMAT.md is the normative spec: every constant the code uses for the layout must match
+//! its tables and text.
+
+use strata::format::layout::{record as rec, segment_header as seg};
+use strata::format::{
+    crc32, RecordType, FORMAT_VERSION, MAX_BODY_LEN, RECORD_HEADER_LEN, REPAIR_BODY_FIXED_LEN,
+    SEAL_BODY_LEN, SEGMENT_HEADER_LEN, SEGMENT_MAGIC, TORN_CUT_BODY_LEN,
+};
+
+fn spec() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/FORMAT.md")).unwrap()
+}
+
+/// The `(offset, size)` rows of the first table after the heading `heading`.
+fn table(heading: &str) -> Vec<(usize, String)> {
+    let spec = spec();
+    let start = spec
+        .find(&format!("\n{heading}\n"))
+        .unwrap_or_else(|| panic!("no {heading}"));
+    spec[start..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .map(|row| {
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            (cells[1].parse().unwrap(), cells[2].to_owned())
+        })
+        .collect()
+}
+
+fn offsets_and_sizes(rows: &[(usize, String)]) -> Vec<(usize, Option<usize>)> {
+    rows.iter().map(|(o, s)| (*o, s.parse().ok())).collect()
+}
+
+#[test]
+fn segment_header_offsets_and_sizes_match_the_spec() {
+    let rows = offsets_and_sizes(&table("### Segment header"));
+    let code = vec![
+        (seg::MAGIC_OFFSET, Some(8)),
+        (seg::VERSION_OFFSET, Some(2)),
+        (seg::HEADER_LEN_OFFSET, Some(2)),
+        (seg::FLAGS_OFFSET, Some(4)),
+        (seg::STORE_ID_OFFSET, Some(16)),
+        (seg::SEGMENT_NUMBER_OFFSET, Some(8)),
+        (seg::BASE_SEQ_OFFSET, Some(8)),
+        (seg::PREV_SEAL_OFFSET_OFFSET, Some(8)),
+        (seg::CREATED_AT_OFFSET, Some(8)),
+        (
+            seg::RESERVED_OFFSET,
+            Some(seg::HEADER_CRC_OFFSET - seg::RESERVED_OFFSET),
+        ),
+        (seg::HEADER_CRC_OFFSET, Some(4)),
+    ];
+    assert_eq!(rows, code);
+    assert_eq!(seg::HEADER_CRC_OFFSET + 4, SEGMENT_HEADER_LEN);
+    assert!(spec().contains(&format!("header length in bytes (`{SEGMENT_HEADER_LEN}`)")));
+}
+
+#[test]
+fn record_header_offsets_and_sizes_match_the_spec() {
+    let rows = offsets_and_sizes(&table("### Record"));
+    let code = vec![
+        (rec::HEADER_CRC_OFFSET, Some(4)),
+        (rec::BODY_LEN_OFFSET, Some(4)),
+        (rec::SEQ_OFFSET, Some(8)),
+        (rec::TIMESTAMP_OFFSET, Some(8)),
+        (rec::TYPE_OFFSET, Some(2)),
+        (rec::FLAGS_OFFSET, Some(2)),
+        (rec::BODY_CRC_OFFSET, Some(4)),
+        (RECORD_HEADER_LEN, None), // the body: "body length" bytes
+    ];
+    assert_eq!(rows, code);
+}
+
+#[test]
+fn seal_body_layout_matches_the_spec() {
+    let rows = offsets_and_sizes(&table("### Seal record"));
+    assert_eq!(
+        rows,
+        vec![(0, Some(8)), (8, Some(8)), (16, Some(8)), (24, Some(8))]
+    );
+    assert_eq!(SEAL_BODY_LEN, 32);
+    assert!(spec().contains(&format!("Its body, {SEAL_BODY_LEN} bytes")));
+    assert!(spec().contains(&format!("body {TORN_CUT_BODY_LEN} bytes")));
+    assert!(spec().contains(&format!(
+        "exactly {REPAIR_BODY_FIXED_LEN} plus the name length"
+    )));
+}
+
+#[test]
+fn magic_version_maximum_and_crc_match_the_spec() {
+    let spec = spec();
+    let hex: Vec<String> = SEGMENT_MAGIC.iter().map(|b| format!("{b:02X}")).collect();
+    assert!(spec.contains(&format!("magic: `{}`", hex.join(" "))));
+    assert!(spec.contains(&format!(
+        "Format version described here: **{FORMAT_VERSION}**"
+    )));
+    assert!(spec.contains(&format!("(`{MAX_BODY_LEN}`)")));
+    assert!(spec.contains("check value of the ASCII\n  string `123456789` is `0xCBF43926`"));
+    assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    assert_eq!(crc32(b""), 0, "the spec says the CRC of an empty body is 0");
+}
+
+#[test]
+fn record_types_match_the_spec() {
+    let spec = spec();
+    for (t, name) in [
+        (RecordType::SEAL, "seal"),
+        (RecordType::TORN_CUT, "torn-cut"),
+        (RecordType::REPAIR, "repair"),
+    ] {
+        assert!(
+            spec.contains(&format!("| `{:#06x}` | {name} |", t.0)),
+            "{name}"
+        );
+        assert_eq!(t.name(), name);
+    }
+    assert!(spec.contains(&format!(
+        "`{:#06x}`–`0xFFFF` | application",
+        RecordType::FIRST_APPLICATION
+    )));
+}

@@ -1,0 +1,214 @@
+//! Several real processes on one log. The test binary re-executes itself as the child
+//! process: `child_process_entry` does nothing unless `STRATA_CHILD` is set.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use strata::format::RecordType;
+use strata::log::{Log, LogOptions};
+use strata::Error;
+
+const APP: RecordType = RecordType(0x100);
+
+fn options() -> LogOptions {
+    LogOptions {
+        segment_size: 16 * 1024,
+        preallocate: 32 * 1024,
+        ..LogOptions::default()
+    }
+}
+
+fn child_body(child: u32, i: u64) -> Vec<u8> {
+    format!("child {child} record {i} {}", "p".repeat((i % 64) as usize)).into_bytes()
+}
+
+/// Entry point of child processes. Modes:
+/// - `append N`: append N records, printing `ack SEQ I` after each acknowledgement;
+/// - `append-forever`: the same, until killed;
+/// - `hold-lock`: take the writer lock, print `locked`, hold it until stdin closes.
+#[test]
+fn child_process_entry() {
+    let Ok(mode) = std::env::var("STRATA_CHILD") else {
+        return;
+    };
+    let dir = std::env::var("STRATA_CHILD_DIR").unwrap();
+    let id: u32 = std::env::var("STRATA_CHILD_ID").unwrap().parse().unwrap();
+    let mut out = std::io::stdout().lock();
+    if mode == "hold-lock" {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(Path::new(&dir).join("log/LOCK"))
+            .unwrap();
+        fs2::FileExt::lock_exclusive(&file).unwrap();
+        writeln!(out, "locked").unwrap();
+        out.flush().unwrap();
+        let _ = std::io::stdin().read_line(&mut String::new());
+        return;
+    }
+    let log = Log::open(&dir, options()).unwrap();
+    let count: u64 = if mode == "append-forever" {
+        u64::MAX
+    } else {
+        mode[7..].parse().unwrap()
+    };
+    for i in 0..count {
+        let seq = log.append(APP, &child_body(id, i)).unwrap();
+        writeln!(out, "ack {seq} {i}").unwrap();
+        out.flush().unwrap();
+    }
+}
+
+fn spawn_child(dir: &Path, mode: &str, id: u32) -> Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_process_entry",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("STRATA_CHILD", mode)
+        .env("STRATA_CHILD_DIR", dir)
+        .env("STRATA_CHILD_ID", id.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap()
+}
+
+/// Parses `ack SEQ I` lines from a child's output.
+fn acks(output: &str) -> Vec<(u64, u64)> {
+    output
+        .lines()
+        // libtest prints its own text on the child's stdout, sometimes on the same line.
+        .filter_map(|l| l.find("ack ").map(|at| &l[at + 4..]))
+        .map(|l| {
+            let mut parts = l.split(' ').map(|p| p.parse::<u64>().unwrap());
+            (parts.next().unwrap(), parts.next().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn concurrent_writer_processes_lose_and_duplicate_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    Log::create(dir.path(), options()).unwrap();
+    const CHILDREN: u32 = 4;
+    const EACH: u64 = 150;
+    let children: Vec<Child> = (0..CHILDREN)
+        .map(|id| spawn_child(dir.path(), &format!("append {EACH}"), id))
+        .collect();
+    let outputs: Vec<String> = children
+        .into_iter()
+        .map(|c| {
+            let out = c.wait_with_output().unwrap();
+            assert!(out.status.success());
+            String::from_utf8(out.stdout).unwrap()
+        })
+        .collect();
+
+    let log = Log::open(dir.path(), options()).unwrap();
+    let records: Vec<_> = log.iter_from(1).map(Result::unwrap).collect();
+    let seqs: Vec<u64> = records.iter().map(|r| r.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=records.len() as u64).collect::<Vec<_>>(),
+        "gapless"
+    );
+    let app: Vec<_> = records
+        .iter()
+        .filter(|r| !r.record_type.is_system())
+        .collect();
+    assert_eq!(
+        app.len() as u64,
+        u64::from(CHILDREN) * EACH,
+        "nothing lost or duplicated"
+    );
+    for (id, output) in outputs.iter().enumerate() {
+        let acked = acks(output);
+        assert_eq!(acked.len() as u64, EACH);
+        for (seq, i) in acked {
+            assert_eq!(log.read(seq).unwrap().body, child_body(id as u32, i));
+        }
+    }
+    assert!(log.segments().len() > 2, "the children rolled segments");
+}
+
+#[test]
+fn a_writer_waiting_on_the_lock_past_its_timeout_gets_lock_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    Log::create(dir.path(), options()).unwrap();
+    let mut holder = spawn_child(dir.path(), "hold-lock", 0);
+    let mut reader = BufReader::new(holder.stdout.as_mut().unwrap());
+    let mut line = String::new();
+    while !line.contains("locked") {
+        line.clear();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "the lock holder exited"
+        );
+    }
+
+    let timeout = Duration::from_millis(300);
+    let log = Log::open(
+        dir.path(),
+        LogOptions {
+            lock_timeout: timeout,
+            ..options()
+        },
+    )
+    .unwrap();
+    let started = Instant::now();
+    let err = log.append(APP, b"blocked").unwrap_err();
+    match &err {
+        Error::LockTimeout { lock_file, waited } => {
+            assert_eq!(lock_file, &dir.path().join("log/LOCK"));
+            assert!(*waited >= timeout);
+        }
+        other => panic!("expected LockTimeout, got {other}"),
+    }
+    assert!(started.elapsed() >= timeout);
+    assert!(err.to_string().contains("LOCK"), "{err}");
+
+    drop(holder.stdin.take());
+    holder.wait().unwrap();
+    assert_eq!(
+        log.append(APP, b"now free").unwrap(),
+        1,
+        "a timeout does not poison the handle"
+    );
+}
+
+#[test]
+fn a_process_killed_mid_append_leaves_every_acknowledged_record() {
+    let dir = tempfile::tempdir().unwrap();
+    Log::create(dir.path(), options()).unwrap();
+    let mut all_acked = Vec::new();
+    for (round, stop_after) in [(0u32, 37usize), (1, 211), (2, 5)] {
+        let mut child = spawn_child(dir.path(), "append-forever", round);
+        let mut reader = BufReader::new(child.stdout.take().unwrap());
+        let mut acked = Vec::new();
+        let mut line = String::new();
+        while acked.len() < stop_after {
+            line.clear();
+            assert!(reader.read_line(&mut line).unwrap() > 0);
+            acked.extend(acks(&line));
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
+        acked.extend(acks(&rest));
+        all_acked.extend(acked.into_iter().map(|(seq, i)| (round, seq, i)));
+
+        let log = Log::open(dir.path(), options()).unwrap();
+        for &(child_id, seq, i) in &all_acked {
+            assert_eq!(
+                log.read(seq).unwrap().body,
+                child_body(child_id, i),
+                "seq {seq}"
+            );
+        }
+    }
+}

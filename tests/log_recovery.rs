@@ -1,0 +1,438 @@
+//! Recovery on open, on real files: a torn tail is reported and cut (never silently) before
+//! the next append; every other kind of damage is corruption with its position; reading
+//! never mutates files; repair is explicit and keeps a copy of what it cuts.
+
+use std::fs;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use strata::format::{
+    encode_record, Defect, RecordType, RepairBody, TornCutBody, SEGMENT_HEADER_LEN,
+};
+use strata::log::{self, Log, LogOptions, OpenVerify, RepairReport};
+use strata::Error;
+
+const APP: RecordType = RecordType(0x100);
+
+fn options() -> LogOptions {
+    LogOptions {
+        segment_size: 4096,
+        preallocate: 8192,
+        ..LogOptions::default()
+    }
+}
+
+fn body(i: u64) -> Vec<u8> {
+    format!("record {i:05} {}", "x".repeat((i % 50) as usize)).into_bytes()
+}
+
+/// A log of `n` application records; returns the store directory's log handle closed.
+fn build(dir: &Path, n: u64) {
+    let log = Log::create(dir, options()).unwrap();
+    for i in 1..=n {
+        log.append(APP, &body(i)).unwrap();
+    }
+}
+
+/// Segment file, offset and encoded length of the record with sequence number `seq`.
+fn locate(dir: &Path, seq: u64) -> (PathBuf, u64, u64) {
+    let log = Log::open(dir, options()).unwrap();
+    let record = log.read(seq).unwrap();
+    let segment = log
+        .segments()
+        .into_iter()
+        .find(|s| s.number == record.segment_number)
+        .unwrap();
+    (segment.path, record.offset, 32 + record.body.len() as u64)
+}
+
+fn snapshot_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push((path.clone(), fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn expect_corrupt(result: Result<Log, Error>) -> (PathBuf, u64, u64, Defect) {
+    match result {
+        Err(Error::Corrupt {
+            segment,
+            offset,
+            seq,
+            defect,
+        }) => (segment, offset, seq, defect),
+        Err(other) => panic!("expected corruption, got {other}"),
+        Ok(_) => panic!("expected corruption, the log opened"),
+    }
+}
+
+fn flip(path: &Path, offset: u64) {
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .unwrap();
+    let mut byte = [0u8];
+    file.read_exact_at(&mut byte, offset).unwrap();
+    file.write_all_at(&[byte[0] ^ 0xFF], offset).unwrap();
+}
+
+#[test]
+fn a_log_truncated_at_every_offset_of_its_last_record_reopens_with_the_earlier_records() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 30);
+    let last = Log::open(dir.path(), options()).unwrap().last_seq();
+    let (segment, offset, len) = locate(dir.path(), last);
+    let original = fs::read(&segment).unwrap();
+    for cut in offset..offset + len {
+        fs::write(&segment, &original[..cut as usize]).unwrap();
+        let log = Log::open(dir.path(), options()).unwrap();
+        assert_eq!(log.last_seq(), last - 1, "cut at {cut}");
+        let torn = log.torn_tail();
+        let torn_bytes = original[offset as usize..cut as usize]
+            .iter()
+            .any(|&b| b != 0);
+        assert_eq!(torn.is_some(), torn_bytes, "cut at {cut}");
+        if let Some(torn) = torn {
+            assert_eq!(
+                (torn.segment.as_path(), torn.offset),
+                (segment.as_path(), offset)
+            );
+            assert!(torn.len > 0 && torn.len <= cut - offset);
+        }
+        assert_eq!(
+            log.iter_from(1).filter(|r| r.is_ok()).count() as u64,
+            last - 1
+        );
+    }
+}
+
+#[test]
+fn opening_a_log_with_a_torn_tail_does_not_change_any_file() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 30);
+    let last = Log::open(dir.path(), options()).unwrap().last_seq();
+    let (segment, offset, len) = locate(dir.path(), last);
+    let file = fs::OpenOptions::new().write(true).open(&segment).unwrap();
+    file.set_len(offset + len / 2).unwrap();
+    let before = snapshot_files(dir.path());
+    let log = Log::open(dir.path(), options()).unwrap();
+    assert!(log.torn_tail().is_some());
+    let _ = log.verify().unwrap();
+    drop(log);
+    assert_eq!(snapshot_files(dir.path()), before);
+}
+
+#[test]
+fn torn_tail_is_cut_with_a_copy_and_a_logged_record_before_the_next_append() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 30);
+    let last = Log::open(dir.path(), options()).unwrap().last_seq();
+    let (segment, offset, len) = locate(dir.path(), last);
+    let torn_bytes =
+        fs::read(&segment).unwrap()[offset as usize..(offset + len - 3) as usize].to_vec();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&segment)
+        .unwrap()
+        .set_len(offset + len - 3)
+        .unwrap();
+
+    let log = Log::open(dir.path(), options()).unwrap();
+    let torn = log.torn_tail().expect("torn tail reported");
+    let seq = log.append(APP, b"after the cut").unwrap();
+    assert!(log.torn_tail().is_none());
+
+    let cut_record = log.read(last).unwrap();
+    assert_eq!(cut_record.record_type, RecordType::TORN_CUT);
+    let cut = TornCutBody::decode(&cut_record.body).unwrap();
+    assert_eq!((cut.offset, cut.bytes_dropped), (offset, torn.len));
+    assert_eq!(seq, last + 1);
+    let copy = dir.path().join("log/torn").join(format!(
+        "{}.{offset}.torn",
+        segment.file_name().unwrap().to_str().unwrap()
+    ));
+    let kept = fs::read(copy).expect("a copy of the torn bytes is kept");
+    assert_eq!(kept, torn_bytes[..kept.len()]);
+
+    drop(log);
+    let reopened = Log::open(dir.path(), options()).unwrap();
+    assert!(reopened.torn_tail().is_none());
+    assert_eq!(reopened.read(seq).unwrap().body, b"after the cut");
+}
+
+#[test]
+fn garbage_after_the_last_record_is_a_torn_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 5);
+    let log = Log::open(dir.path(), options()).unwrap();
+    let seg = log.segments().pop().unwrap();
+    drop(log);
+    let file = fs::OpenOptions::new().write(true).open(&seg.path).unwrap();
+    file.write_all_at(&[0xA5; 700], seg.end_offset).unwrap();
+    let log = Log::open(dir.path(), options()).unwrap();
+    let torn = log.torn_tail().unwrap();
+    assert_eq!((torn.offset, torn.len), (seg.end_offset, 700));
+    assert_eq!(log.last_seq(), 5);
+}
+
+#[test]
+fn one_byte_flipped_anywhere_in_a_sealed_segment_is_detected_with_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 120);
+    let log = Log::open(dir.path(), options()).unwrap();
+    let sealed = log
+        .segments()
+        .into_iter()
+        .find(|s| s.sealed && s.number == 1)
+        .unwrap();
+    let records: Vec<_> = log
+        .iter_from(1)
+        .map(Result::unwrap)
+        .filter(|r| r.segment_number == 1)
+        .map(|r| (r.offset, 32 + r.body.len() as u64, r.seq))
+        .collect();
+    drop(log);
+    let original = fs::read(&sealed.path).unwrap();
+    for at in 0..sealed.end_offset {
+        flip(&sealed.path, at);
+        let (segment, offset, seq, _) = expect_corrupt(Log::open(dir.path(), options()));
+        assert_eq!(segment, sealed.path, "flip at {at}");
+        if at < SEGMENT_HEADER_LEN as u64 {
+            assert_eq!((offset, seq), (0, sealed.base_seq), "flip at {at}");
+        } else {
+            let (rec_offset, _, rec_seq) = *records
+                .iter()
+                .find(|(o, len, _)| (*o..o + len).contains(&at))
+                .unwrap();
+            assert_eq!((offset, seq), (rec_offset, rec_seq), "flip at {at}");
+        }
+        fs::write(&sealed.path, &original).unwrap();
+    }
+    // Non-zero bytes after the seal, inside the preallocated space, are corruption too.
+    flip(&sealed.path, sealed.end_offset + 10);
+    let (_, _, _, defect) = expect_corrupt(Log::open(dir.path(), options()));
+    assert!(matches!(defect, Defect::BytesAfterSeal { .. }), "{defect}");
+}
+
+#[test]
+fn a_flip_in_a_sealed_segment_opened_tail_only_is_caught_by_reads_and_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 120);
+    let (segment, offset, _) = locate(dir.path(), 10);
+    flip(&segment, offset + 40);
+    let tail_only = LogOptions {
+        verify: OpenVerify::Tail,
+        ..options()
+    };
+    let log = Log::open(dir.path(), tail_only).unwrap();
+    let err = log
+        .iter_from(1)
+        .find_map(Result::err)
+        .expect("iteration reports the damage");
+    assert!(
+        matches!(err, Error::Corrupt { offset: o, seq: 10, .. } if o == offset),
+        "{err}"
+    );
+    assert!(log.read(12).is_err());
+    let report = log.verify().unwrap();
+    assert_eq!(report.problems.len(), 1);
+    assert_eq!(
+        (report.problems[0].offset, report.problems[0].seq),
+        (offset, 10)
+    );
+}
+
+fn write_record_at_end(dir: &Path, seq: u64) -> (PathBuf, u64) {
+    let log = Log::open(dir, options()).unwrap();
+    let seg = log.segments().pop().unwrap();
+    drop(log);
+    let mut bytes = Vec::new();
+    encode_record(&mut bytes, APP, seq, 0, b"crafted");
+    let file = fs::OpenOptions::new().write(true).open(&seg.path).unwrap();
+    file.write_all_at(&bytes, seg.end_offset).unwrap();
+    (seg.path, seg.end_offset)
+}
+
+#[test]
+fn a_sequence_gap_is_corruption_at_the_record() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 10);
+    let (path, offset) = write_record_at_end(dir.path(), 13);
+    let (segment, at, seq, defect) = expect_corrupt(Log::open(dir.path(), options()));
+    assert_eq!((segment, at, seq), (path, offset, 11));
+    assert_eq!(
+        defect,
+        Defect::SequenceGap {
+            expected: 11,
+            found: 13
+        }
+    );
+}
+
+#[test]
+fn a_repeated_sequence_number_is_corruption_at_the_record() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 10);
+    let (path, offset) = write_record_at_end(dir.path(), 10);
+    let (segment, at, seq, defect) = expect_corrupt(Log::open(dir.path(), options()));
+    assert_eq!((segment, at, seq), (path, offset, 11));
+    assert_eq!(
+        defect,
+        Defect::SequenceRepeat {
+            expected: 11,
+            found: 10
+        }
+    );
+}
+
+#[test]
+fn a_valid_record_after_a_damaged_one_is_corruption_not_a_torn_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 3);
+    let (segment, offset, _) = locate(dir.path(), 2);
+    flip(&segment, offset + 35);
+    let (path, at, seq, defect) = expect_corrupt(Log::open(dir.path(), options()));
+    assert_eq!((path, at, seq), (segment, offset, 2));
+    assert!(
+        matches!(defect, Defect::ValidRecordAfterDamage { seq: 3, .. }),
+        "{defect}"
+    );
+}
+
+#[test]
+fn a_segment_swapped_in_from_another_store_is_detected() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    build(a.path(), 120);
+    build(b.path(), 120);
+    let (segment, _, _) = locate(a.path(), 60);
+    let name = segment.file_name().unwrap();
+    fs::copy(b.path().join("log").join(name), &segment).unwrap();
+    let (path, offset, _, defect) = expect_corrupt(Log::open(a.path(), options()));
+    assert_eq!((path, offset), (segment, 0));
+    assert!(matches!(defect, Defect::ForeignSegment { .. }), "{defect}");
+}
+
+#[test]
+fn a_missing_segment_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 120);
+    let (segment, _, _) = locate(dir.path(), 60);
+    fs::remove_file(&segment).unwrap();
+    let (_, _, _, defect) = expect_corrupt(Log::open(dir.path(), options()));
+    assert!(matches!(defect, Defect::MissingSegment { .. }), "{defect}");
+}
+
+#[test]
+fn a_missing_first_segment_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 120);
+    fs::remove_file(dir.path().join("log/00000000000000000001.seg")).unwrap();
+    let (_, _, seq, defect) = expect_corrupt(Log::open(dir.path(), options()));
+    assert_eq!(seq, 1);
+    assert!(matches!(defect, Defect::MissingSegment { .. }), "{defect}");
+}
+
+#[test]
+fn corruption_leaves_every_file_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 120);
+    let (segment, offset, _) = locate(dir.path(), 30);
+    flip(&segment, offset + 3);
+    let before = snapshot_files(dir.path());
+    assert!(Log::open(dir.path(), options()).is_err());
+    let report = log::verify(dir.path()).unwrap();
+    assert!(!report.is_ok());
+    assert_eq!(snapshot_files(dir.path()), before);
+}
+
+#[test]
+fn verify_reports_each_problem_with_segment_offset_and_sequence_number() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 200);
+    let (seg_a, off_a, _) = locate(dir.path(), 20);
+    let (seg_b, off_b, _) = locate(dir.path(), 150);
+    assert_ne!(seg_a, seg_b);
+    flip(&seg_a, off_a + 1);
+    flip(&seg_b, off_b + 40);
+    let report = log::verify(dir.path()).unwrap();
+    let found: Vec<_> = report
+        .problems
+        .iter()
+        .map(|p| (p.segment.clone(), p.offset, p.seq))
+        .collect();
+    assert!(found.contains(&(seg_a, off_a, 20)), "{found:?}");
+    assert!(found.contains(&(seg_b, off_b, 150)), "{found:?}");
+}
+
+#[test]
+fn repair_cuts_at_the_first_damage_keeps_a_copy_and_logs_what_it_did() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 200);
+    let (segment, offset, _) = locate(dir.path(), 50);
+    let segments_before = Log::open(dir.path(), options()).unwrap().segments();
+    flip(&segment, offset + 33);
+    assert!(Log::open(dir.path(), options()).is_err());
+
+    let report = log::repair(dir.path(), options()).unwrap();
+    let RepairReport::Repaired {
+        problem,
+        salvage_dir,
+        bytes_cut,
+        segments_removed,
+        repair_seq,
+    } = report
+    else {
+        panic!("expected a repair, got {report:?}");
+    };
+    assert_eq!(
+        (problem.segment.as_path(), problem.offset, problem.seq),
+        (segment.as_path(), offset, 50)
+    );
+    assert!(bytes_cut > 0);
+    let later = segments_before.iter().filter(|s| s.base_seq > 50).count();
+    assert_eq!(segments_removed.len(), later);
+    for removed in &segments_removed {
+        assert!(salvage_dir.join(removed.file_name().unwrap()).exists());
+    }
+
+    let log = Log::open(dir.path(), options()).unwrap();
+    assert_eq!(repair_seq, 50);
+    let record = log.read(repair_seq).unwrap();
+    assert_eq!(record.record_type, RecordType::REPAIR);
+    let logged = RepairBody::decode(&record.body).unwrap();
+    assert_eq!((logged.offset, logged.bytes_cut), (offset, bytes_cut));
+    let kept: Vec<Vec<u8>> = log
+        .iter_from(1)
+        .map(Result::unwrap)
+        .take_while(|r| r.seq < 50)
+        .filter(|r| !r.record_type.is_system())
+        .map(|r| r.body)
+        .collect();
+    assert_eq!(kept, (1..=kept.len() as u64).map(body).collect::<Vec<_>>());
+    assert_eq!(kept.len(), 49, "every record before the damage is kept");
+    let next = log.append(APP, b"after repair").unwrap();
+    assert_eq!(next, 51);
+}
+
+#[test]
+fn repair_of_a_healthy_log_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 50);
+    let before = snapshot_files(dir.path());
+    let report = log::repair(dir.path(), options()).unwrap();
+    assert!(matches!(
+        report,
+        RepairReport::NothingToRepair { torn_tail: None }
+    ));
+    assert_eq!(snapshot_files(dir.path()), before);
+}

@@ -1,0 +1,258 @@
+//! Round trips through the segment log: every record size up to the maximum, across segment
+//! rolls, read back by iteration, by sequence number and after reopening.
+
+use strata::format::{RecordType, MAX_BODY_LEN};
+use strata::log::{Durability, Log, LogOptions, OpenVerify};
+use strata::Error;
+
+const APP: RecordType = RecordType(0x100);
+
+fn options(segment_size: u64) -> LogOptions {
+    LogOptions {
+        segment_size,
+        preallocate: 64 * 1024,
+        ..LogOptions::default()
+    }
+}
+
+/// A body of `len` bytes whose content depends on `len`, so misplaced bytes are caught.
+fn body(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i.wrapping_mul(31) ^ len) as u8).collect()
+}
+
+/// Every size from 0 to 600 bytes, each power of two and its neighbours up to the maximum,
+/// and the maximum itself.
+fn sizes() -> Vec<usize> {
+    let max = MAX_BODY_LEN as usize;
+    let mut sizes: Vec<usize> = (0..=600).collect();
+    let mut p = 1024;
+    while p <= max {
+        sizes.extend([p - 1, p, p + 1].into_iter().filter(|&s| s <= max));
+        p *= 2;
+    }
+    sizes.push(max);
+    sizes.sort_unstable();
+    sizes.dedup();
+    sizes
+}
+
+fn app_records(log: &Log) -> Vec<(u64, Vec<u8>)> {
+    log.iter_from(1)
+        .map(|r| r.expect("valid record"))
+        .filter(|r| !r.record_type.is_system())
+        .map(|r| (r.seq, r.body))
+        .collect()
+}
+
+#[test]
+fn records_of_every_size_up_to_the_maximum_round_trip_across_segment_rolls() {
+    let dir = tempfile::tempdir().unwrap();
+    let sizes = sizes();
+    let opts = LogOptions {
+        durability: Durability::Buffered,
+        ..options(256 * 1024)
+    };
+    let log = Log::create(dir.path(), opts.clone()).unwrap();
+    let seqs: Vec<u64> = sizes
+        .iter()
+        .map(|&n| log.append(APP, &body(n)).unwrap())
+        .collect();
+    assert!(
+        log.segments().len() > 10,
+        "the sizes must span many segments"
+    );
+    let check = |log: &Log| {
+        let records = app_records(log);
+        assert_eq!(records.len(), sizes.len());
+        for ((seq, got), (&want_seq, &n)) in records.iter().zip(seqs.iter().zip(&sizes)) {
+            assert_eq!(*seq, want_seq);
+            assert!(*got == body(n), "body of size {n} differs");
+        }
+        for (&seq, &n) in seqs.iter().zip(&sizes).step_by(37) {
+            assert_eq!(log.read(seq).unwrap().body, body(n));
+        }
+    };
+    check(&log);
+    drop(log);
+    check(&Log::open(dir.path(), opts.clone()).unwrap());
+    check(
+        &Log::open(
+            dir.path(),
+            LogOptions {
+                verify: OpenVerify::Tail,
+                ..opts
+            },
+        )
+        .unwrap(),
+    );
+}
+
+#[test]
+fn a_body_over_the_maximum_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::create(dir.path(), options(1 << 20)).unwrap();
+    let err = log
+        .append(APP, &vec![0u8; MAX_BODY_LEN as usize + 1])
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::RecordTooLarge {
+                max: MAX_BODY_LEN,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(log.last_seq(), 0);
+}
+
+#[test]
+fn system_record_types_cannot_be_appended_by_callers() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::create(dir.path(), options(1 << 20)).unwrap();
+    assert!(log.append(RecordType::SEAL, b"").is_err());
+    assert!(log.append(RecordType(0), b"").is_err());
+    assert_eq!(log.last_seq(), 0);
+}
+
+#[test]
+fn sequence_numbers_are_gapless_and_segments_are_sealed_when_they_roll() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::create(dir.path(), options(4096)).unwrap();
+    for i in 0..500u32 {
+        log.append(APP, &i.to_le_bytes()).unwrap();
+    }
+    let all: Vec<_> = log.iter_from(1).map(Result::unwrap).collect();
+    let seqs: Vec<u64> = all.iter().map(|r| r.seq).collect();
+    assert_eq!(seqs, (1..=all.len() as u64).collect::<Vec<_>>());
+    let segments = log.segments();
+    assert!(segments.len() > 3);
+    assert!(segments[..segments.len() - 1].iter().all(|s| s.sealed));
+    assert!(!segments.last().unwrap().sealed);
+    let seals = all
+        .iter()
+        .filter(|r| r.record_type == RecordType::SEAL)
+        .count();
+    assert_eq!(seals, segments.len() - 1);
+    for pair in segments.windows(2) {
+        assert_eq!(pair[1].base_seq, pair[0].base_seq + pair[0].records);
+        let name = pair[1]
+            .path
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(name, format!("{:020}.seg", pair[1].base_seq));
+    }
+}
+
+#[test]
+fn iteration_can_start_at_any_sequence_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::create(dir.path(), options(4096)).unwrap();
+    for i in 0..300u32 {
+        log.append(APP, &i.to_le_bytes()).unwrap();
+    }
+    let last = log.last_seq();
+    for from in [1, 2, 17, 100, 151, last - 1, last] {
+        let first = log.iter_from(from).next().unwrap().unwrap();
+        assert_eq!(first.seq, from);
+        assert_eq!(log.iter_from(from).count() as u64, last - from + 1);
+    }
+    assert!(log.iter_from(last + 1).next().is_none());
+}
+
+#[test]
+fn reading_a_sequence_number_outside_the_log_says_what_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::create(dir.path(), options(4096)).unwrap();
+    log.append(APP, b"a").unwrap();
+    let err = log.read(5).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::SeqOutOfRange {
+                seq: 5,
+                first: 1,
+                last: 1
+            }
+        ),
+        "{err}"
+    );
+    assert!(log.read(0).is_err());
+}
+
+#[test]
+fn batches_get_consecutive_sequence_numbers_even_at_a_roll() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::create(dir.path(), options(4096)).unwrap();
+    let bodies: Vec<Vec<u8>> = (0..40).map(|i| body(100 + i)).collect();
+    for _ in 0..5 {
+        let batch: Vec<(RecordType, &[u8])> = bodies.iter().map(|b| (APP, b.as_slice())).collect();
+        let range = log.append_batch(&batch).unwrap();
+        assert_eq!(range.end() - range.start() + 1, 40);
+        for (seq, want) in range.zip(&bodies) {
+            assert_eq!(&log.read(seq).unwrap().body, want);
+        }
+    }
+}
+
+#[test]
+fn concurrent_appenders_in_one_process_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = std::sync::Arc::new(Log::create(dir.path(), options(8192)).unwrap());
+    let threads: Vec<_> = (0..8u8)
+        .map(|t| {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                (0..50u8)
+                    .map(|i| (log.append(APP, &[t, i]).unwrap(), [t, i]))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let acked: Vec<(u64, [u8; 2])> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    assert_eq!(acked.len(), 400);
+    let reopened = Log::open(dir.path(), options(8192)).unwrap();
+    for (seq, body) in &acked {
+        assert_eq!(&reopened.read(*seq).unwrap().body, body);
+    }
+    assert_eq!(app_records(&reopened).len(), 400);
+}
+
+#[test]
+fn opening_where_there_is_no_log_is_not_found_and_creating_twice_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        Log::open(dir.path(), LogOptions::default()),
+        Err(Error::NotFound { .. })
+    ));
+    Log::create(dir.path(), LogOptions::default()).unwrap();
+    assert!(matches!(
+        Log::create(dir.path(), LogOptions::default()),
+        Err(Error::AlreadyExists { .. })
+    ));
+}
+
+#[test]
+fn a_second_handle_catches_up_on_refresh() {
+    let dir = tempfile::tempdir().unwrap();
+    let writer = Log::create(dir.path(), options(4096)).unwrap();
+    let reader = Log::open(dir.path(), options(4096)).unwrap();
+    for i in 0..100u32 {
+        writer.append(APP, &i.to_le_bytes()).unwrap();
+    }
+    assert_eq!(reader.last_seq(), 0);
+    reader.refresh().unwrap();
+    assert_eq!(reader.last_seq(), writer.last_seq());
+    // The second handle appends after the first handle's records, not over them.
+    let seq = reader.append(APP, b"from reader").unwrap();
+    assert_eq!(seq, writer.last_seq() + 1);
+    writer.refresh().unwrap();
+    assert_eq!(writer.read(seq).unwrap().body, b"from reader");
+}
