@@ -25,5 +25,6 @@
 pub mod error;
 pub mod format;
 pub mod log;
+pub mod schema;
 
 pub use error::{Error, Result};

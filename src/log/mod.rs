@@ -5,7 +5,7 @@
 //! the pure [`crate::format`] functions:
 //!
 //! - [`Log::append`] returns only when the record is as durable as [`Durability`] promises.
-//!   Concurrent appenders of one handle share one write and one `fdatasync` (group commit).
+//!   Concurrent appenders of one handle share `fdatasync`s (group commit).
 //! - Writers in any number of processes serialise on an exclusive lock of `log/LOCK`; before
 //!   appending, a writer catches up on records other processes appended.
 //! - Readers take no lock and see only complete, checksum-valid records.
@@ -35,7 +35,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, RwLock, RwLockReadGuard};
 use std::time::Duration;
 use view::LogView;
-use writer::{CommitQueue, WriterState};
+pub use writer::WriterGuard;
+use writer::{SyncState, WriterState};
 
 /// Name of the log's folder inside a store directory.
 pub const LOG_DIR: &str = "log";
@@ -160,9 +161,9 @@ pub struct Log {
     lock_path: PathBuf,
     options: LogOptions,
     view: RwLock<LogView>,
-    queue: Mutex<CommitQueue>,
-    committed: Condvar,
     writer: Mutex<WriterState>,
+    sync: Mutex<SyncState>,
+    synced: Condvar,
 }
 
 impl Log {
@@ -219,9 +220,9 @@ impl Log {
             lock_path,
             options,
             view: RwLock::new(view),
-            queue: Mutex::new(CommitQueue::default()),
-            committed: Condvar::new(),
             writer: Mutex::new(WriterState::default()),
+            sync: Mutex::new(SyncState::default()),
+            synced: Condvar::new(),
         })
     }
 

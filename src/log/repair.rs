@@ -77,7 +77,9 @@ pub fn repair(store_dir: impl AsRef<Path>, options: LogOptions) -> Result<Repair
         segments_removed: segments_removed.len() as u32,
         salvage_dir: file_name(&salvage_dir),
     };
-    let repair_seq = log.append_system(RecordType::REPAIR, &body.encode())?;
+    let mut writer = log.lock_writer()?;
+    let repair_seq = writer.append_system(RecordType::REPAIR, &body.encode())?;
+    writer.commit()?;
     Ok(RepairReport::Repaired {
         problem,
         salvage_dir,

@@ -129,6 +129,18 @@ impl LogView {
         Ok(())
     }
 
+    /// Catches up on the last segment only (no directory listing): used by the writer, which
+    /// holds the lock and knows it did not create a segment.
+    pub(crate) fn refresh_last(&mut self) -> Result<()> {
+        let last = self
+            .segments
+            .last_mut()
+            .expect("a log has at least one segment");
+        remap_if_grown(last)?;
+        self.torn = scan_segment_state(last, true)?;
+        Ok(())
+    }
+
     fn check_known_files_still_there(&self, files: &[(u64, PathBuf)]) -> Result<()> {
         for (i, seg) in self.segments.iter().enumerate() {
             if files.get(i).map(|(_, p)| p) != Some(&seg.path) {

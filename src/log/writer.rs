@@ -1,7 +1,15 @@
-//! The append path: group commit, catching up under the writer lock, segment rolls, torn-tail
-//! cuts, preallocation and syncing.
+//! The append path.
+//!
+//! A commit has two phases. Under the in-process writer mutex and the exclusive file lock, the
+//! writer catches up on what other processes appended, cuts a torn tail if there is one, and
+//! writes its records with `pwrite` (rolling segments as needed). Then, with both locks
+//! released, it waits until an `fdatasync` that started after its write has finished: the
+//! first waiter to find no sync in flight runs one, and everyone whose records it covers
+//! returns together (group commit). Syncing outside the lock is sound because `fdatasync`
+//! flushes every dirty page of the file, so a later writer's sync also persists every earlier
+//! byte of the segment, and a segment is synced when it is sealed, before the next one exists.
 
-use super::fsutil::{self, lock, write_at, LockKind};
+use super::fsutil::{self, lock, write_at, LockGuard, LockKind};
 use super::view::{file_name, LogView};
 use super::{now_micros, Durability, Log, TornTail, TORN_DIR};
 use crate::error::{Error, IoContext, Result};
@@ -9,78 +17,53 @@ use crate::format::{
     encode_record, encoded_len, segment_file_name, RecordType, SealBody, SegmentHeader,
     TornCutBody, FORMAT_VERSION, SEAL_BODY_LEN, SEGMENT_HEADER_LEN,
 };
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::ops::RangeInclusive;
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, MutexGuard};
 
 /// Bytes a seal record occupies; every segment keeps room for one.
 const SEAL_RECORD_LEN: u64 = (crate::format::RECORD_HEADER_LEN + SEAL_BODY_LEN) as u64;
 
-/// Appends waiting to be committed, and the outcome of those that were.
-#[derive(Debug, Default)]
-pub(crate) struct CommitQueue {
-    pending: Vec<Pending>,
-    next_ticket: u64,
-    leader_active: bool,
-    outcomes: HashMap<u64, Result<u64>>,
-    poisoned: Option<Error>,
-}
+/// A position in the log: `(segment number, byte offset)`, ordered.
+pub(crate) type Mark = (u64, u64);
 
-#[derive(Debug)]
-struct Pending {
-    ticket: u64,
-    records: Vec<(RecordType, Vec<u8>)>,
-}
-
-impl Pending {
-    fn encoded_len(&self) -> u64 {
-        self.records
-            .iter()
-            .map(|(_, body)| encoded_len(body.len()) as u64)
-            .sum()
-    }
-}
-
-/// The writer's open handle on the active segment (only the commit leader touches it).
+/// The writer's open handle on the active segment (guarded by the writer mutex).
 #[derive(Debug, Default)]
 pub(crate) struct WriterState {
-    file: Option<(PathBuf, File)>,
+    file: Option<(PathBuf, Arc<File>)>,
 }
 
 impl WriterState {
-    fn file(&mut self, path: &Path) -> Result<&File> {
+    fn file(&mut self, path: &Path) -> Result<Arc<File>> {
         if self.file.as_ref().is_none_or(|(p, _)| p != path) {
             let file = OpenOptions::new()
                 .read(true)
                 .write(true)
                 .open(path)
                 .ctx("open", path)?;
-            self.file = Some((path.to_path_buf(), file));
+            self.file = Some((path.to_path_buf(), Arc::new(file)));
         }
-        Ok(&self.file.as_ref().expect("just opened").1)
+        Ok(Arc::clone(&self.file.as_ref().expect("just opened").1))
     }
 }
 
-/// A failed commit: `fatal` failures (a write or sync error) poison the handle.
-struct Failure {
-    error: Error,
-    fatal: bool,
-}
-
-fn soft(error: Error) -> Failure {
-    Failure {
-        error,
-        fatal: false,
-    }
-}
-
-fn fatal(error: Error) -> Failure {
-    Failure { error, fatal: true }
+/// What has been written and what is known durable (guarded by the sync mutex).
+#[derive(Debug, Default)]
+pub(crate) struct SyncState {
+    /// End of the last write by this handle, and the file it went to.
+    written: Option<(Mark, PathBuf, Arc<File>)>,
+    /// Everything up to here is durable.
+    durable: Mark,
+    /// A sync is in flight.
+    syncing: bool,
+    /// Set after a failed write or sync; every later append fails with it.
+    pub(crate) poisoned: Option<Error>,
 }
 
 /// Where the next record goes.
+#[derive(Debug)]
 struct Position {
     dir: PathBuf,
     path: PathBuf,
@@ -89,7 +72,6 @@ struct Position {
     next_seq: u64,
     file_len: u64,
     sealed: Option<SealBody>,
-    torn: Option<TornTail>,
     rolled: bool,
 }
 
@@ -107,13 +89,37 @@ impl Position {
             next_seq: last.next_seq,
             file_len: last.map.len() as u64,
             sealed: last.seal,
-            torn: view.torn.clone(),
             rolled: false,
         }
     }
 
     fn records_in_segment(&self) -> u64 {
         self.next_seq - self.header.base_seq
+    }
+
+    fn mark(&self) -> Mark {
+        (self.header.segment_number, self.offset)
+    }
+}
+
+/// Exclusive write access to the log: the in-process writer mutex and the cross-process file
+/// lock, with the view caught up on everything other processes appended. Records appended
+/// through the guard are written but not synced; [`WriterGuard::commit`] releases the locks
+/// and then makes them as durable as the log's [`Durability`] promises. Dropping the guard
+/// without committing releases the locks; what was written stays, unacknowledged.
+pub struct WriterGuard<'a> {
+    log: &'a Log,
+    state: MutexGuard<'a, WriterState>,
+    flock: LockGuard,
+    pos: Position,
+    written: Option<Mark>,
+}
+
+impl std::fmt::Debug for WriterGuard<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriterGuard")
+            .field("pos", &self.pos)
+            .finish_non_exhaustive()
     }
 }
 
@@ -129,6 +135,114 @@ impl Log {
     /// Appends records with consecutive sequence numbers (never split by a segment roll) and
     /// returns their range once they are durable.
     pub fn append_batch(&self, records: &[(RecordType, &[u8])]) -> Result<RangeInclusive<u64>> {
+        let mut guard = self.lock_writer()?;
+        let range = guard.append_batch(records)?;
+        guard.commit()?;
+        Ok(range)
+    }
+
+    /// Takes exclusive write access (see [`WriterGuard`]), waiting at most the lock timeout
+    /// for other processes, and catches up on their records. A torn tail is cut here.
+    pub fn lock_writer(&self) -> Result<WriterGuard<'_>> {
+        self.check_not_poisoned()?;
+        let state = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let flock = lock(
+            &self.lock_path,
+            LockKind::Exclusive,
+            self.options.lock_timeout,
+        )?;
+        let (pos, torn) = {
+            let mut view = self.write_view();
+            view.refresh(self.options.verify)?;
+            (Position::from_view(&view), view.torn.clone())
+        };
+        let mut guard = WriterGuard {
+            log: self,
+            state,
+            flock,
+            pos,
+            written: None,
+        };
+        if let Some(torn) = torn {
+            guard.cut_torn_tail(&torn).map_err(|e| self.poison(e))?;
+            guard.update_view()?;
+        }
+        Ok(guard)
+    }
+
+    fn check_not_poisoned(&self) -> Result<()> {
+        let sync = self.sync.lock().unwrap_or_else(|e| e.into_inner());
+        match &sync.poisoned {
+            Some(error) => Err(error.clone()),
+            None => Ok(()),
+        }
+    }
+
+    /// Marks the handle unusable after a failed write or sync and returns the error to report.
+    fn poison(&self, error: Error) -> Error {
+        let poisoned = match error {
+            Error::Poisoned { .. } => error,
+            other => Error::Poisoned {
+                path: self.dir.clone(),
+                cause: other.to_string(),
+            },
+        };
+        let mut sync = self.sync.lock().unwrap_or_else(|e| e.into_inner());
+        sync.poisoned.get_or_insert(poisoned).clone()
+    }
+
+    /// Returns once everything this handle wrote up to `mark` is durable, running one
+    /// `fdatasync` for every waiter if none is in flight (group commit).
+    fn sync_through(&self, mark: Mark) -> Result<()> {
+        let mut sync = self.sync.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(error) = &sync.poisoned {
+                return Err(error.clone());
+            }
+            if sync.durable >= mark {
+                return Ok(());
+            }
+            if sync.syncing {
+                sync = self.synced.wait(sync).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            let (target, path, file) = sync.written.clone().expect("a write precedes its sync");
+            sync.syncing = true;
+            drop(sync);
+            let outcome = file.sync_data();
+            sync = self.sync.lock().unwrap_or_else(|e| e.into_inner());
+            sync.syncing = false;
+            match outcome {
+                Ok(()) => sync.durable = sync.durable.max(target),
+                Err(e) => {
+                    let cause = e.to_string();
+                    sync.poisoned.get_or_insert(Error::Poisoned { path, cause });
+                }
+            }
+            self.synced.notify_all();
+        }
+    }
+
+    fn note_written(&self, mark: Mark, path: &Path, file: Arc<File>, durable: bool) {
+        let mut sync = self.sync.lock().unwrap_or_else(|e| e.into_inner());
+        if sync.written.as_ref().is_none_or(|(m, _, _)| *m < mark) {
+            sync.written = Some((mark, path.to_path_buf(), file));
+        }
+        if durable {
+            sync.durable = sync.durable.max(mark);
+        }
+    }
+}
+
+impl WriterGuard<'_> {
+    /// The sequence number the next appended record will carry.
+    pub fn next_seq(&self) -> u64 {
+        self.pos.next_seq
+    }
+
+    /// Writes records with consecutive sequence numbers (rolling to a new segment first if
+    /// they would not fit) and returns their range. Not durable until [`Self::commit`].
+    pub fn append_batch(&mut self, records: &[(RecordType, &[u8])]) -> Result<RangeInclusive<u64>> {
         if records.is_empty() {
             return Err(Error::InvalidOption(
                 "append_batch needs at least one record".into(),
@@ -137,207 +251,156 @@ impl Log {
         for (record_type, body) in records {
             Log::check_appendable(*record_type, body)?;
         }
-        self.append_unchecked(records)
+        self.write_records(records)
     }
 
     /// Appends a record of a type the log itself defines (used by repair).
-    pub(crate) fn append_system(&self, record_type: RecordType, body: &[u8]) -> Result<u64> {
-        self.append_unchecked(&[(record_type, body)])
-            .map(|range| *range.start())
+    pub(crate) fn append_system(&mut self, record_type: RecordType, body: &[u8]) -> Result<u64> {
+        self.write_records(&[(record_type, body)])
+            .map(|r| *r.start())
     }
 
-    fn append_unchecked(&self, records: &[(RecordType, &[u8])]) -> Result<RangeInclusive<u64>> {
-        let owned = records.iter().map(|(t, b)| (*t, b.to_vec())).collect();
-        let first = self.enqueue_and_wait(owned)?;
-        Ok(first..=first + records.len() as u64 - 1)
+    fn write_records(&mut self, records: &[(RecordType, &[u8])]) -> Result<RangeInclusive<u64>> {
+        let log = self.log;
+        let outcome = self.write_unsynced(records);
+        let range = outcome.map_err(|e| log.poison(e))?;
+        self.update_view()?;
+        Ok(range)
     }
 
-    /// Queues the records; the first waiter to find no commit in progress becomes the leader
-    /// and commits everything queued so far with one write and one sync.
-    fn enqueue_and_wait(&self, records: Vec<(RecordType, Vec<u8>)>) -> Result<u64> {
-        let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(error) = &queue.poisoned {
-            return Err(error.clone());
-        }
-        let ticket = queue.next_ticket;
-        queue.next_ticket += 1;
-        queue.pending.push(Pending { ticket, records });
-        loop {
-            if let Some(outcome) = queue.outcomes.remove(&ticket) {
-                return outcome;
-            }
-            if queue.leader_active {
-                queue = self
-                    .committed
-                    .wait(queue)
-                    .unwrap_or_else(|e| e.into_inner());
-                continue;
-            }
-            queue.leader_active = true;
-            let batch = std::mem::take(&mut queue.pending);
-            drop(queue);
-            let outcome = self.commit(&batch);
-            queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
-            queue.leader_active = false;
-            record_outcomes(&mut queue, &batch, outcome, &self.dir);
-            self.committed.notify_all();
+    /// Releases the locks, then waits until the appended records are as durable as the
+    /// log's durability mode promises.
+    pub fn commit(self) -> Result<()> {
+        let WriterGuard {
+            log,
+            state,
+            flock,
+            written,
+            ..
+        } = self;
+        drop(flock);
+        drop(state);
+        match (written, log.options.durability) {
+            (Some(mark), Durability::Sync) => log.sync_through(mark),
+            _ => Ok(()),
         }
     }
 
-    /// Takes the writer lock, catches up, cuts a torn tail if there is one, writes the batch
-    /// (rolling segments as needed), syncs as the durability mode says, and updates the view.
-    fn commit(&self, batch: &[Pending]) -> Result<Vec<u64>, Failure> {
-        let _guard = lock(
-            &self.lock_path,
-            LockKind::Exclusive,
-            self.options.lock_timeout,
-        )
-        .map_err(soft)?;
-        let mut pos = {
-            let mut view = self.write_view();
-            view.refresh(self.options.verify).map_err(soft)?;
-            Position::from_view(&view)
-        };
-        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(torn) = pos.torn.take() {
-            self.cut_torn_tail(&mut writer, &mut pos, &torn)
-                .map_err(fatal)?;
+    fn write_unsynced(&mut self, records: &[(RecordType, &[u8])]) -> Result<RangeInclusive<u64>> {
+        if let Some(seal) = self.pos.sealed {
+            self.start_next_segment(seal)?;
         }
-        if let Some(seal) = pos.sealed {
-            self.start_next_segment(&mut pos, seal).map_err(fatal)?;
+        let needed: u64 = records
+            .iter()
+            .map(|(_, b)| encoded_len(b.len()) as u64)
+            .sum::<u64>()
+            + SEAL_RECORD_LEN;
+        if self.pos.records_in_segment() > 0
+            && self.pos.offset + needed > self.log.options.segment_size
+        {
+            self.roll()?;
         }
-        let firsts = self
-            .write_batch(&mut writer, &mut pos, batch)
-            .map_err(fatal)?;
-        drop(writer);
-        self.write_view()
-            .refresh(self.options.verify)
-            .map_err(fatal)?;
-        Ok(firsts)
-    }
-
-    fn write_batch(
-        &self,
-        writer: &mut WriterState,
-        pos: &mut Position,
-        batch: &[Pending],
-    ) -> Result<Vec<u64>> {
         let timestamp = now_micros();
-        let mut buf = Vec::new();
-        let mut firsts = Vec::with_capacity(batch.len());
-        for pending in batch {
-            let needed = buf.len() as u64 + pending.encoded_len() + SEAL_RECORD_LEN;
-            if pos.records_in_segment() > 0 && pos.offset + needed > self.options.segment_size {
-                self.roll(writer, pos, &mut buf, timestamp)?;
-            }
-            firsts.push(pos.next_seq);
-            for (record_type, body) in &pending.records {
-                encode_record(&mut buf, *record_type, pos.next_seq, timestamp, body);
-                pos.next_seq += 1;
-            }
+        let first = self.pos.next_seq;
+        let mut buf = Vec::with_capacity(needed as usize);
+        for (record_type, body) in records {
+            encode_record(&mut buf, *record_type, self.pos.next_seq, timestamp, body);
+            self.pos.next_seq += 1;
         }
-        let sync = self.options.durability == Durability::Sync;
-        self.flush(writer, pos, &mut buf, sync)?;
-        Ok(firsts)
+        self.write(&buf, false)?;
+        Ok(first..=self.pos.next_seq - 1)
     }
 
-    /// Writes `buf` at the position, preallocating zeroed space ahead of it, and syncs if asked.
-    fn flush(
-        &self,
-        writer: &mut WriterState,
-        pos: &mut Position,
-        buf: &mut Vec<u8>,
-        sync: bool,
-    ) -> Result<()> {
-        let file = writer.file(&pos.path)?;
-        let end = pos.offset + buf.len() as u64;
-        write_at(file, &pos.path, buf, pos.offset)?;
-        let low_water = end + self.options.preallocate / 2;
-        if low_water > pos.file_len {
-            let target = (end + self.options.preallocate).min(self.options.segment_size.max(end));
-            write_zeros(file, &pos.path, end.max(pos.file_len), target)?;
-            pos.file_len = pos.file_len.max(target).max(end);
+    /// Writes `buf` at the position, preallocating zeroed space ahead of it; syncs at once if
+    /// `sync_now` (seals and torn-tail cuts), otherwise leaves syncing to [`Self::commit`].
+    fn write(&mut self, buf: &[u8], sync_now: bool) -> Result<()> {
+        let file = self.state.file(&self.pos.path)?;
+        let path = &self.pos.path;
+        let end = self.pos.offset + buf.len() as u64;
+        write_at(&file, path, buf, self.pos.offset)?;
+        let options = &self.log.options;
+        if end + options.preallocate / 2 > self.pos.file_len {
+            let target = (end + options.preallocate).min(options.segment_size.max(end));
+            write_zeros(&file, path, end.max(self.pos.file_len), target)?;
+            self.pos.file_len = self.pos.file_len.max(target).max(end);
         }
-        if sync {
-            file.sync_data().map_err(|e| Error::Poisoned {
-                path: pos.path.clone(),
-                cause: e.to_string(),
-            })?;
+        if sync_now {
+            file.sync_data().ctx("fdatasync", path)?;
         }
-        pos.offset = end;
-        buf.clear();
+        self.pos.offset = end;
+        self.written = Some(self.pos.mark());
+        self.log.note_written(self.pos.mark(), path, file, sync_now);
         Ok(())
     }
 
-    /// Seals the active segment after what `buf` holds, syncs it, and starts the next one.
-    fn roll(
-        &self,
-        writer: &mut WriterState,
-        pos: &mut Position,
-        buf: &mut Vec<u8>,
-        timestamp: i64,
-    ) -> Result<()> {
+    /// Seals the active segment, syncs it, and starts the next one.
+    fn roll(&mut self) -> Result<()> {
         let seal = SealBody {
-            segment_number: pos.header.segment_number,
-            first_seq: pos.header.base_seq,
-            record_count: pos.records_in_segment(),
-            seal_offset: pos.offset + buf.len() as u64,
+            segment_number: self.pos.header.segment_number,
+            first_seq: self.pos.header.base_seq,
+            record_count: self.pos.records_in_segment(),
+            seal_offset: self.pos.offset,
         };
+        let mut buf = Vec::new();
         encode_record(
-            buf,
+            &mut buf,
             RecordType::SEAL,
-            pos.next_seq,
-            timestamp,
+            self.pos.next_seq,
+            now_micros(),
             &seal.encode(),
         );
-        pos.next_seq += 1;
-        // The seal must be durable before the next segment exists: otherwise a power loss
-        // could leave an unsealed segment followed by another, which reads as corruption.
-        self.flush(writer, pos, buf, true)?;
-        self.start_next_segment(pos, seal)
+        self.pos.next_seq += 1;
+        // The seal (and everything before it) must be durable before the next segment
+        // exists: otherwise a power loss could leave an unsealed segment followed by another,
+        // which reads as corruption. Syncing the file makes every earlier write durable too.
+        self.write(&buf, true)?;
+        self.start_next_segment(seal)
     }
 
-    fn start_next_segment(&self, pos: &mut Position, seal: SealBody) -> Result<()> {
+    fn start_next_segment(&mut self, seal: SealBody) -> Result<()> {
         let header = SegmentHeader {
             format_version: FORMAT_VERSION,
-            store_id: pos.header.store_id,
-            segment_number: pos.header.segment_number + 1,
-            base_seq: pos.next_seq,
+            store_id: self.pos.header.store_id,
+            segment_number: self.pos.header.segment_number + 1,
+            base_seq: self.pos.next_seq,
             prev_seal_offset: seal.seal_offset,
             created_at_micros: now_micros(),
         };
-        let prealloc = self.options.preallocate.min(self.options.segment_size);
-        let (path, file_len) = create_segment_file(&pos.dir, &header, prealloc)?;
-        pos.path = path;
-        pos.header = header;
-        pos.offset = SEGMENT_HEADER_LEN as u64;
-        pos.file_len = file_len;
-        pos.sealed = None;
-        pos.rolled = true;
+        let prealloc = self
+            .log
+            .options
+            .preallocate
+            .min(self.log.options.segment_size);
+        let (path, file_len) = create_segment_file(&self.pos.dir, &header, prealloc)?;
+        self.pos.path = path;
+        self.pos.header = header;
+        self.pos.offset = SEGMENT_HEADER_LEN as u64;
+        self.pos.file_len = file_len;
+        self.pos.sealed = None;
+        self.pos.rolled = true;
         Ok(())
     }
 
     /// Keeps a copy of the torn bytes in `log/torn/`, zeroes them, and logs the cut as a
     /// synced [`RecordType::TORN_CUT`] record at the torn offset.
-    fn cut_torn_tail(
-        &self,
-        writer: &mut WriterState,
-        pos: &mut Position,
-        torn: &TornTail,
-    ) -> Result<()> {
-        debug_assert_eq!(pos.offset, torn.offset);
-        let file = writer.file(&pos.path)?;
+    fn cut_torn_tail(&mut self, torn: &TornTail) -> Result<()> {
+        debug_assert_eq!(self.pos.offset, torn.offset);
+        let file = self.state.file(&self.pos.path)?;
         let mut torn_bytes = vec![0u8; torn.len as usize];
         file.read_exact_at(&mut torn_bytes, torn.offset)
-            .ctx("read torn tail of", &pos.path)?;
-        let copy_dir = pos.dir.join(TORN_DIR);
+            .ctx("read torn tail of", &self.pos.path)?;
+        let copy_dir = self.pos.dir.join(TORN_DIR);
         std::fs::create_dir_all(&copy_dir).ctx("create directory", &copy_dir)?;
-        fsutil::sync_dir(&pos.dir)?;
-        let copy = copy_dir.join(format!("{}.{}.torn", file_name(&pos.path), torn.offset));
+        fsutil::sync_dir(&self.pos.dir)?;
+        let copy = copy_dir.join(format!(
+            "{}.{}.torn",
+            file_name(&self.pos.path),
+            torn.offset
+        ));
         fsutil::create_durably(&copy, &torn_bytes)?;
-        write_zeros(file, &pos.path, torn.offset, torn.offset + torn.len)?;
+        write_zeros(&file, &self.pos.path, torn.offset, torn.offset + torn.len)?;
         let body = TornCutBody {
-            segment_number: pos.header.segment_number,
+            segment_number: self.pos.header.segment_number,
             offset: torn.offset,
             bytes_dropped: torn.len,
         };
@@ -345,40 +408,21 @@ impl Log {
         encode_record(
             &mut buf,
             RecordType::TORN_CUT,
-            pos.next_seq,
+            self.pos.next_seq,
             now_micros(),
             &body.encode(),
         );
-        pos.next_seq += 1;
-        self.flush(writer, pos, &mut buf, true)
+        self.pos.next_seq += 1;
+        self.write(&buf, true)
     }
-}
 
-fn record_outcomes(
-    queue: &mut super::writer::CommitQueue,
-    batch: &[Pending],
-    outcome: Result<Vec<u64>, Failure>,
-    dir: &Path,
-) {
-    match outcome {
-        Ok(firsts) => {
-            for (pending, first) in batch.iter().zip(firsts) {
-                queue.outcomes.insert(pending.ticket, Ok(first));
-            }
-        }
-        Err(Failure { error, fatal }) => {
-            if fatal {
-                queue.poisoned = Some(match &error {
-                    Error::Poisoned { .. } => error.clone(),
-                    other => Error::Poisoned {
-                        path: dir.to_path_buf(),
-                        cause: other.to_string(),
-                    },
-                });
-            }
-            for pending in batch {
-                queue.outcomes.insert(pending.ticket, Err(error.clone()));
-            }
+    /// Brings the shared view up to what this writer has written.
+    fn update_view(&mut self) -> Result<()> {
+        let mut view = self.log.write_view();
+        if std::mem::take(&mut self.pos.rolled) {
+            view.refresh(self.log.options.verify)
+        } else {
+            view.refresh_last()
         }
     }
 }

@@ -1,0 +1,555 @@
+//! Schema drift between two versions of a dataset: which tables and columns were added,
+//! removed or changed type, and which removed/added column pairs might be renames.
+//!
+//! Tables are matched by display name and columns by exact name. Only the shape counts
+//! (names and types, as in the fingerprint); a change of nullability or identifier flag is not
+//! drift.
+//!
+//! # Order (deterministic, so the stored event is reproducible)
+//!
+//! * tables: sorted by name (byte order);
+//! * added columns and type changes: in the new schema's column order;
+//! * removed columns: in the old schema's column order;
+//! * rename candidates: by the removed column's old position, then higher similarity first,
+//!   then the added column's new position.
+//!
+//! # Rename candidates
+//!
+//! A removed and an added column of the same table are a rename candidate when they have the
+//! same type and similar names. Names are normalized (lowercase, only alphanumeric characters
+//! kept: `Flipper Length (mm)` and `flipper_length_mm` both become `flipperlengthmm`) and are
+//! similar when either the Levenshtein similarity `1 - distance / longer length` (over
+//! characters) is at least [`RENAME_SIMILARITY_THRESHOLD`], or one normalized name of at least
+//! three characters is a prefix or suffix of the other (`weight` → `weight_kg`). Candidates are
+//! only shown: the removed and added lists still contain both columns.
+
+use super::types::{ColumnType, Schema};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The Levenshtein similarity from which two normalized names count as a rename candidate.
+///
+/// 0.8 accepts a case or punctuation change and small spelling edits while rejecting a word
+/// swapped for another (`Culmen Length (mm)` vs `bill_length_mm` is about 0.64).
+pub const RENAME_SIMILARITY_THRESHOLD: f64 = 0.8;
+
+/// The shortest normalized name that counts as a prefix/suffix of another name.
+const MIN_CONTAINED_NAME_LEN: usize = 3;
+
+/// A column named in a drift: its name and type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ColumnSummary {
+    /// The column name.
+    pub name: String,
+    /// The column type.
+    pub column_type: ColumnType,
+}
+
+/// A column present in both versions whose type changed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TypeChange {
+    /// The column name.
+    pub name: String,
+    /// The type in the old version.
+    pub old_type: ColumnType,
+    /// The type in the new version.
+    pub new_type: ColumnType,
+}
+
+/// A removed column that may have been renamed to an added one (shown, never applied).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RenameCandidate {
+    /// The removed column's name.
+    pub from: String,
+    /// The added column's name.
+    pub to: String,
+    /// The type both have.
+    pub column_type: ColumnType,
+    /// Levenshtein similarity of the normalized names, in thousandths (1000 = equal).
+    pub similarity_permille: u16,
+}
+
+/// The drift of one table present in both versions.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TableDrift {
+    /// The table's display name.
+    pub table: String,
+    /// Columns only in the new version, in new-schema order.
+    pub added_columns: Vec<ColumnSummary>,
+    /// Columns only in the old version, in old-schema order.
+    pub removed_columns: Vec<ColumnSummary>,
+    /// Columns in both versions with a different type, in new-schema order.
+    pub type_changes: Vec<TypeChange>,
+    /// Removed/added pairs that may be renames (see the module docs).
+    pub rename_candidates: Vec<RenameCandidate>,
+}
+
+impl TableDrift {
+    /// No column was added, removed or changed.
+    pub fn is_empty(&self) -> bool {
+        self.added_columns.is_empty() && self.removed_columns.is_empty() && !self.is_breaking()
+    }
+
+    /// A column was removed or changed type: readers of the old shape may break.
+    pub fn is_breaking(&self) -> bool {
+        !self.removed_columns.is_empty() || !self.type_changes.is_empty()
+    }
+}
+
+/// The drift between two versions of a dataset.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SchemaDrift {
+    /// Tables only in the new version, sorted by name.
+    pub added_tables: Vec<String>,
+    /// Tables only in the old version, sorted by name.
+    pub removed_tables: Vec<String>,
+    /// Tables in both versions whose columns differ, sorted by name.
+    pub changed_tables: Vec<TableDrift>,
+}
+
+impl SchemaDrift {
+    /// Nothing changed shape.
+    pub fn is_empty(&self) -> bool {
+        self.added_tables.is_empty()
+            && self.removed_tables.is_empty()
+            && self.changed_tables.is_empty()
+    }
+
+    /// A table or column was removed or a column changed type.
+    pub fn is_breaking(&self) -> bool {
+        !self.removed_tables.is_empty() || self.changed_tables.iter().any(TableDrift::is_breaking)
+    }
+
+    /// Something was added and nothing was removed or changed. An empty drift is not additive.
+    pub fn is_additive_only(&self) -> bool {
+        !self.is_empty() && !self.is_breaking()
+    }
+
+    /// One line per added table and added column, e.g.
+    /// ``table `penguins`: column `year` (Int64) added``.
+    pub fn additive_notices(&self) -> Vec<String> {
+        let tables = self
+            .added_tables
+            .iter()
+            .map(|t| format!("table `{t}` added"));
+        let columns = self.changed_tables.iter().flat_map(|table| {
+            table.added_columns.iter().map(move |c| {
+                format!(
+                    "table `{}`: column `{}` ({}) added",
+                    table.table, c.name, c.column_type
+                )
+            })
+        });
+        tables.chain(columns).collect()
+    }
+
+    /// One line per removed table, removed column, type change and rename candidate.
+    pub fn breaking_notices(&self) -> Vec<String> {
+        let tables = self
+            .removed_tables
+            .iter()
+            .map(|t| format!("table `{t}` removed"));
+        let columns = self.changed_tables.iter().flat_map(table_breaking_notices);
+        tables.chain(columns).collect()
+    }
+
+    /// Every change as one line: the breaking ones first, then the additions.
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines = self.breaking_notices();
+        lines.extend(self.additive_notices());
+        lines
+    }
+}
+
+fn table_breaking_notices(table: &TableDrift) -> Vec<String> {
+    let name = &table.table;
+    let removed = table.removed_columns.iter().map(|c| {
+        format!(
+            "table `{name}`: column `{}` ({}) removed",
+            c.name, c.column_type
+        )
+    });
+    let changed = table.type_changes.iter().map(|c| {
+        format!(
+            "table `{name}`: column `{}` changed type from {} to {}",
+            c.name, c.old_type, c.new_type
+        )
+    });
+    let renames = table.rename_candidates.iter().map(|r| {
+        format!(
+            "table `{name}`: column `{}` ({}) may have been renamed to `{}`",
+            r.from, r.column_type, r.to
+        )
+    });
+    removed.chain(changed).chain(renames).collect()
+}
+
+/// The drift from the `old` version's tables to the `new` version's tables.
+///
+/// Each slice holds `(display name, schema)` pairs. Names are expected to be unique within a
+/// version; if one repeats, its first occurrence is used.
+pub fn classify_drift(old: &[(String, Schema)], new: &[(String, Schema)]) -> SchemaDrift {
+    let old_tables = tables_by_name(old);
+    let new_tables = tables_by_name(new);
+    let added_tables = new_tables
+        .keys()
+        .filter(|name| !old_tables.contains_key(*name))
+        .map(|name| name.to_string())
+        .collect();
+    let removed_tables = old_tables
+        .keys()
+        .filter(|name| !new_tables.contains_key(*name))
+        .map(|name| name.to_string())
+        .collect();
+    let changed_tables = old_tables
+        .iter()
+        .filter_map(|(name, old_schema)| {
+            let new_schema = new_tables.get(name)?;
+            let drift = table_drift(name, old_schema, new_schema);
+            (!drift.is_empty()).then_some(drift)
+        })
+        .collect();
+    SchemaDrift {
+        added_tables,
+        removed_tables,
+        changed_tables,
+    }
+}
+
+/// Tables by name, sorted (byte order); the first of a repeated name wins.
+fn tables_by_name(tables: &[(String, Schema)]) -> BTreeMap<&str, &Schema> {
+    let mut by_name = BTreeMap::new();
+    for (name, schema) in tables {
+        by_name.entry(name.as_str()).or_insert(schema);
+    }
+    by_name
+}
+
+/// The drift of one table from `old` to `new` (columns matched by exact name).
+pub fn table_drift(table: &str, old: &Schema, new: &Schema) -> TableDrift {
+    let added_columns: Vec<ColumnSummary> = new
+        .columns
+        .iter()
+        .filter(|c| old.column(&c.name).is_none())
+        .map(|c| summary(&c.name, c.column_type))
+        .collect();
+    let removed_columns: Vec<ColumnSummary> = old
+        .columns
+        .iter()
+        .filter(|c| new.column(&c.name).is_none())
+        .map(|c| summary(&c.name, c.column_type))
+        .collect();
+    let type_changes = new
+        .columns
+        .iter()
+        .filter_map(|c| {
+            let before = old.column(&c.name)?;
+            (before.column_type != c.column_type).then(|| TypeChange {
+                name: c.name.clone(),
+                old_type: before.column_type,
+                new_type: c.column_type,
+            })
+        })
+        .collect();
+    let rename_candidates = rename_candidates(&removed_columns, &added_columns);
+    TableDrift {
+        table: table.to_string(),
+        added_columns,
+        removed_columns,
+        type_changes,
+        rename_candidates,
+    }
+}
+
+fn summary(name: &str, column_type: ColumnType) -> ColumnSummary {
+    ColumnSummary {
+        name: name.to_string(),
+        column_type,
+    }
+}
+
+/// Same-type removed/added pairs with similar names, in the documented order.
+fn rename_candidates(removed: &[ColumnSummary], added: &[ColumnSummary]) -> Vec<RenameCandidate> {
+    let mut candidates = Vec::new();
+    for old in removed {
+        let mut for_this_column: Vec<RenameCandidate> = added
+            .iter()
+            .filter(|new| new.column_type == old.column_type)
+            .filter_map(|new| {
+                let similarity_permille = name_similarity(&old.name, &new.name)?;
+                Some(RenameCandidate {
+                    from: old.name.clone(),
+                    to: new.name.clone(),
+                    column_type: old.column_type,
+                    similarity_permille,
+                })
+            })
+            .collect();
+        // Stable sort: equal similarity keeps the added columns' schema order.
+        for_this_column.sort_by_key(|candidate| std::cmp::Reverse(candidate.similarity_permille));
+        candidates.extend(for_this_column);
+    }
+    candidates
+}
+
+/// The similarity of two column names in thousandths if they are similar enough to be a rename
+/// candidate (see the module docs), `None` otherwise.
+pub fn name_similarity(a: &str, b: &str) -> Option<u16> {
+    let (a, b) = (normalize_name(a), normalize_name(b));
+    if a.is_empty() || b.is_empty() {
+        return None;
+    }
+    let longer = a.len().max(b.len());
+    let similarity = 1.0 - levenshtein(&a, &b) as f64 / longer as f64;
+    let permille = (similarity * 1000.0).round() as u16;
+    (similarity >= RENAME_SIMILARITY_THRESHOLD || is_prefix_or_suffix(&a, &b)).then_some(permille)
+}
+
+/// Lowercase characters of the name that are alphanumeric, in order.
+fn normalize_name(name: &str) -> Vec<char> {
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Whether the shorter name (at least three characters) starts or ends the longer one.
+fn is_prefix_or_suffix(a: &[char], b: &[char]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    short.len() >= MIN_CONTAINED_NAME_LEN && (long.starts_with(short) || long.ends_with(short))
+}
+
+/// The Levenshtein edit distance (insert, delete, substitute; each costs 1).
+fn levenshtein(a: &[char], b: &[char]) -> usize {
+    // Two rows of the classic dynamic programme: previous[j] = distance(a[..i], b[..j]).
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0; b.len() + 1];
+    for (i, &ca) in a.iter().enumerate() {
+        current[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::types::Column;
+    use ColumnType::*;
+
+    fn schema(columns: &[(&str, ColumnType)]) -> Schema {
+        Schema {
+            columns: columns
+                .iter()
+                .map(|&(name, column_type)| Column {
+                    name: name.to_string(),
+                    column_type,
+                    nullable: false,
+                    identifier: false,
+                })
+                .collect(),
+        }
+    }
+
+    fn one_table(columns: &[(&str, ColumnType)]) -> Vec<(String, Schema)> {
+        vec![("t".to_string(), schema(columns))]
+    }
+
+    fn chars(s: &str) -> Vec<char> {
+        s.chars().collect()
+    }
+
+    #[test]
+    fn levenshtein_counts_single_character_edits() {
+        assert_eq!(levenshtein(&chars("kitten"), &chars("sitting")), 3);
+        assert_eq!(levenshtein(&chars(""), &chars("abc")), 3);
+        assert_eq!(levenshtein(&chars("abc"), &chars("abc")), 0);
+        assert_eq!(levenshtein(&chars("flaw"), &chars("lawn")), 2);
+    }
+
+    #[test]
+    fn names_differing_in_case_or_punctuation_are_similar() {
+        assert_eq!(name_similarity("Island", "island"), Some(1000));
+        assert_eq!(
+            name_similarity("Flipper Length (mm)", "flipper_length_mm"),
+            Some(1000)
+        );
+        assert_eq!(name_similarity("Body Mass (g)", "body_mass_g"), Some(1000));
+        assert!(name_similarity("temperature", "temprature").is_some());
+    }
+
+    #[test]
+    fn names_with_a_different_word_are_not_similar() {
+        assert_eq!(
+            name_similarity("Culmen Length (mm)", "bill_length_mm"),
+            None
+        );
+        assert_eq!(name_similarity("Culmen Depth (mm)", "bill_depth_mm"), None);
+        assert_eq!(name_similarity("Region", "island"), None);
+        assert_eq!(
+            name_similarity("id", "sample_id"),
+            None,
+            "too short to contain"
+        );
+        assert_eq!(
+            name_similarity("()", "[]"),
+            None,
+            "nothing left after normalizing"
+        );
+    }
+
+    #[test]
+    fn a_name_that_starts_or_ends_another_is_similar() {
+        assert!(name_similarity("weight", "weight_kg").is_some());
+        assert!(name_similarity("Date", "visit date").is_some());
+        assert_eq!(name_similarity("weight", "body weight kg"), None);
+    }
+
+    #[test]
+    fn identical_schemas_have_no_drift() {
+        let drift = classify_drift(&one_table(&[("a", Int64)]), &one_table(&[("a", Int64)]));
+        assert!(drift.is_empty());
+        assert!(!drift.is_breaking());
+        assert!(!drift.is_additive_only());
+    }
+
+    #[test]
+    fn reordered_columns_are_not_drift() {
+        let old = one_table(&[("a", Int64), ("b", Utf8)]);
+        let new = one_table(&[("b", Utf8), ("a", Int64)]);
+        assert!(classify_drift(&old, &new).is_empty());
+    }
+
+    #[test]
+    fn added_column_is_additive_only() {
+        let old = one_table(&[("a", Int64)]);
+        let new = one_table(&[("a", Int64), ("b", Date)]);
+        let drift = classify_drift(&old, &new);
+        assert!(drift.is_additive_only());
+        assert!(!drift.is_breaking());
+        assert_eq!(
+            drift.changed_tables[0].added_columns,
+            vec![summary("b", Date)]
+        );
+        assert_eq!(
+            drift.additive_notices(),
+            vec!["table `t`: column `b` (Date) added"]
+        );
+    }
+
+    #[test]
+    fn removed_column_is_breaking() {
+        let drift = classify_drift(
+            &one_table(&[("a", Int64), ("b", Utf8)]),
+            &one_table(&[("a", Int64)]),
+        );
+        assert!(drift.is_breaking());
+        assert!(!drift.is_additive_only());
+        assert_eq!(
+            drift.changed_tables[0].removed_columns,
+            vec![summary("b", Utf8)]
+        );
+    }
+
+    #[test]
+    fn type_change_is_breaking_and_names_both_types() {
+        let drift = classify_drift(&one_table(&[("a", Int64)]), &one_table(&[("a", Float64)]));
+        assert!(drift.is_breaking());
+        let change = &drift.changed_tables[0].type_changes[0];
+        assert_eq!((change.old_type, change.new_type), (Int64, Float64));
+        assert_eq!(
+            drift.describe(),
+            vec!["table `t`: column `a` changed type from Int64 to Float64"]
+        );
+    }
+
+    #[test]
+    fn rename_candidates_need_the_same_type_and_stay_in_removed_and_added() {
+        let old = one_table(&[("Weight", Float64), ("Site", Utf8)]);
+        let new = one_table(&[("weight", Float64), ("site", Int64)]);
+        let table = &classify_drift(&old, &new).changed_tables[0];
+        assert_eq!(table.rename_candidates.len(), 1);
+        assert_eq!(
+            (
+                table.rename_candidates[0].from.as_str(),
+                table.rename_candidates[0].to.as_str()
+            ),
+            ("Weight", "weight")
+        );
+        assert_eq!(table.removed_columns.len(), 2);
+        assert_eq!(table.added_columns.len(), 2);
+    }
+
+    #[test]
+    fn rename_candidates_are_ordered_by_removed_column_then_similarity() {
+        let old = one_table(&[("temp", Float64), ("Weight", Float64)]);
+        let new = one_table(&[
+            ("temp_c", Float64),
+            ("weight", Float64),
+            ("temp_max", Float64),
+        ]);
+        let pairs: Vec<(String, String)> = classify_drift(&old, &new).changed_tables[0]
+            .rename_candidates
+            .iter()
+            .map(|r| (r.from.clone(), r.to.clone()))
+            .collect();
+        let expected = [
+            ("temp", "temp_c"),
+            ("temp", "temp_max"),
+            ("Weight", "weight"),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()));
+        assert_eq!(pairs, expected);
+    }
+
+    #[test]
+    fn nullability_changes_are_not_drift() {
+        let old = one_table(&[("a", Int64)]);
+        let mut new = old.clone();
+        new[0].1.columns[0].nullable = true;
+        new[0].1.columns[0].identifier = true;
+        assert!(classify_drift(&old, &new).is_empty());
+    }
+
+    #[test]
+    fn tables_are_added_and_removed_by_name_in_sorted_order() {
+        let s = schema(&[("a", Int64)]);
+        let old = vec![("b".to_string(), s.clone()), ("a".to_string(), s.clone())];
+        let new = vec![
+            ("z".to_string(), s.clone()),
+            ("a".to_string(), s.clone()),
+            ("c".to_string(), s),
+        ];
+        let drift = classify_drift(&old, &new);
+        assert_eq!(drift.added_tables, vec!["c", "z"]);
+        assert_eq!(drift.removed_tables, vec!["b"]);
+        assert!(drift.changed_tables.is_empty());
+        assert!(drift.is_breaking());
+    }
+
+    #[test]
+    fn added_table_alone_is_additive_only() {
+        let s = schema(&[("a", Int64)]);
+        let old = vec![("a".to_string(), s.clone())];
+        let new = vec![("a".to_string(), s.clone()), ("b".to_string(), s)];
+        let drift = classify_drift(&old, &new);
+        assert!(drift.is_additive_only());
+        assert_eq!(drift.additive_notices(), vec!["table `b` added"]);
+    }
+
+    #[test]
+    fn drift_round_trips_through_json_and_bincode() {
+        let drift = classify_drift(
+            &one_table(&[("Weight", Float64), ("a", Int64)]),
+            &one_table(&[("weight", Float64), ("a", Utf8)]),
+        );
+        let json = serde_json::to_string(&drift).unwrap();
+        assert_eq!(serde_json::from_str::<SchemaDrift>(&json).unwrap(), drift);
+        let bytes = bincode::serialize(&drift).unwrap();
+        assert_eq!(bincode::deserialize::<SchemaDrift>(&bytes).unwrap(), drift);
+    }
+}

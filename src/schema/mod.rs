@@ -1,0 +1,18 @@
+//! The pure (no-store) part of the dataset layer: the schema model, streaming CSV ingest with
+//! type inference, the schema fingerprint, and schema-drift classification and policy.
+
+pub mod drift;
+pub mod fingerprint;
+pub mod infer;
+pub mod ingest;
+pub mod policy;
+pub mod types;
+
+pub use drift::{
+    classify_drift, name_similarity, table_drift, ColumnSummary, RenameCandidate, SchemaDrift,
+    TableDrift, TypeChange,
+};
+pub use fingerprint::{hex, schema_fingerprint};
+pub use ingest::{scan_csv, Delimiter, IngestError, TableScan};
+pub use policy::{decide, DriftDecision, ParsePolicyError, SchemaDriftPolicy};
+pub use types::{Column, ColumnType, Schema};
