@@ -3,7 +3,8 @@
 //! - `append_durable/*`: `Durability::Sync` appends of 256-byte bodies (one thread, then 8
 //!   threads sharing one `Log`), beside a plain `write` + `fdatasync` of the same 288 bytes
 //!   to a growing file. Targets: single writer >= 1.3x the plain rate; 8 writers >= 4x the
-//!   single writer.
+//!   single writer. `plain_pwrite_preallocated_fdatasync_256B` (informative) overwrites
+//!   preallocated zeros in place, as the log does: the best a single writer can do.
 //! - `append_buffered/*`: `Durability::Buffered` appends, beside a plain `write`.
 //! - `scan/full_*`: a full zero-copy scan (`iter_from(1)` + `next_ref`, every checksum
 //!   verified) of a log of `STRATA_BENCH_SCAN_BYTES` bytes (default 1 GiB) of 256-byte
@@ -19,6 +20,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::fs::{File, OpenOptions};
 use std::hint::black_box;
 use std::io::Write as _;
+use std::os::unix::fs::FileExt as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
@@ -164,6 +166,39 @@ fn append_durable(c: &mut Criterion) {
             for _ in 0..iters {
                 file.write_all(&record).expect("write");
                 file.sync_data().expect("fdatasync");
+            }
+            start.elapsed()
+        })
+    });
+
+    // Informative: the same bytes written in place over preallocated, synced zeros, which is
+    // what the log does (no file-size change, so fdatasync has no metadata to commit).
+    let dir = tempdir();
+    let (file, record) = plain_file(&dir);
+    drop(file);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(dir.path().join("plain.dat"))
+        .expect("open");
+    const PREALLOCATED: u64 = 64 << 20;
+    file.set_len(0).expect("truncate");
+    let zeros = vec![0u8; 1 << 20];
+    for at in (0..PREALLOCATED).step_by(zeros.len()) {
+        file.write_all_at(&zeros, at).expect("preallocate");
+    }
+    file.sync_all().expect("fsync");
+    let mut at = 0u64;
+    group.bench_function("plain_pwrite_preallocated_fdatasync_256B", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                if at + RECORD_LEN as u64 > PREALLOCATED {
+                    at = 0;
+                }
+                file.write_all_at(&record, at).expect("write");
+                file.sync_data().expect("fdatasync");
+                at += RECORD_LEN as u64;
             }
             start.elapsed()
         })

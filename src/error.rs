@@ -107,6 +107,103 @@ pub enum Error {
     /// An option value is out of range.
     #[error("invalid option: {0}")]
     InvalidOption(String),
+
+    /// A request is malformed (for example an upload without files).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+
+    /// No dataset has this name or id.
+    #[error("no dataset named `{dataset}`; `strata datasets` lists them")]
+    UnknownDataset {
+        /// The name or id asked for.
+        dataset: String,
+    },
+
+    /// The dataset has no such version.
+    #[error("dataset `{dataset}` has no version `{version}` (it has versions {known}); `strata history {dataset}` lists them")]
+    UnknownVersion {
+        /// The dataset's name.
+        dataset: String,
+        /// The version asked for.
+        version: String,
+        /// The versions it has, for the message.
+        known: String,
+    },
+
+    /// A hash prefix matches several versions.
+    #[error("version prefix `{prefix}` of dataset `{dataset}` matches several versions ({matches}); give more hex digits")]
+    AmbiguousVersion {
+        /// The dataset's name.
+        dataset: String,
+        /// The prefix asked for.
+        prefix: String,
+        /// The matching versions.
+        matches: String,
+    },
+
+    /// An upload names an existing dataset without asking to overwrite it.
+    #[error("dataset `{dataset}` already exists; upload again with overwrite (`--overwrite`) to add a new version (earlier versions are kept)")]
+    DatasetExists {
+        /// The dataset's name.
+        dataset: String,
+    },
+
+    /// The drift policy refused an overwrite; the refusal is recorded in the log.
+    #[error("overwrite of `{dataset}` refused (recorded as event {seq}): {reason}")]
+    DriftRefused {
+        /// The dataset's name.
+        dataset: String,
+        /// What was refused and how to proceed.
+        reason: String,
+        /// Sequence number of the `overwrite_blocked` event.
+        seq: u64,
+    },
+
+    /// The upload's content is already stored under another dataset and the duplicate policy
+    /// refuses it.
+    #[error("the content uploaded as `{dataset}` is already stored as {others}; upload with the duplicate policy `warn` to store it under a second name")]
+    DuplicateContent {
+        /// The dataset being uploaded.
+        dataset: String,
+        /// The datasets and versions holding the same content.
+        others: String,
+    },
+
+    /// A CSV file could not be ingested.
+    #[error("{source}")]
+    Ingest {
+        /// What went wrong, with the file, line and field.
+        #[source]
+        source: Arc<crate::schema::IngestError>,
+    },
+
+    /// A blob's bytes do not hash to its name.
+    #[error("blob {} is damaged: its bytes hash to {actual}, not {expected}; restore it from a backup (`strata verify --deep` lists every damaged blob)", path.display())]
+    BlobMismatch {
+        /// The blob file.
+        path: PathBuf,
+        /// The hash it is stored under.
+        expected: String,
+        /// The hash of its bytes.
+        actual: String,
+    },
+
+    /// A log record that should hold a dataset event cannot be decoded.
+    #[error("event {seq} (segment {segment}, offset {offset}) cannot be decoded: {detail}")]
+    BadEvent {
+        /// Sequence number of the record.
+        seq: u64,
+        /// Segment number.
+        segment: u64,
+        /// Byte offset in the segment.
+        offset: u64,
+        /// What is wrong.
+        detail: String,
+    },
+
+    /// The catalog broke one of its invariants.
+    #[error("invariant violated: {0}")]
+    Invariant(String),
 }
 
 impl Error {

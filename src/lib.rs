@@ -22,9 +22,12 @@
 
 #![deny(missing_docs)]
 
+pub mod blob;
 pub mod error;
 pub mod format;
 pub mod log;
 pub mod schema;
+pub mod store;
 
 pub use error::{Error, Result};
+pub use store::{Store, StoreOptions, UploadFile, UploadOutcome, UploadRequest, VersionRef};

@@ -14,7 +14,7 @@
 //!   damage is [`crate::Error::Corrupt`], with the segment, offset and sequence number.
 //! - [`repair`] is the explicit salvage of a corrupt log.
 
-mod fsutil;
+pub(crate) mod fsutil;
 mod reader;
 mod repair;
 mod verify;
@@ -327,6 +327,7 @@ fn load_view(dir: &Path, lock_path: &Path, options: &LogOptions) -> Result<LogVi
     }
 }
 
-pub(crate) fn now_micros() -> i64 {
+/// The current time, microseconds since the Unix epoch (UTC).
+pub fn now_micros() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }

@@ -1,0 +1,244 @@
+//! The content-addressed blob store: table bytes stored once by their SHA-256.
+//!
+//! Layout: `<store>/blobs/sha256/<first 2 hex digits>/<remaining 62 hex digits>`. A blob is
+//! written to `<store>/blobs/tmp/`, fsynced, renamed into place and its directory fsynced,
+//! so a blob either exists whole under its name or not at all. A blob file is never
+//! modified. Reading verifies the bytes against the name as they stream.
+
+use crate::error::{Error, IoContext, Result};
+use crate::log::fsutil::{parent, sync_dir};
+use crate::schema::hex;
+use sha2::{Digest, Sha256};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// Name of the blob folder inside a store directory.
+pub const BLOB_DIR: &str = "blobs";
+
+/// The content-addressed blob store of one store directory.
+#[derive(Debug, Clone)]
+pub struct BlobStore {
+    root: PathBuf,
+}
+
+impl BlobStore {
+    /// The blob store in `store_dir/blobs` (created if missing).
+    pub fn open(store_dir: &Path) -> Result<BlobStore> {
+        let root = store_dir.join(BLOB_DIR);
+        for dir in [root.join("sha256"), root.join("tmp")] {
+            if !dir.is_dir() {
+                std::fs::create_dir_all(&dir).ctx("create directory", &dir)?;
+                sync_dir(parent(&dir))?;
+                sync_dir(store_dir)?;
+            }
+        }
+        Ok(BlobStore { root })
+    }
+
+    /// Where the blob with this hash lives.
+    pub fn path(&self, hash: &[u8; 32]) -> PathBuf {
+        let hex = hex(hash);
+        self.root.join("sha256").join(&hex[..2]).join(&hex[2..])
+    }
+
+    /// Whether the blob exists.
+    pub fn contains(&self, hash: &[u8; 32]) -> bool {
+        self.path(hash).is_file()
+    }
+
+    /// Starts writing a blob whose hash is not known yet.
+    pub fn writer(&self) -> Result<BlobWriter> {
+        let path = self
+            .root
+            .join("tmp")
+            .join(format!("{}.tmp", uuid::Uuid::new_v4()));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .ctx("create", &path)?;
+        Ok(BlobWriter {
+            file: Some(file),
+            path,
+            hasher: Sha256::new(),
+            len: 0,
+        })
+    }
+
+    /// Opens the blob for reading; the reader fails at the end if the bytes do not hash to
+    /// `hash`.
+    pub fn reader(&self, hash: &[u8; 32]) -> Result<VerifiedReader<File>> {
+        let path = self.path(hash);
+        let file = File::open(&path).ctx("open blob", &path)?;
+        Ok(VerifiedReader::new(file, *hash, path))
+    }
+
+    /// Reads the whole blob and checks its hash.
+    pub fn verify(&self, hash: &[u8; 32]) -> Result<()> {
+        let mut reader = self.reader(hash)?;
+        let path = reader.path.clone();
+        io::copy(&mut reader, &mut io::sink()).map_err(|e| blob_read_error(e, &path))?;
+        Ok(())
+    }
+}
+
+/// Turns an error from a [`VerifiedReader`] into the crate's error.
+pub fn blob_read_error(error: io::Error, path: &Path) -> Error {
+    match error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<HashMismatch>())
+    {
+        Some(mismatch) => Error::BlobMismatch {
+            path: path.to_path_buf(),
+            expected: hex(&mismatch.expected),
+            actual: hex(&mismatch.actual),
+        },
+        None => Error::io("read blob", path, error),
+    }
+}
+
+/// A blob being written: bytes go to a temporary file and into a SHA-256 hasher.
+#[derive(Debug)]
+pub struct BlobWriter {
+    file: Option<File>,
+    path: PathBuf,
+    hasher: Sha256,
+    len: u64,
+}
+
+/// A written and synced blob that is not yet under its name.
+#[derive(Debug)]
+pub struct StagedBlob {
+    tmp: PathBuf,
+    /// SHA-256 of the bytes.
+    pub hash: [u8; 32],
+    /// Number of bytes.
+    pub len: u64,
+}
+
+impl BlobWriter {
+    /// Appends bytes.
+    pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.hasher.update(bytes);
+        self.len += bytes.len() as u64;
+        self.file
+            .as_mut()
+            .expect("open until finished")
+            .write_all(bytes)
+    }
+
+    /// fsyncs the temporary file; the blob can then be published with [`StagedBlob::publish`].
+    pub fn finish(mut self) -> Result<StagedBlob> {
+        let file = self.file.take().expect("finished once");
+        file.sync_all().ctx("fsync", &self.path)?;
+        let hash: [u8; 32] = std::mem::take(&mut self.hasher).finalize().into();
+        Ok(StagedBlob {
+            tmp: std::mem::take(&mut self.path),
+            hash,
+            len: self.len,
+        })
+    }
+}
+
+impl Drop for BlobWriter {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+impl StagedBlob {
+    /// Moves the blob under its name (if a blob with this hash exists, the copy is dropped:
+    /// content is stored once), fsyncing the directories involved.
+    pub fn publish(mut self, store: &BlobStore) -> Result<PathBuf> {
+        let target = store.path(&self.hash);
+        if target.is_file() {
+            return Ok(target);
+        }
+        let dir = parent(&target).to_path_buf();
+        if !dir.is_dir() {
+            std::fs::create_dir_all(&dir).ctx("create directory", &dir)?;
+            sync_dir(parent(&dir))?;
+        }
+        let tmp = std::mem::take(&mut self.tmp);
+        std::fs::rename(&tmp, &target).ctx("rename blob into place", &target)?;
+        sync_dir(&dir)?;
+        sync_dir(parent(&tmp))?;
+        Ok(target)
+    }
+}
+
+impl Drop for StagedBlob {
+    fn drop(&mut self) {
+        if !self.tmp.as_os_str().is_empty() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// The bytes read did not hash to the blob's name.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "blob content does not match its hash (expected {}, got {})",
+    hex(expected),
+    hex(actual)
+)]
+pub struct HashMismatch {
+    /// The hash the blob is stored under.
+    pub expected: [u8; 32],
+    /// The hash of the bytes read.
+    pub actual: [u8; 32],
+}
+
+/// A reader that hashes what it reads and fails at end of input if the hash is wrong, so a
+/// consumer never sees a clean end after damaged bytes.
+#[derive(Debug)]
+pub struct VerifiedReader<R> {
+    inner: R,
+    hasher: Sha256,
+    expected: [u8; 32],
+    /// The file being read (for error messages).
+    pub path: PathBuf,
+    done: bool,
+}
+
+impl<R: Read> VerifiedReader<R> {
+    /// Wraps `inner`, expecting its bytes to hash to `expected`.
+    pub fn new(inner: R, expected: [u8; 32], path: PathBuf) -> Self {
+        VerifiedReader {
+            inner,
+            hasher: Sha256::new(),
+            expected,
+            path,
+            done: false,
+        }
+    }
+}
+
+impl<R: Read> Read for VerifiedReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.done {
+            return Ok(0);
+        }
+        let n = self.inner.read(buf)?;
+        if n > 0 || buf.is_empty() {
+            self.hasher.update(&buf[..n]);
+            return Ok(n);
+        }
+        self.done = true;
+        let actual: [u8; 32] = std::mem::take(&mut self.hasher).finalize().into();
+        if actual == self.expected {
+            Ok(0)
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                HashMismatch {
+                    expected: self.expected,
+                    actual,
+                },
+            ))
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! Dataset events: the records the dataset layer appends to the log, and their encoding.
+//!
+//! Every event is one log record of type [`DATASET_EVENT`] whose body is one byte of event
+//! encoding version ([`EVENT_ENCODING_VERSION`]) followed by the `bincode` 1.3 encoding (default
+//! options: little-endian, fixed-width integers, `u64` lengths) of [`Event`]. FORMAT.md lists
+//! the fields in encoding order.
+
+use crate::error::{Error, Result};
+use crate::format::RecordType;
+use crate::schema::{Delimiter, Schema, SchemaDrift, SchemaDriftPolicy};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The log record type of dataset events.
+pub const DATASET_EVENT: RecordType = RecordType(0x0100);
+
+/// The version of the event body encoding this build writes and reads.
+pub const EVENT_ENCODING_VERSION: u8 = 1;
+
+/// A SHA-256 digest: of a table's bytes, of a version's tables, or of a schema.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Digest(pub [u8; 32]);
+
+impl Digest {
+    /// Lowercase hex, 64 digits.
+    pub fn hex(&self) -> String {
+        crate::schema::hex(&self.0)
+    }
+
+    /// The first 12 hex digits, for people.
+    pub fn short(&self) -> String {
+        self.hex()[..12].to_owned()
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Digest({})", self.short())
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.hex())
+    }
+}
+
+/// One table of a version, as recorded in the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableRecord {
+    /// Stable id within the dataset (`table_0`, ...), kept across versions by display name.
+    pub table_id: String,
+    /// Display name (the file name without its extension).
+    pub name: String,
+    /// The uploaded file's name.
+    pub source_file: String,
+    /// SHA-256 of the table's bytes (the blob's name).
+    pub content_hash: Digest,
+    /// Size in bytes.
+    pub byte_len: u64,
+    /// Data rows.
+    pub row_count: u64,
+    /// Columns.
+    pub column_count: u64,
+    /// The inferred schema.
+    pub schema: Schema,
+    /// The schema fingerprint.
+    pub fingerprint: Digest,
+    /// The field delimiter.
+    pub delimiter: Delimiter,
+}
+
+/// A dataset and version that already hold some content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContentHolder {
+    /// The dataset's id.
+    pub dataset_id: uuid::Uuid,
+    /// The dataset's name.
+    pub dataset_name: String,
+    /// The version number.
+    pub version: u64,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventKind {
+    /// A new version was stored and became active (the first creates the dataset).
+    UploadCreated {
+        /// The dataset's name at the time.
+        dataset_name: String,
+        /// The new version's number (1 for a new dataset).
+        version: u64,
+        /// The version's content hash.
+        hash: Digest,
+        /// Its tables, in canonical (display name) order.
+        tables: Vec<TableRecord>,
+        /// Version-scoped metadata (a JSON object, as text).
+        metadata: Option<String>,
+        /// The version active before (none for a new dataset).
+        previous_active: Option<u64>,
+        /// Drift against the previously active version.
+        drift: Option<SchemaDrift>,
+        /// The policy it was checked under.
+        policy: SchemaDriftPolicy,
+        /// The override reason, when breaking drift was accepted against `Reject`.
+        override_reason: Option<String>,
+        /// Warnings returned to the uploader (drift, duplicate content).
+        warnings: Vec<String>,
+        /// Other datasets that already held the same content.
+        duplicate_of: Vec<ContentHolder>,
+    },
+    /// An overwrite with content equal to an existing version made that version active again.
+    VersionActivated {
+        /// The version made active.
+        version: u64,
+        /// The version active before.
+        from: u64,
+    },
+    /// The active version moved to another version.
+    Rollback {
+        /// The version active before.
+        from: u64,
+        /// The version made active.
+        to: u64,
+        /// Compatibility warnings shown.
+        warnings: Vec<String>,
+    },
+    /// An overwrite refused by the drift policy.
+    OverwriteBlocked {
+        /// The content hash that was refused.
+        attempted_hash: Digest,
+        /// The files uploaded.
+        source_files: Vec<String>,
+        /// The active version it was compared with.
+        active: u64,
+        /// The drift found.
+        drift: SchemaDrift,
+        /// The policy that refused it.
+        policy: SchemaDriftPolicy,
+        /// The refusal message.
+        reason: String,
+    },
+}
+
+impl EventKind {
+    /// The event's name in output and filters (`upload_created`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::UploadCreated { .. } => "upload_created",
+            EventKind::VersionActivated { .. } => "version_activated",
+            EventKind::Rollback { .. } => "rollback",
+            EventKind::OverwriteBlocked { .. } => "overwrite_blocked",
+        }
+    }
+
+    /// The version this event makes active, if it changes the active version.
+    pub fn activates(&self) -> Option<u64> {
+        match self {
+            EventKind::UploadCreated { version, .. } => Some(*version),
+            EventKind::VersionActivated { version, .. } => Some(*version),
+            EventKind::Rollback { to, .. } => Some(*to),
+            EventKind::OverwriteBlocked { .. } => None,
+        }
+    }
+}
+
+/// A dataset event as stored in the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// A random id for the event.
+    pub event_id: uuid::Uuid,
+    /// When it happened, microseconds since the Unix epoch (UTC).
+    pub timestamp_micros: i64,
+    /// Who did it.
+    pub actor: String,
+    /// Why, in the actor's words.
+    pub note: String,
+    /// The dataset concerned.
+    pub dataset_id: uuid::Uuid,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+impl Event {
+    /// Encodes the event as a record body.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut body = vec![EVENT_ENCODING_VERSION];
+        bincode::serialize_into(&mut body, self).expect("events serialize into memory");
+        body
+    }
+
+    /// Decodes a record body. `seq`, `segment` and `offset` only locate errors.
+    pub fn decode(body: &[u8], seq: u64, segment: u64, offset: u64) -> Result<Event> {
+        let bad = |detail: String| Error::BadEvent {
+            seq,
+            segment,
+            offset,
+            detail,
+        };
+        match body.split_first() {
+            Some((&EVENT_ENCODING_VERSION, rest)) => {
+                let options = bincode::options()
+                    .with_fixint_encoding()
+                    .with_limit(crate::format::MAX_BODY_LEN as u64);
+                bincode::Options::deserialize(options, rest).map_err(|e| bad(e.to_string()))
+            }
+            Some((version, _)) => Err(bad(format!(
+                "event encoding version {version} is not supported by this build (it reads {EVENT_ENCODING_VERSION}); upgrade strata"
+            ))),
+            None => Err(bad("empty body".into())),
+        }
+    }
+
+    /// The event time as a `chrono` value.
+    pub fn time(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::from_timestamp_micros(self.timestamp_micros).unwrap_or_default()
+    }
+}
+
+use bincode::Options as _;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_round_trip_through_their_encoding() {
+        let event = Event {
+            event_id: uuid::Uuid::new_v4(),
+            timestamp_micros: 1_700_000_000_123_456,
+            actor: "ana".into(),
+            note: "roll back".into(),
+            dataset_id: uuid::Uuid::new_v4(),
+            kind: EventKind::Rollback {
+                from: 3,
+                to: 1,
+                warnings: vec!["x".into()],
+            },
+        };
+        let body = event.encode();
+        assert_eq!(body[0], EVENT_ENCODING_VERSION);
+        assert_eq!(Event::decode(&body, 1, 0, 128).unwrap(), event);
+    }
+
+    #[test]
+    fn a_future_encoding_version_is_refused_with_its_position() {
+        let err = Event::decode(&[9, 0, 0], 7, 2, 300).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::BadEvent {
+                    seq: 7,
+                    segment: 2,
+                    offset: 300,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("upgrade"));
+    }
+
+    #[test]
+    fn truncated_event_bodies_are_errors_not_panics() {
+        let event = Event {
+            event_id: uuid::Uuid::nil(),
+            timestamp_micros: 0,
+            actor: "a".into(),
+            note: String::new(),
+            dataset_id: uuid::Uuid::nil(),
+            kind: EventKind::VersionActivated {
+                version: 2,
+                from: 1,
+            },
+        };
+        let body = event.encode();
+        for len in 0..body.len() {
+            assert!(Event::decode(&body[..len], 1, 0, 0).is_err());
+        }
+    }
+}

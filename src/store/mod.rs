@@ -1,0 +1,347 @@
+//! The versioned dataset store: the public API over the segment log, the blob store and the
+//! catalog.
+//!
+//! Every upload, overwrite and rollback is a dataset event in the log; the catalog of
+//! datasets, versions and active versions is rebuilt by replaying those events. Table bytes
+//! live in the content-addressed [`BlobStore`]. Every write takes the log's writer lock,
+//! catches up on events other processes appended, decides against that fresh state, appends,
+//! and releases: concurrent writers never lose an update.
+
+mod catalog;
+mod event;
+mod read;
+mod upload;
+mod version_ref;
+
+pub use catalog::{Activation, Catalog, Dataset, VersionInfo};
+pub use event::{
+    ContentHolder, Digest, Event, EventKind, TableRecord, DATASET_EVENT, EVENT_ENCODING_VERSION,
+};
+pub use read::{History, VersionSummary};
+pub use upload::{UploadFile, UploadOutcome, UploadRequest, UploadStatus};
+pub use version_ref::VersionRef;
+
+use crate::blob::BlobStore;
+use crate::error::{Error, Result};
+use crate::log::{Log, LogOptions, WriterGuard};
+use crate::schema::classify_drift;
+use std::path::{Path, PathBuf};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// What to do when uploaded content already exists under another dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DuplicatePolicy {
+    /// Store it, and warn naming the datasets and versions that hold it (default).
+    #[default]
+    Warn,
+    /// Refuse the upload.
+    Refuse,
+}
+
+/// Options for opening or creating a store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Options of the underlying log.
+    pub log: LogOptions,
+    /// What to do with content already stored under another dataset.
+    pub duplicate_policy: DuplicatePolicy,
+    /// Run [`Store::assert_invariants`] (shallow) after every write. Default: on in debug
+    /// builds, off in release builds.
+    pub check_invariants: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            log: LogOptions::default(),
+            duplicate_policy: DuplicatePolicy::Warn,
+            check_invariants: cfg!(debug_assertions),
+        }
+    }
+}
+
+/// The active version of a dataset, as [`Store::get_active_version`] returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveVersion {
+    /// The dataset's id.
+    pub dataset_id: uuid::Uuid,
+    /// The version number.
+    pub version: u64,
+    /// The version's content hash.
+    pub hash: Digest,
+}
+
+/// The outcome of [`Store::rollback_to_version`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollbackOutcome {
+    /// The dataset's name.
+    pub dataset: String,
+    /// The version active before.
+    pub from: u64,
+    /// The version active now.
+    pub to: u64,
+    /// Compatibility warnings: what queries written against `from` would lose.
+    pub warnings: Vec<String>,
+    /// The `rollback` event's sequence number; `None` when `to` was already active and
+    /// nothing was appended.
+    pub seq: Option<u64>,
+}
+
+/// A versioned dataset store in a directory.
+#[derive(Debug)]
+pub struct Store {
+    dir: PathBuf,
+    log: Log,
+    blobs: BlobStore,
+    catalog: RwLock<Catalog>,
+    options: StoreOptions,
+}
+
+impl Store {
+    /// Creates a new, empty store in `dir`.
+    pub fn create(dir: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
+        Log::create(dir.as_ref(), options.log.clone())?;
+        Store::open(dir, options)
+    }
+
+    /// Opens the store in `dir`, replaying its log into the catalog.
+    pub fn open(dir: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
+        let dir = dir.as_ref().to_path_buf();
+        let log = Log::open(&dir, options.log.clone())?;
+        let blobs = BlobStore::open(&dir)?;
+        let store = Store {
+            dir,
+            log,
+            blobs,
+            catalog: RwLock::new(Catalog::default()),
+            options,
+        };
+        store.catch_up(&mut store.catalog_mut())?;
+        store.catalog().check()?;
+        Ok(store)
+    }
+
+    /// The store's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The underlying log.
+    pub fn log(&self) -> &Log {
+        &self.log
+    }
+
+    /// The blob store.
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    /// The in-memory catalog, as of the last write or [`Store::refresh`].
+    pub fn catalog(&self) -> RwLockReadGuard<'_, Catalog> {
+        self.catalog.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn catalog_mut(&self) -> RwLockWriteGuard<'_, Catalog> {
+        self.catalog.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Catches up on events other processes appended.
+    pub fn refresh(&self) -> Result<()> {
+        self.log.refresh()?;
+        self.catch_up(&mut self.catalog_mut())
+    }
+
+    /// Applies every log record after the catalog's last sequence number.
+    fn catch_up(&self, catalog: &mut Catalog) -> Result<()> {
+        let mut records = self.log.iter_from(catalog.last_seq + 1);
+        while let Some(record) = records.next_ref() {
+            let record = record?;
+            if record.record_type == DATASET_EVENT {
+                let event = Event::decode(
+                    record.body,
+                    record.seq,
+                    record.segment_number,
+                    record.offset,
+                )?;
+                catalog.apply(record.seq, &event)?;
+            } else {
+                catalog.skip(record.seq);
+            }
+        }
+        Ok(())
+    }
+
+    /// The active version of a dataset (by name or id), from memory: no IO.
+    pub fn get_active_version(&self, dataset: &str) -> Result<ActiveVersion> {
+        let catalog = self.catalog();
+        let ds = catalog.get(dataset)?;
+        let hash = ds.active_version().hash;
+        Ok(ActiveVersion {
+            dataset_id: ds.id,
+            version: ds.active,
+            hash,
+        })
+    }
+
+    /// Every dataset and version holding content with this hash.
+    pub fn find_datasets_by_content_hash(&self, hash: &Digest) -> Vec<ContentHolder> {
+        self.catalog().holders_of(hash)
+    }
+
+    /// Makes `version` of `dataset` the active one, recording a `rollback` event with the
+    /// compatibility warnings (columns and tables the active version has and the target
+    /// lacks, type changes). Never deletes anything. Rolling back to the active version
+    /// appends nothing and says so (`seq` is `None`).
+    pub fn rollback_to_version(
+        &self,
+        dataset: &str,
+        version: &str,
+        actor: &str,
+        note: &str,
+    ) -> Result<RollbackOutcome> {
+        let mut writer = self.lock_writer()?;
+        let mut catalog = self.catalog_mut();
+        self.catch_up(&mut catalog)?;
+        let ds = catalog.get(dataset)?;
+        let to = version_ref::resolve(ds, &version.parse()?)?;
+        let from = ds.active;
+        let name = ds.name.clone();
+        if to == from {
+            return Ok(RollbackOutcome {
+                dataset: name,
+                from,
+                to,
+                warnings: Vec::new(),
+                seq: None,
+            });
+        }
+        let warnings = rollback_warnings(ds.active_version(), ds.version(to).expect("resolved"));
+        let kind = EventKind::Rollback {
+            from,
+            to,
+            warnings: warnings.clone(),
+        };
+        let event = new_event(ds.id, actor, note, kind);
+        let seq = self.append_event(&mut writer, &mut catalog, &event)?;
+        drop(catalog);
+        writer.commit()?;
+        self.after_write()?;
+        Ok(RollbackOutcome {
+            dataset: name,
+            from,
+            to,
+            warnings,
+            seq: Some(seq),
+        })
+    }
+
+    fn lock_writer(&self) -> Result<WriterGuard<'_>> {
+        self.log.lock_writer()
+    }
+
+    /// Appends an event under the writer lock and applies it to the catalog.
+    fn append_event(
+        &self,
+        writer: &mut WriterGuard<'_>,
+        catalog: &mut Catalog,
+        event: &Event,
+    ) -> Result<u64> {
+        let body = event.encode();
+        let seq = *writer.append_batch(&[(DATASET_EVENT, &body)])?.start();
+        catalog.apply(seq, event)?;
+        Ok(seq)
+    }
+
+    fn after_write(&self) -> Result<()> {
+        if self.options.check_invariants {
+            self.assert_invariants(false)?;
+        }
+        Ok(())
+    }
+
+    /// Checks the store's invariants: exactly one active version per dataset; every event
+    /// refers to a known dataset and version (checked as each event is applied); the catalog
+    /// equals a fresh replay of the log; every version's blobs exist, and with `deep`, every
+    /// blob's bytes match its hash.
+    pub fn assert_invariants(&self, deep: bool) -> Result<()> {
+        let catalog = self.catalog();
+        catalog.check()?;
+        let mut fresh = Catalog::default();
+        self.catch_up(&mut fresh)?;
+        fresh.last_seq = fresh.last_seq.max(catalog.last_seq);
+        if fresh != *catalog {
+            return Err(Error::Invariant(
+                "the catalog differs from a fresh replay of the log".into(),
+            ));
+        }
+        for ds in catalog.datasets() {
+            for version in &ds.versions {
+                for table in &version.tables {
+                    self.check_blob(ds, version, table, deep)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_blob(
+        &self,
+        ds: &Dataset,
+        version: &VersionInfo,
+        table: &TableRecord,
+        deep: bool,
+    ) -> Result<()> {
+        let hash = &table.content_hash.0;
+        if deep {
+            return self.blobs.verify(hash);
+        }
+        if !self.blobs.contains(hash) {
+            return Err(Error::Invariant(format!(
+                "blob {} of table `{}` of `{}` version {} is missing",
+                table.content_hash.short(),
+                table.name,
+                ds.name,
+                version.number
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// What a rollback from `current` to `target` takes away from queries written today.
+fn rollback_warnings(current: &VersionInfo, target: &VersionInfo) -> Vec<String> {
+    let drift = classify_drift(&current.named_schemas(), &target.named_schemas());
+    let mut warnings = Vec::new();
+    for table in &drift.removed_tables {
+        warnings.push(format!(
+            "table `{table}` does not exist in version {}: queries that read it will fail",
+            target.number
+        ));
+    }
+    for table in &drift.changed_tables {
+        for column in &table.removed_columns {
+            warnings.push(format!(
+                "column `{}` ({}) of table `{}` does not exist in version {}: queries that use it will fail",
+                column.name, column.column_type, table.table, target.number
+            ));
+        }
+        for change in &table.type_changes {
+            warnings.push(format!(
+                "column `{}` of table `{}` is {} in version {}, not {}",
+                change.name, table.table, change.new_type, target.number, change.old_type
+            ));
+        }
+    }
+    warnings
+}
+
+fn new_event(dataset_id: uuid::Uuid, actor: &str, note: &str, kind: EventKind) -> Event {
+    Event {
+        event_id: uuid::Uuid::new_v4(),
+        timestamp_micros: crate::log::now_micros(),
+        actor: actor.to_owned(),
+        note: note.to_owned(),
+        dataset_id,
+        kind,
+    }
+}

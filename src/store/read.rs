@@ -1,0 +1,181 @@
+//! Reading: history, time travel, and table bytes of any version.
+
+use super::catalog::VersionInfo;
+use super::event::{Digest, Event, TableRecord};
+use super::version_ref::{self, VersionRef};
+use super::{Store, DATASET_EVENT};
+use crate::blob::VerifiedReader;
+use crate::error::{Error, Result};
+use crate::schema::{classify_drift, SchemaDrift};
+use std::fs::File;
+
+/// One version in a dataset's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionSummary {
+    /// The version number.
+    pub number: u64,
+    /// Its content hash.
+    pub hash: Digest,
+    /// When it was uploaded (microseconds since the Unix epoch).
+    pub created_micros: i64,
+    /// Who uploaded it.
+    pub actor: String,
+    /// The uploader's note.
+    pub note: String,
+    /// Whether it is the active version.
+    pub active: bool,
+    /// Rows per table, as `(display name, rows)`.
+    pub row_counts: Vec<(String, u64)>,
+    /// Schema changes against the previous version (by number); `None` for version 1.
+    pub changes: Option<SchemaDrift>,
+    /// Why breaking drift was accepted, if it was overridden.
+    pub override_reason: Option<String>,
+}
+
+/// A dataset's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct History {
+    /// The dataset's id.
+    pub dataset_id: uuid::Uuid,
+    /// The dataset's name.
+    pub name: String,
+    /// Every version, in order.
+    pub versions: Vec<VersionSummary>,
+    /// Every event concerning the dataset, with its sequence number, in order.
+    pub events: Vec<(u64, Event)>,
+}
+
+impl Store {
+    /// Every version of a dataset with its number, hash, time, actor, note, active marker,
+    /// row counts and schema changes against the previous version; and the dataset's events.
+    pub fn history(&self, dataset: &str) -> Result<History> {
+        let catalog = self.catalog();
+        let ds = catalog.get(dataset)?;
+        let versions = ds
+            .versions
+            .iter()
+            .map(|v| {
+                summarize(
+                    v,
+                    v.number.checked_sub(1).and_then(|p| ds.version(p)),
+                    ds.active,
+                )
+            })
+            .collect();
+        let mut events = Vec::with_capacity(ds.event_seqs.len());
+        for &seq in &ds.event_seqs {
+            events.push((seq, self.read_event(seq)?));
+        }
+        Ok(History {
+            dataset_id: ds.id,
+            name: ds.name.clone(),
+            versions,
+            events,
+        })
+    }
+
+    /// Reads and decodes the dataset event at `seq`.
+    pub fn read_event(&self, seq: u64) -> Result<Event> {
+        let record = self.log.read(seq)?;
+        if record.record_type != DATASET_EVENT {
+            return Err(Error::BadEvent {
+                seq,
+                segment: record.segment_number,
+                offset: record.offset,
+                detail: format!(
+                    "record type {} is not a dataset event",
+                    record.record_type.name()
+                ),
+            });
+        }
+        Event::decode(&record.body, seq, record.segment_number, record.offset)
+    }
+
+    /// Every dataset event from `from_seq` on, in log order.
+    pub fn events_from(&self, from_seq: u64) -> impl Iterator<Item = Result<(u64, Event)>> + '_ {
+        self.log
+            .iter_from(from_seq)
+            .filter_map(|record| match record {
+                Err(e) => Some(Err(e)),
+                Ok(r) if r.record_type == DATASET_EVENT => Some(
+                    Event::decode(&r.body, r.seq, r.segment_number, r.offset).map(|e| (r.seq, e)),
+                ),
+                Ok(_) => None,
+            })
+    }
+
+    /// The number of the version `version` names in `dataset` (a number, a hash prefix,
+    /// `active`, or a time: the version active then).
+    pub fn resolve_version(&self, dataset: &str, version: &VersionRef) -> Result<u64> {
+        let catalog = self.catalog();
+        version_ref::resolve(catalog.get(dataset)?, version)
+    }
+
+    /// A copy of a version's record.
+    pub fn version(&self, dataset: &str, version: &VersionRef) -> Result<VersionInfo> {
+        let catalog = self.catalog();
+        let ds = catalog.get(dataset)?;
+        let number = version_ref::resolve(ds, version)?;
+        Ok(ds.version(number).expect("resolved").clone())
+    }
+
+    /// Opens a table of a version for reading. `table` is a display name or a table id; it may
+    /// be omitted when the version has one table. The reader verifies the bytes against the
+    /// table's hash as they stream and fails at the end if they do not match.
+    pub fn open_table(
+        &self,
+        dataset: &str,
+        version: &VersionRef,
+        table: Option<&str>,
+    ) -> Result<(TableRecord, VerifiedReader<File>)> {
+        let v = self.version(dataset, version)?;
+        let record = pick_table(dataset, &v, table)?;
+        let reader = self.blobs.reader(&record.content_hash.0)?;
+        Ok((record, reader))
+    }
+}
+
+fn pick_table(dataset: &str, version: &VersionInfo, table: Option<&str>) -> Result<TableRecord> {
+    let found = match table {
+        Some(name) => version
+            .tables
+            .iter()
+            .find(|t| t.name == name || t.table_id == name),
+        None if version.tables.len() == 1 => version.tables.first(),
+        None => None,
+    };
+    found.cloned().ok_or_else(|| {
+        let names: Vec<&str> = version.tables.iter().map(|t| t.name.as_str()).collect();
+        Error::InvalidRequest(match table {
+            Some(name) => format!(
+                "version {} of `{dataset}` has no table `{name}`; its tables are {}",
+                version.number,
+                names.join(", ")
+            ),
+            None => format!(
+                "version {} of `{dataset}` has {} tables ({}); name one",
+                version.number,
+                names.len(),
+                names.join(", ")
+            ),
+        })
+    })
+}
+
+fn summarize(v: &VersionInfo, previous: Option<&VersionInfo>, active: u64) -> VersionSummary {
+    VersionSummary {
+        number: v.number,
+        hash: v.hash,
+        created_micros: v.created_micros,
+        actor: v.actor.clone(),
+        note: v.note.clone(),
+        active: v.number == active,
+        row_counts: v
+            .tables
+            .iter()
+            .map(|t| (t.name.clone(), t.row_count))
+            .collect(),
+        changes: previous.map(|p| classify_drift(&p.named_schemas(), &v.named_schemas())),
+        override_reason: v.override_reason.clone(),
+    }
+}

@@ -1,0 +1,580 @@
+//! `save_upload`: ingest, blob staging, the decision under the writer lock, and the event.
+
+use super::catalog::{Catalog, Dataset};
+use super::event::{ContentHolder, Digest, EventKind, TableRecord};
+use super::{new_event, DuplicatePolicy, Store};
+use crate::blob::{BlobStore, StagedBlob};
+use crate::error::{Error, IoContext, Result};
+use crate::schema::{
+    classify_drift, decide, scan_csv, schema_fingerprint, DriftDecision, SchemaDrift,
+    SchemaDriftPolicy, TableScan,
+};
+use sha2::{Digest as _, Sha256};
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+/// One file of an upload.
+pub struct UploadFile {
+    /// The file name (its stem becomes the table's display name).
+    pub name: String,
+    /// The bytes.
+    pub reader: Box<dyn Read + Send>,
+}
+
+impl std::fmt::Debug for UploadFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UploadFile")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UploadFile {
+    /// A file on disk, named by its file name.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<UploadFile> {
+        let path = path.as_ref();
+        let file = std::fs::File::open(path).ctx("open", path)?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(UploadFile {
+            name,
+            reader: Box::new(std::io::BufReader::with_capacity(1 << 16, file)),
+        })
+    }
+
+    /// Bytes in memory under a file name.
+    pub fn from_bytes(name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> UploadFile {
+        UploadFile {
+            name: name.into(),
+            reader: Box::new(std::io::Cursor::new(bytes.into())),
+        }
+    }
+
+    /// The table's display name: the file name without its last extension.
+    pub fn display_name(&self) -> String {
+        display_name(&self.name)
+    }
+}
+
+fn display_name(file_name: &str) -> String {
+    Path::new(file_name)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// An upload of one or more tables under a dataset name.
+#[derive(Debug)]
+pub struct UploadRequest {
+    /// The dataset's name (or id, for an existing dataset).
+    pub dataset: String,
+    /// The tables.
+    pub files: Vec<UploadFile>,
+    /// Add a version to an existing dataset.
+    pub overwrite: bool,
+    /// How to treat breaking schema drift.
+    pub drift_policy: SchemaDriftPolicy,
+    /// Accept breaking drift under `Reject`, for this reason (recorded in the event).
+    pub override_reason: Option<String>,
+    /// Who uploads.
+    pub actor: String,
+    /// Why.
+    pub note: String,
+    /// Version-scoped metadata: a JSON object.
+    pub metadata: Option<serde_json::Value>,
+}
+
+impl UploadRequest {
+    /// A request with the defaults: no overwrite, `Reject` policy, no note or metadata.
+    pub fn new(
+        dataset: impl Into<String>,
+        files: Vec<UploadFile>,
+        actor: impl Into<String>,
+    ) -> Self {
+        UploadRequest {
+            dataset: dataset.into(),
+            files,
+            overwrite: false,
+            drift_policy: SchemaDriftPolicy::Reject,
+            override_reason: None,
+            actor: actor.into(),
+            note: String::new(),
+            metadata: None,
+        }
+    }
+}
+
+/// What an upload did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadStatus {
+    /// A new dataset was created with version 1.
+    NewDataset,
+    /// A new version was added and made active.
+    NewVersion,
+    /// The content equals an earlier version, which was made active again.
+    Reactivated,
+    /// The content equals the active version: nothing was recorded.
+    AlreadyActive,
+}
+
+impl UploadStatus {
+    /// The status as shown to people and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            UploadStatus::NewDataset => "new_dataset",
+            UploadStatus::NewVersion => "new_version",
+            UploadStatus::Reactivated => "reactivated",
+            UploadStatus::AlreadyActive => "already_active",
+        }
+    }
+}
+
+/// The result of a successful [`Store::save_upload`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadOutcome {
+    /// What happened.
+    pub status: UploadStatus,
+    /// The dataset's id.
+    pub dataset_id: uuid::Uuid,
+    /// The dataset's name.
+    pub dataset: String,
+    /// The version now active.
+    pub version: u64,
+    /// Its content hash.
+    pub hash: Digest,
+    /// Its tables.
+    pub tables: Vec<TableRecord>,
+    /// Drift against the version active before (new versions only).
+    pub drift: Option<SchemaDrift>,
+    /// Warnings and notices: drift, duplicate content.
+    pub warnings: Vec<String>,
+    /// Other datasets holding the same content.
+    pub duplicates: Vec<ContentHolder>,
+    /// The override reason recorded, if breaking drift was accepted against `Reject`.
+    pub override_reason: Option<String>,
+    /// Sequence number of the event appended (`None` for [`UploadStatus::AlreadyActive`]).
+    pub seq: Option<u64>,
+}
+
+/// A table read, hashed and written to a staged blob.
+struct StagedTable {
+    file_name: String,
+    scan: TableScan,
+    blob: StagedBlob,
+}
+
+/// What the decision under the lock chose to record.
+enum Decision {
+    Create {
+        dataset_id: uuid::Uuid,
+        version: u64,
+        previous_active: Option<u64>,
+        drift: Option<SchemaDrift>,
+        warnings: Vec<String>,
+        override_reason: Option<String>,
+    },
+    Reactivate {
+        dataset_id: uuid::Uuid,
+        version: u64,
+        from: u64,
+    },
+    AlreadyActive {
+        dataset_id: uuid::Uuid,
+        version: u64,
+    },
+    Block {
+        dataset_id: uuid::Uuid,
+        active: u64,
+        drift: SchemaDrift,
+        reason: String,
+    },
+}
+
+impl Store {
+    /// Uploads one or more CSV tables under a dataset name (see the crate docs for the rules):
+    /// a new name creates a dataset; an existing one needs `overwrite`; identical content
+    /// re-activates the version holding it; new content is checked for schema drift against
+    /// the active version and passes the drift policy before a new version is stored. A
+    /// refusal by the drift policy is recorded (`overwrite_blocked`) and returned as
+    /// [`Error::DriftRefused`]. A malformed file is refused with its name, line and field,
+    /// and nothing is written.
+    pub fn save_upload(&self, request: UploadRequest) -> Result<UploadOutcome> {
+        check_request(&request)?;
+        let metadata = request.metadata.as_ref().map(serde_json::Value::to_string);
+        let mut staged = Vec::with_capacity(request.files.len());
+        for file in request.files {
+            staged.push(stage_table(&self.blobs, file)?);
+        }
+        staged.sort_by_key(|t| display_name(&t.file_name));
+        let hash = version_hash(&staged);
+        let mut writer = self.lock_writer()?;
+        let mut catalog = self.catalog_mut();
+        self.catch_up(&mut catalog)?;
+        let ctx = Context {
+            request_dataset: &request.dataset,
+            overwrite: request.overwrite,
+            policy: request.drift_policy,
+            override_reason: request.override_reason.as_deref(),
+            duplicate_policy: self.options.duplicate_policy,
+        };
+        let decision = decide_upload(&catalog, &ctx, &staged, hash)?;
+        let duplicates = other_holders(&catalog, &hash, &decision);
+        let (kind, dataset_id, status) = match decision {
+            Decision::AlreadyActive {
+                dataset_id,
+                version,
+            } => {
+                let ds = catalog.by_id(&dataset_id).expect("decided on it");
+                return Ok(outcome(
+                    ds,
+                    version,
+                    UploadStatus::AlreadyActive,
+                    None,
+                    Vec::new(),
+                    duplicates,
+                    None,
+                    None,
+                ));
+            }
+            Decision::Block {
+                dataset_id,
+                active,
+                drift,
+                reason,
+            } => {
+                let source_files = staged.iter().map(|t| t.file_name.clone()).collect();
+                let kind = EventKind::OverwriteBlocked {
+                    attempted_hash: hash,
+                    source_files,
+                    active,
+                    drift,
+                    policy: request.drift_policy,
+                    reason: reason.clone(),
+                };
+                let event = new_event(dataset_id, &request.actor, &request.note, kind);
+                let seq = self.append_event(&mut writer, &mut catalog, &event)?;
+                let dataset = catalog
+                    .by_id(&dataset_id)
+                    .expect("decided on it")
+                    .name
+                    .clone();
+                drop(catalog);
+                writer.commit()?;
+                self.after_write()?;
+                return Err(Error::DriftRefused {
+                    dataset,
+                    reason,
+                    seq,
+                });
+            }
+            Decision::Reactivate {
+                dataset_id,
+                version,
+                from,
+            } => (
+                EventKind::VersionActivated { version, from },
+                dataset_id,
+                UploadStatus::Reactivated,
+            ),
+            Decision::Create {
+                dataset_id,
+                version,
+                previous_active,
+                drift,
+                mut warnings,
+                override_reason,
+            } => {
+                warnings.extend(duplicates.iter().map(duplicate_warning));
+                let existing = catalog.by_id(&dataset_id);
+                let tables = table_records(existing, &staged);
+                let status = if version == 1 {
+                    UploadStatus::NewDataset
+                } else {
+                    UploadStatus::NewVersion
+                };
+                let kind = EventKind::UploadCreated {
+                    dataset_name: existing
+                        .map_or_else(|| request.dataset.clone(), |d| d.name.clone()),
+                    version,
+                    hash,
+                    tables,
+                    metadata,
+                    previous_active,
+                    drift,
+                    policy: request.drift_policy,
+                    override_reason,
+                    warnings,
+                    duplicate_of: duplicates.clone(),
+                };
+                // Table bytes are durable under their names before the event refers to them.
+                for table in staged.drain(..) {
+                    table.blob.publish(&self.blobs)?;
+                }
+                (kind, dataset_id, status)
+            }
+        };
+        let event = new_event(dataset_id, &request.actor, &request.note, kind);
+        let seq = self.append_event(&mut writer, &mut catalog, &event)?;
+        let ds = catalog.by_id(&dataset_id).expect("just applied");
+        let result = upload_outcome(ds, status, &event, duplicates, seq);
+        drop(catalog);
+        writer.commit()?;
+        self.after_write()?;
+        Ok(result)
+    }
+}
+
+struct Context<'a> {
+    request_dataset: &'a str,
+    overwrite: bool,
+    policy: SchemaDriftPolicy,
+    override_reason: Option<&'a str>,
+    duplicate_policy: DuplicatePolicy,
+}
+
+fn check_request(request: &UploadRequest) -> Result<()> {
+    let invalid = |m: String| Err(Error::InvalidRequest(m));
+    if request.dataset.trim().is_empty() {
+        return invalid("the dataset name is empty".into());
+    }
+    if request.files.is_empty() {
+        return invalid(format!("the upload of `{}` has no files", request.dataset));
+    }
+    let mut names: Vec<String> = request.files.iter().map(UploadFile::display_name).collect();
+    names.sort();
+    if let Some(pair) = names.windows(2).find(|p| p[0] == p[1]) {
+        return invalid(format!(
+            "two files of the upload are both named `{}`; table names must be unique",
+            pair[0]
+        ));
+    }
+    if names.iter().any(String::is_empty) {
+        return invalid("a file of the upload has an empty name".into());
+    }
+    if let Some(meta) = &request.metadata {
+        if !meta.is_object() {
+            return invalid("version metadata must be a JSON object".into());
+        }
+    }
+    Ok(())
+}
+
+/// Reads a file once: parses, infers, hashes and writes it to a synced temporary blob.
+fn stage_table(blobs: &BlobStore, file: UploadFile) -> Result<StagedTable> {
+    let mut writer = blobs.writer()?;
+    let mut sink = |bytes: &[u8]| writer.write(bytes);
+    let scan = scan_csv(file.reader, &file.name, &mut sink).map_err(|e| Error::Ingest {
+        source: Arc::new(e),
+    })?;
+    let blob = writer.finish()?;
+    debug_assert_eq!(blob.hash, scan.content_hash);
+    Ok(StagedTable {
+        file_name: file.name,
+        scan,
+        blob,
+    })
+}
+
+/// SHA-256 over the tables in canonical order: a domain tag, the table count, then for each
+/// table its display name (length-prefixed) and content hash.
+fn version_hash(tables: &[StagedTable]) -> Digest {
+    let mut hasher = Sha256::new();
+    hasher.update(b"strata-version-v1\0");
+    hasher.update((tables.len() as u64).to_le_bytes());
+    for table in tables {
+        let name = display_name(&table.file_name);
+        hasher.update((name.len() as u64).to_le_bytes());
+        hasher.update(name.as_bytes());
+        hasher.update(table.scan.content_hash);
+    }
+    Digest(hasher.finalize().into())
+}
+
+fn decide_upload(
+    catalog: &Catalog,
+    ctx: &Context<'_>,
+    staged: &[StagedTable],
+    hash: Digest,
+) -> Result<Decision> {
+    let Some(ds) = catalog.find(ctx.request_dataset) else {
+        check_duplicates(catalog, ctx, &hash)?;
+        return Ok(Decision::Create {
+            dataset_id: uuid::Uuid::new_v4(),
+            version: 1,
+            previous_active: None,
+            drift: None,
+            warnings: Vec::new(),
+            override_reason: None,
+        });
+    };
+    if !ctx.overwrite {
+        return Err(Error::DatasetExists {
+            dataset: ds.name.clone(),
+        });
+    }
+    if let Some(existing) = ds.versions.iter().find(|v| v.hash == hash) {
+        return Ok(if existing.number == ds.active {
+            Decision::AlreadyActive {
+                dataset_id: ds.id,
+                version: existing.number,
+            }
+        } else {
+            Decision::Reactivate {
+                dataset_id: ds.id,
+                version: existing.number,
+                from: ds.active,
+            }
+        });
+    }
+    let new_tables: Vec<_> = staged
+        .iter()
+        .map(|t| (display_name(&t.file_name), t.scan.schema.clone()))
+        .collect();
+    let drift = classify_drift(&ds.active_version().named_schemas(), &new_tables);
+    match decide(ctx.policy, &drift, ctx.override_reason) {
+        DriftDecision::Refuse { reason } => Ok(Decision::Block {
+            dataset_id: ds.id,
+            active: ds.active,
+            drift,
+            reason,
+        }),
+        DriftDecision::Proceed {
+            warnings,
+            override_reason,
+        } => {
+            check_duplicates(catalog, ctx, &hash)?;
+            Ok(Decision::Create {
+                dataset_id: ds.id,
+                version: ds.versions.len() as u64 + 1,
+                previous_active: Some(ds.active),
+                drift: Some(drift),
+                warnings,
+                override_reason,
+            })
+        }
+    }
+}
+
+fn check_duplicates(catalog: &Catalog, ctx: &Context<'_>, hash: &Digest) -> Result<()> {
+    let holders = catalog.holders_of(hash);
+    if holders.is_empty() || ctx.duplicate_policy == DuplicatePolicy::Warn {
+        return Ok(());
+    }
+    Err(Error::DuplicateContent {
+        dataset: ctx.request_dataset.to_owned(),
+        others: holders
+            .iter()
+            .map(|h| format!("`{}` version {}", h.dataset_name, h.version))
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
+}
+
+/// Datasets other than the one decided on that hold the same content.
+fn other_holders(catalog: &Catalog, hash: &Digest, decision: &Decision) -> Vec<ContentHolder> {
+    let this = match decision {
+        Decision::Create { dataset_id, .. }
+        | Decision::Reactivate { dataset_id, .. }
+        | Decision::AlreadyActive { dataset_id, .. }
+        | Decision::Block { dataset_id, .. } => *dataset_id,
+    };
+    catalog
+        .holders_of(hash)
+        .into_iter()
+        .filter(|h| h.dataset_id != this)
+        .collect()
+}
+
+fn duplicate_warning(holder: &ContentHolder) -> String {
+    format!(
+        "the same content is already stored as dataset `{}` version {}",
+        holder.dataset_name, holder.version
+    )
+}
+
+fn table_records(existing: Option<&Dataset>, staged: &[StagedTable]) -> Vec<TableRecord> {
+    let names: Vec<String> = staged.iter().map(|t| display_name(&t.file_name)).collect();
+    let ids = match existing {
+        Some(ds) => ds.assign_table_ids(&names),
+        None => (0..names.len()).map(|i| format!("table_{i}")).collect(),
+    };
+    staged
+        .iter()
+        .zip(names)
+        .zip(ids)
+        .map(|((t, name), table_id)| TableRecord {
+            table_id,
+            name,
+            source_file: t.file_name.clone(),
+            content_hash: Digest(t.scan.content_hash),
+            byte_len: t.scan.byte_len,
+            row_count: t.scan.row_count,
+            column_count: t.scan.column_count as u64,
+            fingerprint: Digest(schema_fingerprint(&t.scan.schema)),
+            schema: t.scan.schema.clone(),
+            delimiter: t.scan.delimiter,
+        })
+        .collect()
+}
+
+fn upload_outcome(
+    ds: &Dataset,
+    status: UploadStatus,
+    event: &super::Event,
+    duplicates: Vec<ContentHolder>,
+    seq: u64,
+) -> UploadOutcome {
+    let (drift, warnings, override_reason) = match &event.kind {
+        EventKind::UploadCreated {
+            drift,
+            warnings,
+            override_reason,
+            ..
+        } => (drift.clone(), warnings.clone(), override_reason.clone()),
+        _ => (
+            None,
+            duplicates.iter().map(duplicate_warning).collect(),
+            None,
+        ),
+    };
+    outcome(
+        ds,
+        ds.active,
+        status,
+        drift,
+        warnings,
+        duplicates,
+        override_reason,
+        Some(seq),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn outcome(
+    ds: &Dataset,
+    version: u64,
+    status: UploadStatus,
+    drift: Option<SchemaDrift>,
+    warnings: Vec<String>,
+    duplicates: Vec<ContentHolder>,
+    override_reason: Option<String>,
+    seq: Option<u64>,
+) -> UploadOutcome {
+    let v = ds.version(version).expect("decided version exists");
+    UploadOutcome {
+        status,
+        dataset_id: ds.id,
+        dataset: ds.name.clone(),
+        version,
+        hash: v.hash,
+        tables: v.tables.clone(),
+        drift,
+        warnings,
+        duplicates,
+        override_reason,
+        seq,
+    }
+}

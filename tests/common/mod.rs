@@ -1,0 +1,90 @@
+//! Helpers shared by the store tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use strata::schema::SchemaDriftPolicy;
+use strata::{Store, StoreOptions, UploadFile, UploadRequest};
+
+/// A file of `tests/data`.
+pub fn data(name: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data")).join(name)
+}
+
+/// The bytes of a file of `tests/data`.
+pub fn data_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(data(name)).unwrap()
+}
+
+/// Store options for tests: invariants checked after every write.
+pub fn options() -> StoreOptions {
+    StoreOptions {
+        check_invariants: true,
+        ..StoreOptions::default()
+    }
+}
+
+/// A new store in a temporary directory.
+pub fn new_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create(dir.path(), options()).unwrap();
+    (dir, store)
+}
+
+/// An upload of in-memory files `(file name, bytes)`.
+pub fn upload(dataset: &str, files: &[(&str, &[u8])]) -> UploadRequest {
+    let files = files
+        .iter()
+        .map(|(n, b)| UploadFile::from_bytes(*n, b.to_vec()))
+        .collect();
+    UploadRequest::new(dataset, files, "tester")
+}
+
+/// An overwrite of in-memory files under a policy.
+pub fn overwrite(
+    dataset: &str,
+    files: &[(&str, &[u8])],
+    policy: SchemaDriftPolicy,
+) -> UploadRequest {
+    UploadRequest {
+        overwrite: true,
+        drift_policy: policy,
+        ..upload(dataset, files)
+    }
+}
+
+/// An upload of files of `tests/data`.
+pub fn upload_data(dataset: &str, names: &[&str]) -> UploadRequest {
+    let files = names
+        .iter()
+        .map(|n| UploadFile::from_path(data(n)).unwrap())
+        .collect();
+    UploadRequest::new(dataset, files, "tester")
+}
+
+/// Every file under the store's blob folder.
+pub fn blob_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.join("blobs")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Reads a table of a version fully.
+pub fn read_table(store: &Store, dataset: &str, version: &str, table: Option<&str>) -> Vec<u8> {
+    let (_, mut reader) = store
+        .open_table(dataset, &version.parse().unwrap(), table)
+        .unwrap();
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut reader, &mut out).unwrap();
+    out
+}
