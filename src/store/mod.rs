@@ -188,51 +188,34 @@ impl Store {
         self.catalog().holders_of(hash)
     }
 
+    /// What [`Store::rollback_to_version`] would do now, without doing it: the versions
+    /// involved and the compatibility warnings (`seq` is `None`).
+    pub fn plan_rollback(&self, dataset: &str, version: &str) -> Result<RollbackOutcome> {
+        let catalog = self.catalog();
+        let ds = catalog.get(dataset)?;
+        plan(ds, version)
+    }
+
     /// Makes `version` of `dataset` the active one, recording a `rollback` event with the
     /// compatibility warnings (columns and tables the active version has and the target
     /// lacks, type changes). Never deletes anything. Rolling back to the active version
     /// appends nothing and says so (`seq` is `None`).
-    pub fn rollback_to_version(
-        &self,
-        dataset: &str,
-        version: &str,
-        actor: &str,
-        note: &str,
-    ) -> Result<RollbackOutcome> {
+    pub fn rollback_to_version(&self, dataset: &str, version: &str, actor: &str, note: &str) -> Result<RollbackOutcome> {
         let mut writer = self.lock_writer()?;
         let mut catalog = self.catalog_mut();
         self.catch_up(&mut catalog)?;
         let ds = catalog.get(dataset)?;
-        let to = version_ref::resolve(ds, &version.parse()?)?;
-        let from = ds.active;
-        let name = ds.name.clone();
-        if to == from {
-            return Ok(RollbackOutcome {
-                dataset: name,
-                from,
-                to,
-                warnings: Vec::new(),
-                seq: None,
-            });
+        let mut outcome = plan(ds, version)?;
+        if outcome.to == outcome.from {
+            return Ok(outcome);
         }
-        let warnings = rollback_warnings(ds.active_version(), ds.version(to).expect("resolved"));
-        let kind = EventKind::Rollback {
-            from,
-            to,
-            warnings: warnings.clone(),
-        };
+        let kind = EventKind::Rollback { from: outcome.from, to: outcome.to, warnings: outcome.warnings.clone() };
         let event = new_event(ds.id, actor, note, kind);
-        let seq = self.append_event(&mut writer, &mut catalog, &event)?;
+        outcome.seq = Some(self.append_event(&mut writer, &mut catalog, &event)?);
         drop(catalog);
         writer.commit()?;
         self.after_write()?;
-        Ok(RollbackOutcome {
-            dataset: name,
-            from,
-            to,
-            warnings,
-            seq: Some(seq),
-        })
+        Ok(outcome)
     }
 
     fn lock_writer(&self) -> Result<WriterGuard<'_>> {
@@ -306,6 +289,17 @@ impl Store {
         }
         Ok(())
     }
+}
+
+fn plan(ds: &Dataset, version: &str) -> Result<RollbackOutcome> {
+    let to = version_ref::resolve(ds, &version.parse()?)?;
+    let from = ds.active;
+    let warnings = if to == from {
+        Vec::new()
+    } else {
+        rollback_warnings(ds.active_version(), ds.version(to).expect("resolved"))
+    };
+    Ok(RollbackOutcome { dataset: ds.name.clone(), from, to, warnings, seq: None })
 }
 
 /// What a rollback from `current` to `target` takes away from queries written today.
