@@ -26,6 +26,7 @@ pub mod blob;
 pub mod error;
 pub mod format;
 pub mod log;
+pub mod query;
 pub mod schema;
 pub mod store;
 
