@@ -117,7 +117,49 @@ fn record_types_match_the_spec() {
         assert_eq!(t.name(), name);
     }
     assert!(spec.contains(&format!(
-        "`{:#06x}`–`0xFFFF` | application",
+        "| `{:#06x}` | dataset event |",
         RecordType::FIRST_APPLICATION
     )));
+    let first_free = RecordType::FIRST_APPLICATION + 1;
+    assert!(spec.contains(&format!("`{first_free:#06x}`–`0xFFFF` | application")));
+}
+
+#[test]
+fn a_dataset_event_body_is_encoded_as_the_spec_says() {
+    use strata::store::{Event, EventKind, DATASET_EVENT, EVENT_ENCODING_VERSION};
+    let spec = spec();
+    assert!(spec.contains(&format!("| `{:#06x}` | dataset event |", DATASET_EVENT.0)));
+    assert!(spec.contains(&format!(
+        "event encoding version (`{EVENT_ENCODING_VERSION}`)"
+    )));
+    let (event_id, dataset_id) = (
+        uuid::Uuid::from_bytes([1; 16]),
+        uuid::Uuid::from_bytes([2; 16]),
+    );
+    let event = Event {
+        event_id,
+        timestamp_micros: -5,
+        actor: "ana".into(),
+        note: "n".into(),
+        dataset_id,
+        kind: EventKind::VersionActivated {
+            version: 2,
+            from: 3,
+        },
+    };
+    // Written out field by field as FORMAT.md's "Dataset events" section lists them.
+    let mut expected = vec![EVENT_ENCODING_VERSION];
+    expected.extend(16u64.to_le_bytes());
+    expected.extend([1u8; 16]);
+    expected.extend((-5i64).to_le_bytes());
+    expected.extend(3u64.to_le_bytes());
+    expected.extend(b"ana");
+    expected.extend(1u64.to_le_bytes());
+    expected.extend(b"n");
+    expected.extend(16u64.to_le_bytes());
+    expected.extend([2u8; 16]);
+    expected.extend(1u32.to_le_bytes()); // variant index of version_activated
+    expected.extend(2u64.to_le_bytes());
+    expected.extend(3u64.to_le_bytes());
+    assert_eq!(event.encode(), expected);
 }

@@ -200,7 +200,13 @@ impl Store {
     /// compatibility warnings (columns and tables the active version has and the target
     /// lacks, type changes). Never deletes anything. Rolling back to the active version
     /// appends nothing and says so (`seq` is `None`).
-    pub fn rollback_to_version(&self, dataset: &str, version: &str, actor: &str, note: &str) -> Result<RollbackOutcome> {
+    pub fn rollback_to_version(
+        &self,
+        dataset: &str,
+        version: &str,
+        actor: &str,
+        note: &str,
+    ) -> Result<RollbackOutcome> {
         let mut writer = self.lock_writer()?;
         let mut catalog = self.catalog_mut();
         self.catch_up(&mut catalog)?;
@@ -209,7 +215,11 @@ impl Store {
         if outcome.to == outcome.from {
             return Ok(outcome);
         }
-        let kind = EventKind::Rollback { from: outcome.from, to: outcome.to, warnings: outcome.warnings.clone() };
+        let kind = EventKind::Rollback {
+            from: outcome.from,
+            to: outcome.to,
+            warnings: outcome.warnings.clone(),
+        };
         let event = new_event(ds.id, actor, note, kind);
         outcome.seq = Some(self.append_event(&mut writer, &mut catalog, &event)?);
         drop(catalog);
@@ -299,7 +309,13 @@ fn plan(ds: &Dataset, version: &str) -> Result<RollbackOutcome> {
     } else {
         rollback_warnings(ds.active_version(), ds.version(to).expect("resolved"))
     };
-    Ok(RollbackOutcome { dataset: ds.name.clone(), from, to, warnings, seq: None })
+    Ok(RollbackOutcome {
+        dataset: ds.name.clone(),
+        from,
+        to,
+        warnings,
+        seq: None,
+    })
 }
 
 /// What a rollback from `current` to `target` takes away from queries written today.

@@ -1,0 +1,76 @@
+//! Real processes overwriting the same dataset at once: every overwrite becomes its own
+//! version (none is lost), because each write decides under the writer lock after catching
+//! up. The test binary re-executes itself as the child (`child_process_entry`).
+
+mod common;
+
+use common::{options, overwrite, upload};
+use std::process::{Command, Stdio};
+use strata::schema::SchemaDriftPolicy;
+use strata::Store;
+
+fn content(child: u32, i: u32) -> String {
+    format!("id,name,score\n{child},c{child}-{i},1.5\n")
+}
+
+#[test]
+fn child_process_entry() {
+    let Ok(dir) = std::env::var("STRATA_STORE_CHILD_DIR") else {
+        return;
+    };
+    let child: u32 = std::env::var("STRATA_STORE_CHILD_ID")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let store = Store::open(&dir, options()).unwrap();
+    for i in 0..10 {
+        let body = content(child, i);
+        let request = overwrite(
+            "d",
+            &[("t.csv", body.as_bytes())],
+            SchemaDriftPolicy::Reject,
+        );
+        store.save_upload(request).unwrap();
+    }
+}
+
+#[test]
+fn processes_overwriting_one_dataset_at_once_each_get_their_own_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create(dir.path(), options()).unwrap();
+    store
+        .save_upload(upload("d", &[("t.csv", b"id,name,score\n0,start,1.5\n")]))
+        .unwrap();
+    drop(store);
+    let children: Vec<_> = (1..=3u32)
+        .map(|id| {
+            Command::new(std::env::current_exe().unwrap())
+                .args(["--exact", "child_process_entry", "--test-threads=1"])
+                .env("STRATA_STORE_CHILD_DIR", dir.path())
+                .env("STRATA_STORE_CHILD_ID", id.to_string())
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let store = Store::open(dir.path(), options()).unwrap();
+    let versions = store.catalog().get("d").unwrap().versions.clone();
+    assert_eq!(
+        versions.len(),
+        31,
+        "1 + 3 processes x 10 overwrites, none lost"
+    );
+    for child in 1..=3 {
+        for i in 0..10 {
+            let expected = content(child, i);
+            let found = versions.iter().any(|v| {
+                common::read_table(&store, "d", &v.number.to_string(), None) == expected.as_bytes()
+            });
+            assert!(found, "child {child} overwrite {i} is missing");
+        }
+    }
+    store.assert_invariants(true).unwrap();
+}
