@@ -9,6 +9,7 @@
 
 mod catalog;
 mod event;
+mod query;
 mod read;
 mod upload;
 mod version_ref;
@@ -207,6 +208,18 @@ impl Store {
         actor: &str,
         note: &str,
     ) -> Result<RollbackOutcome> {
+        self.rollback_inner(dataset, version, actor, note, &|_, _| Vec::new())
+    }
+
+    /// Rolls back, adding `extra_warnings(dataset, target)` to the compatibility warnings.
+    fn rollback_inner(
+        &self,
+        dataset: &str,
+        version: &str,
+        actor: &str,
+        note: &str,
+        extra_warnings: &dyn Fn(&Dataset, u64) -> Vec<String>,
+    ) -> Result<RollbackOutcome> {
         let mut writer = self.lock_writer()?;
         let mut catalog = self.catalog_mut();
         self.catch_up(&mut catalog)?;
@@ -215,6 +228,7 @@ impl Store {
         if outcome.to == outcome.from {
             return Ok(outcome);
         }
+        outcome.warnings.extend(extra_warnings(ds, outcome.to));
         let kind = EventKind::Rollback {
             from: outcome.from,
             to: outcome.to,

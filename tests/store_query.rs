@@ -1,0 +1,126 @@
+//! Query validation through the store: against the active version, any version or a time;
+//! the compatibility matrix over a real history (penguins raw, then cleaned); and saved
+//! queries checked before a rollback.
+
+mod common;
+
+use common::*;
+use strata::query::{FindingKind, Query, ValidateOptions};
+use strata::store::EventKind;
+use strata::{Store, UploadFile, UploadRequest, VersionRef};
+
+/// penguins-raw (v1), then the cleaned table uploaded as the same table with an override
+/// (v2), as the clinical team did.
+fn penguins_history() -> (tempfile::TempDir, Store) {
+    let (dir, store) = new_store();
+    store
+        .save_upload(upload_data("penguins", &["penguins-raw.csv"]))
+        .unwrap();
+    let cleaned = UploadFile::from_bytes("penguins-raw.csv", data_bytes("penguins.csv"));
+    let request = UploadRequest {
+        overwrite: true,
+        override_reason: Some("cleaned release".into()),
+        ..UploadRequest::new("penguins", vec![cleaned], "tester")
+    };
+    store.save_upload(request).unwrap();
+    (dir, store)
+}
+
+const RAW_QUERY: &str =
+    "SELECT Species, AVG(\"Body Mass (g)\") FROM \"penguins-raw\" GROUP BY Species";
+const CLEAN_QUERY: &str = "SELECT species, AVG(body_mass_g) FROM \"penguins-raw\" GROUP BY species";
+
+#[test]
+fn a_query_against_the_active_version_reports_a_vanished_column_and_where_it_last_existed() {
+    let (_dir, store) = penguins_history();
+    let query = Query::sql(RAW_QUERY).unwrap();
+    let findings = store
+        .validate_query(
+            "penguins",
+            &query,
+            &VersionRef::Active,
+            &ValidateOptions::default(),
+        )
+        .unwrap();
+    let missing = findings
+        .iter()
+        .find(|f| f.reference.contains("Body Mass"))
+        .expect("finding for Body Mass");
+    assert_eq!(missing.kind, FindingKind::UnknownColumn);
+    assert_eq!(
+        missing.suggestion.as_ref().unwrap().last_seen_in_version,
+        Some(1)
+    );
+    let on_v1 = store
+        .validate_query(
+            "penguins",
+            &query,
+            &VersionRef::Number(1),
+            &ValidateOptions::default(),
+        )
+        .unwrap();
+    assert!(on_v1.is_empty(), "{on_v1:?}");
+}
+
+#[test]
+fn validation_against_a_time_uses_the_version_active_then() {
+    let (_dir, store) = penguins_history();
+    let query = Query::sql(CLEAN_QUERY).unwrap();
+    let now = VersionRef::At(chrono::Utc::now());
+    assert!(store
+        .validate_query("penguins", &query, &now, &ValidateOptions::default())
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn the_compatibility_matrix_over_penguins_raw_then_clean_says_which_versions_run_a_query() {
+    let (_dir, store) = penguins_history();
+    let options = ValidateOptions::default();
+    let raw = store
+        .query_compatibility("penguins", &Query::sql(RAW_QUERY).unwrap(), &options)
+        .unwrap();
+    let clean = store
+        .query_compatibility("penguins", &Query::sql(CLEAN_QUERY).unwrap(), &options)
+        .unwrap();
+    let runnable = |m: &[strata::query::VersionCompatibility]| {
+        m.iter().map(|c| (c.number, c.runnable)).collect::<Vec<_>>()
+    };
+    assert_eq!(runnable(&raw), [(1, true), (2, false)]);
+    assert_eq!(runnable(&clean), [(1, false), (2, true)]);
+}
+
+#[test]
+fn a_rollback_lists_the_saved_queries_it_would_break_and_records_them() {
+    let (_dir, store) = penguins_history();
+    let saved = vec![
+        (
+            "mass by species".to_owned(),
+            Query::sql(CLEAN_QUERY).unwrap(),
+        ),
+        ("raw mass".to_owned(), Query::sql(RAW_QUERY).unwrap()),
+    ];
+    let plan = store
+        .plan_rollback_with_queries("penguins", "1", &saved)
+        .unwrap();
+    let broken: Vec<&String> = plan
+        .warnings
+        .iter()
+        .filter(|w| w.starts_with("saved query"))
+        .collect();
+    assert_eq!(broken.len(), 1, "{:?}", plan.warnings);
+    assert!(
+        broken[0].contains("`mass by species`") && broken[0].contains("body_mass_g"),
+        "{}",
+        broken[0]
+    );
+    let done = store
+        .rollback_with_queries("penguins", "1", "ana", "back to raw", &saved)
+        .unwrap();
+    assert_eq!(done.warnings, plan.warnings);
+    let EventKind::Rollback { warnings, .. } = store.read_event(done.seq.unwrap()).unwrap().kind
+    else {
+        panic!()
+    };
+    assert_eq!(warnings, plan.warnings);
+}
