@@ -163,3 +163,35 @@ fn a_dataset_event_body_is_encoded_as_the_spec_says() {
     expected.extend(3u64.to_le_bytes());
     assert_eq!(event.encode(), expected);
 }
+
+#[test]
+fn snapshot_header_offsets_and_sizes_match_the_spec() {
+    use strata::format::layout::snapshot_header as snap;
+    use strata::format::{SNAPSHOT_FORMAT_VERSION, SNAPSHOT_HEADER_LEN, SNAPSHOT_MAGIC};
+    let rows = offsets_and_sizes(&table("## Snapshots"));
+    let code = vec![
+        (snap::SNAP_MAGIC_OFFSET, Some(8)),
+        (snap::SNAP_VERSION_OFFSET, Some(2)),
+        (snap::SNAP_HEADER_LEN_OFFSET, Some(2)),
+        (snap::SNAP_FLAGS_OFFSET, Some(4)),
+        (snap::SNAP_STORE_ID_OFFSET, Some(16)),
+        (snap::SNAP_SEQ_OFFSET, Some(8)),
+        (snap::SNAP_BODY_LEN_OFFSET, Some(8)),
+        (snap::SNAP_CREATED_AT_OFFSET, Some(8)),
+        (snap::SNAP_RESERVED_OFFSET, Some(4)),
+        (snap::SNAP_CRC_OFFSET, Some(4)),
+        (SNAPSHOT_HEADER_LEN, None),
+    ];
+    assert_eq!(rows, code);
+    let spec = spec();
+    let hex: Vec<String> = SNAPSHOT_MAGIC.iter().map(|b| format!("{b:02X}")).collect();
+    assert!(spec.contains(&format!("magic: `{}`", hex.join(" "))));
+    assert!(spec.contains(&format!(
+        "snapshot format version (`{SNAPSHOT_FORMAT_VERSION}`)"
+    )));
+    assert!(spec.contains(&format!("header length in bytes (`{SNAPSHOT_HEADER_LEN}`)")));
+    let catalog_version = strata::store::snapshot::CATALOG_ENCODING_VERSION;
+    assert!(spec.contains(&format!(
+        "one byte of catalog encoding version (`{catalog_version}`)"
+    )));
+}

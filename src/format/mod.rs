@@ -20,6 +20,14 @@ pub mod layout {
             STORE_ID_OFFSET, VERSION_OFFSET,
         };
     }
+    /// Snapshot header field offsets.
+    pub mod snapshot_header {
+        pub use crate::format::snapshot_header::{
+            SNAP_BODY_LEN_OFFSET, SNAP_CRC_OFFSET, SNAP_CREATED_AT_OFFSET, SNAP_FLAGS_OFFSET,
+            SNAP_HEADER_LEN_OFFSET, SNAP_MAGIC_OFFSET, SNAP_RESERVED_OFFSET, SNAP_SEQ_OFFSET,
+            SNAP_STORE_ID_OFFSET, SNAP_VERSION_OFFSET,
+        };
+    }
     /// Record header field offsets.
     pub mod record {
         pub use crate::format::record::{
@@ -31,6 +39,7 @@ pub mod layout {
 mod record;
 mod scan;
 mod segment_header;
+mod snapshot_header;
 mod system;
 
 pub use defect::Defect;
@@ -42,6 +51,9 @@ pub use scan::{
     scan_segment, Damage, ScannedRecord, SegmentCursor, SegmentEnd, SegmentSummary, Step,
 };
 pub use segment_header::{SegmentHeader, SEGMENT_HEADER_LEN};
+pub use snapshot_header::{
+    SnapshotDefect, SnapshotHeader, SNAPSHOT_FORMAT_VERSION, SNAPSHOT_HEADER_LEN, SNAPSHOT_MAGIC,
+};
 pub use system::{
     RepairBody, SealBody, TornCutBody, REPAIR_BODY_FIXED_LEN, SEAL_BODY_LEN, TORN_CUT_BODY_LEN,
 };

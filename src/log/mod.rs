@@ -256,6 +256,11 @@ impl Log {
         self.read_view().torn.clone()
     }
 
+    /// Bytes of records (and segment headers) in the log, excluding preallocated zeros.
+    pub fn len_bytes(&self) -> u64 {
+        self.read_view().segments.iter().map(|s| s.end_offset).sum()
+    }
+
     /// A summary of every segment.
     pub fn segments(&self) -> Vec<SegmentInfo> {
         self.read_view()

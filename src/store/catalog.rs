@@ -7,11 +7,12 @@
 use super::event::{ContentHolder, Digest, Event, EventKind, TableRecord};
 use crate::error::{Error, Result};
 use crate::schema::SchemaDrift;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
 /// One version of a dataset.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VersionInfo {
     /// 1, 2, 3... within the dataset.
     pub number: u64,
@@ -51,7 +52,7 @@ impl VersionInfo {
 }
 
 /// A change of the active version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Activation {
     /// When (microseconds since the Unix epoch).
     pub micros: i64,
@@ -62,7 +63,7 @@ pub struct Activation {
 }
 
 /// One dataset.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dataset {
     /// Stable id, created at the first upload.
     pub id: Uuid,
@@ -196,6 +197,43 @@ impl Catalog {
                 version: *version,
             })
             .collect()
+    }
+
+    /// The catalog's contents without its indexes, for a snapshot.
+    pub fn image(&self) -> CatalogImage<'_> {
+        CatalogImage {
+            last_seq: self.last_seq,
+            events: self.events,
+            datasets: self.datasets.values().collect(),
+        }
+    }
+
+    /// Rebuilds a catalog (and its indexes) from a snapshot's contents, checking it.
+    pub fn from_image(image: OwnedCatalogImage) -> Result<Catalog> {
+        let mut catalog = Catalog {
+            last_seq: image.last_seq,
+            events: image.events,
+            ..Catalog::default()
+        };
+        for dataset in image.datasets {
+            catalog.by_name.insert(dataset.name.clone(), dataset.id);
+            for v in &dataset.versions {
+                catalog
+                    .by_content
+                    .entry(v.hash)
+                    .or_default()
+                    .push((dataset.id, v.number));
+            }
+            catalog.datasets.insert(dataset.id, dataset);
+        }
+        for holders in catalog.by_content.values_mut() {
+            holders.sort_by_key(|(id, version)| {
+                let ds = &catalog.datasets[id];
+                ds.version(*version).map_or(0, |v| v.created_seq)
+            });
+        }
+        catalog.check()?;
+        Ok(catalog)
     }
 
     /// Notes that the log record `seq` is not a dataset event.
@@ -376,6 +414,65 @@ impl Catalog {
         }
         Ok(())
     }
+}
+
+/// What differs between two catalogs, one line per dataset (or field) that differs.
+pub fn differences(a: &Catalog, b: &Catalog) -> Vec<String> {
+    let mut out = Vec::new();
+    if (a.last_seq, a.events) != (b.last_seq, b.events) {
+        out.push(format!(
+            "sequence/events {}/{} against {}/{}",
+            a.last_seq, a.events, b.last_seq, b.events
+        ));
+    }
+    for (id, ds) in &a.datasets {
+        match b.datasets.get(id) {
+            None => out.push(format!("dataset `{}` ({id}) is only in the first", ds.name)),
+            Some(other) if other != ds => out.push(format!(
+                "dataset `{}` differs (active {} against {}, {} against {} versions)",
+                ds.name,
+                ds.active,
+                other.active,
+                ds.versions.len(),
+                other.versions.len()
+            )),
+            Some(_) => {}
+        }
+    }
+    for (id, ds) in &b.datasets {
+        if !a.datasets.contains_key(id) {
+            out.push(format!(
+                "dataset `{}` ({id}) is only in the second",
+                ds.name
+            ));
+        }
+    }
+    if out.is_empty() && a != b {
+        out.push("the indexes differ".into());
+    }
+    out
+}
+
+/// What a snapshot stores: the catalog without its indexes (they are rebuilt on load).
+#[derive(Debug, Serialize)]
+pub struct CatalogImage<'a> {
+    /// Sequence number of the last log record applied.
+    pub last_seq: u64,
+    /// Number of dataset events applied.
+    pub events: u64,
+    /// Every dataset, ordered by id.
+    pub datasets: Vec<&'a Dataset>,
+}
+
+/// A [`CatalogImage`] read back.
+#[derive(Debug, Deserialize)]
+pub struct OwnedCatalogImage {
+    /// Sequence number of the last log record applied.
+    pub last_seq: u64,
+    /// Number of dataset events applied.
+    pub events: u64,
+    /// Every dataset, ordered by id.
+    pub datasets: Vec<Dataset>,
 }
 
 fn new_dataset(id: Uuid, name: &str) -> Dataset {

@@ -11,6 +11,7 @@ mod catalog;
 mod event;
 mod query;
 mod read;
+pub mod snapshot;
 mod upload;
 mod version_ref;
 
@@ -19,12 +20,13 @@ pub use event::{
     ContentHolder, Digest, Event, EventKind, TableRecord, DATASET_EVENT, EVENT_ENCODING_VERSION,
 };
 pub use read::{History, VersionSummary};
+pub use snapshot::{SnapshotInfo, SnapshotPolicy};
 pub use upload::{UploadFile, UploadOutcome, UploadRequest, UploadStatus};
 pub use version_ref::VersionRef;
 
 use crate::blob::BlobStore;
 use crate::error::{Error, Result};
-use crate::log::{Log, LogOptions, WriterGuard};
+use crate::log::{Log, LogOptions, OpenVerify, WriterGuard};
 use crate::schema::classify_drift;
 use std::path::{Path, PathBuf};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -49,14 +51,22 @@ pub struct StoreOptions {
     /// Run [`Store::assert_invariants`] (shallow) after every write. Default: on in debug
     /// builds, off in release builds.
     pub check_invariants: bool,
+    /// When snapshots of the catalog are taken and how many are kept.
+    pub snapshots: SnapshotPolicy,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
-            log: LogOptions::default(),
+            // The store checks every record it replays as it reads it, and `verify` checks
+            // everything: opening needs to read only the tail.
+            log: LogOptions {
+                verify: OpenVerify::Tail,
+                ..LogOptions::default()
+            },
             duplicate_policy: DuplicatePolicy::Warn,
             check_invariants: cfg!(debug_assertions),
+            snapshots: SnapshotPolicy::default(),
         }
     }
 }
@@ -96,6 +106,12 @@ pub struct Store {
     blobs: BlobStore,
     catalog: RwLock<Catalog>,
     options: StoreOptions,
+    /// Why snapshots were ignored on open.
+    snapshot_warnings: Vec<String>,
+    /// The snapshot the catalog was loaded from, if any.
+    loaded_snapshot: Option<SnapshotInfo>,
+    /// `(last sequence number, log bytes)` when the last snapshot was taken or loaded.
+    last_snapshot: std::sync::Mutex<(u64, u64)>,
 }
 
 impl Store {
@@ -110,12 +126,21 @@ impl Store {
         let dir = dir.as_ref().to_path_buf();
         let log = Log::open(&dir, options.log.clone())?;
         let blobs = BlobStore::open(&dir)?;
+        let (loaded, snapshot_warnings) = snapshot::load_newest(&dir, &log)?;
+        let (loaded_snapshot, catalog) = match loaded {
+            Some((info, catalog)) => (Some(info), catalog),
+            None => (None, Catalog::default()),
+        };
+        let mark = (catalog.last_seq, log.len_bytes());
         let store = Store {
             dir,
             log,
             blobs,
-            catalog: RwLock::new(Catalog::default()),
+            catalog: RwLock::new(catalog),
             options,
+            snapshot_warnings,
+            loaded_snapshot,
+            last_snapshot: std::sync::Mutex::new(mark),
         };
         store.catch_up(&mut store.catalog_mut())?;
         store.catalog().check()?;
@@ -263,7 +288,81 @@ impl Store {
         if self.options.check_invariants {
             self.assert_invariants(false)?;
         }
+        if self.snapshot_due() {
+            self.snapshot()?;
+        }
         Ok(())
+    }
+
+    fn snapshot_due(&self) -> bool {
+        let policy = &self.options.snapshots;
+        if !policy.automatic {
+            return false;
+        }
+        let (seq, bytes) = *self.last_snapshot.lock().unwrap_or_else(|e| e.into_inner());
+        self.log.last_seq().saturating_sub(seq) >= policy.every_records
+            || self.log.len_bytes().saturating_sub(bytes) >= policy.every_bytes
+    }
+
+    /// Writes a snapshot of the catalog as of now and prunes old ones to
+    /// [`SnapshotPolicy::keep`]. Readers are never blocked: the catalog is serialized under a
+    /// read lock, and the file is written without any lock.
+    pub fn snapshot(&self) -> Result<SnapshotInfo> {
+        let (seq, body) = {
+            let catalog = self.catalog();
+            (
+                catalog.last_seq,
+                snapshot::encode_body(&self.log, &catalog)?,
+            )
+        };
+        let store_id = *self.log.store_id().as_bytes();
+        let info = snapshot::write(&self.dir, store_id, seq, &body)?;
+        *self.last_snapshot.lock().unwrap_or_else(|e| e.into_inner()) = (seq, self.log.len_bytes());
+        snapshot::prune(&self.dir, self.options.snapshots.keep)?;
+        Ok(info)
+    }
+
+    /// Why snapshots were ignored when the store was opened (empty if none was).
+    pub fn snapshot_warnings(&self) -> &[String] {
+        &self.snapshot_warnings
+    }
+
+    /// The snapshot the catalog was loaded from when the store was opened, if any.
+    pub fn loaded_snapshot(&self) -> Option<&SnapshotInfo> {
+        self.loaded_snapshot.as_ref()
+    }
+
+    /// Rebuilds the catalog from the log alone and compares it with the newest valid
+    /// snapshot. Returns `None` when there is no usable snapshot, else the snapshot and the
+    /// differences found (empty when it matches).
+    pub fn check_snapshot(&self) -> Result<Option<(SnapshotInfo, Vec<String>)>> {
+        let (loaded, _) = snapshot::load_newest(&self.dir, &self.log)?;
+        let Some((info, from_snapshot)) = loaded else {
+            return Ok(None);
+        };
+        let mut replayed = Catalog::default();
+        let mut records = self.log.iter_from(1);
+        while let Some(record) = records.next_ref() {
+            let record = record?;
+            if record.seq > info.seq {
+                break;
+            }
+            if record.record_type == DATASET_EVENT {
+                let event = Event::decode(
+                    record.body,
+                    record.seq,
+                    record.segment_number,
+                    record.offset,
+                )?;
+                replayed.apply(record.seq, &event)?;
+            } else {
+                replayed.skip(record.seq);
+            }
+        }
+        Ok(Some((
+            info,
+            catalog::differences(&from_snapshot, &replayed),
+        )))
     }
 
     /// Checks the store's invariants: exactly one active version per dataset; every event

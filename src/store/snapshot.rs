@@ -1,0 +1,254 @@
+//! Snapshots: the catalog as of a sequence number, so that opening a store replays only the
+//! log's tail. The log stays the source of truth: a snapshot that fails any check is ignored
+//! (with a warning) and an older one, or a full replay, is used instead.
+//!
+//! Files: `<store>/snapshots/<20-digit sequence number>.snap`, written to a uniquely named
+//! temporary file, fsynced, renamed into place, and the folder fsynced (see FORMAT.md).
+
+use super::catalog::{Catalog, OwnedCatalogImage};
+use crate::error::{IoContext, Result};
+use crate::format::{SnapshotDefect, SnapshotHeader};
+use crate::log::fsutil::sync_dir;
+use crate::log::Log;
+use bincode::Options as _;
+use serde::{Deserialize, Serialize};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Name of the snapshot folder inside a store directory.
+pub const SNAPSHOT_DIR: &str = "snapshots";
+/// Version of the snapshot body's catalog encoding.
+pub const CATALOG_ENCODING_VERSION: u8 = 1;
+const SUFFIX: &str = ".snap";
+
+/// When snapshots are taken automatically, and how many are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotPolicy {
+    /// Take snapshots automatically after writes. Default: on.
+    pub automatic: bool,
+    /// ... once this many log records were appended since the last one. Default 10,000.
+    pub every_records: u64,
+    /// ... or once the log grew by this many bytes since the last one. Default 64 MiB.
+    pub every_bytes: u64,
+    /// How many snapshots to keep (older ones are deleted). Default 3; at least 1.
+    pub keep: usize,
+}
+
+impl Default for SnapshotPolicy {
+    fn default() -> Self {
+        SnapshotPolicy {
+            automatic: true,
+            every_records: 10_000,
+            every_bytes: 64 << 20,
+            keep: 3,
+        }
+    }
+}
+
+/// A snapshot file on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotInfo {
+    /// The file.
+    pub path: PathBuf,
+    /// The sequence number of the last log record it includes.
+    pub seq: u64,
+    /// Size of the file in bytes.
+    pub bytes: u64,
+}
+
+/// The log record a snapshot was taken after: checked on load, so a snapshot of a log that
+/// was since repaired (and so holds other records under the same numbers) is not trusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Anchor {
+    seq: u64,
+    timestamp_micros: i64,
+    body_crc: u32,
+}
+
+#[derive(Serialize)]
+struct BodyOut<'a> {
+    anchor: Option<Anchor>,
+    catalog: super::catalog::CatalogImage<'a>,
+}
+
+#[derive(Deserialize)]
+struct BodyIn {
+    anchor: Option<Anchor>,
+    catalog: OwnedCatalogImage,
+}
+
+fn anchor_of(log: &Log, seq: u64) -> Result<Option<Anchor>> {
+    if seq == 0 {
+        return Ok(None);
+    }
+    let record = log.read(seq)?;
+    Ok(Some(Anchor {
+        seq,
+        timestamp_micros: record.timestamp_micros,
+        body_crc: crate::format::crc32(&record.body),
+    }))
+}
+
+/// Serializes the catalog into a snapshot file body.
+pub(crate) fn encode_body(log: &Log, catalog: &Catalog) -> Result<Vec<u8>> {
+    let mut body = vec![CATALOG_ENCODING_VERSION];
+    let image = BodyOut {
+        anchor: anchor_of(log, catalog.last_seq)?,
+        catalog: catalog.image(),
+    };
+    bincode::serialize_into(&mut body, &image).expect("a catalog serializes into memory");
+    Ok(body)
+}
+
+/// Writes a snapshot file durably and returns where it is.
+pub(crate) fn write(
+    store_dir: &Path,
+    store_id: [u8; 16],
+    seq: u64,
+    body: &[u8],
+) -> Result<SnapshotInfo> {
+    let dir = store_dir.join(SNAPSHOT_DIR);
+    if !dir.is_dir() {
+        std::fs::create_dir_all(&dir).ctx("create directory", &dir)?;
+        sync_dir(store_dir)?;
+    }
+    let header = SnapshotHeader {
+        store_id,
+        seq,
+        body_len: body.len() as u64,
+        created_at_micros: crate::log::now_micros(),
+    };
+    let file = header.encode_file(body);
+    let path = dir.join(format!("{seq:020}{SUFFIX}"));
+    let tmp = dir.join(format!("{seq:020}{SUFFIX}.{}.tmp", uuid::Uuid::new_v4()));
+    let mut out = std::fs::File::create(&tmp).ctx("create", &tmp)?;
+    out.write_all(&file).ctx("write", &tmp)?;
+    out.sync_all().ctx("fsync", &tmp)?;
+    drop(out);
+    std::fs::rename(&tmp, &path).ctx("rename into place", &path)?;
+    sync_dir(&dir)?;
+    Ok(SnapshotInfo {
+        path,
+        seq,
+        bytes: file.len() as u64,
+    })
+}
+
+/// Snapshot files, newest (highest sequence number) first. Temporary files are ignored.
+pub fn list(store_dir: &Path) -> Result<Vec<SnapshotInfo>> {
+    let dir = store_dir.join(SNAPSHOT_DIR);
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&dir).ctx("list", &dir)? {
+        let entry = entry.ctx("list", &dir)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(seq) = name
+            .strip_suffix(SUFFIX)
+            .filter(|d| d.len() == 20)
+            .and_then(|d| d.parse().ok())
+        else {
+            continue;
+        };
+        let bytes = entry.metadata().map(|m| m.len()).unwrap_or(0);
+        found.push(SnapshotInfo {
+            path: entry.path(),
+            seq,
+            bytes,
+        });
+    }
+    found.sort_by(|a, b| b.seq.cmp(&a.seq));
+    Ok(found)
+}
+
+/// Deletes all but the newest `keep` snapshots; returns the files deleted.
+pub(crate) fn prune(store_dir: &Path, keep: usize) -> Result<Vec<PathBuf>> {
+    let old: Vec<PathBuf> = list(store_dir)?
+        .into_iter()
+        .skip(keep.max(1))
+        .map(|s| s.path)
+        .collect();
+    for path in &old {
+        std::fs::remove_file(path).ctx("remove old snapshot", path)?;
+    }
+    if !old.is_empty() {
+        sync_dir(&store_dir.join(SNAPSHOT_DIR))?;
+    }
+    Ok(old)
+}
+
+/// Loads the newest snapshot that passes every check, and says why each newer one was
+/// ignored.
+pub(crate) fn load_newest(
+    store_dir: &Path,
+    log: &Log,
+) -> Result<(Option<(SnapshotInfo, Catalog)>, Vec<String>)> {
+    let mut warnings = Vec::new();
+    for info in list(store_dir)? {
+        match load(&info, log) {
+            Ok(catalog) => return Ok((Some((info, catalog)), warnings)),
+            Err(reason) => warnings.push(format!(
+                "ignored snapshot {}: {reason}",
+                info.path.display()
+            )),
+        }
+    }
+    Ok((None, warnings))
+}
+
+/// Reads and checks one snapshot; the error says why it cannot be trusted.
+pub(crate) fn load(info: &SnapshotInfo, log: &Log) -> std::result::Result<Catalog, String> {
+    let bytes = std::fs::read(&info.path).map_err(|e| format!("cannot read it ({e})"))?;
+    let (header, body) = SnapshotHeader::decode_file(&bytes).map_err(|d| match d {
+        SnapshotDefect::Damaged(defect) => format!("it is damaged ({defect})"),
+        SnapshotDefect::Future(v) => {
+            format!("it was written by a newer strata (snapshot format {v})")
+        }
+    })?;
+    if header.store_id != *log.store_id().as_bytes() {
+        return Err(format!(
+            "it belongs to store {}, not this one",
+            uuid::Uuid::from_bytes(header.store_id)
+        ));
+    }
+    if header.seq != info.seq {
+        return Err(format!(
+            "its header says sequence {} but its name says {}",
+            header.seq, info.seq
+        ));
+    }
+    if header.seq > log.last_seq() {
+        return Err(format!(
+            "it claims sequence {} but the log ends at {}",
+            header.seq,
+            log.last_seq()
+        ));
+    }
+    let image = decode_body(body)?;
+    if image.anchor != anchor_of(log, header.seq).map_err(|e| e.to_string())? {
+        return Err(format!("the log's record {} is not the one the snapshot was taken after (was the log repaired?)", header.seq));
+    }
+    if image.catalog.last_seq != header.seq {
+        return Err("its catalog and its header disagree on the sequence number".into());
+    }
+    Catalog::from_image(image.catalog).map_err(|e| format!("its catalog is inconsistent ({e})"))
+}
+
+fn decode_body(body: &[u8]) -> std::result::Result<BodyIn, String> {
+    match body.split_first() {
+        Some((&CATALOG_ENCODING_VERSION, rest)) => {
+            let options = bincode::options()
+                .with_fixint_encoding()
+                .allow_trailing_bytes()
+                .with_limit(body.len() as u64 * 4);
+            options
+                .deserialize(rest)
+                .map_err(|e| format!("its catalog cannot be decoded ({e})"))
+        }
+        Some((v, _)) => Err(format!(
+            "its catalog encoding {v} is not supported by this build"
+        )),
+        None => Err("its body is empty".into()),
+    }
+}

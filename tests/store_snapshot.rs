@@ -1,0 +1,299 @@
+//! Snapshots: opening from a snapshot equals a full replay; a damaged, truncated, foreign or
+//! future snapshot, or one claiming records the log does not have, is ignored with a warning;
+//! a crash while writing one leaves a store that opens with the same catalog; pruning keeps
+//! the newest N.
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use std::path::{Path, PathBuf};
+use strata::format::{SnapshotHeader, SNAPSHOT_HEADER_LEN};
+use strata::schema::SchemaDriftPolicy;
+use strata::store::{snapshot, SnapshotPolicy};
+use strata::{Store, StoreOptions};
+
+fn manual_snapshots() -> StoreOptions {
+    StoreOptions {
+        snapshots: SnapshotPolicy {
+            automatic: false,
+            ..SnapshotPolicy::default()
+        },
+        ..options()
+    }
+}
+
+/// A store with a few datasets, versions and a rollback.
+fn small_history(dir: &Path) -> Store {
+    let store = Store::create(dir, manual_snapshots()).unwrap();
+    store
+        .save_upload(upload_data("penguins", &["penguins-raw.csv"]))
+        .unwrap();
+    store
+        .save_upload(upload_data("weather", &["seattle-weather.csv"]))
+        .unwrap();
+    store
+        .save_upload(overwrite(
+            "weather",
+            &[("seattle-weather.csv", b"date,x\n2020-01-01,1\n")],
+            SchemaDriftPolicy::Warn,
+        ))
+        .unwrap();
+    store.rollback_to_version("weather", "1", "t", "").unwrap();
+    store
+}
+
+/// The catalog a full replay gives: the store opened with its snapshots moved away.
+fn replayed_catalog(dir: &Path) -> strata::store::Catalog {
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(dir, copy.path(), &|p| {
+        p.file_name().is_some_and(|n| n == "snapshots")
+    });
+    let store = Store::open(copy.path(), manual_snapshots()).unwrap();
+    assert!(store.loaded_snapshot().is_none());
+    let catalog = store.catalog().clone();
+    catalog
+}
+
+fn copy_dir(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        if skip(&path) {
+            continue;
+        }
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target, skip);
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
+fn snapshot_file(dir: &Path) -> PathBuf {
+    snapshot::list(dir).unwrap().remove(0).path
+}
+
+#[test]
+fn opening_from_a_snapshot_replays_only_the_tail_and_equals_a_full_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = small_history(dir.path());
+    let info = store.snapshot().unwrap();
+    store
+        .save_upload(upload("later", &[("t.csv", b"a\n1\n")]))
+        .unwrap();
+    drop(store);
+    let reopened = Store::open(dir.path(), manual_snapshots()).unwrap();
+    assert_eq!(reopened.loaded_snapshot().map(|s| s.seq), Some(info.seq));
+    assert!(reopened.snapshot_warnings().is_empty());
+    assert!(
+        reopened.catalog().find("later").is_some(),
+        "the tail after the snapshot was replayed"
+    );
+    assert_eq!(*reopened.catalog(), replayed_catalog(dir.path()));
+    let (checked, differences) = reopened.check_snapshot().unwrap().unwrap();
+    assert_eq!((checked.seq, differences.len()), (info.seq, 0));
+}
+
+fn assert_ignored_with(dir: &Path, expected_warning: &str) {
+    let store = Store::open(dir, manual_snapshots()).unwrap();
+    assert!(store.loaded_snapshot().is_none());
+    let warnings = store.snapshot_warnings().join("\n");
+    assert!(warnings.contains(expected_warning), "{warnings}");
+    assert_eq!(*store.catalog(), replayed_catalog(dir));
+}
+
+#[test]
+fn a_snapshot_with_a_flipped_byte_is_ignored_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    small_history(dir.path()).snapshot().unwrap();
+    let path = snapshot_file(dir.path());
+    let mut bytes = std::fs::read(&path).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    std::fs::write(&path, bytes).unwrap();
+    assert_ignored_with(dir.path(), "damaged");
+}
+
+#[test]
+fn a_truncated_snapshot_is_ignored_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    small_history(dir.path()).snapshot().unwrap();
+    let path = snapshot_file(dir.path());
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() - 7]).unwrap();
+    assert_ignored_with(dir.path(), "damaged");
+}
+
+#[test]
+fn a_snapshot_of_another_store_is_ignored_with_a_warning() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    small_history(a.path()).snapshot().unwrap();
+    small_history(b.path()).snapshot().unwrap();
+    let foreign = snapshot_file(b.path());
+    std::fs::remove_file(snapshot_file(a.path())).unwrap();
+    std::fs::copy(
+        &foreign,
+        a.path()
+            .join("snapshots")
+            .join(foreign.file_name().unwrap()),
+    )
+    .unwrap();
+    assert_ignored_with(a.path(), "belongs to store");
+}
+
+#[test]
+fn a_snapshot_from_a_newer_format_is_ignored_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    small_history(dir.path()).snapshot().unwrap();
+    let path = snapshot_file(dir.path());
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[8] = 9; // format version
+    std::fs::write(&path, bytes).unwrap();
+    assert_ignored_with(dir.path(), "newer strata");
+}
+
+#[test]
+fn a_snapshot_claiming_records_beyond_the_log_is_ignored_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    small_history(dir.path()).snapshot().unwrap();
+    let path = snapshot_file(dir.path());
+    let bytes = std::fs::read(&path).unwrap();
+    let (mut header, body) = SnapshotHeader::decode_file(&bytes).unwrap();
+    header.seq += 100;
+    std::fs::remove_file(&path).unwrap();
+    let moved = path.with_file_name(format!("{:020}.snap", header.seq));
+    std::fs::write(moved, header.encode_file(body)).unwrap();
+    assert_ignored_with(dir.path(), "the log ends at");
+}
+
+#[test]
+fn a_crash_while_writing_a_snapshot_leaves_a_store_that_opens_with_the_same_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create(dir.path(), manual_snapshots()).unwrap();
+    store
+        .save_upload(upload("d", &[("t.csv", b"a\n1\n")]))
+        .unwrap();
+    let first = store.snapshot().unwrap();
+    store
+        .save_upload(upload("later", &[("t.csv", b"a\n2\n")]))
+        .unwrap();
+    let expected = store.catalog().clone();
+    let second = store.snapshot().unwrap();
+    drop(store);
+    let bytes = std::fs::read(&second.path).unwrap();
+    std::fs::remove_file(&second.path).unwrap();
+    let tmp = second
+        .path
+        .with_file_name(format!("{:020}.snap.0000.tmp", second.seq));
+    assert!(bytes.len() > SNAPSHOT_HEADER_LEN);
+    for cut in 0..bytes.len() {
+        // Before the rename: a temporary file, never read.
+        std::fs::write(&tmp, &bytes[..cut]).unwrap();
+        let store = Store::open(dir.path(), manual_snapshots()).unwrap();
+        assert_eq!(
+            store.loaded_snapshot().map(|s| s.seq),
+            Some(first.seq),
+            "cut {cut}"
+        );
+        assert_eq!(*store.catalog(), expected, "cut {cut}");
+        drop(store);
+        std::fs::remove_file(&tmp).unwrap();
+        // A file system that renamed before the data reached the disk: a short final file.
+        std::fs::write(&second.path, &bytes[..cut]).unwrap();
+        let store = Store::open(dir.path(), manual_snapshots()).unwrap();
+        assert_eq!(
+            store.loaded_snapshot().map(|s| s.seq),
+            Some(first.seq),
+            "cut {cut}"
+        );
+        assert_eq!(store.snapshot_warnings().len(), 1, "cut {cut}");
+        assert_eq!(*store.catalog(), expected, "cut {cut}");
+        drop(store);
+        std::fs::remove_file(&second.path).unwrap();
+    }
+}
+
+#[test]
+fn pruning_keeps_the_newest_n_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions {
+        snapshots: SnapshotPolicy {
+            automatic: false,
+            keep: 2,
+            ..SnapshotPolicy::default()
+        },
+        ..options()
+    };
+    let store = Store::create(dir.path(), options).unwrap();
+    let mut taken = Vec::new();
+    for i in 0..4 {
+        store
+            .save_upload(upload(
+                &format!("d{i}"),
+                &[("t.csv", format!("a\n{i}\n").as_bytes())],
+            ))
+            .unwrap();
+        taken.push(store.snapshot().unwrap().seq);
+    }
+    let kept: Vec<u64> = snapshot::list(dir.path())
+        .unwrap()
+        .iter()
+        .map(|s| s.seq)
+        .collect();
+    assert_eq!(kept, [taken[3], taken[2]]);
+}
+
+#[test]
+fn snapshots_are_taken_automatically_every_n_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions {
+        snapshots: SnapshotPolicy {
+            every_records: 3,
+            ..SnapshotPolicy::default()
+        },
+        ..options()
+    };
+    let store = Store::create(dir.path(), options).unwrap();
+    for i in 0..7 {
+        store
+            .save_upload(upload(
+                &format!("d{i}"),
+                &[("t.csv", format!("a\n{i}\n").as_bytes())],
+            ))
+            .unwrap();
+    }
+    let seqs: Vec<u64> = snapshot::list(dir.path())
+        .unwrap()
+        .iter()
+        .map(|s| s.seq)
+        .collect();
+    assert_eq!(seqs, [6, 3]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    /// Random uploads, overwrites and rollbacks with snapshots at random points: opening
+    /// from the snapshots always gives the catalog a full replay gives.
+    #[test]
+    fn open_with_a_snapshot_equals_open_by_full_replay(ops in prop::collection::vec((0..3usize, 0..4usize, 0..3u8), 1..25)) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(dir.path(), manual_snapshots()).unwrap();
+        let contents: [&[u8]; 4] = [b"a,b\n1,x\n", b"a,b\n2,y\n", b"a,b,c\n1,x,2\n", b"a\n1\n"];
+        for (ds, content, action) in ops {
+            let name = format!("d{ds}");
+            match action {
+                0 => { let _ = store.save_upload(overwrite(&name, &[("t.csv", contents[content])], SchemaDriftPolicy::Warn)).or_else(|_| store.save_upload(upload(&name, &[("t.csv", contents[content])]))); }
+                1 => { let _ = store.rollback_to_version(&name, &(content as u64 + 1).to_string(), "p", ""); }
+                _ => { store.snapshot().unwrap(); }
+            }
+        }
+        let expected = store.catalog().clone();
+        drop(store);
+        let reopened = Store::open(dir.path(), manual_snapshots()).unwrap();
+        prop_assert_eq!(&*reopened.catalog(), &expected);
+        prop_assert_eq!(&*reopened.catalog(), &replayed_catalog(dir.path()));
+    }
+}
