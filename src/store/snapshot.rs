@@ -158,7 +158,7 @@ pub fn list(store_dir: &Path) -> Result<Vec<SnapshotInfo>> {
             bytes,
         });
     }
-    found.sort_by(|a, b| b.seq.cmp(&a.seq));
+    found.sort_by_key(|s| std::cmp::Reverse(s.seq));
     Ok(found)
 }
 
@@ -178,12 +178,15 @@ pub(crate) fn prune(store_dir: &Path, keep: usize) -> Result<Vec<PathBuf>> {
     Ok(old)
 }
 
+/// A snapshot that passed every check, and the catalog it holds.
+pub(crate) type Loaded = (SnapshotInfo, Catalog);
+
 /// Loads the newest snapshot that passes every check, and says why each newer one was
 /// ignored.
 pub(crate) fn load_newest(
     store_dir: &Path,
     log: &Log,
-) -> Result<(Option<(SnapshotInfo, Catalog)>, Vec<String>)> {
+) -> Result<(Option<Loaded>, Vec<String>)> {
     let mut warnings = Vec::new();
     for info in list(store_dir)? {
         match load(&info, log) {
