@@ -54,7 +54,7 @@ pub fn upload_event(dataset_id: uuid::Uuid, dataset: u64, version: u64, schema: 
         byte_len: 1_000_000,
         row_count: 10_000,
         column_count: 10,
-        schema: schema.clone(),
+        schema: std::sync::Arc::new(schema.clone()),
         fingerprint: Digest(schema_fingerprint(schema)),
         delimiter: Delimiter::Comma,
     };

@@ -6,9 +6,11 @@
 
 use super::event::{ContentHolder, Digest, Event, EventKind, TableRecord};
 use crate::error::{Error, Result};
-use crate::schema::SchemaDrift;
+use crate::schema::{Schema, SchemaDrift};
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// One version of a dataset.
@@ -46,7 +48,7 @@ impl VersionInfo {
     pub fn named_schemas(&self) -> Vec<(String, crate::schema::Schema)> {
         self.tables
             .iter()
-            .map(|t| (t.name.clone(), t.schema.clone()))
+            .map(|t| (t.name.clone(), Schema::clone(&t.schema)))
             .collect()
     }
 }
@@ -145,6 +147,34 @@ pub struct Catalog {
     pub last_seq: u64,
     /// Number of dataset events applied.
     pub events: u64,
+    schemas: SchemaInterner,
+}
+
+/// One shared copy of each distinct schema: most versions of a dataset have the schema of
+/// the version before, and a catalog of a million versions would otherwise hold a million
+/// copies. A cache, so it takes no part in comparisons.
+#[derive(Debug, Clone, Default)]
+struct SchemaInterner(HashSet<Arc<Schema>>);
+
+impl PartialEq for SchemaInterner {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for SchemaInterner {}
+
+impl SchemaInterner {
+    fn intern(&mut self, tables: &mut [TableRecord]) {
+        for table in tables {
+            match self.0.get(&table.schema) {
+                Some(shared) => table.schema = Arc::clone(shared),
+                None => {
+                    self.0.insert(Arc::clone(&table.schema));
+                }
+            }
+        }
+    }
 }
 
 impl Catalog {
@@ -215,7 +245,10 @@ impl Catalog {
             events: image.events,
             ..Catalog::default()
         };
-        for dataset in image.datasets {
+        for mut dataset in image.datasets {
+            for version in &mut dataset.versions {
+                catalog.schemas.intern(&mut version.tables);
+            }
             catalog.by_name.insert(dataset.name.clone(), dataset.id);
             for v in &dataset.versions {
                 catalog
@@ -323,10 +356,12 @@ impl Catalog {
                 hash.short()
             ));
         }
+        let mut tables = tables.clone();
+        self.schemas.intern(&mut tables);
         dataset.versions.push(VersionInfo {
             number: *version,
             hash: *hash,
-            tables: tables.clone(),
+            tables,
             created_micros: event.timestamp_micros,
             created_seq: seq,
             actor: event.actor.clone(),

@@ -10,6 +10,7 @@ use crate::format::RecordType;
 use crate::schema::{Delimiter, Schema, SchemaDrift, SchemaDriftPolicy};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::Arc;
 
 /// The log record type of dataset events.
 pub const DATASET_EVENT: RecordType = RecordType(0x0100);
@@ -62,8 +63,8 @@ pub struct TableRecord {
     pub row_count: u64,
     /// Columns.
     pub column_count: u64,
-    /// The inferred schema.
-    pub schema: Schema,
+    /// The inferred schema (shared: the catalog keeps one copy of each distinct schema).
+    pub schema: Arc<Schema>,
     /// The schema fingerprint.
     pub fingerprint: Digest,
     /// The field delimiter.

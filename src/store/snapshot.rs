@@ -183,10 +183,7 @@ pub(crate) type Loaded = (SnapshotInfo, Catalog);
 
 /// Loads the newest snapshot that passes every check, and says why each newer one was
 /// ignored.
-pub(crate) fn load_newest(
-    store_dir: &Path,
-    log: &Log,
-) -> Result<(Option<Loaded>, Vec<String>)> {
+pub(crate) fn load_newest(store_dir: &Path, log: &Log) -> Result<(Option<Loaded>, Vec<String>)> {
     let mut warnings = Vec::new();
     for info in list(store_dir)? {
         match load(&info, log) {

@@ -514,7 +514,7 @@ fn table_records(existing: Option<&Dataset>, staged: &[StagedTable]) -> Vec<Tabl
             row_count: t.scan.row_count,
             column_count: t.scan.column_count as u64,
             fingerprint: Digest(schema_fingerprint(&t.scan.schema)),
-            schema: t.scan.schema.clone(),
+            schema: Arc::new(t.scan.schema.clone()),
             delimiter: t.scan.delimiter,
         })
         .collect()
