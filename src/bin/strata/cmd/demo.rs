@@ -1,0 +1,277 @@
+//! `strata demo`: builds a store from sample data shipped in the binary and tells the story
+//! of a dataset step by step: a first upload, an identical re-upload, a breaking overwrite
+//! refused, the same with an override, an additive overwrite, a rollback, a re-activation
+//! and a verification.
+
+use super::{rollback, upload};
+use crate::context::{self, Context};
+use crate::display;
+use crate::error::{CliError, CliResult};
+use crate::output::{Printer, Style};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use strata::schema::SchemaDriftPolicy;
+use strata::store::UploadStatus;
+use strata::{Store, StoreOptions, UploadFile, UploadOutcome, UploadRequest};
+
+/// The raw Palmer penguins table (palmerpenguins 0.1.6, CC0): the first version.
+const PENGUINS_RAW: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/penguins-raw.csv"
+));
+
+/// The same study, cleaned: renamed and removed columns (a breaking drift).
+const PENGUINS_CLEAN: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/penguins.csv"
+));
+
+/// Every version is uploaded under this file name, so that it is the same table.
+const TABLE_FILE: &str = "penguins-raw.csv";
+
+/// The dataset's name.
+const DATASET: &str = "penguins";
+
+/// The number of steps, for the `[n/N]` headers.
+const STEPS: usize = 8;
+
+/// Options of `strata demo`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Where to build the store (must be new or empty). Default: a new temporary directory,
+    /// whose path is printed (and kept).
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// Runs the story; any step that does not turn out as expected is an error (exit 2).
+pub fn run(ctx: &Context, args: Args) -> CliResult {
+    let dir = demo_dir(args.dir)?;
+    let mut out = ctx.printer();
+    out.json(&json!({"step": 0, "action": "init", "store": dir.display().to_string()}))?;
+    out.line(format!(
+        "strata demo: building a store at {}",
+        out.paint(Style::Cyan, dir.display())
+    ))?;
+    let store = Store::create(&dir, StoreOptions::default())?;
+    let mut demo = Demo {
+        out: &mut out,
+        store: &store,
+        actor: context::actor(None),
+        step: 0,
+    };
+    demo.story()?;
+    out.line("")?;
+    out.line(format!(
+        "done. The store is kept at {dir}; look around with:\n  strata --store {dir} history {DATASET} --events\n  strata --store {dir} diff {DATASET} 1 3\n  strata --store {dir} log",
+        dir = dir.display()
+    ))
+}
+
+/// The directory to build in: the one given (new or empty), or a new temporary one.
+fn demo_dir(given: Option<PathBuf>) -> CliResult<PathBuf> {
+    let Some(dir) = given else {
+        let name = format!(
+            "strata-demo-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        return Ok(std::env::temp_dir().join(name));
+    };
+    if dir.exists() {
+        let empty = std::fs::read_dir(&dir)
+            .map_err(|e| {
+                CliError::error(format!("cannot use {} for the demo: {e}", dir.display()))
+            })?
+            .next()
+            .is_none();
+        if !empty {
+            return Err(CliError::error(format!(
+                "{} is not empty: give the demo a new or empty directory (or none, for a temporary one)",
+                dir.display()
+            )));
+        }
+    }
+    Ok(dir)
+}
+
+/// The cleaned table plus a derived column, `body_mass_kg` (from `body_mass_g`): an additive
+/// change against the cleaned table.
+fn with_body_mass_kg(csv: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(csv);
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default();
+    let grams = header.split(',').position(|c| c == "body_mass_g");
+    let mut result = format!("{header},body_mass_kg\n");
+    for line in lines.filter(|l| !l.is_empty()) {
+        let kg = grams
+            .and_then(|i| line.split(',').nth(i))
+            .and_then(|g| g.parse::<f64>().ok())
+            .map_or_else(|| "NA".to_string(), |g| format!("{:.3}", g / 1000.0));
+        result.push_str(&format!("{line},{kg}\n"));
+    }
+    result.into_bytes()
+}
+
+struct Demo<'a> {
+    out: &'a mut Printer,
+    store: &'a Store,
+    actor: String,
+    step: usize,
+}
+
+impl Demo<'_> {
+    fn story(&mut self) -> CliResult {
+        let additive = with_body_mass_kg(PENGUINS_CLEAN);
+        self.begin("upload penguins-raw.csv as the new dataset `penguins`")?;
+        self.expect_upload(PENGUINS_RAW, false, None, UploadStatus::NewDataset)?;
+
+        self.begin("upload the same file again, as an overwrite")?;
+        self.expect_upload(PENGUINS_RAW, true, None, UploadStatus::AlreadyActive)?;
+
+        self.begin(
+            "overwrite with the cleaned table (penguins.csv, same table name): breaking drift",
+        )?;
+        self.expect_refusal(PENGUINS_CLEAN)?;
+
+        self.begin("the same overwrite with --override-drift and a reason")?;
+        let reason = "the study switched to the cleaned palmerpenguins table";
+        self.expect_upload(PENGUINS_CLEAN, true, Some(reason), UploadStatus::NewVersion)?;
+
+        self.begin("an additive overwrite: the cleaned table plus a derived body_mass_kg column")?;
+        self.expect_upload(&additive, true, None, UploadStatus::NewVersion)?;
+
+        self.begin("roll back to version 1")?;
+        self.rollback("1")?;
+
+        self.begin("upload the table with body_mass_kg again: its version is re-activated")?;
+        self.expect_upload(&additive, true, None, UploadStatus::Reactivated)?;
+
+        self.begin("verify the log, the invariants and every blob")?;
+        self.verify()
+    }
+
+    fn begin(&mut self, title: &str) -> CliResult {
+        self.step += 1;
+        self.out.line("")?;
+        self.out.line(
+            self.out
+                .paint(Style::Bold, format!("[{}/{STEPS}] {title}", self.step)),
+        )
+    }
+
+    fn emit(&mut self, action: &str, result: Value) -> CliResult {
+        self.out
+            .json(&json!({"step": self.step, "action": action, "result": result}))
+    }
+
+    fn request(&self, bytes: &[u8], overwrite: bool, reason: Option<&str>) -> UploadRequest {
+        UploadRequest {
+            overwrite,
+            drift_policy: SchemaDriftPolicy::Reject,
+            override_reason: reason.map(str::to_string),
+            note: format!("strata demo step {}", self.step),
+            ..UploadRequest::new(
+                DATASET,
+                vec![UploadFile::from_bytes(TABLE_FILE, bytes.to_vec())],
+                self.actor.clone(),
+            )
+        }
+    }
+
+    fn expect_upload(
+        &mut self,
+        bytes: &[u8],
+        overwrite: bool,
+        reason: Option<&str>,
+        expected: UploadStatus,
+    ) -> CliResult<UploadOutcome> {
+        let outcome = self
+            .store
+            .save_upload(self.request(bytes, overwrite, reason))?;
+        self.emit("upload", upload::outcome_json(&outcome))?;
+        upload::print_outcome_text(self.out, &outcome)?;
+        if outcome.status != expected {
+            return Err(self.unexpected(
+                upload::status_label(expected),
+                upload::status_label(outcome.status),
+            ));
+        }
+        Ok(outcome)
+    }
+
+    fn expect_refusal(&mut self, bytes: &[u8]) -> CliResult {
+        let error = match self.store.save_upload(self.request(bytes, true, None)) {
+            Ok(outcome) => {
+                return Err(self.unexpected("refused", upload::status_label(outcome.status)))
+            }
+            Err(error) => error,
+        };
+        let Some(refusal) = upload::Refusal::from_error(self.store, &error) else {
+            return Err(error.into());
+        };
+        self.emit("upload", refusal.to_json())?;
+        upload::print_refusal_text(self.out, &refusal)
+    }
+
+    fn rollback(&mut self, version: &str) -> CliResult {
+        let plan = self.store.plan_rollback(DATASET, version)?;
+        rollback::print_plan(self.out, &plan)?;
+        let outcome = self.store.rollback_to_version(
+            DATASET,
+            version,
+            &self.actor,
+            "strata demo: back to the raw table",
+        )?;
+        self.emit("rollback", rollback::outcome_json(&outcome))?;
+        rollback::print_outcome_text(self.out, &outcome)?;
+        if outcome.seq.is_none() {
+            return Err(self.unexpected("rolled back", "already active"));
+        }
+        Ok(())
+    }
+
+    fn verify(&mut self) -> CliResult {
+        let report = strata::log::verify(self.store.dir())?;
+        self.store.assert_invariants(true)?;
+        self.emit(
+            "verify",
+            json!({
+                "ok": report.is_ok(),
+                "problems": report.problems.len(),
+                "segments": report.segments,
+                "records": report.records,
+                "last_seq": report.last_seq,
+            }),
+        )?;
+        if !report.is_ok() {
+            return Err(self.unexpected("verify: ok", "problems"));
+        }
+        self.out.line(format!(
+            "verify: {} ({}, {}; invariants and every blob checked)",
+            self.out.paint(Style::Green, "ok"),
+            display::count(report.segments as u64, "segment"),
+            display::count(report.records, "record")
+        ))
+    }
+
+    fn unexpected(&self, expected: &str, got: &str) -> CliError {
+        CliError::error(format!(
+            "demo step {}: expected `{expected}`, got `{got}`; the library does not behave as the demo expects",
+            self.step
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_derived_column_is_the_mass_in_kilograms() {
+        let csv = b"species,body_mass_g\nAdelie,3750\nAdelie,NA\n";
+        assert_eq!(
+            String::from_utf8(with_body_mass_kg(csv)).unwrap(),
+            "species,body_mass_g,body_mass_kg\nAdelie,3750,3.750\nAdelie,NA,NA\n"
+        );
+    }
+}

@@ -1,0 +1,48 @@
+//! `strata diff`: the schema drift between two versions of a dataset.
+
+use crate::context::Context;
+use crate::display;
+use crate::error::CliResult;
+use crate::json;
+use crate::output::Style;
+use serde_json::json;
+use strata::schema::classify_drift;
+use strata::VersionRef;
+
+/// Options of `strata diff`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The dataset's name or id.
+    pub name: String,
+    /// The old version (number, v3, hash prefix, `active`, or a time).
+    pub from: VersionRef,
+    /// The new version.
+    pub to: VersionRef,
+}
+
+/// Prints what changed from `from` to `to`, as drift classification sees it.
+pub fn run(ctx: &Context, args: Args) -> CliResult {
+    let store = ctx.open_store()?;
+    let old = store.version(&args.name, &args.from)?;
+    let new = store.version(&args.name, &args.to)?;
+    let dataset = store.catalog().get(&args.name)?.name.clone();
+    let drift = classify_drift(&old.named_schemas(), &new.named_schemas());
+    let mut out = ctx.printer();
+    out.json(&json!({
+        "dataset": dataset,
+        "from": {"version": old.number, "hash": old.hash.hex()},
+        "to": {"version": new.number, "hash": new.hash.hex()},
+        "drift": json::drift(&drift),
+    }))?;
+    let verdict = super::upload::paint_verdict(&out, &drift, display::change_summary(&drift));
+    out.line(format!(
+        "{} version {} -> version {}: {verdict}",
+        out.paint(Style::Cyan, &dataset),
+        old.number,
+        new.number
+    ))?;
+    for line in drift.describe() {
+        out.line(format!("  {line}"))?;
+    }
+    Ok(())
+}

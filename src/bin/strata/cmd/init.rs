@@ -1,0 +1,31 @@
+//! `strata init`: create a new, empty store.
+
+use crate::context::Context;
+use crate::error::CliResult;
+use crate::output::Style;
+use serde_json::json;
+use strata::{Store, StoreOptions};
+
+/// Options of `strata init` (none besides the global ones).
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+/// Creates the store at `--store` (refused, exit 1, if one is already there).
+pub fn run(ctx: &Context, _args: Args) -> CliResult {
+    let store = Store::create(&ctx.store_dir, StoreOptions::default())?;
+    let store_id = store.log().store_id();
+    let mut out = ctx.printer();
+    out.json(&json!({
+        "store": ctx.store_dir.display().to_string(),
+        "store_id": store_id.to_string(),
+    }))?;
+    out.line(format!(
+        "{} an empty store at {} (id {store_id})",
+        out.paint(Style::Green, "created"),
+        ctx.store_dir.display()
+    ))?;
+    out.line(format!(
+        "next: strata --store {} upload NAME FILE.csv",
+        ctx.store_dir.display()
+    ))
+}

@@ -1,0 +1,16 @@
+//! One module per subcommand, each with its `Args` and a `run(ctx, args)`.
+
+pub mod cat;
+pub mod datasets;
+pub mod demo;
+pub mod diff;
+pub mod dump;
+pub mod history;
+pub mod init;
+pub mod log;
+pub mod repair;
+pub mod rollback;
+pub mod show;
+pub mod stat;
+pub mod upload;
+pub mod verify;

@@ -1,0 +1,117 @@
+//! `strata rollback`: make an earlier version the active one again, after showing what
+//! queries written against the active version would lose.
+
+use crate::context::{self, Context};
+use crate::error::CliResult;
+use crate::output::{Printer, Style};
+use serde_json::{json, Value};
+use strata::store::RollbackOutcome;
+
+/// Options of `strata rollback`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The dataset's name or id.
+    pub name: String,
+
+    /// The version to make active (number, v3, hash prefix, or a time: the version active then).
+    pub version: String,
+
+    /// Why (recorded as the event's note).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+
+    /// Do not ask for confirmation (required when standard input is not a terminal).
+    #[arg(long, short)]
+    pub yes: bool,
+
+    /// Who rolls back (default: the OS user from USER or LOGNAME).
+    #[arg(long, value_name = "WHO")]
+    pub actor: Option<String>,
+}
+
+/// Shows the plan, confirms, rolls back. Rolling back to the active version records nothing.
+pub fn run(ctx: &Context, args: Args) -> CliResult {
+    let store = ctx.open_store()?;
+    let plan = store.plan_rollback(&args.name, &args.version)?;
+    let mut out = ctx.printer();
+    if plan.to == plan.from {
+        return print_outcome(&mut out, &plan);
+    }
+    if !out.is_json() {
+        print_plan(&mut out, &plan)?;
+        out.flush()?;
+    }
+    context::confirm(
+        "rollback",
+        &format!(
+            "Make version {} of `{}` the active version",
+            plan.to, plan.dataset
+        ),
+        args.yes,
+    )?;
+    let outcome = store.rollback_to_version(
+        &args.name,
+        &plan.to.to_string(),
+        &context::actor(args.actor),
+        args.reason.as_deref().unwrap_or(""),
+    )?;
+    print_outcome(&mut out, &outcome)
+}
+
+/// The JSON object of a rollback.
+pub fn outcome_json(o: &RollbackOutcome) -> Value {
+    json!({
+        "status": if o.seq.is_some() { "rolled_back" } else { "already_active" },
+        "dataset": o.dataset,
+        "from": o.from,
+        "to": o.to,
+        "warnings": o.warnings,
+        "seq": o.seq,
+    })
+}
+
+/// Prints what a rollback would do and its compatibility warnings.
+pub fn print_plan(out: &mut Printer, plan: &RollbackOutcome) -> CliResult {
+    out.line(format!(
+        "roll back {} from version {} to version {}",
+        out.paint(Style::Cyan, format!("`{}`", plan.dataset)),
+        plan.from,
+        plan.to
+    ))?;
+    if plan.warnings.is_empty() {
+        out.line("  no compatibility warnings")?;
+    }
+    for warning in &plan.warnings {
+        out.line(format!(
+            "  {} {warning}",
+            out.paint(Style::Yellow, "warning:")
+        ))?;
+    }
+    Ok(())
+}
+
+/// Prints what a rollback did.
+pub fn print_outcome(out: &mut Printer, o: &RollbackOutcome) -> CliResult {
+    out.json(&outcome_json(o))?;
+    print_outcome_text(out, o)
+}
+
+/// The text part of [`print_outcome`] (nothing in JSON mode).
+pub fn print_outcome_text(out: &mut Printer, o: &RollbackOutcome) -> CliResult {
+    match o.seq {
+        Some(seq) => out.line(format!(
+            "{}: `{}` version {} is active (was version {}) {}",
+            out.paint(Style::Green, "rolled back"),
+            o.dataset,
+            o.to,
+            o.from,
+            out.paint(Style::Dim, format!("[event {seq}]"))
+        )),
+        None => out.line(format!(
+            "{}: version {} of `{}` is the active version; nothing was recorded",
+            out.paint(Style::Green, "already active"),
+            o.to,
+            o.dataset
+        )),
+    }
+}

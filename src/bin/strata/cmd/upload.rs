@@ -1,0 +1,347 @@
+//! `strata upload`: a new dataset, or a new version of one, from CSV files.
+
+use crate::context::{self, Context};
+use crate::display;
+use crate::error::{CliError, CliResult};
+use crate::json;
+use crate::output::{self, Printer, Style};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use strata::schema::{SchemaDrift, SchemaDriftPolicy};
+use strata::store::{EventKind, UploadStatus};
+use strata::{Store, UploadFile, UploadOutcome, UploadRequest};
+
+/// Files larger than this (in total) get a progress bar on a terminal.
+const LARGE_UPLOAD_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Options of `strata upload`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The dataset's name (or id, for an existing dataset).
+    pub name: String,
+
+    /// CSV files, one table each; a file's name without its extension names the table.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Add a new version to an existing dataset (earlier versions are kept).
+    #[arg(long)]
+    pub overwrite: bool,
+
+    /// How to treat breaking schema drift: reject, warn or allow.
+    #[arg(long, value_name = "POLICY", default_value = "reject")]
+    pub drift_policy: SchemaDriftPolicy,
+
+    /// Accept breaking drift under the reject policy (needs --reason, which is recorded).
+    #[arg(long, requires = "reason")]
+    pub override_drift: bool,
+
+    /// Why the breaking drift is accepted (with --override-drift).
+    #[arg(long, value_name = "TEXT", requires = "override_drift")]
+    pub reason: Option<String>,
+
+    /// A note recorded with the event.
+    #[arg(
+        long,
+        value_name = "TEXT",
+        default_value = "",
+        hide_default_value = true
+    )]
+    pub note: String,
+
+    /// Who uploads (default: the OS user from USER or LOGNAME).
+    #[arg(long, value_name = "WHO")]
+    pub actor: Option<String>,
+
+    /// Version metadata: a file holding a JSON object.
+    #[arg(long, value_name = "FILE.json")]
+    pub metadata: Option<PathBuf>,
+}
+
+/// Uploads; a refusal exits 1, a malformed file or an IO problem exits 2.
+pub fn run(ctx: &Context, args: Args) -> CliResult {
+    let metadata = args.metadata.as_deref().map(read_metadata).transpose()?;
+    let store = ctx.open_store()?;
+    let files = open_files(&args.files)?;
+    let request = UploadRequest {
+        dataset: args.name,
+        files,
+        overwrite: args.overwrite,
+        drift_policy: args.drift_policy,
+        override_reason: args.reason.filter(|_| args.override_drift),
+        actor: context::actor(args.actor),
+        note: args.note,
+        metadata,
+    };
+    let mut out = ctx.printer();
+    match store.save_upload(request) {
+        Ok(outcome) => print_outcome(&mut out, &outcome),
+        Err(error) => Err(report_refusal(&mut out, &store, error)),
+    }
+}
+
+/// Reads `--metadata`: a JSON object.
+fn read_metadata(path: &Path) -> CliResult<Value> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CliError::error(format!("cannot read metadata file {}: {e}", path.display()))
+    })?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| {
+        CliError::error(format!(
+            "metadata file {} is not valid JSON: {e}",
+            path.display()
+        ))
+    })?;
+    if !value.is_object() {
+        return Err(CliError::error(format!(
+            "metadata file {} must hold a JSON object ({{\"key\": \"value\", ...}})",
+            path.display()
+        )));
+    }
+    Ok(value)
+}
+
+/// Opens the files, with one progress bar over all of them when they are large.
+fn open_files(paths: &[PathBuf]) -> CliResult<Vec<UploadFile>> {
+    let total: u64 = paths
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = (total > LARGE_UPLOAD_BYTES).then(|| output::byte_bar(total, "uploading"));
+    let mut files = Vec::with_capacity(paths.len());
+    for path in paths {
+        let mut file = UploadFile::from_path(path)?;
+        if let Some(bar) = &bar {
+            file.reader = Box::new(bar.clone().wrap_read(file.reader));
+        }
+        files.push(file);
+    }
+    Ok(files)
+}
+
+/// The JSON object of a successful upload.
+pub fn outcome_json(o: &UploadOutcome) -> Value {
+    json!({
+        "status": o.status.name(),
+        "dataset": o.dataset,
+        "dataset_id": o.dataset_id.to_string(),
+        "version": o.version,
+        "hash": o.hash.hex(),
+        "seq": o.seq,
+        "tables": json::tables(&o.tables),
+        "drift": json::optional_drift(o.drift.as_ref()),
+        "warnings": o.warnings,
+        "duplicates": o.duplicates.iter().map(json::holder).collect::<Vec<_>>(),
+        "override_reason": o.override_reason,
+    })
+}
+
+/// The label shown for an outcome (`new dataset`, `new version`, ...).
+pub fn status_label(status: UploadStatus) -> &'static str {
+    match status {
+        UploadStatus::NewDataset => "new dataset",
+        UploadStatus::NewVersion => "new version",
+        UploadStatus::Reactivated => "re-activated",
+        UploadStatus::AlreadyActive => "already active",
+    }
+}
+
+/// Prints a successful upload: the outcome, the version and hash, each table's counts, the
+/// drift and the warnings.
+pub fn print_outcome(out: &mut Printer, o: &UploadOutcome) -> CliResult {
+    out.json(&outcome_json(o))?;
+    print_outcome_text(out, o)
+}
+
+/// The text part of [`print_outcome`] (nothing in JSON mode).
+pub fn print_outcome_text(out: &mut Printer, o: &UploadOutcome) -> CliResult {
+    let label = out.paint(Style::Green, status_label(o.status));
+    let name = out.paint(Style::Cyan, format!("`{}`", o.dataset));
+    let hash = o.hash.short();
+    let first = match o.status {
+        UploadStatus::NewDataset => {
+            format!("{label}: {name} version {} ({hash})", o.version)
+        }
+        UploadStatus::NewVersion => {
+            format!("{label}: {name} version {} ({hash}) is active", o.version)
+        }
+        UploadStatus::Reactivated => format!(
+            "{label}: {name} version {} ({hash}) is active again: it holds the uploaded content",
+            o.version
+        ),
+        UploadStatus::AlreadyActive => format!(
+            "{label}: {name} version {} ({hash}) already holds this content; nothing was recorded",
+            o.version
+        ),
+    };
+    let event = o.seq.map(|s| format!(" [event {s}]")).unwrap_or_default();
+    out.line(format!("{first}{}", out.paint(Style::Dim, event)))?;
+    for t in &o.tables {
+        out.line(format!(
+            "  table {} ({}): {}, {}, from {}",
+            t.name,
+            t.table_id,
+            display::count(t.row_count, "row"),
+            display::count(t.column_count, "column"),
+            t.source_file
+        ))?;
+    }
+    if let Some(drift) = &o.drift {
+        out.line(format!(
+            "  schema drift: {}",
+            paint_verdict(out, drift, display::change_summary(drift))
+        ))?;
+    }
+    if let Some(reason) = &o.override_reason {
+        out.line(format!("  override reason: {reason}"))?;
+    }
+    print_warnings(out, o.drift.as_ref(), &o.warnings)
+}
+
+/// Colours a drift text by its verdict.
+pub fn paint_verdict(out: &Printer, drift: &SchemaDrift, text: String) -> String {
+    let style = match display::verdict(drift) {
+        "breaking" => Style::Red,
+        "additive" => Style::Yellow,
+        _ => Style::Dim,
+    };
+    out.paint(style, text)
+}
+
+/// Prints warnings; additions are shown as notices.
+fn print_warnings(
+    out: &mut Printer,
+    drift: Option<&SchemaDrift>,
+    warnings: &[String],
+) -> CliResult {
+    let notices = drift.map(SchemaDrift::additive_notices).unwrap_or_default();
+    for warning in warnings {
+        let label = if notices.contains(warning) {
+            out.paint(Style::Dim, "notice:")
+        } else {
+            out.paint(Style::Yellow, "warning:")
+        };
+        out.line(format!("  {label} {warning}"))?;
+    }
+    Ok(())
+}
+
+/// An upload refused by the store.
+pub struct Refusal {
+    kind: &'static str,
+    dataset: String,
+    reason: String,
+    seq: Option<u64>,
+    active: Option<u64>,
+    drift: Option<SchemaDrift>,
+}
+
+impl Refusal {
+    /// The refusal an error is, if it is one (drift policy, existing dataset, duplicate).
+    pub fn from_error(store: &Store, error: &strata::Error) -> Option<Refusal> {
+        use strata::Error as E;
+        let refusal = |kind, dataset: &str| Refusal {
+            kind,
+            dataset: dataset.to_string(),
+            reason: error.to_string(),
+            seq: None,
+            active: None,
+            drift: None,
+        };
+        match error {
+            E::DriftRefused {
+                dataset,
+                reason,
+                seq,
+            } => {
+                let blocked = store.read_event(*seq).ok().and_then(|e| match e.kind {
+                    EventKind::OverwriteBlocked { active, drift, .. } => Some((active, drift)),
+                    _ => None,
+                });
+                Some(Refusal {
+                    kind: "drift_refused",
+                    dataset: dataset.clone(),
+                    reason: reason.clone(),
+                    seq: Some(*seq),
+                    active: blocked.as_ref().map(|b| b.0),
+                    drift: blocked.map(|b| b.1),
+                })
+            }
+            E::DatasetExists { dataset } => Some(refusal("dataset_exists", dataset)),
+            E::DuplicateContent { dataset, .. } => Some(refusal("duplicate_content", dataset)),
+            _ => None,
+        }
+    }
+
+    /// The JSON object of a refused upload.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "status": "refused",
+            "refusal": self.kind,
+            "dataset": self.dataset,
+            "reason": self.reason,
+            "seq": self.seq,
+            "active_version": self.active,
+            "drift": json::optional_drift(self.drift.as_ref()),
+        })
+    }
+}
+
+/// Prints an upload the store refused (with its drift) and returns the error to end with
+/// (exit 1); other errors pass through (exit 2).
+pub fn report_refusal(out: &mut Printer, store: &Store, error: strata::Error) -> CliError {
+    let Some(refusal) = Refusal::from_error(store, &error) else {
+        return error.into();
+    };
+    if let Err(e) = print_refusal(out, &refusal) {
+        return e;
+    }
+    match (&refusal.drift, refusal.seq) {
+        (Some(_), Some(seq)) => CliError::refused(format!(
+            "overwrite of `{}` refused by the drift policy (recorded as event {seq}); to accept \
+             the breaking change, upload again with --override-drift --reason TEXT",
+            refusal.dataset
+        )),
+        _ => CliError::refused(error.to_string()),
+    }
+}
+
+fn print_refusal(out: &mut Printer, refusal: &Refusal) -> CliResult {
+    out.json(&refusal.to_json())?;
+    print_refusal_text(out, refusal)
+}
+
+/// Prints a drift refusal: the drift and how to accept it (nothing in JSON mode, or for other
+/// refusals, whose one-line error says it all).
+pub fn print_refusal_text(out: &mut Printer, refusal: &Refusal) -> CliResult {
+    let Some(drift) = &refusal.drift else {
+        return Ok(());
+    };
+    let active = refusal
+        .active
+        .map(|v| format!("; version {v} stays active"))
+        .unwrap_or_default();
+    let event = refusal
+        .seq
+        .map(|s| format!("recorded as event {s}"))
+        .unwrap_or_default();
+    out.line(format!(
+        "{}: overwrite of {} ({event}{active})",
+        out.paint(Style::Red, "refused"),
+        out.paint(Style::Cyan, format!("`{}`", refusal.dataset)),
+    ))?;
+    let against = refusal
+        .active
+        .map(|v| format!(" against version {v}"))
+        .unwrap_or_default();
+    out.line(format!(
+        "  schema drift{against}: {}",
+        paint_verdict(out, drift, display::change_summary(drift))
+    ))?;
+    for line in drift.describe() {
+        out.line(format!("    {line}"))?;
+    }
+    out.line(
+        "  to accept it: upload again with --override-drift --reason TEXT (or --drift-policy warn)",
+    )
+}

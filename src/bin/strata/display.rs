@@ -1,0 +1,207 @@
+//! Human renderings shared by the commands: times, schema-change summaries, event summaries
+//! and aligned columns.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use strata::schema::SchemaDrift;
+use strata::store::{Event, EventKind};
+
+/// A time as RFC 3339 UTC to the second, e.g. `2024-05-01T12:00:00Z`.
+pub fn absolute(micros: i64) -> String {
+    DateTime::from_timestamp_micros(micros)
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+        .unwrap_or_else(|| format!("{micros} µs"))
+}
+
+/// A time relative to now, e.g. `3 minutes ago`.
+pub fn relative(micros: i64) -> String {
+    relative_to(micros, Utc::now().timestamp_micros())
+}
+
+/// A time relative to `now_micros`.
+pub fn relative_to(micros: i64, now_micros: i64) -> String {
+    let seconds = (now_micros - micros) / 1_000_000;
+    if seconds < -5 {
+        return "in the future".into();
+    }
+    if seconds < 5 {
+        return "just now".into();
+    }
+    let units: [(i64, &str); 6] = [
+        (365 * 86_400, "year"),
+        (30 * 86_400, "month"),
+        (86_400, "day"),
+        (3_600, "hour"),
+        (60, "minute"),
+        (1, "second"),
+    ];
+    let (size, unit) = units
+        .into_iter()
+        .find(|(size, _)| seconds >= *size)
+        .unwrap_or((1, "second"));
+    let n = seconds / size;
+    format!("{n} {} ago", plural(n as u64, unit))
+}
+
+/// Both: `3 minutes ago (2024-05-01T12:00:00Z)`.
+pub fn when(micros: i64) -> String {
+    format!("{} ({})", relative(micros), absolute(micros))
+}
+
+/// `unit` or `units`.
+pub fn plural(n: u64, unit: &str) -> String {
+    if n == 1 {
+        unit.to_string()
+    } else {
+        format!("{unit}s")
+    }
+}
+
+/// `3 rows`, `1 row`.
+pub fn count(n: u64, unit: &str) -> String {
+    format!("{n} {}", plural(n, unit))
+}
+
+/// `none`, `additive` or `breaking`.
+pub fn verdict(drift: &SchemaDrift) -> &'static str {
+    if drift.is_breaking() {
+        "breaking"
+    } else if drift.is_empty() {
+        "none"
+    } else {
+        "additive"
+    }
+}
+
+/// The counts of a drift, e.g. `+1 col, -2 cols, 1 type change`.
+pub fn change_counts(drift: &SchemaDrift) -> String {
+    let tables = &drift.changed_tables;
+    let added_cols: usize = tables.iter().map(|t| t.added_columns.len()).sum();
+    let removed_cols: usize = tables.iter().map(|t| t.removed_columns.len()).sum();
+    let type_changes: usize = tables.iter().map(|t| t.type_changes.len()).sum();
+    let renames: usize = tables.iter().map(|t| t.rename_candidates.len()).sum();
+    let parts = [
+        (drift.added_tables.len(), "+", "table"),
+        (drift.removed_tables.len(), "-", "table"),
+        (added_cols, "+", "col"),
+        (removed_cols, "-", "col"),
+        (type_changes, "", "type change"),
+        (renames, "", "possible rename"),
+    ];
+    parts
+        .iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|(n, sign, unit)| format!("{sign}{n} {}", plural(*n as u64, unit)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The verdict and counts, e.g. `breaking (+1 col, -2 cols, 1 type change)`, or
+/// `no schema change`.
+pub fn change_summary(drift: &SchemaDrift) -> String {
+    if drift.is_empty() {
+        "no schema change".into()
+    } else {
+        format!("{} ({})", verdict(drift), change_counts(drift))
+    }
+}
+
+/// The details of an event on one line.
+pub fn event_details(event: &Event) -> String {
+    match &event.kind {
+        EventKind::UploadCreated {
+            version,
+            hash,
+            tables,
+            previous_active,
+            drift,
+            override_reason,
+            ..
+        } => {
+            let rows: u64 = tables.iter().map(|t| t.row_count).sum();
+            let change = match (previous_active, drift) {
+                (None, _) => "new dataset".to_string(),
+                (Some(_), Some(drift)) => change_summary(drift),
+                (Some(_), None) => "no schema change".to_string(),
+            };
+            let mut text = format!(
+                "version {version} ({}): {}, {}; {change}",
+                hash.short(),
+                count(tables.len() as u64, "table"),
+                count(rows, "row")
+            );
+            if let Some(reason) = override_reason {
+                text.push_str(&format!("; override: {reason}"));
+            }
+            text
+        }
+        EventKind::VersionActivated { version, from } => {
+            format!("version {version} re-activated (was version {from}): same content uploaded")
+        }
+        EventKind::Rollback { from, to, warnings } => format!(
+            "rolled back from version {from} to version {to} ({})",
+            count(warnings.len() as u64, "warning")
+        ),
+        EventKind::OverwriteBlocked {
+            source_files,
+            active,
+            drift,
+            policy,
+            ..
+        } => format!(
+            "overwrite with {} refused by the `{policy}` policy (version {active} stays active): {}",
+            source_files.join(", "),
+            change_summary(drift)
+        ),
+    }
+}
+
+/// Pads every cell but the last of each row to its column's width (in characters).
+pub fn align(rows: &[Vec<String>]) -> Vec<Vec<String>> {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    rows.iter()
+        .map(|row| {
+            row.iter()
+                .enumerate()
+                .map(|(i, cell)| {
+                    if i + 1 == row.len() {
+                        cell.clone()
+                    } else {
+                        format!("{cell:<width$}", width = widths[i])
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times_read_naturally() {
+        let now = 1_000_000_000_000_000;
+        assert_eq!(relative_to(now, now), "just now");
+        assert_eq!(relative_to(now - 180_000_000, now), "3 minutes ago");
+        assert_eq!(relative_to(now - 3_600_000_000, now), "1 hour ago");
+        assert_eq!(relative_to(now + 60_000_000, now), "in the future");
+    }
+
+    #[test]
+    fn aligned_cells_share_a_width() {
+        let rows = vec![
+            vec!["a".to_string(), "x".to_string()],
+            vec!["abc".to_string(), "y".to_string()],
+        ];
+        assert_eq!(align(&rows)[0][0], "a  ");
+    }
+}

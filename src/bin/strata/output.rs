@@ -1,0 +1,173 @@
+//! A small printer for standard output: human text or JSON Lines, colour only on a terminal
+//! without `NO_COLOR`, and a closed pipe turned into a quiet exit. Also the progress bars,
+//! which go to standard error and only appear on a terminal.
+
+use crate::error::{CliError, CliResult};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::Value;
+use std::fmt::Display;
+use std::io::{self, IsTerminal, StdoutLock, Write};
+use std::time::Duration;
+
+/// A text style, written as plain ANSI escape codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// Bold.
+    Bold,
+    /// Dimmed: secondary information.
+    Dim,
+    /// Green: success.
+    Green,
+    /// Yellow: warnings.
+    Yellow,
+    /// Red: refusals and problems.
+    Red,
+    /// Cyan: names and hashes.
+    Cyan,
+}
+
+impl Style {
+    fn code(self) -> &'static str {
+        match self {
+            Style::Bold => "1",
+            Style::Dim => "2",
+            Style::Green => "32",
+            Style::Yellow => "33",
+            Style::Red => "31",
+            Style::Cyan => "36",
+        }
+    }
+}
+
+/// Whether the `NO_COLOR` convention asks for no colour (set and not empty).
+pub fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+/// Wraps `text` in the style's escape codes when `enabled`.
+pub fn paint(enabled: bool, style: Style, text: impl Display) -> String {
+    if enabled {
+        format!("\x1b[{}m{text}\x1b[0m", style.code())
+    } else {
+        text.to_string()
+    }
+}
+
+/// Everything a command prints on standard output goes through here.
+pub struct Printer {
+    out: StdoutLock<'static>,
+    json: bool,
+    color: bool,
+}
+
+impl Printer {
+    /// A printer for JSON Lines (`json`) or human text, coloured when standard output is a
+    /// terminal and `NO_COLOR` is not set.
+    pub fn new(json: bool) -> Printer {
+        let color = !json && io::stdout().is_terminal() && !no_color();
+        Printer {
+            out: io::stdout().lock(),
+            json,
+            color,
+        }
+    }
+
+    /// Whether the user asked for JSON Lines.
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
+    /// `text` in `style` if colour is on.
+    pub fn paint(&self, style: Style, text: impl Display) -> String {
+        paint(self.color, style, text)
+    }
+
+    /// One line of human text (ignored in JSON mode).
+    pub fn line(&mut self, text: impl Display) -> CliResult {
+        if self.json {
+            return Ok(());
+        }
+        writeln!(self.out, "{text}").map_err(stdout_error)
+    }
+
+    /// One JSON object on its own line (ignored in human mode).
+    pub fn json(&mut self, value: &Value) -> CliResult {
+        if !self.json {
+            return Ok(());
+        }
+        writeln!(self.out, "{value}").map_err(stdout_error)?;
+        self.out.flush().map_err(stdout_error)
+    }
+
+    /// Raw bytes (table contents).
+    pub fn bytes(&mut self, bytes: &[u8]) -> CliResult {
+        self.out.write_all(bytes).map_err(stdout_error)
+    }
+
+    /// Flushes standard output.
+    pub fn flush(&mut self) -> CliResult {
+        self.out.flush().map_err(stdout_error)
+    }
+}
+
+/// Maps a failed write to standard output: a closed pipe ends the command quietly.
+pub fn stdout_error(error: io::Error) -> CliError {
+    if error.kind() == io::ErrorKind::BrokenPipe {
+        CliError::BrokenPipe
+    } else {
+        CliError::error(format!("cannot write to standard output: {error}"))
+    }
+}
+
+/// Prints `error: message` on standard error (red on a terminal without `NO_COLOR`).
+pub fn print_error(message: &str) {
+    let color = io::stderr().is_terminal() && !no_color();
+    let _ = writeln!(
+        io::stderr().lock(),
+        "{} {message}",
+        paint(color, Style::Red, "error:")
+    );
+}
+
+/// Whether progress bars may be drawn: standard error is a terminal.
+pub fn progress_enabled() -> bool {
+    io::stderr().is_terminal()
+}
+
+/// A spinner with a message on standard error, or a hidden one off a terminal.
+pub fn spinner(message: impl Into<String>) -> ProgressBar {
+    if !progress_enabled() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner().with_message(message.into());
+    bar.enable_steady_tick(Duration::from_millis(100));
+    bar
+}
+
+/// A progress bar over `len` bytes, or a hidden one off a terminal.
+pub fn byte_bar(len: u64, message: impl Into<String>) -> ProgressBar {
+    if !progress_enabled() {
+        return ProgressBar::hidden();
+    }
+    let style = ProgressStyle::with_template(
+        "{msg} [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ");
+    ProgressBar::new(len)
+        .with_style(style)
+        .with_message(message.into())
+}
+
+/// A progress bar over `len` items, or a hidden one off a terminal.
+pub fn count_bar(len: u64, message: impl Into<String>) -> ProgressBar {
+    if !progress_enabled() {
+        return ProgressBar::hidden();
+    }
+    let style = ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    ProgressBar::new(len)
+        .with_style(style)
+        .with_message(message.into())
+}
