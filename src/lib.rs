@@ -7,7 +7,13 @@
 //! The layers, from the bottom:
 //! - [`format`]: pure encoders and decoders over byte slices (no IO);
 //! - [`log`]: the segment log on files: appends with group commit, multi-process writer lock,
-//!   strict recovery, iteration, verification and explicit repair.
+//!   strict recovery, iteration, verification and explicit repair;
+//! - [`blob`]: content-addressed table bytes;
+//! - [`schema`]: streaming CSV ingest, type inference, schema fingerprints, drift and policy;
+//! - [`store`]: datasets, versions and events; the catalog, snapshots, rollback, time travel;
+//! - [`query`]: validating SQL and query plans against the schema of any version.
+//!
+//! README.md has a tour of the store's API; FORMAT.md specifies every byte.
 //!
 //! ```
 //! use strata::log::{Log, LogOptions};
@@ -31,4 +37,9 @@ pub mod schema;
 pub mod store;
 
 pub use error::{Error, Result};
+
+/// The examples of README.md, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 pub use store::{Store, StoreOptions, UploadFile, UploadOutcome, UploadRequest, VersionRef};
