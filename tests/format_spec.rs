@@ -152,15 +152,15 @@ fn a_dataset_event_body_is_encoded_as_the_spec_says() {
     expected.extend(16u64.to_le_bytes());
     expected.extend([1u8; 16]);
     expected.extend((-5i64).to_le_bytes());
-    expected.extend(3u64.to_le_bytes());
-    expected.extend(b"ana");
-    expected.extend(1u64.to_le_bytes());
-    expected.extend(b"n");
     expected.extend(16u64.to_le_bytes());
     expected.extend([2u8; 16]);
     expected.extend(1u32.to_le_bytes()); // variant index of version_activated
     expected.extend(2u64.to_le_bytes());
     expected.extend(3u64.to_le_bytes());
+    expected.extend(3u64.to_le_bytes());
+    expected.extend(b"ana");
+    expected.extend(1u64.to_le_bytes());
+    expected.extend(b"n");
     assert_eq!(event.encode(), expected);
 }
 

@@ -1,20 +1,36 @@
-//! The catalog: everything known about datasets, rebuilt by replaying dataset events.
+//! The catalog: which datasets exist, their versions, and which version of each is active,
+//! rebuilt by replaying dataset events.
 //!
-//! The catalog is a pure projection: `apply` takes an event and its sequence number and
-//! updates the state, checking that the event is consistent with what came before. Two
-//! catalogs that applied the same events are equal.
+//! The catalog is a pure projection of the events' heads ([`EventHead`]): `apply` takes the
+//! head of an event and its sequence number and updates the state, checking the event against
+//! what came before. Two catalogs that applied the same events are equal. It keeps only what
+//! identifies versions and activations (about 100 bytes per version), so that replay and
+//! snapshots stay cheap with millions of events; everything else about a version (tables,
+//! schemas, actor, note, metadata, drift) is read from its `upload_created` event in the log
+//! when asked for ([`VersionInfo`]).
 
-use super::event::{ContentHolder, Digest, Event, EventKind, TableRecord};
+use super::event::{ContentHolder, Digest, EventHead, KindHead, TableRecord};
 use crate::error::{Error, Result};
 use crate::schema::{Schema, SchemaDrift};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::collections::HashMap;
 use uuid::Uuid;
 
-/// One version of a dataset.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What the catalog keeps about one version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionMeta {
+    /// 1, 2, 3... within the dataset.
+    pub number: u64,
+    /// SHA-256 over the version's tables in canonical order.
+    pub hash: Digest,
+    /// Sequence number of its `upload_created` event (where the rest of it is).
+    pub created_seq: u64,
+    /// When it was uploaded (microseconds since the Unix epoch).
+    pub created_micros: i64,
+}
+
+/// Everything about one version, read from its `upload_created` event.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionInfo {
     /// 1, 2, 3... within the dataset.
     pub number: u64,
@@ -45,7 +61,7 @@ impl VersionInfo {
     }
 
     /// The version's tables as `(display name, schema)` pairs, as drift classification takes.
-    pub fn named_schemas(&self) -> Vec<(String, crate::schema::Schema)> {
+    pub fn named_schemas(&self) -> Vec<(String, Schema)> {
         self.tables
             .iter()
             .map(|t| (t.name.clone(), Schema::clone(&t.schema)))
@@ -72,7 +88,7 @@ pub struct Dataset {
     /// Unique human name.
     pub name: String,
     /// Every version, by number (index = number - 1).
-    pub versions: Vec<VersionInfo>,
+    pub versions: Vec<VersionMeta>,
     /// The active version's number.
     pub active: u64,
     /// Every change of the active version, in order.
@@ -85,14 +101,14 @@ pub struct Dataset {
 
 impl Dataset {
     /// The version with this number.
-    pub fn version(&self, number: u64) -> Option<&VersionInfo> {
+    pub fn version(&self, number: u64) -> Option<&VersionMeta> {
         number
             .checked_sub(1)
             .and_then(|i| self.versions.get(i as usize))
     }
 
     /// The active version.
-    pub fn active_version(&self) -> &VersionInfo {
+    pub fn active_version(&self) -> &VersionMeta {
         self.version(self.active)
             .expect("the active version exists (invariant)")
     }
@@ -103,84 +119,97 @@ impl Dataset {
         let after = self.activations.partition_point(|a| a.micros <= micros);
         after.checked_sub(1).map(|i| self.activations[i].version)
     }
+}
 
-    /// The highest table index used so far, for naming new tables.
-    fn next_table_index(&self) -> usize {
-        self.versions
-            .iter()
-            .flat_map(|v| &v.tables)
-            .filter_map(|t| t.table_id.strip_prefix("table_")?.parse::<usize>().ok())
-            .map(|i| i + 1)
-            .max()
-            .unwrap_or(0)
+/// A fast hasher for keys that are already uniformly random (SHA-256 prefixes, random UUIDs):
+/// it folds the key's bytes with a multiply-rotate step (as FxHash does) instead of running
+/// SipHash, which costs more than everything else replay does per event. The keys are
+/// produced by this program (hashes, v4 UUIDs), not chosen by an adversary.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct FoldHasher(u64);
+
+impl std::hash::Hasher for FoldHasher {
+    fn finish(&self) -> u64 {
+        self.0
     }
 
-    /// The stable ids for the tables of a new version: a table keeps the id of the table
-    /// with the same display name in the latest version that had one; others get new ids.
-    pub fn assign_table_ids(&self, names: &[String]) -> Vec<String> {
-        let mut next = self.next_table_index();
-        names
-            .iter()
-            .map(|name| {
-                let known = self
-                    .versions
-                    .iter()
-                    .rev()
-                    .flat_map(|v| &v.tables)
-                    .find(|t| &t.name == name);
-                known.map(|t| t.table_id.clone()).unwrap_or_else(|| {
-                    next += 1;
-                    format!("table_{}", next - 1)
-                })
-            })
-            .collect()
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FoldHasher>>;
+
+/// Content hash → the datasets and versions holding it. Keyed by the hash's first eight
+/// bytes (a full key would cost 32 bytes a version); every candidate is checked against the
+/// version's full hash, so a prefix collision never gives a wrong answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct ContentIndex {
+    /// The first holder of each prefix: (dataset index, version number).
+    first: FastMap<u64, (u32, u64)>,
+    /// Further holders of a prefix (rare: duplicate content, or prefix collisions).
+    more: FastMap<u64, Vec<(u32, u64)>>,
+}
+
+fn prefix(hash: &Digest) -> u64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&hash.0[..8]);
+    u64::from_le_bytes(b)
+}
+
+impl ContentIndex {
+    fn insert(&mut self, hash: &Digest, holder: (u32, u64)) {
+        let key = prefix(hash);
+        match self.first.entry(key) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.more.entry(key).or_default().push(holder)
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(holder);
+            }
+        }
+    }
+
+    fn candidates(&self, hash: &Digest) -> impl Iterator<Item = (u32, u64)> + '_ {
+        let key = prefix(hash);
+        self.first
+            .get(&key)
+            .copied()
+            .into_iter()
+            .chain(self.more.get(&key).into_iter().flatten().copied())
     }
 }
 
 /// All datasets, as of a sequence number.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Catalog {
-    datasets: BTreeMap<Uuid, Dataset>,
-    by_name: HashMap<String, Uuid>,
-    by_content: HashMap<Digest, Vec<(Uuid, u64)>>,
+    /// In order of creation.
+    datasets: Vec<Dataset>,
+    by_id: FastMap<Uuid, u32>,
+    by_name: HashMap<String, u32>,
+    by_content: ContentIndex,
     /// The sequence number of the last log record applied (dataset event or not).
     pub last_seq: u64,
     /// Number of dataset events applied.
     pub events: u64,
-    schemas: SchemaInterner,
-}
-
-/// One shared copy of each distinct schema: most versions of a dataset have the schema of
-/// the version before, and a catalog of a million versions would otherwise hold a million
-/// copies. A cache, so it takes no part in comparisons.
-#[derive(Debug, Clone, Default)]
-struct SchemaInterner(HashSet<Arc<Schema>>);
-
-impl PartialEq for SchemaInterner {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for SchemaInterner {}
-
-impl SchemaInterner {
-    fn intern(&mut self, tables: &mut [TableRecord]) {
-        for table in tables {
-            match self.0.get(&table.schema) {
-                Some(shared) => table.schema = Arc::clone(shared),
-                None => {
-                    self.0.insert(Arc::clone(&table.schema));
-                }
-            }
-        }
-    }
 }
 
 impl Catalog {
-    /// Every dataset, ordered by id.
+    /// Every dataset, in order of creation.
     pub fn datasets(&self) -> impl Iterator<Item = &Dataset> {
-        self.datasets.values()
+        self.datasets.iter()
     }
 
     /// Number of datasets.
@@ -193,14 +222,19 @@ impl Catalog {
         self.datasets.is_empty()
     }
 
+    /// Number of versions over all datasets.
+    pub fn version_count(&self) -> usize {
+        self.datasets.iter().map(|d| d.versions.len()).sum()
+    }
+
     /// The dataset with this name, or this id (as text).
     pub fn find(&self, name_or_id: &str) -> Option<&Dataset> {
-        let id = self
-            .by_name
-            .get(name_or_id)
-            .copied()
-            .or_else(|| Uuid::parse_str(name_or_id).ok());
-        id.and_then(|id| self.datasets.get(&id))
+        let index = self.by_name.get(name_or_id).or_else(|| {
+            Uuid::parse_str(name_or_id)
+                .ok()
+                .and_then(|id| self.by_id.get(&id))
+        });
+        index.map(|&i| &self.datasets[i as usize])
     }
 
     /// Like [`Catalog::find`], but an unknown dataset is an error.
@@ -212,61 +246,22 @@ impl Catalog {
 
     /// The dataset with this id.
     pub fn by_id(&self, id: &Uuid) -> Option<&Dataset> {
-        self.datasets.get(id)
+        self.by_id.get(id).map(|&i| &self.datasets[i as usize])
     }
 
-    /// Every dataset and version whose content hash is `hash`.
+    /// Every dataset and version whose content hash is `hash`, in the order they were stored.
     pub fn holders_of(&self, hash: &Digest) -> Vec<ContentHolder> {
         self.by_content
-            .get(hash)
-            .into_iter()
-            .flatten()
-            .map(|(id, version)| ContentHolder {
-                dataset_id: *id,
-                dataset_name: self.datasets[id].name.clone(),
-                version: *version,
+            .candidates(hash)
+            .filter_map(|(index, version)| {
+                let ds = &self.datasets[index as usize];
+                (ds.version(version)?.hash == *hash).then(|| ContentHolder {
+                    dataset_id: ds.id,
+                    dataset_name: ds.name.clone(),
+                    version,
+                })
             })
             .collect()
-    }
-
-    /// The catalog's contents without its indexes, for a snapshot.
-    pub fn image(&self) -> CatalogImage<'_> {
-        CatalogImage {
-            last_seq: self.last_seq,
-            events: self.events,
-            datasets: self.datasets.values().collect(),
-        }
-    }
-
-    /// Rebuilds a catalog (and its indexes) from a snapshot's contents, checking it.
-    pub fn from_image(image: OwnedCatalogImage) -> Result<Catalog> {
-        let mut catalog = Catalog {
-            last_seq: image.last_seq,
-            events: image.events,
-            ..Catalog::default()
-        };
-        for mut dataset in image.datasets {
-            for version in &mut dataset.versions {
-                catalog.schemas.intern(&mut version.tables);
-            }
-            catalog.by_name.insert(dataset.name.clone(), dataset.id);
-            for v in &dataset.versions {
-                catalog
-                    .by_content
-                    .entry(v.hash)
-                    .or_default()
-                    .push((dataset.id, v.number));
-            }
-            catalog.datasets.insert(dataset.id, dataset);
-        }
-        for holders in catalog.by_content.values_mut() {
-            holders.sort_by_key(|(id, version)| {
-                let ds = &catalog.datasets[id];
-                ds.version(*version).map_or(0, |v| v.created_seq)
-            });
-        }
-        catalog.check()?;
-        Ok(catalog)
     }
 
     /// Notes that the log record `seq` is not a dataset event.
@@ -274,24 +269,38 @@ impl Catalog {
         self.last_seq = self.last_seq.max(seq);
     }
 
-    /// Applies the event recorded at `seq`, checking it against the state so far.
-    pub fn apply(&mut self, seq: u64, event: &Event) -> Result<()> {
+    /// Applies the event whose head is `head`, recorded at `seq`, checking it against the
+    /// state so far.
+    pub fn apply(&mut self, seq: u64, head: &EventHead<'_>) -> Result<()> {
         let bad = |detail: String| {
-            Error::Invariant(format!("event {seq} ({}): {detail}", event.kind.name()))
+            Error::Invariant(format!("event {seq} ({}): {detail}", head.kind.name()))
         };
         if seq <= self.last_seq {
             return Err(bad(format!("applied after event {}", self.last_seq)));
         }
-        match &event.kind {
-            EventKind::UploadCreated { .. } => self.apply_upload(seq, event).map_err(bad)?,
-            EventKind::VersionActivated { version, from } => self
-                .apply_activation(seq, event, *from, *version)
-                .map_err(bad)?,
-            EventKind::Rollback { from, to, .. } => {
-                self.apply_activation(seq, event, *from, *to).map_err(bad)?
+        match &head.kind {
+            KindHead::UploadCreated {
+                dataset_name,
+                version,
+                hash,
+                previous_active,
+            } => {
+                let upload = Upload {
+                    name: dataset_name,
+                    version: *version,
+                    hash: *hash,
+                    previous_active: *previous_active,
+                };
+                self.apply_upload(seq, head, upload).map_err(bad)?
             }
-            EventKind::OverwriteBlocked { active, .. } => {
-                let dataset = self.dataset_mut(&event.dataset_id).map_err(bad)?;
+            KindHead::VersionActivated { version, from } => self
+                .apply_activation(seq, head, *from, *version)
+                .map_err(bad)?,
+            KindHead::Rollback { from, to } => {
+                self.apply_activation(seq, head, *from, *to).map_err(bad)?
+            }
+            KindHead::OverwriteBlocked { active } => {
+                let dataset = self.dataset_mut(&head.dataset_id).map_err(bad)?;
                 if dataset.active != *active {
                     return Err(bad(format!(
                         "says version {active} was active, not {}",
@@ -299,7 +308,7 @@ impl Catalog {
                     )));
                 }
                 dataset.event_seqs.push(seq);
-                dataset.updated_micros = event.timestamp_micros;
+                dataset.updated_micros = head.timestamp_micros;
             }
         }
         self.last_seq = seq;
@@ -308,84 +317,89 @@ impl Catalog {
     }
 
     fn dataset_mut(&mut self, id: &Uuid) -> std::result::Result<&mut Dataset, String> {
-        self.datasets
-            .get_mut(id)
-            .ok_or_else(|| format!("unknown dataset {id}"))
+        let index = *self
+            .by_id
+            .get(id)
+            .ok_or_else(|| format!("unknown dataset {id}"))?;
+        Ok(&mut self.datasets[index as usize])
     }
 
-    fn apply_upload(&mut self, seq: u64, event: &Event) -> std::result::Result<(), String> {
-        let EventKind::UploadCreated {
-            dataset_name,
-            version,
-            hash,
-            tables,
-            metadata,
-            previous_active,
-            drift,
-            override_reason,
-            ..
-        } = &event.kind
-        else {
-            unreachable!("called for uploads only")
-        };
-        let id = event.dataset_id;
-        if !self.datasets.contains_key(&id) {
-            if *version != 1 || previous_active.is_some() {
-                return Err(format!("creates dataset {id} at version {version}"));
-            }
-            if self.by_name.contains_key(dataset_name) {
-                return Err(format!("dataset name `{dataset_name}` is taken"));
-            }
-            self.by_name.insert(dataset_name.clone(), id);
-            self.datasets.insert(id, new_dataset(id, dataset_name));
+    fn apply_upload(
+        &mut self,
+        seq: u64,
+        head: &EventHead<'_>,
+        upload: Upload<'_>,
+    ) -> std::result::Result<(), String> {
+        let id = head.dataset_id;
+        if !self.by_id.contains_key(&id) {
+            self.create_dataset(id, &upload)?;
         }
-        let dataset = self.datasets.get_mut(&id).expect("inserted above");
+        let index = self.by_id[&id];
+        let dataset = &mut self.datasets[index as usize];
         let expected = dataset.versions.len() as u64 + 1;
-        if *version != expected {
-            return Err(format!("adds version {version}, expected {expected}"));
-        }
-        if *previous_active != (dataset.active > 0).then_some(dataset.active) {
+        if upload.version != expected {
             return Err(format!(
-                "says version {previous_active:?} was active, not {}",
-                dataset.active
+                "adds version {}, expected {expected}",
+                upload.version
             ));
         }
-        if dataset.versions.iter().any(|v| v.hash == *hash) {
+        if upload.previous_active != (dataset.active > 0).then_some(dataset.active) {
             return Err(format!(
-                "adds content {} that version already holds",
-                hash.short()
+                "says version {:?} was active, not {}",
+                upload.previous_active, dataset.active
             ));
         }
-        let mut tables = tables.clone();
-        self.schemas.intern(&mut tables);
-        dataset.versions.push(VersionInfo {
-            number: *version,
-            hash: *hash,
-            tables,
-            created_micros: event.timestamp_micros,
+        if dataset.versions.iter().any(|v| v.hash == upload.hash) {
+            return Err(format!(
+                "adds content {} that a version already holds",
+                upload.hash.short()
+            ));
+        }
+        dataset.versions.push(VersionMeta {
+            number: upload.version,
+            hash: upload.hash,
             created_seq: seq,
-            actor: event.actor.clone(),
-            note: event.note.clone(),
-            metadata: metadata.clone(),
-            drift: drift.clone(),
-            override_reason: override_reason.clone(),
+            created_micros: head.timestamp_micros,
         });
-        activate(dataset, seq, event.timestamp_micros, *version);
+        activate(dataset, seq, head.timestamp_micros, upload.version);
         self.by_content
-            .entry(*hash)
-            .or_default()
-            .push((id, *version));
+            .insert(&upload.hash, (index, upload.version));
+        Ok(())
+    }
+
+    fn create_dataset(&mut self, id: Uuid, upload: &Upload<'_>) -> std::result::Result<(), String> {
+        if upload.version != 1 || upload.previous_active.is_some() {
+            return Err(format!(
+                "creates dataset {id} at version {}",
+                upload.version
+            ));
+        }
+        if self.by_name.contains_key(upload.name) {
+            return Err(format!("dataset name `{}` is taken", upload.name));
+        }
+        let index = self.datasets.len() as u32;
+        self.by_name.insert(upload.name.to_owned(), index);
+        self.by_id.insert(id, index);
+        self.datasets.push(Dataset {
+            id,
+            name: upload.name.to_owned(),
+            versions: Vec::new(),
+            active: 0,
+            activations: Vec::new(),
+            event_seqs: Vec::new(),
+            updated_micros: 0,
+        });
         Ok(())
     }
 
     fn apply_activation(
         &mut self,
         seq: u64,
-        event: &Event,
+        head: &EventHead<'_>,
         from: u64,
         to: u64,
     ) -> std::result::Result<(), String> {
-        let dataset = self.dataset_mut(&event.dataset_id)?;
+        let dataset = self.dataset_mut(&head.dataset_id)?;
         if dataset.active != from {
             return Err(format!(
                 "moves from version {from}, but version {} is active",
@@ -398,7 +412,7 @@ impl Catalog {
                 dataset.versions.len()
             ));
         }
-        activate(dataset, seq, event.timestamp_micros, to);
+        activate(dataset, seq, head.timestamp_micros, to);
         Ok(())
     }
 
@@ -406,17 +420,21 @@ impl Catalog {
     /// it exists; names, ids and the content index agree.
     pub fn check(&self) -> Result<()> {
         let fail = |detail: String| Err(Error::Invariant(detail));
-        if self.by_name.len() != self.datasets.len() {
+        if self.by_name.len() != self.datasets.len() || self.by_id.len() != self.datasets.len() {
             return fail(format!(
-                "{} names for {} datasets",
+                "{} names and {} ids for {} datasets",
                 self.by_name.len(),
+                self.by_id.len(),
                 self.datasets.len()
             ));
         }
-        for dataset in self.datasets.values() {
-            if self.by_name.get(&dataset.name) != Some(&dataset.id) {
+        for (index, dataset) in self.datasets.iter().enumerate() {
+            let index = index as u32;
+            if self.by_name.get(&dataset.name) != Some(&index)
+                || self.by_id.get(&dataset.id) != Some(&index)
+            {
                 return fail(format!(
-                    "dataset {} is not found by its name `{}`",
+                    "dataset {} is not found by its name `{}` or its id",
                     dataset.id, dataset.name
                 ));
             }
@@ -434,21 +452,116 @@ impl Catalog {
                     dataset.name
                 ));
             }
-            for (i, v) in dataset.versions.iter().enumerate() {
-                let indexed = self
+            if dataset
+                .versions
+                .iter()
+                .enumerate()
+                .any(|(i, v)| v.number != i as u64 + 1)
+            {
+                return fail(format!(
+                    "dataset `{}` has misnumbered versions",
+                    dataset.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that the content index holds every version (a full pass: for invariant checks,
+    /// not for every open).
+    pub fn check_content_index(&self) -> Result<()> {
+        for (index, dataset) in self.datasets.iter().enumerate() {
+            for v in &dataset.versions {
+                if !self
                     .by_content
-                    .get(&v.hash)
-                    .is_some_and(|h| h.contains(&(dataset.id, v.number)));
-                if v.number != i as u64 + 1 || !indexed {
-                    return fail(format!(
-                        "dataset `{}` version {} is misnumbered or not indexed by content",
+                    .candidates(&v.hash)
+                    .any(|h| h == (index as u32, v.number))
+                {
+                    return Err(Error::Invariant(format!(
+                        "dataset `{}` version {} is not indexed by its content hash",
                         dataset.name, v.number
-                    ));
+                    )));
                 }
             }
         }
         Ok(())
     }
+
+    /// The catalog's contents without its indexes, for a snapshot.
+    pub fn image(&self) -> CatalogImage<'_> {
+        CatalogImage {
+            last_seq: self.last_seq,
+            events: self.events,
+            datasets: &self.datasets,
+        }
+    }
+
+    /// Rebuilds a catalog (and its indexes) from a snapshot's contents, checking it.
+    pub fn from_image(image: OwnedCatalogImage) -> Result<Catalog> {
+        let mut catalog = Catalog {
+            last_seq: image.last_seq,
+            events: image.events,
+            ..Catalog::default()
+        };
+        let versions = image.datasets.iter().map(|d| d.versions.len()).sum();
+        catalog.by_content.first.reserve(versions);
+        catalog.by_id.reserve(image.datasets.len());
+        for (index, dataset) in image.datasets.into_iter().enumerate() {
+            let index = index as u32;
+            catalog.by_name.insert(dataset.name.clone(), index);
+            catalog.by_id.insert(dataset.id, index);
+            catalog.datasets.push(dataset);
+        }
+        catalog.index_content_in_storage_order();
+        catalog.check()?;
+        Ok(catalog)
+    }
+}
+
+impl Catalog {
+    /// Builds the content index as replay would have: holders of one prefix in the order
+    /// their versions were stored. Versions are visited dataset by dataset, so the (rare)
+    /// prefixes with several holders are put in storage order afterwards.
+    fn index_content_in_storage_order(&mut self) {
+        let datasets = &self.datasets;
+        let created = |(index, number): (u32, u64)| {
+            datasets[index as usize].versions[number as usize - 1].created_seq
+        };
+        let index = &mut self.by_content;
+        for (i, dataset) in datasets.iter().enumerate() {
+            for v in &dataset.versions {
+                index.insert(&v.hash, (i as u32, v.number));
+            }
+        }
+        for (key, more) in index.more.iter_mut() {
+            let first = index
+                .first
+                .get_mut(key)
+                .expect("a prefix with more holders has a first");
+            more.push(*first);
+            more.sort_unstable_by_key(|&h| created(h));
+            *first = more.remove(0);
+        }
+    }
+}
+
+/// The fields of an `upload_created` head.
+struct Upload<'a> {
+    name: &'a str,
+    version: u64,
+    hash: Digest,
+    previous_active: Option<u64>,
+}
+
+fn activate(dataset: &mut Dataset, seq: u64, micros: i64, version: u64) {
+    dataset.active = version;
+    dataset.activations.push(Activation {
+        micros,
+        seq,
+        version,
+    });
+    dataset.event_seqs.push(seq);
+    dataset.updated_micros = micros;
 }
 
 /// What differs between two catalogs, one line per dataset (or field) that differs.
@@ -460,9 +573,12 @@ pub fn differences(a: &Catalog, b: &Catalog) -> Vec<String> {
             a.last_seq, a.events, b.last_seq, b.events
         ));
     }
-    for (id, ds) in &a.datasets {
-        match b.datasets.get(id) {
-            None => out.push(format!("dataset `{}` ({id}) is only in the first", ds.name)),
+    for ds in &a.datasets {
+        match b.by_id(&ds.id) {
+            None => out.push(format!(
+                "dataset `{}` ({}) is only in the first",
+                ds.name, ds.id
+            )),
             Some(other) if other != ds => out.push(format!(
                 "dataset `{}` differs (active {} against {}, {} against {} versions)",
                 ds.name,
@@ -474,11 +590,11 @@ pub fn differences(a: &Catalog, b: &Catalog) -> Vec<String> {
             Some(_) => {}
         }
     }
-    for (id, ds) in &b.datasets {
-        if !a.datasets.contains_key(id) {
+    for ds in &b.datasets {
+        if a.by_id(&ds.id).is_none() {
             out.push(format!(
-                "dataset `{}` ({id}) is only in the second",
-                ds.name
+                "dataset `{}` ({}) is only in the second",
+                ds.name, ds.id
             ));
         }
     }
@@ -495,8 +611,8 @@ pub struct CatalogImage<'a> {
     pub last_seq: u64,
     /// Number of dataset events applied.
     pub events: u64,
-    /// Every dataset, ordered by id.
-    pub datasets: Vec<&'a Dataset>,
+    /// Every dataset, in order of creation.
+    pub datasets: &'a [Dataset],
 }
 
 /// A [`CatalogImage`] read back.
@@ -506,29 +622,6 @@ pub struct OwnedCatalogImage {
     pub last_seq: u64,
     /// Number of dataset events applied.
     pub events: u64,
-    /// Every dataset, ordered by id.
+    /// Every dataset, in order of creation.
     pub datasets: Vec<Dataset>,
-}
-
-fn new_dataset(id: Uuid, name: &str) -> Dataset {
-    Dataset {
-        id,
-        name: name.to_owned(),
-        versions: Vec::new(),
-        active: 0,
-        activations: Vec::new(),
-        event_seqs: Vec::new(),
-        updated_micros: 0,
-    }
-}
-
-fn activate(dataset: &mut Dataset, seq: u64, micros: i64, version: u64) {
-    dataset.active = version;
-    dataset.activations.push(Activation {
-        micros,
-        seq,
-        version,
-    });
-    dataset.event_seqs.push(seq);
-    dataset.updated_micros = micros;
 }

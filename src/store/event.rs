@@ -93,12 +93,12 @@ pub enum EventKind {
         version: u64,
         /// The version's content hash.
         hash: Digest,
+        /// The version active before (none for a new dataset).
+        previous_active: Option<u64>,
         /// Its tables, in canonical (display name) order.
         tables: Vec<TableRecord>,
         /// Version-scoped metadata (a JSON object, as text).
         metadata: Option<String>,
-        /// The version active before (none for a new dataset).
-        previous_active: Option<u64>,
         /// Drift against the previously active version.
         drift: Option<SchemaDrift>,
         /// The policy it was checked under.
@@ -128,12 +128,12 @@ pub enum EventKind {
     },
     /// An overwrite refused by the drift policy.
     OverwriteBlocked {
+        /// The active version it was compared with.
+        active: u64,
         /// The content hash that was refused.
         attempted_hash: Digest,
         /// The files uploaded.
         source_files: Vec<String>,
-        /// The active version it was compared with.
-        active: u64,
         /// The drift found.
         drift: SchemaDrift,
         /// The policy that refused it.
@@ -166,20 +166,156 @@ impl EventKind {
 }
 
 /// A dataset event as stored in the log.
+///
+/// The field order is part of the format: everything the catalog needs comes first (and, in
+/// each kind, the catalog's fields come first), so that replay decodes only that prefix
+/// ([`EventHead`]) and never touches tables, schemas or drift.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     /// A random id for the event.
     pub event_id: uuid::Uuid,
     /// When it happened, microseconds since the Unix epoch (UTC).
     pub timestamp_micros: i64,
-    /// Who did it.
-    pub actor: String,
-    /// Why, in the actor's words.
-    pub note: String,
     /// The dataset concerned.
     pub dataset_id: uuid::Uuid,
     /// What happened.
     pub kind: EventKind,
+    /// Who did it.
+    pub actor: String,
+    /// Why, in the actor's words.
+    pub note: String,
+}
+
+/// The leading fields of an [`Event`]: what the catalog needs, decoded without allocating.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct EventHead<'a> {
+    /// A random id for the event.
+    pub event_id: uuid::Uuid,
+    /// When it happened, microseconds since the Unix epoch (UTC).
+    pub timestamp_micros: i64,
+    /// The dataset concerned.
+    pub dataset_id: uuid::Uuid,
+    /// The leading fields of the kind.
+    #[serde(borrow)]
+    pub kind: KindHead<'a>,
+}
+
+/// The leading fields of each [`EventKind`], in the same variant order.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub enum KindHead<'a> {
+    /// See [`EventKind::UploadCreated`].
+    UploadCreated {
+        /// The dataset's name at the time.
+        dataset_name: &'a str,
+        /// The new version's number.
+        version: u64,
+        /// The version's content hash.
+        hash: Digest,
+        /// The version active before.
+        previous_active: Option<u64>,
+    },
+    /// See [`EventKind::VersionActivated`].
+    VersionActivated {
+        /// The version made active.
+        version: u64,
+        /// The version active before.
+        from: u64,
+    },
+    /// See [`EventKind::Rollback`].
+    Rollback {
+        /// The version active before.
+        from: u64,
+        /// The version made active.
+        to: u64,
+    },
+    /// See [`EventKind::OverwriteBlocked`].
+    OverwriteBlocked {
+        /// The active version it was compared with.
+        active: u64,
+    },
+}
+
+impl KindHead<'_> {
+    /// The event's name (`upload_created`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            KindHead::UploadCreated { .. } => "upload_created",
+            KindHead::VersionActivated { .. } => "version_activated",
+            KindHead::Rollback { .. } => "rollback",
+            KindHead::OverwriteBlocked { .. } => "overwrite_blocked",
+        }
+    }
+}
+
+impl<'a> EventHead<'a> {
+    /// Decodes the head of a record body. `seq`, `segment` and `offset` only locate errors.
+    pub fn decode(body: &'a [u8], seq: u64, segment: u64, offset: u64) -> Result<EventHead<'a>> {
+        let rest = check_encoding_version(body, seq, segment, offset)?;
+        let options = bincode::options()
+            .with_fixint_encoding()
+            .allow_trailing_bytes()
+            .with_limit(body.len() as u64);
+        options.deserialize(rest).map_err(|e| Error::BadEvent {
+            seq,
+            segment,
+            offset,
+            detail: e.to_string(),
+        })
+    }
+}
+
+impl Event {
+    /// The head of this event, as replay would decode it from the log.
+    pub fn head(&self) -> EventHead<'_> {
+        let kind = match &self.kind {
+            EventKind::UploadCreated {
+                dataset_name,
+                version,
+                hash,
+                previous_active,
+                ..
+            } => KindHead::UploadCreated {
+                dataset_name,
+                version: *version,
+                hash: *hash,
+                previous_active: *previous_active,
+            },
+            EventKind::VersionActivated { version, from } => KindHead::VersionActivated {
+                version: *version,
+                from: *from,
+            },
+            EventKind::Rollback { from, to, .. } => KindHead::Rollback {
+                from: *from,
+                to: *to,
+            },
+            EventKind::OverwriteBlocked { active, .. } => {
+                KindHead::OverwriteBlocked { active: *active }
+            }
+        };
+        EventHead {
+            event_id: self.event_id,
+            timestamp_micros: self.timestamp_micros,
+            dataset_id: self.dataset_id,
+            kind,
+        }
+    }
+}
+
+/// Checks the encoding version byte and returns the bincode bytes after it.
+fn check_encoding_version(body: &[u8], seq: u64, segment: u64, offset: u64) -> Result<&[u8]> {
+    let bad = |detail: String| Error::BadEvent {
+        seq,
+        segment,
+        offset,
+        detail,
+    };
+    match body.split_first() {
+        Some((&EVENT_ENCODING_VERSION, rest)) => Ok(rest),
+        Some((version, _)) => Err(bad(format!(
+            "event encoding version {version} is not supported by this build (it reads {EVENT_ENCODING_VERSION}); upgrade strata"
+        ))),
+        None => Err(bad("empty body".into())),
+    }
 }
 
 impl Event {
@@ -192,24 +328,16 @@ impl Event {
 
     /// Decodes a record body. `seq`, `segment` and `offset` only locate errors.
     pub fn decode(body: &[u8], seq: u64, segment: u64, offset: u64) -> Result<Event> {
-        let bad = |detail: String| Error::BadEvent {
+        let rest = check_encoding_version(body, seq, segment, offset)?;
+        let options = bincode::options()
+            .with_fixint_encoding()
+            .with_limit(crate::format::MAX_BODY_LEN as u64);
+        options.deserialize(rest).map_err(|e| Error::BadEvent {
             seq,
             segment,
             offset,
-            detail,
-        };
-        match body.split_first() {
-            Some((&EVENT_ENCODING_VERSION, rest)) => {
-                let options = bincode::options()
-                    .with_fixint_encoding()
-                    .with_limit(crate::format::MAX_BODY_LEN as u64);
-                bincode::Options::deserialize(options, rest).map_err(|e| bad(e.to_string()))
-            }
-            Some((version, _)) => Err(bad(format!(
-                "event encoding version {version} is not supported by this build (it reads {EVENT_ENCODING_VERSION}); upgrade strata"
-            ))),
-            None => Err(bad("empty body".into())),
-        }
+            detail: e.to_string(),
+        })
     }
 
     /// The event time as a `chrono` value.

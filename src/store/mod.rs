@@ -15,9 +15,10 @@ pub mod snapshot;
 mod upload;
 mod version_ref;
 
-pub use catalog::{Activation, Catalog, Dataset, VersionInfo};
+pub use catalog::{Activation, Catalog, Dataset, VersionInfo, VersionMeta};
 pub use event::{
-    ContentHolder, Digest, Event, EventKind, TableRecord, DATASET_EVENT, EVENT_ENCODING_VERSION,
+    ContentHolder, Digest, Event, EventHead, EventKind, KindHead, TableRecord, DATASET_EVENT,
+    EVENT_ENCODING_VERSION,
 };
 pub use read::{History, VersionSummary};
 pub use snapshot::{SnapshotInfo, SnapshotPolicy};
@@ -183,13 +184,13 @@ impl Store {
         while let Some(record) = records.next_ref() {
             let record = record?;
             if record.record_type == DATASET_EVENT {
-                let event = Event::decode(
+                let head = EventHead::decode(
                     record.body,
                     record.seq,
                     record.segment_number,
                     record.offset,
                 )?;
-                catalog.apply(record.seq, &event)?;
+                catalog.apply(record.seq, &head)?;
             } else {
                 catalog.skip(record.seq);
             }
@@ -217,9 +218,8 @@ impl Store {
     /// What [`Store::rollback_to_version`] would do now, without doing it: the versions
     /// involved and the compatibility warnings (`seq` is `None`).
     pub fn plan_rollback(&self, dataset: &str, version: &str) -> Result<RollbackOutcome> {
-        let catalog = self.catalog();
-        let ds = catalog.get(dataset)?;
-        plan(ds, version)
+        let ds = self.catalog().get(dataset)?.clone();
+        self.plan(&ds, version)
     }
 
     /// Makes `version` of `dataset` the active one, recording a `rollback` event with the
@@ -233,7 +233,7 @@ impl Store {
         actor: &str,
         note: &str,
     ) -> Result<RollbackOutcome> {
-        self.rollback_inner(dataset, version, actor, note, &|_, _| Vec::new())
+        self.rollback_inner(dataset, version, actor, note, &|_, _| Ok(Vec::new()))
     }
 
     /// Rolls back, adding `extra_warnings(dataset, target)` to the compatibility warnings.
@@ -243,17 +243,17 @@ impl Store {
         version: &str,
         actor: &str,
         note: &str,
-        extra_warnings: &dyn Fn(&Dataset, u64) -> Vec<String>,
+        extra_warnings: &dyn Fn(&Dataset, u64) -> Result<Vec<String>>,
     ) -> Result<RollbackOutcome> {
         let mut writer = self.lock_writer()?;
         let mut catalog = self.catalog_mut();
         self.catch_up(&mut catalog)?;
         let ds = catalog.get(dataset)?;
-        let mut outcome = plan(ds, version)?;
+        let mut outcome = self.plan(ds, version)?;
         if outcome.to == outcome.from {
             return Ok(outcome);
         }
-        outcome.warnings.extend(extra_warnings(ds, outcome.to));
+        outcome.warnings.extend(extra_warnings(ds, outcome.to)?);
         let kind = EventKind::Rollback {
             from: outcome.from,
             to: outcome.to,
@@ -280,7 +280,7 @@ impl Store {
     ) -> Result<u64> {
         let body = event.encode();
         let seq = *writer.append_batch(&[(DATASET_EVENT, &body)])?.start();
-        catalog.apply(seq, event)?;
+        catalog.apply(seq, &event.head())?;
         Ok(seq)
     }
 
@@ -348,13 +348,13 @@ impl Store {
                 break;
             }
             if record.record_type == DATASET_EVENT {
-                let event = Event::decode(
+                let head = EventHead::decode(
                     record.body,
                     record.seq,
                     record.segment_number,
                     record.offset,
                 )?;
-                replayed.apply(record.seq, &event)?;
+                replayed.apply(record.seq, &head)?;
             } else {
                 replayed.skip(record.seq);
             }
@@ -372,6 +372,7 @@ impl Store {
     pub fn assert_invariants(&self, deep: bool) -> Result<()> {
         let catalog = self.catalog();
         catalog.check()?;
+        catalog.check_content_index()?;
         let mut fresh = Catalog::default();
         self.catch_up(&mut fresh)?;
         fresh.last_seq = fresh.last_seq.max(catalog.last_seq);
@@ -381,13 +382,32 @@ impl Store {
             ));
         }
         for ds in catalog.datasets() {
-            for version in &ds.versions {
+            for version in self.version_infos(ds)? {
                 for table in &version.tables {
-                    self.check_blob(ds, version, table, deep)?;
+                    self.check_blob(ds, &version, table, deep)?;
                 }
             }
         }
         Ok(())
+    }
+
+    fn plan(&self, ds: &Dataset, version: &str) -> Result<RollbackOutcome> {
+        let to = version_ref::resolve(ds, &version.parse()?)?;
+        let from = ds.active;
+        let warnings = if to == from {
+            Vec::new()
+        } else {
+            let current = self.version_info(ds, ds.active_version())?;
+            let target = self.version_info(ds, ds.version(to).expect("resolved"))?;
+            rollback_warnings(&current, &target)
+        };
+        Ok(RollbackOutcome {
+            dataset: ds.name.clone(),
+            from,
+            to,
+            warnings,
+            seq: None,
+        })
     }
 
     fn check_blob(
@@ -412,23 +432,6 @@ impl Store {
         }
         Ok(())
     }
-}
-
-fn plan(ds: &Dataset, version: &str) -> Result<RollbackOutcome> {
-    let to = version_ref::resolve(ds, &version.parse()?)?;
-    let from = ds.active;
-    let warnings = if to == from {
-        Vec::new()
-    } else {
-        rollback_warnings(ds.active_version(), ds.version(to).expect("resolved"))
-    };
-    Ok(RollbackOutcome {
-        dataset: ds.name.clone(),
-        from,
-        to,
-        warnings,
-        seq: None,
-    })
 }
 
 /// What a rollback from `current` to `target` takes away from queries written today.

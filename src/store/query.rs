@@ -1,7 +1,7 @@
 //! Query validation against the versions of a dataset: the store's side of
 //! [`crate::query`], which does the resolution on schemas it is handed.
 
-use super::catalog::Dataset;
+use super::catalog::{Dataset, VersionInfo};
 use super::version_ref::{self, VersionRef};
 use super::{RollbackOutcome, Store};
 use crate::error::Result;
@@ -10,22 +10,22 @@ use crate::query::{
     VersionCompatibility, VersionSchemas,
 };
 
-/// The schemas of every version of a dataset, borrowed from the catalog, with the hashes'
-/// hex text they need.
-struct HistorySchemas<'a> {
-    dataset: &'a Dataset,
+/// Everything about every version of a dataset, with the hashes' hex text the validator
+/// borrows.
+struct HistorySchemas {
+    infos: Vec<VersionInfo>,
     hashes: Vec<String>,
 }
 
-impl<'a> HistorySchemas<'a> {
-    fn new(dataset: &'a Dataset) -> Self {
-        let hashes = dataset.versions.iter().map(|v| v.hash.hex()).collect();
-        HistorySchemas { dataset, hashes }
+impl HistorySchemas {
+    fn load(store: &Store, dataset: &Dataset) -> Result<Self> {
+        let infos = store.version_infos(dataset)?;
+        let hashes = infos.iter().map(|v| v.hash.hex()).collect();
+        Ok(HistorySchemas { infos, hashes })
     }
 
     fn versions(&self) -> Vec<VersionSchemas<'_>> {
-        self.dataset
-            .versions
+        self.infos
             .iter()
             .zip(&self.hashes)
             .map(|(v, hash_hex)| VersionSchemas {
@@ -57,10 +57,9 @@ impl Store {
         against: &VersionRef,
         options: &ValidateOptions,
     ) -> Result<Vec<Finding>> {
-        let catalog = self.catalog();
-        let ds = catalog.get(dataset)?;
-        let number = version_ref::resolve(ds, against)?;
-        let history = HistorySchemas::new(ds);
+        let ds = self.catalog().get(dataset)?.clone();
+        let number = version_ref::resolve(&ds, against)?;
+        let history = HistorySchemas::load(self, &ds)?;
         let versions = history.versions();
         Ok(validate(
             query,
@@ -77,8 +76,8 @@ impl Store {
         query: &Query,
         options: &ValidateOptions,
     ) -> Result<Vec<VersionCompatibility>> {
-        let catalog = self.catalog();
-        let history = HistorySchemas::new(catalog.get(dataset)?);
+        let ds = self.catalog().get(dataset)?.clone();
+        let history = HistorySchemas::load(self, &ds)?;
         Ok(compatibility_matrix(query, &history.versions(), options))
     }
 
@@ -108,7 +107,7 @@ impl Store {
         saved: &[(String, Query)],
     ) -> Result<RollbackOutcome> {
         self.rollback_inner(dataset, version, actor, note, &|ds, to| {
-            breakage_warnings(ds, to, saved)
+            self.breakage_warnings(ds, to, saved)
         })
     }
 
@@ -118,20 +117,33 @@ impl Store {
         to: u64,
         saved: &[(String, Query)],
     ) -> Result<Vec<String>> {
-        let catalog = self.catalog();
-        Ok(breakage_warnings(catalog.get(dataset)?, to, saved))
+        let ds = self.catalog().get(dataset)?.clone();
+        self.breakage_warnings(&ds, to, saved)
+    }
+
+    /// One warning per saved query that version `to` of `ds` could not run.
+    fn breakage_warnings(
+        &self,
+        ds: &Dataset,
+        to: u64,
+        saved: &[(String, Query)],
+    ) -> Result<Vec<String>> {
+        if saved.is_empty() {
+            return Ok(Vec::new());
+        }
+        let history = HistorySchemas::load(self, ds)?;
+        let versions = history.versions();
+        Ok(broken_query_warnings(saved, &versions, to))
     }
 }
 
-/// One warning per saved query that version `to` of `ds` could not run.
-pub(super) fn breakage_warnings(ds: &Dataset, to: u64, saved: &[(String, Query)]) -> Vec<String> {
-    if saved.is_empty() {
-        return Vec::new();
-    }
-    let history = HistorySchemas::new(ds);
-    let versions = history.versions();
+fn broken_query_warnings(
+    saved: &[(String, Query)],
+    versions: &[VersionSchemas<'_>],
+    to: u64,
+) -> Vec<String> {
     let options = ValidateOptions::default();
-    breaking_queries(saved, &versions[to as usize - 1], &versions, &options)
+    breaking_queries(saved, &versions[to as usize - 1], versions, &options)
         .into_iter()
         .map(|broken| {
             let reasons: Vec<String> = broken

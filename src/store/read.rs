@@ -1,7 +1,7 @@
 //! Reading: history, time travel, and table bytes of any version.
 
-use super::catalog::VersionInfo;
-use super::event::{Digest, Event, TableRecord};
+use super::catalog::{Dataset, VersionInfo, VersionMeta};
+use super::event::{Digest, Event, EventKind, TableRecord};
 use super::version_ref::{self, VersionRef};
 use super::{Store, DATASET_EVENT};
 use crate::blob::VerifiedReader;
@@ -49,18 +49,12 @@ impl Store {
     /// Every version of a dataset with its number, hash, time, actor, note, active marker,
     /// row counts and schema changes against the previous version; and the dataset's events.
     pub fn history(&self, dataset: &str) -> Result<History> {
-        let catalog = self.catalog();
-        let ds = catalog.get(dataset)?;
-        let versions = ds
-            .versions
+        let ds = self.catalog().get(dataset)?.clone();
+        let infos = self.version_infos(&ds)?;
+        let versions = infos
             .iter()
-            .map(|v| {
-                summarize(
-                    v,
-                    v.number.checked_sub(1).and_then(|p| ds.version(p)),
-                    ds.active,
-                )
-            })
+            .enumerate()
+            .map(|(i, v)| summarize(v, i.checked_sub(1).map(|p| &infos[p]), ds.active))
             .collect();
         let mut events = Vec::with_capacity(ds.event_seqs.len());
         for &seq in &ds.event_seqs {
@@ -72,6 +66,73 @@ impl Store {
             versions,
             events,
         })
+    }
+
+    /// Everything about one version, read from its `upload_created` event.
+    pub fn version_info(&self, dataset: &Dataset, meta: &VersionMeta) -> Result<VersionInfo> {
+        let event = self.read_event(meta.created_seq)?;
+        let mismatch = || {
+            Error::Invariant(format!(
+                "event {} is not the upload of version {} of `{}`",
+                meta.created_seq, meta.number, dataset.name
+            ))
+        };
+        if event.dataset_id != dataset.id {
+            return Err(mismatch());
+        }
+        match event.kind {
+            EventKind::UploadCreated {
+                version,
+                hash,
+                tables,
+                metadata,
+                drift,
+                override_reason,
+                ..
+            } if version == meta.number && hash == meta.hash => Ok(VersionInfo {
+                number: version,
+                hash,
+                tables,
+                created_micros: meta.created_micros,
+                created_seq: meta.created_seq,
+                actor: event.actor,
+                note: event.note,
+                metadata,
+                drift,
+                override_reason,
+            }),
+            _ => Err(mismatch()),
+        }
+    }
+
+    /// Every table of every version of every dataset, from one pass over the log, as
+    /// `(dataset name, version number, table)`.
+    pub fn all_tables(&self) -> Result<Vec<(String, u64, TableRecord)>> {
+        let mut out = Vec::new();
+        for item in self.events_from(1) {
+            let (_, event) = item?;
+            if let EventKind::UploadCreated {
+                version, tables, ..
+            } = event.kind
+            {
+                let name = self
+                    .catalog()
+                    .by_id(&event.dataset_id)
+                    .map(|d| d.name.clone())
+                    .unwrap_or_default();
+                out.extend(tables.into_iter().map(|t| (name.clone(), version, t)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Everything about every version of a dataset, in order.
+    pub fn version_infos(&self, dataset: &Dataset) -> Result<Vec<VersionInfo>> {
+        dataset
+            .versions
+            .iter()
+            .map(|meta| self.version_info(dataset, meta))
+            .collect()
     }
 
     /// Reads and decodes the dataset event at `seq`.
@@ -113,10 +174,13 @@ impl Store {
 
     /// A copy of a version's record.
     pub fn version(&self, dataset: &str, version: &VersionRef) -> Result<VersionInfo> {
-        let catalog = self.catalog();
-        let ds = catalog.get(dataset)?;
-        let number = version_ref::resolve(ds, version)?;
-        Ok(ds.version(number).expect("resolved").clone())
+        let (ds, meta) = {
+            let catalog = self.catalog();
+            let ds = catalog.get(dataset)?;
+            let number = version_ref::resolve(ds, version)?;
+            (ds.clone(), *ds.version(number).expect("resolved"))
+        };
+        self.version_info(&ds, &meta)
     }
 
     /// Opens a table of a version for reading. `table` is a display name or a table id; it may

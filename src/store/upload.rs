@@ -1,6 +1,6 @@
 //! `save_upload`: ingest, blob staging, the decision under the writer lock, and the event.
 
-use super::catalog::{Catalog, Dataset};
+use super::catalog::{Catalog, Dataset, VersionInfo};
 use super::event::{ContentHolder, Digest, EventKind, TableRecord};
 use super::{new_event, DuplicatePolicy, Store};
 use crate::blob::{BlobStore, StagedBlob};
@@ -220,7 +220,7 @@ impl Store {
             override_reason: request.override_reason.as_deref(),
             duplicate_policy: self.options.duplicate_policy,
         };
-        let decision = decide_upload(&catalog, &ctx, &staged, hash)?;
+        let decision = decide_upload(self, &catalog, &ctx, &staged, hash)?;
         let duplicates = other_holders(&catalog, &hash, &decision);
         let (kind, dataset_id, status) = match decision {
             Decision::AlreadyActive {
@@ -228,14 +228,14 @@ impl Store {
                 version,
             } => {
                 let ds = catalog.by_id(&dataset_id).expect("decided on it");
+                let info = self.version_info(ds, ds.version(version).expect("decided on it"))?;
+                let warnings = duplicates.iter().map(duplicate_warning).collect();
                 return Ok(outcome(
                     ds,
-                    version,
+                    info,
                     UploadStatus::AlreadyActive,
-                    None,
-                    Vec::new(),
+                    warnings,
                     duplicates,
-                    None,
                     None,
                 ));
             }
@@ -289,7 +289,7 @@ impl Store {
             } => {
                 warnings.extend(duplicates.iter().map(duplicate_warning));
                 let existing = catalog.by_id(&dataset_id);
-                let tables = table_records(existing, &staged);
+                let tables = table_records(self, existing, &staged)?;
                 let status = if version == 1 {
                     UploadStatus::NewDataset
                 } else {
@@ -319,7 +319,7 @@ impl Store {
         let event = new_event(dataset_id, &request.actor, &request.note, kind);
         let seq = self.append_event(&mut writer, &mut catalog, &event)?;
         let ds = catalog.by_id(&dataset_id).expect("just applied");
-        let result = upload_outcome(ds, status, &event, duplicates, seq);
+        let result = self.upload_outcome(ds, status, event, duplicates, seq)?;
         drop(catalog);
         writer.commit()?;
         self.after_write()?;
@@ -394,6 +394,7 @@ fn version_hash(tables: &[StagedTable]) -> Digest {
 }
 
 fn decide_upload(
+    store: &Store,
     catalog: &Catalog,
     ctx: &Context<'_>,
     staged: &[StagedTable],
@@ -433,7 +434,8 @@ fn decide_upload(
         .iter()
         .map(|t| (display_name(&t.file_name), t.scan.schema.clone()))
         .collect();
-    let drift = classify_drift(&ds.active_version().named_schemas(), &new_tables);
+    let active = store.version_info(ds, ds.active_version())?;
+    let drift = classify_drift(&active.named_schemas(), &new_tables);
     match decide(ctx.policy, &drift, ctx.override_reason) {
         DriftDecision::Refuse { reason } => Ok(Decision::Block {
             dataset_id: ds.id,
@@ -495,13 +497,17 @@ fn duplicate_warning(holder: &ContentHolder) -> String {
     )
 }
 
-fn table_records(existing: Option<&Dataset>, staged: &[StagedTable]) -> Vec<TableRecord> {
+fn table_records(
+    store: &Store,
+    existing: Option<&Dataset>,
+    staged: &[StagedTable],
+) -> Result<Vec<TableRecord>> {
     let names: Vec<String> = staged.iter().map(|t| display_name(&t.file_name)).collect();
     let ids = match existing {
-        Some(ds) => ds.assign_table_ids(&names),
+        Some(ds) => assign_table_ids(&store.version_infos(ds)?, &names),
         None => (0..names.len()).map(|i| format!("table_{i}")).collect(),
     };
-    staged
+    Ok(staged
         .iter()
         .zip(names)
         .zip(ids)
@@ -517,64 +523,80 @@ fn table_records(existing: Option<&Dataset>, staged: &[StagedTable]) -> Vec<Tabl
             schema: Arc::new(t.scan.schema.clone()),
             delimiter: t.scan.delimiter,
         })
+        .collect())
+}
+
+/// The stable ids for the tables of a new version of a dataset whose versions are
+/// `versions`: a table keeps the id of the table with the same display name in the latest
+/// version that had one; other tables get the next unused `table_N`.
+fn assign_table_ids(versions: &[VersionInfo], names: &[String]) -> Vec<String> {
+    let tables = || versions.iter().rev().flat_map(|v| &v.tables);
+    let mut next = tables()
+        .filter_map(|t| t.table_id.strip_prefix("table_")?.parse::<usize>().ok())
+        .map(|i| i + 1)
+        .max()
+        .unwrap_or(0);
+    names
+        .iter()
+        .map(|name| match tables().find(|t| &t.name == name) {
+            Some(known) => known.table_id.clone(),
+            None => {
+                next += 1;
+                format!("table_{}", next - 1)
+            }
+        })
         .collect()
 }
 
-fn upload_outcome(
-    ds: &Dataset,
-    status: UploadStatus,
-    event: &super::Event,
-    duplicates: Vec<ContentHolder>,
-    seq: u64,
-) -> UploadOutcome {
-    let (drift, warnings, override_reason) = match &event.kind {
-        EventKind::UploadCreated {
-            drift,
-            warnings,
-            override_reason,
-            ..
-        } => (drift.clone(), warnings.clone(), override_reason.clone()),
-        _ => (
-            None,
-            duplicates.iter().map(duplicate_warning).collect(),
-            None,
-        ),
-    };
-    outcome(
-        ds,
-        ds.active,
-        status,
-        drift,
-        warnings,
-        duplicates,
-        override_reason,
-        Some(seq),
-    )
+impl Store {
+    fn upload_outcome(
+        &self,
+        ds: &Dataset,
+        status: UploadStatus,
+        event: super::Event,
+        duplicates: Vec<ContentHolder>,
+        seq: u64,
+    ) -> Result<UploadOutcome> {
+        let info = self.version_info(ds, ds.active_version())?;
+        let (drift, warnings, override_reason) = match event.kind {
+            EventKind::UploadCreated {
+                drift,
+                warnings,
+                override_reason,
+                ..
+            } => (drift, warnings, override_reason),
+            _ => (
+                None,
+                duplicates.iter().map(duplicate_warning).collect(),
+                None,
+            ),
+        };
+        let mut out = outcome(ds, info, status, warnings, duplicates, Some(seq));
+        out.drift = drift;
+        out.override_reason = override_reason;
+        Ok(out)
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn outcome(
     ds: &Dataset,
-    version: u64,
+    info: VersionInfo,
     status: UploadStatus,
-    drift: Option<SchemaDrift>,
     warnings: Vec<String>,
     duplicates: Vec<ContentHolder>,
-    override_reason: Option<String>,
     seq: Option<u64>,
 ) -> UploadOutcome {
-    let v = ds.version(version).expect("decided version exists");
     UploadOutcome {
         status,
         dataset_id: ds.id,
         dataset: ds.name.clone(),
-        version,
-        hash: v.hash,
-        tables: v.tables.clone(),
-        drift,
+        version: info.number,
+        hash: info.hash,
+        tables: info.tables,
+        drift: None,
         warnings,
         duplicates,
-        override_reason,
+        override_reason: None,
         seq,
     }
 }

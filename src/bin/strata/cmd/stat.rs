@@ -50,10 +50,10 @@ pub fn run(ctx: &Context, _args: Args) -> CliResult {
     let sealed = segments.iter().filter(|s| s.sealed).count();
     let catalog = store.catalog();
     let versions: usize = catalog.datasets().map(|d| d.versions.len()).sum();
-    let tables: HashSet<_> = catalog
-        .datasets()
-        .flat_map(|d| d.versions.iter().flat_map(|v| v.tables.iter()))
-        .map(|t| t.content_hash)
+    let tables: HashSet<_> = store
+        .all_tables()?
+        .into_iter()
+        .map(|(_, _, t)| t.content_hash)
         .collect();
     let blobs = usage(&store.dir().join(strata::blob::BLOB_DIR).join("sha256"));
     let torn = store.log().torn_tail();

@@ -86,15 +86,16 @@ fn check_store(dir: &Path, report: &VerifyReport, deep: bool) -> StoreChecks {
 
 /// Reads every blob once and reports each version and table that uses a damaged one.
 fn check_blobs(store: &Store, checks: &mut StoreChecks) {
-    let catalog = store.catalog();
-    let mut uses = Vec::new();
-    for ds in catalog.datasets() {
-        for v in &ds.versions {
-            for t in &v.tables {
-                uses.push((t.content_hash, ds.name.clone(), v.number, t.name.clone()));
-            }
+    let uses: Vec<_> = match store.all_tables() {
+        Ok(tables) => tables
+            .into_iter()
+            .map(|(dataset, version, t)| (t.content_hash, dataset, version, t.name))
+            .collect(),
+        Err(e) => {
+            checks.store_problems.push(e.to_string());
+            return;
         }
-    }
+    };
     let mut results: HashMap<Digest, Option<String>> = HashMap::new();
     let bar = output::count_bar(uses.len() as u64, "checking blobs");
     for (hash, dataset, version, table) in uses {
