@@ -1471,3 +1471,203 @@ fn repair_needs_yes_without_a_terminal_and_then_cuts_the_log_at_the_damage() {
     let dump = ok(&store, &["dump"]);
     assert!(dump.contains("repair: segment 0 cut at offset"), "{dump}");
 }
+
+// ----- check-query, rollback --queries, snapshot ---------------------------------------------
+
+/// penguins-raw as version 1, the cleaned table (as the same table) as version 2.
+fn penguins_raw_then_clean(store: &Path, tmp: &Path) {
+    upload_penguins(store);
+    let cleaned = file(
+        tmp,
+        "penguins-raw.csv",
+        &std::fs::read(data("penguins.csv")).unwrap(),
+    );
+    let args = [
+        "upload",
+        "penguins",
+        &cleaned,
+        "--overwrite",
+        "--override-drift",
+        "--reason",
+        "cleaned",
+    ];
+    ok(store, &args);
+}
+
+const CLEAN_SQL: &str = "SELECT species, AVG(body_mass_g) FROM \"penguins-raw\" GROUP BY species";
+const RAW_SQL: &str =
+    "SELECT Species,\n AVG(\"Body Mass (g)\") FROM \"penguins-raw\" GROUP BY Species";
+
+#[test]
+fn check_query_reports_findings_with_position_and_strict_mode_exits_1() {
+    let (tmp, store) = new_store();
+    penguins_raw_then_clean(&store, tmp.path());
+    let clean = expect(
+        &store,
+        &["check-query", "penguins", "--sql", CLEAN_SQL, "--strict"],
+        0,
+    );
+    assert!(clean.stdout.contains("no findings"), "{}", clean.stdout);
+    let warn = expect(&store, &["check-query", "penguins", "--sql", RAW_SQL], 0);
+    assert!(warn.stdout.contains("line 2, column"), "{}", warn.stdout);
+    let strict = expect(
+        &store,
+        &["check-query", "penguins", "--sql", RAW_SQL, "--strict"],
+        1,
+    );
+    assert!(strict.stderr.contains("strict"), "{}", strict.stderr);
+    let json = expect(
+        &store,
+        &["check-query", "penguins", "--sql", RAW_SQL, "--json"],
+        0,
+    );
+    let findings = json_lines(&json.stdout);
+    let body_mass = findings
+        .iter()
+        .find(|f| f["reference"].as_str().unwrap().contains("Body Mass"))
+        .unwrap();
+    assert_eq!(body_mass["kind"], "unknown_column");
+    assert_eq!(body_mass["location"]["line"], 2);
+    assert_eq!(body_mass["suggestion"]["last_seen_in_version"], 1);
+    assert_eq!(body_mass["version"], 2);
+    // Against version 1 the raw query is fine.
+    let v1 = expect(
+        &store,
+        &[
+            "check-query",
+            "penguins",
+            "--sql",
+            RAW_SQL,
+            "--version",
+            "1",
+            "--strict",
+        ],
+        0,
+    );
+    assert!(
+        v1.stdout.contains("version 1: no findings"),
+        "{}",
+        v1.stdout
+    );
+}
+
+#[test]
+fn check_query_all_versions_gives_the_compatibility_matrix() {
+    let (tmp, store) = new_store();
+    penguins_raw_then_clean(&store, tmp.path());
+    let out = ok(
+        &store,
+        &[
+            "check-query",
+            "penguins",
+            "--sql",
+            CLEAN_SQL,
+            "--all-versions",
+            "--json",
+        ],
+    );
+    let rows: Vec<(u64, bool)> = json_lines(&out)
+        .iter()
+        .map(|v| {
+            (
+                v["version"].as_u64().unwrap(),
+                v["runnable"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, [(1, false), (2, true)]);
+}
+
+#[test]
+fn check_query_with_sql_that_does_not_parse_or_a_bad_plan_exits_2_saying_where() {
+    let (tmp, store) = new_store();
+    upload_penguins(&store);
+    let bad = expect(
+        &store,
+        &["check-query", "penguins", "--sql", "SELECT FROM WHERE"],
+        2,
+    );
+    assert!(bad.stderr.contains("Line: 1"), "{}", bad.stderr);
+    let plan = file(
+        tmp.path(),
+        "plan.json",
+        br#"{"table": "penguins-raw", "metrics": [{"column": 5, "aggregate": "sum"}]}"#,
+    );
+    let bad_plan = expect(&store, &["check-query", "penguins", "--plan", &plan], 2);
+    assert!(
+        bad_plan.stderr.contains("metrics[0].column"),
+        "{}",
+        bad_plan.stderr
+    );
+    let good_plan = file(tmp.path(), "plan.json", br#"{"table": "penguins-raw", "metrics": [{"column": "Body Mass (g)", "aggregate": "avg"}], "group_by": ["Species"], "filters": []}"#);
+    let good = expect(
+        &store,
+        &["check-query", "penguins", "--plan", &good_plan, "--strict"],
+        0,
+    );
+    assert!(good.stdout.contains("no findings"), "{}", good.stdout);
+}
+
+#[test]
+fn rollback_with_saved_queries_warns_about_the_ones_it_would_break() {
+    let (tmp, store) = new_store();
+    penguins_raw_then_clean(&store, tmp.path());
+    let saved = serde_json::json!([
+        {"name": "mass by species", "sql": CLEAN_SQL},
+        {"name": "raw mass", "sql": RAW_SQL},
+    ]);
+    let queries = file(tmp.path(), "queries.json", saved.to_string().as_bytes());
+    let out = ok(
+        &store,
+        &[
+            "rollback",
+            "penguins",
+            "1",
+            "--yes",
+            "--queries",
+            &queries,
+            "--json",
+        ],
+    );
+    let outcome = json_one(&out);
+    let warnings: Vec<&str> = outcome["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    let broken: Vec<&&str> = warnings
+        .iter()
+        .filter(|w| w.starts_with("saved query"))
+        .collect();
+    assert_eq!(broken.len(), 1, "{warnings:?}");
+    assert!(broken[0].contains("`mass by species`"), "{}", broken[0]);
+    let bad = file(tmp.path(), "queries.json", br#"[{"name": "x"}]"#);
+    let refused = expect(
+        &store,
+        &["rollback", "penguins", "2", "--yes", "--queries", &bad],
+        2,
+    );
+    assert!(refused.stderr.contains("entry 0"), "{}", refused.stderr);
+}
+
+#[test]
+fn snapshot_writes_one_and_verify_compares_it_with_the_log_and_reports_a_damaged_one() {
+    let (_tmp, store) = new_store();
+    upload_penguins(&store);
+    let snap = json_one(&ok(&store, &["snapshot", "--json"]));
+    assert_eq!(snap["seq"], 1);
+    let path = PathBuf::from(snap["path"].as_str().unwrap());
+    assert!(path.is_file());
+    let summary = json_lines(&ok(&store, &["verify", "--json"]))
+        .pop()
+        .unwrap();
+    assert_eq!(summary["snapshot_checked"], 1);
+    flip_byte(&path, 70);
+    let damaged = expect(&store, &["verify"], 1);
+    assert!(
+        damaged.stdout.contains("ignored snapshot"),
+        "{}",
+        damaged.stdout
+    );
+}

@@ -81,4 +81,10 @@ pub enum Command {
     /// Build a demonstration store from sample data shipped in the binary.
     #[command(after_help = SEE_DOCS)]
     Demo(cmd::demo::Args),
+    /// Validate a query (SQL or a plan) against a version's schema, or every version's.
+    #[command(after_help = SEE_DOCS)]
+    CheckQuery(cmd::check_query::Args),
+    /// Write a snapshot of the catalog now (they are also taken automatically).
+    #[command(after_help = SEE_DOCS)]
+    Snapshot(cmd::snapshot::Args),
 }

@@ -58,6 +58,8 @@ fn run(cli: Cli) -> CliResult {
         Command::Stat(args) => cmd::stat::run(&ctx, args),
         Command::Repair(args) => cmd::repair::run(&ctx, args),
         Command::Demo(args) => cmd::demo::run(&ctx, args),
+        Command::CheckQuery(args) => cmd::check_query::run(&ctx, args),
+        Command::Snapshot(args) => cmd::snapshot::run(&ctx, args),
     }
 }
 

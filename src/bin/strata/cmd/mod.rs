@@ -1,6 +1,7 @@
 //! One module per subcommand, each with its `Args` and a `run(ctx, args)`.
 
 pub mod cat;
+pub mod check_query;
 pub mod datasets;
 pub mod demo;
 pub mod diff;
@@ -11,6 +12,7 @@ pub mod log;
 pub mod repair;
 pub mod rollback;
 pub mod show;
+pub mod snapshot;
 pub mod stat;
 pub mod upload;
 pub mod verify;

@@ -2,9 +2,10 @@
 //! queries written against the active version would lose.
 
 use crate::context::{self, Context};
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
 use crate::output::{Printer, Style};
 use serde_json::{json, Value};
+use strata::query::Query;
 use strata::store::RollbackOutcome;
 
 /// Options of `strata rollback`.
@@ -27,12 +28,56 @@ pub struct Args {
     /// Who rolls back (default: the OS user from USER or LOGNAME).
     #[arg(long, value_name = "WHO")]
     pub actor: Option<String>,
+
+    /// Saved queries to check against the target version: a JSON array of
+    /// `{"name": ..., "sql": "..."}` or `{"name": ..., "plan": {...}}`. The ones it could not
+    /// run are added to the warnings (and to the recorded event).
+    #[arg(long, value_name = "FILE.json")]
+    pub queries: Option<std::path::PathBuf>,
+}
+
+/// Reads a saved-queries file (see `--queries`); a malformed entry is an input error naming it.
+pub fn read_saved_queries(path: &std::path::Path) -> CliResult<Vec<(String, Query)>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::error(format!("cannot read {}: {e}", path.display())))?;
+    let entries: Vec<Value> = serde_json::from_str(&text).map_err(|e| {
+        CliError::error(format!(
+            "{}: not a JSON array of saved queries: {e}",
+            path.display()
+        ))
+    })?;
+    entries
+        .iter()
+        .enumerate()
+        .map(|(i, entry)| {
+            let bad =
+                |what: String| CliError::error(format!("{} entry {i}: {what}", path.display()));
+            let name = entry["name"]
+                .as_str()
+                .ok_or_else(|| bad("`name` must be a string".into()))?;
+            let query = match (entry.get("sql"), entry.get("plan")) {
+                (Some(Value::String(sql)), None) => Query::sql(sql),
+                (None, Some(plan)) => Query::plan_json(&plan.to_string()),
+                _ => {
+                    return Err(bad(
+                        "give exactly one of `sql` (a string) or `plan` (an object)".into(),
+                    ))
+                }
+            };
+            let query = query.map_err(|e| bad(format!("query `{name}` cannot be read: {e}")))?;
+            Ok((name.to_owned(), query))
+        })
+        .collect()
 }
 
 /// Shows the plan, confirms, rolls back. Rolling back to the active version records nothing.
 pub fn run(ctx: &Context, args: Args) -> CliResult {
+    let saved = match &args.queries {
+        Some(path) => read_saved_queries(path)?,
+        None => Vec::new(),
+    };
     let store = ctx.open_store()?;
-    let plan = store.plan_rollback(&args.name, &args.version)?;
+    let plan = store.plan_rollback_with_queries(&args.name, &args.version, &saved)?;
     let mut out = ctx.printer();
     if plan.to == plan.from {
         return print_outcome(&mut out, &plan);
@@ -49,11 +94,12 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
         ),
         args.yes,
     )?;
-    let outcome = store.rollback_to_version(
+    let outcome = store.rollback_with_queries(
         &args.name,
         &plan.to.to_string(),
         &context::actor(args.actor),
         args.reason.as_deref().unwrap_or(""),
+        &saved,
     )?;
     print_outcome(&mut out, &outcome)
 }

@@ -40,6 +40,8 @@ struct StoreChecks {
     invariants_checked: bool,
     blobs_checked: usize,
     blob_problems: Vec<BlobProblem>,
+    /// The sequence number of the snapshot compared with a replay of the log, if any.
+    snapshot_checked: Option<u64>,
 }
 
 /// Checks everything, prints a summary and every problem; exit 1 if there is one.
@@ -78,10 +80,36 @@ fn check_store(dir: &Path, report: &VerifyReport, deep: bool) -> StoreChecks {
     if let Err(e) = store.assert_invariants(false) {
         checks.store_problems.push(e.to_string());
     }
+    check_snapshots(&store, &mut checks);
     if deep {
         check_blobs(&store, &mut checks);
     }
     checks
+}
+
+/// Snapshots ignored on open are problems; the newest usable one must equal the catalog
+/// rebuilt from the log alone.
+fn check_snapshots(store: &Store, checks: &mut StoreChecks) {
+    checks
+        .store_problems
+        .extend(store.snapshot_warnings().iter().cloned());
+    match store.check_snapshot() {
+        Ok(Some((info, differences))) => {
+            checks.snapshot_checked = Some(info.seq);
+            checks
+                .store_problems
+                .extend(differences.into_iter().map(|d| {
+                    format!(
+                        "snapshot {} disagrees with the log: {d}",
+                        info.path.display()
+                    )
+                }));
+        }
+        Ok(None) => {}
+        Err(e) => checks
+            .store_problems
+            .push(format!("the snapshot could not be checked: {e}")),
+    }
 }
 
 /// Reads every blob once and reports each version and table that uses a damaged one.
@@ -196,6 +224,7 @@ fn print_report(
         "invariants_checked": checks.invariants_checked,
         "deep": deep,
         "blobs_checked": checks.blobs_checked,
+        "snapshot_checked": checks.snapshot_checked,
     }))?;
     if out.is_json() {
         return Ok(());
@@ -249,6 +278,11 @@ fn print_text(
     }
     for detail in &checks.store_problems {
         out.line(format!("{problem} {detail}"))?;
+    }
+    if let Some(seq) = checks.snapshot_checked {
+        out.line(format!(
+            "snapshot: the newest (at seq {seq}) compared with a replay of the log"
+        ))?;
     }
     if deep && checks.invariants_checked {
         out.line(format!(

@@ -1,0 +1,40 @@
+//! `strata snapshot`: write a snapshot of the catalog now, so that opening the store replays
+//! only the records after it. Snapshots are also taken automatically (see FORMAT.md).
+
+use crate::context::Context;
+use crate::display;
+use crate::error::CliResult;
+use crate::output::Style;
+use serde_json::json;
+
+/// Options of `strata snapshot`.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+/// Takes a snapshot (pruning old ones) and prints it and the snapshots kept.
+pub fn run(ctx: &Context, _args: Args) -> CliResult {
+    let store = ctx.open_store()?;
+    let info = store.snapshot()?;
+    let kept = strata::store::snapshot::list(store.dir())?;
+    let mut out = ctx.printer();
+    out.json(&json!({
+        "path": info.path.display().to_string(),
+        "seq": info.seq,
+        "bytes": info.bytes,
+        "kept": kept.iter().map(|s| s.seq).collect::<Vec<_>>(),
+    }))?;
+    out.line(format!(
+        "{}: {} at sequence number {} ({})",
+        out.paint(Style::Green, "snapshot written"),
+        info.path.display(),
+        info.seq,
+        display::count(info.bytes, "byte")
+    ))?;
+    out.line(format!(
+        "  kept: {}",
+        kept.iter()
+            .map(|s| s.seq.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
