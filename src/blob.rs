@@ -23,17 +23,24 @@ pub struct BlobStore {
 }
 
 impl BlobStore {
-    /// The blob store in `store_dir/blobs` (created if missing).
-    pub fn open(store_dir: &Path) -> Result<BlobStore> {
-        let root = store_dir.join(BLOB_DIR);
-        for dir in [root.join("sha256"), root.join("tmp")] {
-            if !dir.is_dir() {
-                std::fs::create_dir_all(&dir).ctx("create directory", &dir)?;
-                sync_dir(parent(&dir))?;
-                sync_dir(store_dir)?;
-            }
+    /// The blob store in `store_dir/blobs`. Opening touches nothing on disk: the folders are
+    /// created by the first write.
+    pub fn open(store_dir: &Path) -> BlobStore {
+        BlobStore {
+            root: store_dir.join(BLOB_DIR),
         }
-        Ok(BlobStore { root })
+    }
+
+    /// Creates `dir` (and its missing parents up to the store directory) durably.
+    fn ensure_dir(&self, dir: &Path) -> Result<()> {
+        if dir.is_dir() {
+            return Ok(());
+        }
+        if let Some(up) = dir.parent().filter(|p| p.starts_with(parent(&self.root))) {
+            self.ensure_dir(up)?;
+        }
+        std::fs::create_dir_all(dir).ctx("create directory", dir)?;
+        sync_dir(parent(dir))
     }
 
     /// Where the blob with this hash lives.
@@ -49,10 +56,9 @@ impl BlobStore {
 
     /// Starts writing a blob whose hash is not known yet.
     pub fn writer(&self) -> Result<BlobWriter> {
-        let path = self
-            .root
-            .join("tmp")
-            .join(format!("{}.tmp", uuid::Uuid::new_v4()));
+        let tmp = self.root.join("tmp");
+        self.ensure_dir(&tmp)?;
+        let path = tmp.join(format!("{}.tmp", uuid::Uuid::new_v4()));
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -158,10 +164,7 @@ impl StagedBlob {
             return Ok(target);
         }
         let dir = parent(&target).to_path_buf();
-        if !dir.is_dir() {
-            std::fs::create_dir_all(&dir).ctx("create directory", &dir)?;
-            sync_dir(parent(&dir))?;
-        }
+        store.ensure_dir(&dir)?;
         let tmp = std::mem::take(&mut self.tmp);
         std::fs::rename(&tmp, &target).ctx("rename blob into place", &target)?;
         sync_dir(&dir)?;

@@ -109,7 +109,7 @@ pub enum Error {
     InvalidOption(String),
 
     /// A request is malformed (for example an upload without files).
-    #[error("invalid request: {0}")]
+    #[error("{0}")]
     InvalidRequest(String),
 
     /// No dataset has this name or id.

@@ -667,3 +667,44 @@ fn writers_with_separate_handles_never_lose_an_update() {
     assert_eq!(store.history("d").unwrap().versions.len(), 5);
     store.assert_invariants(true).unwrap();
 }
+
+/// Every file under `dir` with its bytes.
+fn all_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.clone(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn opening_and_reading_a_store_changes_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    Store::create(dir.path(), options()).unwrap();
+    let empty = all_files(dir.path());
+    Store::open(dir.path(), options()).unwrap();
+    assert_eq!(
+        all_files(dir.path()),
+        empty,
+        "opening an empty store wrote something"
+    );
+    let store = Store::open(dir.path(), options()).unwrap();
+    store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
+    drop(store);
+    let before = all_files(dir.path());
+    let store = Store::open(dir.path(), options()).unwrap();
+    store.history("d").unwrap();
+    read_table(&store, "d", "1", None);
+    store.assert_invariants(true).unwrap();
+    drop(store);
+    assert_eq!(all_files(dir.path()), before);
+}

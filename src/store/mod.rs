@@ -126,7 +126,7 @@ impl Store {
     pub fn open(dir: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
         let dir = dir.as_ref().to_path_buf();
         let log = Log::open(&dir, options.log.clone())?;
-        let blobs = BlobStore::open(&dir)?;
+        let blobs = BlobStore::open(&dir);
         let (loaded, snapshot_warnings) = snapshot::load_newest(&dir, &log)?;
         let (loaded_snapshot, catalog) = match loaded {
             Some((info, catalog)) => (Some(info), catalog),
