@@ -32,7 +32,10 @@ fuzz_target!(|data: &[u8]| {
             let base_seq = u64::from_le_bytes(base.try_into().unwrap()).max(1);
             let segment_number = u64::from_le_bytes(number.try_into().unwrap());
             let chosen = header(base_seq, segment_number);
-            assert!(check_segment(&prepend(&chosen, rest)).is_some(), "a valid header was rejected");
+            assert!(
+                check_segment(&prepend(&chosen, rest)).is_some(),
+                "a valid header was rejected"
+            );
         }
     }
 });
@@ -72,17 +75,33 @@ fn check_record(bytes: &[u8]) {
             assert_eq!(len, RECORD_HEADER_LEN + body.len());
             assert!(len <= bytes.len());
             assert_eq!(header.body_len as usize, body.len());
-            assert_eq!(body.as_ptr(), bytes[RECORD_HEADER_LEN..].as_ptr(), "body not borrowed in place");
+            assert_eq!(
+                body.as_ptr(),
+                bytes[RECORD_HEADER_LEN..].as_ptr(),
+                "body not borrowed in place"
+            );
             assert!(header.seq != 0 && header.record_type.0 != 0);
             assert_eq!(header.body_crc, crc32(body));
-            let again = encoded(header.record_type, header.seq, header.timestamp_micros, body);
-            assert_eq!(again, &bytes[..len], "record does not re-encode to its bytes");
+            let again = encoded(
+                header.record_type,
+                header.seq,
+                header.timestamp_micros,
+                body,
+            );
+            assert_eq!(
+                again,
+                &bytes[..len],
+                "record does not re-encode to its bytes"
+            );
         }
         RecordDecode::Zero => assert!(all_zero(&bytes[..bytes.len().min(RECORD_HEADER_LEN)])),
         RecordDecode::Invalid(defect) => {
             assert!(!all_zero(&bytes[..bytes.len().min(RECORD_HEADER_LEN)]));
             if bytes.len() < RECORD_HEADER_LEN {
-                assert!(matches!(defect, Defect::TruncatedHeader { .. }), "{defect:?}");
+                assert!(
+                    matches!(defect, Defect::TruncatedHeader { .. }),
+                    "{defect:?}"
+                );
             }
             let _ = defect.to_string();
         }
@@ -102,13 +121,21 @@ fn check_segment(bytes: &[u8]) -> Option<u64> {
     let result = scan_segment(bytes, |rec| {
         let (offset, seq) = (rec.offset, rec.header.seq);
         assert_eq!(offset, expected_offset, "records are not contiguous");
-        assert_eq!(seq, expected_seq, "sequence numbers are not consecutive from base_seq");
+        assert_eq!(
+            seq, expected_seq,
+            "sequence numbers are not consecutive from base_seq"
+        );
         assert!(
             seen.last().is_none_or(|last| last.2 != RecordType::SEAL),
             "a record was yielded after a seal"
         );
         let at = offset as usize;
-        let again = encoded(rec.header.record_type, seq, rec.header.timestamp_micros, rec.body);
+        let again = encoded(
+            rec.header.record_type,
+            seq,
+            rec.header.timestamp_micros,
+            rec.body,
+        );
         assert_eq!(
             bytes.get(at..at + again.len()),
             Some(&again[..]),
@@ -133,13 +160,19 @@ fn check_segment(bytes: &[u8]) -> Option<u64> {
     let h = summary.header;
     assert_eq!(summary.records, seen.len() as u64);
     assert_eq!(summary.end_offset, expected_offset);
-    assert!(summary.end_offset as usize <= bytes.len(), "end_offset past the input");
+    assert!(
+        summary.end_offset as usize <= bytes.len(),
+        "end_offset past the input"
+    );
     let end = summary.end_offset as usize;
     let sealed = seen.last().is_some_and(|r| r.2 == RecordType::SEAL);
     match &summary.end {
         SegmentEnd::Open => {
             assert!(!sealed);
-            assert!(all_zero(&bytes[end..]), "open end with non-zero bytes after it");
+            assert!(
+                all_zero(&bytes[end..]),
+                "open end with non-zero bytes after it"
+            );
         }
         SegmentEnd::Sealed(seal) => {
             let &(offset, seq, _, body) = seen.last().expect("sealed without records");
@@ -152,17 +185,26 @@ fn check_segment(bytes: &[u8]) -> Option<u64> {
                 seal_offset: offset,
             };
             assert_eq!(*seal, expected);
-            assert!(all_zero(&bytes[end..]), "sealed end with non-zero bytes after it");
+            assert!(
+                all_zero(&bytes[end..]),
+                "sealed end with non-zero bytes after it"
+            );
         }
         SegmentEnd::Damaged(damage) => {
             let _ = damage.defect.to_string();
             assert_eq!(damage.offset, summary.end_offset);
             assert_eq!(damage.after_seal, sealed);
             let nonzero_end = damage.nonzero_end as usize;
-            assert!(end < nonzero_end && nonzero_end <= bytes.len(), "{damage:?}");
+            assert!(
+                end < nonzero_end && nonzero_end <= bytes.len(),
+                "{damage:?}"
+            );
             assert!(bytes[nonzero_end - 1] != 0 && all_zero(&bytes[nonzero_end..]));
             if let Some((at, seq)) = damage.valid_after {
-                assert!(at > damage.offset || (sealed && at == damage.offset), "{damage:?}");
+                assert!(
+                    at > damage.offset || (sealed && at == damage.offset),
+                    "{damage:?}"
+                );
                 match decode_record(&bytes[at as usize..]) {
                     RecordDecode::Record { header, .. } => assert_eq!(header.seq, seq),
                     other => panic!("valid_after {at} is not a record: {other:?}"),
@@ -170,7 +212,10 @@ fn check_segment(bytes: &[u8]) -> Option<u64> {
             }
             if sealed {
                 assert!(
-                    matches!(damage.defect, Defect::RecordAfterSeal { .. } | Defect::BytesAfterSeal { .. }),
+                    matches!(
+                        damage.defect,
+                        Defect::RecordAfterSeal { .. } | Defect::BytesAfterSeal { .. }
+                    ),
                     "{damage:?}"
                 );
             } else {
@@ -180,7 +225,10 @@ fn check_segment(bytes: &[u8]) -> Option<u64> {
                         "a valid next record was reported as damage: {damage:?}"
                     ),
                     RecordDecode::Zero => {
-                        assert!(matches!(damage.defect, Defect::ZeroedHeader { .. }), "{damage:?}")
+                        assert!(
+                            matches!(damage.defect, Defect::ZeroedHeader { .. }),
+                            "{damage:?}"
+                        )
                     }
                     RecordDecode::Invalid(defect) => assert_eq!(defect, damage.defect),
                 }

@@ -78,13 +78,27 @@ impl Drop for LockGuard {
 /// fresh description per acquisition keeps a shared and an exclusive lock taken by two
 /// threads of one process from silently converting each other.
 pub(crate) fn lock(path: &Path, kind: LockKind, timeout: Duration) -> Result<LockGuard> {
-    let file = OpenOptions::new()
+    lock_file(open_lock_file(path)?, path, kind, timeout)
+}
+
+/// Opens (creating if needed) the lock file for reading and writing.
+pub(crate) fn open_lock_file(path: &Path) -> Result<File> {
+    OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .open(path)
-        .ctx("open lock file", path)?;
+        .ctx("open lock file", path)
+}
+
+/// Takes a lock on an open lock file (see [`lock`]).
+pub(crate) fn lock_file(
+    file: File,
+    path: &Path,
+    kind: LockKind,
+    timeout: Duration,
+) -> Result<LockGuard> {
     let started = Instant::now();
     let mut pause = Duration::from_micros(200);
     loop {
@@ -107,6 +121,34 @@ pub(crate) fn lock(path: &Path, kind: LockKind, timeout: Duration) -> Result<Loc
         std::thread::sleep(pause.min(timeout - waited));
         pause = (pause * 2).min(Duration::from_millis(20));
     }
+}
+
+impl LockGuard {
+    /// The write generation stored in the lock file: a counter every writer increments, under
+    /// the exclusive lock, before it writes to the log (an empty file reads as 0). A writer
+    /// that finds the generation it last saw knows nobody else wrote, and need not re-read
+    /// the log before appending.
+    pub(crate) fn generation(&self, path: &Path) -> Result<u64> {
+        let mut bytes = [0u8; 8];
+        let n = read_fully_at(&self.file, &mut bytes, 0).ctx("read lock file", path)?;
+        Ok(if n == 8 { u64::from_le_bytes(bytes) } else { 0 })
+    }
+
+    /// Stores the write generation (see [`LockGuard::generation`]).
+    pub(crate) fn set_generation(&self, path: &Path, generation: u64) -> Result<()> {
+        write_at(&self.file, path, &generation.to_le_bytes(), 0)
+    }
+}
+
+fn read_fully_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], offset + done as u64)? {
+            0 => break,
+            n => done += n,
+        }
+    }
+    Ok(done)
 }
 
 fn is_contended(e: &io::Error) -> bool {

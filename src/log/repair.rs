@@ -68,6 +68,9 @@ pub fn repair(store_dir: impl AsRef<Path>, options: LogOptions) -> Result<Repair
         None => 0,
     };
     let segments_removed = move_segments(&cut.removed, &salvage_dir, &dir)?;
+    // Every other writer must re-read the log before its next append.
+    let lock_path = dir.join(LOCK_FILE);
+    guard.set_generation(&lock_path, guard.generation(&lock_path)? + 1)?;
     drop(guard);
     let log = Log::open(store_dir, options)?;
     let body = RepairBody {

@@ -129,15 +129,19 @@ impl LogView {
         Ok(())
     }
 
-    /// Catches up on the last segment only (no directory listing): used by the writer, which
-    /// holds the lock and knows it did not create a segment.
-    pub(crate) fn refresh_last(&mut self) -> Result<()> {
+    /// Takes in the records this handle's writer just wrote to the last segment, up to
+    /// `written_end`, in a file it knows to be `file_len` bytes long: only the new bytes are
+    /// read (the writer knows what follows them), and the file is not even stat'ed.
+    pub(crate) fn extend_last(&mut self, written_end: u64, file_len: u64) -> Result<()> {
         let last = self
             .segments
             .last_mut()
             .expect("a log has at least one segment");
-        remap_if_grown(last)?;
-        self.torn = scan_segment_state(last, true)?;
+        if (last.map.len() as u64) < written_end {
+            last.map = map_file_len(&last.path, file_len)?;
+        }
+        self.torn = scan_segment_bounded(last, true, written_end as usize)?;
+        debug_assert!(self.torn.is_none() && last.end_offset == written_end);
         Ok(())
     }
 
@@ -198,7 +202,9 @@ impl LogView {
                 Defect::UnsealedSegment,
             ));
         };
-        if header.base_seq > prev.next_seq || header.segment_number > prev.number() + 1 {
+        if header.base_seq > prev.next_seq
+            || header.segment_number > prev.number().saturating_add(1)
+        {
             let detail = format!(
                 "segment {} (base {}) follows segment {} which ends at sequence {}",
                 header.segment_number,
@@ -214,14 +220,15 @@ impl LogView {
                 found: header.base_seq,
             });
         }
-        if header.segment_number != prev.number() + 1 || header.prev_seal_offset != seal.seal_offset
+        if header.segment_number != prev.number().saturating_add(1)
+            || header.prev_seal_offset != seal.seal_offset
         {
             let detail = format!(
                 "header says segment {} after a seal at offset {}, expected segment {} after \
                  the seal at offset {}",
                 header.segment_number,
                 header.prev_seal_offset,
-                prev.number() + 1,
+                prev.number().saturating_add(1),
                 seal.seal_offset
             );
             return fail(Defect::Misplaced { detail });
@@ -266,6 +273,15 @@ pub(crate) fn map_file(path: &Path) -> Result<Arc<Mmap>> {
     // are never truncated except by the explicit, documented `repair`, which holds the
     // writer lock. Every byte read through the map is checksum-validated before use.
     let map = unsafe { Mmap::map(&file) }.ctx("map", path)?;
+    Ok(Arc::new(map))
+}
+
+/// Maps the first `len` bytes of a file whose length is known (no `stat`).
+fn map_file_len(path: &Path, len: u64) -> Result<Arc<Mmap>> {
+    let file = File::open(path).ctx("open", path)?;
+    // SAFETY: as in `map_file`; `len` is at most the file's length, which only grows.
+    let map =
+        unsafe { memmap2::MmapOptions::new().len(len as usize).map(&file) }.ctx("map", path)?;
     Ok(Arc::new(map))
 }
 
@@ -314,10 +330,10 @@ fn seal_at(seg: &SegmentState, next: SegmentHeader) -> Option<(SealBody, u64)> {
     };
     let seal = SealBody::decode(body).ok()?;
     let consistent = header.record_type == RecordType::SEAL
-        && header.seq + 1 == next.base_seq
+        && header.seq.checked_add(1) == Some(next.base_seq)
         && seal.segment_number == seg.header.segment_number
         && seal.first_seq == seg.header.base_seq
-        && seal.first_seq + seal.record_count == header.seq
+        && seal.first_seq.checked_add(seal.record_count) == Some(header.seq)
         && seal.seal_offset == next.prev_seal_offset;
     consistent.then_some((seal, len as u64))
 }
@@ -329,8 +345,19 @@ pub(crate) fn scan_segment_state(
     seg: &mut SegmentState,
     is_last: bool,
 ) -> Result<Option<TornTail>> {
+    let len = seg.map.len();
+    scan_segment_bounded(seg, is_last, len)
+}
+
+/// [`scan_segment_state`] over the first `bound` bytes of the segment only.
+fn scan_segment_bounded(
+    seg: &mut SegmentState,
+    is_last: bool,
+    bound: usize,
+) -> Result<Option<TornTail>> {
     let map = Arc::clone(&seg.map);
-    let mut cursor = SegmentCursor::resume(&map, seg.header, seg.end_offset, seg.next_seq);
+    let bytes = &map[..bound.min(map.len())];
+    let mut cursor = SegmentCursor::resume(bytes, seg.header, seg.end_offset, seg.next_seq);
     loop {
         match cursor.step() {
             Step::Record(record) => {

@@ -9,7 +9,7 @@
 //! flushes every dirty page of the file, so a later writer's sync also persists every earlier
 //! byte of the segment, and a segment is synced when it is sealed, before the next one exists.
 
-use super::fsutil::{self, lock, write_at, LockGuard, LockKind};
+use super::fsutil::{self, write_at, LockGuard, LockKind};
 use super::view::{file_name, LogView};
 use super::{now_micros, Durability, Log, TornTail, TORN_DIR};
 use crate::error::{Error, IoContext, Result};
@@ -33,9 +33,22 @@ pub(crate) type Mark = (u64, u64);
 #[derive(Debug, Default)]
 pub(crate) struct WriterState {
     file: Option<(PathBuf, Arc<File>)>,
+    /// The lock file, opened once (each lock is taken on a duplicate of this descriptor).
+    lock_file: Option<File>,
+    /// The write generation this handle's view reflects (see `LockGuard::generation`).
+    seen_generation: Option<u64>,
 }
 
 impl WriterState {
+    /// A new descriptor on the lock file's open file description.
+    fn lock_file(&mut self, path: &Path) -> Result<File> {
+        if self.lock_file.is_none() {
+            self.lock_file = Some(fsutil::open_lock_file(path)?);
+        }
+        let file = self.lock_file.as_ref().expect("just opened");
+        file.try_clone().ctx("duplicate lock file descriptor", path)
+    }
+
     fn file(&mut self, path: &Path) -> Result<Arc<File>> {
         if self.file.as_ref().is_none_or(|(p, _)| p != path) {
             let file = OpenOptions::new()
@@ -113,6 +126,10 @@ pub struct WriterGuard<'a> {
     flock: LockGuard,
     pos: Position,
     written: Option<Mark>,
+    /// The write generation found when the lock was taken.
+    generation: u64,
+    /// Whether this guard has stored `generation + 1` (done before its first write).
+    bumped: bool,
 }
 
 impl std::fmt::Debug for WriterGuard<'_> {
@@ -145,23 +162,29 @@ impl Log {
     /// for other processes, and catches up on their records. A torn tail is cut here.
     pub fn lock_writer(&self) -> Result<WriterGuard<'_>> {
         self.check_not_poisoned()?;
-        let state = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let flock = lock(
-            &self.lock_path,
-            LockKind::Exclusive,
-            self.options.lock_timeout,
-        )?;
+        let mut state = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let lock_file = state.lock_file(&self.lock_path)?;
+        let timeout = self.options.lock_timeout;
+        let flock = fsutil::lock_file(lock_file, &self.lock_path, LockKind::Exclusive, timeout)?;
+        let generation = flock.generation(&self.lock_path)?;
         let (pos, torn) = {
             let mut view = self.write_view();
-            view.refresh(self.options.verify)?;
+            // Nobody wrote since this handle's last write or refresh: its view is current.
+            let current = state.seen_generation == Some(generation) && view.torn.is_none();
+            if !current {
+                view.refresh(self.options.verify)?;
+            }
             (Position::from_view(&view), view.torn.clone())
         };
+        state.seen_generation = Some(generation);
         let mut guard = WriterGuard {
             log: self,
             state,
             flock,
             pos,
             written: None,
+            generation,
+            bumped: false,
         };
         if let Some(torn) = torn {
             guard.cut_torn_tail(&torn).map_err(|e| self.poison(e))?;
@@ -286,7 +309,20 @@ impl WriterGuard<'_> {
         }
     }
 
+    /// Stores the next write generation before the first write of this guard, so that
+    /// every other writer re-reads the log before appending.
+    fn bump_generation(&mut self) -> Result<()> {
+        if !self.bumped {
+            let next = self.generation + 1;
+            self.flock.set_generation(&self.log.lock_path, next)?;
+            self.state.seen_generation = Some(next);
+            self.bumped = true;
+        }
+        Ok(())
+    }
+
     fn write_unsynced(&mut self, records: &[(RecordType, &[u8])]) -> Result<RangeInclusive<u64>> {
+        self.bump_generation()?;
         if let Some(seal) = self.pos.sealed {
             self.start_next_segment(seal)?;
         }
@@ -384,6 +420,7 @@ impl WriterGuard<'_> {
     /// Keeps a copy of the torn bytes in `log/torn/`, zeroes them, and logs the cut as a
     /// synced [`RecordType::TORN_CUT`] record at the torn offset.
     fn cut_torn_tail(&mut self, torn: &TornTail) -> Result<()> {
+        self.bump_generation()?;
         debug_assert_eq!(self.pos.offset, torn.offset);
         let file = self.state.file(&self.pos.path)?;
         let mut torn_bytes = vec![0u8; torn.len as usize];
@@ -422,7 +459,7 @@ impl WriterGuard<'_> {
         if std::mem::take(&mut self.pos.rolled) {
             view.refresh(self.log.options.verify)
         } else {
-            view.refresh_last()
+            view.extend_last(self.pos.offset, self.pos.file_len)
         }
     }
 }

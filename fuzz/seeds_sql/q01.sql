@@ -1,0 +1,6 @@
+lines starting with '--' are comments.
+
+SELECT species, AVG(body_mass_g) AS avg_mass
+FROM penguins
+GROUP BY species
+ORDER BY avg_mass DESC

@@ -1,0 +1,1 @@
+SELECT * FROM penguins WHERE bill_length_mm > 45.5 LIMIT 10

@@ -1,0 +1,3 @@
+SELECT "studyName", COUNT(DISTINCT "Individual ID") AS individuals
+FROM "penguins-raw"
+GROUP BY "studyName"
