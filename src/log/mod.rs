@@ -164,6 +164,10 @@ pub struct Log {
     writer: Mutex<WriterState>,
     sync: Mutex<SyncState>,
     synced: Condvar,
+    /// Threads between asking for the writer lock and releasing it.
+    pending_writers: std::sync::atomic::AtomicUsize,
+    /// Writers that released the writer lock, ever.
+    writers_done: std::sync::atomic::AtomicU64,
 }
 
 impl Log {
@@ -223,6 +227,8 @@ impl Log {
             writer: Mutex::new(WriterState::default()),
             sync: Mutex::new(SyncState::default()),
             synced: Condvar::new(),
+            pending_writers: std::sync::atomic::AtomicUsize::new(0),
+            writers_done: std::sync::atomic::AtomicU64::new(0),
         })
     }
 

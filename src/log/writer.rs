@@ -21,10 +21,15 @@ use std::fs::{File, OpenOptions};
 use std::ops::RangeInclusive;
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, MutexGuard};
+use std::time::{Duration, Instant};
 
 /// Bytes a seal record occupies; every segment keeps room for one.
 const SEAL_RECORD_LEN: u64 = (crate::format::RECORD_HEADER_LEN + SEAL_BODY_LEN) as u64;
+
+/// The longest a sync waits for writers of the same handle that are about to write.
+const GATHER_MAX: Duration = Duration::from_micros(500);
 
 /// A position in the log: `(segment number, byte offset)`, ordered.
 pub(crate) type Mark = (u64, u64);
@@ -130,6 +135,27 @@ pub struct WriterGuard<'a> {
     generation: u64,
     /// Whether this guard has stored `generation + 1` (done before its first write).
     bumped: bool,
+    /// Counts this writer as pending until the locks are released.
+    _pending: PendingWriter<'a>,
+}
+
+/// Marks a thread as holding or waiting for the writer lock of a handle (see
+/// `Log::gather_writers`), until dropped.
+struct PendingWriter<'a>(&'a Log);
+
+impl<'a> PendingWriter<'a> {
+    fn new(log: &'a Log) -> Self {
+        log.pending_writers.fetch_add(1, Ordering::AcqRel);
+        PendingWriter(log)
+    }
+}
+
+impl Drop for PendingWriter<'_> {
+    fn drop(&mut self) {
+        self.0.pending_writers.fetch_sub(1, Ordering::AcqRel);
+        self.0.writers_done.fetch_add(1, Ordering::AcqRel);
+        self.0.synced.notify_all();
+    }
 }
 
 impl std::fmt::Debug for WriterGuard<'_> {
@@ -162,6 +188,7 @@ impl Log {
     /// for other processes, and catches up on their records. A torn tail is cut here.
     pub fn lock_writer(&self) -> Result<WriterGuard<'_>> {
         self.check_not_poisoned()?;
+        let pending = PendingWriter::new(self);
         let mut state = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let lock_file = state.lock_file(&self.lock_path)?;
         let timeout = self.options.lock_timeout;
@@ -185,6 +212,7 @@ impl Log {
             written: None,
             generation,
             bumped: false,
+            _pending: pending,
         };
         if let Some(torn) = torn {
             guard.cut_torn_tail(&torn).map_err(|e| self.poison(e))?;
@@ -229,6 +257,10 @@ impl Log {
                 sync = self.synced.wait(sync).unwrap_or_else(|e| e.into_inner());
                 continue;
             }
+            sync = self.gather_writers(sync);
+            if sync.syncing || sync.durable >= mark {
+                continue;
+            }
             let (target, path, file) = sync.written.clone().expect("a write precedes its sync");
             sync.syncing = true;
             drop(sync);
@@ -244,6 +276,33 @@ impl Log {
             }
             self.synced.notify_all();
         }
+    }
+
+    /// Before starting a sync, waits (at most [`GATHER_MAX`]) while other threads of this
+    /// handle are between taking the writer lock and writing, so that one sync covers their
+    /// records too. A lone writer never waits: nobody else is pending.
+    fn gather_writers<'a>(
+        &'a self,
+        mut sync: MutexGuard<'a, SyncState>,
+    ) -> MutexGuard<'a, SyncState> {
+        // Wait for the writers pending now, not for those that arrive meanwhile: a steady
+        // stream of writers must not hold the sync back.
+        let done = self.writers_done.load(Ordering::Acquire);
+        let target = done + self.pending_writers.load(Ordering::Acquire) as u64;
+        let deadline = Instant::now() + GATHER_MAX;
+        while self.writers_done.load(Ordering::Acquire) < target {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            let wait = (deadline - now).min(Duration::from_micros(50));
+            sync = self
+                .synced
+                .wait_timeout(sync, wait)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        sync
     }
 
     fn note_written(&self, mark: Mark, path: &Path, file: Arc<File>, durable: bool) {
@@ -299,10 +358,12 @@ impl WriterGuard<'_> {
             state,
             flock,
             written,
+            _pending,
             ..
         } = self;
         drop(flock);
         drop(state);
+        drop(_pending);
         match (written, log.options.durability) {
             (Some(mark), Durability::Sync) => log.sync_through(mark),
             _ => Ok(()),
