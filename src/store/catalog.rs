@@ -349,7 +349,13 @@ impl Catalog {
                 upload.previous_active, dataset.active
             ));
         }
-        if dataset.versions.iter().any(|v| v.hash == upload.hash) {
+        let holds_it = |(i, _): (u32, u64)| i == index;
+        if self
+            .by_content
+            .candidates(&upload.hash)
+            .filter(|&h| holds_it(h))
+            .any(|(_, n)| dataset.version(n).is_some_and(|v| v.hash == upload.hash))
+        {
             return Err(format!(
                 "adds content {} that a version already holds",
                 upload.hash.short()

@@ -1,0 +1,473 @@
+//! strata against the stores a user would pick instead, over the same workload: D datasets x
+//! V versions of realistic `upload_created` events with a 10-column schema
+//! (`benches/support/synthetic.rs`). The alternatives are in `benches/support/alternatives.rs`:
+//! SQLite (WAL, an `events` table with one index, the catalog rebuilt with a query on open) and
+//! one JSON metadata file per dataset rewritten atomically under a lock on every change.
+//!
+//! - `write/single/<system>`, `write/8_writers/<system>`: durable writes per second. A write is
+//!   one dataset event made durable: for strata, `Log::append(DATASET_EVENT, &event.encode())`
+//!   on the store's log (`Durability::Sync`), what `Store::save_upload` appends once the table
+//!   bytes are in the blob store; for SQLite, one INSERT of the same encoded event in its own
+//!   transaction (`synchronous=FULL`, and `NORMAL`, which is not durable against power loss);
+//!   for JSON, a read-modify-write of the dataset's file (`json_v1`: the first version,
+//!   `json_v100`: the 100th, the file already holding 99). Eight writers share one `Arc<Log>`,
+//!   open one SQLite connection each, or write one JSON file each. `strata_buffered`
+//!   (`Durability::Buffered`) is the counterpart of SQLite `NORMAL`.
+//!   Targets: strata >= 1.5x SQLite FULL single, >= 5x with 8 writers, >= 5x JSON at V=100.
+//! - `open_active/<events>/<system>`: open the store and get the active version of every
+//!   dataset into a map, for 1k (10 x 100), 100k (1,000 x 100) and 1M (10,000 x 100) events.
+//!   strata by full replay (no snapshot) and from a snapshot. Targets at 1M: snapshot < 300 ms,
+//!   full replay < 1.5 s.
+//! - `lookup/<system>`: one dataset's active version in the 100k store: strata's
+//!   `get_active_version` against SQLite's indexed query on a prepared statement. Target:
+//!   strata >= 50x faster.
+//!
+//! Bytes on disk of every system are printed as each store is built.
+//!
+//! Run: `cargo bench --bench compare -- --warm-up-time 1 --measurement-time 3`.
+//! `STRATA_BENCH_MAX_EVENTS=100000` skips the 1M cases. Stores are built once per run (outside
+//! the timing, only for the benchmarks the filter selects) under `STRATA_BENCH_DIR` if set,
+//! else in cargo's target tmp folder.
+
+#[path = "support/alternatives.rs"]
+mod alternatives;
+#[path = "support/synthetic.rs"]
+mod synthetic;
+
+use alternatives::{disk_bytes, json, mb, sqlite};
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use std::cell::OnceCell;
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+use strata::log::{Durability, Log};
+use strata::schema::Schema;
+use strata::store::{Event, DATASET_EVENT};
+use strata::{Store, StoreOptions};
+
+/// Concurrent writers in `write/8_writers`.
+const WRITERS: usize = 8;
+/// Versions per dataset in the `open_active` stores, and the history at which JSON is
+/// measured.
+const VERSIONS: u64 = 100;
+
+fn bench_root() -> PathBuf {
+    std::env::var_os("STRATA_BENCH_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")), PathBuf::from)
+}
+
+fn tempdir() -> tempfile::TempDir {
+    std::fs::create_dir_all(bench_root()).unwrap();
+    tempfile::tempdir_in(bench_root()).unwrap()
+}
+
+fn release_options() -> StoreOptions {
+    StoreOptions {
+        check_invariants: false,
+        ..StoreOptions::default()
+    }
+}
+
+fn max_events() -> u64 {
+    std::env::var("STRATA_BENCH_MAX_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+/// The name `synthetic::upload_event` gives dataset number `index`.
+fn dataset_name(index: u64) -> String {
+    format!("study-{index:05}")
+}
+
+/// Flushes every dirty page of every file system, so that what a build or an earlier
+/// benchmark left in the page cache is not written back during a measurement.
+fn sync_all_files() {
+    // SAFETY: sync(2) takes no arguments and cannot fail.
+    unsafe { libc::sync() }
+}
+
+/// A dataset some writer appends versions to.
+struct Stream {
+    id: uuid::Uuid,
+    index: u64,
+    name: String,
+    next_version: u64,
+}
+
+impl Stream {
+    fn new(index: u64) -> Stream {
+        Stream {
+            id: uuid::Uuid::new_v4(),
+            index,
+            name: dataset_name(index),
+            next_version: 1,
+        }
+    }
+
+    /// The next `n` events of this dataset.
+    fn take(&mut self, n: u64, schema: &Schema) -> Vec<(String, Event)> {
+        (0..n)
+            .map(|_| {
+                let event = synthetic::upload_event(self.id, self.index, self.next_version, schema);
+                self.next_version += 1;
+                (self.name.clone(), event)
+            })
+            .collect()
+    }
+}
+
+/// Runs each writer's writes (`batches[w]` with `states[w]`), all writers at once on their own
+/// threads if there are several, and returns the time from the common start to the last
+/// write's return.
+fn run_writers<S: Send>(
+    states: &mut [S],
+    batches: Vec<Vec<(String, Event)>>,
+    write: impl Fn(&mut S, &str, Event) + Sync,
+) -> Duration {
+    assert_eq!(states.len(), batches.len());
+    if states.len() == 1 {
+        let state = &mut states[0];
+        let batch = batches.into_iter().next().expect("one batch");
+        let started = Instant::now();
+        for (name, event) in batch {
+            write(state, &name, event);
+        }
+        return started.elapsed();
+    }
+    let start = Barrier::new(states.len() + 1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = states
+            .iter_mut()
+            .zip(batches)
+            .map(|(state, batch)| {
+                let (start, write) = (&start, &write);
+                scope.spawn(move || {
+                    start.wait();
+                    for (name, event) in batch {
+                        write(state, &name, event);
+                    }
+                })
+            })
+            .collect();
+        start.wait();
+        let started = Instant::now();
+        for handle in handles {
+            handle.join().unwrap();
+        }
+        started.elapsed()
+    })
+}
+
+fn write(c: &mut Criterion) {
+    let schema = synthetic::ten_column_schema();
+    for (group_name, writers) in [("write/single", 1), ("write/8_writers", WRITERS)] {
+        let mut group = c.benchmark_group(group_name);
+        group
+            .sampling_mode(SamplingMode::Flat)
+            .sample_size(10)
+            .throughput(Throughput::Elements(writers as u64));
+        let root = tempdir();
+
+        for (system, durability) in [
+            ("strata", Durability::Sync),
+            ("strata_buffered", Durability::Buffered),
+        ] {
+            let dir = root.path().join(system);
+            let log = OnceCell::new();
+            let mut streams: Vec<Stream> = (0..writers as u64).map(Stream::new).collect();
+            group.bench_function(system, |b| {
+                let log = log.get_or_init(|| {
+                    let mut options = release_options();
+                    options.log.durability = durability;
+                    drop(Store::create(&dir, options.clone()).unwrap());
+                    Arc::new(Log::open(&dir, options.log).unwrap())
+                });
+                b.iter_custom(|iters| {
+                    let batches = streams.iter_mut().map(|s| s.take(iters, &schema)).collect();
+                    sync_all_files();
+                    let mut handles = vec![Arc::clone(log); writers];
+                    run_writers(&mut handles, batches, |log, _, event| {
+                        log.append(DATASET_EVENT, &event.encode()).unwrap();
+                    })
+                })
+            });
+        }
+
+        for (system, synchronous) in [
+            ("sqlite_full", sqlite::Synchronous::Full),
+            ("sqlite_normal", sqlite::Synchronous::Normal),
+        ] {
+            let path = root.path().join(format!("{system}.db"));
+            let conns = std::cell::RefCell::new(Vec::new());
+            let mut streams: Vec<Stream> = (0..writers as u64).map(Stream::new).collect();
+            group.bench_function(system, |b| {
+                let mut conns = conns.borrow_mut();
+                if conns.is_empty() {
+                    conns.extend((0..writers).map(|_| sqlite::open(&path, synchronous)));
+                }
+                b.iter_custom(|iters| {
+                    let batches = streams.iter_mut().map(|s| s.take(iters, &schema)).collect();
+                    sync_all_files();
+                    run_writers(&mut conns[..], batches, |conn, name, event| {
+                        sqlite::insert(conn, name, &event);
+                    })
+                })
+            });
+        }
+
+        // JSON: every write goes to a dataset whose file already holds `history` versions,
+        // prebuilt (outside the timing) in a fresh folder for each sample.
+        for (system, history) in [("json_v1", 0), ("json_v100", VERSIONS - 1)] {
+            let dir = root.path().join(system);
+            let mut next_index = 0;
+            group.bench_function(system, |b| {
+                b.iter_custom(|iters| {
+                    let _ = std::fs::remove_dir_all(&dir);
+                    std::fs::create_dir_all(&dir).unwrap();
+                    let batches = (0..writers)
+                        .map(|_| {
+                            (0..iters)
+                                .flat_map(|_| {
+                                    let mut stream = Stream::new(next_index);
+                                    next_index += 1;
+                                    let mut file = json::DatasetFile::new(stream.id, &stream.name);
+                                    for (_, event) in stream.take(history, &schema) {
+                                        file.apply(event);
+                                    }
+                                    if history > 0 {
+                                        json::write_file(&dir, &file, false);
+                                    }
+                                    stream.take(1, &schema)
+                                })
+                                .collect()
+                        })
+                        .collect();
+                    sync_all_files();
+                    let mut states = vec![(); writers];
+                    run_writers(&mut states, batches, |_, name, event| {
+                        json::write_event(&dir, name, event);
+                    })
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+/// The active version of every dataset, from a freshly opened strata store.
+fn strata_active(dir: &Path) -> HashMap<String, u64> {
+    let store = Store::open(dir, release_options()).unwrap();
+    let catalog = store.catalog();
+    catalog
+        .datasets()
+        .map(|d| (d.name.clone(), d.active))
+        .collect()
+}
+
+/// The active version of every dataset, from a freshly opened SQLite connection.
+fn sqlite_active(path: &Path) -> HashMap<String, u64> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    sqlite::active_versions(&conn)
+}
+
+fn check_catalog(system: &str, catalog: &HashMap<String, u64>, datasets: u64) {
+    assert_eq!(catalog.len() as u64, datasets, "{system}: datasets");
+    assert!(
+        catalog.values().all(|&v| v == VERSIONS),
+        "{system}: active versions"
+    );
+}
+
+/// Moves the store's snapshots aside (`on == false`) or back, taking one if there is none.
+fn set_snapshots(dir: &Path, on: bool) {
+    let (live, aside) = (dir.join("snapshots"), dir.join("snapshots.aside"));
+    if on {
+        if aside.exists() {
+            std::fs::rename(&aside, &live).unwrap();
+        }
+        let store = Store::open(dir, release_options()).unwrap();
+        if store.loaded_snapshot().is_none() {
+            let info = store.snapshot().unwrap();
+            eprintln!(
+                "strata snapshot of {} events: {} ({} bytes)",
+                store.catalog().events,
+                mb(info.bytes),
+                info.bytes
+            );
+            sync_all_files();
+        }
+    } else if live.exists() {
+        std::fs::rename(&live, &aside).unwrap();
+    }
+}
+
+fn print_size(system: &str, events: u64, path: &Path) {
+    let (apparent, allocated) = disk_bytes(path);
+    eprintln!(
+        "bytes on disk, {system}, {events} events: {} apparent ({apparent} bytes), {} allocated",
+        mb(apparent),
+        mb(allocated)
+    );
+}
+
+fn build_strata(dir: &Path, datasets: u64) {
+    let started = Instant::now();
+    synthetic::build_store(dir, datasets, VERSIONS);
+    sync_all_files();
+    eprintln!(
+        "built strata, {} events, in {:.1?}",
+        datasets * VERSIONS,
+        started.elapsed()
+    );
+    check_catalog("strata", &strata_active(dir), datasets);
+    print_size("strata log", datasets * VERSIONS, &dir.join("log"));
+}
+
+/// The same history as `synthetic::build_store` (every dataset gets version 1, then 2, ...),
+/// inserted in one transaction.
+fn build_sqlite(path: &Path, datasets: u64) {
+    let started = Instant::now();
+    let schema = synthetic::ten_column_schema();
+    let names: Vec<String> = (0..datasets).map(dataset_name).collect();
+    let ids: Vec<uuid::Uuid> = (0..datasets).map(|_| uuid::Uuid::new_v4()).collect();
+    {
+        let mut conn = sqlite::open(path, sqlite::Synchronous::Normal);
+        conn.execute_batch("PRAGMA cache_size = -262144;").unwrap();
+        let events = (1..=VERSIONS).flat_map(|version| {
+            (0..datasets)
+                .map(move |d| (d, version))
+                .map(|(d, version)| {
+                    let event = synthetic::upload_event(ids[d as usize], d, version, &schema);
+                    (names[d as usize].as_str(), event)
+                })
+        });
+        sqlite::insert_bulk(&mut conn, events);
+        conn.execute_batch("ANALYZE;").unwrap();
+    }
+    sync_all_files();
+    eprintln!(
+        "built sqlite, {} events, in {:.1?}",
+        datasets * VERSIONS,
+        started.elapsed()
+    );
+    check_catalog("sqlite", &sqlite_active(path), datasets);
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let file = PathBuf::from(file);
+        if file.exists() {
+            print_size(&format!("sqlite{suffix}"), datasets * VERSIONS, &file);
+        }
+    }
+}
+
+fn build_json(dir: &Path, datasets: u64) {
+    let started = Instant::now();
+    let schema = synthetic::ten_column_schema();
+    std::fs::create_dir_all(dir).unwrap();
+    for d in 0..datasets {
+        let mut stream = Stream::new(d);
+        let mut file = json::DatasetFile::new(stream.id, &stream.name);
+        for (_, event) in stream.take(VERSIONS, &schema) {
+            file.apply(event);
+        }
+        json::write_file(dir, &file, false);
+    }
+    sync_all_files();
+    eprintln!(
+        "built json, {} events, in {:.1?}",
+        datasets * VERSIONS,
+        started.elapsed()
+    );
+    check_catalog("json", &json::active_versions(dir), datasets);
+    print_size("json", datasets * VERSIONS, dir);
+}
+
+fn open_active(c: &mut Criterion) {
+    let max = max_events();
+    let sizes = [(1_000, "1k"), (100_000, "100k"), (1_000_000, "1M")];
+    let lookup_events = if max >= 100_000 { 100_000 } else { 1_000 };
+    for (events, label) in sizes.into_iter().filter(|(e, _)| *e <= max) {
+        let datasets = events / VERSIONS;
+        let root = tempdir();
+        let strata_dir = root.path().join("strata");
+        let sqlite_path = root.path().join("events.db");
+        let json_dir = root.path().join("json");
+        let (strata_built, sqlite_built, json_built) =
+            (OnceCell::new(), OnceCell::new(), OnceCell::new());
+        let strata = || {
+            strata_built.get_or_init(|| build_strata(&strata_dir, datasets));
+        };
+        let sqlite = || {
+            sqlite_built.get_or_init(|| build_sqlite(&sqlite_path, datasets));
+        };
+
+        let mut group = c.benchmark_group(format!("open_active/{label}"));
+        group
+            .sampling_mode(SamplingMode::Flat)
+            .sample_size(10)
+            .throughput(Throughput::Elements(events));
+        group.bench_function("strata_replay", |b| {
+            strata();
+            set_snapshots(&strata_dir, false);
+            b.iter(|| black_box(strata_active(&strata_dir)))
+        });
+        group.bench_function("strata_snapshot", |b| {
+            strata();
+            set_snapshots(&strata_dir, true);
+            b.iter(|| black_box(strata_active(&strata_dir)))
+        });
+        group.bench_function("sqlite", |b| {
+            sqlite();
+            b.iter(|| black_box(sqlite_active(&sqlite_path)))
+        });
+        group.bench_function("json", |b| {
+            json_built.get_or_init(|| build_json(&json_dir, datasets));
+            b.iter(|| black_box(json::active_versions(&json_dir)))
+        });
+        group.finish();
+
+        if events == lookup_events {
+            lookup(c, datasets, &strata_dir, strata, &sqlite_path, sqlite);
+        }
+    }
+}
+
+fn lookup(
+    c: &mut Criterion,
+    datasets: u64,
+    strata_dir: &Path,
+    strata: impl Fn(),
+    sqlite_path: &Path,
+    sqlite: impl Fn(),
+) {
+    let name = dataset_name(datasets / 2);
+    let mut group = c.benchmark_group("lookup");
+    group.throughput(Throughput::Elements(1));
+    let store = OnceCell::new();
+    group.bench_function("strata", |b| {
+        let store = store.get_or_init(|| {
+            strata();
+            Store::open(strata_dir, release_options()).unwrap()
+        });
+        assert_eq!(store.get_active_version(&name).unwrap().version, VERSIONS);
+        b.iter(|| black_box(store.get_active_version(black_box(&name)).unwrap()))
+    });
+    let conn = OnceCell::new();
+    group.bench_function("sqlite", |b| {
+        let conn = conn.get_or_init(|| {
+            sqlite();
+            rusqlite::Connection::open(sqlite_path).unwrap()
+        });
+        let mut stmt = conn.prepare_cached(sqlite::ACTIVE_VERSION).unwrap();
+        assert_eq!(sqlite::active_version(&mut stmt, &name), Some(VERSIONS));
+        b.iter(|| black_box(sqlite::active_version(&mut stmt, black_box(&name))))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, write, open_active);
+criterion_main!(benches);
