@@ -246,7 +246,7 @@ impl GeneratedCsv {
             i % 10,
             1 + i % 12,
             1 + i % 28,
-            if i % 2 == 0 { "yes" } else { "no" },
+            if i.is_multiple_of(2) { "yes" } else { "no" },
         )
     }
 
