@@ -137,7 +137,9 @@ impl LogView {
             .segments
             .last_mut()
             .expect("a log has at least one segment");
-        if (last.map.len() as u64) < written_end {
+        // The map must cover the whole file: the writer's next position starts from the map's
+        // length as the file's, and would otherwise write the preallocated zeros again.
+        if (last.map.len() as u64) < file_len {
             last.map = map_file_len(&last.path, file_len)?;
         }
         self.torn = scan_segment_bounded(last, true, written_end as usize)?;
