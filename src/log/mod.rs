@@ -36,7 +36,7 @@ use std::sync::{Condvar, Mutex, RwLock, RwLockReadGuard};
 use std::time::Duration;
 use view::LogView;
 pub use writer::WriterGuard;
-use writer::{SyncState, WriterState};
+use writer::{AppendQueue, SyncState, WriterState};
 
 /// Name of the log's folder inside a store directory.
 pub const LOG_DIR: &str = "log";
@@ -162,6 +162,8 @@ pub struct Log {
     options: LogOptions,
     view: RwLock<LogView>,
     writer: Mutex<WriterState>,
+    queue: Mutex<AppendQueue>,
+    queue_done: Condvar,
     sync: Mutex<SyncState>,
     synced: Condvar,
     /// Threads between asking for the writer lock and releasing it.
@@ -225,6 +227,8 @@ impl Log {
             options,
             view: RwLock::new(view),
             writer: Mutex::new(WriterState::default()),
+            queue: Mutex::new(AppendQueue::default()),
+            queue_done: Condvar::new(),
             sync: Mutex::new(SyncState::default()),
             synced: Condvar::new(),
             pending_writers: std::sync::atomic::AtomicUsize::new(0),

@@ -67,6 +67,21 @@ impl WriterState {
     }
 }
 
+/// A queued batch of records: its ticket and the records.
+type QueuedBatch = (u64, Vec<(RecordType, Vec<u8>)>);
+
+/// What writing a queued batch gave: its range, and the end of the write that held it.
+type Written = Result<(RangeInclusive<u64>, Option<Mark>)>;
+
+/// Appends queued by threads of one handle, written together by one of them.
+#[derive(Debug, Default)]
+pub(crate) struct AppendQueue {
+    next_ticket: u64,
+    pending: Vec<QueuedBatch>,
+    leader: bool,
+    outcomes: std::collections::HashMap<u64, Written>,
+}
+
 /// What has been written and what is known durable (guarded by the sync mutex).
 #[derive(Debug, Default)]
 pub(crate) struct SyncState {
@@ -78,6 +93,11 @@ pub(crate) struct SyncState {
     syncing: bool,
     /// Set after a failed write or sync; every later append fails with it.
     pub(crate) poisoned: Option<Error>,
+    /// Writers done when the last sync started, and how many that sync covered.
+    done_at_last_sync: u64,
+    last_batch: u64,
+    /// How long the last fdatasync took.
+    last_sync_duration: Duration,
 }
 
 /// Where the next record goes.
@@ -136,7 +156,7 @@ pub struct WriterGuard<'a> {
     /// Whether this guard has stored `generation + 1` (done before its first write).
     bumped: bool,
     /// Counts this writer as pending until the locks are released.
-    _pending: PendingWriter<'a>,
+    _pending: Option<PendingWriter<'a>>,
 }
 
 /// Marks a thread as holding or waiting for the writer lock of a handle (see
@@ -177,18 +197,92 @@ impl Log {
 
     /// Appends records with consecutive sequence numbers (never split by a segment roll) and
     /// returns their range once they are durable.
+    ///
+    /// Appends from several threads of one handle are written together: the first thread to
+    /// find no write in progress takes the locks once and writes every queued batch, then
+    /// each thread waits for a sync that covers its records (group commit).
     pub fn append_batch(&self, records: &[(RecordType, &[u8])]) -> Result<RangeInclusive<u64>> {
-        let mut guard = self.lock_writer()?;
-        let range = guard.append_batch(records)?;
-        guard.commit()?;
+        if records.is_empty() {
+            return Err(Error::InvalidOption(
+                "append_batch needs at least one record".into(),
+            ));
+        }
+        for (record_type, body) in records {
+            Log::check_appendable(*record_type, body)?;
+        }
+        self.check_not_poisoned()?;
+        let owned = records.iter().map(|(t, b)| (*t, b.to_vec())).collect();
+        let pending = PendingWriter::new(self);
+        let (range, mark) = self.queue_and_write(owned)?;
+        drop(pending);
+        if let (Some(mark), Durability::Sync) = (mark, self.options.durability) {
+            self.sync_through(mark)?;
+        }
         Ok(range)
+    }
+
+    /// Queues a batch; the first waiter to find no leader writes everything queued so far
+    /// under one hold of the locks. Returns the batch's range and the end of that write.
+    fn queue_and_write(&self, records: Vec<(RecordType, Vec<u8>)>) -> Written {
+        let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        let ticket = queue.next_ticket;
+        queue.next_ticket += 1;
+        queue.pending.push((ticket, records));
+        loop {
+            if let Some(outcome) = queue.outcomes.remove(&ticket) {
+                return outcome;
+            }
+            if queue.leader {
+                queue = self
+                    .queue_done
+                    .wait(queue)
+                    .unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            queue.leader = true;
+            let batch = std::mem::take(&mut queue.pending);
+            drop(queue);
+            let outcomes = self.write_queued(&batch);
+            queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            queue.leader = false;
+            for ((ticket, _), outcome) in batch.iter().zip(outcomes) {
+                queue.outcomes.insert(*ticket, outcome);
+            }
+            self.queue_done.notify_all();
+        }
+    }
+
+    /// Writes queued batches under one hold of the locks; one outcome per batch.
+    fn write_queued(&self, batch: &[QueuedBatch]) -> Vec<Written> {
+        let mut guard = match self.lock_writer_as(None) {
+            Ok(guard) => guard,
+            Err(e) => return batch.iter().map(|_| Err(e.clone())).collect(),
+        };
+        let ranges: Vec<Result<RangeInclusive<u64>>> = batch
+            .iter()
+            .map(|(_, records)| {
+                let refs: Vec<(RecordType, &[u8])> =
+                    records.iter().map(|(t, b)| (*t, b.as_slice())).collect();
+                guard.write_records(&refs)
+            })
+            .collect();
+        let mark = guard.release();
+        ranges
+            .into_iter()
+            .map(|r| r.map(|range| (range, mark)))
+            .collect()
     }
 
     /// Takes exclusive write access (see [`WriterGuard`]), waiting at most the lock timeout
     /// for other processes, and catches up on their records. A torn tail is cut here.
     pub fn lock_writer(&self) -> Result<WriterGuard<'_>> {
+        self.lock_writer_as(Some(PendingWriter::new(self)))
+    }
+
+    /// [`Log::lock_writer`], counting the caller as a pending writer only if `pending` is
+    /// given (queued appends count each append instead; see `append_batch`).
+    fn lock_writer_as<'a>(&'a self, pending: Option<PendingWriter<'a>>) -> Result<WriterGuard<'a>> {
         self.check_not_poisoned()?;
-        let pending = PendingWriter::new(self);
         let mut state = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let lock_file = state.lock_file(&self.lock_path)?;
         let timeout = self.options.lock_timeout;
@@ -264,9 +358,11 @@ impl Log {
             let (target, path, file) = sync.written.clone().expect("a write precedes its sync");
             sync.syncing = true;
             drop(sync);
+            let started = Instant::now();
             let outcome = file.sync_data();
             sync = self.sync.lock().unwrap_or_else(|e| e.into_inner());
             sync.syncing = false;
+            sync.last_sync_duration = started.elapsed();
             match outcome {
                 Ok(()) => sync.durable = sync.durable.max(target),
                 Err(e) => {
@@ -285,11 +381,21 @@ impl Log {
         &'a self,
         mut sync: MutexGuard<'a, SyncState>,
     ) -> MutexGuard<'a, SyncState> {
-        // Wait for the writers pending now, not for those that arrive meanwhile: a steady
-        // stream of writers must not hold the sync back.
+        // Wait for the writers pending now (not for those that arrive meanwhile: a steady
+        // stream of writers must not hold the sync back), and, when the last sync covered
+        // several writers, for as many as it covered: under concurrent load the writers it
+        // released are about to write again.
         let done = self.writers_done.load(Ordering::Acquire);
-        let target = done + self.pending_writers.load(Ordering::Acquire) as u64;
-        let deadline = Instant::now() + GATHER_MAX;
+        let pending = done + self.pending_writers.load(Ordering::Acquire) as u64;
+        // One more than last time, so that the batch grows to the number of writers; the
+        // wait is bounded by half the last sync's duration, so a hope that fails costs little.
+        let like_last_time = sync.done_at_last_sync + sync.last_batch + 1;
+        let target = if sync.last_batch > 1 {
+            pending.max(like_last_time)
+        } else {
+            pending
+        };
+        let deadline = Instant::now() + GATHER_MAX.min(sync.last_sync_duration);
         while self.writers_done.load(Ordering::Acquire) < target {
             let now = Instant::now();
             if now >= deadline {
@@ -302,6 +408,9 @@ impl Log {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
+        let done = self.writers_done.load(Ordering::Acquire);
+        sync.last_batch = done - sync.done_at_last_sync;
+        sync.done_at_last_sync = done;
         sync
     }
 
@@ -353,8 +462,16 @@ impl WriterGuard<'_> {
     /// Releases the locks, then waits until the appended records are as durable as the
     /// log's durability mode promises.
     pub fn commit(self) -> Result<()> {
+        let log = self.log;
+        match (self.release(), log.options.durability) {
+            (Some(mark), Durability::Sync) => log.sync_through(mark),
+            _ => Ok(()),
+        }
+    }
+
+    /// Releases the locks without syncing; returns the end of what was written, if anything.
+    fn release(self) -> Option<Mark> {
         let WriterGuard {
-            log,
             state,
             flock,
             written,
@@ -364,10 +481,7 @@ impl WriterGuard<'_> {
         drop(flock);
         drop(state);
         drop(_pending);
-        match (written, log.options.durability) {
-            (Some(mark), Durability::Sync) => log.sync_through(mark),
-            _ => Ok(()),
-        }
+        written
     }
 
     /// Stores the next write generation before the first write of this guard, so that
