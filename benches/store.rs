@@ -7,6 +7,7 @@
 //! - `lookup/get_active_version`: a lookup by name in a store of 1,000 datasets. Target: < 1 us.
 //! - `open/*_events`: opening a store whose log holds 100,000 upload events (1,000 datasets x
 //!   100 versions, 10-column schemas), full replay. Target: < 1 s.
+//! - `catalog_memory`: the heap the catalog of 10,000 datasets x 100 versions holds (printed).
 //!
 //! Run: `cargo bench --bench store -- --warm-up-time 1 --measurement-time 5`.
 //! Stores are built under `STRATA_BENCH_DIR` if set, else in cargo's target tmp folder.
@@ -131,5 +132,22 @@ fn open(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, lookup, open, upload);
+/// Not a timing: the heap a catalog of 10,000 datasets x 100 versions holds after a full
+/// replay (target: well under 1 GiB), printed once.
+fn catalog_memory(_c: &mut Criterion) {
+    let dir = tempdir();
+    synthetic::build_store(dir.path(), 10_000, 100);
+    let before = heap::live();
+    let (store, peak) = heap::peak_during(|| Store::open(dir.path(), release_options()).unwrap());
+    let held = heap::live().saturating_sub(before);
+    eprintln!(
+        "catalog of {} datasets x 100 versions ({} events): {} held, {} peak while opening",
+        store.catalog().len(),
+        store.catalog().events,
+        heap::mib(held),
+        heap::mib(peak)
+    );
+}
+
+criterion_group!(benches, lookup, open, upload, catalog_memory);
 criterion_main!(benches);
