@@ -258,12 +258,22 @@ impl Log {
             Ok(guard) => guard,
             Err(e) => return batch.iter().map(|_| Err(e.clone())).collect(),
         };
+        // After a failed write the handle is poisoned: the batches after it are not written
+        // and get the same error.
+        let mut failure: Option<Error> = None;
         let ranges: Vec<Result<RangeInclusive<u64>>> = batch
             .iter()
             .map(|(_, records)| {
+                if let Some(error) = &failure {
+                    return Err(error.clone());
+                }
                 let refs: Vec<(RecordType, &[u8])> =
                     records.iter().map(|(t, b)| (*t, b.as_slice())).collect();
-                guard.write_records(&refs)
+                let written = guard.write_records(&refs);
+                if let Err(error) = &written {
+                    failure = Some(error.clone());
+                }
+                written
             })
             .collect();
         let mark = guard.release();
