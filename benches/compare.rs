@@ -31,11 +31,14 @@
 
 #[path = "support/alternatives.rs"]
 mod alternatives;
+#[path = "support/dirs.rs"]
+mod dirs;
 #[path = "support/synthetic.rs"]
 mod synthetic;
 
 use alternatives::{disk_bytes, json, mb, sqlite};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use dirs::tempdir;
 use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -52,16 +55,6 @@ const WRITERS: usize = 8;
 /// Versions per dataset in the `open_active` stores, and the history at which JSON is
 /// measured.
 const VERSIONS: u64 = 100;
-
-fn bench_root() -> PathBuf {
-    std::env::var_os("STRATA_BENCH_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")), PathBuf::from)
-}
-
-fn tempdir() -> tempfile::TempDir {
-    std::fs::create_dir_all(bench_root()).unwrap();
-    tempfile::tempdir_in(bench_root()).unwrap()
-}
 
 fn release_options() -> StoreOptions {
     StoreOptions {

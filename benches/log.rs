@@ -16,81 +16,24 @@
 //! (so on the same disk as the build, not on a tmpfs).
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::fs::{File, OpenOptions};
 use std::hint::black_box;
 use std::io::Write as _;
 use std::os::unix::fs::FileExt as _;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 use strata::format::{encode_record, RecordType};
 use strata::log::{Durability, Log, LogOptions, OpenVerify};
 
-// ---------------------------------------------------------------------------------------
-// Heap accounting: a global allocator that counts live bytes and their high-water mark.
+#[path = "support/dirs.rs"]
+mod dirs;
+#[path = "support/heap.rs"]
+mod heap;
 
-struct CountingAlloc;
-
-static HEAP_NOW: AtomicUsize = AtomicUsize::new(0);
-static HEAP_PEAK: AtomicUsize = AtomicUsize::new(0);
-
-fn grew(by: usize) {
-    let now = HEAP_NOW.fetch_add(by, Ordering::Relaxed) + by;
-    HEAP_PEAK.fetch_max(now, Ordering::Relaxed);
-}
-
-// SAFETY: forwards every call to the system allocator unchanged; only counts sizes.
-unsafe impl GlobalAlloc for CountingAlloc {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc(layout);
-        if !p.is_null() {
-            grew(layout.size());
-        }
-        p
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc_zeroed(layout);
-        if !p.is_null() {
-            grew(layout.size());
-        }
-        p
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
-        HEAP_NOW.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = System.realloc(ptr, layout, new_size);
-        if !p.is_null() {
-            HEAP_NOW.fetch_sub(layout.size(), Ordering::Relaxed);
-            grew(new_size);
-        }
-        p
-    }
-}
+use dirs::tempdir;
 
 #[global_allocator]
-static ALLOC: CountingAlloc = CountingAlloc;
-
-/// Runs `f` and returns its result, the live heap it left behind, and the peak heap growth
-/// while it ran (both relative to the live heap when it started).
-fn heap_during<T>(f: impl FnOnce() -> T) -> (T, isize, usize) {
-    let before = HEAP_NOW.load(Ordering::Relaxed);
-    HEAP_PEAK.store(before, Ordering::Relaxed);
-    let out = f();
-    let after = HEAP_NOW.load(Ordering::Relaxed);
-    let peak = HEAP_PEAK.load(Ordering::Relaxed);
-    (out, after as isize - before as isize, peak - before)
-}
-
-fn mib(bytes: f64) -> String {
-    format!("{:.2} MiB", bytes / (1024.0 * 1024.0))
-}
+static ALLOC: heap::CountingAlloc = heap::CountingAlloc;
 
 // ---------------------------------------------------------------------------------------
 // Setup helpers.
@@ -101,18 +44,6 @@ const APP: RecordType = RecordType(0x100);
 
 fn body() -> Vec<u8> {
     (0..BODY_LEN).map(|i| (i * 31 % 251) as u8).collect()
-}
-
-fn bench_root() -> PathBuf {
-    std::env::var_os("STRATA_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")))
-}
-
-fn tempdir() -> tempfile::TempDir {
-    let root = bench_root();
-    std::fs::create_dir_all(&root).expect("create bench folder");
-    tempfile::tempdir_in(root).expect("create temp dir")
 }
 
 fn new_log(dir: &tempfile::TempDir, durability: Durability) -> Log {
@@ -342,20 +273,20 @@ fn scan(c: &mut Criterion) {
         verify: OpenVerify::Full,
         ..LogOptions::default()
     };
-    let (log, held, peak) = heap_during(|| Log::open(dir.path(), options).expect("open"));
+    let (log, held, peak) = heap::usage_during(|| Log::open(dir.path(), options).expect("open"));
     let segments = log.segments().len();
     eprintln!(
         "heap: Log::open (full verify) of {} in {segments} segments: peak +{}, held afterwards +{}",
-        mib(on_disk as f64),
-        mib(peak as f64),
-        mib(held as f64)
+        heap::mib(on_disk as f64),
+        heap::mib(peak as f64),
+        heap::mib(held as f64)
     );
-    let ((records, _), held, peak) = heap_during(|| full_scan(&log));
+    let ((records, _), held, peak) = heap::usage_during(|| full_scan(&log));
     eprintln!(
         "heap: full scan of {records} records: peak +{} ({peak} bytes), held afterwards {held:+} bytes \
          (one segment is {})",
-        mib(peak as f64),
-        mib(LogOptions::default().segment_size as f64)
+        heap::mib(peak as f64),
+        heap::mib(LogOptions::default().segment_size as f64)
     );
 }
 

@@ -12,8 +12,12 @@
 //! Run: `cargo bench --bench store -- --warm-up-time 1 --measurement-time 5`.
 //! Stores are built under `STRATA_BENCH_DIR` if set, else in cargo's target tmp folder.
 
+#[path = "support/dirs.rs"]
+mod dirs;
 #[path = "support/heap.rs"]
 mod heap;
+
+use dirs::tempdir;
 #[path = "support/synthetic.rs"]
 mod synthetic;
 
@@ -26,16 +30,6 @@ use strata::{Store, StoreOptions, UploadFile, UploadRequest};
 
 #[global_allocator]
 static ALLOC: heap::CountingAlloc = heap::CountingAlloc;
-
-fn bench_root() -> PathBuf {
-    std::env::var_os("STRATA_BENCH_DIR")
-        .map_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")), PathBuf::from)
-}
-
-fn tempdir() -> tempfile::TempDir {
-    std::fs::create_dir_all(bench_root()).unwrap();
-    tempfile::tempdir_in(bench_root()).unwrap()
-}
 
 fn release_options() -> StoreOptions {
     StoreOptions {
@@ -97,7 +91,7 @@ fn upload(c: &mut Criterion) {
     eprintln!(
         "upload of {} bytes: peak heap {} (target < 64 MiB)",
         len,
-        heap::mib(peak)
+        heap::mib(peak as f64)
     );
 }
 
@@ -127,7 +121,7 @@ fn open(c: &mut Criterion) {
     let (store, peak) = heap::peak_during(|| Store::open(dir.path(), release_options()).unwrap());
     eprintln!(
         "open of 100,000 events: peak heap {}, catalog of {} datasets",
-        heap::mib(peak),
+        heap::mib(peak as f64),
         store.catalog().len()
     );
 }
@@ -144,8 +138,8 @@ fn catalog_memory(_c: &mut Criterion) {
         "catalog of {} datasets x 100 versions ({} events): {} held, {} peak while opening",
         store.catalog().len(),
         store.catalog().events,
-        heap::mib(held),
-        heap::mib(peak)
+        heap::mib(held as f64),
+        heap::mib(peak as f64)
     );
 }
 

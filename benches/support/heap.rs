@@ -61,12 +61,21 @@ pub fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
     (out, HEAP_PEAK.load(Ordering::Relaxed).saturating_sub(start))
 }
 
+/// Runs `f` and returns its result, the heap it left behind, and the peak heap growth while
+/// it ran (both relative to the live heap when it started).
+pub fn usage_during<T>(f: impl FnOnce() -> T) -> (T, isize, usize) {
+    let before = HEAP_NOW.load(Ordering::Relaxed);
+    let (out, peak) = peak_during(f);
+    let after = HEAP_NOW.load(Ordering::Relaxed);
+    (out, after as isize - before as isize, peak)
+}
+
 /// Live heap bytes now.
 pub fn live() -> usize {
     HEAP_NOW.load(Ordering::Relaxed)
 }
 
 /// Bytes as MiB, for printing.
-pub fn mib(bytes: usize) -> String {
-    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+pub fn mib(bytes: f64) -> String {
+    format!("{:.2} MiB", bytes / (1024.0 * 1024.0))
 }

@@ -180,9 +180,17 @@ impl Store {
 
     /// Applies every log record after the catalog's last sequence number.
     fn catch_up(&self, catalog: &mut Catalog) -> Result<()> {
+        self.replay(catalog, u64::MAX)
+    }
+
+    /// Applies the log records after the catalog's last sequence number, up to `until`.
+    fn replay(&self, catalog: &mut Catalog, until: u64) -> Result<()> {
         let mut records = self.log.iter_from(catalog.last_seq + 1);
         while let Some(record) = records.next_ref() {
             let record = record?;
+            if record.seq > until {
+                break;
+            }
             if record.record_type == DATASET_EVENT {
                 let head = EventHead::decode(
                     record.body,
@@ -341,24 +349,7 @@ impl Store {
             return Ok(None);
         };
         let mut replayed = Catalog::default();
-        let mut records = self.log.iter_from(1);
-        while let Some(record) = records.next_ref() {
-            let record = record?;
-            if record.seq > info.seq {
-                break;
-            }
-            if record.record_type == DATASET_EVENT {
-                let head = EventHead::decode(
-                    record.body,
-                    record.seq,
-                    record.segment_number,
-                    record.offset,
-                )?;
-                replayed.apply(record.seq, &head)?;
-            } else {
-                replayed.skip(record.seq);
-            }
-        }
+        self.replay(&mut replayed, info.seq)?;
         Ok(Some((
             info,
             catalog::differences(&from_snapshot, &replayed),
