@@ -109,9 +109,6 @@ impl fmt::Display for Finding {
             if let Some(name) = &suggestion.closest_name {
                 write!(f, " (did you mean `{name}`?)")?;
             }
-            if let Some(version) = suggestion.last_seen_in_version {
-                write!(f, " (present in version {version})")?;
-            }
         }
         Ok(())
     }

@@ -121,9 +121,12 @@ impl<'v> Reporter<'v> {
         };
         let mut message = format!("no column `{name}` in scope in version {}", version.number);
         if let Some(last) = suggestion.last_seen_in_version {
-            message.push_str(&format!(
-                "; column `{name}` was last present in version {last}"
-            ));
+            let when = if last > version.number {
+                "is present in"
+            } else {
+                "was last present in"
+            };
+            message.push_str(&format!("; column `{name}` {when} version {last}"));
         }
         if double_quoted
             && suggestion.closest_name.is_none()
