@@ -90,6 +90,29 @@ impl Printer {
         writeln!(self.out, "{text}").map_err(stdout_error)
     }
 
+    /// An aligned table (ignored in JSON mode): the first row is the header, in bold; each
+    /// other row in the style `style` gives it, if any.
+    pub fn table(
+        &mut self,
+        rows: &[Vec<String>],
+        style: impl Fn(&[String]) -> Option<Style>,
+    ) -> CliResult {
+        for (i, row) in crate::display::align(rows).into_iter().enumerate() {
+            let line = row.join("  ").trim_end().to_string();
+            let style = if i == 0 {
+                Some(Style::Bold)
+            } else {
+                style(&row)
+            };
+            let line = match style {
+                Some(style) => self.paint(style, line),
+                None => line,
+            };
+            self.line(line)?;
+        }
+        Ok(())
+    }
+
     /// One JSON object on its own line (ignored in human mode).
     pub fn json(&mut self, value: &Value) -> CliResult {
         if !self.json {

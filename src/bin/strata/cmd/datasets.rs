@@ -4,7 +4,6 @@ use crate::context::Context;
 use crate::display;
 use crate::error::CliResult;
 use crate::json;
-use crate::output::Style;
 use serde_json::json;
 
 /// Options of `strata datasets` (none besides the global ones).
@@ -51,13 +50,6 @@ pub fn run(ctx: &Context, _args: Args) -> CliResult {
             display::when(ds.updated_micros),
         ]);
     }
-    for (i, row) in display::align(&rows).into_iter().enumerate() {
-        let line = row.join("  ");
-        out.line(if i == 0 {
-            out.paint(Style::Bold, line)
-        } else {
-            line
-        })?;
-    }
+    out.table(&rows, |_| None)?;
     Ok(())
 }

@@ -104,16 +104,6 @@ fn print_versions(out: &mut Printer, history: &History) -> CliResult {
             change_text(v),
         ]);
     }
-    for (i, row) in display::align(&rows).into_iter().enumerate() {
-        let line = row.join("  ");
-        let style = if i == 0 {
-            Some(Style::Bold)
-        } else if row[0].starts_with('*') {
-            Some(Style::Green)
-        } else {
-            None
-        };
-        out.line(style.map_or_else(|| line.clone(), |s| out.paint(s, &line)))?;
-    }
+    out.table(&rows, |row| row[0].starts_with('*').then_some(Style::Green))?;
     Ok(())
 }

@@ -129,13 +129,6 @@ fn print_table(out: &mut Printer, t: &TableRecord) -> CliResult {
             flags.join(", "),
         ]);
     }
-    for (i, row) in display::align(&rows).into_iter().enumerate() {
-        let line = row.join("  ").trim_end().to_string();
-        out.line(if i == 0 {
-            out.paint(Style::Bold, line)
-        } else {
-            line
-        })?;
-    }
+    out.table(&rows, |_| None)?;
     Ok(())
 }
