@@ -225,6 +225,69 @@ fn concurrent_appenders_in_one_process_lose_nothing() {
     assert_eq!(app_records(&reopened).len(), 400);
 }
 
+/// Batches queued by 8 threads are written together, several to a `pwrite`, while segments
+/// roll every few batches: each batch must still get consecutive sequence numbers in one
+/// segment, with its records in order, and the log must reopen gapless with every batch.
+#[test]
+fn concurrent_batches_keep_their_order_and_are_never_split_by_a_roll() {
+    for durability in [Durability::Sync, Durability::Buffered] {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = LogOptions {
+            durability,
+            ..options(4096)
+        };
+        let log = std::sync::Arc::new(Log::create(dir.path(), opts.clone()).unwrap());
+        let threads: Vec<_> = (0..8u8)
+            .map(|t| {
+                let log = log.clone();
+                std::thread::spawn(move || {
+                    (0..30u8)
+                        .map(|i| {
+                            let count = 1 + (t as usize + i as usize) % 4;
+                            let bodies: Vec<Vec<u8>> = (0..count)
+                                .map(|k| {
+                                    let len = 50 + (t as usize * 97 + i as usize * 31 + k) % 850;
+                                    let mut b = body(len);
+                                    b[..3].copy_from_slice(&[t, i, k as u8]);
+                                    b
+                                })
+                                .collect();
+                            let batch: Vec<(RecordType, &[u8])> =
+                                bodies.iter().map(|b| (APP, b.as_slice())).collect();
+                            (log.append_batch(&batch).unwrap(), bodies)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let acked: Vec<_> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        let reopened = Log::open(dir.path(), opts).unwrap();
+        assert!(
+            reopened.segments().len() > 10,
+            "the test must cross many segment rolls"
+        );
+        let mut total = 0;
+        for (range, bodies) in &acked {
+            assert_eq!(range.clone().count(), bodies.len());
+            let records: Vec<_> = range.clone().map(|s| reopened.read(s).unwrap()).collect();
+            let segment = records[0].segment_number;
+            for (record, want) in records.iter().zip(bodies) {
+                assert_eq!(&record.body, want, "seq {}", record.seq);
+                assert_eq!(
+                    record.segment_number, segment,
+                    "batch split at seq {}",
+                    record.seq
+                );
+            }
+            total += bodies.len();
+        }
+        assert_eq!(app_records(&reopened).len(), total, "{durability:?}");
+    }
+}
+
 #[test]
 fn opening_where_there_is_no_log_is_not_found_and_creating_twice_is_refused() {
     let dir = tempfile::tempdir().unwrap();

@@ -163,7 +163,10 @@ pub struct Log {
     view: RwLock<LogView>,
     writer: Mutex<WriterState>,
     queue: Mutex<AppendQueue>,
-    queue_done: Condvar,
+    /// Notified when a group of queued appends is committed.
+    group_done: Condvar,
+    /// Notified when a gathering leader has the appends it waits for.
+    gathered: Condvar,
     sync: Mutex<SyncState>,
     synced: Condvar,
     /// Threads between asking for the writer lock and releasing it.
@@ -228,7 +231,8 @@ impl Log {
             view: RwLock::new(view),
             writer: Mutex::new(WriterState::default()),
             queue: Mutex::new(AppendQueue::default()),
-            queue_done: Condvar::new(),
+            group_done: Condvar::new(),
+            gathered: Condvar::new(),
             sync: Mutex::new(SyncState::default()),
             synced: Condvar::new(),
             pending_writers: std::sync::atomic::AtomicUsize::new(0),
