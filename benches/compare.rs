@@ -211,6 +211,10 @@ fn write(c: &mut Criterion) {
             });
         }
 
+        if writers == 1 {
+            device_floor(&mut group, root.path());
+        }
+
         // JSON: every write goes to a dataset whose file already holds `history` versions,
         // prebuilt (outside the timing) in a fresh folder for each sample.
         for (system, history) in [("json_v1", 0), ("json_v100", VERSIONS - 1)] {
@@ -251,6 +255,47 @@ fn write(c: &mut Criterion) {
 }
 
 /// The active version of every dataset, from a freshly opened strata store.
+/// What any durable write costs on this disk, in two parts measured alone: getting one 4 KiB
+/// block to the device (`floor_direct_write_4KiB`: an `O_DIRECT` `pwrite` into space the file
+/// already has, without a flush) and flushing the device's write cache
+/// (`floor_flush_only`: `fdatasync` of a file with nothing dirty). A write is durable only
+/// after both, one after the other, unless the device honours FUA writes.
+fn device_floor(
+    group: &mut criterion::BenchmarkGroup<criterion::measurement::WallTime>,
+    root: &Path,
+) {
+    use std::os::unix::fs::{FileExt, OpenOptionsExt};
+    const BLOCK: usize = 4096;
+    let path = root.join("device_floor");
+    std::fs::write(&path, vec![0u8; 64 * BLOCK]).unwrap();
+    std::fs::File::open(&path).unwrap().sync_all().unwrap();
+    let direct = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_DIRECT)
+        .open(&path);
+    let Ok(direct) = direct else {
+        println!("device floor: O_DIRECT is not supported here; skipped");
+        return;
+    };
+    // O_DIRECT needs a buffer aligned to the logical block size.
+    let backing = vec![7u8; 2 * BLOCK];
+    let start = backing.as_ptr().align_offset(BLOCK);
+    let block = &backing[start..start + BLOCK];
+    let mut slot = 0u64;
+    group.bench_function("floor_direct_write_4KiB", |b| {
+        b.iter(|| {
+            direct
+                .write_all_at(block, (slot % 64) * BLOCK as u64)
+                .unwrap();
+            slot += 1;
+        })
+    });
+    let clean = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    group.bench_function("floor_flush_only", |b| {
+        b.iter(|| clean.sync_data().unwrap())
+    });
+}
+
 fn strata_active(dir: &Path) -> HashMap<String, u64> {
     let store = Store::open(dir, release_options()).unwrap();
     let catalog = store.catalog();
