@@ -169,10 +169,6 @@ pub struct Log {
     gathered: Condvar,
     sync: Mutex<SyncState>,
     synced: Condvar,
-    /// Threads between asking for the writer lock and releasing it.
-    pending_writers: std::sync::atomic::AtomicUsize,
-    /// Writers that released the writer lock, ever.
-    writers_done: std::sync::atomic::AtomicU64,
 }
 
 impl Log {
@@ -235,8 +231,6 @@ impl Log {
             gathered: Condvar::new(),
             sync: Mutex::new(SyncState::default()),
             synced: Condvar::new(),
-            pending_writers: std::sync::atomic::AtomicUsize::new(0),
-            writers_done: std::sync::atomic::AtomicU64::new(0),
         })
     }
 

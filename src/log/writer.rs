@@ -27,14 +27,13 @@ use std::fs::{File, OpenOptions};
 use std::ops::RangeInclusive;
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Bytes a seal record occupies; every segment keeps room for one.
 const SEAL_RECORD_LEN: u64 = (crate::format::RECORD_HEADER_LEN + SEAL_BODY_LEN) as u64;
 
-/// The longest a sync waits for writers of the same handle that are about to write.
+/// The longest a group leader waits for appends about to be queued.
 const GATHER_MAX: Duration = Duration::from_micros(500);
 
 /// A group of queued appends stops growing past this many bytes (beyond the leader's own).
@@ -178,11 +177,6 @@ pub(crate) struct SyncState {
     syncing: bool,
     /// Set after a failed write or sync; every later append fails with it.
     pub(crate) poisoned: Option<Error>,
-    /// Writers done when the last sync started, and how many that sync covered.
-    done_at_last_sync: u64,
-    last_batch: u64,
-    /// How long the last fdatasync took.
-    last_sync_duration: Duration,
 }
 
 /// Where the next record goes.
@@ -240,27 +234,6 @@ pub struct WriterGuard<'a> {
     generation: u64,
     /// Whether this guard has stored `generation + 1` (done before its first write).
     bumped: bool,
-    /// Counts this writer as pending until the locks are released.
-    _pending: Option<PendingWriter<'a>>,
-}
-
-/// Marks a thread as holding or waiting for the writer lock of a handle (see
-/// `Log::gather_writers`), until dropped.
-struct PendingWriter<'a>(&'a Log);
-
-impl<'a> PendingWriter<'a> {
-    fn new(log: &'a Log) -> Self {
-        log.pending_writers.fetch_add(1, Ordering::AcqRel);
-        PendingWriter(log)
-    }
-}
-
-impl Drop for PendingWriter<'_> {
-    fn drop(&mut self) {
-        self.0.pending_writers.fetch_sub(1, Ordering::AcqRel);
-        self.0.writers_done.fetch_add(1, Ordering::AcqRel);
-        self.0.synced.notify_all();
-    }
 }
 
 impl std::fmt::Debug for WriterGuard<'_> {
@@ -408,7 +381,7 @@ impl Log {
         let mut sync_error = None;
         if let (Some(end), Durability::Sync) = (end, self.options.durability) {
             let started = Instant::now();
-            if let Err(error) = self.sync_through(end, false) {
+            if let Err(error) = self.sync_through(end) {
                 sync_error = Some(error);
             }
             sync_duration = Some(started.elapsed());
@@ -428,7 +401,7 @@ impl Log {
     /// hold of the locks; one outcome per append. After a failed write the handle is
     /// poisoned and no append of the group is acknowledged.
     fn write_queued(&self, group: &[QueuedAppend]) -> Vec<Written> {
-        let mut guard = match self.lock_writer_as(None) {
+        let mut guard = match self.lock_writer() {
             Ok(guard) => guard,
             Err(e) => return group.iter().map(|_| Err(e.clone())).collect(),
         };
@@ -453,12 +426,6 @@ impl Log {
     /// Takes exclusive write access (see [`WriterGuard`]), waiting at most the lock timeout
     /// for other processes, and catches up on their records. A torn tail is cut here.
     pub fn lock_writer(&self) -> Result<WriterGuard<'_>> {
-        self.lock_writer_as(Some(PendingWriter::new(self)))
-    }
-
-    /// [`Log::lock_writer`], counting the caller as a pending writer only if `pending` is
-    /// given (queued appends count each append instead; see `append_batch`).
-    fn lock_writer_as<'a>(&'a self, pending: Option<PendingWriter<'a>>) -> Result<WriterGuard<'a>> {
         self.check_not_poisoned()?;
         let mut state = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let lock_file = state.lock_file(&self.lock_path)?;
@@ -483,7 +450,6 @@ impl Log {
             written: None,
             generation,
             bumped: false,
-            _pending: pending,
         };
         if let Some(torn) = torn {
             guard.cut_torn_tail(&torn).map_err(|e| self.poison(e))?;
@@ -514,10 +480,8 @@ impl Log {
     }
 
     /// Returns once everything this handle wrote up to `mark` is durable, running one
-    /// `fdatasync` for every waiter if none is in flight (group commit). With `gather`, first
-    /// waits briefly for other writers of the handle (see `gather_writers`); a queue leader
-    /// has gathered already.
-    fn sync_through(&self, mark: Mark, gather: bool) -> Result<()> {
+    /// `fdatasync` for every waiter if none is in flight (group commit).
+    fn sync_through(&self, mark: Mark) -> Result<()> {
         let mut sync = self.sync.lock().unwrap_or_else(|e| e.into_inner());
         loop {
             if let Some(error) = &sync.poisoned {
@@ -530,20 +494,12 @@ impl Log {
                 sync = self.synced.wait(sync).unwrap_or_else(|e| e.into_inner());
                 continue;
             }
-            if gather {
-                sync = self.gather_writers(sync);
-                if sync.syncing || sync.durable >= mark {
-                    continue;
-                }
-            }
             let (target, path, file) = sync.written.clone().expect("a write precedes its sync");
             sync.syncing = true;
             drop(sync);
-            let started = Instant::now();
             let outcome = file.sync_data();
             sync = self.sync.lock().unwrap_or_else(|e| e.into_inner());
             sync.syncing = false;
-            sync.last_sync_duration = started.elapsed();
             match outcome {
                 Ok(()) => sync.durable = sync.durable.max(target),
                 Err(e) => {
@@ -553,46 +509,6 @@ impl Log {
             }
             self.synced.notify_all();
         }
-    }
-
-    /// Before starting a sync, waits (at most [`GATHER_MAX`]) while other threads of this
-    /// handle are between taking the writer lock and writing, so that one sync covers their
-    /// records too. A lone writer never waits: nobody else is pending.
-    fn gather_writers<'a>(
-        &'a self,
-        mut sync: MutexGuard<'a, SyncState>,
-    ) -> MutexGuard<'a, SyncState> {
-        // Wait for the writers pending now (not for those that arrive meanwhile: a steady
-        // stream of writers must not hold the sync back), and, when the last sync covered
-        // several writers, for as many as it covered: under concurrent load the writers it
-        // released are about to write again.
-        let done = self.writers_done.load(Ordering::Acquire);
-        let pending = done + self.pending_writers.load(Ordering::Acquire) as u64;
-        // One more than last time, so that the batch grows to the number of writers; the
-        // wait is bounded by half the last sync's duration, so a hope that fails costs little.
-        let like_last_time = sync.done_at_last_sync + sync.last_batch + 1;
-        let target = if sync.last_batch > 1 {
-            pending.max(like_last_time)
-        } else {
-            pending
-        };
-        let deadline = Instant::now() + GATHER_MAX.min(sync.last_sync_duration);
-        while self.writers_done.load(Ordering::Acquire) < target {
-            let now = Instant::now();
-            if now >= deadline {
-                break;
-            }
-            let wait = (deadline - now).min(Duration::from_micros(50));
-            sync = self
-                .synced
-                .wait_timeout(sync, wait)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-        let done = self.writers_done.load(Ordering::Acquire);
-        sync.last_batch = done - sync.done_at_last_sync;
-        sync.done_at_last_sync = done;
-        sync
     }
 
     fn note_written(&self, mark: Mark, path: &Path, file: Arc<File>, durable: bool) {
@@ -655,7 +571,7 @@ impl WriterGuard<'_> {
     pub fn commit(self) -> Result<()> {
         let log = self.log;
         match (self.release(), log.options.durability) {
-            (Some(mark), Durability::Sync) => log.sync_through(mark, true),
+            (Some(mark), Durability::Sync) => log.sync_through(mark),
             _ => Ok(()),
         }
     }
@@ -666,12 +582,10 @@ impl WriterGuard<'_> {
             state,
             flock,
             written,
-            _pending,
             ..
         } = self;
         drop(flock);
         drop(state);
-        drop(_pending);
         written
     }
 
