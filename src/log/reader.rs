@@ -83,8 +83,22 @@ pub struct LogIter {
 impl LogIter {
     fn new(view: &LogView, from_seq: u64) -> LogIter {
         let from_seq = from_seq.max(FIRST_SEQ);
-        let segments: Vec<SegmentHandle> = view
+        let first = view
             .segments
+            .partition_point(|s| s.header.base_seq <= from_seq)
+            .saturating_sub(1);
+        let (next_seq, offset) = view
+            .segments
+            .get(first)
+            .map(|s| {
+                s.index
+                    .floor(from_seq)
+                    .unwrap_or((s.header.base_seq, SEGMENT_HEADER_LEN as u64))
+            })
+            .unwrap_or((FIRST_SEQ, SEGMENT_HEADER_LEN as u64));
+        // Only the segments from the one holding `from_seq` on: the iterator never goes back,
+        // and a point read should not cost a handle per segment of the log.
+        let segments: Vec<SegmentHandle> = view.segments[first.min(view.segments.len())..]
             .iter()
             .map(|s| SegmentHandle {
                 path: s.path.clone(),
@@ -93,19 +107,7 @@ impl LogIter {
                 end_offset: s.end_offset,
             })
             .collect();
-        let current = view
-            .segments
-            .partition_point(|s| s.header.base_seq <= from_seq)
-            .saturating_sub(1);
-        let (next_seq, offset) = view
-            .segments
-            .get(current)
-            .map(|s| {
-                s.index
-                    .floor(from_seq)
-                    .unwrap_or((s.header.base_seq, SEGMENT_HEADER_LEN as u64))
-            })
-            .unwrap_or((FIRST_SEQ, SEGMENT_HEADER_LEN as u64));
+        let current = 0;
         LogIter {
             segments,
             current,
