@@ -8,6 +8,7 @@ use crate::blob::VerifiedReader;
 use crate::error::{Error, Result};
 use crate::schema::{classify_drift, SchemaDrift};
 use std::fs::File;
+use uuid::Uuid;
 
 /// One version in a dataset's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,16 +51,32 @@ impl Store {
     /// row counts and schema changes against the previous version; and the dataset's events.
     pub fn history(&self, dataset: &str) -> Result<History> {
         let ds = self.catalog().get(dataset)?.clone();
-        let infos = self.version_infos(&ds)?;
+        let mut events = Vec::with_capacity(ds.event_seqs.len());
+        for &seq in &ds.event_seqs {
+            events.push((seq, self.read_event(seq)?));
+        }
+        // Each version's details come from its upload event, which is among those just read.
+        let infos = ds
+            .versions
+            .iter()
+            .map(|meta| {
+                let event = events
+                    .binary_search_by_key(&meta.created_seq, |(seq, _)| *seq)
+                    .map(|i| events[i].1.clone())
+                    .map_err(|_| {
+                        Error::Invariant(format!(
+                            "version {} of `{}` was created by event {}, which is not one of its events",
+                            meta.number, ds.name, meta.created_seq
+                        ))
+                    })?;
+                info_from_event(event, ds.id, &ds.name, meta)
+            })
+            .collect::<Result<Vec<_>>>()?;
         let versions = infos
             .iter()
             .enumerate()
             .map(|(i, v)| summarize(v, i.checked_sub(1).map(|p| &infos[p]), ds.active))
             .collect();
-        let mut events = Vec::with_capacity(ds.event_seqs.len());
-        for &seq in &ds.event_seqs {
-            events.push((seq, self.read_event(seq)?));
-        }
         Ok(History {
             dataset_id: ds.id,
             name: ds.name.clone(),
@@ -70,39 +87,18 @@ impl Store {
 
     /// Everything about one version, read from its `upload_created` event.
     pub fn version_info(&self, dataset: &Dataset, meta: &VersionMeta) -> Result<VersionInfo> {
+        self.version_info_of(dataset.id, &dataset.name, meta)
+    }
+
+    /// [`Store::version_info`] for the dataset with this id and name.
+    fn version_info_of(
+        &self,
+        dataset_id: Uuid,
+        dataset_name: &str,
+        meta: &VersionMeta,
+    ) -> Result<VersionInfo> {
         let event = self.read_event(meta.created_seq)?;
-        let mismatch = || {
-            Error::Invariant(format!(
-                "event {} is not the upload of version {} of `{}`",
-                meta.created_seq, meta.number, dataset.name
-            ))
-        };
-        if event.dataset_id != dataset.id {
-            return Err(mismatch());
-        }
-        match event.kind {
-            EventKind::UploadCreated {
-                version,
-                hash,
-                tables,
-                metadata,
-                drift,
-                override_reason,
-                ..
-            } if version == meta.number && hash == meta.hash => Ok(VersionInfo {
-                number: version,
-                hash,
-                tables,
-                created_micros: meta.created_micros,
-                created_seq: meta.created_seq,
-                actor: event.actor,
-                note: event.note,
-                metadata,
-                drift,
-                override_reason,
-            }),
-            _ => Err(mismatch()),
-        }
+        info_from_event(event, dataset_id, dataset_name, meta)
     }
 
     /// Every table of every version of every dataset, from one pass over the log, as
@@ -174,13 +170,18 @@ impl Store {
 
     /// A copy of a version's record.
     pub fn version(&self, dataset: &str, version: &VersionRef) -> Result<VersionInfo> {
-        let (ds, meta) = {
+        // Copies only what reading the event needs, not the dataset's whole history.
+        let (id, name, meta) = {
             let catalog = self.catalog();
             let ds = catalog.get(dataset)?;
             let number = version_ref::resolve(ds, version)?;
-            (ds.clone(), *ds.version(number).expect("resolved"))
+            (
+                ds.id,
+                ds.name.clone(),
+                *ds.version(number).expect("resolved"),
+            )
         };
-        self.version_info(&ds, &meta)
+        self.version_info_of(id, &name, &meta)
     }
 
     /// Opens a table of a version for reading. `table` is a display name or a table id; it may
@@ -196,6 +197,47 @@ impl Store {
         let record = pick_table(dataset, &v, table)?;
         let reader = self.blobs.reader(&record.content_hash.0)?;
         Ok((record, reader))
+    }
+}
+
+/// The details of version `meta` from `event`, which must be its `upload_created` event.
+fn info_from_event(
+    event: Event,
+    dataset_id: Uuid,
+    dataset_name: &str,
+    meta: &VersionMeta,
+) -> Result<VersionInfo> {
+    let mismatch = || {
+        Error::Invariant(format!(
+            "event {} is not the upload of version {} of `{dataset_name}`",
+            meta.created_seq, meta.number
+        ))
+    };
+    if event.dataset_id != dataset_id {
+        return Err(mismatch());
+    }
+    match event.kind {
+        EventKind::UploadCreated {
+            version,
+            hash,
+            tables,
+            metadata,
+            drift,
+            override_reason,
+            ..
+        } if version == meta.number && hash == meta.hash => Ok(VersionInfo {
+            number: version,
+            hash,
+            tables,
+            created_micros: meta.created_micros,
+            created_seq: meta.created_seq,
+            actor: event.actor,
+            note: event.note,
+            metadata,
+            drift,
+            override_reason,
+        }),
+        _ => Err(mismatch()),
     }
 }
 
