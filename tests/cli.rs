@@ -131,6 +131,12 @@ fn segment_path(store: &Path) -> PathBuf {
     store.join("log").join("00000000000000000001.seg")
 }
 
+/// Where FORMAT.md puts the blob with this hex content hash.
+fn blob_path(store: &Path, content_hash: &Value) -> PathBuf {
+    let hash = content_hash.as_str().unwrap();
+    store.join("blobs/sha256").join(&hash[..2]).join(&hash[2..])
+}
+
 /// Uploads penguins-raw.csv as `penguins` (version 1).
 fn upload_penguins(store: &Path) -> Value {
     let raw = path_str(&data("penguins-raw.csv"));
@@ -1003,8 +1009,7 @@ fn cat_returns_bytes_identical_to_the_uploaded_file_for_any_version() {
 fn cat_of_a_damaged_blob_exits_2_and_leaves_no_output_file() {
     let (tmp, store) = new_store();
     let v1 = upload_penguins(&store);
-    let hash = v1["tables"][0]["content_hash"].as_str().unwrap();
-    let blob = store.join("blobs/sha256").join(&hash[..2]).join(&hash[2..]);
+    let blob = blob_path(&store, &v1["tables"][0]["content_hash"]);
     flip_byte(&blob, 100);
     let target = tmp.path().join("out.csv");
     let r = expect(
@@ -1294,8 +1299,7 @@ fn verify_reports_a_flipped_segment_byte_with_its_position_and_exits_1() {
 fn verify_deep_reports_a_flipped_blob_byte_and_exits_1() {
     let (_tmp, store) = new_store();
     let v1 = upload_penguins(&store);
-    let hash = v1["tables"][0]["content_hash"].as_str().unwrap();
-    let blob = store.join("blobs/sha256").join(&hash[..2]).join(&hash[2..]);
+    let blob = blob_path(&store, &v1["tables"][0]["content_hash"]);
     flip_byte(&blob, 1000);
     ok(&store, &["verify"]);
     let r = expect(&store, &["verify", "--deep"], 1);
@@ -1316,7 +1320,7 @@ fn verify_deep_reports_a_flipped_blob_byte_and_exits_1() {
     let p = &lines[0];
     assert_eq!(p["kind"], "blob");
     assert_eq!(p["path"], path_str(&blob));
-    assert_eq!(p["hash"], hash);
+    assert_eq!(p["hash"], v1["tables"][0]["content_hash"]);
     assert_eq!(p["dataset"], "penguins");
     assert_eq!(p["version"], 1);
     assert_eq!(p["table"], "penguins-raw");
