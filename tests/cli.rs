@@ -1555,6 +1555,45 @@ fn check_query_reports_findings_with_position_and_strict_mode_exits_1() {
     );
 }
 
+/// `--at DATE` reads a bare date as `NAME@DATE` does: the version active at the end of that
+/// day. At the start of today no version existed yet.
+#[test]
+fn check_query_at_a_bare_date_means_the_end_of_that_day_like_name_at_date() {
+    let (tmp, store) = new_store();
+    penguins_raw_then_clean(&store, tmp.path());
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let at = ok(
+        &store,
+        &[
+            "check-query",
+            "penguins",
+            "--sql",
+            CLEAN_SQL,
+            "--at",
+            &today,
+        ],
+    );
+    assert!(at.contains("version 2: no findings"), "{at}");
+    let show = json_one(&ok(
+        &store,
+        &["show", &format!("penguins@{today}"), "--json"],
+    ));
+    assert_eq!(show["version"], 2);
+    let bad = expect(
+        &store,
+        &[
+            "check-query",
+            "penguins",
+            "--sql",
+            CLEAN_SQL,
+            "--at",
+            "May 1st",
+        ],
+        2,
+    );
+    assert!(bad.stderr.contains("is not a time"), "{}", bad.stderr);
+}
+
 #[test]
 fn check_query_all_versions_gives_the_compatibility_matrix() {
     let (tmp, store) = new_store();

@@ -23,7 +23,7 @@ pub use event::{
 pub use read::{History, VersionSummary};
 pub use snapshot::{SnapshotInfo, SnapshotPolicy};
 pub use upload::{UploadFile, UploadOutcome, UploadRequest, UploadStatus};
-pub use version_ref::VersionRef;
+pub use version_ref::{parse_time, BareDate, VersionRef};
 
 use crate::blob::BlobStore;
 use crate::error::{Error, Result};

@@ -39,7 +39,9 @@ impl FromStr for VersionRef {
         if s.len() >= 4 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Ok(VersionRef::HashPrefix(s.to_ascii_lowercase()));
         }
-        parse_time(s).map(VersionRef::At).ok_or_else(|| bad(s))
+        parse_time(s, BareDate::EndOfDay)
+            .map(VersionRef::At)
+            .ok_or_else(|| bad(s))
     }
 }
 
@@ -49,9 +51,20 @@ fn bad(s: &str) -> Error {
     ))
 }
 
-/// Parses a time as RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC), or `YYYY-MM-DD` (end of that day,
-/// UTC).
-pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+/// What a bare date (`YYYY-MM-DD`) means as a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BareDate {
+    /// The first microsecond of that day (UTC): "since" that day.
+    StartOfDay,
+    /// The last microsecond of that day (UTC): "as of" that day, so the version active at the
+    /// end of it.
+    EndOfDay,
+}
+
+/// Parses a time as RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC), or `YYYY-MM-DD` (UTC, read as
+/// `bare_date` says). Surrounding whitespace is ignored.
+pub fn parse_time(s: &str, bare_date: BareDate) -> Option<DateTime<Utc>> {
+    let s = s.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
@@ -59,7 +72,11 @@ pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
         return Some(t.and_utc());
     }
     let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-    Some(day.and_hms_micro_opt(23, 59, 59, 999_999)?.and_utc())
+    let time = match bare_date {
+        BareDate::StartOfDay => day.and_hms_micro_opt(0, 0, 0, 0),
+        BareDate::EndOfDay => day.and_hms_micro_opt(23, 59, 59, 999_999),
+    };
+    Some(time?.and_utc())
 }
 
 /// The number of the version `r` names in `ds`.

@@ -5,6 +5,7 @@ use crate::error::{CliError, CliResult};
 use crate::output::{self, Printer};
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use strata::store::BareDate;
 use strata::{Store, StoreOptions, VersionRef};
 
 /// A log bigger than this gets a spinner while it is replayed on open (on a terminal).
@@ -118,23 +119,18 @@ pub fn parse_target(store: &Store, target: &str) -> CliResult<(String, VersionRe
     }
 }
 
-/// Parses a time as RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC) or `YYYY-MM-DD` (start of that
-/// day, UTC), for `--since`.
-pub fn parse_time(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    let s = s.trim();
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&chrono::Utc));
-    }
-    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S") {
-        return Ok(t.and_utc());
-    }
-    if let Some(t) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-    {
-        return Ok(t.and_utc());
-    }
-    Err(format!(
-        "`{s}` is not a time: use RFC 3339 (2024-05-01T12:00:00Z), `2024-05-01 12:00:00` (UTC) or 2024-05-01"
-    ))
+/// Parses a time as RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC) or `YYYY-MM-DD` (UTC, read as
+/// `bare_date` says), with a message saying what is accepted.
+pub fn parse_time(s: &str, bare_date: BareDate) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    strata::store::parse_time(s, bare_date).ok_or_else(|| {
+        format!(
+            "`{}` is not a time: use RFC 3339 (2024-05-01T12:00:00Z), `2024-05-01 12:00:00` (UTC) or 2024-05-01",
+            s.trim()
+        )
+    })
+}
+
+/// [`parse_time`] for `--since`: a bare date means the start of that day.
+pub fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    parse_time(s, BareDate::StartOfDay)
 }

@@ -7,6 +7,7 @@ use crate::output::{Printer, Style};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use strata::query::{Finding, Query, Severity, ValidateOptions};
+use strata::store::BareDate;
 use strata::VersionRef;
 
 /// Options of `strata check-query`.
@@ -28,7 +29,8 @@ pub struct Args {
     /// Validate against this version (number, v3, hash prefix) instead of the active one.
     #[arg(long, value_name = "V")]
     pub version: Option<String>,
-    /// Validate against the version that was active at this time.
+    /// Validate against the version that was active at this time (a bare date: at the end of
+    /// that day, as in NAME@DATE).
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
     /// Validate against every version: which versions can run the query.
@@ -78,7 +80,8 @@ fn against(args: &Args) -> CliResult<VersionRef> {
     match (&args.version, &args.at) {
         (Some(v), _) => Ok(v.parse()?),
         (None, Some(t)) => {
-            let at = context::parse_time(t).map_err(CliError::error)?;
+            // As in `NAME@DATE`: a bare date is the end of that day.
+            let at = context::parse_time(t, BareDate::EndOfDay).map_err(CliError::error)?;
             Ok(VersionRef::At(at))
         }
         (None, None) => Ok(VersionRef::Active),

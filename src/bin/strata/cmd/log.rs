@@ -33,7 +33,7 @@ pub struct Args {
     pub event_type: Option<String>,
 
     /// Only events at or after this time (RFC 3339, `YYYY-MM-DD HH:MM:SS` UTC, or YYYY-MM-DD).
-    #[arg(long, value_name = "TIME", value_parser = context::parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = context::parse_since)]
     pub since: Option<DateTime<Utc>>,
 
     /// Keep printing events appended by other processes until interrupted.
