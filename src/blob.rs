@@ -67,7 +67,6 @@ impl BlobStore {
         Ok(BlobWriter {
             file: Some(file),
             path,
-            hasher: Sha256::new(),
             len: 0,
         })
     }
@@ -104,12 +103,14 @@ pub fn blob_read_error(error: io::Error, path: &Path) -> Error {
     }
 }
 
-/// A blob being written: bytes go to a temporary file and into a SHA-256 hasher.
+/// A blob being written to a temporary file. The writer does not hash: whoever produces the
+/// bytes hashes them as they pass (the CSV scan does, see `schema::scan_csv`) and names the
+/// blob with [`BlobWriter::finish`], so that an upload's bytes are hashed once. A wrong name
+/// cannot go unnoticed: every read verifies the bytes against the name.
 #[derive(Debug)]
 pub struct BlobWriter {
     file: Option<File>,
     path: PathBuf,
-    hasher: Sha256,
     len: u64,
 }
 
@@ -126,7 +127,6 @@ pub struct StagedBlob {
 impl BlobWriter {
     /// Appends bytes.
     pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.hasher.update(bytes);
         self.len += bytes.len() as u64;
         self.file
             .as_mut()
@@ -134,11 +134,11 @@ impl BlobWriter {
             .write_all(bytes)
     }
 
-    /// fsyncs the temporary file; the blob can then be published with [`StagedBlob::publish`].
-    pub fn finish(mut self) -> Result<StagedBlob> {
+    /// fsyncs the temporary file and names it `hash`, the SHA-256 of every byte written (the
+    /// caller's to compute); the blob can then be published with [`StagedBlob::publish`].
+    pub fn finish(mut self, hash: [u8; 32]) -> Result<StagedBlob> {
         let file = self.file.take().expect("finished once");
         file.sync_all().ctx("fsync", &self.path)?;
-        let hash: [u8; 32] = std::mem::take(&mut self.hasher).finalize().into();
         Ok(StagedBlob {
             tmp: std::mem::take(&mut self.path),
             hash,
