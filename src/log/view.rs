@@ -129,10 +129,18 @@ impl LogView {
         Ok(())
     }
 
-    /// Takes in the records this handle's writer just wrote to the last segment, up to
-    /// `written_end`, in a file it knows to be `file_len` bytes long: only the new bytes are
-    /// read (the writer knows what follows them), and the file is not even stat'ed.
-    pub(crate) fn extend_last(&mut self, written_end: u64, file_len: u64) -> Result<()> {
+    /// Takes in the records this handle's writer just appended to the last segment (their
+    /// `(seq, offset)`, ending at `written_end` with `next_seq` next), in a file it knows to
+    /// be `file_len` bytes long. The writer encoded them itself, so they are not read back
+    /// (debug builds check them against the bytes), and the file is not even stat'ed. Never
+    /// given a seal: a roll updates the view with [`LogView::refresh`].
+    pub(crate) fn extend_last(
+        &mut self,
+        records: &[(u64, u64)],
+        written_end: u64,
+        next_seq: u64,
+        file_len: u64,
+    ) -> Result<()> {
         let last = self
             .segments
             .last_mut()
@@ -142,8 +150,15 @@ impl LogView {
         if (last.map.len() as u64) < file_len {
             last.map = map_file_len(&last.path, file_len)?;
         }
-        self.torn = scan_segment_bounded(last, true, written_end as usize)?;
-        debug_assert!(self.torn.is_none() && last.end_offset == written_end);
+        #[cfg(debug_assertions)]
+        check_appended(last, records, written_end, next_seq);
+        for &(seq, offset) in records {
+            last.index.note(seq, offset);
+        }
+        last.end_offset = written_end;
+        last.next_seq = next_seq;
+        // Anything torn was cut (and zeroed) before the writer appended.
+        self.torn = None;
         Ok(())
     }
 
@@ -398,6 +413,30 @@ fn scan_segment_bounded(
             }
         }
     }
+}
+
+/// Debug builds: the records a writer says it appended are exactly the valid, unsealed records
+/// between the segment's known end and `written_end`.
+#[cfg(debug_assertions)]
+fn check_appended(seg: &SegmentState, records: &[(u64, u64)], written_end: u64, next_seq: u64) {
+    let bytes = &seg.map[..written_end as usize];
+    let mut cursor = SegmentCursor::resume(bytes, seg.header, seg.end_offset, seg.next_seq);
+    let mut found = Vec::new();
+    loop {
+        match cursor.step() {
+            Step::Record(record) => {
+                assert_ne!(record.header.record_type, RecordType::SEAL);
+                found.push((record.header.seq, record.offset));
+            }
+            Step::End(SegmentEnd::Open) => break,
+            Step::End(end) => panic!("appended records do not scan cleanly: {end:?}"),
+        }
+    }
+    assert_eq!(found, records);
+    assert_eq!(
+        (cursor.offset(), cursor.next_seq()),
+        (written_end, next_seq)
+    );
 }
 
 /// Builds a corruption error.

@@ -190,6 +190,8 @@ struct Position {
     file_len: u64,
     sealed: Option<SealBody>,
     rolled: bool,
+    /// `(seq, offset)` of the records written to this segment since the view was updated.
+    unviewed: Vec<(u64, u64)>,
 }
 
 impl Position {
@@ -207,7 +209,17 @@ impl Position {
             file_len: last.map.len() as u64,
             sealed: last.seal,
             rolled: false,
+            unviewed: Vec::new(),
         }
+    }
+
+    /// Encodes the next record into `buf`, which is to be written at `self.offset`, and
+    /// notes where it goes.
+    fn encode_next(&mut self, buf: &mut Vec<u8>, record_type: RecordType, time: i64, body: &[u8]) {
+        self.unviewed
+            .push((self.next_seq, self.offset + buf.len() as u64));
+        encode_record(buf, record_type, self.next_seq, time, body);
+        self.next_seq += 1;
     }
 
     fn records_in_segment(&self) -> u64 {
@@ -631,8 +643,8 @@ impl WriterGuard<'_> {
             }
             let first = self.pos.next_seq;
             for (record_type, body) in records {
-                encode_record(&mut buf, *record_type, self.pos.next_seq, timestamp, body);
-                self.pos.next_seq += 1;
+                self.pos
+                    .encode_next(&mut buf, *record_type, timestamp, body);
             }
             ranges.push(first..=self.pos.next_seq - 1);
         }
@@ -680,14 +692,8 @@ impl WriterGuard<'_> {
             seal_offset: self.pos.offset,
         };
         let mut buf = Vec::new();
-        encode_record(
-            &mut buf,
-            RecordType::SEAL,
-            self.pos.next_seq,
-            now_micros(),
-            &seal.encode(),
-        );
-        self.pos.next_seq += 1;
+        self.pos
+            .encode_next(&mut buf, RecordType::SEAL, now_micros(), &seal.encode());
         // The seal (and everything before it) must be durable before the next segment
         // exists: otherwise a power loss could leave an unsealed segment followed by another,
         // which reads as corruption. Syncing the file makes every earlier write durable too.
@@ -716,6 +722,7 @@ impl WriterGuard<'_> {
         self.pos.file_len = file_len;
         self.pos.sealed = None;
         self.pos.rolled = true;
+        self.pos.unviewed.clear();
         Ok(())
     }
 
@@ -744,24 +751,25 @@ impl WriterGuard<'_> {
             bytes_dropped: torn.len,
         };
         let mut buf = Vec::new();
-        encode_record(
-            &mut buf,
-            RecordType::TORN_CUT,
-            self.pos.next_seq,
-            now_micros(),
-            &body.encode(),
-        );
-        self.pos.next_seq += 1;
+        self.pos
+            .encode_next(&mut buf, RecordType::TORN_CUT, now_micros(), &body.encode());
         self.write(&buf, true)
     }
 
-    /// Brings the shared view up to what this writer has written.
+    /// Brings the shared view up to what this writer has written: after a roll by reading
+    /// the log again, otherwise from what the writer knows of the records it appended.
     fn update_view(&mut self) -> Result<()> {
         let mut view = self.log.write_view();
+        let unviewed = std::mem::take(&mut self.pos.unviewed);
         if std::mem::take(&mut self.pos.rolled) {
             view.refresh(self.log.options.verify)
         } else {
-            view.extend_last(self.pos.offset, self.pos.file_len)
+            view.extend_last(
+                &unviewed,
+                self.pos.offset,
+                self.pos.next_seq,
+                self.pos.file_len,
+            )
         }
     }
 }
