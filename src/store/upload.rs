@@ -550,6 +550,8 @@ fn assign_table_ids(versions: &[VersionInfo], names: &[String]) -> Vec<String> {
 }
 
 impl Store {
+    /// The outcome of an upload that appended `event` (at `seq`): a new version is described
+    /// by the event itself; a reactivated one by its own upload event, read from the log.
     fn upload_outcome(
         &self,
         ds: &Dataset,
@@ -558,24 +560,35 @@ impl Store {
         duplicates: Vec<ContentHolder>,
         seq: u64,
     ) -> Result<UploadOutcome> {
-        let info = self.version_info(ds, ds.active_version())?;
-        let (drift, warnings, override_reason) = match event.kind {
+        let (version, hash, tables, drift, warnings, override_reason) = match event.kind {
             EventKind::UploadCreated {
+                version,
+                hash,
+                tables,
                 drift,
                 warnings,
                 override_reason,
                 ..
-            } => (drift, warnings, override_reason),
-            _ => (
-                None,
-                duplicates.iter().map(duplicate_warning).collect(),
-                None,
-            ),
+            } => (version, hash, tables, drift, warnings, override_reason),
+            _ => {
+                let info = self.version_info(ds, ds.active_version())?;
+                let warnings = duplicates.iter().map(duplicate_warning).collect();
+                (info.number, info.hash, info.tables, None, warnings, None)
+            }
         };
-        let mut out = outcome(ds, info, status, warnings, duplicates, Some(seq));
-        out.drift = drift;
-        out.override_reason = override_reason;
-        Ok(out)
+        Ok(UploadOutcome {
+            status,
+            dataset_id: ds.id,
+            dataset: ds.name.clone(),
+            version,
+            hash,
+            tables,
+            drift,
+            warnings,
+            duplicates,
+            override_reason,
+            seq: Some(seq),
+        })
     }
 }
 
