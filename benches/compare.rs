@@ -35,6 +35,8 @@
 mod alternatives;
 #[path = "support/dirs.rs"]
 mod dirs;
+#[path = "support/floor.rs"]
+mod floor;
 #[path = "support/synthetic.rs"]
 mod synthetic;
 
@@ -50,7 +52,7 @@ use std::time::{Duration, Instant};
 use strata::log::{Durability, Log};
 use strata::schema::Schema;
 use strata::store::{Event, DATASET_EVENT};
-use strata::{Store, StoreOptions};
+use strata::Store;
 
 /// Concurrent writers in `write/8_writers`.
 const WRITERS: usize = 8;
@@ -58,23 +60,11 @@ const WRITERS: usize = 8;
 /// measured.
 const VERSIONS: u64 = 100;
 
-fn release_options() -> StoreOptions {
-    StoreOptions {
-        check_invariants: false,
-        ..StoreOptions::default()
-    }
-}
-
 fn max_events() -> u64 {
     std::env::var("STRATA_BENCH_MAX_EVENTS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000_000)
-}
-
-/// The name `synthetic::upload_event` gives dataset number `index`.
-fn dataset_name(index: u64) -> String {
-    format!("study-{index:05}")
 }
 
 /// Flushes every dirty page of every file system, so that what a build or an earlier
@@ -97,7 +87,7 @@ impl Stream {
         Stream {
             id: uuid::Uuid::new_v4(),
             index,
-            name: dataset_name(index),
+            name: synthetic::dataset_name(index),
             next_version: 1,
         }
     }
@@ -175,7 +165,7 @@ fn write(c: &mut Criterion) {
             let mut streams: Vec<Stream> = (0..writers as u64).map(Stream::new).collect();
             group.bench_function(system, |b| {
                 let log = log.get_or_init(|| {
-                    let mut options = release_options();
+                    let mut options = synthetic::release_options();
                     options.log.durability = durability;
                     drop(Store::create(&dir, options.clone()).unwrap());
                     Arc::new(Log::open(&dir, options.log).unwrap())
@@ -259,10 +249,10 @@ fn write(c: &mut Criterion) {
 
 /// The active version of every dataset, from a freshly opened strata store.
 /// The cheapest durable write a lone writer can make on this disk, two ways, measured beside
-/// strata and SQLite: `floor_pwrite_fdatasync` writes one encoded event's bytes with `pwrite`
-/// into zeroed space the file already has, then `fdatasync`s (what strata's append does,
-/// without the log); `floor_direct_dsync_4KiB` writes one 4 KiB block with
-/// `O_DIRECT | O_DSYNC`, the write and the flush in one call, bypassing the page cache.
+/// strata and SQLite: `floor_pwrite_fdatasync` writes one encoded event's bytes into zeroed
+/// space the file already has, then `fdatasync`s (what strata's append does, without the
+/// log); `floor_direct_dsync_4KiB` writes one 4 KiB block with `O_DIRECT | O_DSYNC`, the write
+/// and the flush in one call, bypassing the page cache.
 fn device_floor(
     group: &mut criterion::BenchmarkGroup<criterion::measurement::WallTime>,
     root: &Path,
@@ -272,19 +262,10 @@ fn device_floor(
     const BLOCK: usize = 4096;
     const SLOTS: u64 = 16 * 1024;
     let path = root.join("device_floor");
-    std::fs::write(&path, vec![0u8; SLOTS as usize * BLOCK]).unwrap();
-    std::fs::File::open(&path).unwrap().sync_all().unwrap();
-
-    let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    let mut file = floor::PreallocatedFile::create(&path, SLOTS * BLOCK as u64);
     let bytes = vec![7u8; event_len];
-    let mut offset = 0u64;
     group.bench_function("floor_pwrite_fdatasync", |b| {
-        b.iter(|| {
-            file.write_all_at(&bytes, offset % (SLOTS * BLOCK as u64 - event_len as u64))
-                .unwrap();
-            file.sync_data().unwrap();
-            offset += event_len as u64;
-        })
+        b.iter(|| file.write_durably(&bytes))
     });
 
     let direct = std::fs::OpenOptions::new()
@@ -311,7 +292,7 @@ fn device_floor(
 }
 
 fn strata_active(dir: &Path) -> HashMap<String, u64> {
-    let store = Store::open(dir, release_options()).unwrap();
+    let store = Store::open(dir, synthetic::release_options()).unwrap();
     let catalog = store.catalog();
     catalog
         .datasets()
@@ -340,7 +321,7 @@ fn set_snapshots(dir: &Path, on: bool) {
         if aside.exists() {
             std::fs::rename(&aside, &live).unwrap();
         }
-        let store = Store::open(dir, release_options()).unwrap();
+        let store = Store::open(dir, synthetic::release_options()).unwrap();
         if store.loaded_snapshot().is_none() {
             let info = store.snapshot().unwrap();
             eprintln!(
@@ -383,7 +364,7 @@ fn build_strata(dir: &Path, datasets: u64) {
 fn build_sqlite(path: &Path, datasets: u64) {
     let started = Instant::now();
     let schema = synthetic::ten_column_schema();
-    let names: Vec<String> = (0..datasets).map(dataset_name).collect();
+    let names: Vec<String> = (0..datasets).map(synthetic::dataset_name).collect();
     let ids: Vec<uuid::Uuid> = (0..datasets).map(|_| uuid::Uuid::new_v4()).collect();
     {
         let mut conn = sqlite::open(path, sqlite::Synchronous::Normal);
@@ -496,14 +477,14 @@ fn lookup(
     sqlite_path: &Path,
     sqlite: impl Fn(),
 ) {
-    let name = dataset_name(datasets / 2);
+    let name = synthetic::dataset_name(datasets / 2);
     let mut group = c.benchmark_group("lookup");
     group.throughput(Throughput::Elements(1));
     let store = OnceCell::new();
     group.bench_function("strata", |b| {
         let store = store.get_or_init(|| {
             strata();
-            Store::open(strata_dir, release_options()).unwrap()
+            Store::open(strata_dir, synthetic::release_options()).unwrap()
         });
         assert_eq!(store.get_active_version(&name).unwrap().version, VERSIONS);
         b.iter(|| black_box(store.get_active_version(black_box(&name)).unwrap()))

@@ -19,7 +19,6 @@ use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throug
 use std::fs::{File, OpenOptions};
 use std::hint::black_box;
 use std::io::Write as _;
-use std::os::unix::fs::FileExt as _;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 use strata::format::{encode_record, RecordType};
@@ -27,6 +26,8 @@ use strata::log::{Durability, Log, LogOptions, OpenVerify};
 
 #[path = "support/dirs.rs"]
 mod dirs;
+#[path = "support/floor.rs"]
+mod floor;
 #[path = "support/heap.rs"]
 mod heap;
 
@@ -105,31 +106,13 @@ fn append_durable(c: &mut Criterion) {
     // Informative: the same bytes written in place over preallocated, synced zeros, which is
     // what the log does (no file-size change, so fdatasync has no metadata to commit).
     let dir = tempdir();
-    let (file, record) = plain_file(&dir);
-    drop(file);
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(dir.path().join("plain.dat"))
-        .expect("open");
-    const PREALLOCATED: u64 = 64 << 20;
-    file.set_len(0).expect("truncate");
-    let zeros = vec![0u8; 1 << 20];
-    for at in (0..PREALLOCATED).step_by(zeros.len()) {
-        file.write_all_at(&zeros, at).expect("preallocate");
-    }
-    file.sync_all().expect("fsync");
-    let mut at = 0u64;
+    let (_, record) = plain_file(&dir);
+    let mut file = floor::PreallocatedFile::create(&dir.path().join("preallocated.dat"), 64 << 20);
     group.bench_function("plain_pwrite_preallocated_fdatasync_256B", |b| {
         b.iter_custom(|iters| {
             let start = Instant::now();
             for _ in 0..iters {
-                if at + RECORD_LEN as u64 > PREALLOCATED {
-                    at = 0;
-                }
-                file.write_all_at(&record, at).expect("write");
-                file.sync_data().expect("fdatasync");
-                at += RECORD_LEN as u64;
+                file.write_durably(&record);
             }
             start.elapsed()
         })

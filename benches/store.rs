@@ -26,17 +26,10 @@ use std::hint::black_box;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use strata::{Store, StoreOptions, UploadFile, UploadRequest};
+use strata::{Store, UploadFile, UploadRequest};
 
 #[global_allocator]
 static ALLOC: heap::CountingAlloc = heap::CountingAlloc;
-
-fn release_options() -> StoreOptions {
-    StoreOptions {
-        check_invariants: false,
-        ..StoreOptions::default()
-    }
-}
 
 fn upload_bytes() -> u64 {
     std::env::var("STRATA_BENCH_UPLOAD_BYTES")
@@ -64,7 +57,7 @@ fn big_csv(dir: &tempfile::TempDir, bytes: u64) -> (PathBuf, u64) {
 fn upload(c: &mut Criterion) {
     let dir = tempdir();
     let (csv, len) = big_csv(&dir, upload_bytes());
-    let store = Store::create(dir.path().join("store"), release_options()).unwrap();
+    let store = Store::create(dir.path().join("store"), synthetic::release_options()).unwrap();
     let mut group = c.benchmark_group("upload");
     group
         .sampling_mode(SamplingMode::Flat)
@@ -98,9 +91,10 @@ fn upload(c: &mut Criterion) {
 fn lookup(c: &mut Criterion) {
     let dir = tempdir();
     synthetic::build_store(dir.path(), 1000, 1);
-    let store = Store::open(dir.path(), release_options()).unwrap();
+    let store = Store::open(dir.path(), synthetic::release_options()).unwrap();
+    let name = synthetic::dataset_name(500);
     c.bench_function("lookup/get_active_version", |b| {
-        b.iter(|| black_box(store.get_active_version(black_box("study-00500")).unwrap()))
+        b.iter(|| black_box(store.get_active_version(black_box(name.as_str())).unwrap()))
     });
 }
 
@@ -115,10 +109,11 @@ fn open(c: &mut Criterion) {
         .sample_size(10)
         .measurement_time(Duration::from_secs(10));
     group.bench_function("100k_events_full_replay", |b| {
-        b.iter(|| black_box(Store::open(dir.path(), release_options()).unwrap()))
+        b.iter(|| black_box(Store::open(dir.path(), synthetic::release_options()).unwrap()))
     });
     group.finish();
-    let (store, peak) = heap::peak_during(|| Store::open(dir.path(), release_options()).unwrap());
+    let (store, peak) =
+        heap::peak_during(|| Store::open(dir.path(), synthetic::release_options()).unwrap());
     eprintln!(
         "open of 100,000 events: peak heap {}, catalog of {} datasets",
         heap::mib(peak as f64),
@@ -132,7 +127,8 @@ fn catalog_memory(_c: &mut Criterion) {
     let dir = tempdir();
     synthetic::build_store(dir.path(), 10_000, 100);
     let before = heap::live();
-    let (store, peak) = heap::peak_during(|| Store::open(dir.path(), release_options()).unwrap());
+    let (store, peak) =
+        heap::peak_during(|| Store::open(dir.path(), synthetic::release_options()).unwrap());
     let held = heap::live().saturating_sub(before);
     eprintln!(
         "catalog of {} datasets x 100 versions ({} events): {} held, {} peak while opening",

@@ -44,6 +44,20 @@ fn digest(dataset: u64, version: u64, salt: u8) -> Digest {
     Digest(bytes)
 }
 
+/// The name of dataset number `index`.
+pub fn dataset_name(index: u64) -> String {
+    format!("study-{index:05}")
+}
+
+/// Store options for measuring: the invariant check after every write (on by default in
+/// debug builds) is off.
+pub fn release_options() -> strata::StoreOptions {
+    strata::StoreOptions {
+        check_invariants: false,
+        ..strata::StoreOptions::default()
+    }
+}
+
 /// The `upload_created` event of version `version` of dataset number `dataset`.
 pub fn upload_event(dataset_id: uuid::Uuid, dataset: u64, version: u64, schema: &Schema) -> Event {
     let table = TableRecord {
@@ -65,7 +79,7 @@ pub fn upload_event(dataset_id: uuid::Uuid, dataset: u64, version: u64, schema: 
         note: format!("monthly export {version}"),
         dataset_id,
         kind: EventKind::UploadCreated {
-            dataset_name: format!("study-{dataset:05}"),
+            dataset_name: dataset_name(dataset),
             version,
             hash: digest(dataset, version, 2),
             tables: vec![table],
