@@ -270,7 +270,7 @@ pub(crate) fn validate_plan(plan: &QueryPlan, reporter: &mut Reporter<'_>) {
                 column,
             };
             let reference = format!("{}({})", metric.aggregate.name(), metric.column);
-            reporter.check_type(use_, reference, path(&format!("metrics[{i}].aggregate")));
+            reporter.check_type(use_, &reference, path(&format!("metrics[{i}].aggregate")));
         }
     }
     for (i, name) in plan.group_by.iter().enumerate() {
@@ -331,11 +331,7 @@ fn check_filter_value(reporter: &mut Reporter<'_>, i: usize, filter: &Filter, co
                     column,
                     operand: json_operand(item),
                 };
-                reporter.check_type(
-                    use_,
-                    reference.clone(),
-                    path(&format!("filters[{i}].value[{j}]")),
-                );
+                reporter.check_type(use_, &reference, path(&format!("filters[{i}].value[{j}]")));
             }
         }
         (FilterOp::Contains, value) => {
@@ -343,14 +339,14 @@ fn check_filter_value(reporter: &mut Reporter<'_>, i: usize, filter: &Filter, co
                 column,
                 operand: json_operand(value),
             };
-            reporter.check_type(use_, reference, path(&format!("filters[{i}].value")));
+            reporter.check_type(use_, &reference, path(&format!("filters[{i}].value")));
         }
         (_, value) => {
             let use_ = TypedUse::Comparison {
                 column,
                 operand: json_operand(value),
             };
-            reporter.check_type(use_, reference, path(&format!("filters[{i}].value")));
+            reporter.check_type(use_, &reference, path(&format!("filters[{i}].value")));
         }
     }
 }

@@ -169,9 +169,17 @@ impl<'v> Reporter<'v> {
         );
     }
 
-    /// Checks one typed use with the type rules and reports a misfit.
-    pub fn check_type(&mut self, use_: TypedUse<'_>, reference: String, location: Location) {
+    /// Checks one typed use with the type rules and reports a misfit. `reference` is the
+    /// expression as written, formatted only for a finding (each item of a long `IN` list is
+    /// checked against the same whole expression).
+    pub fn check_type(
+        &mut self,
+        use_: TypedUse<'_>,
+        reference: &dyn std::fmt::Display,
+        location: Location,
+    ) {
         if let Err(reason) = check_type_fit(use_) {
+            let reference = reference.to_string();
             let message = format!("type mismatch in `{reference}`: {reason}");
             self.push(
                 FindingKind::TypeMismatch,

@@ -820,11 +820,8 @@ impl<'v> SqlWalker<'_, 'v> {
             (AggregateClass::of_sql_function(&name), first)
         {
             let location = sql_location(function.name.span().start);
-            self.reporter.check_type(
-                TypedUse::Aggregate { class, column },
-                function.to_string(),
-                location,
-            );
+            self.reporter
+                .check_type(TypedUse::Aggregate { class, column }, function, location);
         }
         function_result(&name, first)
     }
@@ -870,11 +867,8 @@ impl<'v> SqlWalker<'_, 'v> {
             _ => return,
         };
         let location = sql_location(start_of(column_side));
-        self.reporter.check_type(
-            TypedUse::Comparison { column, operand },
-            whole.to_string(),
-            location,
-        );
+        self.reporter
+            .check_type(TypedUse::Comparison { column, operand }, whole, location);
     }
 
     // ---- column references ----------------------------------------------------------------
