@@ -322,10 +322,13 @@ impl DistinctBudget {
         DistinctBudget { remaining: entries }
     }
 
-    fn take_one(&mut self) -> bool {
-        let available = self.remaining > 0;
-        self.remaining = self.remaining.saturating_sub(1);
-        available
+    fn has_room(&self) -> bool {
+        self.remaining > 0
+    }
+
+    /// Accounts for one inserted entry; only after [`Self::has_room`] said yes.
+    fn take_one(&mut self) {
+        self.remaining -= 1;
     }
 
     fn give_back(&mut self, entries: usize) {
@@ -445,13 +448,14 @@ impl ColumnInference {
         };
         let hash = hash_value(value.as_bytes());
         // Budget is taken only for an entry that is really inserted, so that `disqualify`
-        // returns exactly what this column holds.
+        // returns exactly what this column holds; one hash lookup per value (`insert` says
+        // whether it was new).
         let still_candidate = matches!(self.state, Inferred::Int64 | Inferred::Utf8)
             && is_token_like(value)
-            && !seen.contains(&hash)
-            && budget.take_one();
+            && budget.has_room()
+            && seen.insert(hash);
         if still_candidate {
-            seen.insert(hash);
+            budget.take_one();
         } else {
             self.disqualify(budget);
         }
