@@ -140,13 +140,8 @@ impl<'a> SegmentCursor<'a> {
 
     fn check_seal(&self, body: &[u8]) -> Result<SealBody, Defect> {
         let seal = SealBody::decode(body)?;
-        let expected = SealBody {
-            segment_number: self.header.segment_number,
-            first_seq: self.header.base_seq,
-            record_count: self.next_seq - self.header.base_seq,
-            seal_offset: self.offset as u64,
-        };
-        if seal == expected {
+        let expected = SealBody::for_segment(&self.header, self.next_seq, self.offset as u64);
+        if Some(seal) == expected {
             Ok(seal)
         } else {
             Err(Defect::BadSeal {

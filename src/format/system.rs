@@ -1,7 +1,7 @@
 //! Bodies of the records the log itself writes (seal, torn-tail cut, repair).
 //! All fields are little-endian; every body has a fixed layout documented in FORMAT.md.
 
-use super::{get_u32, get_u64, Defect};
+use super::{get_u32, get_u64, Defect, SegmentHeader};
 
 /// Body of a [`super::RecordType::SEAL`] record: closes a segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +20,22 @@ pub struct SealBody {
 pub const SEAL_BODY_LEN: usize = 32;
 
 impl SealBody {
+    /// The only valid seal of the segment with `header` when the seal record has sequence
+    /// number `seal_seq` and starts at `seal_offset`; `None` if `seal_seq` is before the
+    /// segment's first record.
+    pub fn for_segment(
+        header: &SegmentHeader,
+        seal_seq: u64,
+        seal_offset: u64,
+    ) -> Option<SealBody> {
+        Some(SealBody {
+            segment_number: header.segment_number,
+            first_seq: header.base_seq,
+            record_count: seal_seq.checked_sub(header.base_seq)?,
+            seal_offset,
+        })
+    }
+
     /// Encodes the body.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(SEAL_BODY_LEN);

@@ -348,10 +348,7 @@ fn seal_at(seg: &SegmentState, next: SegmentHeader) -> Option<(SealBody, u64)> {
     let seal = SealBody::decode(body).ok()?;
     let consistent = header.record_type == RecordType::SEAL
         && header.seq.checked_add(1) == Some(next.base_seq)
-        && seal.segment_number == seg.header.segment_number
-        && seal.first_seq == seg.header.base_seq
-        && seal.first_seq.checked_add(seal.record_count) == Some(header.seq)
-        && seal.seal_offset == next.prev_seal_offset;
+        && Some(seal) == SealBody::for_segment(&seg.header, header.seq, next.prev_seal_offset);
     consistent.then_some((seal, len as u64))
 }
 

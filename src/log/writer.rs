@@ -685,12 +685,8 @@ impl WriterGuard<'_> {
 
     /// Seals the active segment, syncs it, and starts the next one.
     fn roll(&mut self) -> Result<()> {
-        let seal = SealBody {
-            segment_number: self.pos.header.segment_number,
-            first_seq: self.pos.header.base_seq,
-            record_count: self.pos.records_in_segment(),
-            seal_offset: self.pos.offset,
-        };
+        let seal = SealBody::for_segment(&self.pos.header, self.pos.next_seq, self.pos.offset)
+            .expect("the next record is never before the segment's first");
         let mut buf = Vec::new();
         self.pos
             .encode_next(&mut buf, RecordType::SEAL, now_micros(), &seal.encode());
