@@ -382,6 +382,7 @@ fn repair_cuts_at_the_first_damage_keeps_a_copy_and_logs_what_it_did() {
     let segments_before = Log::open(dir.path(), options()).unwrap().segments();
     flip(&segment, offset + 33);
     assert!(Log::open(dir.path(), options()).is_err());
+    let damaged = fs::read(&segment).unwrap();
 
     let report = log::repair(dir.path(), options()).unwrap();
     let RepairReport::Repaired {
@@ -399,6 +400,15 @@ fn repair_cuts_at_the_first_damage_keeps_a_copy_and_logs_what_it_did() {
         (segment.as_path(), offset, 50)
     );
     assert!(bytes_cut > 0);
+    let copy = salvage_dir.join(format!(
+        "{}.from-{offset}",
+        segment.file_name().unwrap().to_str().unwrap()
+    ));
+    let cut_bytes = &damaged[offset as usize..(offset + bytes_cut) as usize];
+    assert_eq!(
+        fs::read(copy).expect("a copy of the cut bytes is kept"),
+        cut_bytes
+    );
     let later = segments_before.iter().filter(|s| s.base_seq > 50).count();
     assert_eq!(segments_removed.len(), later);
     for removed in &segments_removed {

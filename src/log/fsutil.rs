@@ -21,6 +21,29 @@ pub(crate) fn write_at(file: &File, path: &Path, bytes: &[u8], offset: u64) -> R
     file.write_all_at(bytes, offset).ctx("write", path)
 }
 
+/// Writes zero bytes over `from..to` of the file.
+pub(crate) fn write_zeros(file: &File, path: &Path, from: u64, to: u64) -> Result<()> {
+    const CHUNK: usize = 64 * 1024;
+    static ZEROS: [u8; CHUNK] = [0; CHUNK];
+    let mut at = from;
+    while at < to {
+        let n = ((to - at) as usize).min(CHUNK);
+        write_at(file, path, &ZEROS[..n], at)?;
+        at += n as u64;
+    }
+    Ok(())
+}
+
+/// Moves the bytes `from..to` of `file` out of it: a durable copy goes to `copy`, then the
+/// range is zeroed in place. The zeros are not synced: the caller syncs the file before
+/// anything relies on them.
+pub(crate) fn cut_out(file: &File, path: &Path, from: u64, to: u64, copy: &Path) -> Result<()> {
+    let mut bytes = vec![0u8; (to - from) as usize];
+    file.read_exact_at(&mut bytes, from).ctx("read", path)?;
+    create_durably(copy, &bytes)?;
+    write_zeros(file, path, from, to)
+}
+
 /// Creates `path` with `contents` durably: written to `path.tmp`, fsynced, renamed into place,
 /// and the directory fsynced. A crash at any point leaves either no file or the whole file
 /// (plus perhaps a stale `.tmp`, which is never read).

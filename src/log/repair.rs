@@ -14,7 +14,6 @@ use super::{Log, LogOptions, Problem, TornTail, LOCK_FILE, LOG_DIR};
 use crate::error::{Error, IoContext, Result};
 use crate::format::{Defect, RecordType, RepairBody};
 use std::fs::OpenOptions;
-use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 
 /// What [`repair`] did.
@@ -145,14 +144,13 @@ fn cut_segment_tail(segment: &Path, offset: u64, salvage_dir: &Path) -> Result<u
         .iter()
         .rposition(|&b| b != 0)
         .map_or(start, |i| (i + 1).max(start));
-    let copy = salvage_dir.join(format!("{}.from-{offset}", file_name(segment)));
-    fsutil::create_durably(&copy, &bytes[start..end])?;
     let file = OpenOptions::new()
+        .read(true)
         .write(true)
         .open(segment)
         .ctx("open", segment)?;
-    file.write_all_at(&vec![0u8; end - start], start as u64)
-        .ctx("zero", segment)?;
+    let copy = salvage_dir.join(format!("{}.from-{offset}", file_name(segment)));
+    fsutil::cut_out(&file, segment, start as u64, end as u64, &copy)?;
     file.sync_data().ctx("fdatasync", segment)?;
     Ok((end - start) as u64)
 }

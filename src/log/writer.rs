@@ -25,7 +25,6 @@ use crate::format::{
 use std::collections::{HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::ops::RangeInclusive;
-use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, MutexGuard};
 use std::time::{Duration, Instant};
@@ -671,7 +670,7 @@ impl WriterGuard<'_> {
         let options = &self.log.options;
         if end + options.preallocate / 2 > self.pos.file_len {
             let target = (end + options.preallocate).min(options.segment_size.max(end));
-            write_zeros(&file, path, end.max(self.pos.file_len), target)?;
+            fsutil::write_zeros(&file, path, end.max(self.pos.file_len), target)?;
             self.pos.file_len = self.pos.file_len.max(target).max(end);
         }
         if sync_now {
@@ -728,9 +727,6 @@ impl WriterGuard<'_> {
         self.bump_generation()?;
         debug_assert_eq!(self.pos.offset, torn.offset);
         let file = self.state.file(&self.pos.path)?;
-        let mut torn_bytes = vec![0u8; torn.len as usize];
-        file.read_exact_at(&mut torn_bytes, torn.offset)
-            .ctx("read torn tail of", &self.pos.path)?;
         let copy_dir = self.pos.dir.join(TORN_DIR);
         std::fs::create_dir_all(&copy_dir).ctx("create directory", &copy_dir)?;
         fsutil::sync_dir(&self.pos.dir)?;
@@ -739,8 +735,8 @@ impl WriterGuard<'_> {
             file_name(&self.pos.path),
             torn.offset
         ));
-        fsutil::create_durably(&copy, &torn_bytes)?;
-        write_zeros(&file, &self.pos.path, torn.offset, torn.offset + torn.len)?;
+        let end = torn.offset + torn.len;
+        fsutil::cut_out(&file, &self.pos.path, torn.offset, end, &copy)?;
         let body = TornCutBody {
             segment_number: self.pos.header.segment_number,
             offset: torn.offset,
@@ -768,19 +764,6 @@ impl WriterGuard<'_> {
             )
         }
     }
-}
-
-/// Writes zero bytes over `from..to` of the file.
-fn write_zeros(file: &File, path: &Path, from: u64, to: u64) -> Result<()> {
-    const CHUNK: usize = 64 * 1024;
-    static ZEROS: [u8; CHUNK] = [0; CHUNK];
-    let mut at = from;
-    while at < to {
-        let n = ((to - at) as usize).min(CHUNK);
-        write_at(file, path, &ZEROS[..n], at)?;
-        at += n as u64;
-    }
-    Ok(())
 }
 
 /// Creates a segment file durably: header and `preallocate` zeroed bytes are written to a
