@@ -43,10 +43,15 @@ impl BlobStore {
         sync_dir(parent(dir))
     }
 
+    /// The folder that holds every blob under its name (two levels below it).
+    pub fn objects_dir(&self) -> PathBuf {
+        self.root.join("sha256")
+    }
+
     /// Where the blob with this hash lives.
     pub fn path(&self, hash: &[u8; 32]) -> PathBuf {
         let hex = hex(hash);
-        self.root.join("sha256").join(&hex[..2]).join(&hex[2..])
+        self.objects_dir().join(&hex[..2]).join(&hex[2..])
     }
 
     /// Whether the blob exists.

@@ -10,16 +10,9 @@ use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
-const SMALL: &[u8] = b"id,name,score\n1,ana,3.5\n2,bo,4\n";
-const SMALL_PLUS_COLUMN: &[u8] = b"id,name,score,site\n1,ana,3.5,x\n2,bo,4,y\n";
-const SMALL_BREAKING: &[u8] = b"id,name,score\n1,ana,high\n2,bo,low\n";
+mod common;
 
-/// A file of `tests/data`.
-fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(name)
-}
+use common::{data, SMALL, SMALL_BREAKING, SMALL_PLUS_COLUMN};
 
 /// `strata --store <store>`, with a fixed actor and no inherited store location.
 fn strata(store: &Path) -> Command {

@@ -8,10 +8,6 @@ use strata::schema::SchemaDriftPolicy;
 use strata::store::{EventKind, UploadStatus};
 use strata::{Error, Store, UploadFile, UploadRequest};
 
-const SMALL: &[u8] = b"id,name,score\n1,ana,3.5\n2,bo,4\n";
-const SMALL_PLUS_COLUMN: &[u8] = b"id,name,score,site\n1,ana,3.5,x\n2,bo,4,y\n";
-const SMALL_MORE_ROWS: &[u8] = b"id,name,score\n1,ana,3.5\n2,bo,4\n3,cy,5\n";
-
 #[test]
 fn first_upload_creates_a_dataset_at_version_1_with_table_0() {
     let (_dir, store) = new_store();

@@ -5,6 +5,13 @@ use std::path::PathBuf;
 use strata::schema::SchemaDriftPolicy;
 use strata::{Store, StoreOptions, UploadFile, UploadRequest};
 
+/// A small table, the same with one more column, with one more row, and with a column whose
+/// type changed (breaking drift).
+pub const SMALL: &[u8] = b"id,name,score\n1,ana,3.5\n2,bo,4\n";
+pub const SMALL_PLUS_COLUMN: &[u8] = b"id,name,score,site\n1,ana,3.5,x\n2,bo,4,y\n";
+pub const SMALL_MORE_ROWS: &[u8] = b"id,name,score\n1,ana,3.5\n2,bo,4\n3,cy,5\n";
+pub const SMALL_BREAKING: &[u8] = b"id,name,score\n1,ana,high\n2,bo,low\n";
+
 /// A file of `tests/data`.
 pub fn data(name: &str) -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data")).join(name)

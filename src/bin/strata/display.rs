@@ -1,6 +1,7 @@
 //! Human renderings shared by the commands: times, schema-change summaries, event summaries
 //! and aligned columns.
 
+use crate::output::{Printer, Style};
 use chrono::{DateTime, SecondsFormat, Utc};
 use strata::schema::SchemaDrift;
 use strata::store::{Event, EventKind};
@@ -70,6 +71,18 @@ pub fn verdict(drift: &SchemaDrift) -> &'static str {
     } else {
         "additive"
     }
+}
+
+/// [`change_summary`], coloured by the verdict: red if breaking, yellow if additive.
+pub fn painted_summary(out: &Printer, drift: &SchemaDrift) -> String {
+    let style = if drift.is_breaking() {
+        Style::Red
+    } else if drift.is_empty() {
+        Style::Dim
+    } else {
+        Style::Yellow
+    };
+    out.paint(style, change_summary(drift))
 }
 
 /// The counts of a drift, e.g. `+1 col, -2 cols, 1 type change`.

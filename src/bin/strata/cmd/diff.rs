@@ -34,7 +34,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
         "to": {"version": new.number, "hash": new.hash.hex()},
         "drift": json::drift(&drift),
     }))?;
-    let verdict = super::upload::paint_verdict(&out, &drift, display::change_summary(&drift));
+    let verdict = display::painted_summary(&out, &drift);
     out.line(format!(
         "{} version {} -> version {}: {verdict}",
         out.paint(Style::Cyan, &dataset),

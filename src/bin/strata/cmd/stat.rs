@@ -49,13 +49,13 @@ pub fn run(ctx: &Context, _args: Args) -> CliResult {
     let file_bytes: u64 = segments.iter().map(|s| s.file_len).sum();
     let sealed = segments.iter().filter(|s| s.sealed).count();
     let catalog = store.catalog();
-    let versions: usize = catalog.datasets().map(|d| d.versions.len()).sum();
+    let versions = catalog.version_count();
     let tables: HashSet<_> = store
         .all_tables()?
         .into_iter()
         .map(|(_, _, t)| t.content_hash)
         .collect();
-    let blobs = usage(&store.dir().join(strata::blob::BLOB_DIR).join("sha256"));
+    let blobs = usage(&store.blobs().objects_dir());
     let torn = store.log().torn_tail();
     let mut out = ctx.printer();
     out.json(&json!({

@@ -189,23 +189,13 @@ pub fn print_outcome_text(out: &mut Printer, o: &UploadOutcome) -> CliResult {
     if let Some(drift) = &o.drift {
         out.line(format!(
             "  schema drift: {}",
-            paint_verdict(out, drift, display::change_summary(drift))
+            display::painted_summary(out, drift)
         ))?;
     }
     if let Some(reason) = &o.override_reason {
         out.line(format!("  override reason: {reason}"))?;
     }
     print_warnings(out, o.drift.as_ref(), &o.warnings)
-}
-
-/// Colours a drift text by its verdict.
-pub fn paint_verdict(out: &Printer, drift: &SchemaDrift, text: String) -> String {
-    let style = match display::verdict(drift) {
-        "breaking" => Style::Red,
-        "additive" => Style::Yellow,
-        _ => Style::Dim,
-    };
-    out.paint(style, text)
 }
 
 /// Prints warnings; additions are shown as notices.
@@ -336,7 +326,7 @@ pub fn print_refusal_text(out: &mut Printer, refusal: &Refusal) -> CliResult {
         .unwrap_or_default();
     out.line(format!(
         "  schema drift{against}: {}",
-        paint_verdict(out, drift, display::change_summary(drift))
+        display::painted_summary(out, drift)
     ))?;
     for line in drift.describe() {
         out.line(format!("    {line}"))?;
