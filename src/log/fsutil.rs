@@ -6,6 +6,7 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// fsyncs a directory so that creations, renames and removals inside it survive power loss.
@@ -85,13 +86,13 @@ pub(crate) enum LockKind {
 /// A held lock on the log's lock file; released on drop.
 #[derive(Debug)]
 pub(crate) struct LockGuard {
-    file: File,
+    file: Arc<File>,
 }
 
 impl Drop for LockGuard {
     fn drop(&mut self) {
         // Unlocking cannot meaningfully fail; closing the file releases the lock regardless.
-        let _ = FileExt::unlock(&self.file);
+        let _ = FileExt::unlock(&*self.file);
     }
 }
 
@@ -101,7 +102,7 @@ impl Drop for LockGuard {
 /// fresh description per acquisition keeps a shared and an exclusive lock taken by two
 /// threads of one process from silently converting each other.
 pub(crate) fn lock(path: &Path, kind: LockKind, timeout: Duration) -> Result<LockGuard> {
-    lock_file(open_lock_file(path)?, path, kind, timeout)
+    lock_file(Arc::new(open_lock_file(path)?), path, kind, timeout)
 }
 
 /// Opens (creating if needed) the lock file for reading and writing.
@@ -115,9 +116,10 @@ pub(crate) fn open_lock_file(path: &Path) -> Result<File> {
         .ctx("open lock file", path)
 }
 
-/// Takes a lock on an open lock file (see [`lock`]).
+/// Takes a lock on an open lock file (see [`lock`]). A writer keeps one open lock file and
+/// takes its exclusive lock on it again for each commit, under its writer mutex.
 pub(crate) fn lock_file(
-    file: File,
+    file: Arc<File>,
     path: &Path,
     kind: LockKind,
     timeout: Duration,
@@ -127,7 +129,7 @@ pub(crate) fn lock_file(
     loop {
         let attempt = match kind {
             LockKind::Exclusive => file.try_lock_exclusive(),
-            LockKind::Shared => FileExt::try_lock_shared(&file),
+            LockKind::Shared => FileExt::try_lock_shared(&*file),
         };
         match attempt {
             Ok(()) => return Ok(LockGuard { file }),

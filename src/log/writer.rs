@@ -45,20 +45,19 @@ pub(crate) type Mark = (u64, u64);
 #[derive(Debug, Default)]
 pub(crate) struct WriterState {
     file: Option<(PathBuf, Arc<File>)>,
-    /// The lock file, opened once (each lock is taken on a duplicate of this descriptor).
-    lock_file: Option<File>,
+    /// The lock file, opened once; the writer locks it for each commit.
+    lock_file: Option<Arc<File>>,
     /// The write generation this handle's view reflects (see `LockGuard::generation`).
     seen_generation: Option<u64>,
 }
 
 impl WriterState {
-    /// A new descriptor on the lock file's open file description.
-    fn lock_file(&mut self, path: &Path) -> Result<File> {
+    /// The lock file, opened on first use.
+    fn lock_file(&mut self, path: &Path) -> Result<Arc<File>> {
         if self.lock_file.is_none() {
-            self.lock_file = Some(fsutil::open_lock_file(path)?);
+            self.lock_file = Some(Arc::new(fsutil::open_lock_file(path)?));
         }
-        let file = self.lock_file.as_ref().expect("just opened");
-        file.try_clone().ctx("duplicate lock file descriptor", path)
+        Ok(Arc::clone(self.lock_file.as_ref().expect("just opened")))
     }
 
     fn file(&mut self, path: &Path) -> Result<Arc<File>> {
