@@ -7,10 +7,10 @@
 //! - `write/single/<system>`, `write/8_writers/<system>`: durable writes per second. A write is
 //!   one dataset event (an `upload_created` event with a 10-column table) made durable:
 //!   - `strata_store`: the path `Store::save_upload` and `Store::rollback_to_version` write
-//!     through, `Log::lock_writer` + `WriterGuard::append_batch(DATASET_EVENT, &event.encode())`
-//!     + `WriterGuard::commit`, on a store's log (`Durability::Sync`). Leaves out what the
-//!     store does around it (catching up, deciding, the catalog update): `strata_rollback`
-//!     has all of that.
+//!     through, `Log::lock_writer`, then `WriterGuard::append_batch(DATASET_EVENT,
+//!     &event.encode())`, then `WriterGuard::commit`, on a store's log (`Durability::Sync`).
+//!     Leaves out what the store does around it (catching up, deciding, the catalog update):
+//!     `strata_rollback` has all of that.
 //!   - `strata_append`: `Log::append(DATASET_EVENT, &event.encode())`, the queued path (a
 //!     leader writes every queued append with one `pwrite` and one `fdatasync`), which no
 //!     store operation uses.
@@ -19,6 +19,7 @@
 //!     (`synchronous=FULL`, and `NORMAL`, which is not durable against power loss).
 //!   - JSON: a read-modify-write of the dataset's file (`json_v1`: the first version,
 //!     `json_v100`: the 100th, the file already holding 99).
+//!
 //!   Eight writers share one `Arc<Log>` (one `Store`), open one SQLite connection each, or
 //!   write one JSON file each. `strata_store_buffered` and `strata_append_buffered`
 //!   (`Durability::Buffered`) are the counterparts of SQLite `NORMAL`.

@@ -12,7 +12,9 @@
 //!     in place over preallocated, synced zeros and `fdatasync`s, as the log does (the
 //!     like-for-like floor); `plain_write_fdatasync_256B` appends them to a growing file, whose
 //!     `fdatasync` must also commit the new size (context only).
-//!   Targets: single writer >= 1.3x the plain append's rate; 8 writers >= 4x the single writer.
+//!
+//!   Targets: single writer >= 1.3x the plain append's rate (judged like for like, against the
+//!   preallocated floor); 8 writers >= 4x the single writer.
 //! - `append_buffered/*`: `Durability::Buffered` appends (queued path), beside a plain `write`.
 //! - `scan/full_*`: a full zero-copy scan (`iter_from(1)` + `next_ref`, every checksum
 //!   verified) of a log of `STRATA_BENCH_SCAN_BYTES` bytes (default 1 GiB) of 256-byte
