@@ -5,20 +5,31 @@
 //! one JSON metadata file per dataset rewritten atomically under a lock on every change.
 //!
 //! - `write/single/<system>`, `write/8_writers/<system>`: durable writes per second. A write is
-//!   one dataset event made durable: for strata, `Log::append(DATASET_EVENT, &event.encode())`
-//!   on the store's log (`Durability::Sync`), what `Store::save_upload` appends once the table
-//!   bytes are in the blob store; for SQLite, one INSERT of the same encoded event in its own
-//!   transaction (`synchronous=FULL`, and `NORMAL`, which is not durable against power loss);
-//!   for JSON, a read-modify-write of the dataset's file (`json_v1`: the first version,
-//!   `json_v100`: the 100th, the file already holding 99). Eight writers share one `Arc<Log>`,
-//!   open one SQLite connection each, or write one JSON file each. `strata_buffered`
-//!   (`Durability::Buffered`) is the counterpart of SQLite `NORMAL`.
+//!   one dataset event (an `upload_created` event with a 10-column table) made durable:
+//!   - `strata_store`: the path `Store::save_upload` and `Store::rollback_to_version` write
+//!     through, `Log::lock_writer`, then `WriterGuard::append_batch(DATASET_EVENT,
+//!     &event.encode())`, then `WriterGuard::commit`, on a store's log (`Durability::Sync`).
+//!     Leaves out what the store does around it (catching up, deciding, the catalog update):
+//!     `strata_rollback` has all of that.
+//!   - `strata_append`: `Log::append(DATASET_EVENT, &event.encode())`, the queued path (a
+//!     leader writes every queued append with one `pwrite` and one `fdatasync`), which no
+//!     store operation uses.
+//!   - `strata_rollback`: `Store::rollback_to_version`, end to end (see `rollbacks`).
+//!   - SQLite: one INSERT of the same encoded event in its own transaction
+//!     (`synchronous=FULL`, and `NORMAL`, which is not durable against power loss).
+//!   - JSON: a read-modify-write of the dataset's file (`json_v1`: the first version,
+//!     `json_v100`: the 100th, the file already holding 99).
+//!
+//!   Eight writers share one `Arc<Log>` (one `Store`), open one SQLite connection each, or
+//!   write one JSON file each. `strata_store_buffered` and `strata_append_buffered`
+//!   (`Durability::Buffered`) are the counterparts of SQLite `NORMAL`.
 //!   Targets: strata >= 1.5x SQLite FULL single, >= 5x with 8 writers, >= 5x JSON at V=100.
 //!   `write/single/floor_pwrite_fdatasync` and `write/single/floor_direct_dsync_4KiB` are the
 //!   cheapest durable write a lone writer can make on this disk (see `device_floor`).
 //! - `open_active/<events>/<system>`: open the store and get the active version of every
 //!   dataset into a map, for 1k (10 x 100), 100k (1,000 x 100) and 1M (10,000 x 100) events.
-//!   strata by full replay (no snapshot) and from a snapshot. Targets at 1M: snapshot < 300 ms,
+//!   strata by full replay (no snapshot) and from a snapshot; SQLite with the skip-scan query
+//!   (`sqlite`) and with `GROUP BY dataset_name` and `MAX(seq)` (`sqlite_group_by`). Targets at 1M: snapshot < 300 ms,
 //!   full replay < 1.5 s.
 //! - `lookup/<system>`: one dataset's active version in the 100k store: strata's
 //!   `get_active_version` against SQLite's indexed query on a prepared statement. Target:
@@ -27,9 +38,9 @@
 //! Bytes on disk of every system are printed as each store is built.
 //!
 //! Run: `cargo bench --bench compare -- --warm-up-time 1 --measurement-time 3`.
-//! `STRATA_BENCH_MAX_EVENTS=100000` skips the 1M cases. Stores are built once per run (outside
-//! the timing, only for the benchmarks the filter selects) under `STRATA_BENCH_DIR` if set,
-//! else in cargo's target tmp folder.
+//! `STRATA_BENCH_MAX_EVENTS=100000` skips the 1M cases. Every store is built by the run that
+//! measures it, in a new temporary folder (outside the timing, only for the benchmarks the
+//! filter selects), under `STRATA_BENCH_DIR` if set, else in cargo's target tmp folder.
 
 #[path = "support/alternatives.rs"]
 mod alternatives;
@@ -107,18 +118,18 @@ impl Stream {
 /// Runs each writer's writes (`batches[w]` with `states[w]`), all writers at once on their own
 /// threads if there are several, and returns the time from the common start to the last
 /// write's return.
-fn run_writers<S: Send>(
+fn run_writers<S: Send, T: Send>(
     states: &mut [S],
-    batches: Vec<Vec<(String, Event)>>,
-    write: impl Fn(&mut S, &str, Event) + Sync,
+    batches: Vec<Vec<T>>,
+    write: impl Fn(&mut S, T) + Sync,
 ) -> Duration {
     assert_eq!(states.len(), batches.len());
     if states.len() == 1 {
         let state = &mut states[0];
         let batch = batches.into_iter().next().expect("one batch");
         let started = Instant::now();
-        for (name, event) in batch {
-            write(state, &name, event);
+        for op in batch {
+            write(state, op);
         }
         return started.elapsed();
     }
@@ -131,8 +142,8 @@ fn run_writers<S: Send>(
                 let (start, write) = (&start, &write);
                 scope.spawn(move || {
                     start.wait();
-                    for (name, event) in batch {
-                        write(state, &name, event);
+                    for op in batch {
+                        write(state, op);
                     }
                 })
             })
@@ -146,6 +157,33 @@ fn run_writers<S: Send>(
     })
 }
 
+/// The two ways an event can be appended to strata's log.
+#[derive(Debug, Clone, Copy)]
+enum WritePath {
+    /// What `Store::save_upload` and `Store::rollback_to_version` do: `Log::lock_writer`, then
+    /// `WriterGuard::append_batch` under the locks, then `WriterGuard::commit` (locks released,
+    /// then a sync covering the record, shared with concurrent writers).
+    Guard,
+    /// `Log::append`: the append is queued, and a leader writes every queued append with one
+    /// `pwrite` and runs one `fdatasync` for them.
+    Append,
+}
+
+impl WritePath {
+    fn append(self, log: &Log, body: &[u8]) {
+        match self {
+            WritePath::Guard => {
+                let mut guard = log.lock_writer().unwrap();
+                guard.append_batch(&[(DATASET_EVENT, body)]).unwrap();
+                guard.commit().unwrap();
+            }
+            WritePath::Append => {
+                log.append(DATASET_EVENT, body).unwrap();
+            }
+        }
+    }
+}
+
 fn write(c: &mut Criterion) {
     let schema = synthetic::ten_column_schema();
     for (group_name, writers) in [("write/single", 1), ("write/8_writers", WRITERS)] {
@@ -156,9 +194,19 @@ fn write(c: &mut Criterion) {
             .throughput(Throughput::Elements(writers as u64));
         let root = tempdir();
 
-        for (system, durability) in [
-            ("strata", Durability::Sync),
-            ("strata_buffered", Durability::Buffered),
+        for (system, durability, path) in [
+            ("strata_store", Durability::Sync, WritePath::Guard),
+            ("strata_append", Durability::Sync, WritePath::Append),
+            (
+                "strata_store_buffered",
+                Durability::Buffered,
+                WritePath::Guard,
+            ),
+            (
+                "strata_append_buffered",
+                Durability::Buffered,
+                WritePath::Append,
+            ),
         ] {
             let dir = root.path().join(system);
             let log = OnceCell::new();
@@ -174,12 +222,13 @@ fn write(c: &mut Criterion) {
                     let batches = streams.iter_mut().map(|s| s.take(iters, &schema)).collect();
                     sync_all_files();
                     let mut handles = vec![Arc::clone(log); writers];
-                    run_writers(&mut handles, batches, |log, _, event| {
-                        log.append(DATASET_EVENT, &event.encode()).unwrap();
+                    run_writers(&mut handles, batches, |log, (_, event): (String, Event)| {
+                        path.append(log, &event.encode());
                     })
                 })
             });
         }
+        rollbacks(&mut group, root.path(), writers);
 
         for (system, synchronous) in [
             ("sqlite_full", sqlite::Synchronous::Full),
@@ -196,8 +245,8 @@ fn write(c: &mut Criterion) {
                 b.iter_custom(|iters| {
                     let batches = streams.iter_mut().map(|s| s.take(iters, &schema)).collect();
                     sync_all_files();
-                    run_writers(&mut conns[..], batches, |conn, name, event| {
-                        sqlite::insert(conn, name, &event);
+                    run_writers(&mut conns[..], batches, |conn, (name, event)| {
+                        sqlite::insert(conn, &name, &event);
                     })
                 })
             });
@@ -237,8 +286,8 @@ fn write(c: &mut Criterion) {
                         .collect();
                     sync_all_files();
                     let mut states = vec![(); writers];
-                    run_writers(&mut states, batches, |_, name, event| {
-                        json::write_event(&dir, name, event);
+                    run_writers(&mut states, batches, |_, (name, event)| {
+                        json::write_event(&dir, &name, event);
                     })
                 })
             });
@@ -247,7 +296,73 @@ fn write(c: &mut Criterion) {
     }
 }
 
-/// The active version of every dataset, from a freshly opened strata store.
+/// `strata_rollback`: `Store::rollback_to_version`, the store's public API end to end (catch
+/// up, plan with its compatibility check, event, catalog update, commit, automatic snapshots
+/// as by default), `Durability::Sync`. Each writer has a dataset of two versions with the
+/// same schema and rolls it back to version 1, then to version 2, and so on; every call
+/// records a `rollback` event (checked).
+fn rollbacks(
+    group: &mut criterion::BenchmarkGroup<criterion::measurement::WallTime>,
+    root: &Path,
+    writers: usize,
+) {
+    let dir = root.join("strata_rollback");
+    let store = OnceCell::new();
+    // Rollbacks each writer has made so far: even means version 2 is active.
+    let mut done = 0u64;
+    group.bench_function("strata_rollback", |b| {
+        let store = store.get_or_init(|| rollback_store(&dir, writers));
+        b.iter_custom(|iters| {
+            let batches = (0..writers)
+                .map(|_| {
+                    (done..done + iters)
+                        .map(|n| if n % 2 == 0 { "1" } else { "2" })
+                        .collect()
+                })
+                .collect();
+            done += iters;
+            sync_all_files();
+            let mut states: Vec<(&Store, String)> = (0..writers as u64)
+                .map(|w| (store, synthetic::dataset_name(w)))
+                .collect();
+            run_writers(
+                &mut states,
+                batches,
+                |(store, name): &mut (&Store, String), target| {
+                    let outcome = store
+                        .rollback_to_version(name, target, "bench", "rollback")
+                        .unwrap();
+                    assert!(outcome.seq.is_some(), "a rollback event was recorded");
+                },
+            )
+        })
+    });
+}
+
+/// A durable store with one dataset per writer, each with two versions of one table with the
+/// same schema (version 2 active).
+fn rollback_store(dir: &Path, writers: usize) -> Store {
+    let store = Store::create(dir, synthetic::release_options()).unwrap();
+    for w in 0..writers as u64 {
+        for version in 1..=2 {
+            let csv = format!("patient_id,visit,score\nP{w},2024-01-0{version},{version}.5\n");
+            let request = strata::UploadRequest {
+                overwrite: version > 1,
+                ..strata::UploadRequest::new(
+                    synthetic::dataset_name(w),
+                    vec![strata::UploadFile::from_bytes(
+                        "visits.csv",
+                        csv.into_bytes(),
+                    )],
+                    "bench",
+                )
+            };
+            assert_eq!(store.save_upload(request).unwrap().version, version);
+        }
+    }
+    store
+}
+
 /// The cheapest durable write a lone writer can make on this disk, two ways, measured beside
 /// strata and SQLite: `floor_pwrite_fdatasync` writes one encoded event's bytes into zeroed
 /// space the file already has, then `fdatasync`s (what strata's append does, without the
@@ -291,6 +406,7 @@ fn device_floor(
     });
 }
 
+/// The active version of every dataset, from a freshly opened strata store.
 fn strata_active(dir: &Path) -> HashMap<String, u64> {
     let store = Store::open(dir, synthetic::release_options()).unwrap();
     let catalog = store.catalog();
@@ -387,6 +503,9 @@ fn build_sqlite(path: &Path, datasets: u64) {
         started.elapsed()
     );
     check_catalog("sqlite", &sqlite_active(path), datasets);
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let by_group = sqlite::active_versions_with(&conn, sqlite::ACTIVE_VERSIONS_GROUP_BY);
+    check_catalog("sqlite GROUP BY", &by_group, datasets);
     for suffix in ["", "-wal", "-shm"] {
         let mut file = path.as_os_str().to_owned();
         file.push(suffix);
@@ -456,6 +575,16 @@ fn open_active(c: &mut Criterion) {
         group.bench_function("sqlite", |b| {
             sqlite();
             b.iter(|| black_box(sqlite_active(&sqlite_path)))
+        });
+        group.bench_function("sqlite_group_by", |b| {
+            sqlite();
+            b.iter(|| {
+                let conn = rusqlite::Connection::open(&sqlite_path).unwrap();
+                black_box(sqlite::active_versions_with(
+                    &conn,
+                    sqlite::ACTIVE_VERSIONS_GROUP_BY,
+                ))
+            })
         });
         group.bench_function("json", |b| {
             json_built.get_or_init(|| build_json(&json_dir, datasets));
