@@ -195,3 +195,724 @@ fn snapshot_header_offsets_and_sizes_match_the_spec() {
         "one byte of catalog encoding version (`{catalog_version}`)"
     )));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Dataset events, pinned byte for byte.
+//
+// Each vector below was written out field by field from FORMAT.md's "Dataset events" section
+// (bincode 1.3's legacy configuration: fixed-width little-endian integers, a `u64` length
+// before every string, sequence and UUID, a `u32` variant index before every enum value, one
+// byte before an `Option`), not from the code's output; the comment on each line names the
+// field. The events cover every kind, every column type, delimiter and policy, `Some` and
+// `None` of every `Option`, and empty and non-empty sequences. A change that alters any byte
+// is a format break (see FORMAT.md's version rules).
+// ---------------------------------------------------------------------------------------------
+
+const UPLOAD_CREATED: &str = concat!(
+    "01",                                                               // event encoding version
+    "1000000000000000",                                                 // event_id: u64 length 16
+    "a1b2c3d4e5f647189a2b3c4d5e6f7081", // a1b2c3d4-e5f6-4718-9a2b-3c4d5e6f7081
+    "056a3832c2190600",                 // timestamp_micros: 1717171717171717
+    "1000000000000000",                 // dataset_id: u64 length 16
+    "0f1e2d3c4b5a4968877665544332211f", // 0f1e2d3c-4b5a-4968-8776-65544332211f
+    "00000000",                         // kind: upload_created
+    "0800000000000000",                 // dataset_name: u64 length 8
+    "747269616c2d3432",                 // "trial-42"
+    "0300000000000000",                 // version: 3
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", // hash
+    "01",                               // previous_active: Some
+    "0200000000000000",                 // value: 2
+    "0200000000000000",                 // tables: count 2
+    "0700000000000000",                 // table_id: u64 length 7
+    "7461626c655f30",                   // "table_0"
+    "0500000000000000",                 // name: u64 length 5
+    "7369746573",                       // "sites"
+    "0900000000000000",                 // source_file: u64 length 9
+    "73697465732e637376",               // "sites.csv"
+    "1111111111111111111111111111111111111111111111111111111111111111", // content_hash
+    "6000000000000000",                 // byte_len: 96
+    "0300000000000000",                 // row_count
+    "0300000000000000",                 // column_count
+    "0300000000000000",                 // schema.columns: count 3
+    "0400000000000000",                 // column name: u64 length 4
+    "73697465",                         // "site"
+    "05000000",                         // column_type Utf8
+    "00",                               // nullable
+    "01",                               // identifier
+    "0600000000000000",                 // column name: u64 length 6
+    "6f70656e6564",                     // "opened"
+    "03000000",                         // column_type Date
+    "01",                               // nullable
+    "00",                               // identifier
+    "0600000000000000",                 // column name: u64 length 6
+    "616374697665",                     // "active"
+    "00000000",                         // column_type Boolean
+    "00",                               // nullable
+    "00",                               // identifier
+    "2222222222222222222222222222222222222222222222222222222222222222", // fingerprint
+    "02000000",                         // delimiter semicolon
+    "0700000000000000",                 // table_id: u64 length 7
+    "7461626c655f31",                   // "table_1"
+    "0600000000000000",                 // name: u64 length 6
+    "766973697473",                     // "visits"
+    "0a00000000000000",                 // source_file: u64 length 10
+    "7669736974732e747376",             // "visits.tsv"
+    "3333333333333333333333333333333333333333333333333333333333333333", // content_hash
+    "0008000000000000",                 // byte_len: 2048
+    "2800000000000000",                 // row_count
+    "0300000000000000",                 // column_count
+    "0300000000000000",                 // schema.columns: count 3
+    "0700000000000000",                 // column name: u64 length 7
+    "70617469656e74",                   // "patient"
+    "01000000",                         // column_type Int64
+    "00",                               // nullable
+    "01",                               // identifier
+    "0500000000000000",                 // column name: u64 length 5
+    "73636f7265",                       // "score"
+    "02000000",                         // column_type Float64
+    "01",                               // nullable
+    "00",                               // identifier
+    "0700000000000000",                 // column name: u64 length 7
+    "7365656e5f6174",                   // "seen_at"
+    "04000000",                         // column_type Timestamp
+    "00",                               // nullable
+    "00",                               // identifier
+    "4444444444444444444444444444444444444444444444444444444444444444", // fingerprint
+    "01000000",                         // delimiter tab
+    "01",                               // metadata: Some
+    "1400000000000000",                 // text: u64 length 20
+    "7b226578706f7274223a22323032342d3035227d", // "{\"export\":\"2024-05\"}"
+    "01",                               // drift: Some
+    "0100000000000000",                 // added_tables: count 1
+    "0500000000000000",                 // table: u64 length 5
+    "7369746573",                       // "sites"
+    "0100000000000000",                 // removed_tables: count 1
+    "0400000000000000",                 // table: u64 length 4
+    "6c616273",                         // "labs"
+    "0100000000000000",                 // changed_tables: count 1
+    "0600000000000000",                 // table: u64 length 6
+    "766973697473",                     // "visits"
+    "0100000000000000",                 // added_columns: count 1
+    "0700000000000000",                 // name: u64 length 7
+    "7365656e5f6174",                   // "seen_at"
+    "04000000",                         // column_type Timestamp
+    "0100000000000000",                 // removed_columns: count 1
+    "0700000000000000",                 // name: u64 length 7
+    "7365656e206174",                   // "seen at"
+    "04000000",                         // column_type Timestamp
+    "0100000000000000",                 // type_changes: count 1
+    "0500000000000000",                 // name: u64 length 5
+    "73636f7265",                       // "score"
+    "01000000",                         // old_type Int64
+    "02000000",                         // new_type Float64
+    "0100000000000000",                 // rename_candidates: count 1
+    "0700000000000000",                 // from: u64 length 7
+    "7365656e206174",                   // "seen at"
+    "0700000000000000",                 // to: u64 length 7
+    "7365656e5f6174",                   // "seen_at"
+    "04000000",                         // column_type Timestamp
+    "e803",                             // similarity_permille: 1000
+    "00000000",                         // policy reject
+    "01",                               // override_reason: Some
+    "0e00000000000000",                 // text: u64 length 14
+    "6c616273206d6f766564206f7574",     // "labs moved out"
+    "0200000000000000",                 // warnings: count 2
+    "1400000000000000",                 // warning: u64 length 20
+    "7461626c6520606c616273602072656d6f766564", // "table `labs` removed"
+    "2500000000000000",                 // warning: u64 length 37
+    "636f6c756d6e206073636f726560206f6620607669736974", // "column `score` of `visits` is Float64"
+    "736020697320466c6f61743634",
+    "0100000000000000",                 // duplicate_of: count 1
+    "1000000000000000",                 // dataset_id: u64 length 16
+    "0a0b0c0d0e0f4a1b8c1d1e1f2a2b2c2d", // 0a0b0c0d-0e0f-4a1b-8c1d-1e1f2a2b2c2d
+    "0800000000000000",                 // dataset_name: u64 length 8
+    "747269616c2d3431",                 // "trial-41"
+    "0700000000000000",                 // version: 7
+    "0300000000000000",                 // actor: u64 length 3
+    "616e61",                           // "ana"
+    "0a00000000000000",                 // note: u64 length 10
+    "4d6179206578706f7274",             // "May export"
+);
+
+const FIRST_UPLOAD: &str = concat!(
+    "01",                                                               // event encoding version
+    "1000000000000000",                                                 // event_id: u64 length 16
+    "00000000000040008000000000000001", // 00000000-0000-4000-8000-000000000001
+    "ffffffffffffffff",                 // timestamp_micros: -1
+    "1000000000000000",                 // dataset_id: u64 length 16
+    "0f1e2d3c4b5a4968877665544332211f", // 0f1e2d3c-4b5a-4968-8776-65544332211f
+    "00000000",                         // kind: upload_created
+    "0800000000000000",                 // dataset_name: u64 length 8
+    "747269616c2d3432",                 // "trial-42"
+    "0100000000000000",                 // version: 1
+    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", // hash
+    "00",                               // previous_active: None
+    "0100000000000000",                 // tables: count 1
+    "0700000000000000",                 // table_id: u64 length 7
+    "7461626c655f30",                   // "table_0"
+    "0400000000000000",                 // name: u64 length 4
+    "6c616273",                         // "labs"
+    "0800000000000000",                 // source_file: u64 length 8
+    "6c6162732e637376",                 // "labs.csv"
+    "5555555555555555555555555555555555555555555555555555555555555555", // content_hash
+    "0a00000000000000",                 // byte_len: 10
+    "0100000000000000",                 // row_count
+    "0100000000000000",                 // column_count
+    "0100000000000000",                 // schema.columns: count 1
+    "0300000000000000",                 // column name: u64 length 3
+    "6c6162",                           // "lab"
+    "05000000",                         // column_type Utf8
+    "00",                               // nullable
+    "00",                               // identifier
+    "6666666666666666666666666666666666666666666666666666666666666666", // fingerprint
+    "00000000",                         // delimiter comma
+    "00",                               // metadata: None
+    "00",                               // drift: None
+    "02000000",                         // policy allow
+    "00",                               // override_reason: None
+    "0000000000000000",                 // warnings: count 0
+    "0000000000000000",                 // duplicate_of: count 0
+    "0000000000000000",                 // actor: u64 length 0
+    "0000000000000000",                 // note: u64 length 0
+);
+
+const VERSION_ACTIVATED: &str = concat!(
+    "01",                               // event encoding version
+    "1000000000000000",                 // event_id: u64 length 16
+    "a1b2c3d4e5f647189a2b3c4d5e6f7081", // a1b2c3d4-e5f6-4718-9a2b-3c4d5e6f7081
+    "056a3832c2190600",                 // timestamp_micros: 1717171717171717
+    "1000000000000000",                 // dataset_id: u64 length 16
+    "0f1e2d3c4b5a4968877665544332211f", // 0f1e2d3c-4b5a-4968-8776-65544332211f
+    "01000000",                         // kind: version_activated
+    "0200000000000000",                 // version: 2
+    "0300000000000000",                 // from: 3
+    "0200000000000000",                 // actor: u64 length 2
+    "626f",                             // "bo"
+    "0000000000000000",                 // note: u64 length 0
+);
+
+const ROLLBACK: &str = concat!(
+    "01",                                               // event encoding version
+    "1000000000000000",                                 // event_id: u64 length 16
+    "a1b2c3d4e5f647189a2b3c4d5e6f7081",                 // a1b2c3d4-e5f6-4718-9a2b-3c4d5e6f7081
+    "056a3832c2190600",                                 // timestamp_micros: 1717171717171717
+    "1000000000000000",                                 // dataset_id: u64 length 16
+    "0f1e2d3c4b5a4968877665544332211f",                 // 0f1e2d3c-4b5a-4968-8776-65544332211f
+    "02000000",                                         // kind: rollback
+    "0300000000000000",                                 // from: 3
+    "0100000000000000",                                 // to: 1
+    "0100000000000000",                                 // warnings: count 1
+    "2100000000000000",                                 // warning: u64 length 33
+    "7461626c652060736974657360206973206e6f7420696e20", // "table `sites` is not in version 1"
+    "76657273696f6e2031",
+    "0200000000000000",     // actor: u64 length 2
+    "6379",                 // "cy"
+    "0a00000000000000",     // note: u64 length 10
+    "626164206578706f7274", // "bad export"
+);
+
+const OVERWRITE_BLOCKED: &str = concat!(
+    "01",                                                               // event encoding version
+    "1000000000000000",                                                 // event_id: u64 length 16
+    "a1b2c3d4e5f647189a2b3c4d5e6f7081", // a1b2c3d4-e5f6-4718-9a2b-3c4d5e6f7081
+    "056a3832c2190600",                 // timestamp_micros: 1717171717171717
+    "1000000000000000",                 // dataset_id: u64 length 16
+    "0f1e2d3c4b5a4968877665544332211f", // 0f1e2d3c-4b5a-4968-8776-65544332211f
+    "03000000",                         // kind: overwrite_blocked
+    "0300000000000000",                 // active: 3
+    "7777777777777777777777777777777777777777777777777777777777777777", // attempted_hash
+    "0100000000000000",                 // source_files: count 1
+    "0a00000000000000",                 // file: u64 length 10
+    "7669736974732e637376",             // "visits.csv"
+    "0000000000000000",                 // added_tables: count 0
+    "0000000000000000",                 // removed_tables: count 0
+    "0100000000000000",                 // changed_tables: count 1
+    "0600000000000000",                 // table: u64 length 6
+    "766973697473",                     // "visits"
+    "0000000000000000",                 // added_columns: count 0
+    "0100000000000000",                 // removed_columns: count 1
+    "0500000000000000",                 // name: u64 length 5
+    "73636f7265",                       // "score"
+    "02000000",                         // column_type Float64
+    "0000000000000000",                 // type_changes: count 0
+    "0000000000000000",                 // rename_candidates: count 0
+    "01000000",                         // policy warn
+    "1600000000000000",                 // reason: u64 length 22
+    "636f6c756d6e206073636f7265602072656d6f766564", // "column `score` removed"
+    "0300000000000000",                 // actor: u64 length 3
+    "616e61",                           // "ana"
+    "0000000000000000",                 // note: u64 length 0
+);
+
+/// The bytes of a hex literal.
+fn unhex(hex: &str) -> Vec<u8> {
+    assert!(hex.len().is_multiple_of(2), "odd hex length");
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+mod pinned {
+    //! The events the byte vectors encode, built from fixed ids, times and contents.
+
+    use std::sync::Arc;
+    use strata::schema::{
+        Column, ColumnSummary, ColumnType, Delimiter, RenameCandidate, Schema, SchemaDrift,
+        SchemaDriftPolicy, TableDrift, TypeChange,
+    };
+    use strata::store::{
+        ContentHolder, Digest, Event, EventHead, EventKind, KindHead, TableRecord,
+    };
+
+    pub const EVENT_ID: uuid::Uuid = uuid::Uuid::from_u128(0xa1b2c3d4_e5f6_4718_9a2b_3c4d5e6f7081);
+    pub const DATASET_ID: uuid::Uuid =
+        uuid::Uuid::from_u128(0x0f1e2d3c_4b5a_4968_8776_65544332211f);
+    pub const TIME: i64 = 1_717_171_717_171_717;
+
+    fn event(kind: EventKind, actor: &str, note: &str) -> Event {
+        Event {
+            event_id: EVENT_ID,
+            timestamp_micros: TIME,
+            dataset_id: DATASET_ID,
+            kind,
+            actor: actor.into(),
+            note: note.into(),
+        }
+    }
+
+    fn column(name: &str, column_type: ColumnType, nullable: bool, identifier: bool) -> Column {
+        Column {
+            name: name.into(),
+            column_type,
+            nullable,
+            identifier,
+        }
+    }
+
+    fn summary(name: &str, column_type: ColumnType) -> ColumnSummary {
+        ColumnSummary {
+            name: name.into(),
+            column_type,
+        }
+    }
+
+    fn table(
+        names: [&str; 3],
+        content: u8,
+        byte_len: u64,
+        row_count: u64,
+        columns: Vec<Column>,
+        fingerprint: u8,
+        delimiter: Delimiter,
+    ) -> TableRecord {
+        TableRecord {
+            table_id: names[0].into(),
+            name: names[1].into(),
+            source_file: names[2].into(),
+            content_hash: Digest([content; 32]),
+            byte_len,
+            row_count,
+            column_count: columns.len() as u64,
+            schema: Arc::new(Schema { columns }),
+            fingerprint: Digest([fingerprint; 32]),
+            delimiter,
+        }
+    }
+
+    /// A new version with two tables, drift of every kind, an override and a duplicate.
+    pub fn upload_created() -> Event {
+        use ColumnType::*;
+        let sites = table(
+            ["table_0", "sites", "sites.csv"],
+            0x11,
+            96,
+            3,
+            vec![
+                column("site", Utf8, false, true),
+                column("opened", Date, true, false),
+                column("active", Boolean, false, false),
+            ],
+            0x22,
+            Delimiter::Semicolon,
+        );
+        let visits = table(
+            ["table_1", "visits", "visits.tsv"],
+            0x33,
+            2048,
+            40,
+            vec![
+                column("patient", Int64, false, true),
+                column("score", Float64, true, false),
+                column("seen_at", Timestamp, false, false),
+            ],
+            0x44,
+            Delimiter::Tab,
+        );
+        let drift = SchemaDrift {
+            added_tables: vec!["sites".into()],
+            removed_tables: vec!["labs".into()],
+            changed_tables: vec![TableDrift {
+                table: "visits".into(),
+                added_columns: vec![summary("seen_at", Timestamp)],
+                removed_columns: vec![summary("seen at", Timestamp)],
+                type_changes: vec![TypeChange {
+                    name: "score".into(),
+                    old_type: Int64,
+                    new_type: Float64,
+                }],
+                rename_candidates: vec![RenameCandidate {
+                    from: "seen at".into(),
+                    to: "seen_at".into(),
+                    column_type: Timestamp,
+                    similarity_permille: 1000,
+                }],
+            }],
+        };
+        let kind = EventKind::UploadCreated {
+            dataset_name: "trial-42".into(),
+            version: 3,
+            hash: Digest([0xaa; 32]),
+            previous_active: Some(2),
+            tables: vec![sites, visits],
+            metadata: Some(r#"{"export":"2024-05"}"#.into()),
+            drift: Some(drift),
+            policy: SchemaDriftPolicy::Reject,
+            override_reason: Some("labs moved out".into()),
+            warnings: vec![
+                "table `labs` removed".into(),
+                "column `score` of `visits` is Float64".into(),
+            ],
+            duplicate_of: vec![ContentHolder {
+                dataset_id: uuid::Uuid::from_u128(0x0a0b0c0d_0e0f_4a1b_8c1d_1e1f2a2b2c2d),
+                dataset_name: "trial-41".into(),
+                version: 7,
+            }],
+        };
+        event(kind, "ana", "May export")
+    }
+
+    /// A first version: every `Option` none, every list empty, a negative time.
+    pub fn first_upload() -> Event {
+        let labs = table(
+            ["table_0", "labs", "labs.csv"],
+            0x55,
+            10,
+            1,
+            vec![column("lab", ColumnType::Utf8, false, false)],
+            0x66,
+            Delimiter::Comma,
+        );
+        let kind = EventKind::UploadCreated {
+            dataset_name: "trial-42".into(),
+            version: 1,
+            hash: Digest([0xbb; 32]),
+            previous_active: None,
+            tables: vec![labs],
+            metadata: None,
+            drift: None,
+            policy: SchemaDriftPolicy::Allow,
+            override_reason: None,
+            warnings: Vec::new(),
+            duplicate_of: Vec::new(),
+        };
+        Event {
+            event_id: uuid::Uuid::from_u128(0x00000000_0000_4000_8000_000000000001),
+            timestamp_micros: -1,
+            ..event(kind, "", "")
+        }
+    }
+
+    pub fn version_activated() -> Event {
+        event(
+            EventKind::VersionActivated {
+                version: 2,
+                from: 3,
+            },
+            "bo",
+            "",
+        )
+    }
+
+    pub fn rollback() -> Event {
+        let kind = EventKind::Rollback {
+            from: 3,
+            to: 1,
+            warnings: vec!["table `sites` is not in version 1".into()],
+        };
+        event(kind, "cy", "bad export")
+    }
+
+    pub fn overwrite_blocked() -> Event {
+        let drift = SchemaDrift {
+            changed_tables: vec![TableDrift {
+                table: "visits".into(),
+                removed_columns: vec![summary("score", ColumnType::Float64)],
+                ..TableDrift::default()
+            }],
+            ..SchemaDrift::default()
+        };
+        let kind = EventKind::OverwriteBlocked {
+            active: 3,
+            attempted_hash: Digest([0x77; 32]),
+            source_files: vec!["visits.csv".into()],
+            drift,
+            policy: SchemaDriftPolicy::Warn,
+            reason: "column `score` removed".into(),
+        };
+        event(kind, "ana", "")
+    }
+
+    /// The head replay decodes from each vector, written out by hand.
+    pub fn head(kind: KindHead<'static>) -> EventHead<'static> {
+        EventHead {
+            event_id: EVENT_ID,
+            timestamp_micros: TIME,
+            dataset_id: DATASET_ID,
+            kind,
+        }
+    }
+}
+
+/// Every pinned event: its name, the event, its vector, and the head replay decodes from it.
+fn pinned_events() -> Vec<(
+    &'static str,
+    strata::store::Event,
+    &'static str,
+    strata::store::EventHead<'static>,
+)> {
+    use strata::store::{Digest, EventHead, KindHead};
+    vec![
+        (
+            "upload_created",
+            pinned::upload_created(),
+            UPLOAD_CREATED,
+            pinned::head(KindHead::UploadCreated {
+                dataset_name: "trial-42",
+                version: 3,
+                hash: Digest([0xaa; 32]),
+                previous_active: Some(2),
+            }),
+        ),
+        (
+            "first upload_created",
+            pinned::first_upload(),
+            FIRST_UPLOAD,
+            EventHead {
+                event_id: uuid::Uuid::from_u128(0x00000000_0000_4000_8000_000000000001),
+                timestamp_micros: -1,
+                ..pinned::head(KindHead::UploadCreated {
+                    dataset_name: "trial-42",
+                    version: 1,
+                    hash: Digest([0xbb; 32]),
+                    previous_active: None,
+                })
+            },
+        ),
+        (
+            "version_activated",
+            pinned::version_activated(),
+            VERSION_ACTIVATED,
+            pinned::head(KindHead::VersionActivated {
+                version: 2,
+                from: 3,
+            }),
+        ),
+        (
+            "rollback",
+            pinned::rollback(),
+            ROLLBACK,
+            pinned::head(KindHead::Rollback { from: 3, to: 1 }),
+        ),
+        (
+            "overwrite_blocked",
+            pinned::overwrite_blocked(),
+            OVERWRITE_BLOCKED,
+            pinned::head(KindHead::OverwriteBlocked { active: 3 }),
+        ),
+    ]
+}
+
+#[test]
+fn every_dataset_event_kind_encodes_to_its_pinned_bytes() {
+    for (name, event, hex, _) in pinned_events() {
+        assert_eq!(event.encode(), unhex(hex), "{name}");
+    }
+}
+
+#[test]
+fn every_pinned_event_vector_decodes_to_its_event() {
+    use strata::store::Event;
+    for (name, event, hex, _) in pinned_events() {
+        let bytes = unhex(hex);
+        assert_eq!(Event::decode(&bytes, 7, 1, 128).unwrap(), event, "{name}");
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        assert!(
+            Event::decode(&trailing, 7, 1, 128).is_err(),
+            "{name}: FORMAT.md says a reader refuses trailing bytes"
+        );
+    }
+}
+
+#[test]
+fn every_pinned_event_vector_decodes_to_its_head() {
+    use strata::store::EventHead;
+    for (name, event, hex, head) in pinned_events() {
+        let bytes = unhex(hex);
+        assert_eq!(
+            EventHead::decode(&bytes, 7, 1, 128).unwrap(),
+            head,
+            "{name}"
+        );
+        assert_eq!(event.head(), head, "{name}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots: the snapshot of the `history` fixture, byte for byte.
+//
+// No public function builds a snapshot body from a catalog, so the test reads the snapshot the
+// format-1 code wrote in `tests/fixtures/v1/history` (whose events `tests/fixtures.rs` pins)
+// and rebuilds the whole file from FORMAT.md's "Snapshots" section, field by field.
+// ---------------------------------------------------------------------------------------------
+
+/// Bytes written the way FORMAT.md describes them.
+#[derive(Default)]
+struct Spec(Vec<u8>);
+
+impl Spec {
+    fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
+        self.0.extend_from_slice(bytes);
+        self
+    }
+    fn u8(&mut self, v: u8) -> &mut Self {
+        self.bytes(&[v])
+    }
+    fn u16(&mut self, v: u16) -> &mut Self {
+        self.bytes(&v.to_le_bytes())
+    }
+    fn u32(&mut self, v: u32) -> &mut Self {
+        self.bytes(&v.to_le_bytes())
+    }
+    fn u64(&mut self, v: u64) -> &mut Self {
+        self.bytes(&v.to_le_bytes())
+    }
+    fn i64(&mut self, v: i64) -> &mut Self {
+        self.bytes(&v.to_le_bytes())
+    }
+    /// A UUID in the bincode configuration: a `u64` length 16, then its 16 bytes.
+    fn uuid(&mut self, id: &str) -> &mut Self {
+        let id = uuid::Uuid::parse_str(id).unwrap();
+        self.u64(16).bytes(id.as_bytes())
+    }
+    /// A string: a `u64` length, then its bytes.
+    fn string(&mut self, s: &str) -> &mut Self {
+        self.u64(s.len() as u64).bytes(s.as_bytes())
+    }
+    /// A `Digest`: its 32 bytes, no length.
+    fn digest(&mut self, hex: &str) -> &mut Self {
+        let bytes = unhex(hex);
+        assert_eq!(bytes.len(), 32);
+        self.bytes(&bytes)
+    }
+}
+
+const SNAPSHOT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/v1/history/snapshots/00000000000000000009.snap"
+);
+const HISTORY_STORE_ID: &str = "82951432-9462-4db1-b038-c3376a4c6551";
+/// The log record the snapshot was taken after: sequence number, append time, body CRC.
+const HISTORY_ANCHOR: (u64, i64, u32) = (9, 1_796_118_489_164_407, 0xf5a6_05be);
+const PENGUINS_V1: &str = "06272d00e9ea19ba8d3795c4edfbf1fcc4076f261664053d170a9b795b780c19";
+const PENGUINS_V2: &str = "3676a63a86e638e708037969b598c4601d3c61d18bd5e0a1fee0acf457553531";
+const PENGUINS_V3: &str = "a6055903133041a5a8f3e3e2a4991e77116788ff1ef43f4692f9183fbc83fcc4";
+
+/// The body of the `history` snapshot, as FORMAT.md lays it out.
+fn history_snapshot_body() -> Vec<u8> {
+    let mut body = Spec::default();
+    body.u8(1); // catalog encoding version
+    let (seq, micros, crc) = HISTORY_ANCHOR;
+    body.u8(1).u64(seq).i64(micros).u32(crc); // anchor: Some(seq, timestamp_micros, body_crc)
+    body.u64(9).u64(5); // last_seq, events (dataset events applied: seqs 1, 3, 5, 7, 9)
+    body.u64(2); // datasets, in order of creation
+    let (v1, v2, v3) = (
+        1_796_118_489_000_276,
+        1_796_118_489_072_269,
+        1_796_118_489_164_289,
+    );
+    body.uuid("71d51394-dbce-4db1-991b-d8bd17b3089d")
+        .string("penguins");
+    body.u64(3); // versions: number, hash, created_seq, created_micros
+    body.u64(1).digest(PENGUINS_V1).u64(1).i64(v1);
+    body.u64(2).digest(PENGUINS_V2).u64(5).i64(v2);
+    body.u64(3).digest(PENGUINS_V3).u64(9).i64(v3);
+    body.u64(3); // active
+    body.u64(3); // activations: micros, seq, version
+    body.i64(v1).u64(1).u64(1);
+    body.i64(v2).u64(5).u64(2);
+    body.i64(v3).u64(9).u64(3);
+    body.u64(4).u64(1).u64(3).u64(5).u64(9); // event_seqs
+    body.i64(v3); // updated_micros
+    let archive = 1_796_118_489_119_842;
+    body.uuid("0858d80e-bb50-48e5-8164-d0c5fc5aaf86")
+        .string("penguins-archive");
+    body.u64(1).u64(1).digest(PENGUINS_V1).u64(7).i64(archive); // versions
+    body.u64(1); // active
+    body.u64(1).i64(archive).u64(7).u64(1); // activations
+    body.u64(1).u64(7); // event_seqs
+    body.i64(archive); // updated_micros
+    body.0
+}
+
+#[test]
+fn a_snapshot_file_is_laid_out_as_the_spec_says() {
+    let file = std::fs::read(SNAPSHOT).unwrap();
+    let body = history_snapshot_body();
+    let mut header = Spec::default();
+    header
+        .bytes(&[0x89, 0x53, 0x4E, 0x50, 0x0D, 0x0A, 0x1A, 0x0A]) // magic
+        .u16(1) // snapshot format version
+        .u16(64) // header length
+        .u32(0) // flags
+        .bytes(uuid::Uuid::parse_str(HISTORY_STORE_ID).unwrap().as_bytes()) // store UUID
+        .u64(9) // sequence number of the last log record included
+        .u64(body.len() as u64) // body length
+        .i64(1_796_118_489_180_258) // creation time
+        .u32(0); // reserved
+    assert_eq!(
+        file.len(),
+        64 + body.len(),
+        "the file is 64 + body length bytes"
+    );
+    assert_eq!(file[..60], header.0[..], "header bytes 0..60");
+    let crc = u32::from_le_bytes(file[60..64].try_into().unwrap());
+    let covered = [&file[..60], &file[64..]].concat();
+    assert_eq!(crc, crc32(&covered), "CRC of bytes 0..60, then the body");
+    assert_eq!(crc, 0x2a5d_ad7c);
+    assert_eq!(file[64..], body[..], "the body, field by field");
+}
+
+#[test]
+fn the_snapshot_anchor_is_the_log_record_it_was_taken_after() {
+    let log_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v1/history/log");
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::create_dir(copy.path().join("log")).unwrap();
+    for entry in std::fs::read_dir(log_dir).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(
+            &path,
+            copy.path().join("log").join(path.file_name().unwrap()),
+        )
+        .unwrap();
+    }
+    let log = strata::log::Log::open(copy.path(), strata::log::LogOptions::default()).unwrap();
+    let (seq, micros, body_crc) = HISTORY_ANCHOR;
+    let record = log.read(seq).unwrap();
+    assert_eq!(
+        (record.timestamp_micros, crc32(&record.body)),
+        (micros, body_crc)
+    );
+    assert_eq!(log.store_id().to_string(), HISTORY_STORE_ID);
+}

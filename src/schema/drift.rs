@@ -37,6 +37,9 @@ pub const RENAME_SIMILARITY_THRESHOLD: f64 = 0.8;
 const MIN_CONTAINED_NAME_LEN: usize = 3;
 
 /// A column named in a drift: its name and type.
+///
+/// On disk: its fields are encoded in declaration order (FORMAT.md, "Dataset events"), so
+/// reordering, inserting or removing one is a format break.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ColumnSummary {
     /// The column name.
@@ -46,6 +49,9 @@ pub struct ColumnSummary {
 }
 
 /// A column present in both versions whose type changed.
+///
+/// On disk: its fields are encoded in declaration order (FORMAT.md, "Dataset events"), so
+/// reordering, inserting or removing one is a format break.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct TypeChange {
     /// The column name.
@@ -57,6 +63,9 @@ pub struct TypeChange {
 }
 
 /// A removed column that may have been renamed to an added one (shown, never applied).
+///
+/// On disk: its fields are encoded in declaration order (FORMAT.md, "Dataset events"), so
+/// reordering, inserting or removing one is a format break.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct RenameCandidate {
     /// The removed column's name.
@@ -70,6 +79,9 @@ pub struct RenameCandidate {
 }
 
 /// The drift of one table present in both versions.
+///
+/// On disk: its fields are encoded in declaration order (FORMAT.md, "Dataset events"), so
+/// reordering, inserting or removing one is a format break.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TableDrift {
     /// The table's display name.
@@ -97,6 +109,9 @@ impl TableDrift {
 }
 
 /// The drift between two versions of a dataset.
+///
+/// On disk: its fields are encoded in declaration order (FORMAT.md, "Dataset events"), so
+/// reordering, inserting or removing one is a format break.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SchemaDrift {
     /// Tables only in the new version, sorted by name.

@@ -40,6 +40,9 @@ pub const HEADER_PREFIX_LIMIT: usize = 1024 * 1024;
 pub const MAX_RECORD_BYTES: u64 = 8 * 1024 * 1024;
 
 /// The field delimiter of a CSV file.
+///
+/// On disk: a `u32` variant index in declaration order (FORMAT.md, "Dataset events",
+/// `TableRecord`), so reordering, inserting or removing a variant is a format break.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Delimiter {
     /// `,`

@@ -17,6 +17,10 @@ use std::fmt;
 use std::str::FromStr;
 
 /// How a dataset treats breaking schema drift (removed columns or tables, type changes).
+///
+/// On disk (FORMAT.md, "Dataset events", `DriftPolicy`): a `u32` variant index in declaration
+/// order, so reordering, inserting or removing a variant is a format break. The names are
+/// not written: `rename_all` only shapes other serde formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SchemaDriftPolicy {

@@ -8,6 +8,10 @@ use std::fmt;
 
 /// The type inferred for a column. The order of the variants is part of the schema
 /// fingerprint's canonical encoding (see [`ColumnType::code`]); never reorder them.
+///
+/// On disk: a `u32` variant index in declaration order (FORMAT.md, "Dataset events"), so
+/// reordering, inserting or removing a variant is a format break (and [`ColumnType::code`],
+/// the fingerprint's code, is a second, separate numbering that must not change either).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ColumnType {
     /// `true`/`false` (also `yes`/`no`, `t`/`f`), case-insensitive.
@@ -67,6 +71,9 @@ impl fmt::Display for ColumnType {
 }
 
 /// One column of a table's schema.
+///
+/// On disk: its fields are encoded in declaration order (FORMAT.md, "Dataset events"), so
+/// reordering, inserting or removing one is a format break.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Column {
     /// The column name exactly as in the header row.
@@ -81,6 +88,9 @@ pub struct Column {
 }
 
 /// The ordered columns of one table.
+///
+/// On disk: its fields are encoded in declaration order (FORMAT.md, "Dataset events"), so
+/// reordering, inserting or removing one is a format break.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct Schema {
     /// Columns in header order.

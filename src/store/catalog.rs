@@ -17,6 +17,9 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 /// What the catalog keeps about one version.
+///
+/// On disk: its fields are encoded in declaration order (FORMAT.md, "Snapshots"), so
+/// reordering, inserting or removing one is a format break.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VersionMeta {
     /// 1, 2, 3... within the dataset.
@@ -70,6 +73,9 @@ impl VersionInfo {
 }
 
 /// A change of the active version.
+///
+/// On disk: its fields are encoded in declaration order (FORMAT.md, "Snapshots"), so
+/// reordering, inserting or removing one is a format break.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Activation {
     /// When (microseconds since the Unix epoch).
@@ -81,6 +87,9 @@ pub struct Activation {
 }
 
 /// One dataset.
+///
+/// On disk: its fields are encoded in declaration order (FORMAT.md, "Snapshots"), so
+/// reordering, inserting or removing one is a format break.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dataset {
     /// Stable id, created at the first upload.
@@ -611,6 +620,10 @@ pub fn differences(a: &Catalog, b: &Catalog) -> Vec<String> {
 }
 
 /// What a snapshot stores: the catalog without its indexes (they are rebuilt on load).
+///
+/// On disk: its fields are encoded in declaration order (FORMAT.md, "Snapshots"), so
+/// reordering, inserting or removing one is a format break; [`OwnedCatalogImage`] must
+/// declare the same fields in the same order.
 #[derive(Debug, Serialize)]
 pub struct CatalogImage<'a> {
     /// Sequence number of the last log record applied.
@@ -622,6 +635,9 @@ pub struct CatalogImage<'a> {
 }
 
 /// A [`CatalogImage`] read back.
+///
+/// On disk: it decodes what [`CatalogImage`] encodes (FORMAT.md, "Snapshots"), so its
+/// fields must stay [`CatalogImage`]'s, in the same order.
 #[derive(Debug, Deserialize)]
 pub struct OwnedCatalogImage {
     /// Sequence number of the last log record applied.

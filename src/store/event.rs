@@ -19,6 +19,9 @@ pub const DATASET_EVENT: RecordType = RecordType(0x0100);
 pub const EVENT_ENCODING_VERSION: u8 = 1;
 
 /// A SHA-256 digest: of a table's bytes, of a version's tables, or of a schema.
+///
+/// On disk: its 32 bytes, with no length (a fixed array; FORMAT.md, "Dataset events" and
+/// "Snapshots"), so changing its representation is a format break.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Digest(pub [u8; 32]);
 
@@ -47,6 +50,9 @@ impl fmt::Display for Digest {
 }
 
 /// One table of a version, as recorded in the log.
+///
+/// On disk: its fields are encoded in declaration order (FORMAT.md, "Dataset events"), so
+/// reordering, inserting or removing one is a format break.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableRecord {
     /// Stable id within the dataset (`table_0`, ...), kept across versions by display name.
@@ -72,6 +78,9 @@ pub struct TableRecord {
 }
 
 /// A dataset and version that already hold some content.
+///
+/// On disk: its fields are encoded in declaration order (FORMAT.md, "Dataset events"), so
+/// reordering, inserting or removing one is a format break.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContentHolder {
     /// The dataset's id.
@@ -83,6 +92,11 @@ pub struct ContentHolder {
 }
 
 /// What happened.
+///
+/// On disk: a `u32` variant index in declaration order, then the variant's fields in
+/// declaration order (FORMAT.md, "Dataset events"), so reordering, inserting or removing a
+/// variant or a field is a format break. [`KindHead`] decodes the leading fields of each
+/// variant and must change with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EventKind {
     /// A new version was stored and became active (the first creates the dataset).
@@ -167,9 +181,10 @@ impl EventKind {
 
 /// A dataset event as stored in the log.
 ///
-/// The field order is part of the format: everything the catalog needs comes first (and, in
-/// each kind, the catalog's fields come first), so that replay decodes only that prefix
-/// ([`EventHead`]) and never touches tables, schemas or drift.
+/// On disk: its fields are encoded in declaration order (FORMAT.md, "Dataset events"), so
+/// reordering, inserting or removing one is a format break. The order puts everything the
+/// catalog needs first (and, in each kind, the catalog's fields come first), so that replay
+/// decodes only that prefix ([`EventHead`]) and never touches tables, schemas or drift.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     /// A random id for the event.
@@ -187,6 +202,9 @@ pub struct Event {
 }
 
 /// The leading fields of an [`Event`]: what the catalog needs, decoded without allocating.
+///
+/// On disk: it decodes the encoding of an [`Event`] (FORMAT.md, "Dataset events"), so its
+/// fields must stay the leading fields of [`Event`], in the same order.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct EventHead<'a> {
     /// A random id for the event.
@@ -201,6 +219,10 @@ pub struct EventHead<'a> {
 }
 
 /// The leading fields of each [`EventKind`], in the same variant order.
+///
+/// On disk: it decodes the encoding of an [`EventKind`] (FORMAT.md, "Dataset events"), so
+/// its variants must stay in [`EventKind`]'s order, each with the leading fields of its
+/// variant in the same order.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub enum KindHead<'a> {
     /// See [`EventKind::UploadCreated`].

@@ -58,6 +58,9 @@ pub struct SnapshotInfo {
 
 /// The log record a snapshot was taken after: checked on load, so a snapshot of a log that
 /// was since repaired (and so holds other records under the same numbers) is not trusted.
+///
+/// On disk: its fields are encoded in declaration order (FORMAT.md, "Snapshots"), so
+/// reordering, inserting or removing one is a format break.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct Anchor {
     seq: u64,
@@ -65,12 +68,21 @@ struct Anchor {
     body_crc: u32,
 }
 
+/// A snapshot body after its catalog encoding version byte, as written.
+///
+/// On disk: its fields are encoded in declaration order (FORMAT.md, "Snapshots"), so
+/// reordering, inserting or removing one is a format break; [`BodyIn`] must declare the
+/// same fields in the same order.
 #[derive(Serialize)]
 struct BodyOut<'a> {
     anchor: Option<Anchor>,
     catalog: super::catalog::CatalogImage<'a>,
 }
 
+/// A snapshot body after its catalog encoding version byte, as read.
+///
+/// On disk: it decodes what [`BodyOut`] encodes (FORMAT.md, "Snapshots"), so its fields
+/// must stay [`BodyOut`]'s, in the same order.
 #[derive(Deserialize)]
 struct BodyIn {
     anchor: Option<Anchor>,
