@@ -9,6 +9,7 @@
 
 mod catalog;
 mod event;
+mod log_reader;
 mod query;
 mod read;
 mod rollback;
@@ -21,6 +22,7 @@ pub use event::{
     ContentHolder, Digest, Event, EventHead, EventKind, KindHead, TableRecord, DATASET_EVENT,
     EVENT_ENCODING_VERSION,
 };
+pub use log_reader::LogReader;
 pub use read::{History, VersionSummary};
 pub use rollback::RollbackOutcome;
 pub use snapshot::{SnapshotInfo, SnapshotPolicy};
@@ -139,9 +141,10 @@ impl Store {
         &self.dir
     }
 
-    /// The underlying log.
-    pub fn log(&self) -> &Log {
-        &self.log
+    /// The underlying log, for reading: every write goes through the store, which decides
+    /// it against the catalog.
+    pub fn log(&self) -> LogReader<'_> {
+        LogReader::new(&self.log)
     }
 
     /// The blob store.
