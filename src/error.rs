@@ -148,7 +148,8 @@ pub enum Error {
         dataset: String,
     },
 
-    /// The drift policy refused an overwrite; the refusal is recorded in the log.
+    /// The drift policy refused an overwrite; the refusal is recorded in the log (committed:
+    /// this is the one error of a write whose event is durable).
     #[error("overwrite of `{dataset}` refused (recorded as event {seq}): {reason}")]
     DriftRefused {
         /// The dataset's name.
@@ -157,6 +158,9 @@ pub enum Error {
         reason: String,
         /// Sequence number of the `overwrite_blocked` event.
         seq: u64,
+        /// What failed after the `overwrite_blocked` event was committed (the invariant
+        /// check, the automatic snapshot); the refusal stands.
+        post_commit_warnings: Vec<String>,
     },
 
     /// The upload's content is already stored under another dataset and the duplicate policy

@@ -491,6 +491,76 @@ fn an_existing_name_without_overwrite_is_refused_with_exit_1_and_a_hint() {
     assert_eq!(refused["dataset"], "d");
 }
 
+/// Deleting a blob makes the invariant check after every write fail; the CLI runs that check
+/// only in debug builds (the default of `StoreOptions::check_invariants`).
+#[cfg(debug_assertions)]
+#[test]
+fn writes_whose_check_fails_after_the_commit_are_reported_done_with_the_warning() {
+    let (tmp, store) = new_store();
+    let first = json_one(&ok(
+        &store,
+        &["upload", "a", &file(tmp.path(), "t.csv", SMALL), "--json"],
+    ));
+    std::fs::remove_file(blob_path(&store, &first["tables"][0]["content_hash"])).unwrap();
+    let warning = "warning: the write is committed, but the invariant check after it failed";
+
+    let plus = file(tmp.path(), "t.csv", SMALL_PLUS_COLUMN);
+    let text = ok(&store, &["upload", "b", &plus]);
+    assert!(text.starts_with("new dataset: `b` version 1"), "{text}");
+    assert!(text.contains(warning), "{text}");
+    assert!(
+        text.contains("the upload is recorded; `strata verify` checks the store"),
+        "{text}"
+    );
+
+    let breaking = file(tmp.path(), "t.csv", SMALL_BREAKING);
+    let refused = expect(&store, &["upload", "b", &breaking, "--overwrite"], 1);
+    assert!(
+        refused.stdout.starts_with("refused: overwrite of `b`"),
+        "{}",
+        refused.stdout
+    );
+    assert!(refused.stdout.contains(warning), "{}", refused.stdout);
+    assert!(
+        refused.stderr.contains("refused by the drift policy"),
+        "{}",
+        refused.stderr
+    );
+
+    let json = json_one(&ok(
+        &store,
+        &[
+            "upload",
+            "b",
+            &breaking,
+            "--overwrite",
+            "--drift-policy",
+            "warn",
+            "--json",
+        ],
+    ));
+    assert_eq!(
+        (json["status"].as_str(), json["version"].as_u64()),
+        (Some("new_version"), Some(2))
+    );
+    let warnings = json["post_commit_warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{json}");
+    assert!(
+        warnings[0].as_str().unwrap().contains("is missing"),
+        "{json}"
+    );
+
+    let text = ok(&store, &["rollback", "b", "1", "--yes"]);
+    assert!(
+        text.contains("rolled back: `b` version 1 is active"),
+        "{text}"
+    );
+    assert!(text.contains(warning), "{text}");
+    assert!(text.contains("the rollback is recorded"), "{text}");
+    let history = json_lines(&ok(&store, &["log", "--json"]));
+    assert_eq!(history.len(), 5, "every write is in the log: {history:?}");
+}
+
 #[test]
 fn a_breaking_overwrite_is_refused_with_exit_1_showing_the_drift_and_recorded() {
     let (tmp, store) = new_store();

@@ -157,8 +157,17 @@ fn store_upload(
         }
     };
     match store.save_upload(request) {
-        Ok(out) => Expect::Status(out.status, out.version),
-        Err(Error::DriftRefused { .. }) => Expect::Refused,
+        Ok(out) => {
+            assert_eq!(out.post_commit_warnings, Vec::<String>::new());
+            Expect::Status(out.status, out.version)
+        }
+        Err(Error::DriftRefused {
+            post_commit_warnings,
+            ..
+        }) => {
+            assert_eq!(post_commit_warnings, Vec::<String>::new());
+            Expect::Refused
+        }
         Err(Error::DatasetExists { .. }) => Expect::Exists,
         Err(e) => panic!("unexpected error {e}"),
     }
@@ -166,11 +175,14 @@ fn store_upload(
 
 fn store_rollback(store: &Store, ds: usize, version: u64) -> Expect {
     match store.rollback_to_version(&format!("d{ds}"), &version.to_string(), "model", "") {
-        Ok(out) => Expect::RolledBack {
-            from: out.from,
-            to: out.to,
-            appended: out.seq.is_some(),
-        },
+        Ok(out) => {
+            assert_eq!(out.post_commit_warnings, Vec::<String>::new());
+            Expect::RolledBack {
+                from: out.from,
+                to: out.to,
+                appended: out.seq.is_some(),
+            }
+        }
         Err(Error::UnknownDataset { .. }) => Expect::UnknownDataset,
         Err(Error::UnknownVersion { .. }) => Expect::UnknownVersion,
         Err(e) => panic!("unexpected error {e}"),

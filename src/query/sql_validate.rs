@@ -483,10 +483,69 @@ impl<'v> SqlWalker<'_, 'v> {
     }
 
     /// Walks an expression: resolves its column references, checks its comparisons and
-    /// aggregates, and returns what is known of its value. Long operator chains make deep
-    /// trees that the parser builds without recursion, hence the growable stack.
+    /// aggregates, and returns what is known of its value. Dispatches by family to the
+    /// functions below; each handles the variants this match sends it (and knows nothing of
+    /// any other). Long operator chains make deep trees that the parser builds without
+    /// recursion, hence the growable stack.
     #[recursive::recursive]
     fn expr<'e>(&mut self, expr: &'e Expr, scope: &Scope<'_, 'v>) -> Option<Operand<'e>> {
+        match expr {
+            Expr::Identifier(_)
+            | Expr::CompoundIdentifier(_)
+            | Expr::Value(_)
+            | Expr::TypedString(_) => self.leaf(expr, scope),
+            Expr::Nested(inner) | Expr::Collate { expr: inner, .. } => self.expr(inner, scope),
+            Expr::OuterJoin(inner) | Expr::Prior(inner) => self.expr(inner, scope),
+            Expr::UnaryOp { op, expr: inner } => self.unary(*op, inner, scope),
+            Expr::BinaryOp { left, op, right } => self.binary(expr, left, op, right, scope),
+            Expr::IsNull(_)
+            | Expr::IsNotNull(_)
+            | Expr::IsTrue(_)
+            | Expr::IsNotTrue(_)
+            | Expr::IsFalse(_)
+            | Expr::IsNotFalse(_)
+            | Expr::IsUnknown(_)
+            | Expr::IsNotUnknown(_)
+            | Expr::IsDistinctFrom(..)
+            | Expr::IsNotDistinctFrom(..)
+            | Expr::Between { .. }
+            | Expr::In { .. } => self.predicate(expr, scope),
+            Expr::Like { .. }
+            | Expr::ILike { .. }
+            | Expr::SimilarTo { .. }
+            | Expr::RLike { .. }
+            | Expr::AnyOp { .. }
+            | Expr::AllOp { .. } => self.pattern_match(expr, scope),
+            Expr::Cast { .. } | Expr::AtTimeZone { .. } | Expr::Extract { .. } => {
+                self.conversion(expr, scope)
+            }
+            Expr::Ceil { .. }
+            | Expr::Floor { .. }
+            | Expr::Position { .. }
+            | Expr::Substring { .. }
+            | Expr::Trim { .. } => self.special_function(expr, scope),
+            Expr::Function(function) => self.function(function, scope),
+            Expr::Case {
+                operand,
+                conditions,
+                else_result,
+                ..
+            } => self.case(
+                operand.as_deref(),
+                conditions,
+                else_result.as_deref(),
+                scope,
+            ),
+            Expr::Exists { .. } | Expr::Subquery(_) => self.subquery_expr(expr, scope),
+            Expr::Tuple(_) | Expr::GroupingSets(_) | Expr::Cube(_) | Expr::Rollup(_) => {
+                self.expr_list(expr, scope)
+            }
+            _ => None,
+        }
+    }
+
+    /// Column references and literals.
+    fn leaf<'e>(&mut self, expr: &'e Expr, scope: &Scope<'_, 'v>) -> Option<Operand<'e>> {
         match expr {
             Expr::Identifier(ident) => {
                 typed(self.column_type(std::slice::from_ref(ident), scope, false))
@@ -500,9 +559,14 @@ impl<'v> SqlWalker<'_, 'v> {
                 }
                 _ => None,
             },
-            Expr::Nested(inner) | Expr::Collate { expr: inner, .. } => self.expr(inner, scope),
-            Expr::UnaryOp { op, expr: inner } => self.unary(*op, inner, scope),
-            Expr::BinaryOp { left, op, right } => self.binary(expr, left, op, right, scope),
+            _ => None,
+        }
+    }
+
+    /// Tests that give a boolean: `IS [NOT] NULL` and the like, `IS [NOT] DISTINCT FROM`,
+    /// `BETWEEN` and `IN`; the last three compare their operands.
+    fn predicate<'e>(&mut self, expr: &'e Expr, scope: &Scope<'_, 'v>) -> Option<Operand<'e>> {
+        match expr {
             Expr::IsNull(inner)
             | Expr::IsNotNull(inner)
             | Expr::IsTrue(inner)
@@ -512,13 +576,11 @@ impl<'v> SqlWalker<'_, 'v> {
             | Expr::IsUnknown(inner)
             | Expr::IsNotUnknown(inner) => {
                 self.expr(inner, scope);
-                typed(Some(ColumnType::Boolean))
             }
             Expr::IsDistinctFrom(left, right) | Expr::IsNotDistinctFrom(left, right) => {
                 let l = self.expr(left, scope);
                 let r = self.expr(right, scope);
                 self.compare(expr, (left, l), (right, r));
-                typed(Some(ColumnType::Boolean))
             }
             Expr::Between {
                 expr: tested,
@@ -531,16 +593,21 @@ impl<'v> SqlWalker<'_, 'v> {
                     let b = self.expr(bound, scope);
                     self.compare(expr, (tested, value), (bound, b));
                 }
-                typed(Some(ColumnType::Boolean))
             }
             Expr::In {
                 expr: tested,
                 target,
                 ..
-            } => {
-                self.in_target(expr, tested, target, scope);
-                typed(Some(ColumnType::Boolean))
-            }
+            } => self.in_target(expr, tested, target, scope),
+            _ => return None,
+        }
+        typed(Some(ColumnType::Boolean))
+    }
+
+    /// Pattern matches (`LIKE`, `ILIKE`, `SIMILAR TO`, `RLIKE`) and `ANY`/`ALL` comparisons:
+    /// both sides are walked, and the result is a boolean.
+    fn pattern_match<'e>(&mut self, expr: &'e Expr, scope: &Scope<'_, 'v>) -> Option<Operand<'e>> {
+        let (a, b) = match expr {
             Expr::Like {
                 expr: a,
                 pattern: b,
@@ -566,11 +633,17 @@ impl<'v> SqlWalker<'_, 'v> {
             }
             | Expr::AllOp {
                 left: a, right: b, ..
-            } => {
-                self.expr(a, scope);
-                self.expr(b, scope);
-                typed(Some(ColumnType::Boolean))
-            }
+            } => (a, b),
+            _ => return None,
+        };
+        self.expr(a, scope);
+        self.expr(b, scope);
+        typed(Some(ColumnType::Boolean))
+    }
+
+    /// Conversions whose result type the syntax names: `CAST`, `AT TIME ZONE`, `EXTRACT`.
+    fn conversion<'e>(&mut self, expr: &'e Expr, scope: &Scope<'_, 'v>) -> Option<Operand<'e>> {
+        match expr {
             Expr::Cast {
                 expr: inner,
                 data_type,
@@ -591,6 +664,18 @@ impl<'v> SqlWalker<'_, 'v> {
                 self.expr(inner, scope);
                 typed(Some(ColumnType::Int64))
             }
+            _ => None,
+        }
+    }
+
+    /// Functions with a syntax of their own: `CEIL`/`FLOOR` keep numbers, `POSITION` gives
+    /// an integer, `SUBSTRING` and `TRIM` give text.
+    fn special_function<'e>(
+        &mut self,
+        expr: &'e Expr,
+        scope: &Scope<'_, 'v>,
+    ) -> Option<Operand<'e>> {
+        match expr {
             Expr::Ceil { expr: inner, .. } | Expr::Floor { expr: inner, .. } => {
                 numeric_only(self.expr(inner, scope))
             }
@@ -622,18 +707,14 @@ impl<'v> SqlWalker<'_, 'v> {
                 }
                 typed(Some(ColumnType::Utf8))
             }
-            Expr::Function(function) => self.function(function, scope),
-            Expr::Case {
-                operand,
-                conditions,
-                else_result,
-                ..
-            } => self.case(
-                operand.as_deref(),
-                conditions,
-                else_result.as_deref(),
-                scope,
-            ),
+            _ => None,
+        }
+    }
+
+    /// Subqueries in an expression: `EXISTS` gives a boolean, a scalar subquery the type of
+    /// its one column.
+    fn subquery_expr<'e>(&mut self, expr: &'e Expr, scope: &Scope<'_, 'v>) -> Option<Operand<'e>> {
+        match expr {
             Expr::Exists { subquery, .. } => {
                 self.query(subquery, scope);
                 typed(Some(ColumnType::Boolean))
@@ -642,19 +723,22 @@ impl<'v> SqlWalker<'_, 'v> {
                 let output = self.query(subquery, scope);
                 typed(single_column_type(&output))
             }
-            Expr::Tuple(items) => {
-                self.exprs(items, scope);
-                None
-            }
+            _ => None,
+        }
+    }
+
+    /// Lists of expressions (tuples, grouping sets): each is walked; the list has no type.
+    fn expr_list(&mut self, expr: &Expr, scope: &Scope<'_, 'v>) -> Option<Operand<'static>> {
+        match expr {
+            Expr::Tuple(items) => self.exprs(items, scope),
             Expr::GroupingSets(sets) | Expr::Cube(sets) | Expr::Rollup(sets) => {
                 for set in sets {
                     self.exprs(set, scope);
                 }
-                None
             }
-            Expr::OuterJoin(inner) | Expr::Prior(inner) => self.expr(inner, scope),
-            _ => None,
+            _ => {}
         }
+        None
     }
 
     /// A unary operation: signs keep numbers, `NOT` gives a boolean.

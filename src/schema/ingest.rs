@@ -1,5 +1,7 @@
 //! Streaming CSV ingest: one pass over the raw bytes that hashes them, hands them to a sink (the
-//! caller's blob writer), parses them, counts rows and infers the schema.
+//! caller's blob writer), parses them, counts rows and infers the schema. Its first step, the
+//! sniff (the header line read ahead, a byte order mark recognised, the delimiter detected),
+//! is in the `sniff` module.
 //!
 //! # Memory
 //!
@@ -17,65 +19,22 @@
 //! including a UTF-8 byte order mark if there is one.
 
 use super::infer::{ColumnInference, DistinctBudget, DISTINCT_BUDGET};
+use super::sniff::{read_header_prefix, HeaderPrefix};
+pub use super::sniff::{Delimiter, HEADER_PREFIX_LIMIT};
 use super::types::{Column, Schema};
 use csv::{ByteRecord, ErrorKind};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::fmt;
 use std::io::{self, Chain, Cursor, Read};
-
-/// The UTF-8 byte order mark some tools (Excel) write before the first header name.
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Size of each read from the source, and of the CSV reader's buffer.
 pub const READ_CHUNK: usize = 64 * 1024;
-
-/// How much of the file's start may be buffered to find the end of the header line.
-pub const HEADER_PREFIX_LIMIT: usize = 1024 * 1024;
 
 /// The largest raw size of one record (header or row), in bytes.
 ///
 /// A larger record almost always means an unclosed quote; refusing it keeps memory bounded.
 pub const MAX_RECORD_BYTES: u64 = 8 * 1024 * 1024;
-
-/// The field delimiter of a CSV file.
-///
-/// On disk: a `u32` variant index in declaration order (FORMAT.md, "Dataset events",
-/// `TableRecord`), so reordering, inserting or removing a variant is a format break.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Delimiter {
-    /// `,`
-    Comma,
-    /// `\t`
-    Tab,
-    /// `;`
-    Semicolon,
-}
-
-impl Delimiter {
-    /// Candidates in tie-breaking order: comma wins ties.
-    const CANDIDATES: [Delimiter; 3] = [Delimiter::Comma, Delimiter::Tab, Delimiter::Semicolon];
-
-    /// The delimiter byte.
-    pub fn as_byte(self) -> u8 {
-        match self {
-            Delimiter::Comma => b',',
-            Delimiter::Tab => b'\t',
-            Delimiter::Semicolon => b';',
-        }
-    }
-}
-
-impl fmt::Display for Delimiter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Delimiter::Comma => "comma",
-            Delimiter::Tab => "tab",
-            Delimiter::Semicolon => "semicolon",
-        })
-    }
-}
 
 /// What one pass over a CSV file found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -324,105 +283,6 @@ impl<R: Read> Read for TeeReader<'_, R> {
             return Err(self.fail(TeeFailure::RecordTooLarge, error));
         }
         Ok(n)
-    }
-}
-
-/// The start of the file, read up to the end of the header line to detect the delimiter.
-struct HeaderPrefix {
-    bytes: Vec<u8>,
-    bom_len: usize,
-    delimiter: Delimiter,
-}
-
-/// Reads until the header line is complete (or end of file, or [`HEADER_PREFIX_LIMIT`]).
-fn read_header_prefix<R: Read>(source: &mut R) -> io::Result<HeaderPrefix> {
-    let mut bytes = Vec::new();
-    let mut line = HeaderLineScan::default();
-    let mut bom_len = None;
-    loop {
-        let scanned = bytes.len();
-        let at_end = read_chunk_into(source, &mut bytes)? == 0;
-        // The BOM is known only once three bytes (or the whole file) are in.
-        if bom_len.is_none() && (bytes.len() >= UTF8_BOM.len() || at_end) {
-            bom_len = Some(if bytes.starts_with(UTF8_BOM) {
-                UTF8_BOM.len()
-            } else {
-                0
-            });
-            line.feed(&bytes[bom_len.unwrap_or(0)..]);
-        } else if let Some(bom) = bom_len {
-            line.feed(&bytes[scanned.max(bom)..]);
-        }
-        if at_end || line.complete || bytes.len() >= HEADER_PREFIX_LIMIT {
-            return Ok(HeaderPrefix {
-                bytes,
-                bom_len: bom_len.unwrap_or(0),
-                delimiter: line.delimiter(),
-            });
-        }
-    }
-}
-
-/// Appends one read of at most [`READ_CHUNK`] bytes; returns how many were read.
-fn read_chunk_into<R: Read>(source: &mut R, bytes: &mut Vec<u8>) -> io::Result<usize> {
-    let start = bytes.len();
-    bytes.resize(start + READ_CHUNK, 0);
-    let result = source.read(&mut bytes[start..]);
-    let n = *result.as_ref().unwrap_or(&0);
-    bytes.truncate(start + n);
-    result
-}
-
-/// Counts delimiter candidates outside quotes in the first non-blank line, fed incrementally.
-#[derive(Debug, Default)]
-struct HeaderLineScan {
-    in_quotes: bool,
-    seen_content: bool,
-    complete: bool,
-    /// Occurrences of each of [`Delimiter::CANDIDATES`].
-    counts: [u64; 3],
-}
-
-impl HeaderLineScan {
-    fn feed(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            if self.complete {
-                return;
-            }
-            self.feed_byte(byte);
-        }
-    }
-
-    fn feed_byte(&mut self, byte: u8) {
-        match byte {
-            b'"' => self.in_quotes = !self.in_quotes,
-            // Blank lines before the header are skipped, as the CSV reader skips them.
-            b'\n' | b'\r' if !self.in_quotes => {
-                self.complete = self.seen_content;
-                return;
-            }
-            _ if self.in_quotes => {}
-            _ => {
-                if let Some(i) = Delimiter::CANDIDATES
-                    .iter()
-                    .position(|d| d.as_byte() == byte)
-                {
-                    self.counts[i] += 1;
-                }
-            }
-        }
-        self.seen_content = true;
-    }
-
-    /// The most frequent candidate; the earliest in [`Delimiter::CANDIDATES`] wins ties.
-    fn delimiter(&self) -> Delimiter {
-        let mut best = 0;
-        for i in 1..self.counts.len() {
-            if self.counts[i] > self.counts[best] {
-                best = i;
-            }
-        }
-        Delimiter::CANDIDATES[best]
     }
 }
 

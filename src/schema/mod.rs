@@ -6,6 +6,7 @@ pub mod fingerprint;
 pub mod infer;
 pub mod ingest;
 pub mod policy;
+mod sniff;
 pub mod types;
 
 pub use drift::{

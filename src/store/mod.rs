@@ -9,8 +9,10 @@
 
 mod catalog;
 mod event;
+mod log_reader;
 mod query;
 mod read;
+mod rollback;
 pub mod snapshot;
 mod upload;
 mod version_ref;
@@ -20,7 +22,9 @@ pub use event::{
     ContentHolder, Digest, Event, EventHead, EventKind, KindHead, TableRecord, DATASET_EVENT,
     EVENT_ENCODING_VERSION,
 };
+pub use log_reader::LogReader;
 pub use read::{History, VersionSummary};
+pub use rollback::RollbackOutcome;
 pub use snapshot::{SnapshotInfo, SnapshotPolicy};
 pub use upload::{UploadFile, UploadOutcome, UploadRequest, UploadStatus};
 pub use version_ref::{parse_time, BareDate, VersionRef};
@@ -28,7 +32,6 @@ pub use version_ref::{parse_time, BareDate, VersionRef};
 use crate::blob::BlobStore;
 use crate::error::{Error, Result};
 use crate::log::{Log, LogOptions, OpenVerify, WriterGuard};
-use crate::schema::classify_drift;
 use std::path::{Path, PathBuf};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -50,7 +53,8 @@ pub struct StoreOptions {
     /// What to do with content already stored under another dataset.
     pub duplicate_policy: DuplicatePolicy,
     /// Run [`Store::assert_invariants`] (shallow) after every write. Default: on in debug
-    /// builds, off in release builds.
+    /// builds, off in release builds. The check runs after the commit, so a failure does not
+    /// fail the write: it is one of the write's `post_commit_warnings`.
     pub check_invariants: bool,
     /// When snapshots of the catalog are taken and how many are kept.
     pub snapshots: SnapshotPolicy,
@@ -81,22 +85,6 @@ pub struct ActiveVersion {
     pub version: u64,
     /// The version's content hash.
     pub hash: Digest,
-}
-
-/// The outcome of [`Store::rollback_to_version`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RollbackOutcome {
-    /// The dataset's name.
-    pub dataset: String,
-    /// The version active before.
-    pub from: u64,
-    /// The version active now.
-    pub to: u64,
-    /// Compatibility warnings: what queries written against `from` would lose.
-    pub warnings: Vec<String>,
-    /// The `rollback` event's sequence number; `None` when `to` was already active and
-    /// nothing was appended.
-    pub seq: Option<u64>,
 }
 
 /// A versioned dataset store in a directory.
@@ -153,9 +141,10 @@ impl Store {
         &self.dir
     }
 
-    /// The underlying log.
-    pub fn log(&self) -> &Log {
-        &self.log
+    /// The underlying log, for reading: every write goes through the store, which decides
+    /// it against the catalog.
+    pub fn log(&self) -> LogReader<'_> {
+        LogReader::new(&self.log)
     }
 
     /// The blob store.
@@ -223,63 +212,13 @@ impl Store {
         self.catalog().holders_of(hash)
     }
 
-    /// What [`Store::rollback_to_version`] would do now, without doing it: the versions
-    /// involved and the compatibility warnings (`seq` is `None`).
-    pub fn plan_rollback(&self, dataset: &str, version: &str) -> Result<RollbackOutcome> {
-        let ds = self.catalog().get(dataset)?.clone();
-        self.plan(&ds, version)
-    }
-
-    /// Makes `version` of `dataset` the active one, recording a `rollback` event with the
-    /// compatibility warnings (columns and tables the active version has and the target
-    /// lacks, type changes). Never deletes anything. Rolling back to the active version
-    /// appends nothing and says so (`seq` is `None`).
-    pub fn rollback_to_version(
-        &self,
-        dataset: &str,
-        version: &str,
-        actor: &str,
-        note: &str,
-    ) -> Result<RollbackOutcome> {
-        self.rollback_inner(dataset, version, actor, note, &|_, _| Ok(Vec::new()))
-    }
-
-    /// Rolls back, adding `extra_warnings(dataset, target)` to the compatibility warnings.
-    fn rollback_inner(
-        &self,
-        dataset: &str,
-        version: &str,
-        actor: &str,
-        note: &str,
-        extra_warnings: &dyn Fn(&Dataset, u64) -> Result<Vec<String>>,
-    ) -> Result<RollbackOutcome> {
-        let mut writer = self.lock_writer()?;
-        let mut catalog = self.catalog_mut();
-        self.catch_up(&mut catalog)?;
-        let ds = catalog.get(dataset)?;
-        let mut outcome = self.plan(ds, version)?;
-        if outcome.to == outcome.from {
-            return Ok(outcome);
-        }
-        outcome.warnings.extend(extra_warnings(ds, outcome.to)?);
-        let kind = EventKind::Rollback {
-            from: outcome.from,
-            to: outcome.to,
-            warnings: outcome.warnings.clone(),
-        };
-        let event = new_event(ds.id, actor, note, kind);
-        outcome.seq = Some(self.append_event(&mut writer, &mut catalog, &event)?);
-        drop(catalog);
-        writer.commit()?;
-        self.after_write()?;
-        Ok(outcome)
-    }
-
     fn lock_writer(&self) -> Result<WriterGuard<'_>> {
         self.log.lock_writer()
     }
 
-    /// Appends an event under the writer lock and applies it to the catalog.
+    /// Appends an event under the writer lock and applies it to the catalog. The event was
+    /// decided against this catalog, so applying it fails only on a bug in the decision; the
+    /// record is then written but never committed.
     fn append_event(
         &self,
         writer: &mut WriterGuard<'_>,
@@ -292,14 +231,26 @@ impl Store {
         Ok(seq)
     }
 
-    fn after_write(&self) -> Result<()> {
+    /// The upkeep after a committed write: the invariant check (if enabled) and the
+    /// automatic snapshot (if due). The write is durable by now, so a failure here does not
+    /// make it fail: each becomes a warning for the write's outcome.
+    fn after_commit(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
         if self.options.check_invariants {
-            self.assert_invariants(false)?;
+            if let Err(e) = self.assert_invariants(false) {
+                warnings.push(format!(
+                    "the write is committed, but the invariant check after it failed: {e}"
+                ));
+            }
         }
         if self.snapshot_due() {
-            self.snapshot()?;
+            if let Err(e) = self.snapshot() {
+                warnings.push(format!(
+                    "the write is committed, but the automatic snapshot after it failed: {e}"
+                ));
+            }
         }
-        Ok(())
+        warnings
     }
 
     fn snapshot_due(&self) -> bool {
@@ -382,25 +333,6 @@ impl Store {
         Ok(())
     }
 
-    fn plan(&self, ds: &Dataset, version: &str) -> Result<RollbackOutcome> {
-        let to = version_ref::resolve(ds, &version.parse()?)?;
-        let from = ds.active;
-        let warnings = if to == from {
-            Vec::new()
-        } else {
-            let current = self.version_info(ds, ds.active_version())?;
-            let target = self.version_info(ds, ds.version(to).expect("resolved"))?;
-            rollback_warnings(&current, &target)
-        };
-        Ok(RollbackOutcome {
-            dataset: ds.name.clone(),
-            from,
-            to,
-            warnings,
-            seq: None,
-        })
-    }
-
     fn check_blob(
         &self,
         ds: &Dataset,
@@ -423,33 +355,6 @@ impl Store {
         }
         Ok(())
     }
-}
-
-/// What a rollback from `current` to `target` takes away from queries written today.
-fn rollback_warnings(current: &VersionInfo, target: &VersionInfo) -> Vec<String> {
-    let drift = classify_drift(&current.named_schemas(), &target.named_schemas());
-    let mut warnings = Vec::new();
-    for table in &drift.removed_tables {
-        warnings.push(format!(
-            "table `{table}` does not exist in version {}: queries that read it will fail",
-            target.number
-        ));
-    }
-    for table in &drift.changed_tables {
-        for column in &table.removed_columns {
-            warnings.push(format!(
-                "column `{}` ({}) of table `{}` does not exist in version {}: queries that use it will fail",
-                column.name, column.column_type, table.table, target.number
-            ));
-        }
-        for change in &table.type_changes {
-            warnings.push(format!(
-                "column `{}` of table `{}` is {} in version {}, not {}",
-                change.name, table.table, change.new_type, target.number, change.old_type
-            ));
-        }
-    }
-    warnings
 }
 
 fn new_event(dataset_id: uuid::Uuid, actor: &str, note: &str, kind: EventKind) -> Event {

@@ -1,10 +1,12 @@
-//! `save_upload`: ingest, blob staging, the decision under the writer lock, and the event.
+//! `save_upload` in three phases: stage (ingest and staged blobs, outside the writer lock),
+//! decide (under the lock, against the fresh catalog) and record (blobs, event, commit).
 
 use super::catalog::{Catalog, Dataset, VersionInfo};
 use super::event::{ContentHolder, Digest, EventKind, TableRecord};
 use super::{new_event, DuplicatePolicy, Store};
 use crate::blob::{BlobStore, StagedBlob};
 use crate::error::{Error, IoContext, Result};
+use crate::log::WriterGuard;
 use crate::schema::{
     classify_drift, decide, scan_csv, schema_fingerprint, DriftDecision, SchemaDrift,
     SchemaDriftPolicy, TableScan,
@@ -12,7 +14,7 @@ use crate::schema::{
 use sha2::{Digest as _, Sha256};
 use std::io::Read;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, RwLockWriteGuard};
 
 /// One file of an upload.
 pub struct UploadFile {
@@ -157,6 +159,9 @@ pub struct UploadOutcome {
     pub override_reason: Option<String>,
     /// Sequence number of the event appended (`None` for [`UploadStatus::AlreadyActive`]).
     pub seq: Option<u64>,
+    /// What failed after the upload's event was committed (the invariant check, the
+    /// automatic snapshot). The upload stands; each entry says what went wrong.
+    pub post_commit_warnings: Vec<String>,
 }
 
 /// A table read, hashed and written to a staged blob.
@@ -166,16 +171,16 @@ struct StagedTable {
     blob: StagedBlob,
 }
 
+/// The stage phase's result: the tables in canonical order (by display name) and the
+/// version hash over them.
+struct StagedUpload {
+    tables: Vec<StagedTable>,
+    hash: Digest,
+}
+
 /// What the decision under the lock chose to record.
 enum Decision {
-    Create {
-        dataset_id: uuid::Uuid,
-        version: u64,
-        previous_active: Option<u64>,
-        drift: Option<SchemaDrift>,
-        warnings: Vec<String>,
-        override_reason: Option<String>,
-    },
+    Create(NewVersion),
     Reactivate {
         dataset_id: uuid::Uuid,
         version: u64,
@@ -193,6 +198,47 @@ enum Decision {
     },
 }
 
+/// A new version to create: version 1 of a new dataset, or the next one of an existing one.
+struct NewVersion {
+    dataset_id: uuid::Uuid,
+    version: u64,
+    previous_active: Option<u64>,
+    drift: Option<SchemaDrift>,
+    warnings: Vec<String>,
+    override_reason: Option<String>,
+}
+
+/// What the decide phase left for the record phase.
+// One value per upload, moved once into the record phase: boxing the larger variant would
+// only add an allocation.
+#[allow(clippy::large_enum_variant)]
+enum Planned {
+    /// Nothing to record (the content is the active version's): the outcome.
+    Nothing(UploadOutcome),
+    /// An event to record.
+    Write(PendingWrite),
+}
+
+/// An event the decision chose to record, prepared with every read it needs already done, so
+/// that between its append and its commit nothing can fail but the commit.
+struct PendingWrite {
+    event: super::Event,
+    /// The staged table bytes the event refers to, published before it is appended.
+    blobs: Vec<StagedBlob>,
+    /// What the upload answers once the event is committed.
+    answer: Answer,
+}
+
+/// What an upload answers once its event is committed.
+// One value per upload, moved once: boxing the larger variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+enum Answer {
+    /// The version now active; `seq` and `post_commit_warnings` are filled in on commit.
+    Outcome(UploadOutcome),
+    /// The drift policy's refusal, as [`Error::DriftRefused`].
+    Refused { dataset: String, reason: String },
+}
+
 impl Store {
     /// Uploads one or more CSV tables under a dataset name (see the crate docs for the rules):
     /// a new name creates a dataset; an existing one needs `overwrite`; identical content
@@ -201,18 +247,42 @@ impl Store {
     /// refusal by the drift policy is recorded (`overwrite_blocked`) and returned as
     /// [`Error::DriftRefused`]. A malformed file is refused with its name, line and field,
     /// and nothing is written.
-    pub fn save_upload(&self, request: UploadRequest) -> Result<UploadOutcome> {
+    ///
+    /// An upload runs in three phases: *stage* (outside the writer lock: each file read once,
+    /// parsed, hashed and written to a synced staged blob), *decide* (under the lock, against
+    /// the catalog caught up on every process's events: what to record, with every read it
+    /// needs done) and *record* (publish the blobs, append and apply the event, commit).
+    ///
+    /// Returns `Err` only if nothing was committed (bad input, a refusal that records
+    /// nothing, a failure before or during the commit), except for [`Error::DriftRefused`],
+    /// the one refusal that is recorded: its `overwrite_blocked` event is committed at its
+    /// `seq`. A failed `fdatasync` in the commit is a failure: the event was never
+    /// acknowledged (though this handle's catalog shows it), the log handle refuses every
+    /// later append, and whether the event survives a crash is known only once the store is
+    /// reopened. After the commit, the
+    /// upload is reported as done: what fails then (the invariant check, the automatic
+    /// snapshot) is in [`UploadOutcome::post_commit_warnings`] (or the refusal's
+    /// `post_commit_warnings`).
+    pub fn save_upload(&self, mut request: UploadRequest) -> Result<UploadOutcome> {
         check_request(&request)?;
-        let metadata = request.metadata.as_ref().map(serde_json::Value::to_string);
-        let mut staged = Vec::with_capacity(request.files.len());
-        for file in request.files {
-            staged.push(stage_table(&self.blobs, file)?);
-        }
-        staged.sort_by_key(|t| display_name(&t.file_name));
-        let hash = version_hash(&staged);
-        let mut writer = self.lock_writer()?;
+        let mut staged = stage_upload(&self.blobs, std::mem::take(&mut request.files))?;
+        let writer = self.lock_writer()?;
         let mut catalog = self.catalog_mut();
         self.catch_up(&mut catalog)?;
+        match self.decide_write(&catalog, &request, &mut staged)? {
+            Planned::Nothing(outcome) => Ok(outcome),
+            Planned::Write(write) => self.record_upload(writer, catalog, write),
+        }
+    }
+
+    /// The decide phase, under the writer lock: decides against `catalog` and prepares what
+    /// to record. Nothing is written.
+    fn decide_write(
+        &self,
+        catalog: &Catalog,
+        request: &UploadRequest,
+        staged: &mut StagedUpload,
+    ) -> Result<Planned> {
         let ctx = Context {
             request_dataset: &request.dataset,
             overwrite: request.overwrite,
@@ -220,110 +290,230 @@ impl Store {
             override_reason: request.override_reason.as_deref(),
             duplicate_policy: self.options.duplicate_policy,
         };
-        let decision = decide_upload(self, &catalog, &ctx, &staged, hash)?;
-        let duplicates = other_holders(&catalog, &hash, &decision);
-        let (kind, dataset_id, status) = match decision {
+        let decision = decide_upload(self, catalog, &ctx, &staged.tables, staged.hash)?;
+        let duplicates = other_holders(catalog, &staged.hash, &decision);
+        let prepare = Prepare {
+            store: self,
+            catalog,
+            request,
+            hash: staged.hash,
+        };
+        let write = match decision {
             Decision::AlreadyActive {
                 dataset_id,
                 version,
-            } => {
-                let ds = catalog.by_id(&dataset_id).expect("decided on it");
-                let info = self.version_info(ds, ds.version(version).expect("decided on it"))?;
-                let warnings = duplicates.iter().map(duplicate_warning).collect();
-                return Ok(outcome(
-                    ds,
-                    info,
-                    UploadStatus::AlreadyActive,
-                    warnings,
-                    duplicates,
-                    None,
-                ));
-            }
+            } => return prepare.already_active(dataset_id, version, duplicates),
             Decision::Block {
                 dataset_id,
                 active,
                 drift,
                 reason,
-            } => {
-                let source_files = staged.iter().map(|t| t.file_name.clone()).collect();
-                let kind = EventKind::OverwriteBlocked {
-                    attempted_hash: hash,
-                    source_files,
-                    active,
-                    drift,
-                    policy: request.drift_policy,
-                    reason: reason.clone(),
-                };
-                let event = new_event(dataset_id, &request.actor, &request.note, kind);
-                let seq = self.append_event(&mut writer, &mut catalog, &event)?;
-                let dataset = catalog
-                    .by_id(&dataset_id)
-                    .expect("decided on it")
-                    .name
-                    .clone();
-                drop(catalog);
-                writer.commit()?;
-                self.after_write()?;
-                return Err(Error::DriftRefused {
-                    dataset,
-                    reason,
-                    seq,
-                });
-            }
+            } => prepare.refusal(&staged.tables, dataset_id, active, drift, reason),
             Decision::Reactivate {
                 dataset_id,
                 version,
                 from,
-            } => (
-                EventKind::VersionActivated { version, from },
-                dataset_id,
-                UploadStatus::Reactivated,
-            ),
-            Decision::Create {
-                dataset_id,
-                version,
-                previous_active,
-                drift,
-                mut warnings,
-                override_reason,
-            } => {
-                warnings.extend(duplicates.iter().map(duplicate_warning));
-                let existing = catalog.by_id(&dataset_id);
-                let tables = table_records(self, existing, &staged)?;
-                let status = if version == 1 {
-                    UploadStatus::NewDataset
-                } else {
-                    UploadStatus::NewVersion
-                };
-                let kind = EventKind::UploadCreated {
-                    dataset_name: existing
-                        .map_or_else(|| request.dataset.clone(), |d| d.name.clone()),
-                    version,
-                    hash,
-                    tables,
-                    metadata,
-                    previous_active,
-                    drift,
-                    policy: request.drift_policy,
-                    override_reason,
-                    warnings,
-                    duplicate_of: duplicates.clone(),
-                };
-                // Table bytes are durable under their names before the event refers to them.
-                for table in staged.drain(..) {
-                    table.blob.publish(&self.blobs)?;
-                }
-                (kind, dataset_id, status)
-            }
+            } => prepare.reactivation(dataset_id, version, from, duplicates)?,
+            Decision::Create(new) => prepare.new_version(&mut staged.tables, new, duplicates)?,
         };
-        let event = new_event(dataset_id, &request.actor, &request.note, kind);
-        let seq = self.append_event(&mut writer, &mut catalog, &event)?;
-        let ds = catalog.by_id(&dataset_id).expect("just applied");
-        let result = self.upload_outcome(ds, status, event, duplicates, seq)?;
+        Ok(Planned::Write(write))
+    }
+
+    /// The record phase, under the writer lock: publishes the staged blobs, appends and
+    /// applies the event, then releases the locks and commits. Once the commit succeeded the
+    /// upload is done: failures after it are warnings in the answer.
+    fn record_upload(
+        &self,
+        mut writer: WriterGuard<'_>,
+        mut catalog: RwLockWriteGuard<'_, Catalog>,
+        write: PendingWrite,
+    ) -> Result<UploadOutcome> {
+        // Table bytes are durable under their names before the event refers to them.
+        for blob in write.blobs {
+            blob.publish(&self.blobs)?;
+        }
+        let seq = self.append_event(&mut writer, &mut catalog, &write.event)?;
         drop(catalog);
         writer.commit()?;
-        self.after_write()?;
-        Ok(result)
+        let post_commit_warnings = self.after_commit();
+        match write.answer {
+            Answer::Outcome(outcome) => Ok(UploadOutcome {
+                seq: Some(seq),
+                post_commit_warnings,
+                ..outcome
+            }),
+            Answer::Refused { dataset, reason } => Err(Error::DriftRefused {
+                dataset,
+                reason,
+                seq,
+                post_commit_warnings,
+            }),
+        }
+    }
+}
+
+/// The stage phase, outside the writer lock: reads every file once (see [`stage_table`]),
+/// puts the tables in canonical order and hashes the version.
+fn stage_upload(blobs: &BlobStore, files: Vec<UploadFile>) -> Result<StagedUpload> {
+    let mut tables = Vec::with_capacity(files.len());
+    for file in files {
+        tables.push(stage_table(blobs, file)?);
+    }
+    tables.sort_by_key(|t| display_name(&t.file_name));
+    let hash = version_hash(&tables);
+    Ok(StagedUpload { tables, hash })
+}
+
+/// What the decide phase prepares an event from: the store, the catalog caught up under the
+/// writer lock, the request, and the version hash of its staged tables.
+struct Prepare<'a> {
+    store: &'a Store,
+    catalog: &'a Catalog,
+    request: &'a UploadRequest,
+    hash: Digest,
+}
+
+impl Prepare<'_> {
+    fn event(&self, dataset_id: uuid::Uuid, kind: EventKind) -> super::Event {
+        new_event(dataset_id, &self.request.actor, &self.request.note, kind)
+    }
+
+    fn dataset(&self, dataset_id: &uuid::Uuid) -> &Dataset {
+        self.catalog.by_id(dataset_id).expect("decided on it")
+    }
+
+    /// The content is the active version's: nothing to record, only the outcome.
+    fn already_active(
+        &self,
+        dataset_id: uuid::Uuid,
+        version: u64,
+        duplicates: Vec<ContentHolder>,
+    ) -> Result<Planned> {
+        let ds = self.dataset(&dataset_id);
+        let info = self
+            .store
+            .version_info(ds, ds.version(version).expect("decided on it"))?;
+        let warnings = duplicates.iter().map(duplicate_warning).collect();
+        Ok(Planned::Nothing(outcome(
+            ds,
+            info,
+            UploadStatus::AlreadyActive,
+            warnings,
+            duplicates,
+            None,
+        )))
+    }
+
+    /// The drift policy refused the overwrite: an `overwrite_blocked` event, then the refusal.
+    fn refusal(
+        &self,
+        staged: &[StagedTable],
+        dataset_id: uuid::Uuid,
+        active: u64,
+        drift: SchemaDrift,
+        reason: String,
+    ) -> PendingWrite {
+        let source_files = staged.iter().map(|t| t.file_name.clone()).collect();
+        let kind = EventKind::OverwriteBlocked {
+            attempted_hash: self.hash,
+            source_files,
+            active,
+            drift,
+            policy: self.request.drift_policy,
+            reason: reason.clone(),
+        };
+        PendingWrite {
+            event: self.event(dataset_id, kind),
+            blobs: Vec::new(),
+            answer: Answer::Refused {
+                dataset: self.dataset(&dataset_id).name.clone(),
+                reason,
+            },
+        }
+    }
+
+    /// The content is an earlier version's: a `version_activated` event for it.
+    fn reactivation(
+        &self,
+        dataset_id: uuid::Uuid,
+        version: u64,
+        from: u64,
+        duplicates: Vec<ContentHolder>,
+    ) -> Result<PendingWrite> {
+        let ds = self.dataset(&dataset_id);
+        let info = self
+            .store
+            .version_info(ds, ds.version(version).expect("decided on it"))?;
+        let warnings = duplicates.iter().map(duplicate_warning).collect();
+        let status = UploadStatus::Reactivated;
+        Ok(PendingWrite {
+            event: self.event(dataset_id, EventKind::VersionActivated { version, from }),
+            blobs: Vec::new(),
+            answer: Answer::Outcome(outcome(ds, info, status, warnings, duplicates, None)),
+        })
+    }
+
+    /// New content: an `upload_created` event for the new version, whose staged blobs (taken
+    /// from `staged`) are published first.
+    fn new_version(
+        &self,
+        staged: &mut Vec<StagedTable>,
+        new: NewVersion,
+        duplicates: Vec<ContentHolder>,
+    ) -> Result<PendingWrite> {
+        let NewVersion {
+            dataset_id,
+            version,
+            previous_active,
+            drift,
+            mut warnings,
+            override_reason,
+        } = new;
+        warnings.extend(duplicates.iter().map(duplicate_warning));
+        let existing = self.catalog.by_id(&dataset_id);
+        let tables = table_records(self.store, existing, staged)?;
+        let dataset_name =
+            existing.map_or_else(|| self.request.dataset.clone(), |d| d.name.clone());
+        let outcome = UploadOutcome {
+            status: if version == 1 {
+                UploadStatus::NewDataset
+            } else {
+                UploadStatus::NewVersion
+            },
+            dataset_id,
+            dataset: dataset_name.clone(),
+            version,
+            hash: self.hash,
+            tables: tables.clone(),
+            drift: drift.clone(),
+            warnings: warnings.clone(),
+            duplicates: duplicates.clone(),
+            override_reason: override_reason.clone(),
+            seq: None,
+            post_commit_warnings: Vec::new(),
+        };
+        let kind = EventKind::UploadCreated {
+            dataset_name,
+            version,
+            hash: self.hash,
+            tables,
+            metadata: self
+                .request
+                .metadata
+                .as_ref()
+                .map(serde_json::Value::to_string),
+            previous_active,
+            drift,
+            policy: self.request.drift_policy,
+            override_reason,
+            warnings,
+            duplicate_of: duplicates,
+        };
+        Ok(PendingWrite {
+            event: self.event(dataset_id, kind),
+            blobs: staged.drain(..).map(|t| t.blob).collect(),
+            answer: Answer::Outcome(outcome),
+        })
     }
 }
 
@@ -403,14 +593,14 @@ fn decide_upload(
 ) -> Result<Decision> {
     let Some(ds) = catalog.find(ctx.request_dataset) else {
         check_duplicates(catalog, ctx, &hash)?;
-        return Ok(Decision::Create {
+        return Ok(Decision::Create(NewVersion {
             dataset_id: uuid::Uuid::new_v4(),
             version: 1,
             previous_active: None,
             drift: None,
             warnings: Vec::new(),
             override_reason: None,
-        });
+        }));
     };
     if !ctx.overwrite {
         return Err(Error::DatasetExists {
@@ -449,14 +639,14 @@ fn decide_upload(
             override_reason,
         } => {
             check_duplicates(catalog, ctx, &hash)?;
-            Ok(Decision::Create {
+            Ok(Decision::Create(NewVersion {
                 dataset_id: ds.id,
                 version: ds.versions.len() as u64 + 1,
                 previous_active: Some(ds.active),
                 drift: Some(drift),
                 warnings,
                 override_reason,
-            })
+            }))
         }
     }
 }
@@ -479,7 +669,7 @@ fn check_duplicates(catalog: &Catalog, ctx: &Context<'_>, hash: &Digest) -> Resu
 /// Datasets other than the one decided on that hold the same content.
 fn other_holders(catalog: &Catalog, hash: &Digest, decision: &Decision) -> Vec<ContentHolder> {
     let this = match decision {
-        Decision::Create { dataset_id, .. }
+        Decision::Create(NewVersion { dataset_id, .. })
         | Decision::Reactivate { dataset_id, .. }
         | Decision::AlreadyActive { dataset_id, .. }
         | Decision::Block { dataset_id, .. } => *dataset_id,
@@ -549,49 +739,6 @@ fn assign_table_ids(versions: &[VersionInfo], names: &[String]) -> Vec<String> {
         .collect()
 }
 
-impl Store {
-    /// The outcome of an upload that appended `event` (at `seq`): a new version is described
-    /// by the event itself; a reactivated one by its own upload event, read from the log.
-    fn upload_outcome(
-        &self,
-        ds: &Dataset,
-        status: UploadStatus,
-        event: super::Event,
-        duplicates: Vec<ContentHolder>,
-        seq: u64,
-    ) -> Result<UploadOutcome> {
-        let (version, hash, tables, drift, warnings, override_reason) = match event.kind {
-            EventKind::UploadCreated {
-                version,
-                hash,
-                tables,
-                drift,
-                warnings,
-                override_reason,
-                ..
-            } => (version, hash, tables, drift, warnings, override_reason),
-            _ => {
-                let info = self.version_info(ds, ds.active_version())?;
-                let warnings = duplicates.iter().map(duplicate_warning).collect();
-                (info.number, info.hash, info.tables, None, warnings, None)
-            }
-        };
-        Ok(UploadOutcome {
-            status,
-            dataset_id: ds.id,
-            dataset: ds.name.clone(),
-            version,
-            hash,
-            tables,
-            drift,
-            warnings,
-            duplicates,
-            override_reason,
-            seq: Some(seq),
-        })
-    }
-}
-
 fn outcome(
     ds: &Dataset,
     info: VersionInfo,
@@ -612,5 +759,6 @@ fn outcome(
         duplicates,
         override_reason: None,
         seq,
+        post_commit_warnings: Vec::new(),
     }
 }

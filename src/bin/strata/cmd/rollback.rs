@@ -113,6 +113,7 @@ pub fn outcome_json(o: &RollbackOutcome) -> Value {
         "to": o.to,
         "warnings": o.warnings,
         "seq": o.seq,
+        "post_commit_warnings": o.post_commit_warnings,
     })
 }
 
@@ -144,7 +145,7 @@ pub fn print_outcome(out: &mut Printer, o: &RollbackOutcome) -> CliResult {
 
 /// The text part of [`print_outcome`] (nothing in JSON mode).
 pub fn print_outcome_text(out: &mut Printer, o: &RollbackOutcome) -> CliResult {
-    match o.seq {
+    let rolled_back = match o.seq {
         Some(seq) => out.line(format!(
             "{}: `{}` version {} is active (was version {}) {}",
             out.paint(Style::Green, "rolled back"),
@@ -159,5 +160,7 @@ pub fn print_outcome_text(out: &mut Printer, o: &RollbackOutcome) -> CliResult {
             o.to,
             o.dataset
         )),
-    }
+    };
+    rolled_back?;
+    super::upload::print_post_commit_warnings(out, "rollback", &o.post_commit_warnings)
 }

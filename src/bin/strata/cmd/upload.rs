@@ -133,6 +133,7 @@ pub fn outcome_json(o: &UploadOutcome) -> Value {
         "warnings": o.warnings,
         "duplicates": o.duplicates.iter().map(json::holder).collect::<Vec<_>>(),
         "override_reason": o.override_reason,
+        "post_commit_warnings": o.post_commit_warnings,
     })
 }
 
@@ -195,7 +196,28 @@ pub fn print_outcome_text(out: &mut Printer, o: &UploadOutcome) -> CliResult {
     if let Some(reason) = &o.override_reason {
         out.line(format!("  override reason: {reason}"))?;
     }
-    print_warnings(out, o.drift.as_ref(), &o.warnings)
+    print_warnings(out, o.drift.as_ref(), &o.warnings)?;
+    print_post_commit_warnings(out, "upload", &o.post_commit_warnings)
+}
+
+/// Prints what failed after a write was committed, and what to type next.
+pub fn print_post_commit_warnings(
+    out: &mut Printer,
+    write: &str,
+    warnings: &[String],
+) -> CliResult {
+    for warning in warnings {
+        out.line(format!(
+            "  {} {warning}",
+            out.paint(Style::Yellow, "warning:")
+        ))?;
+    }
+    if !warnings.is_empty() {
+        out.line(format!(
+            "  the {write} is recorded; `strata verify` checks the store, `strata snapshot` takes the snapshot again"
+        ))?;
+    }
+    Ok(())
 }
 
 /// Prints warnings; additions are shown as notices.
@@ -224,6 +246,7 @@ pub struct Refusal {
     seq: Option<u64>,
     active: Option<u64>,
     drift: Option<SchemaDrift>,
+    post_commit_warnings: Vec<String>,
 }
 
 impl Refusal {
@@ -237,12 +260,14 @@ impl Refusal {
             seq: None,
             active: None,
             drift: None,
+            post_commit_warnings: Vec::new(),
         };
         match error {
             E::DriftRefused {
                 dataset,
                 reason,
                 seq,
+                post_commit_warnings,
             } => {
                 let blocked = store.read_event(*seq).ok().and_then(|e| match e.kind {
                     EventKind::OverwriteBlocked { active, drift, .. } => Some((active, drift)),
@@ -255,6 +280,7 @@ impl Refusal {
                     seq: Some(*seq),
                     active: blocked.as_ref().map(|b| b.0),
                     drift: blocked.map(|b| b.1),
+                    post_commit_warnings: post_commit_warnings.clone(),
                 })
             }
             E::DatasetExists { dataset } => Some(refusal("dataset_exists", dataset)),
@@ -273,6 +299,7 @@ impl Refusal {
             "seq": self.seq,
             "active_version": self.active,
             "drift": json::optional_drift(self.drift.as_ref()),
+            "post_commit_warnings": self.post_commit_warnings,
         })
     }
 }
@@ -305,7 +332,7 @@ fn print_refusal(out: &mut Printer, refusal: &Refusal) -> CliResult {
 /// refusals, whose one-line error says it all).
 pub fn print_refusal_text(out: &mut Printer, refusal: &Refusal) -> CliResult {
     let Some(drift) = &refusal.drift else {
-        return Ok(());
+        return print_post_commit_warnings(out, "refusal", &refusal.post_commit_warnings);
     };
     let active = refusal
         .active
@@ -333,5 +360,6 @@ pub fn print_refusal_text(out: &mut Printer, refusal: &Refusal) -> CliResult {
     }
     out.line(
         "  to accept it: upload again with --override-drift --reason TEXT (or --drift-policy warn)",
-    )
+    )?;
+    print_post_commit_warnings(out, "refusal", &refusal.post_commit_warnings)
 }
