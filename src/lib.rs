@@ -6,6 +6,7 @@
 //!
 //! The layers, from the bottom:
 //! - [`format`]: pure encoders and decoders over byte slices (no IO);
+//! - [`digest`]: the SHA-256 digest, its hex form and the domain tags of every hash;
 //! - [`log`]: the segment log on files: appends with group commit, multi-process writer lock,
 //!   strict recovery, iteration, verification and explicit repair;
 //! - [`blob`]: content-addressed table bytes;
@@ -29,6 +30,7 @@
 #![deny(missing_docs)]
 
 pub mod blob;
+pub mod digest;
 pub mod error;
 pub mod format;
 pub mod log;
