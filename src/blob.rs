@@ -1,87 +1,73 @@
 //! The content-addressed blob store: table bytes stored once by their SHA-256.
 //!
-//! Layout: `<store>/blobs/sha256/<first 2 hex digits>/<remaining 62 hex digits>`. A blob is
-//! written to `<store>/blobs/tmp/`, fsynced, renamed into place and its directory fsynced,
-//! so a blob either exists whole under its name or not at all. A blob file is never
-//! modified. Reading verifies the bytes against the name as they stream.
+//! Layout: `<store>/blobs/sha256/<first 2 hex digits>/<remaining 62 hex digits>` (see
+//! [`crate::paths`]). A blob is written to `<store>/blobs/tmp/` and hashed as it is written,
+//! fsynced, renamed to its hash and both folders fsynced, so a blob either exists whole under
+//! its name or not at all. A blob file is never modified. Reading verifies the bytes against
+//! the name as they stream.
 
-use crate::error::{Error, IoContext, Result};
-use crate::log::fsutil::{parent, sync_dir};
-use crate::schema::hex;
-use sha2::{Digest, Sha256};
-use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Write};
+use crate::digest::{hex, Digest, Hasher};
+use crate::error::{Error, Result};
+use crate::io::{EntryKind, FileReader, Io, OpenMode, TempFile};
+use crate::paths::{parent, StorePaths};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-/// Name of the blob folder inside a store directory.
-pub const BLOB_DIR: &str = "blobs";
+pub use crate::paths::BLOB_DIR;
 
 /// The content-addressed blob store of one store directory.
 #[derive(Debug, Clone)]
 pub struct BlobStore {
-    root: PathBuf,
+    paths: StorePaths,
+    io: Io,
 }
 
 impl BlobStore {
-    /// The blob store in `store_dir/blobs`. Opening touches nothing on disk: the folders are
-    /// created by the first write.
+    /// The blob store in `store_dir/blobs`, on the real file system. Opening touches nothing
+    /// on disk: the folders are created by the first write.
     pub fn open(store_dir: &Path) -> BlobStore {
-        BlobStore {
-            root: store_dir.join(BLOB_DIR),
-        }
+        BlobStore::open_with(store_dir, Io::default())
     }
 
-    /// Creates `dir` (and its missing parents up to the store directory) durably.
-    fn ensure_dir(&self, dir: &Path) -> Result<()> {
-        if dir.is_dir() {
-            return Ok(());
+    /// The blob store in `store_dir/blobs`, doing its IO through `io`.
+    pub fn open_with(store_dir: &Path, io: Io) -> BlobStore {
+        BlobStore {
+            paths: StorePaths::new(store_dir),
+            io,
         }
-        if let Some(up) = dir.parent().filter(|p| p.starts_with(parent(&self.root))) {
-            self.ensure_dir(up)?;
-        }
-        std::fs::create_dir_all(dir).ctx("create directory", dir)?;
-        sync_dir(parent(dir))
     }
 
     /// The folder that holds every blob under its name (two levels below it).
     pub fn objects_dir(&self) -> PathBuf {
-        self.root.join("sha256")
+        self.paths.blob_objects_dir()
     }
 
     /// Where the blob with this hash lives.
     pub fn path(&self, hash: &[u8; 32]) -> PathBuf {
-        let hex = hex(hash);
-        self.objects_dir().join(&hex[..2]).join(&hex[2..])
+        self.paths.blob(hash)
     }
 
     /// Whether the blob exists.
     pub fn contains(&self, hash: &[u8; 32]) -> bool {
-        self.path(hash).is_file()
+        self.io.is_file(&self.path(hash))
     }
 
-    /// Starts writing a blob whose hash is not known yet.
+    /// Starts writing a blob; its name is the hash of what is written.
     pub fn writer(&self) -> Result<BlobWriter> {
-        let tmp = self.root.join("tmp");
-        self.ensure_dir(&tmp)?;
-        let path = tmp.join(format!("{}.tmp", uuid::Uuid::new_v4()));
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .ctx("create", &path)?;
+        self.io.ensure_dir_durably(&self.paths.blob_tmp_dir())?;
+        let tmp = self.paths.blob_tmp(uuid::Uuid::new_v4());
         Ok(BlobWriter {
-            file: Some(file),
-            path,
-            len: 0,
+            file: self.io.create_temp(&tmp)?,
+            hasher: Hasher::new(),
         })
     }
 
     /// Opens the blob for reading; the reader fails at the end if the bytes do not hash to
     /// `hash`.
-    pub fn reader(&self, hash: &[u8; 32]) -> Result<VerifiedReader<File>> {
+    pub fn reader(&self, hash: &[u8; 32]) -> Result<VerifiedReader<FileReader>> {
         let path = self.path(hash);
-        let file = File::open(&path).ctx("open blob", &path)?;
-        Ok(VerifiedReader::new(file, *hash, path))
+        let file = self.io.open(&path, OpenMode::Read)?;
+        Ok(VerifiedReader::new(file.reader(), *hash, path))
     }
 
     /// Reads the whole blob and checks its hash.
@@ -91,6 +77,39 @@ impl BlobStore {
         io::copy(&mut reader, &mut io::sink()).map_err(|e| blob_read_error(e, &path))?;
         Ok(())
     }
+
+    /// How many blob files there are and how many bytes they hold (temporary files not
+    /// counted). Reads the folders only.
+    pub fn usage(&self) -> Result<BlobUsage> {
+        let mut usage = BlobUsage::default();
+        let objects = self.objects_dir();
+        if !self.io.is_dir(&objects) {
+            return Ok(usage);
+        }
+        for prefix in self.io.list_dir(&objects)? {
+            if prefix.kind != EntryKind::Dir {
+                continue;
+            }
+            let dir = objects.join(&prefix.name);
+            for entry in self.io.list_dir(&dir)? {
+                if entry.kind == EntryKind::File {
+                    let path = dir.join(&entry.name);
+                    usage.files += 1;
+                    usage.bytes += self.io.metadata(&path)?.map_or(0, |m| m.len);
+                }
+            }
+        }
+        Ok(usage)
+    }
+}
+
+/// What [`BlobStore::usage`] counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BlobUsage {
+    /// Blob files.
+    pub files: u64,
+    /// Bytes in them.
+    pub bytes: u64,
 }
 
 /// Turns an error from a [`VerifiedReader`] into the crate's error.
@@ -108,23 +127,22 @@ pub fn blob_read_error(error: io::Error, path: &Path) -> Error {
     }
 }
 
-/// A blob being written to a temporary file. The writer does not hash: whoever produces the
-/// bytes hashes them as they pass (the CSV scan does, see `schema::scan_csv`) and names the
-/// blob with [`BlobWriter::finish`], so that an upload's bytes are hashed once. A wrong name
-/// cannot go unnoticed: every read verifies the bytes against the name.
+/// A blob being written to a temporary file. The writer hashes every byte it writes, and
+/// [`BlobWriter::finish`] names the blob by that hash: a blob's name is checked by the code
+/// that writes it. (The CSV scan hands the writer each chunk as it reads it, so an upload's
+/// bytes are still hashed once.)
 #[derive(Debug)]
 pub struct BlobWriter {
-    file: Option<File>,
-    path: PathBuf,
-    len: u64,
+    file: TempFile,
+    hasher: Hasher,
 }
 
 /// A written and synced blob that is not yet under its name.
 #[derive(Debug)]
 pub struct StagedBlob {
-    tmp: PathBuf,
+    file: TempFile,
     /// SHA-256 of the bytes.
-    pub hash: [u8; 32],
+    pub hash: Digest,
     /// Number of bytes.
     pub len: u64,
 }
@@ -132,57 +150,34 @@ pub struct StagedBlob {
 impl BlobWriter {
     /// Appends bytes.
     pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.len += bytes.len() as u64;
-        self.file
-            .as_mut()
-            .expect("open until finished")
-            .write_all(bytes)
+        self.hasher.update(bytes);
+        self.file.write(bytes).map_err(io::Error::other)
     }
 
-    /// fsyncs the temporary file and names it `hash`, the SHA-256 of every byte written (the
-    /// caller's to compute); the blob can then be published with [`StagedBlob::publish`].
-    pub fn finish(mut self, hash: [u8; 32]) -> Result<StagedBlob> {
-        let file = self.file.take().expect("finished once");
-        file.sync_all().ctx("fsync", &self.path)?;
+    /// fsyncs the temporary file and names it by the SHA-256 of every byte written; the
+    /// blob can then be published with [`StagedBlob::publish`].
+    pub fn finish(self) -> Result<StagedBlob> {
+        let BlobWriter { mut file, hasher } = self;
+        file.sync()?;
         Ok(StagedBlob {
-            tmp: std::mem::take(&mut self.path),
-            hash,
-            len: self.len,
+            len: file.bytes_written(),
+            hash: hasher.finish(),
+            file,
         })
-    }
-}
-
-impl Drop for BlobWriter {
-    fn drop(&mut self) {
-        if !self.path.as_os_str().is_empty() {
-            let _ = std::fs::remove_file(&self.path);
-        }
     }
 }
 
 impl StagedBlob {
     /// Moves the blob under its name (if a blob with this hash exists, the copy is dropped:
     /// content is stored once), fsyncing the directories involved.
-    pub fn publish(mut self, store: &BlobStore) -> Result<PathBuf> {
-        let target = store.path(&self.hash);
-        if target.is_file() {
+    pub fn publish(self, store: &BlobStore) -> Result<PathBuf> {
+        let target = store.path(&self.hash.0);
+        if store.io.is_file(&target) {
             return Ok(target);
         }
-        let dir = parent(&target).to_path_buf();
-        store.ensure_dir(&dir)?;
-        let tmp = std::mem::take(&mut self.tmp);
-        std::fs::rename(&tmp, &target).ctx("rename blob into place", &target)?;
-        sync_dir(&dir)?;
-        sync_dir(parent(&tmp))?;
+        store.io.ensure_dir_durably(parent(&target))?;
+        self.file.persist(&target)?;
         Ok(target)
-    }
-}
-
-impl Drop for StagedBlob {
-    fn drop(&mut self) {
-        if !self.tmp.as_os_str().is_empty() {
-            let _ = std::fs::remove_file(&self.tmp);
-        }
     }
 }
 
@@ -205,7 +200,7 @@ pub struct HashMismatch {
 #[derive(Debug)]
 pub struct VerifiedReader<R> {
     inner: R,
-    hasher: Sha256,
+    hasher: Hasher,
     expected: [u8; 32],
     /// The file being read (for error messages).
     pub path: PathBuf,
@@ -217,7 +212,7 @@ impl<R: Read> VerifiedReader<R> {
     pub fn new(inner: R, expected: [u8; 32], path: PathBuf) -> Self {
         VerifiedReader {
             inner,
-            hasher: Sha256::new(),
+            hasher: Hasher::new(),
             expected,
             path,
             done: false,
@@ -236,7 +231,7 @@ impl<R: Read> Read for VerifiedReader<R> {
             return Ok(n);
         }
         self.done = true;
-        let actual: [u8; 32] = std::mem::take(&mut self.hasher).finalize().into();
+        let actual = std::mem::take(&mut self.hasher).finish().0;
         if actual == self.expected {
             Ok(0)
         } else {

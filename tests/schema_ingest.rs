@@ -6,6 +6,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::io::{self, Read};
 use std::path::PathBuf;
+use strata::blob::BlobStore;
 use strata::schema::{
     scan_csv, schema_fingerprint, Column, ColumnType, Delimiter, IngestError, TableScan,
 };
@@ -28,6 +29,14 @@ fn scan_file(file: &str) -> TableScan {
 
 fn scan_bytes(bytes: &[u8]) -> Result<TableScan, IngestError> {
     scan_csv(bytes, "upload.csv", &mut |_: &[u8]| Ok(()))
+}
+
+/// The content hash an upload of `bytes` gets: the name of the blob the scan's sink wrote.
+fn content_hash(bytes: &[u8]) -> [u8; 32] {
+    let dir = tempfile::tempdir().unwrap();
+    let mut blob = BlobStore::open(dir.path()).writer().unwrap();
+    scan_csv(bytes, "upload.csv", &mut |chunk: &[u8]| blob.write(chunk)).unwrap();
+    blob.finish().unwrap().hash.0
 }
 
 fn column<'a>(scan: &'a TableScan, name: &str) -> &'a Column {
@@ -138,17 +147,22 @@ fn airports_quoted_names_na_cells_and_unique_codes() {
 
 #[test]
 fn content_hash_is_sha256_of_the_file_and_sink_gets_exactly_its_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = BlobStore::open(dir.path());
     for file in REAL_FILES {
         let bytes = read_data(file);
         let mut received = Vec::new();
+        let mut blob = blobs.writer().unwrap();
         let reader = std::fs::File::open(data_path(file)).unwrap();
         let scan = scan_csv(reader, file, &mut |chunk: &[u8]| {
             received.extend_from_slice(chunk);
-            Ok(())
+            blob.write(chunk)
         })
         .unwrap();
+        let staged = blob.finish().unwrap();
         let expected: [u8; 32] = Sha256::digest(&bytes).into();
-        assert_eq!(scan.content_hash, expected, "{file}");
+        assert_eq!(staged.hash.0, expected, "{file}");
+        assert_eq!(staged.len, bytes.len() as u64, "{file}");
         assert_eq!(scan.byte_len, bytes.len() as u64, "{file}");
         assert!(
             received == bytes,
@@ -176,7 +190,12 @@ fn tab_semicolon_and_bom_variants_infer_the_same_schema() {
         assert_eq!(variant.schema, original.schema);
         assert_eq!(variant.row_count, 344);
     }
-    assert_ne!(bom.content_hash, original.content_hash, "the BOM is hashed");
+    let with_bom = [b"\xEF\xBB\xBF".as_slice(), &comma].concat();
+    assert_ne!(
+        content_hash(&with_bom),
+        content_hash(&comma),
+        "the BOM is hashed"
+    );
 }
 
 #[test]
@@ -351,12 +370,15 @@ static HEAP_COUNTER: ThreadHeapCounter = ThreadHeapCounter;
 fn lazily_generated_20_mb_csv_is_scanned_in_one_streaming_pass_with_a_small_heap() {
     const ROWS: u64 = 120_000;
     let mut sink_bytes = 0u64;
+    // The sink hashes, as the blob writer does: the scan hands it every byte, in order.
+    let mut sink_hash = Sha256::new();
     let heap_start = start_heap_measurement();
     let scan = scan_csv(
         GeneratedCsv::new(ROWS),
         "generated.csv",
         &mut |chunk: &[u8]| {
             sink_bytes += chunk.len() as u64;
+            sink_hash.update(chunk);
             Ok(())
         },
     )
@@ -372,7 +394,7 @@ fn lazily_generated_20_mb_csv_is_scanned_in_one_streaming_pass_with_a_small_heap
     assert_eq!(sink_bytes, scan.byte_len);
     let mut expected = Sha256::new();
     io::copy(&mut GeneratedCsv::new(ROWS), &mut expected).unwrap();
-    assert_eq!(scan.content_hash, <[u8; 32]>::from(expected.finalize()));
+    assert_eq!(sink_hash.finalize(), expected.finalize());
 
     let types: Vec<ColumnType> = scan.schema.columns.iter().map(|c| c.column_type).collect();
     use ColumnType::*;

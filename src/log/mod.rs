@@ -14,7 +14,6 @@
 //!   damage is [`crate::Error::Corrupt`], with the segment, offset and sequence number.
 //! - [`repair`] is the explicit salvage of a corrupt log.
 
-pub(crate) mod fsutil;
 mod reader;
 mod repair;
 mod verify;
@@ -23,14 +22,15 @@ mod writer;
 
 pub use reader::{LogIter, Record, RecordRef};
 pub use repair::{repair, RepairReport};
-pub use verify::{verify, Problem, VerifyReport};
+pub use verify::{verify, verify_with, Problem, VerifyReport};
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::format::{
-    segment_file_name, RecordType, SegmentHeader, FIRST_SEQ, FORMAT_VERSION, MAX_BODY_LEN,
-    SEGMENT_HEADER_LEN,
+    RecordType, SegmentHeader, FIRST_SEQ, FORMAT_VERSION, MAX_BODY_LEN, SEGMENT_HEADER_LEN,
 };
-use fsutil::{lock, LockKind};
+use crate::io::lock::lock;
+use crate::io::{Io, LockKind};
+use crate::paths::StorePaths;
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, RwLock, RwLockReadGuard};
 use std::time::Duration;
@@ -38,12 +38,7 @@ use view::LogView;
 pub use writer::WriterGuard;
 use writer::{AppendQueue, SyncState, WriterState};
 
-/// Name of the log's folder inside a store directory.
-pub const LOG_DIR: &str = "log";
-/// Name of the writer lock file inside the log folder.
-pub const LOCK_FILE: &str = "LOCK";
-/// Folder (inside the log folder) holding copies of torn tails cut before an append.
-pub const TORN_DIR: &str = "torn";
+pub use crate::paths::{LOCK_FILE, LOG_DIR, TORN_DIR};
 
 /// How durable a record is when [`Log::append`] returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -90,6 +85,9 @@ pub struct LogOptions {
     /// Zeroed bytes written ahead of the writer, so that appends overwrite allocated blocks
     /// instead of growing the file. Default 1 MiB.
     pub preallocate: u64,
+    /// The file system every file operation goes through. Default the real one
+    /// ([`crate::io::OsBackend`]); a store uses it for its blobs and snapshots too.
+    pub io: Io,
 }
 
 impl Default for LogOptions {
@@ -100,6 +98,7 @@ impl Default for LogOptions {
             lock_timeout: Duration::from_secs(10),
             verify: OpenVerify::Full,
             preallocate: 1024 * 1024,
+            io: Io::default(),
         }
     }
 }
@@ -157,6 +156,7 @@ pub struct SegmentInfo {
 /// between threads, whose appends are then committed together.
 #[derive(Debug)]
 pub struct Log {
+    paths: StorePaths,
     dir: PathBuf,
     lock_path: PathBuf,
     options: LogOptions,
@@ -177,24 +177,23 @@ impl Log {
     pub fn create(store_dir: impl AsRef<Path>, options: LogOptions) -> Result<Log> {
         options.validate()?;
         let store_dir = store_dir.as_ref();
-        let dir = store_dir.join(LOG_DIR);
-        if dir.join(segment_file_name(FIRST_SEQ)).exists() {
+        let paths = StorePaths::new(store_dir);
+        let io = &options.io;
+        if io.exists(&paths.segment(FIRST_SEQ)) {
             return Err(Error::AlreadyExists {
                 path: store_dir.to_path_buf(),
             });
         }
-        std::fs::create_dir_all(&dir).ctx("create directory", &dir)?;
-        fsutil::sync_dir(&dir)?;
-        if let Some(parent) = store_dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fsutil::sync_dir(store_dir)?;
-            fsutil::sync_dir(parent)?;
-        }
+        let dir = paths.log_dir();
+        io.ensure_dir_durably(&dir)?;
         let _guard = lock(
-            &dir.join(LOCK_FILE),
+            io,
+            &paths.lock_file(),
             LockKind::Exclusive,
             options.lock_timeout,
         )?;
-        fsutil::sync_dir(&dir)?;
+        // The lock file may have just been created.
+        io.sync_dir(&dir)?;
         let header = SegmentHeader {
             format_version: FORMAT_VERSION,
             store_id: *uuid::Uuid::new_v4().as_bytes(),
@@ -203,7 +202,7 @@ impl Log {
             prev_seal_offset: 0,
             created_at_micros: now_micros(),
         };
-        writer::create_segment_file(&dir, &header, options.preallocate)?;
+        writer::create_segment_file(io, &paths, &header, options.preallocate)?;
         drop(_guard);
         Log::open(store_dir, options)
     }
@@ -212,15 +211,17 @@ impl Log {
     /// writes: a torn tail is reported by [`Log::torn_tail`] and cut before the next append.
     pub fn open(store_dir: impl AsRef<Path>, options: LogOptions) -> Result<Log> {
         options.validate()?;
-        let dir = store_dir.as_ref().join(LOG_DIR);
-        if !dir.is_dir() {
+        let paths = StorePaths::new(store_dir.as_ref());
+        let dir = paths.log_dir();
+        if !options.io.is_dir(&dir) {
             return Err(Error::NotFound {
                 path: store_dir.as_ref().to_path_buf(),
             });
         }
-        let lock_path = dir.join(LOCK_FILE);
+        let lock_path = paths.lock_file();
         let view = load_view(&dir, &lock_path, &options)?;
         Ok(Log {
+            paths,
             dir,
             lock_path,
             options,
@@ -237,6 +238,16 @@ impl Log {
     /// The folder holding the segment files.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The paths of the store directory holding the log.
+    pub fn paths(&self) -> &StorePaths {
+        &self.paths
+    }
+
+    /// The file system this log does its IO through ([`LogOptions::io`]).
+    pub fn io(&self) -> &Io {
+        &self.options.io
     }
 
     /// The options this handle was opened with.
@@ -295,7 +306,8 @@ impl Log {
             _ => {
                 // Damage at the tail may be an append in flight in another process: look
                 // again while no writer can be writing.
-                let _shared = lock(&self.lock_path, LockKind::Shared, self.options.lock_timeout)?;
+                let timeout = self.options.lock_timeout;
+                let _shared = lock(self.io(), &self.lock_path, LockKind::Shared, timeout)?;
                 self.write_view().refresh(verify)
             }
         }
@@ -330,12 +342,13 @@ impl Log {
 /// Loads the view; if the tail looks damaged, looks again under a shared lock, since the
 /// damage may be an append in flight in another process.
 fn load_view(dir: &Path, lock_path: &Path, options: &LogOptions) -> Result<LogView> {
-    match LogView::load(dir, options.verify) {
+    let io = &options.io;
+    match LogView::load(io, dir, options.verify) {
         Ok(view) if view.torn.is_none() => Ok(view),
         Err(Error::NotFound { path }) => Err(Error::NotFound { path }),
         _ => {
-            let _shared = lock(lock_path, LockKind::Shared, options.lock_timeout)?;
-            LogView::load(dir, options.verify)
+            let _shared = lock(io, lock_path, LockKind::Shared, options.lock_timeout)?;
+            LogView::load(io, dir, options.verify)
         }
     }
 }

@@ -8,7 +8,7 @@ use crate::format::{
     Defect, RecordType, SegmentCursor, SegmentEnd, SegmentHeader, Step, FIRST_SEQ,
     SEGMENT_HEADER_LEN,
 };
-use memmap2::Mmap;
+use crate::io::Map;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -63,7 +63,7 @@ impl From<RecordRef<'_>> for Record {
 struct SegmentHandle {
     path: PathBuf,
     header: SegmentHeader,
-    map: Arc<Mmap>,
+    map: Arc<Map>,
     end_offset: u64,
 }
 

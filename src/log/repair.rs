@@ -7,13 +7,13 @@
 //! trail shows it. Records after the damage leave the live log (their bytes are kept in the
 //! salvage folder); records before it are untouched and keep their sequence numbers.
 
-use super::fsutil::{self, lock, LockKind};
-use super::verify::verify;
-use super::view::file_name;
-use super::{Log, LogOptions, Problem, TornTail, LOCK_FILE, LOG_DIR};
-use crate::error::{Error, IoContext, Result};
+use super::verify::verify_with;
+use super::{Log, LogOptions, Problem, TornTail};
+use crate::error::{Error, Result};
 use crate::format::{Defect, RecordType, RepairBody};
-use std::fs::OpenOptions;
+use crate::io::lock::lock;
+use crate::io::{Io, LockKind, OpenMode};
+use crate::paths::{file_name, salvage_copy, StorePaths};
 use std::path::{Path, PathBuf};
 
 /// What [`repair`] did.
@@ -40,36 +40,36 @@ pub enum RepairReport {
     },
 }
 
-/// Salvages a corrupt log in `store_dir/log` (see the module documentation).
+/// Salvages a corrupt log in `store_dir/log` (see the module documentation), doing its IO
+/// through [`LogOptions::io`].
 pub fn repair(store_dir: impl AsRef<Path>, options: LogOptions) -> Result<RepairReport> {
     let store_dir = store_dir.as_ref();
-    let dir = store_dir.join(LOG_DIR);
+    let paths = StorePaths::new(store_dir);
+    let io = &options.io;
+    let dir = paths.log_dir();
     let guard = lock(
-        &dir.join(LOCK_FILE),
+        io,
+        &paths.lock_file(),
         LockKind::Exclusive,
         options.lock_timeout,
     )?;
-    let report = verify(store_dir)?;
+    let report = verify_with(store_dir, io)?;
     let Some(problem) = report.problems.first().cloned() else {
         return Ok(RepairReport::NothingToRepair {
             torn_tail: report.torn_tail,
         });
     };
-    let cut = plan_cut(&dir, &problem)?;
-    let salvage_dir = dir.join(format!(
-        "salvage-{}",
-        chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ")
-    ));
-    std::fs::create_dir(&salvage_dir).ctx("create directory", &salvage_dir)?;
-    fsutil::sync_dir(&dir)?;
+    let cut = plan_cut(io, &dir, &problem)?;
+    let time = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ").to_string();
+    let salvage_dir = paths.salvage_dir(&time);
+    io.ensure_dir_durably(&salvage_dir)?;
     let bytes_cut = match cut.offset {
-        Some(offset) => cut_segment_tail(&cut.segment, offset, &salvage_dir)?,
+        Some(offset) => cut_segment_tail(io, &cut.segment, offset, &salvage_dir)?,
         None => 0,
     };
-    let segments_removed = move_segments(&cut.removed, &salvage_dir, &dir)?;
+    let segments_removed = move_segments(io, &cut.removed, &salvage_dir, &dir)?;
     // Every other writer must re-read the log before its next append.
-    let lock_path = dir.join(LOCK_FILE);
-    guard.set_generation(&lock_path, guard.generation(&lock_path)? + 1)?;
+    guard.set_generation(guard.generation()? + 1)?;
     drop(guard);
     let log = Log::open(store_dir, options)?;
     let body = RepairBody {
@@ -100,8 +100,8 @@ struct Cut {
     removed: Vec<PathBuf>,
 }
 
-fn plan_cut(dir: &Path, problem: &Problem) -> Result<Cut> {
-    let files = super::view::list_segment_files(dir)?;
+fn plan_cut(io: &Io, dir: &Path, problem: &Problem) -> Result<Cut> {
+    let files = super::view::list_segment_files(io, dir)?;
     let Some(index) = files.iter().position(|(_, p)| *p == problem.segment) else {
         return Err(cannot_repair(
             problem,
@@ -137,32 +137,33 @@ fn cannot_repair(problem: &Problem, why: &str) -> Error {
 
 /// Copies `offset..` (up to the last non-zero byte) of the segment into the salvage folder,
 /// then zeroes it in place and syncs. Returns the number of bytes cut.
-fn cut_segment_tail(segment: &Path, offset: u64, salvage_dir: &Path) -> Result<u64> {
-    let bytes = std::fs::read(segment).ctx("read", segment)?;
+fn cut_segment_tail(io: &Io, segment: &Path, offset: u64, salvage_dir: &Path) -> Result<u64> {
+    let file = io.open(segment, OpenMode::ReadWrite)?;
+    let bytes = file.map()?;
     let start = (offset as usize).min(bytes.len());
     let end = bytes
         .iter()
         .rposition(|&b| b != 0)
         .map_or(start, |i| (i + 1).max(start));
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(segment)
-        .ctx("open", segment)?;
-    let copy = salvage_dir.join(format!("{}.from-{offset}", file_name(segment)));
-    fsutil::cut_out(&file, segment, start as u64, end as u64, &copy)?;
-    file.sync_data().ctx("fdatasync", segment)?;
+    drop(bytes);
+    let copy = salvage_copy(salvage_dir, segment, offset);
+    io.cut_out(&file, start as u64, end as u64, &copy)?;
+    file.sync_data()?;
     Ok((end - start) as u64)
 }
 
-fn move_segments(segments: &[PathBuf], salvage_dir: &Path, log_dir: &Path) -> Result<Vec<PathBuf>> {
+fn move_segments(
+    io: &Io,
+    segments: &[PathBuf],
+    salvage_dir: &Path,
+    log_dir: &Path,
+) -> Result<Vec<PathBuf>> {
     for segment in segments {
-        let target = salvage_dir.join(file_name(segment));
-        std::fs::rename(segment, &target).ctx("move into the salvage folder", segment)?;
+        io.rename(segment, &salvage_dir.join(file_name(segment)))?;
     }
     if !segments.is_empty() {
-        fsutil::sync_dir(salvage_dir)?;
-        fsutil::sync_dir(log_dir)?;
+        io.sync_dir(salvage_dir)?;
+        io.sync_dir(log_dir)?;
     }
     Ok(segments.to_vec())
 }

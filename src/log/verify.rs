@@ -4,9 +4,11 @@
 use super::view::{
     list_segment_files, new_segment_state, open_segment_file, scan_segment_state, LogView,
 };
-use super::{Log, OpenVerify, TornTail, LOG_DIR};
+use super::{Log, OpenVerify, TornTail};
 use crate::error::{Error, Result};
 use crate::format::Defect;
+use crate::io::Io;
+use crate::paths::StorePaths;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -51,18 +53,24 @@ impl VerifyReport {
 /// sequence number, seal and the chain between segments. Never writes. Fails only if the
 /// log cannot be listed; damage is reported in the [`VerifyReport`].
 pub fn verify(store_dir: impl AsRef<Path>) -> Result<VerifyReport> {
-    let dir = store_dir.as_ref().join(LOG_DIR);
-    if !dir.is_dir() {
+    verify_with(store_dir, &Io::default())
+}
+
+/// [`verify`], doing its IO through `io`.
+pub fn verify_with(store_dir: impl AsRef<Path>, io: &Io) -> Result<VerifyReport> {
+    let dir = StorePaths::new(store_dir.as_ref()).log_dir();
+    if !io.is_dir(&dir) {
         return Err(Error::NotFound {
             path: store_dir.as_ref().to_path_buf(),
         });
     }
-    let files = list_segment_files(&dir)?;
+    let files = list_segment_files(io, &dir)?;
     let opened: Vec<_> = files
         .iter()
-        .map(|(_, path)| open_segment_file(path))
+        .map(|(_, path)| open_segment_file(io, path))
         .collect();
     let mut view = LogView {
+        io: io.clone(),
         dir,
         store_id: [0; 16],
         segments: Vec::new(),
@@ -144,9 +152,8 @@ fn push_problem(report: &mut VerifyReport, error: Error) {
 }
 
 impl Log {
-    /// Runs [`verify`] on this log.
+    /// Runs [`verify`] on this log, through its [`super::LogOptions::io`].
     pub fn verify(&self) -> Result<VerifyReport> {
-        let store_dir = self.dir().parent().unwrap_or_else(|| Path::new("."));
-        verify(store_dir)
+        verify_with(self.paths().root(), self.io())
     }
 }

@@ -3,13 +3,13 @@
 //! ("refreshed") before every append and on demand. Building it never writes to any file.
 
 use super::{OpenVerify, TornTail};
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::format::{
     decode_record, parse_segment_file_name, Defect, RecordDecode, RecordType, SealBody,
     SegmentCursor, SegmentEnd, SegmentHeader, Step, FIRST_SEQ, SEGMENT_HEADER_LEN,
 };
-use memmap2::Mmap;
-use std::fs::File;
+use crate::io::{Io, Map, OpenMode};
+use crate::paths::file_name;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -46,7 +46,7 @@ impl SparseIndex {
 pub(crate) struct SegmentState {
     pub(crate) path: PathBuf,
     pub(crate) header: SegmentHeader,
-    pub(crate) map: Arc<Mmap>,
+    pub(crate) map: Arc<Map>,
     /// Offset just past the last validated record.
     pub(crate) end_offset: u64,
     /// Sequence number the next record of this segment would carry.
@@ -70,6 +70,7 @@ impl SegmentState {
 /// The validated state of the whole log.
 #[derive(Debug)]
 pub(crate) struct LogView {
+    pub(crate) io: Io,
     pub(crate) dir: PathBuf,
     pub(crate) store_id: [u8; 16],
     pub(crate) segments: Vec<SegmentState>,
@@ -78,8 +79,9 @@ pub(crate) struct LogView {
 
 impl LogView {
     /// Loads and validates the log in `dir`.
-    pub(crate) fn load(dir: &Path, verify: OpenVerify) -> Result<LogView> {
+    pub(crate) fn load(io: &Io, dir: &Path, verify: OpenVerify) -> Result<LogView> {
         let mut view = LogView {
+            io: io.clone(),
             dir: dir.to_path_buf(),
             store_id: [0; 16],
             segments: Vec::new(),
@@ -102,18 +104,20 @@ impl LogView {
     /// Catches up with segments and records appended since the last refresh (by this or any
     /// other process). Validates everything new; never writes.
     pub(crate) fn refresh(&mut self, verify: OpenVerify) -> Result<()> {
-        let files = list_segment_files(&self.dir)?;
+        let files = list_segment_files(&self.io, &self.dir)?;
         self.check_known_files_still_there(&files)?;
         let new_files = &files[self.segments.len()..];
         if let Some(last) = self.segments.last_mut() {
             if last.seal.is_none() {
-                remap_if_grown(last)?;
+                remap_if_grown(&self.io, last)?;
                 self.torn = scan_segment_state(last, new_files.is_empty())?;
             }
         }
         let headers = new_files
             .iter()
-            .map(|(base, path)| open_segment_file(path).map(|(h, map)| (*base, path, h, map)))
+            .map(|(base, path)| {
+                open_segment_file(&self.io, path).map(|(h, map)| (*base, path, h, map))
+            })
             .collect::<Result<Vec<_>>>()?;
         for (i, (name_base, path, header, map)) in headers.iter().enumerate() {
             self.check_successor(path, *name_base, header)?;
@@ -148,7 +152,8 @@ impl LogView {
         // The map must cover the whole file: the writer's next position starts from the map's
         // length as the file's, and would otherwise write the preallocated zeros again.
         if (last.map.len() as u64) < file_len {
-            last.map = map_file_len(&last.path, file_len)?;
+            let file = self.io.open(&last.path, OpenMode::Read)?;
+            last.map = Arc::new(file.map_len(file_len)?);
         }
         #[cfg(debug_assertions)]
         check_appended(last, records, written_end, next_seq);
@@ -259,22 +264,22 @@ fn seg_is_verified(seg: Option<&SegmentState>) -> bool {
 }
 
 /// The segment files in `dir`, ordered by base sequence number. Other files are ignored.
-pub(crate) fn list_segment_files(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).ctx("list", dir)? {
-        let entry = entry.ctx("list", dir)?;
-        let name = entry.file_name();
-        if let Some(base) = name.to_str().and_then(parse_segment_file_name) {
-            files.push((base, entry.path()));
-        }
-    }
+pub(crate) fn list_segment_files(io: &Io, dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
+    let mut files: Vec<(u64, PathBuf)> = io
+        .list_dir(dir)?
+        .into_iter()
+        .filter_map(|entry| {
+            let base = entry.name.to_str().and_then(parse_segment_file_name)?;
+            Some((base, dir.join(&entry.name)))
+        })
+        .collect();
     files.sort();
     Ok(files)
 }
 
 /// Maps a segment file and decodes its header.
-pub(crate) fn open_segment_file(path: &Path) -> Result<(SegmentHeader, Arc<Mmap>)> {
-    let map = map_file(path)?;
+pub(crate) fn open_segment_file(io: &Io, path: &Path) -> Result<(SegmentHeader, Arc<Map>)> {
+    let map = Arc::new(io.open(path, OpenMode::Read)?.map()?);
     match SegmentHeader::decode(&map) {
         Ok((header, _)) => Ok((header, map)),
         Err(defect) => {
@@ -284,28 +289,15 @@ pub(crate) fn open_segment_file(path: &Path) -> Result<(SegmentHeader, Arc<Mmap>
     }
 }
 
-pub(crate) fn map_file(path: &Path) -> Result<Arc<Mmap>> {
-    let file = File::open(path).ctx("open", path)?;
-    // SAFETY: segment files are only ever appended to or zeroed in place by this crate; they
-    // are never truncated except by the explicit, documented `repair`, which holds the
-    // writer lock. Every byte read through the map is checksum-validated before use.
-    let map = unsafe { Mmap::map(&file) }.ctx("map", path)?;
-    Ok(Arc::new(map))
-}
-
-/// Maps the first `len` bytes of a file whose length is known (no `stat`).
-fn map_file_len(path: &Path, len: u64) -> Result<Arc<Mmap>> {
-    let file = File::open(path).ctx("open", path)?;
-    // SAFETY: as in `map_file`; `len` is at most the file's length, which only grows.
-    let map =
-        unsafe { memmap2::MmapOptions::new().len(len as usize).map(&file) }.ctx("map", path)?;
-    Ok(Arc::new(map))
-}
-
-fn remap_if_grown(seg: &mut SegmentState) -> Result<()> {
-    let len = std::fs::metadata(&seg.path).ctx("stat", &seg.path)?.len();
-    if len != seg.map.len() as u64 {
-        seg.map = map_file(&seg.path)?;
+/// Maps the segment again if its file grew (or changed length) since it was mapped.
+fn remap_if_grown(io: &Io, seg: &mut SegmentState) -> Result<()> {
+    let Some(meta) = io.metadata(&seg.path)? else {
+        let gone = std::io::Error::from(std::io::ErrorKind::NotFound);
+        return Err(Error::io("stat", &seg.path, gone));
+    };
+    if meta.len != seg.map.len() as u64 {
+        let file = io.open(&seg.path, OpenMode::Read)?;
+        seg.map = Arc::new(file.map_len(meta.len)?);
     }
     Ok(())
 }
@@ -313,7 +305,7 @@ fn remap_if_grown(seg: &mut SegmentState) -> Result<()> {
 pub(crate) fn new_segment_state(
     path: &Path,
     header: SegmentHeader,
-    map: Arc<Mmap>,
+    map: Arc<Map>,
     verify: OpenVerify,
     next_header: Option<SegmentHeader>,
 ) -> Result<SegmentState> {
@@ -444,12 +436,6 @@ pub(crate) fn corrupt(segment: &Path, offset: u64, seq: u64, defect: Defect) -> 
         seq,
         defect,
     }
-}
-
-pub(crate) fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 pub(crate) fn uuid_text(id: &[u8; 16]) -> String {

@@ -14,19 +14,20 @@
 //! queue does. A [`WriterGuard`] (used when records depend on what the log holds) writes
 //! under the locks itself and then joins or starts a sync in `sync_through`.
 
-use super::fsutil::{self, write_at, LockGuard, LockKind};
-use super::view::{file_name, LogView};
-use super::{now_micros, Durability, Log, TornTail, TORN_DIR};
-use crate::error::{Error, IoContext, Result};
+use super::view::LogView;
+use super::{now_micros, Durability, Log, TornTail};
+use crate::error::{Error, Result};
 use crate::format::{
-    encode_record, encoded_len, segment_file_name, RecordType, SealBody, SegmentHeader,
-    TornCutBody, FORMAT_VERSION, SEAL_BODY_LEN, SEGMENT_HEADER_LEN,
+    encode_record, encoded_len, RecordType, SealBody, SegmentHeader, TornCutBody, FORMAT_VERSION,
+    SEAL_BODY_LEN, SEGMENT_HEADER_LEN,
 };
+use crate::io::lock::{self, LockGuard};
+use crate::io::{Io, IoFile, LockKind, OpenMode};
+use crate::paths::{tmp_path, StorePaths};
 use std::collections::{HashMap, VecDeque};
-use std::fs::{File, OpenOptions};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, MutexGuard};
+use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
 
 /// Bytes a seal record occupies; every segment keeps room for one.
@@ -44,32 +45,27 @@ pub(crate) type Mark = (u64, u64);
 /// The writer's open handle on the active segment (guarded by the writer mutex).
 #[derive(Debug, Default)]
 pub(crate) struct WriterState {
-    file: Option<(PathBuf, Arc<File>)>,
+    file: Option<IoFile>,
     /// The lock file, opened once; the writer locks it for each commit.
-    lock_file: Option<Arc<File>>,
+    lock_file: Option<IoFile>,
     /// The write generation this handle's view reflects (see `LockGuard::generation`).
     seen_generation: Option<u64>,
 }
 
 impl WriterState {
     /// The lock file, opened on first use.
-    fn lock_file(&mut self, path: &Path) -> Result<Arc<File>> {
+    fn lock_file(&mut self, io: &Io, path: &Path) -> Result<IoFile> {
         if self.lock_file.is_none() {
-            self.lock_file = Some(Arc::new(fsutil::open_lock_file(path)?));
+            self.lock_file = Some(lock::open_lock_file(io, path)?);
         }
-        Ok(Arc::clone(self.lock_file.as_ref().expect("just opened")))
+        Ok(self.lock_file.clone().expect("just opened"))
     }
 
-    fn file(&mut self, path: &Path) -> Result<Arc<File>> {
-        if self.file.as_ref().is_none_or(|(p, _)| p != path) {
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(path)
-                .ctx("open", path)?;
-            self.file = Some((path.to_path_buf(), Arc::new(file)));
+    fn file(&mut self, io: &Io, path: &Path) -> Result<IoFile> {
+        if self.file.as_ref().is_none_or(|f| f.path() != path) {
+            self.file = Some(io.open(path, OpenMode::ReadWrite)?);
         }
-        Ok(Arc::clone(&self.file.as_ref().expect("just opened").1))
+        Ok(self.file.clone().expect("just opened"))
     }
 }
 
@@ -168,7 +164,7 @@ impl Drop for LeaderDuty<'_> {
 #[derive(Debug, Default)]
 pub(crate) struct SyncState {
     /// End of the last write by this handle, and the file it went to.
-    written: Option<(Mark, PathBuf, Arc<File>)>,
+    written: Option<(Mark, IoFile)>,
     /// Everything up to here is durable.
     durable: Mark,
     /// A sync is in flight.
@@ -180,7 +176,7 @@ pub(crate) struct SyncState {
 /// Where the next record goes.
 #[derive(Debug)]
 struct Position {
-    dir: PathBuf,
+    paths: StorePaths,
     path: PathBuf,
     header: SegmentHeader,
     offset: u64,
@@ -193,13 +189,13 @@ struct Position {
 }
 
 impl Position {
-    fn from_view(view: &LogView) -> Position {
+    fn from_view(paths: &StorePaths, view: &LogView) -> Position {
         let last = view
             .segments
             .last()
             .expect("a log has at least one segment");
         Position {
-            dir: view.dir.clone(),
+            paths: paths.clone(),
             path: last.path.clone(),
             header: last.header,
             offset: last.end_offset,
@@ -438,10 +434,10 @@ impl Log {
     pub fn lock_writer(&self) -> Result<WriterGuard<'_>> {
         self.check_not_poisoned()?;
         let mut state = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let lock_file = state.lock_file(&self.lock_path)?;
+        let lock_file = state.lock_file(self.io(), &self.lock_path)?;
         let timeout = self.options.lock_timeout;
-        let flock = fsutil::lock_file(lock_file, &self.lock_path, LockKind::Exclusive, timeout)?;
-        let generation = flock.generation(&self.lock_path)?;
+        let flock = lock::lock_file(lock_file, LockKind::Exclusive, timeout)?;
+        let generation = flock.generation()?;
         let (pos, torn) = {
             let mut view = self.write_view();
             // Nobody wrote since this handle's last write or refresh: its view is current.
@@ -449,7 +445,7 @@ impl Log {
             if !current {
                 view.refresh(self.options.verify)?;
             }
-            (Position::from_view(&view), view.torn.clone())
+            (Position::from_view(&self.paths, &view), view.torn.clone())
         };
         state.seen_generation = Some(generation);
         let mut guard = WriterGuard {
@@ -504,7 +500,7 @@ impl Log {
                 sync = self.synced.wait(sync).unwrap_or_else(|e| e.into_inner());
                 continue;
             }
-            let (target, path, file) = sync.written.clone().expect("a write precedes its sync");
+            let (target, file) = sync.written.clone().expect("a write precedes its sync");
             sync.syncing = true;
             drop(sync);
             let outcome = file.sync_data();
@@ -513,6 +509,7 @@ impl Log {
             match outcome {
                 Ok(()) => sync.durable = sync.durable.max(target),
                 Err(e) => {
+                    let path = file.path().to_path_buf();
                     let cause = e.to_string();
                     sync.poisoned.get_or_insert(Error::Poisoned { path, cause });
                 }
@@ -521,10 +518,10 @@ impl Log {
         }
     }
 
-    fn note_written(&self, mark: Mark, path: &Path, file: Arc<File>, durable: bool) {
+    fn note_written(&self, mark: Mark, file: IoFile, durable: bool) {
         let mut sync = self.sync.lock().unwrap_or_else(|e| e.into_inner());
-        if sync.written.as_ref().is_none_or(|(m, _, _)| *m < mark) {
-            sync.written = Some((mark, path.to_path_buf(), file));
+        if sync.written.as_ref().is_none_or(|(m, _)| *m < mark) {
+            sync.written = Some((mark, file));
         }
         if durable {
             sync.durable = sync.durable.max(mark);
@@ -604,7 +601,7 @@ impl WriterGuard<'_> {
     fn bump_generation(&mut self) -> Result<()> {
         if !self.bumped {
             let next = self.generation + 1;
-            self.flock.set_generation(&self.log.lock_path, next)?;
+            self.flock.set_generation(next)?;
             self.state.seen_generation = Some(next);
             self.bumped = true;
         }
@@ -662,22 +659,21 @@ impl WriterGuard<'_> {
     /// Writes `buf` at the position, preallocating zeroed space ahead of it; syncs at once if
     /// `sync_now` (seals and torn-tail cuts), otherwise leaves syncing to [`Self::commit`].
     fn write(&mut self, buf: &[u8], sync_now: bool) -> Result<()> {
-        let file = self.state.file(&self.pos.path)?;
-        let path = &self.pos.path;
+        let file = self.state.file(self.log.io(), &self.pos.path)?;
         let end = self.pos.offset + buf.len() as u64;
-        write_at(&file, path, buf, self.pos.offset)?;
+        file.write_all_at(buf, self.pos.offset)?;
         let options = &self.log.options;
         if end + options.preallocate / 2 > self.pos.file_len {
             let target = (end + options.preallocate).min(options.segment_size.max(end));
-            fsutil::write_zeros(&file, path, end.max(self.pos.file_len), target)?;
+            file.write_zeros(end.max(self.pos.file_len), target)?;
             self.pos.file_len = self.pos.file_len.max(target).max(end);
         }
         if sync_now {
-            file.sync_data().ctx("fdatasync", path)?;
+            file.sync_data()?;
         }
         self.pos.offset = end;
         self.written = Some(self.pos.mark());
-        self.log.note_written(self.pos.mark(), path, file, sync_now);
+        self.log.note_written(self.pos.mark(), file, sync_now);
         Ok(())
     }
 
@@ -709,7 +705,8 @@ impl WriterGuard<'_> {
             .options
             .preallocate
             .min(self.log.options.segment_size);
-        let (path, file_len) = create_segment_file(&self.pos.dir, &header, prealloc)?;
+        let (path, file_len) =
+            create_segment_file(self.log.io(), &self.pos.paths, &header, prealloc)?;
         self.pos.path = path;
         self.pos.header = header;
         self.pos.offset = SEGMENT_HEADER_LEN as u64;
@@ -725,17 +722,11 @@ impl WriterGuard<'_> {
     fn cut_torn_tail(&mut self, torn: &TornTail) -> Result<()> {
         self.bump_generation()?;
         debug_assert_eq!(self.pos.offset, torn.offset);
-        let file = self.state.file(&self.pos.path)?;
-        let copy_dir = self.pos.dir.join(TORN_DIR);
-        std::fs::create_dir_all(&copy_dir).ctx("create directory", &copy_dir)?;
-        fsutil::sync_dir(&self.pos.dir)?;
-        let copy = copy_dir.join(format!(
-            "{}.{}.torn",
-            file_name(&self.pos.path),
-            torn.offset
-        ));
-        let end = torn.offset + torn.len;
-        fsutil::cut_out(&file, &self.pos.path, torn.offset, end, &copy)?;
+        let io = self.log.io();
+        let file = self.state.file(io, &self.pos.path)?;
+        io.ensure_dir_durably(&self.pos.paths.torn_dir())?;
+        let copy = self.pos.paths.torn_copy(&self.pos.path, torn.offset);
+        io.cut_out(&file, torn.offset, torn.offset + torn.len, &copy)?;
         let body = TornCutBody {
             segment_number: self.pos.header.segment_number,
             offset: torn.offset,
@@ -765,18 +756,19 @@ impl WriterGuard<'_> {
     }
 }
 
-/// Creates a segment file durably: header and `preallocate` zeroed bytes are written to a
-/// temporary file, synced, renamed into place, and the directory synced.
+/// Creates a segment file durably: header and `preallocate` zeroed bytes are written to
+/// `<name>.seg.tmp`, synced, renamed into place, and the directory synced.
 /// Returns the path and the file length.
 pub(crate) fn create_segment_file(
-    dir: &Path,
+    io: &Io,
+    paths: &StorePaths,
     header: &SegmentHeader,
     preallocate: u64,
 ) -> Result<(PathBuf, u64)> {
-    let path = dir.join(segment_file_name(header.base_seq));
+    let path = paths.segment(header.base_seq);
     let len = preallocate.max(SEGMENT_HEADER_LEN as u64);
     let mut contents = vec![0u8; len as usize];
     contents[..SEGMENT_HEADER_LEN].copy_from_slice(&header.encode());
-    fsutil::create_durably(&path, &contents)?;
+    io.create_durably(&path, &tmp_path(&path), &contents)?;
     Ok((path, len))
 }

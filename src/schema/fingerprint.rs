@@ -19,10 +19,7 @@
 //! SHA-256 in the store and lets a future encoding change its version.
 
 use super::types::{Column, Schema};
-use sha2::{Digest, Sha256};
-
-/// Domain separation tag and encoding version of the fingerprint.
-const DOMAIN_TAG: &[u8] = b"strata-schema-v1\0";
+use crate::digest::{Hasher, SCHEMA_TAG};
 
 /// The SHA-256 fingerprint of a schema's shape (see the module docs for the encoding).
 pub fn schema_fingerprint(schema: &Schema) -> [u8; 32] {
@@ -33,15 +30,14 @@ pub fn schema_fingerprint(schema: &Schema) -> [u8; 32] {
             .cmp(b.name.as_bytes())
             .then(a.column_type.code().cmp(&b.column_type.code()))
     });
-    let mut hasher = Sha256::new();
-    hasher.update(DOMAIN_TAG);
-    hasher.update(length_le(columns.len()));
+    let mut hasher = Hasher::with_tag(SCHEMA_TAG);
+    hasher.update(&length_le(columns.len()));
     for column in columns {
-        hasher.update(length_le(column.name.len()));
+        hasher.update(&length_le(column.name.len()));
         hasher.update(column.name.as_bytes());
-        hasher.update([column.column_type.code()]);
+        hasher.update(&[column.column_type.code()]);
     }
-    hasher.finalize().into()
+    hasher.finish().0
 }
 
 /// A count or length as u32 little-endian.
@@ -52,21 +48,11 @@ fn length_le(length: usize) -> [u8; 4] {
     u32::try_from(length).unwrap_or(u32::MAX).to_le_bytes()
 }
 
-/// Lowercase hexadecimal of `bytes` (for hashes and fingerprints in messages and JSON).
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::schema::types::ColumnType;
+    use sha2::{Digest, Sha256};
 
     fn column(name: &str, column_type: ColumnType) -> Column {
         Column {
@@ -147,11 +133,5 @@ mod tests {
         let a = schema(&[("ab", ColumnType::Int64), ("c", ColumnType::Int64)]);
         let b = schema(&[("a", ColumnType::Int64), ("bc", ColumnType::Int64)]);
         assert_ne!(schema_fingerprint(&a), schema_fingerprint(&b));
-    }
-
-    #[test]
-    fn hex_is_lowercase_two_digits_per_byte() {
-        assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
-        assert_eq!(hex(&[]), "");
     }
 }

@@ -1,7 +1,7 @@
-//! Streaming CSV ingest: one pass over the raw bytes that hashes them, hands them to a sink (the
-//! caller's blob writer), parses them, counts rows and infers the schema. Its first step, the
-//! sniff (the header line read ahead, a byte order mark recognised, the delimiter detected),
-//! is in the `sniff` module.
+//! Streaming CSV ingest: one pass over the raw bytes that hands them to a sink (the caller's
+//! blob writer, which hashes them), parses them, counts rows and infers the schema. Its first
+//! step, the sniff (the header line read ahead, a byte order mark recognised, the delimiter
+//! detected), is in the `sniff` module.
 //!
 //! # Memory
 //!
@@ -24,7 +24,6 @@ pub use super::sniff::{Delimiter, HEADER_PREFIX_LIMIT};
 use super::types::{Column, Schema};
 use csv::{ByteRecord, ErrorKind};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::{self, Chain, Cursor, Read};
 
@@ -39,8 +38,6 @@ pub const MAX_RECORD_BYTES: u64 = 8 * 1024 * 1024;
 /// What one pass over a CSV file found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableScan {
-    /// SHA-256 of the raw bytes, exactly as read (a byte order mark included).
-    pub content_hash: [u8; 32],
     /// Number of raw bytes read.
     pub byte_len: u64,
     /// Number of data rows (the header excluded; blank lines are not rows).
@@ -146,12 +143,13 @@ pub enum IngestError {
 
 /// Scans a CSV file in one streaming pass.
 ///
-/// Reads `reader` to its end in chunks of [`READ_CHUNK`] bytes; every chunk goes to the SHA-256
-/// hasher and to `sink` (in order, so the sink receives exactly the file's bytes) before it is
-/// parsed. `file_name` only names the file in errors. The delimiter (comma, tab or semicolon) is
+/// Reads `reader` to its end in chunks of [`READ_CHUNK`] bytes; every chunk goes to `sink` (in
+/// order, so the sink receives exactly the file's bytes) before it is parsed. The scan does not
+/// hash: the blob writer that is the sink names a blob by the SHA-256 of what it wrote.
+/// `file_name` only names the file in errors. The delimiter (comma, tab or semicolon) is
 /// the one occurring most often outside quotes in the header line; ties go to comma (then tab).
 /// A UTF-8
-/// byte order mark is not part of the first column name but is hashed and passed to the sink.
+/// byte order mark is not part of the first column name but is passed to the sink.
 ///
 /// On error the sink may already have received part of the file; the caller discards it.
 pub fn scan_csv<R: Read>(
@@ -168,10 +166,9 @@ pub fn scan_csv<R: Read>(
     let names = scan.read_header()?;
     let (row_count, inferences) = scan.read_rows(names.len())?;
     let delimiter = scan.delimiter;
-    let (content_hash, byte_len) = scan.finish();
+    let byte_len = scan.finish();
     let schema = build_schema(names, inferences);
     Ok(TableScan {
-        content_hash,
         byte_len,
         row_count,
         column_count: schema.columns.len(),
@@ -197,13 +194,12 @@ enum TeeFailure {
     RecordTooLarge,
 }
 
-/// A reader that hashes every byte it passes on and hands it to the sink first.
+/// A reader that hands every byte it passes on to the sink first.
 ///
-/// Invariant (until the first failure, which ends the scan): `hasher` and `sink` have seen
-/// exactly the bytes returned so far, in order, and `bytes_read` counts them.
+/// Invariant (until the first failure, which ends the scan): `sink` has seen exactly the bytes
+/// returned so far, in order, and `bytes_read` counts them.
 struct TeeReader<'s, R> {
     inner: R,
-    hasher: Sha256,
     sink: &'s mut dyn FnMut(&[u8]) -> io::Result<()>,
     bytes_read: u64,
     /// File offset where the record being parsed starts; bytes before it are fully parsed.
@@ -215,7 +211,6 @@ impl<'s, R: Read> TeeReader<'s, R> {
     fn new(inner: R, sink: &'s mut dyn FnMut(&[u8]) -> io::Result<()>) -> Self {
         TeeReader {
             inner,
-            hasher: Sha256::new(),
             sink,
             bytes_read: 0,
             record_start: 0,
@@ -253,8 +248,8 @@ impl<'s, R: Read> TeeReader<'s, R> {
         }
     }
 
-    fn finish(self) -> ([u8; 32], u64) {
-        (self.hasher.finalize().into(), self.bytes_read)
+    fn finish(self) -> u64 {
+        self.bytes_read
     }
 }
 
@@ -269,7 +264,6 @@ impl<R: Read> Read for TeeReader<'_, R> {
         };
         let chunk = &buf[..n];
         if n > 0 {
-            self.hasher.update(chunk);
             if let Err(e) = (self.sink)(chunk) {
                 return Err(self.fail(TeeFailure::Sink, e));
             }
@@ -409,8 +403,8 @@ impl<'f, 's, R: Read> CsvScan<'f, 's, R> {
         }
     }
 
-    /// The content hash and byte length; the parser has read the source to its end.
-    fn finish(self) -> ([u8; 32], u64) {
+    /// The byte length; the parser has read the source to its end.
+    fn finish(self) -> u64 {
         let (_, tee) = self.reader.into_inner().into_inner();
         tee.finish()
     }
@@ -516,10 +510,6 @@ mod tests {
         scan.schema.columns.iter().map(|c| c.column_type).collect()
     }
 
-    fn sha256(bytes: &[u8]) -> [u8; 32] {
-        Sha256::digest(bytes).into()
-    }
-
     /// A reader that returns at most one byte per read, to exercise chunk boundaries.
     struct OneByteAtATime<'a>(&'a [u8]);
 
@@ -606,10 +596,11 @@ mod tests {
     #[test]
     fn bom_is_stripped_from_first_column_name() {
         let bytes = b"\xEF\xBB\xBFid,name\n1,x\n";
-        let s = scan(bytes);
+        let (result, received) = scan_with_sink(bytes);
+        let s = result.unwrap();
         assert_eq!(names(&s), ["id", "name"]);
         assert_eq!(s.byte_len, bytes.len() as u64);
-        assert_eq!(s.content_hash, sha256(bytes), "the hash covers the BOM");
+        assert_eq!(received, bytes, "the sink (which hashes) gets the BOM");
     }
 
     #[test]
@@ -636,12 +627,11 @@ mod tests {
     }
 
     #[test]
-    fn sink_receives_exactly_the_bytes_and_hash_matches() {
+    fn sink_receives_exactly_the_bytes() {
         let bytes = b"a,b\r\n1,2\r\n\r\n3,4";
         let (result, received) = scan_with_sink(bytes);
         let s = result.unwrap();
         assert_eq!(received, bytes);
-        assert_eq!(s.content_hash, sha256(bytes));
         assert_eq!(s.byte_len, bytes.len() as u64);
     }
 

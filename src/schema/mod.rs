@@ -9,11 +9,12 @@ pub mod policy;
 mod sniff;
 pub mod types;
 
+pub use crate::digest::hex;
 pub use drift::{
     classify_drift, name_similarity, table_drift, ColumnSummary, RenameCandidate, SchemaDrift,
     TableDrift, TypeChange,
 };
-pub use fingerprint::{hex, schema_fingerprint};
+pub use fingerprint::schema_fingerprint;
 pub use ingest::{scan_csv, Delimiter, IngestError, TableScan};
 pub use policy::{decide, DriftDecision, ParsePolicyError, SchemaDriftPolicy};
 pub use types::{Column, ColumnType, Schema};

@@ -5,11 +5,11 @@
 //! options: little-endian, fixed-width integers, `u64` lengths) of [`Event`]. FORMAT.md lists
 //! the fields in encoding order.
 
+pub use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::format::RecordType;
 use crate::schema::{Delimiter, Schema, SchemaDrift, SchemaDriftPolicy};
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::sync::Arc;
 
 /// The log record type of dataset events.
@@ -17,37 +17,6 @@ pub const DATASET_EVENT: RecordType = RecordType(0x0100);
 
 /// The version of the event body encoding this build writes and reads.
 pub const EVENT_ENCODING_VERSION: u8 = 1;
-
-/// A SHA-256 digest: of a table's bytes, of a version's tables, or of a schema.
-///
-/// On disk: its 32 bytes, with no length (a fixed array; FORMAT.md, "Dataset events" and
-/// "Snapshots"), so changing its representation is a format break.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Digest(pub [u8; 32]);
-
-impl Digest {
-    /// Lowercase hex, 64 digits.
-    pub fn hex(&self) -> String {
-        crate::schema::hex(&self.0)
-    }
-
-    /// The first 12 hex digits, for people.
-    pub fn short(&self) -> String {
-        self.hex()[..12].to_owned()
-    }
-}
-
-impl fmt::Debug for Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Digest({})", self.short())
-    }
-}
-
-impl fmt::Display for Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.hex())
-    }
-}
 
 /// One table of a version, as recorded in the log.
 ///

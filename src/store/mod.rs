@@ -114,8 +114,8 @@ impl Store {
     pub fn open(dir: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
         let dir = dir.as_ref().to_path_buf();
         let log = Log::open(&dir, options.log.clone())?;
-        let blobs = BlobStore::open(&dir);
-        let (loaded, snapshot_warnings) = snapshot::load_newest(&dir, &log)?;
+        let blobs = BlobStore::open_with(&dir, options.log.io.clone());
+        let (loaded, snapshot_warnings) = snapshot::load_newest(&log)?;
         let (loaded_snapshot, catalog) = match loaded {
             Some((info, catalog)) => (Some(info), catalog),
             None => (None, Catalog::default()),
@@ -275,9 +275,10 @@ impl Store {
             )
         };
         let store_id = *self.log.store_id().as_bytes();
-        let info = snapshot::write(&self.dir, store_id, seq, &body)?;
+        let (io, paths) = (self.log.io(), self.log.paths());
+        let info = snapshot::write(io, paths, store_id, seq, &body)?;
         *self.last_snapshot.lock().unwrap_or_else(|e| e.into_inner()) = (seq, self.log.len_bytes());
-        snapshot::prune(&self.dir, self.options.snapshots.keep)?;
+        snapshot::prune(io, paths, self.options.snapshots.keep)?;
         Ok(info)
     }
 
@@ -295,7 +296,7 @@ impl Store {
     /// snapshot. Returns `None` when there is no usable snapshot, else the snapshot and the
     /// differences found (empty when it matches).
     pub fn check_snapshot(&self) -> Result<Option<(SnapshotInfo, Vec<String>)>> {
-        let (loaded, _) = snapshot::load_newest(&self.dir, &self.log)?;
+        let (loaded, _) = snapshot::load_newest(&self.log)?;
         let Some((info, from_snapshot)) = loaded else {
             return Ok(None);
         };

@@ -6,8 +6,8 @@ use super::version_ref::{self, VersionRef};
 use super::{Store, DATASET_EVENT};
 use crate::blob::VerifiedReader;
 use crate::error::{Error, Result};
+use crate::io::FileReader;
 use crate::schema::{classify_drift, SchemaDrift};
-use std::fs::File;
 use uuid::Uuid;
 
 /// One version in a dataset's history.
@@ -192,7 +192,7 @@ impl Store {
         dataset: &str,
         version: &VersionRef,
         table: Option<&str>,
-    ) -> Result<(TableRecord, VerifiedReader<File>)> {
+    ) -> Result<(TableRecord, VerifiedReader<FileReader>)> {
         let v = self.version(dataset, version)?;
         let record = pick_table(dataset, &v, table)?;
         let reader = self.blobs.reader(&record.content_hash.0)?;

@@ -6,20 +6,18 @@
 //! temporary file, fsynced, renamed into place, and the folder fsynced (see FORMAT.md).
 
 use super::catalog::{Catalog, OwnedCatalogImage};
-use crate::error::{IoContext, Result};
+use crate::error::Result;
 use crate::format::{SnapshotDefect, SnapshotHeader};
-use crate::log::fsutil::sync_dir;
+use crate::io::Io;
 use crate::log::Log;
+use crate::paths::{parse_snapshot_file_name, StorePaths};
 use bincode::Options as _;
 use serde::{Deserialize, Serialize};
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-/// Name of the snapshot folder inside a store directory.
-pub const SNAPSHOT_DIR: &str = "snapshots";
+pub use crate::paths::SNAPSHOT_DIR;
 /// Version of the snapshot body's catalog encoding.
 pub const CATALOG_ENCODING_VERSION: u8 = 1;
-const SUFFIX: &str = ".snap";
 
 /// When snapshots are taken automatically, and how many are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,16 +112,13 @@ pub(crate) fn encode_body(log: &Log, catalog: &Catalog) -> Result<Vec<u8>> {
 
 /// Writes a snapshot file durably and returns where it is.
 pub(crate) fn write(
-    store_dir: &Path,
+    io: &Io,
+    paths: &StorePaths,
     store_id: [u8; 16],
     seq: u64,
     body: &[u8],
 ) -> Result<SnapshotInfo> {
-    let dir = store_dir.join(SNAPSHOT_DIR);
-    if !dir.is_dir() {
-        std::fs::create_dir_all(&dir).ctx("create directory", &dir)?;
-        sync_dir(store_dir)?;
-    }
+    io.ensure_dir_durably(&paths.snapshot_dir())?;
     let header = SnapshotHeader {
         store_id,
         seq,
@@ -131,14 +126,9 @@ pub(crate) fn write(
         created_at_micros: crate::log::now_micros(),
     };
     let file = header.encode_file(body);
-    let path = dir.join(format!("{seq:020}{SUFFIX}"));
-    let tmp = dir.join(format!("{seq:020}{SUFFIX}.{}.tmp", uuid::Uuid::new_v4()));
-    let mut out = std::fs::File::create(&tmp).ctx("create", &tmp)?;
-    out.write_all(&file).ctx("write", &tmp)?;
-    out.sync_all().ctx("fsync", &tmp)?;
-    drop(out);
-    std::fs::rename(&tmp, &path).ctx("rename into place", &path)?;
-    sync_dir(&dir)?;
+    let path = paths.snapshot(seq);
+    let tmp = paths.snapshot_tmp(seq, uuid::Uuid::new_v4());
+    io.create_durably(&path, &tmp, &file)?;
     Ok(SnapshotInfo {
         path,
         seq,
@@ -148,44 +138,40 @@ pub(crate) fn write(
 
 /// Snapshot files, newest (highest sequence number) first. Temporary files are ignored.
 pub fn list(store_dir: &Path) -> Result<Vec<SnapshotInfo>> {
-    let dir = store_dir.join(SNAPSHOT_DIR);
-    if !dir.is_dir() {
+    list_with(&Io::default(), store_dir)
+}
+
+/// [`list`], doing its IO through `io`.
+pub fn list_with(io: &Io, store_dir: &Path) -> Result<Vec<SnapshotInfo>> {
+    let dir = StorePaths::new(store_dir).snapshot_dir();
+    if !io.is_dir(&dir) {
         return Ok(Vec::new());
     }
     let mut found = Vec::new();
-    for entry in std::fs::read_dir(&dir).ctx("list", &dir)? {
-        let entry = entry.ctx("list", &dir)?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(seq) = name
-            .strip_suffix(SUFFIX)
-            .filter(|d| d.len() == 20)
-            .and_then(|d| d.parse().ok())
-        else {
+    for entry in io.list_dir(&dir)? {
+        let Some(seq) = entry.name.to_str().and_then(parse_snapshot_file_name) else {
             continue;
         };
-        let bytes = entry.metadata().map(|m| m.len()).unwrap_or(0);
-        found.push(SnapshotInfo {
-            path: entry.path(),
-            seq,
-            bytes,
-        });
+        let path = dir.join(&entry.name);
+        let bytes = io.metadata(&path).ok().flatten().map_or(0, |m| m.len);
+        found.push(SnapshotInfo { path, seq, bytes });
     }
     found.sort_by_key(|s| std::cmp::Reverse(s.seq));
     Ok(found)
 }
 
 /// Deletes all but the newest `keep` snapshots; returns the files deleted.
-pub(crate) fn prune(store_dir: &Path, keep: usize) -> Result<Vec<PathBuf>> {
-    let old: Vec<PathBuf> = list(store_dir)?
+pub(crate) fn prune(io: &Io, paths: &StorePaths, keep: usize) -> Result<Vec<PathBuf>> {
+    let old: Vec<PathBuf> = list_with(io, paths.root())?
         .into_iter()
         .skip(keep.max(1))
         .map(|s| s.path)
         .collect();
     for path in &old {
-        std::fs::remove_file(path).ctx("remove old snapshot", path)?;
+        io.remove_file(path)?;
     }
     if !old.is_empty() {
-        sync_dir(&store_dir.join(SNAPSHOT_DIR))?;
+        io.sync_dir(&paths.snapshot_dir())?;
     }
     Ok(old)
 }
@@ -195,9 +181,9 @@ pub(crate) type Loaded = (SnapshotInfo, Catalog);
 
 /// Loads the newest snapshot that passes every check, and says why each newer one was
 /// ignored.
-pub(crate) fn load_newest(store_dir: &Path, log: &Log) -> Result<(Option<Loaded>, Vec<String>)> {
+pub(crate) fn load_newest(log: &Log) -> Result<(Option<Loaded>, Vec<String>)> {
     let mut warnings = Vec::new();
-    for info in list(store_dir)? {
+    for info in list_with(log.io(), log.paths().root())? {
         match load(&info, log) {
             Ok(catalog) => return Ok((Some((info, catalog)), warnings)),
             Err(reason) => warnings.push(format!(
@@ -211,7 +197,10 @@ pub(crate) fn load_newest(store_dir: &Path, log: &Log) -> Result<(Option<Loaded>
 
 /// Reads and checks one snapshot; the error says why it cannot be trusted.
 pub(crate) fn load(info: &SnapshotInfo, log: &Log) -> std::result::Result<Catalog, String> {
-    let bytes = std::fs::read(&info.path).map_err(|e| format!("cannot read it ({e})"))?;
+    let bytes = log
+        .io()
+        .read(&info.path)
+        .map_err(|e| format!("cannot read it ({e})"))?;
     let (header, body) = SnapshotHeader::decode_file(&bytes).map_err(|d| match d {
         SnapshotDefect::Damaged(defect) => format!("it is damaged ({defect})"),
         SnapshotDefect::Future(v) => {

@@ -5,13 +5,14 @@ use super::catalog::{Catalog, Dataset, VersionInfo};
 use super::event::{ContentHolder, Digest, EventKind, TableRecord};
 use super::{new_event, DuplicatePolicy, Store};
 use crate::blob::{BlobStore, StagedBlob};
-use crate::error::{Error, IoContext, Result};
+use crate::digest::{Hasher, VERSION_TAG};
+use crate::error::{Error, Result};
+use crate::io::{Io, OpenMode};
 use crate::log::WriterGuard;
 use crate::schema::{
     classify_drift, decide, scan_csv, schema_fingerprint, DriftDecision, SchemaDrift,
     SchemaDriftPolicy, TableScan,
 };
-use sha2::{Digest as _, Sha256};
 use std::io::Read;
 use std::path::Path;
 use std::sync::{Arc, RwLockWriteGuard};
@@ -33,10 +34,10 @@ impl std::fmt::Debug for UploadFile {
 }
 
 impl UploadFile {
-    /// A file on disk, named by its file name.
+    /// A file on disk, named by its file name (read through the real file system).
     pub fn from_path(path: impl AsRef<Path>) -> Result<UploadFile> {
         let path = path.as_ref();
-        let file = std::fs::File::open(path).ctx("open", path)?;
+        let file = Io::os().open(path, OpenMode::Read)?.reader();
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -164,7 +165,7 @@ pub struct UploadOutcome {
     pub post_commit_warnings: Vec<String>,
 }
 
-/// A table read, hashed and written to a staged blob.
+/// A table read and written to a staged blob (which hashed it).
 struct StagedTable {
     file_name: String,
     scan: TableScan,
@@ -552,15 +553,16 @@ fn check_request(request: &UploadRequest) -> Result<()> {
     Ok(())
 }
 
-/// Reads a file once: parses, infers, hashes and writes it to a synced temporary blob.
+/// Reads a file once: parses, infers, and writes it to a synced temporary blob, which hashes
+/// it as it is written.
 fn stage_table(blobs: &BlobStore, file: UploadFile) -> Result<StagedTable> {
     let mut writer = blobs.writer()?;
     let mut sink = |bytes: &[u8]| writer.write(bytes);
     let scan = scan_csv(file.reader, &file.name, &mut sink).map_err(|e| Error::Ingest {
         source: Arc::new(e),
     })?;
-    // The scan hashed every byte it handed to the writer (see `scan_csv`).
-    let blob = writer.finish(scan.content_hash)?;
+    // The scan handed the writer every byte of the file, in order (see `scan_csv`).
+    let blob = writer.finish()?;
     debug_assert_eq!(blob.len, scan.byte_len);
     Ok(StagedTable {
         file_name: file.name,
@@ -572,16 +574,15 @@ fn stage_table(blobs: &BlobStore, file: UploadFile) -> Result<StagedTable> {
 /// SHA-256 over the tables in canonical order: a domain tag, the table count, then for each
 /// table its display name (length-prefixed) and content hash.
 fn version_hash(tables: &[StagedTable]) -> Digest {
-    let mut hasher = Sha256::new();
-    hasher.update(b"strata-version-v1\0");
-    hasher.update((tables.len() as u64).to_le_bytes());
+    let mut hasher = Hasher::with_tag(VERSION_TAG);
+    hasher.update(&(tables.len() as u64).to_le_bytes());
     for table in tables {
         let name = display_name(&table.file_name);
-        hasher.update((name.len() as u64).to_le_bytes());
+        hasher.update(&(name.len() as u64).to_le_bytes());
         hasher.update(name.as_bytes());
-        hasher.update(table.scan.content_hash);
+        hasher.update(&table.blob.hash.0);
     }
-    Digest(hasher.finalize().into())
+    hasher.finish()
 }
 
 fn decide_upload(
@@ -706,7 +707,7 @@ fn table_records(
             table_id,
             name,
             source_file: t.file_name.clone(),
-            content_hash: Digest(t.scan.content_hash),
+            content_hash: t.blob.hash,
             byte_len: t.scan.byte_len,
             row_count: t.scan.row_count,
             column_count: t.scan.column_count as u64,

@@ -5,6 +5,8 @@ use crate::error::{CliError, CliResult};
 use crate::output::{self, Printer};
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use strata::io::Io;
+use strata::paths::StorePaths;
 use strata::store::BareDate;
 use strata::{Store, StoreOptions, VersionRef};
 
@@ -28,7 +30,8 @@ impl Context {
 
     /// Fails with a hint to run `strata init` when there is no store (never creates one).
     pub fn require_store(&self) -> CliResult {
-        if self.store_dir.join(strata::log::LOG_DIR).is_dir() {
+        let log_dir = StorePaths::new(&self.store_dir).log_dir();
+        if Io::os().is_dir(&log_dir) {
             Ok(())
         } else {
             Err(CliError::no_store(&self.store_dir))
@@ -55,14 +58,19 @@ impl Context {
 
 /// Total size of the segment files of the store in `store_dir`.
 pub fn log_file_bytes(store_dir: &Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(store_dir.join(strata::log::LOG_DIR)) else {
+    let (io, log_dir) = (Io::os(), StorePaths::new(store_dir).log_dir());
+    let Ok(entries) = io.list_dir(&log_dir) else {
         return 0;
     };
     entries
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".seg"))
-        .filter_map(|e| e.metadata().ok())
-        .map(|m| m.len())
+        .iter()
+        .filter(|e| {
+            e.name
+                .to_string_lossy()
+                .ends_with(strata::format::SEGMENT_SUFFIX)
+        })
+        .filter_map(|e| io.metadata(&log_dir.join(&e.name)).ok().flatten())
+        .map(|m| m.len)
         .sum()
 }
 

@@ -2,6 +2,10 @@
 //! to `cmd/<name>.rs`, prints errors as one `error: ...` line and maps them to exit codes
 //! (0 success, 1 refused or problems found, 2 usage, input, IO or internal error).
 
+// Store files are read and written through the library's IO seam (`strata::io`); only the
+// user's own input files are read directly, each such place with an `allow` saying so.
+#![deny(clippy::disallowed_methods, clippy::disallowed_types)]
+
 mod args;
 mod cmd;
 mod context;

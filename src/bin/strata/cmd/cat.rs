@@ -5,8 +5,7 @@ use crate::context::{self, Context};
 use crate::error::{CliError, CliResult};
 use crate::output::{self, Printer};
 use serde_json::json;
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use strata::store::TableRecord;
 
@@ -96,8 +95,9 @@ fn copy(
     }
 }
 
-/// Writes to a temporary file beside `path`, and renames it into place only after the bytes
-/// were verified; on any failure the temporary file is removed.
+/// Writes to a temporary file beside `path`, and moves it into place durably (the library's
+/// create-durably steps) only after the bytes were verified; on any failure the temporary
+/// file is removed.
 fn write_verified_file(
     reader: impl Read,
     blob_path: &Path,
@@ -105,41 +105,24 @@ fn write_verified_file(
     record: &TableRecord,
     describe: &dyn Fn() -> String,
 ) -> CliResult {
-    let tmp = temporary_path(path);
-    let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(|e| io_error("create", &tmp, e))?;
-        let bar = (record.byte_len > LARGE_TABLE_BYTES)
-            .then(|| output::byte_bar(record.byte_len, "writing"));
-        copy(
-            reader,
-            blob_path,
-            |chunk| {
-                if let Some(bar) = &bar {
-                    bar.inc(chunk.len() as u64);
-                }
-                file.write_all(chunk)
-                    .map_err(|e| io_error("write", &tmp, e))
-            },
-            describe,
-        )?;
-        if let Some(bar) = bar {
-            bar.finish_and_clear();
-        }
-        sync(&file, &tmp)?;
-        std::fs::rename(&tmp, path).map_err(|e| io_error("rename into place", path, e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    let mut file = strata::io::Io::os().create_temp(&temporary_path(path))?;
+    let bar =
+        (record.byte_len > LARGE_TABLE_BYTES).then(|| output::byte_bar(record.byte_len, "writing"));
+    copy(
+        reader,
+        blob_path,
+        |chunk| {
+            if let Some(bar) = &bar {
+                bar.inc(chunk.len() as u64);
+            }
+            Ok(file.write(chunk)?)
+        },
+        describe,
+    )?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
     }
-    result
-}
-
-fn sync(file: &File, path: &Path) -> CliResult {
-    file.sync_all().map_err(|e| io_error("fsync", path, e))
+    Ok(file.persist(path)?)
 }
 
 /// `.<name>.strata-tmp-<pid>` beside `path`.
@@ -149,8 +132,4 @@ fn temporary_path(path: &Path) -> PathBuf {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "table".into());
     path.with_file_name(format!(".{name}.strata-tmp-{}", std::process::id()))
-}
-
-fn io_error(op: &str, path: &Path, error: std::io::Error) -> CliError {
-    CliError::error(format!("cannot {op} {}: {error}", path.display()))
 }

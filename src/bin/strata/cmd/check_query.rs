@@ -100,6 +100,10 @@ fn read_query(args: &Args) -> CliResult<Query> {
     parsed.map_err(|e| CliError::error(format!("the query cannot be read: {e}")))
 }
 
+#[allow(
+    clippy::disallowed_methods,
+    reason = "a query file is the user's input, not a store file"
+)]
 fn read(file: &Path) -> CliResult<String> {
     std::fs::read_to_string(file)
         .map_err(|e| CliError::error(format!("cannot read {}: {e}", file.display())))

@@ -77,13 +77,14 @@ fn demo_dir(given: Option<PathBuf>) -> CliResult<PathBuf> {
         );
         return Ok(std::env::temp_dir().join(name));
     };
-    if dir.exists() {
-        let empty = std::fs::read_dir(&dir)
+    let io = strata::io::Io::os();
+    if io.exists(&dir) {
+        let empty = io
+            .list_dir(&dir)
             .map_err(|e| {
                 CliError::error(format!("cannot use {} for the demo: {e}", dir.display()))
             })?
-            .next()
-            .is_none();
+            .is_empty();
         if !empty {
             return Err(CliError::error(format!(
                 "{} is not empty: give the demo a new or empty directory (or none, for a temporary one)",

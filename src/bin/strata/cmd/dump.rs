@@ -49,7 +49,7 @@ impl SegmentFile {
 /// Dumps the chosen segments.
 pub fn run(ctx: &Context, args: Args) -> CliResult {
     ctx.require_store()?;
-    let dir = ctx.store_dir.join(strata::log::LOG_DIR);
+    let dir = strata::paths::StorePaths::new(&ctx.store_dir).log_dir();
     let segments = list_segments(&dir)?;
     let chosen = match &args.segment {
         Some(s) => vec![find_segment(&segments, s)?],
@@ -76,15 +76,14 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
 
 /// The segment files of the log folder, by base sequence number.
 fn list_segments(dir: &Path) -> CliResult<Vec<SegmentFile>> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| CliError::error(format!("cannot list {}: {e}", dir.display())))?;
+    let entries = strata::io::Io::os().list_dir(dir)?;
     let mut segments: Vec<SegmentFile> = entries
-        .filter_map(Result::ok)
+        .into_iter()
         .filter_map(|e| {
-            let base_seq = parse_segment_file_name(&e.file_name().to_string_lossy())?;
+            let base_seq = parse_segment_file_name(&e.name.to_string_lossy())?;
             Some(SegmentFile {
                 base_seq,
-                path: e.path(),
+                path: dir.join(&e.name),
             })
         })
         .collect();
@@ -230,8 +229,7 @@ struct Dumper<'a> {
 
 impl Dumper<'_> {
     fn segment(&mut self, file: &SegmentFile, index: usize) -> CliResult {
-        let bytes = std::fs::read(&file.path)
-            .map_err(|e| CliError::error(format!("cannot read {}: {e}", file.path.display())))?;
+        let bytes = strata::io::Io::os().read(&file.path)?;
         let header = SegmentHeader::decode(&bytes).map(|(h, _)| h);
         self.segment_header(file, index, &bytes, &header)?;
         let number = header.as_ref().map_or(index as u64, |h| h.segment_number);

@@ -37,6 +37,10 @@ pub struct Args {
 }
 
 /// Reads a saved-queries file (see `--queries`); a malformed entry is an input error naming it.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "a saved-queries file is the user's input, not a store file"
+)]
 pub fn read_saved_queries(path: &std::path::Path) -> CliResult<Vec<(String, Query)>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::error(format!("cannot read {}: {e}", path.display())))?;

@@ -6,39 +6,10 @@ use crate::error::CliResult;
 use crate::output::Style;
 use serde_json::json;
 use std::collections::HashSet;
-use std::path::Path;
 
 /// Options of `strata stat` (none besides the global ones).
 #[derive(Debug, clap::Args)]
 pub struct Args {}
-
-/// Files and bytes under a folder.
-#[derive(Debug, Default, Clone, Copy)]
-struct Usage {
-    files: u64,
-    bytes: u64,
-}
-
-/// Counts the files and bytes under `dir` (0 when it does not exist).
-fn usage(dir: &Path) -> Usage {
-    let mut usage = Usage::default();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.filter_map(Result::ok) {
-            let Ok(meta) = entry.metadata() else { continue };
-            if meta.is_dir() {
-                stack.push(entry.path());
-            } else {
-                usage.files += 1;
-                usage.bytes += meta.len();
-            }
-        }
-    }
-    usage
-}
 
 /// Prints segments, records, events, datasets, versions, bytes in the log and in blobs, and
 /// the torn tail found on open.
@@ -55,7 +26,7 @@ pub fn run(ctx: &Context, _args: Args) -> CliResult {
         .into_iter()
         .map(|(_, _, t)| t.content_hash)
         .collect();
-    let blobs = usage(&store.blobs().objects_dir());
+    let blobs = store.blobs().usage()?;
     let torn = store.log().torn_tail();
     let mut out = ctx.printer();
     out.json(&json!({

@@ -81,6 +81,10 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
 }
 
 /// Reads `--metadata`: a JSON object.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the metadata file is the user's input, not a store file"
+)]
 fn read_metadata(path: &Path) -> CliResult<Value> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         CliError::error(format!("cannot read metadata file {}: {e}", path.display()))
@@ -101,6 +105,10 @@ fn read_metadata(path: &Path) -> CliResult<Value> {
 }
 
 /// Opens the files, with one progress bar over all of them when they are large.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the sizes of the user's input files, for the progress bar"
+)]
 fn open_files(paths: &[PathBuf]) -> CliResult<Vec<UploadFile>> {
     let total: u64 = paths
         .iter()
