@@ -13,6 +13,10 @@
 //! - [`store`]: datasets, versions and events; the catalog, snapshots, rollback, time travel;
 //! - [`query`]: validating SQL and query plans against the schema of any version.
 //!
+//! What front ends (the `strata` command line, a server) show is built here too:
+//! - [`check`]: the whole-store check behind `strata verify`, with progress callbacks;
+//! - [`inspect`]: a damage-tolerant, record-level view of the segment files (`strata dump`);
+//!
 //! README.md has a tour of the store's API; FORMAT.md specifies every byte.
 //!
 //! ```
@@ -29,8 +33,10 @@
 #![deny(missing_docs)]
 
 pub mod blob;
+pub mod check;
 pub mod error;
 pub mod format;
+pub mod inspect;
 pub mod log;
 pub mod query;
 pub mod schema;

@@ -11,7 +11,9 @@ mod catalog;
 mod event;
 mod query;
 mod read;
+mod refusal;
 pub mod snapshot;
+mod stats;
 mod upload;
 mod version_ref;
 
@@ -21,7 +23,9 @@ pub use event::{
     EVENT_ENCODING_VERSION,
 };
 pub use read::{History, VersionSummary};
+pub use refusal::{RefusalKind, UploadRefusal};
 pub use snapshot::{SnapshotInfo, SnapshotPolicy};
+pub use stats::StoreStats;
 pub use upload::{UploadFile, UploadOutcome, UploadRequest, UploadStatus};
 pub use version_ref::{parse_time, BareDate, VersionRef};
 
