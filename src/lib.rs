@@ -16,6 +16,7 @@
 //! What front ends (the `strata` command line, a server) show is built here too:
 //! - [`check`]: the whole-store check behind `strata verify`, with progress callbacks;
 //! - [`inspect`]: a damage-tolerant, record-level view of the segment files (`strata dump`);
+//! - [`report`]: the JSON shapes of every `--json` output, as serde types.
 //!
 //! README.md has a tour of the store's API; FORMAT.md specifies every byte.
 //!
@@ -39,6 +40,7 @@ pub mod format;
 pub mod inspect;
 pub mod log;
 pub mod query;
+pub mod report;
 pub mod schema;
 pub mod store;
 
