@@ -16,6 +16,7 @@ mod dump;
 mod general;
 mod history;
 mod init;
+mod json_contract;
 mod log;
 mod repair;
 mod rollback;
