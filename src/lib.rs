@@ -16,6 +16,11 @@
 //! - [`store`]: datasets, versions and events; the catalog, snapshots, rollback, time travel;
 //! - [`query`]: validating SQL and query plans against the schema of any version.
 //!
+//! What front ends (the `strata` command line, a server) show is built here too:
+//! - [`check`]: the whole-store check behind `strata verify`, with progress callbacks;
+//! - [`inspect`]: a damage-tolerant, record-level view of the segment files (`strata dump`);
+//! - [`report`]: the JSON shapes of every `--json` output, as serde types.
+//!
 //! README.md has a tour of the store's API; FORMAT.md specifies every byte.
 //!
 //! ```
@@ -35,13 +40,16 @@
 #![deny(clippy::disallowed_methods, clippy::disallowed_types)]
 
 pub mod blob;
+pub mod check;
 pub mod digest;
 pub mod error;
 pub mod format;
+pub mod inspect;
 pub mod io;
 pub mod log;
 pub mod paths;
 pub mod query;
+pub mod report;
 pub mod schema;
 pub mod store;
 

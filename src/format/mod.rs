@@ -41,11 +41,12 @@ mod scan;
 mod segment_header;
 mod snapshot_header;
 mod system;
+mod walk;
 
 pub use defect::Defect;
 pub use record::{
-    decode_record, encode_record, encoded_len, find_valid_record_after, RecordDecode, RecordHeader,
-    RecordType, RECORD_HEADER_LEN,
+    decode_record, encode_record, encoded_len, find_valid_record_after, RawRecordHeader,
+    RecordDecode, RecordHeader, RecordType, RECORD_HEADER_LEN,
 };
 pub use scan::{
     scan_segment, Damage, ScannedRecord, SegmentCursor, SegmentEnd, SegmentSummary, Step,
@@ -57,6 +58,7 @@ pub use snapshot_header::{
 pub use system::{
     RepairBody, SealBody, TornCutBody, REPAIR_BODY_FIXED_LEN, SEAL_BODY_LEN, TORN_CUT_BODY_LEN,
 };
+pub use walk::{RecordDefect, SegmentWalk, WalkStep, WalkedRecord};
 
 /// The eight bytes every segment file starts with. Like PNG's signature, the high-bit first
 /// byte and the CR LF, SUB, LF sequence catch files mangled by 7-bit or text-mode transfers.
@@ -103,27 +105,27 @@ pub fn parse_segment_file_name(name: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-/// Reads a little-endian `u16` at `at`. Callers check bounds first.
-pub(crate) fn get_u16(bytes: &[u8], at: usize) -> u16 {
+/// Reads a little-endian `u16` at `at`. Callers check bounds first (it panics past the end).
+pub fn get_u16(bytes: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([bytes[at], bytes[at + 1]])
 }
 
 /// Reads a little-endian `u32` at `at`. Callers check bounds first.
-pub(crate) fn get_u32(bytes: &[u8], at: usize) -> u32 {
+pub fn get_u32(bytes: &[u8], at: usize) -> u32 {
     let mut b = [0u8; 4];
     b.copy_from_slice(&bytes[at..at + 4]);
     u32::from_le_bytes(b)
 }
 
 /// Reads a little-endian `u64` at `at`. Callers check bounds first.
-pub(crate) fn get_u64(bytes: &[u8], at: usize) -> u64 {
+pub fn get_u64(bytes: &[u8], at: usize) -> u64 {
     let mut b = [0u8; 8];
     b.copy_from_slice(&bytes[at..at + 8]);
     u64::from_le_bytes(b)
 }
 
 /// Reads a little-endian `i64` at `at`. Callers check bounds first.
-pub(crate) fn get_i64(bytes: &[u8], at: usize) -> i64 {
+pub fn get_i64(bytes: &[u8], at: usize) -> i64 {
     get_u64(bytes, at) as i64
 }
 

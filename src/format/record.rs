@@ -143,40 +143,95 @@ pub fn decode_record(bytes: &[u8]) -> RecordDecode<'_> {
     }
 }
 
-fn decode_header(bytes: &[u8]) -> Result<RecordHeader, Defect> {
-    let stored = get_u32(bytes, HEADER_CRC_OFFSET);
-    let computed = crc32(&bytes[BODY_LEN_OFFSET..RECORD_HEADER_LEN]);
-    if stored != computed {
-        return Err(Defect::HeaderChecksum { stored, computed });
+/// The fields of a record header as its bytes say, whether or not they are valid, with the
+/// header checksum computed over them: what an inspection tool shows of a damaged record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawRecordHeader {
+    /// Stored checksum over header bytes 4..32.
+    pub header_crc: u32,
+    /// The checksum of header bytes 4..32 as they are.
+    pub header_crc_computed: u32,
+    /// Declared body length in bytes.
+    pub body_len: u32,
+    /// Sequence number.
+    pub seq: u64,
+    /// Append time, microseconds since the Unix epoch (UTC).
+    pub timestamp_micros: i64,
+    /// Record type.
+    pub record_type: RecordType,
+    /// Flags (zero in a valid record).
+    pub flags: u16,
+    /// Stored checksum of the body.
+    pub body_crc: u32,
+}
+
+impl RawRecordHeader {
+    /// Reads the header fields at the start of `bytes`; `None` if fewer than
+    /// [`RECORD_HEADER_LEN`] bytes are there. Nothing is validated.
+    pub fn read(bytes: &[u8]) -> Option<RawRecordHeader> {
+        let header = bytes.get(..RECORD_HEADER_LEN)?;
+        Some(RawRecordHeader {
+            header_crc: get_u32(header, HEADER_CRC_OFFSET),
+            header_crc_computed: crc32(&header[BODY_LEN_OFFSET..]),
+            body_len: get_u32(header, BODY_LEN_OFFSET),
+            seq: get_u64(header, SEQ_OFFSET),
+            timestamp_micros: get_i64(header, TIMESTAMP_OFFSET),
+            record_type: RecordType(get_u16(header, TYPE_OFFSET)),
+            flags: get_u16(header, FLAGS_OFFSET),
+            body_crc: get_u32(header, BODY_CRC_OFFSET),
+        })
     }
-    let header = RecordHeader {
-        header_crc: stored,
-        body_len: get_u32(bytes, BODY_LEN_OFFSET),
-        seq: get_u64(bytes, SEQ_OFFSET),
-        timestamp_micros: get_i64(bytes, TIMESTAMP_OFFSET),
-        record_type: RecordType(get_u16(bytes, TYPE_OFFSET)),
-        body_crc: get_u32(bytes, BODY_CRC_OFFSET),
-    };
-    let flags = get_u16(bytes, FLAGS_OFFSET);
-    if header.seq == 0 {
+
+    /// Header plus declared body length.
+    pub fn record_len(&self) -> u64 {
+        RECORD_HEADER_LEN as u64 + u64::from(self.body_len)
+    }
+
+    /// The declared body within `bytes` (which start with this header), if it fits.
+    pub fn declared_body<'a>(&self, bytes: &'a [u8]) -> Option<&'a [u8]> {
+        bytes
+            .get(RECORD_HEADER_LEN..)?
+            .get(..usize::try_from(self.body_len).ok()?)
+    }
+}
+
+fn decode_header(bytes: &[u8]) -> Result<RecordHeader, Defect> {
+    let raw = RawRecordHeader::read(bytes).ok_or(Defect::TruncatedHeader {
+        available: bytes.len(),
+        needed: RECORD_HEADER_LEN,
+    })?;
+    if raw.header_crc != raw.header_crc_computed {
+        return Err(Defect::HeaderChecksum {
+            stored: raw.header_crc,
+            computed: raw.header_crc_computed,
+        });
+    }
+    if raw.seq == 0 {
         return Err(Defect::BadField {
             field: "sequence number",
             value: 0,
         });
     }
-    if header.record_type.0 == 0 {
+    if raw.record_type.0 == 0 {
         return Err(Defect::BadField {
             field: "record type",
             value: 0,
         });
     }
-    if flags != 0 {
+    if raw.flags != 0 {
         return Err(Defect::BadField {
             field: "record flags",
-            value: u64::from(flags),
+            value: u64::from(raw.flags),
         });
     }
-    Ok(header)
+    Ok(RecordHeader {
+        header_crc: raw.header_crc,
+        body_len: raw.body_len,
+        seq: raw.seq,
+        timestamp_micros: raw.timestamp_micros,
+        record_type: raw.record_type,
+        body_crc: raw.body_crc,
+    })
 }
 
 fn check_body(header: RecordHeader, rest: &[u8]) -> Result<(RecordHeader, &[u8]), Defect> {
@@ -284,6 +339,24 @@ mod tests {
                 available: 9
             })
         ));
+    }
+
+    #[test]
+    fn a_raw_header_reads_the_fields_of_a_damaged_record_as_they_are() {
+        let mut bytes = encoded(b"body", 5);
+        bytes[SEQ_OFFSET] ^= 0x01;
+        assert!(matches!(
+            decode_record(&bytes),
+            RecordDecode::Invalid(Defect::HeaderChecksum { .. })
+        ));
+        let raw = RawRecordHeader::read(&bytes).unwrap();
+        assert_eq!((raw.seq, raw.body_len, raw.flags), (4, 4, 0));
+        assert_eq!(raw.record_type, RecordType(0x100));
+        assert_ne!(raw.header_crc, raw.header_crc_computed);
+        assert_eq!(raw.record_len(), 36);
+        assert_eq!(raw.declared_body(&bytes), Some(&b"body"[..]));
+        assert_eq!(raw.declared_body(&bytes[..35]), None);
+        assert_eq!(RawRecordHeader::read(&bytes[..31]), None);
     }
 
     #[test]

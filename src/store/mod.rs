@@ -12,8 +12,10 @@ mod event;
 mod log_reader;
 mod query;
 mod read;
+mod refusal;
 mod rollback;
 pub mod snapshot;
+mod stats;
 mod upload;
 mod version_ref;
 
@@ -24,8 +26,10 @@ pub use event::{
 };
 pub use log_reader::LogReader;
 pub use read::{History, VersionSummary};
+pub use refusal::{RefusalKind, UploadRefusal};
 pub use rollback::RollbackOutcome;
 pub use snapshot::{SnapshotInfo, SnapshotPolicy};
+pub use stats::StoreStats;
 pub use upload::{UploadFile, UploadOutcome, UploadRequest, UploadStatus};
 pub use version_ref::{parse_time, BareDate, VersionRef};
 

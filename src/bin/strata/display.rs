@@ -3,6 +3,8 @@
 
 use crate::output::{Printer, Style};
 use chrono::{DateTime, SecondsFormat, Utc};
+use strata::inspect::RecordBody;
+use strata::report::{change_summary, Verdict};
 use strata::schema::SchemaDrift;
 use strata::store::{Event, EventKind};
 
@@ -62,60 +64,14 @@ pub fn count(n: u64, unit: &str) -> String {
     format!("{n} {}", plural(n, unit))
 }
 
-/// `none`, `additive` or `breaking`.
-pub fn verdict(drift: &SchemaDrift) -> &'static str {
-    if drift.is_breaking() {
-        "breaking"
-    } else if drift.is_empty() {
-        "none"
-    } else {
-        "additive"
-    }
-}
-
 /// [`change_summary`], coloured by the verdict: red if breaking, yellow if additive.
 pub fn painted_summary(out: &Printer, drift: &SchemaDrift) -> String {
-    let style = if drift.is_breaking() {
-        Style::Red
-    } else if drift.is_empty() {
-        Style::Dim
-    } else {
-        Style::Yellow
+    let style = match Verdict::of(drift) {
+        Verdict::Breaking => Style::Red,
+        Verdict::None => Style::Dim,
+        Verdict::Additive => Style::Yellow,
     };
     out.paint(style, change_summary(drift))
-}
-
-/// The counts of a drift, e.g. `+1 col, -2 cols, 1 type change`.
-pub fn change_counts(drift: &SchemaDrift) -> String {
-    let tables = &drift.changed_tables;
-    let added_cols: usize = tables.iter().map(|t| t.added_columns.len()).sum();
-    let removed_cols: usize = tables.iter().map(|t| t.removed_columns.len()).sum();
-    let type_changes: usize = tables.iter().map(|t| t.type_changes.len()).sum();
-    let renames: usize = tables.iter().map(|t| t.rename_candidates.len()).sum();
-    let parts = [
-        (drift.added_tables.len(), "+", "table"),
-        (drift.removed_tables.len(), "-", "table"),
-        (added_cols, "+", "col"),
-        (removed_cols, "-", "col"),
-        (type_changes, "", "type change"),
-        (renames, "", "possible rename"),
-    ];
-    parts
-        .iter()
-        .filter(|(n, _, _)| *n > 0)
-        .map(|(n, sign, unit)| format!("{sign}{n} {}", plural(*n as u64, unit)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The verdict and counts, e.g. `breaking (+1 col, -2 cols, 1 type change)`, or
-/// `no schema change`.
-pub fn change_summary(drift: &SchemaDrift) -> String {
-    if drift.is_empty() {
-        "no schema change".into()
-    } else {
-        format!("{} ({})", verdict(drift), change_counts(drift))
-    }
 }
 
 /// The details of an event on one line.
@@ -165,6 +121,49 @@ pub fn event_details(event: &Event) -> String {
             source_files.join(", "),
             change_summary(drift)
         ),
+    }
+}
+
+/// The decoded body of a valid record on one line, as `dump` shows it.
+pub fn record_body(body: &RecordBody) -> String {
+    match body {
+        RecordBody::Seal(s) => format!(
+            "seal: segment {}, first seq {}, {} before the seal, seal at offset {}",
+            s.segment_number,
+            s.first_seq,
+            count(s.record_count, "record"),
+            s.seal_offset
+        ),
+        RecordBody::TornCut(c) => format!(
+            "torn tail cut: segment {}, offset {}, {} dropped",
+            c.segment_number,
+            c.offset,
+            count(c.bytes_dropped, "byte")
+        ),
+        RecordBody::Repair(r) => format!(
+            "repair: segment {} cut at offset {}, {} cut, {} removed, copy in log/{}",
+            r.segment_number,
+            r.offset,
+            count(r.bytes_cut, "byte"),
+            count(u64::from(r.segments_removed), "segment"),
+            r.salvage_dir
+        ),
+        RecordBody::Event { event, dataset } => {
+            let shown = dataset
+                .clone()
+                .unwrap_or_else(|| event.dataset_id.to_string());
+            format!(
+                "{} `{shown}` by {}: {}",
+                event.kind.name(),
+                event.actor,
+                event_details(event)
+            )
+        }
+        RecordBody::Application { len } => format!(
+            "{} of an application record type this build does not know",
+            count(*len, "byte")
+        ),
+        RecordBody::Undecodable(error) => format!("body cannot be decoded: {error}"),
     }
 }
 

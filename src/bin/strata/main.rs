@@ -11,7 +11,6 @@ mod cmd;
 mod context;
 mod display;
 mod error;
-mod json;
 mod output;
 
 use args::{Cli, Command};

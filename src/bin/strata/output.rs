@@ -4,7 +4,7 @@
 
 use crate::error::{CliError, CliResult};
 use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::Value;
+use serde::Serialize;
 use std::fmt::Display;
 use std::io::{self, IsTerminal, StdoutLock, Write};
 use std::time::Duration;
@@ -113,13 +113,21 @@ impl Printer {
         Ok(())
     }
 
-    /// One JSON object on its own line (ignored in human mode).
-    pub fn json(&mut self, value: &Value) -> CliResult {
+    /// One JSON object on its own line (ignored in human mode): one of the library's
+    /// `strata::report` shapes.
+    pub fn json(&mut self, value: &impl Serialize) -> CliResult {
         if !self.json {
             return Ok(());
         }
-        writeln!(self.out, "{value}").map_err(stdout_error)?;
+        let line = serde_json::to_string(value)
+            .map_err(|e| CliError::error(format!("internal error: cannot write JSON: {e}")))?;
+        writeln!(self.out, "{line}").map_err(stdout_error)?;
         self.out.flush().map_err(stdout_error)
+    }
+
+    /// Every line of `values` as JSON (ignored in human mode).
+    pub fn json_lines<T: Serialize>(&mut self, values: &[T]) -> CliResult {
+        values.iter().try_for_each(|value| self.json(value))
     }
 
     /// Raw bytes (table contents).

@@ -4,9 +4,9 @@
 use crate::context::{self, Context};
 use crate::error::{CliError, CliResult};
 use crate::output::{self, Printer};
-use serde_json::json;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use strata::report;
 use strata::store::TableRecord;
 
 /// Tables larger than this get a progress bar when written to a file on a terminal.
@@ -49,15 +49,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
         Some(path) => {
             write_verified_file(reader, &blob_path, path, &record, &describe)?;
             let mut out = ctx.printer();
-            out.json(&json!({
-                "dataset": name,
-                "version": number,
-                "table": record.name,
-                "table_id": record.table_id,
-                "content_hash": record.content_hash.hex(),
-                "byte_len": record.byte_len,
-                "output": path.display().to_string(),
-            }))?;
+            out.json(&report::Cat::new(&name, number, &record, path))?;
             out.line(format!(
                 "wrote {} ({} bytes, verified against {}) to {}",
                 describe(),

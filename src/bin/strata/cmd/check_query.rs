@@ -4,9 +4,9 @@
 use crate::context::{self, Context};
 use crate::error::{CliError, CliResult};
 use crate::output::{Printer, Style};
-use serde_json::json;
 use std::path::{Path, PathBuf};
-use strata::query::{Finding, Query, Severity, ValidateOptions};
+use strata::query::{Finding, Query, Severity, ValidateOptions, VersionCompatibility};
+use strata::report::{CheckQueryLine, VersionFindings};
 use strata::store::BareDate;
 use strata::VersionRef;
 
@@ -53,12 +53,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     let found = if args.all_versions {
         let matrix = store.query_compatibility(&args.name, &query, &options)?;
         for version in &matrix {
-            print_version(
-                &mut out,
-                version.number,
-                version.runnable,
-                &version.findings,
-            )?;
+            print_version(&mut out, version)?;
         }
         matrix.iter().map(|v| v.findings.len()).sum()
     } else {
@@ -110,8 +105,8 @@ fn read(file: &Path) -> CliResult<String> {
 }
 
 fn print_findings(out: &mut Printer, version: u64, findings: &[Finding]) -> CliResult {
+    out.json_lines(&CheckQueryLine::findings(version, findings))?;
     for finding in findings {
-        out.json(&finding_json(version, finding))?;
         out.line(finding_text(out, finding))?;
     }
     let verdict = if findings.is_empty() {
@@ -122,37 +117,18 @@ fn print_findings(out: &mut Printer, version: u64, findings: &[Finding]) -> CliR
     out.line(format!("version {version}: {verdict}"))
 }
 
-fn print_version(
-    out: &mut Printer,
-    version: u64,
-    runnable: bool,
-    findings: &[Finding],
-) -> CliResult {
-    out.json(&json!({
-        "item": "version",
-        "version": version,
-        "runnable": runnable,
-        "findings": findings,
-    }))?;
-    let verdict = if runnable {
+fn print_version(out: &mut Printer, version: &VersionCompatibility) -> CliResult {
+    out.json(&CheckQueryLine::Version(VersionFindings::from(version)))?;
+    let verdict = if version.runnable {
         out.paint(Style::Green, "can run the query")
     } else {
         out.paint(Style::Red, "cannot run the query")
     };
-    out.line(format!("version {version}: {verdict}"))?;
-    for finding in findings {
+    out.line(format!("version {}: {verdict}", version.number))?;
+    for finding in &version.findings {
         out.line(format!("  {}", finding_text(out, finding)))?;
     }
     Ok(())
-}
-
-fn finding_json(version: u64, finding: &Finding) -> serde_json::Value {
-    let mut value = serde_json::to_value(finding).unwrap_or_default();
-    if let Some(object) = value.as_object_mut() {
-        object.insert("item".into(), json!("finding"));
-        object.insert("version".into(), json!(version));
-    }
-    value
 }
 
 fn finding_text(out: &Printer, finding: &Finding) -> String {

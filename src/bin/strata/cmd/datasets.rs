@@ -3,8 +3,7 @@
 use crate::context::Context;
 use crate::display;
 use crate::error::CliResult;
-use crate::json;
-use serde_json::json;
+use strata::report::DatasetLine;
 
 /// Options of `strata datasets` (none besides the global ones).
 #[derive(Debug, clap::Args)]
@@ -18,15 +17,7 @@ pub fn run(ctx: &Context, _args: Args) -> CliResult {
     datasets.sort_by(|a, b| a.name.cmp(&b.name));
     let mut out = ctx.printer();
     for ds in &datasets {
-        out.json(&json!({
-            "name": ds.name,
-            "id": ds.id.to_string(),
-            "active_version": ds.active,
-            "active_hash": ds.active_version().hash.hex(),
-            "versions": ds.versions.len(),
-            "events": ds.event_seqs.len(),
-            "last_change": json::time(ds.updated_micros),
-        }))?;
+        out.json(&DatasetLine::from(*ds))?;
     }
     if out.is_json() {
         return Ok(());

@@ -8,8 +8,8 @@ use crate::context::{self, Context};
 use crate::display;
 use crate::error::{CliError, CliResult};
 use crate::output::{Printer, Style};
-use serde_json::{json, Value};
 use std::path::PathBuf;
+use strata::report::{self, DemoAction, DemoStep, UploadResult};
 use strata::schema::SchemaDriftPolicy;
 use strata::store::UploadStatus;
 use strata::{Store, StoreOptions, UploadFile, UploadOutcome, UploadRequest};
@@ -48,7 +48,12 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> CliResult {
     let dir = demo_dir(args.dir)?;
     let mut out = ctx.printer();
-    out.json(&json!({"step": 0, "action": "init", "store": dir.display().to_string()}))?;
+    out.json(&DemoStep {
+        step: 0,
+        action: DemoAction::Init {
+            store: dir.display().to_string(),
+        },
+    })?;
     out.line(format!(
         "strata demo: building a store at {}",
         out.paint(Style::Cyan, dir.display())
@@ -160,9 +165,11 @@ impl Demo<'_> {
         )
     }
 
-    fn emit(&mut self, action: &str, result: Value) -> CliResult {
-        self.out
-            .json(&json!({"step": self.step, "action": action, "result": result}))
+    fn emit(&mut self, action: DemoAction) -> CliResult {
+        self.out.json(&DemoStep {
+            step: self.step,
+            action,
+        })
     }
 
     fn request(&self, bytes: &[u8], overwrite: bool, reason: Option<&str>) -> UploadRequest {
@@ -189,7 +196,8 @@ impl Demo<'_> {
         let outcome = self
             .store
             .save_upload(self.request(bytes, overwrite, reason))?;
-        self.emit("upload", upload::outcome_json(&outcome))?;
+        let result = UploadResult::Done(Box::new(report::Upload::from(&outcome)));
+        self.emit(DemoAction::Upload { result })?;
         upload::print_outcome_text(self.out, &outcome)?;
         if outcome.status != expected {
             return Err(self.unexpected(
@@ -207,10 +215,11 @@ impl Demo<'_> {
             }
             Err(error) => error,
         };
-        let Some(refusal) = upload::Refusal::from_error(self.store, &error) else {
+        let Some(refusal) = self.store.upload_refusal(&error) else {
             return Err(error.into());
         };
-        self.emit("upload", refusal.to_json())?;
+        let result = UploadResult::Refused(Box::new(report::UploadRefused::from(&refusal)));
+        self.emit(DemoAction::Upload { result })?;
         upload::print_refusal_text(self.out, &refusal)
     }
 
@@ -223,7 +232,9 @@ impl Demo<'_> {
             &self.actor,
             "strata demo: back to the raw table",
         )?;
-        self.emit("rollback", rollback::outcome_json(&outcome))?;
+        self.emit(DemoAction::Rollback {
+            result: report::Rollback::from(&outcome),
+        })?;
         rollback::print_outcome_text(self.out, &outcome)?;
         if outcome.seq.is_none() {
             return Err(self.unexpected("rolled back", "already active"));
@@ -232,26 +243,19 @@ impl Demo<'_> {
     }
 
     fn verify(&mut self) -> CliResult {
-        let report = strata::log::verify(self.store.dir())?;
+        let log = strata::log::verify(self.store.dir())?;
         self.store.assert_invariants(true)?;
-        self.emit(
-            "verify",
-            json!({
-                "ok": report.is_ok(),
-                "problems": report.problems.len(),
-                "segments": report.segments,
-                "records": report.records,
-                "last_seq": report.last_seq,
-            }),
-        )?;
-        if !report.is_ok() {
+        self.emit(DemoAction::Verify {
+            result: report::DemoVerify::from(&log),
+        })?;
+        if !log.is_ok() {
             return Err(self.unexpected("verify: ok", "problems"));
         }
         self.out.line(format!(
             "verify: {} ({}, {}; invariants and every blob checked)",
             self.out.paint(Style::Green, "ok"),
-            display::count(report.segments as u64, "segment"),
-            display::count(report.records, "record")
+            display::count(log.segments as u64, "segment"),
+            display::count(log.records, "record")
         ))
     }
 

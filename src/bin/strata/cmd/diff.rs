@@ -3,9 +3,8 @@
 use crate::context::Context;
 use crate::display;
 use crate::error::CliResult;
-use crate::json;
 use crate::output::Style;
-use serde_json::json;
+use strata::report;
 use strata::schema::classify_drift;
 use strata::VersionRef;
 
@@ -28,12 +27,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     let dataset = store.catalog().get(&args.name)?.name.clone();
     let drift = classify_drift(&old.named_schemas(), &new.named_schemas());
     let mut out = ctx.printer();
-    out.json(&json!({
-        "dataset": dataset,
-        "from": {"version": old.number, "hash": old.hash.hex()},
-        "to": {"version": new.number, "hash": new.hash.hex()},
-        "drift": json::drift(&drift),
-    }))?;
+    out.json(&report::Diff::new(&dataset, &old, &new, &drift))?;
     let verdict = display::painted_summary(&out, &drift);
     out.line(format!(
         "{} version {} -> version {}: {verdict}",

@@ -3,10 +3,9 @@
 use crate::context::Context;
 use crate::display;
 use crate::error::CliResult;
-use crate::json;
 use crate::output::{Printer, Style};
-use serde_json::json;
-use strata::store::{History, VersionSummary};
+use strata::report::{version_change_summary, HistoryLine};
+use strata::store::History;
 
 /// Options of `strata history`.
 #[derive(Debug, clap::Args)]
@@ -24,16 +23,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     let store = ctx.open_store()?;
     let history = store.history(&args.name)?;
     let mut out = ctx.printer();
-    for v in &history.versions {
-        out.json(&version_json(&history, v))?;
-    }
-    if args.events {
-        for (seq, event) in &history.events {
-            let mut value = json::event(*seq, event, Some(&history.name));
-            value["item"] = json!("event");
-            out.json(&value)?;
-        }
-    }
+    out.json_lines(&HistoryLine::all(&history, args.events))?;
     if out.is_json() {
         return Ok(());
     }
@@ -46,37 +36,6 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
         }
     }
     Ok(())
-}
-
-fn version_json(history: &History, v: &VersionSummary) -> serde_json::Value {
-    json!({
-        "item": "version",
-        "dataset": history.name,
-        "dataset_id": history.dataset_id.to_string(),
-        "version": v.number,
-        "hash": v.hash.hex(),
-        "created": json::time(v.created_micros),
-        "actor": v.actor,
-        "note": v.note,
-        "active": v.active,
-        "rows": v.row_counts.iter().map(|(_, n)| n).sum::<u64>(),
-        "row_counts": v.row_counts.iter().map(|(t, n)| json!({"table": t, "rows": n})).collect::<Vec<_>>(),
-        "changes": json::optional_drift(v.changes.as_ref()),
-        "change_summary": change_text(v),
-        "override_reason": v.override_reason,
-    })
-}
-
-/// The schema change of a version against the previous one, in words.
-fn change_text(v: &VersionSummary) -> String {
-    let mut text = match &v.changes {
-        None => "initial version".to_string(),
-        Some(drift) => display::change_summary(drift),
-    };
-    if let Some(reason) = &v.override_reason {
-        text.push_str(&format!("; override: {reason}"));
-    }
-    text
 }
 
 fn print_versions(out: &mut Printer, history: &History) -> CliResult {
@@ -101,7 +60,7 @@ fn print_versions(out: &mut Printer, history: &History) -> CliResult {
             display::when(v.created_micros),
             v.actor.clone(),
             v.row_counts.iter().map(|(_, n)| n).sum::<u64>().to_string(),
-            change_text(v),
+            version_change_summary(v),
         ]);
     }
     out.table(&rows, |row| row[0].starts_with('*').then_some(Style::Green))?;

@@ -3,7 +3,7 @@
 use crate::context::Context;
 use crate::error::CliResult;
 use crate::output::Style;
-use serde_json::json;
+use strata::report;
 use strata::{Store, StoreOptions};
 
 /// Options of `strata init` (none besides the global ones).
@@ -15,10 +15,7 @@ pub fn run(ctx: &Context, _args: Args) -> CliResult {
     let store = Store::create(&ctx.store_dir, StoreOptions::default())?;
     let store_id = store.log().store_id();
     let mut out = ctx.printer();
-    out.json(&json!({
-        "store": ctx.store_dir.display().to_string(),
-        "store_id": store_id.to_string(),
-    }))?;
+    out.json(&report::Init::new(&ctx.store_dir, store_id))?;
     out.line(format!(
         "{} an empty store at {} (id {store_id})",
         out.paint(Style::Green, "created"),

@@ -3,10 +3,10 @@
 use crate::context::{self, Context};
 use crate::display;
 use crate::error::{CliError, CliResult};
-use crate::json;
 use crate::output::{Printer, Style};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
+use strata::report;
 use strata::store::Event;
 use strata::Store;
 
@@ -101,7 +101,7 @@ fn print_from(store: &Store, out: &mut Printer, filter: &Filter, from_seq: u64) 
             continue;
         }
         let name = dataset_name(store, &event);
-        out.json(&json::event(seq, &event, Some(&name)))?;
+        out.json(&report::Event::new(seq, &event, Some(&name)))?;
         out.line(event_line(out, seq, &event, &name))?;
     }
     out.flush()?;

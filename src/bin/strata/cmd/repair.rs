@@ -4,8 +4,8 @@ use crate::context::{self, Context};
 use crate::display;
 use crate::error::CliResult;
 use crate::output::{self, Style};
-use serde_json::json;
 use strata::log::{LogOptions, RepairReport};
+use strata::report;
 
 /// Options of `strata repair`.
 #[derive(Debug, clap::Args)]
@@ -50,13 +50,10 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     print_report(&mut out, &done)
 }
 
-fn print_report(out: &mut output::Printer, report: &RepairReport) -> CliResult {
-    match report {
+fn print_report(out: &mut output::Printer, done: &RepairReport) -> CliResult {
+    out.json(&report::Repair::from(done))?;
+    match done {
         RepairReport::NothingToRepair { torn_tail } => {
-            out.json(&json!({
-                "status": "nothing_to_repair",
-                "torn_tail": torn_tail.as_ref().map(super::verify::torn_tail_json),
-            }))?;
             out.line(format!(
                 "{}: the log has no corruption; nothing was changed",
                 out.paint(Style::Green, "nothing to repair")
@@ -73,17 +70,6 @@ fn print_report(out: &mut output::Printer, report: &RepairReport) -> CliResult {
             segments_removed,
             repair_seq,
         } => {
-            out.json(&json!({
-                "status": "repaired",
-                "segment": problem.segment.display().to_string(),
-                "offset": problem.offset,
-                "seq": problem.seq,
-                "defect": problem.defect.to_string(),
-                "salvage_dir": salvage_dir.display().to_string(),
-                "bytes_cut": bytes_cut,
-                "segments_removed": segments_removed.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-                "repair_seq": repair_seq,
-            }))?;
             out.line(format!(
                 "{}: cut segment {} at offset {} ({} moved out), {} moved out",
                 out.paint(Style::Green, "repaired"),

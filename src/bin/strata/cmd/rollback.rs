@@ -4,8 +4,9 @@
 use crate::context::{self, Context};
 use crate::error::{CliError, CliResult};
 use crate::output::{Printer, Style};
-use serde_json::{json, Value};
+use serde_json::Value;
 use strata::query::Query;
+use strata::report;
 use strata::store::RollbackOutcome;
 
 /// Options of `strata rollback`.
@@ -108,19 +109,6 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     print_outcome(&mut out, &outcome)
 }
 
-/// The JSON object of a rollback.
-pub fn outcome_json(o: &RollbackOutcome) -> Value {
-    json!({
-        "status": if o.seq.is_some() { "rolled_back" } else { "already_active" },
-        "dataset": o.dataset,
-        "from": o.from,
-        "to": o.to,
-        "warnings": o.warnings,
-        "seq": o.seq,
-        "post_commit_warnings": o.post_commit_warnings,
-    })
-}
-
 /// Prints what a rollback would do and its compatibility warnings.
 pub fn print_plan(out: &mut Printer, plan: &RollbackOutcome) -> CliResult {
     out.line(format!(
@@ -143,7 +131,7 @@ pub fn print_plan(out: &mut Printer, plan: &RollbackOutcome) -> CliResult {
 
 /// Prints what a rollback did.
 pub fn print_outcome(out: &mut Printer, o: &RollbackOutcome) -> CliResult {
-    out.json(&outcome_json(o))?;
+    out.json(&report::Rollback::from(o))?;
     print_outcome_text(out, o)
 }
 

@@ -3,9 +3,8 @@
 use crate::context::{self, Context};
 use crate::display;
 use crate::error::CliResult;
-use crate::json;
 use crate::output::{Printer, Style};
-use serde_json::json;
+use strata::report::{self, change_summary};
 use strata::store::{TableRecord, VersionInfo};
 
 /// Options of `strata show`.
@@ -28,21 +27,12 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
         (ds.name.clone(), ds.id, ds.active)
     };
     let mut out = ctx.printer();
-    out.json(&json!({
-        "dataset": dataset,
-        "dataset_id": dataset_id.to_string(),
-        "version": info.number,
-        "hash": info.hash.hex(),
-        "active": info.number == active,
-        "created": json::time(info.created_micros),
-        "created_seq": info.created_seq,
-        "actor": info.actor,
-        "note": info.note,
-        "metadata": json::metadata(info.metadata.as_deref()),
-        "override_reason": info.override_reason,
-        "drift": json::optional_drift(info.drift.as_ref()),
-        "tables": json::tables(&info.tables),
-    }))?;
+    out.json(&report::Show::new(
+        &dataset,
+        dataset_id,
+        &info,
+        info.number == active,
+    ))?;
     if out.is_json() {
         return Ok(());
     }
@@ -85,7 +75,7 @@ fn print_version(
     if let Some(drift) = &info.drift {
         out.line(format!(
             "  drift:      {} (against the version active before)",
-            display::change_summary(drift)
+            change_summary(drift)
         ))?;
     }
     if let Some(reason) = &info.override_reason {

@@ -5,7 +5,7 @@ use crate::context::Context;
 use crate::display;
 use crate::error::CliResult;
 use crate::output::Style;
-use serde_json::json;
+use strata::report;
 
 /// Options of `strata snapshot`.
 #[derive(Debug, clap::Args)]
@@ -17,12 +17,7 @@ pub fn run(ctx: &Context, _args: Args) -> CliResult {
     let info = store.snapshot()?;
     let kept = strata::store::snapshot::list(store.dir())?;
     let mut out = ctx.printer();
-    out.json(&json!({
-        "path": info.path.display().to_string(),
-        "seq": info.seq,
-        "bytes": info.bytes,
-        "kept": kept.iter().map(|s| s.seq).collect::<Vec<_>>(),
-    }))?;
+    out.json(&report::Snapshot::new(&info, &kept))?;
     out.line(format!(
         "{}: {} at sequence number {} ({})",
         out.paint(Style::Green, "snapshot written"),

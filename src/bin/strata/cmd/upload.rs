@@ -3,12 +3,12 @@
 use crate::context::{self, Context};
 use crate::display;
 use crate::error::{CliError, CliResult};
-use crate::json;
 use crate::output::{self, Printer, Style};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::path::{Path, PathBuf};
+use strata::report;
 use strata::schema::{SchemaDrift, SchemaDriftPolicy};
-use strata::store::{EventKind, UploadStatus};
+use strata::store::{UploadRefusal, UploadStatus};
 use strata::{Store, UploadFile, UploadOutcome, UploadRequest};
 
 /// Files larger than this (in total) get a progress bar on a terminal.
@@ -127,24 +127,6 @@ fn open_files(paths: &[PathBuf]) -> CliResult<Vec<UploadFile>> {
     Ok(files)
 }
 
-/// The JSON object of a successful upload.
-pub fn outcome_json(o: &UploadOutcome) -> Value {
-    json!({
-        "status": o.status.name(),
-        "dataset": o.dataset,
-        "dataset_id": o.dataset_id.to_string(),
-        "version": o.version,
-        "hash": o.hash.hex(),
-        "seq": o.seq,
-        "tables": json::tables(&o.tables),
-        "drift": json::optional_drift(o.drift.as_ref()),
-        "warnings": o.warnings,
-        "duplicates": o.duplicates.iter().map(json::holder).collect::<Vec<_>>(),
-        "override_reason": o.override_reason,
-        "post_commit_warnings": o.post_commit_warnings,
-    })
-}
-
 /// The label shown for an outcome (`new dataset`, `new version`, ...).
 pub fn status_label(status: UploadStatus) -> &'static str {
     match status {
@@ -158,7 +140,7 @@ pub fn status_label(status: UploadStatus) -> &'static str {
 /// Prints a successful upload: the outcome, the version and hash, each table's counts, the
 /// drift and the warnings.
 pub fn print_outcome(out: &mut Printer, o: &UploadOutcome) -> CliResult {
-    out.json(&outcome_json(o))?;
+    out.json(&report::Upload::from(o))?;
     print_outcome_text(out, o)
 }
 
@@ -246,76 +228,10 @@ fn print_warnings(
     Ok(())
 }
 
-/// An upload refused by the store.
-pub struct Refusal {
-    kind: &'static str,
-    dataset: String,
-    reason: String,
-    seq: Option<u64>,
-    active: Option<u64>,
-    drift: Option<SchemaDrift>,
-    post_commit_warnings: Vec<String>,
-}
-
-impl Refusal {
-    /// The refusal an error is, if it is one (drift policy, existing dataset, duplicate).
-    pub fn from_error(store: &Store, error: &strata::Error) -> Option<Refusal> {
-        use strata::Error as E;
-        let refusal = |kind, dataset: &str| Refusal {
-            kind,
-            dataset: dataset.to_string(),
-            reason: error.to_string(),
-            seq: None,
-            active: None,
-            drift: None,
-            post_commit_warnings: Vec::new(),
-        };
-        match error {
-            E::DriftRefused {
-                dataset,
-                reason,
-                seq,
-                post_commit_warnings,
-            } => {
-                let blocked = store.read_event(*seq).ok().and_then(|e| match e.kind {
-                    EventKind::OverwriteBlocked { active, drift, .. } => Some((active, drift)),
-                    _ => None,
-                });
-                Some(Refusal {
-                    kind: "drift_refused",
-                    dataset: dataset.clone(),
-                    reason: reason.clone(),
-                    seq: Some(*seq),
-                    active: blocked.as_ref().map(|b| b.0),
-                    drift: blocked.map(|b| b.1),
-                    post_commit_warnings: post_commit_warnings.clone(),
-                })
-            }
-            E::DatasetExists { dataset } => Some(refusal("dataset_exists", dataset)),
-            E::DuplicateContent { dataset, .. } => Some(refusal("duplicate_content", dataset)),
-            _ => None,
-        }
-    }
-
-    /// The JSON object of a refused upload.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "status": "refused",
-            "refusal": self.kind,
-            "dataset": self.dataset,
-            "reason": self.reason,
-            "seq": self.seq,
-            "active_version": self.active,
-            "drift": json::optional_drift(self.drift.as_ref()),
-            "post_commit_warnings": self.post_commit_warnings,
-        })
-    }
-}
-
 /// Prints an upload the store refused (with its drift) and returns the error to end with
 /// (exit 1); other errors pass through (exit 2).
 pub fn report_refusal(out: &mut Printer, store: &Store, error: strata::Error) -> CliError {
-    let Some(refusal) = Refusal::from_error(store, &error) else {
+    let Some(refusal) = store.upload_refusal(&error) else {
         return error.into();
     };
     if let Err(e) = print_refusal(out, &refusal) {
@@ -331,19 +247,19 @@ pub fn report_refusal(out: &mut Printer, store: &Store, error: strata::Error) ->
     }
 }
 
-fn print_refusal(out: &mut Printer, refusal: &Refusal) -> CliResult {
-    out.json(&refusal.to_json())?;
+fn print_refusal(out: &mut Printer, refusal: &UploadRefusal) -> CliResult {
+    out.json(&report::UploadRefused::from(refusal))?;
     print_refusal_text(out, refusal)
 }
 
 /// Prints a drift refusal: the drift and how to accept it (nothing in JSON mode, or for other
 /// refusals, whose one-line error says it all).
-pub fn print_refusal_text(out: &mut Printer, refusal: &Refusal) -> CliResult {
+pub fn print_refusal_text(out: &mut Printer, refusal: &UploadRefusal) -> CliResult {
     let Some(drift) = &refusal.drift else {
         return print_post_commit_warnings(out, "refusal", &refusal.post_commit_warnings);
     };
     let active = refusal
-        .active
+        .active_version
         .map(|v| format!("; version {v} stays active"))
         .unwrap_or_default();
     let event = refusal
@@ -356,7 +272,7 @@ pub fn print_refusal_text(out: &mut Printer, refusal: &Refusal) -> CliResult {
         out.paint(Style::Cyan, format!("`{}`", refusal.dataset)),
     ))?;
     let against = refusal
-        .active
+        .active_version
         .map(|v| format!(" against version {v}"))
         .unwrap_or_default();
     out.line(format!(

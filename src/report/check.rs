@@ -1,0 +1,233 @@
+//! Verification and figures: `verify`'s problems and summary, torn tails, `stat`.
+
+use super::{file_name, path_text};
+use crate::check::{BlobProblem, CheckReport, StoreProblem};
+use crate::log::{self, Problem};
+use crate::store::StoreStats;
+use serde::Serialize;
+
+/// A torn tail: bytes after the last valid record that an interrupted append left (cut,
+/// with a copy kept, before the next append).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TornTail {
+    /// The segment's file name.
+    pub segment: String,
+    /// The segment file.
+    pub path: String,
+    /// Where the torn bytes start.
+    pub offset: u64,
+    /// Bytes up to the last non-zero byte.
+    pub len: u64,
+    /// Why they are not a record.
+    pub defect: String,
+}
+
+impl From<&log::TornTail> for TornTail {
+    fn from(t: &log::TornTail) -> TornTail {
+        TornTail {
+            segment: file_name(&t.segment),
+            path: path_text(&t.segment),
+            offset: t.offset,
+            len: t.len,
+            defect: t.defect.to_string(),
+        }
+    }
+}
+
+/// A problem `verify` found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum VerifyProblem {
+    /// Damage in the log.
+    Log {
+        /// The segment's file name.
+        segment: String,
+        /// The segment file.
+        path: String,
+        /// Where.
+        offset: u64,
+        /// The sequence number expected there.
+        seq: u64,
+        /// What is wrong.
+        defect: String,
+    },
+    /// A broken invariant, or a snapshot problem.
+    Store {
+        /// What is wrong.
+        detail: String,
+    },
+    /// A damaged or missing blob, with a version and table that uses it.
+    Blob {
+        /// The blob file.
+        path: String,
+        /// Its content hash, in hex.
+        hash: String,
+        /// The dataset.
+        dataset: String,
+        /// The version.
+        version: u64,
+        /// The table's display name.
+        table: String,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+impl From<&Problem> for VerifyProblem {
+    fn from(p: &Problem) -> VerifyProblem {
+        VerifyProblem::Log {
+            segment: file_name(&p.segment),
+            path: path_text(&p.segment),
+            offset: p.offset,
+            seq: p.seq,
+            defect: p.defect.to_string(),
+        }
+    }
+}
+
+impl From<&StoreProblem> for VerifyProblem {
+    fn from(p: &StoreProblem) -> VerifyProblem {
+        VerifyProblem::Store {
+            detail: p.detail.clone(),
+        }
+    }
+}
+
+impl From<&BlobProblem> for VerifyProblem {
+    fn from(b: &BlobProblem) -> VerifyProblem {
+        VerifyProblem::Blob {
+            path: path_text(&b.path),
+            hash: b.hash.hex(),
+            dataset: b.dataset.clone(),
+            version: b.version,
+            table: b.table.clone(),
+            detail: b.detail.clone(),
+        }
+    }
+}
+
+/// `verify`'s last line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifySummary {
+    /// Whether no problem was found.
+    pub ok: bool,
+    /// Problems found.
+    pub problems: usize,
+    /// Segment files.
+    pub segments: usize,
+    /// Valid records.
+    pub records: u64,
+    /// Bytes of valid records and headers.
+    pub bytes: u64,
+    /// The last valid sequence number.
+    pub last_seq: u64,
+    /// A torn tail (not a problem).
+    pub torn_tail: Option<TornTail>,
+    /// Whether the store could be opened and its invariants checked.
+    pub invariants_checked: bool,
+    /// Whether every blob was read.
+    pub deep: bool,
+    /// Distinct blobs read.
+    pub blobs_checked: usize,
+    /// The snapshot compared with a replay of the log, by sequence number.
+    pub snapshot_checked: Option<u64>,
+}
+
+impl From<&CheckReport> for VerifySummary {
+    fn from(r: &CheckReport) -> VerifySummary {
+        VerifySummary {
+            ok: r.is_healthy(),
+            problems: r.problem_count(),
+            segments: r.log.segments,
+            records: r.log.records,
+            bytes: r.log.bytes,
+            last_seq: r.log.last_seq,
+            torn_tail: r.log.torn_tail.as_ref().map(TornTail::from),
+            invariants_checked: r.invariants_checked,
+            deep: r.deep,
+            blobs_checked: r.blobs_checked,
+            snapshot_checked: r.snapshot_checked,
+        }
+    }
+}
+
+/// A line of `verify`: a problem, or the summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "item", rename_all = "snake_case")]
+pub enum VerifyLine {
+    /// A problem.
+    Problem(VerifyProblem),
+    /// The summary (always last).
+    Summary(VerifySummary),
+}
+
+impl VerifyLine {
+    /// Every problem of `report` (log, store, blob), then the summary.
+    pub fn all(report: &CheckReport) -> Vec<VerifyLine> {
+        let log = report.log.problems.iter().map(VerifyProblem::from);
+        let store = report.store_problems.iter().map(VerifyProblem::from);
+        let blobs = report.blob_problems.iter().map(VerifyProblem::from);
+        log.chain(store)
+            .chain(blobs)
+            .map(VerifyLine::Problem)
+            .chain([VerifyLine::Summary(VerifySummary::from(report))])
+            .collect()
+    }
+}
+
+/// Counts and sizes, as `stat` prints them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stat {
+    /// The store's directory.
+    pub store: String,
+    /// The store's id.
+    pub store_id: uuid::Uuid,
+    /// Segment files.
+    pub segments: usize,
+    /// Sealed segments.
+    pub sealed_segments: usize,
+    /// Records.
+    pub records: u64,
+    /// The last sequence number.
+    pub last_seq: u64,
+    /// Dataset events.
+    pub events: u64,
+    /// Datasets.
+    pub datasets: usize,
+    /// Versions.
+    pub versions: usize,
+    /// Distinct table contents.
+    pub distinct_tables: usize,
+    /// Bytes of headers and records.
+    pub log_record_bytes: u64,
+    /// Bytes of segment files on disk.
+    pub log_file_bytes: u64,
+    /// Blob files.
+    pub blob_files: u64,
+    /// Their bytes.
+    pub blob_bytes: u64,
+    /// The torn tail found on open.
+    pub torn_tail: Option<TornTail>,
+}
+
+impl From<&StoreStats> for Stat {
+    fn from(s: &StoreStats) -> Stat {
+        Stat {
+            store: path_text(&s.dir),
+            store_id: s.store_id,
+            segments: s.segments,
+            sealed_segments: s.sealed_segments,
+            records: s.records,
+            last_seq: s.last_seq,
+            events: s.events,
+            datasets: s.datasets,
+            versions: s.versions,
+            distinct_tables: s.distinct_tables,
+            log_record_bytes: s.log_record_bytes,
+            log_file_bytes: s.log_file_bytes,
+            blob_files: s.blob_files,
+            blob_bytes: s.blob_bytes,
+            torn_tail: s.torn_tail.as_ref().map(TornTail::from),
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! Dataset events.
+
+use super::schema::{optional_drift, tables, Drift, Table};
+use super::Time;
+use crate::schema::SchemaDriftPolicy;
+use crate::store::{self, EventKind};
+use serde::{Serialize, Serializer};
+
+fn policy_name<S: Serializer>(p: &SchemaDriftPolicy, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(p.name())
+}
+
+/// A dataset and version holding some content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContentHolder {
+    /// The dataset's id.
+    pub dataset_id: uuid::Uuid,
+    /// The dataset's name.
+    pub dataset: String,
+    /// The version.
+    pub version: u64,
+}
+
+impl From<&store::ContentHolder> for ContentHolder {
+    fn from(h: &store::ContentHolder) -> ContentHolder {
+        ContentHolder {
+            dataset_id: h.dataset_id,
+            dataset: h.dataset_name.clone(),
+            version: h.version,
+        }
+    }
+}
+
+/// Version metadata (stored as JSON text) as a JSON value; text that is not JSON (which the
+/// store does not write) as a string.
+pub(super) fn metadata(text: Option<&str>) -> Option<serde_json::Value> {
+    text.map(|t| serde_json::from_str(t).unwrap_or_else(|_| serde_json::Value::String(t.into())))
+}
+
+/// The details of an `upload_created` event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UploadCreatedDetails {
+    /// The dataset's name at the time.
+    pub dataset_name: String,
+    /// The new version.
+    pub version: u64,
+    /// Its hash, in hex.
+    pub hash: String,
+    /// Its tables.
+    pub tables: Vec<Table>,
+    /// Its metadata (a JSON object), if any.
+    pub metadata: Option<serde_json::Value>,
+    /// The version active before (none for a new dataset).
+    pub previous_active: Option<u64>,
+    /// The drift against it.
+    pub drift: Option<Drift>,
+    /// The drift policy it was checked under.
+    #[serde(serialize_with = "policy_name")]
+    pub policy: SchemaDriftPolicy,
+    /// Why breaking drift was accepted, if it was overridden.
+    pub override_reason: Option<String>,
+    /// Warnings returned to the uploader.
+    pub warnings: Vec<String>,
+    /// Other datasets that already held the same content.
+    pub duplicate_of: Vec<ContentHolder>,
+}
+
+/// What depends on an event's type.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum EventDetails {
+    /// `upload_created`.
+    UploadCreated(Box<UploadCreatedDetails>),
+    /// `version_activated`.
+    VersionActivated {
+        /// The version made active.
+        version: u64,
+        /// The version active before.
+        from: u64,
+    },
+    /// `rollback`.
+    Rollback {
+        /// The version active before.
+        from: u64,
+        /// The version made active.
+        to: u64,
+        /// The compatibility warnings.
+        warnings: Vec<String>,
+    },
+    /// `overwrite_blocked`.
+    OverwriteBlocked {
+        /// The content hash that was refused, in hex.
+        attempted_hash: String,
+        /// The files uploaded.
+        source_files: Vec<String>,
+        /// The version that stayed active.
+        active: u64,
+        /// The drift found.
+        drift: Drift,
+        /// The policy that refused it.
+        #[serde(serialize_with = "policy_name")]
+        policy: SchemaDriftPolicy,
+        /// The refusal message.
+        reason: String,
+    },
+}
+
+impl From<&EventKind> for EventDetails {
+    fn from(kind: &EventKind) -> EventDetails {
+        match kind {
+            EventKind::UploadCreated {
+                dataset_name,
+                version,
+                hash,
+                previous_active,
+                tables: t,
+                metadata: m,
+                drift,
+                policy,
+                override_reason,
+                warnings,
+                duplicate_of,
+            } => EventDetails::UploadCreated(Box::new(UploadCreatedDetails {
+                dataset_name: dataset_name.clone(),
+                version: *version,
+                hash: hash.hex(),
+                tables: tables(t),
+                metadata: metadata(m.as_deref()),
+                previous_active: *previous_active,
+                drift: optional_drift(drift.as_ref()),
+                policy: *policy,
+                override_reason: override_reason.clone(),
+                warnings: warnings.clone(),
+                duplicate_of: duplicate_of.iter().map(ContentHolder::from).collect(),
+            })),
+            EventKind::VersionActivated { version, from } => EventDetails::VersionActivated {
+                version: *version,
+                from: *from,
+            },
+            EventKind::Rollback { from, to, warnings } => EventDetails::Rollback {
+                from: *from,
+                to: *to,
+                warnings: warnings.clone(),
+            },
+            EventKind::OverwriteBlocked {
+                active,
+                attempted_hash,
+                source_files,
+                drift,
+                policy,
+                reason,
+            } => EventDetails::OverwriteBlocked {
+                attempted_hash: attempted_hash.hex(),
+                source_files: source_files.clone(),
+                active: *active,
+                drift: Drift::from(drift),
+                policy: *policy,
+                reason: reason.clone(),
+            },
+        }
+    }
+}
+
+/// A dataset event, as `log` prints it (and `history --events`, and `dump` in its records).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    /// The log sequence number.
+    pub seq: u64,
+    /// The event's id.
+    pub event_id: uuid::Uuid,
+    /// When it happened.
+    pub time: Time,
+    /// `upload_created`, `version_activated`, `rollback` or `overwrite_blocked`.
+    #[serde(rename = "type")]
+    pub event_type: &'static str,
+    /// The dataset's id.
+    pub dataset_id: uuid::Uuid,
+    /// The dataset's name (its current one; `null` where it is not known).
+    pub dataset: Option<String>,
+    /// Who did it.
+    pub actor: String,
+    /// Their note.
+    pub note: String,
+    /// What depends on the type.
+    pub details: EventDetails,
+}
+
+impl Event {
+    /// The event at `seq`; `dataset` is the dataset's name, if known.
+    pub fn new(seq: u64, event: &store::Event, dataset: Option<&str>) -> Event {
+        Event {
+            seq,
+            event_id: event.event_id,
+            time: Time(event.timestamp_micros),
+            event_type: event.kind.name(),
+            dataset_id: event.dataset_id,
+            dataset: dataset.map(str::to_owned),
+            actor: event.actor.clone(),
+            note: event.note.clone(),
+            details: EventDetails::from(&event.kind),
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! What every command shares: where the store is, usage errors and help, unknown datasets, colour.
+
+use crate::support::*;
+
+#[test]
+fn commands_without_a_store_exit_2_with_a_hint_to_run_init_and_create_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("nowhere");
+    let csv = file(tmp.path(), "t.csv", SMALL);
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["datasets"],
+        vec!["history", "d"],
+        vec!["show", "d"],
+        vec!["diff", "d", "1", "2"],
+        vec!["log"],
+        vec!["verify"],
+        vec!["verify", "--deep"],
+        vec!["dump"],
+        vec!["stat"],
+        vec!["upload", "d", &csv],
+        vec!["cat", "d"],
+        vec!["rollback", "d", "1", "--yes"],
+        vec!["repair", "--yes"],
+    ];
+    for args in commands {
+        let r = expect(&missing, &args, 2);
+        assert!(
+            r.stderr.starts_with("error: no strata store at"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("strata init"), "{args:?}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "one line: {}", r.stderr);
+        assert!(!missing.exists(), "{args:?} created the store directory");
+    }
+}
+
+#[test]
+fn the_store_is_found_through_strata_dir_and_then_dot_strata_store() {
+    let (tmp, store) = new_store();
+    let mut by_env = Command::cargo_bin("strata").unwrap();
+    by_env.env("STRATA_DIR", &store).arg("datasets");
+    let r = run(&mut by_env);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("no datasets yet"), "{}", r.stdout);
+
+    let cwd = tmp.path().join("cwd");
+    std::fs::create_dir(&cwd).unwrap();
+    let mut init = Command::cargo_bin("strata").unwrap();
+    init.env_remove("STRATA_DIR").current_dir(&cwd).arg("init");
+    assert_eq!(run(&mut init).code, 0);
+    assert!(cwd.join("strata-store").join("log").is_dir());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let (_tmp, store) = new_store();
+    expect(&store, &["no-such-command"], 2);
+    expect(&store, &["upload", "d"], 2);
+    let csv = file(store.parent().unwrap(), "t.csv", SMALL);
+    let bad_policy = expect(
+        &store,
+        &["upload", "d", &csv, "--drift-policy", "strict"],
+        2,
+    );
+    assert!(
+        bad_policy.stderr.contains("strict"),
+        "{}",
+        bad_policy.stderr
+    );
+    expect(&store, &["log", "--type", "nonsense"], 2);
+    expect(&store, &["log", "--since", "yesterday-ish"], 2);
+}
+
+#[test]
+fn every_command_help_points_to_docs_cli_md() {
+    let tmp = tempfile::tempdir().unwrap();
+    let commands = [
+        "init", "upload", "datasets", "history", "show", "diff", "rollback", "cat", "log",
+        "verify", "dump", "stat", "repair", "demo",
+    ];
+    for command in commands {
+        let out = ok(tmp.path(), &[command, "--help"]);
+        assert!(out.contains("docs/CLI.md"), "{command} --help:\n{out}");
+    }
+    assert!(ok(tmp.path(), &["--help"]).contains("Exit codes"));
+}
+
+#[test]
+fn an_unknown_dataset_exits_2_with_a_hint() {
+    let (_tmp, store) = new_store();
+    for args in [
+        vec!["history", "nope"],
+        vec!["show", "nope"],
+        vec!["cat", "nope"],
+    ] {
+        let r = expect(&store, &args, 2);
+        assert!(r.stderr.contains("no dataset named `nope`"), "{}", r.stderr);
+        assert!(r.stderr.contains("strata datasets"), "{}", r.stderr);
+    }
+}
+
+#[test]
+fn output_has_no_escape_bytes_when_piped_or_with_no_color() {
+    let (tmp, store) = new_store();
+    ok(&store, &["upload", "d", &file(tmp.path(), "t.csv", SMALL)]);
+    let breaking = file(tmp.path(), "t.csv", SMALL_BREAKING);
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["datasets"],
+        vec!["history", "d", "--events"],
+        vec!["show", "d"],
+        vec!["log"],
+        vec!["verify"],
+        vec!["dump"],
+        vec!["stat"],
+        vec!["upload", "d", &breaking, "--overwrite"],
+        vec!["history", "nope"],
+    ];
+    for args in runs {
+        for no_color in [true, false] {
+            let mut cmd = strata(&store);
+            if no_color {
+                cmd.env("NO_COLOR", "1");
+            }
+            let output = cmd.args(&args).output().unwrap();
+            assert!(!output.stdout.contains(&0x1b), "ESC in stdout of {args:?}");
+            assert!(!output.stderr.contains(&0x1b), "ESC in stderr of {args:?}");
+        }
+    }
+}

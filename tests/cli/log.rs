@@ -1,0 +1,122 @@
+//! `strata log`: filters, `--follow`, closed pipes.
+
+use crate::support::*;
+
+#[test]
+fn log_lists_events_oldest_first_with_dataset_type_and_time_filters() {
+    let (tmp, store) = new_store();
+    ok(&store, &["upload", "a", &file(tmp.path(), "t.csv", SMALL)]);
+    ok(
+        &store,
+        &["upload", "b", &file(tmp.path(), "u.csv", SMALL_PLUS_COLUMN)],
+    );
+    ok(
+        &store,
+        &[
+            "upload",
+            "a",
+            &file(tmp.path(), "t.csv", SMALL_PLUS_COLUMN),
+            "--overwrite",
+        ],
+    );
+    let all = json_lines(&ok(&store, &["log", "--json"]));
+    let seqs: Vec<u64> = all.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, [1, 2, 3]);
+    let e = &all[0];
+    assert_eq!(e["type"], "upload_created");
+    assert_eq!(e["dataset"], "a");
+    assert_eq!(e["dataset_id"].as_str().unwrap().len(), 36);
+    assert_eq!(e["event_id"].as_str().unwrap().len(), 36);
+    assert_eq!(e["actor"], "tester");
+    assert_eq!(e["note"], "");
+    assert!(e["time"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(e["details"]["version"], 1);
+    assert_eq!(e["details"]["previous_active"], Value::Null);
+    assert_eq!(e["details"]["tables"][0]["name"], "t");
+    assert_eq!(all[2]["details"]["drift"]["verdict"], "additive");
+
+    let only_a = json_lines(&ok(&store, &["log", "--dataset", "a", "--json"]));
+    assert_eq!(only_a.len(), 2);
+    let none = ok(&store, &["log", "--type", "rollback", "--json"]);
+    assert!(none.is_empty());
+    let since_future = ok(&store, &["log", "--since", "2999-01-01", "--json"]);
+    assert!(since_future.is_empty());
+    let since_past = json_lines(&ok(
+        &store,
+        &["log", "--since", "2000-01-01 00:00:00", "--json"],
+    ));
+    assert_eq!(since_past.len(), 3);
+    let text = ok(&store, &["log"]);
+    assert_eq!(text.lines().count(), 3);
+    assert!(text.lines().next().unwrap().starts_with("#1 "), "{text}");
+    expect(&store, &["log", "--dataset", "nope"], 2);
+}
+
+#[test]
+fn log_follow_sees_an_event_appended_by_another_process() {
+    let (tmp, store) = new_store();
+    ok(
+        &store,
+        &["upload", "first", &file(tmp.path(), "t.csv", SMALL)],
+    );
+    let mut follower = Child::spawn(
+        strata_process(&store)
+            .args(["log", "--follow", "--json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    );
+    let lines = line_reader(follower.0.stdout.take().unwrap());
+    let timeout = Duration::from_secs(20);
+    let existing: Value = serde_json::from_str(&lines.recv_timeout(timeout).unwrap()).unwrap();
+    assert_eq!(existing["dataset"], "first");
+    ok(
+        &store,
+        &[
+            "upload",
+            "second",
+            &file(tmp.path(), "u.csv", SMALL_PLUS_COLUMN),
+        ],
+    );
+    let appended = loop {
+        let line = lines
+            .recv_timeout(timeout)
+            .expect("the follower printed the new event");
+        let event: Value = serde_json::from_str(&line).unwrap();
+        if event["dataset"] == "second" {
+            break event;
+        }
+    };
+    drop(follower);
+    assert_eq!(appended["type"], "upload_created");
+    assert_eq!(appended["seq"], 2);
+}
+
+#[test]
+fn log_into_a_reader_that_closes_early_exits_0() {
+    let (tmp, store) = new_store();
+    for i in 0..3 {
+        let csv = file(tmp.path(), "t.csv", SMALL);
+        ok(&store, &["upload", &format!("d{i}"), &csv]);
+    }
+    let (line, code, stderr) = read_one_line_then_close(&store, &["log"], || {});
+    assert!(line.starts_with("#1"), "{line}");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
+fn log_follow_ends_quietly_with_0_when_its_reader_goes_away() {
+    let (tmp, store) = new_store();
+    ok(
+        &store,
+        &["upload", "first", &file(tmp.path(), "t.csv", SMALL)],
+    );
+    let second = file(tmp.path(), "u.csv", SMALL_PLUS_COLUMN);
+    // The second event makes the follower write into the closed pipe.
+    let (line, code, stderr) = read_one_line_then_close(&store, &["log", "--follow"], || {
+        ok(&store, &["upload", "second", &second]);
+    });
+    assert!(line.starts_with("#1"), "{line}");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}

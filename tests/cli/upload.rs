@@ -1,0 +1,338 @@
+//! `strata upload`: outcomes, refusals, drift overrides, malformed files, metadata and actor.
+
+use crate::support::*;
+
+#[test]
+fn upload_json_reports_status_version_hash_and_tables_field_by_field() {
+    let (_tmp, store) = new_store();
+    let out = upload_penguins(&store);
+    assert_eq!(out["status"], "new_dataset");
+    assert_eq!(out["dataset"], "penguins");
+    assert_eq!(out["dataset_id"].as_str().unwrap().len(), 36);
+    assert_eq!(out["version"], 1);
+    assert_eq!(out["hash"].as_str().unwrap().len(), 64);
+    assert_eq!(out["seq"], 1);
+    assert_eq!(out["drift"], Value::Null);
+    assert_eq!(out["warnings"], serde_json::json!([]));
+    assert_eq!(out["duplicates"], serde_json::json!([]));
+    assert_eq!(out["override_reason"], Value::Null);
+    let tables = out["tables"].as_array().unwrap();
+    assert_eq!(tables.len(), 1);
+    let t = &tables[0];
+    assert_eq!(t["table_id"], "table_0");
+    assert_eq!(t["name"], "penguins-raw");
+    assert_eq!(t["source_file"], "penguins-raw.csv");
+    assert_eq!(t["row_count"], 344);
+    assert_eq!(t["column_count"], 17);
+    assert_eq!(
+        t["byte_len"],
+        std::fs::metadata(data("penguins-raw.csv")).unwrap().len()
+    );
+    assert_eq!(t["delimiter"], "comma");
+    assert_eq!(t["content_hash"].as_str().unwrap().len(), 64);
+    assert_eq!(t["fingerprint"].as_str().unwrap().len(), 64);
+    let columns = t["columns"].as_array().unwrap();
+    assert_eq!(columns.len(), 17);
+    assert_eq!(columns[1]["name"], "Sample Number");
+    assert_eq!(columns[1]["type"], "Int64");
+    assert!(columns[1]["nullable"].is_boolean() && columns[1]["identifier"].is_boolean());
+
+    let again = json_one(&ok(
+        &store,
+        &[
+            "upload",
+            "penguins",
+            &path_str(&data("penguins-raw.csv")),
+            "--overwrite",
+            "--json",
+        ],
+    ));
+    assert_eq!(again["status"], "already_active");
+    assert_eq!(again["seq"], Value::Null);
+}
+
+#[test]
+fn upload_text_shows_the_outcome_version_short_hash_and_counts() {
+    let (tmp, store) = new_store();
+    let first = ok(&store, &["upload", "d", &file(tmp.path(), "t.csv", SMALL)]);
+    assert!(first.starts_with("new dataset: `d` version 1 ("), "{first}");
+    assert!(
+        first.contains("table t (table_0): 2 rows, 3 columns, from t.csv"),
+        "{first}"
+    );
+    let hash = json_lines(&ok(&store, &["history", "d", "--json"]))[0]["hash"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(first.contains(&hash[..12]), "short hash in {first}");
+
+    let plus = file(tmp.path(), "t.csv", SMALL_PLUS_COLUMN);
+    let second = ok(&store, &["upload", "d", &plus, "--overwrite"]);
+    assert!(second.starts_with("new version: `d` version 2"), "{second}");
+    assert!(
+        second.contains("schema drift: additive (+1 col)"),
+        "{second}"
+    );
+    assert!(second.contains("column `site` (Utf8) added"), "{second}");
+
+    let back = ok(
+        &store,
+        &[
+            "upload",
+            "d",
+            &file(tmp.path(), "t.csv", SMALL),
+            "--overwrite",
+        ],
+    );
+    assert!(back.starts_with("re-activated: `d` version 1"), "{back}");
+}
+
+#[test]
+fn an_existing_name_without_overwrite_is_refused_with_exit_1_and_a_hint() {
+    let (tmp, store) = new_store();
+    ok(&store, &["upload", "d", &file(tmp.path(), "t.csv", SMALL)]);
+    let plus = file(tmp.path(), "t.csv", SMALL_PLUS_COLUMN);
+    let r = expect(&store, &["upload", "d", &plus], 1);
+    assert!(
+        r.stderr.starts_with("error: dataset `d` already exists"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("--overwrite"), "{}", r.stderr);
+    let refused = json_one(&expect(&store, &["upload", "d", &plus, "--json"], 1).stdout);
+    assert_eq!(refused["status"], "refused");
+    assert_eq!(refused["refusal"], "dataset_exists");
+    assert_eq!(refused["dataset"], "d");
+}
+
+#[test]
+fn a_breaking_overwrite_is_refused_with_exit_1_showing_the_drift_and_recorded() {
+    let (tmp, store) = new_store();
+    ok(&store, &["upload", "d", &file(tmp.path(), "t.csv", SMALL)]);
+    let breaking = file(tmp.path(), "t.csv", SMALL_BREAKING);
+    let r = expect(&store, &["upload", "d", &breaking, "--overwrite"], 1);
+    assert!(
+        r.stdout.contains("refused: overwrite of `d`"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("column `score` changed type from Float64 to Utf8"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stderr.starts_with("error: "), "{}", r.stderr);
+    assert!(r.stderr.contains("--override-drift"), "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1);
+
+    let refused = json_one(
+        &expect(
+            &store,
+            &["upload", "d", &breaking, "--overwrite", "--json"],
+            1,
+        )
+        .stdout,
+    );
+    assert_eq!(refused["status"], "refused");
+    assert_eq!(refused["refusal"], "drift_refused");
+    assert_eq!(refused["seq"], 3);
+    assert_eq!(refused["active_version"], 1);
+    assert_eq!(refused["drift"]["verdict"], "breaking");
+    let change = &refused["drift"]["changed_tables"][0]["type_changes"][0];
+    assert_eq!(change["name"], "score");
+    assert_eq!(change["old_type"], "Float64");
+    assert_eq!(change["new_type"], "Utf8");
+
+    let blocked = json_lines(&ok(
+        &store,
+        &["log", "--type", "overwrite_blocked", "--json"],
+    ));
+    assert_eq!(blocked.len(), 2, "both refusals are in the log");
+    assert_eq!(blocked[0]["details"]["policy"], "reject");
+}
+
+#[test]
+fn override_drift_needs_a_reason_and_records_it() {
+    let (tmp, store) = new_store();
+    ok(&store, &["upload", "d", &file(tmp.path(), "t.csv", SMALL)]);
+    let breaking = file(tmp.path(), "t.csv", SMALL_BREAKING);
+    let r = expect(
+        &store,
+        &["upload", "d", &breaking, "--overwrite", "--override-drift"],
+        2,
+    );
+    assert!(r.stderr.contains("--reason"), "{}", r.stderr);
+    let out = json_one(&ok(
+        &store,
+        &[
+            "upload",
+            "d",
+            &breaking,
+            "--overwrite",
+            "--override-drift",
+            "--reason",
+            "scores became grades",
+            "--json",
+        ],
+    ));
+    assert_eq!(out["status"], "new_version");
+    assert_eq!(out["override_reason"], "scores became grades");
+    assert_eq!(out["drift"]["verdict"], "breaking");
+    assert!(!out["warnings"].as_array().unwrap().is_empty());
+    let warned = json_one(&ok(
+        &store,
+        &[
+            "upload",
+            "d",
+            &file(tmp.path(), "t.csv", SMALL_PLUS_COLUMN),
+            "--overwrite",
+            "--drift-policy",
+            "warn",
+            "--json",
+        ],
+    ));
+    assert_eq!(warned["status"], "new_version");
+    assert_eq!(warned["override_reason"], Value::Null);
+}
+
+#[test]
+fn a_malformed_csv_exits_2_naming_the_file_and_line_and_records_nothing() {
+    let (tmp, store) = new_store();
+    let bad = file(tmp.path(), "bad.csv", b"a,b\n1,2\n3\n");
+    let r = expect(&store, &["upload", "d", &bad], 2);
+    assert!(
+        r.stderr.starts_with("error: bad.csv: line 3"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.lines().count(), 1);
+    let missing = expect(&store, &["upload", "d", "/no/such/file.csv"], 2);
+    assert!(
+        missing.stderr.contains("/no/such/file.csv"),
+        "{}",
+        missing.stderr
+    );
+    assert!(ok(&store, &["log", "--json"]).is_empty());
+}
+
+#[test]
+fn upload_metadata_note_and_actor_are_recorded_and_shown() {
+    let (tmp, store) = new_store();
+    let meta = file(
+        tmp.path(),
+        "meta.json",
+        br#"{"source": "palmerpenguins", "year": 2020}"#,
+    );
+    let csv = file(tmp.path(), "t.csv", SMALL);
+    ok(
+        &store,
+        &[
+            "upload",
+            "d",
+            &csv,
+            "--metadata",
+            &meta,
+            "--note",
+            "first",
+            "--actor",
+            "ana",
+        ],
+    );
+    let show = json_one(&ok(&store, &["show", "d", "--json"]));
+    assert_eq!(show["metadata"]["source"], "palmerpenguins");
+    assert_eq!(show["metadata"]["year"], 2020);
+    assert_eq!(show["actor"], "ana");
+    assert_eq!(show["note"], "first");
+    let not_object = file(tmp.path(), "m.json", b"[1, 2]");
+    let r = expect(&store, &["upload", "e", &csv, "--metadata", &not_object], 2);
+    assert!(r.stderr.contains("JSON object"), "{}", r.stderr);
+}
+
+#[test]
+fn the_actor_defaults_to_the_os_user() {
+    let (tmp, store) = new_store();
+    let csv = file(tmp.path(), "t.csv", SMALL);
+    let r = run(strata(&store)
+        .env("USER", "from-user")
+        .args(["upload", "d", &csv]));
+    assert_eq!(r.code, 0);
+    let r2 = run(strata(&store)
+        .env_remove("USER")
+        .env("LOGNAME", "from-logname")
+        .args(["upload", "e", &file(tmp.path(), "u.csv", SMALL_PLUS_COLUMN)]));
+    assert_eq!(r2.code, 0, "{}", r2.stderr);
+    let events = json_lines(&ok(&store, &["log", "--json"]));
+    assert_eq!(events[0]["actor"], "from-user");
+    assert_eq!(events[1]["actor"], "from-logname");
+}
+
+/// Deleting a blob makes the invariant check after every write fail; the CLI runs that check
+/// only in debug builds (the default of `StoreOptions::check_invariants`).
+#[cfg(debug_assertions)]
+#[test]
+fn writes_whose_check_fails_after_the_commit_are_reported_done_with_the_warning() {
+    let (tmp, store) = new_store();
+    let first = json_one(&ok(
+        &store,
+        &["upload", "a", &file(tmp.path(), "t.csv", SMALL), "--json"],
+    ));
+    std::fs::remove_file(blob_path(&store, &first["tables"][0]["content_hash"])).unwrap();
+    let warning = "warning: the write is committed, but the invariant check after it failed";
+
+    let plus = file(tmp.path(), "t.csv", SMALL_PLUS_COLUMN);
+    let text = ok(&store, &["upload", "b", &plus]);
+    assert!(text.starts_with("new dataset: `b` version 1"), "{text}");
+    assert!(text.contains(warning), "{text}");
+    assert!(
+        text.contains("the upload is recorded; `strata verify` checks the store"),
+        "{text}"
+    );
+
+    let breaking = file(tmp.path(), "t.csv", SMALL_BREAKING);
+    let refused = expect(&store, &["upload", "b", &breaking, "--overwrite"], 1);
+    assert!(
+        refused.stdout.starts_with("refused: overwrite of `b`"),
+        "{}",
+        refused.stdout
+    );
+    assert!(refused.stdout.contains(warning), "{}", refused.stdout);
+    assert!(
+        refused.stderr.contains("refused by the drift policy"),
+        "{}",
+        refused.stderr
+    );
+
+    let json = json_one(&ok(
+        &store,
+        &[
+            "upload",
+            "b",
+            &breaking,
+            "--overwrite",
+            "--drift-policy",
+            "warn",
+            "--json",
+        ],
+    ));
+    assert_eq!(
+        (json["status"].as_str(), json["version"].as_u64()),
+        (Some("new_version"), Some(2))
+    );
+    let warnings = json["post_commit_warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{json}");
+    assert!(
+        warnings[0].as_str().unwrap().contains("is missing"),
+        "{json}"
+    );
+
+    let text = ok(&store, &["rollback", "b", "1", "--yes"]);
+    assert!(
+        text.contains("rolled back: `b` version 1 is active"),
+        "{text}"
+    );
+    assert!(text.contains(warning), "{text}");
+    assert!(text.contains("the rollback is recorded"), "{text}");
+    let history = json_lines(&ok(&store, &["log", "--json"]));
+    assert_eq!(history.len(), 5, "every write is in the log: {history:?}");
+}
