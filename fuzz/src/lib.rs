@@ -1,10 +1,11 @@
 //! What the fuzz targets share: FORMAT.md's rules restated independently of the library
 //! ([`spec`], [`log_spec`]), and scripts that turn fuzzer input into segments and logs
-//! ([`plan`]).
+//! ([`plan`]); the SQL target's history and position checks ([`sql`]).
 
 pub mod log_spec;
 pub mod plan;
 pub mod spec;
+pub mod sql;
 
 /// Counts of what the inputs exercised, printed to stderr every 4096 inputs when the
 /// environment variable `STRATA_FUZZ_STATS` is set: a way to see that the scripts reach valid,
@@ -40,3 +41,6 @@ pub mod stats {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
