@@ -6,8 +6,11 @@
   target's history (strata_fuzz::sql::history), covering joins, CTEs, subqueries, set
   operations, window functions, CASE, casts and every kind of finding (the fuzz crate's
   `cargo +nightly test --lib` checks both).
-decode_log needs no seeds: its input is a script, and an empty one is already a valid log.
-Run from anywhere: python3 fuzz/gen_seeds.py (it replaces both folders' contents)."""
+- fuzz/seeds_log/: scripts for decode_log (strata_fuzz::plan::log reads bytes as choices):
+  pseudo-random bytes from a fixed generator, half of them starting with a byte below 64
+  (a script that makes no mistakes) and half not, so that a short run starts from logs of
+  several segments and records instead of growing them from an empty input.
+Run from anywhere: python3 fuzz/gen_seeds.py (it replaces the folders' contents)."""
 import glob
 import os
 import struct
@@ -110,9 +113,28 @@ def write_sql_seeds(out):
             f.write(text)
 
 
+def write_log_seeds(out, count=12, length=700):
+    os.makedirs(out, exist_ok=True)
+    for old in glob.glob(os.path.join(out, "*.script")):
+        os.remove(old)
+    state = 0x9E3779B97F4A7C15  # xorshift64, fixed: the seeds are the same on every run
+    for i in range(count):
+        data = bytearray()
+        for _ in range(length):
+            state ^= (state << 13) & 0xFFFFFFFFFFFFFFFF
+            state ^= state >> 7
+            state ^= (state << 17) & 0xFFFFFFFFFFFFFFFF
+            data.append(state & 0xFF)
+        data[0] = data[0] % 64 if i % 2 == 0 else 64 + data[0] % 192
+        kind = "faithful" if i % 2 == 0 else "faulty"
+        with open(os.path.join(out, f"{i:02}_{kind}.script"), "wb") as f:
+            f.write(bytes(data))
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     write_sql_seeds(os.path.join(here, "seeds_sql"))
+    write_log_seeds(os.path.join(here, "seeds_log"))
     out = os.path.join(here, "seeds")
     os.makedirs(out, exist_ok=True)
     # An open segment: three records, then preallocated zeros.

@@ -18,7 +18,9 @@
 //! no file was changed, created or removed by opening and reading; and a script that made no
 //! mistake opens in both modes with every record it wrote.
 //!
-//! Run from `fuzz/`: `mkdir -p corpus/decode_log && cargo +nightly fuzz run decode_log corpus/decode_log -- -max_total_time=60`
+//! Run from `fuzz/`: `mkdir -p corpus/decode_log && cargo +nightly fuzz run decode_log corpus/decode_log seeds_log -- -max_total_time=60`
+//! (`seeds_log/` holds a few scripts from `gen_seeds.py`; `STRATA_FUZZ_STATS=1` prints how
+//! often each outcome occurs).
 
 #![no_main]
 

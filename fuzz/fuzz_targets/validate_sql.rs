@@ -7,7 +7,10 @@
 //! position is inside the text, `1 <= line <= lines in the text` as `Location::Sql`
 //! documents, with the column inside that line, and where the finding names a table or a
 //! column (or a type mismatch starts with a word), the text at that line and column starts
-//! with that name, ignoring case, quoted or not (`strata_fuzz::sql::check_location`).
+//! with that name, ignoring case, quoted or not (`strata_fuzz::sql::check_location`); and an
+//! unknown-table finding about a relation name (not a qualifier) names no table the version
+//! has (`strata_fuzz::sql::check_unknown_table_is_unknown`), so a validator that refuses a
+//! known table fails.
 //!
 //! Run from `fuzz/`: `mkdir -p corpus/validate_sql && cargo +nightly fuzz run validate_sql corpus/validate_sql seeds_sql -- -max_total_time=60`
 //! (`seeds_sql/` holds queries that parse and name the history's tables, with joins, CTEs,
@@ -18,7 +21,7 @@
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 use strata::query::{validate, Query, Severity, ValidateOptions, VersionSchemas};
-use strata_fuzz::sql::{check_location, history};
+use strata_fuzz::sql::{check_location, check_unknown_table_is_unknown, history};
 
 fn versions() -> &'static [VersionSchemas<'static>] {
     static HISTORY: OnceLock<Vec<VersionSchemas<'static>>> = OnceLock::new();
@@ -43,7 +46,9 @@ fuzz_target!(|data: &[u8]| {
         let findings = validate(&query, version, history, &lenient);
         for finding in &findings {
             assert_eq!(finding.severity, Severity::Warning);
-            if let Err(problem) = check_location(text, finding) {
+            if let Err(problem) = check_location(text, finding)
+                .and_then(|()| check_unknown_table_is_unknown(text, finding, version))
+            {
                 panic!("version {}: {problem}", version.number);
             }
         }

@@ -240,3 +240,22 @@ fn a_torn_last_segment_is_torn_and_the_same_damage_before_another_segment_is_cor
         Opening::Corrupt(vec![(0, 128, 1)])
     );
 }
+
+#[test]
+fn the_log_seeds_are_scripts_of_several_segments_faithful_or_not_as_named() {
+    let (mut segments, mut faulty) = (0, 0);
+    for entry in std::fs::read_dir(dir("seeds_log")).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let mut u = Unstructured::new(&bytes);
+        let mut dice = Dice::new(&mut u).unwrap();
+        let build = plan::log(&mut dice).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        // A script allowed to make mistakes may make none.
+        assert!(build.faithful || !name.contains("faithful"), "{name}");
+        faulty += usize::from(!build.faithful);
+        segments += build.segments.len();
+    }
+    assert!(segments >= 24, "{segments} segments in all");
+    assert!(faulty >= 3, "only {faulty} scripts make mistakes");
+}
