@@ -71,7 +71,11 @@ fn outcome_label(build: &LogBuild, mode: Mode, expected: &Opening) -> String {
     format!("{mode:?} {} segments{faithful}: {what}", build.files.len())
 }
 
-/// The store folder this process reuses for every input.
+const SCRATCH_PREFIX: &str = "strata-fuzz-decode_log-";
+
+/// The store folder this process reuses for every input, named after the process. The folders
+/// of earlier runs (whose process is gone) are removed first: libFuzzer exits without
+/// running destructors.
 fn store_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
@@ -81,7 +85,16 @@ fn store_dir() -> &'static Path {
         } else {
             std::env::temp_dir()
         };
-        base.join(format!("strata-fuzz-decode_log-{}", std::process::id()))
+        let can_tell_live_processes = Path::new("/proc/self").exists();
+        let entries = std::fs::read_dir(&base).into_iter().flatten().flatten();
+        for entry in entries.filter(|_| can_tell_live_processes) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = name.strip_prefix(SCRATCH_PREFIX);
+            if pid.is_some_and(|pid| !Path::new("/proc").join(pid).exists()) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        base.join(format!("{SCRATCH_PREFIX}{}", std::process::id()))
     })
 }
 

@@ -116,7 +116,7 @@ fn check_record(bytes: &[u8]) {
                 (valid.seq, valid.record_type, valid.timestamp_micros)
             );
             assert_eq!(header.body_len as usize, body.len());
-            assert_eq!(*len, valid.len());
+            assert_eq!(*len, valid.encoded_len());
             assert_eq!(
                 (body.as_ptr(), body.len()),
                 (valid.body.as_ptr(), valid.body.len()),

@@ -196,7 +196,7 @@ fn trusted_seal(bytes: &[u8], header: &Header, next: &Header) -> Option<Walked> 
         outcome: SegmentOutcome {
             base_seq: header.base_seq,
             records: next.base_seq - header.base_seq,
-            end_offset: (at + seal.len()) as u64,
+            end_offset: (at + seal.encoded_len()) as u64,
             sealed: true,
         },
         header: *header,

@@ -528,6 +528,44 @@ pub struct LogBuild {
     pub next_seq: u64,
 }
 
+/// `chain` with each field rarely wrong.
+fn misplaced(d: &mut Dice<'_, '_>, chain: Chain) -> Result<Chain> {
+    let mut this = chain;
+    if d.rarely(5)? {
+        this.store_id = FOREIGN_STORE_ID;
+    }
+    if d.rarely(5)? {
+        this.segment_number = this
+            .segment_number
+            .wrapping_add(*d.u.choose(&[1, u64::MAX])?);
+    }
+    if d.rarely(5)? {
+        this.base_seq = this.base_seq.wrapping_add(*d.u.choose(&[1, u64::MAX])?);
+    }
+    if d.rarely(5)? {
+        this.prev_seal_offset = this.prev_seal_offset.wrapping_add(*d.u.choose(&[1, 32])?);
+    }
+    Ok(this)
+}
+
+/// A torn write: the segment cut or zeroed from somewhere inside its last record on.
+fn tear(d: &mut Dice<'_, '_>, seg: &mut SegmentBuild) -> Result<()> {
+    if let Some(&start) = seg.records.offsets.last() {
+        let at = start + d.u.int_in_range(0..=seg.records.end - start)?;
+        let tear = if d.u.ratio(1, 2)? {
+            Mutation::Truncate { len: at }
+        } else {
+            Mutation::Zero {
+                at,
+                len: seg.records.end - at,
+            }
+        };
+        tear.apply(&mut seg.bytes);
+        seg.mutations.push(tear);
+    }
+    Ok(())
+}
+
 /// One to four segments chained as FORMAT.md's "The log" requires: every header field, every
 /// seal and every file name rarely wrong, a non-last segment rarely left unsealed, the last one
 /// rarely sealed; then mutations of the files' bytes, rarely a deleted segment file, and rarely
@@ -549,21 +587,7 @@ pub fn log(d: &mut Dice<'_, '_>) -> Result<LogBuild> {
     for k in 0..count {
         let is_last = k + 1 == count;
         let correct = chain;
-        let mut this = chain;
-        if d.rarely(5)? {
-            this.store_id = FOREIGN_STORE_ID;
-        }
-        if d.rarely(5)? {
-            this.segment_number = this
-                .segment_number
-                .wrapping_add(*d.u.choose(&[1, u64::MAX])?);
-        }
-        if d.rarely(5)? {
-            this.base_seq = this.base_seq.wrapping_add(*d.u.choose(&[1, u64::MAX])?);
-        }
-        if d.rarely(5)? {
-            this.prev_seal_offset = this.prev_seal_offset.wrapping_add(*d.u.choose(&[1, 32])?);
-        }
+        let this = misplaced(d, chain)?;
         // A sealed last segment is valid (a writer stopped between sealing and creating the
         // next one), so it is not a fault.
         let seal = if is_last {
@@ -572,21 +596,8 @@ pub fn log(d: &mut Dice<'_, '_>) -> Result<LogBuild> {
             !d.rarely(8)?
         };
         let mut seg = segment(d, &this, seal)?;
-        // A torn write: the last segment cut or zeroed from inside its last record on.
         if is_last && d.rarely(64)? {
-            if let Some(&start) = seg.records.offsets.last() {
-                let at = start + d.u.int_in_range(0..=seg.records.end - start)?;
-                let tear = if d.u.ratio(1, 2)? {
-                    Mutation::Truncate { len: at }
-                } else {
-                    Mutation::Zero {
-                        at,
-                        len: seg.records.end - at,
-                    }
-                };
-                tear.apply(&mut seg.bytes);
-                seg.mutations.push(tear);
-            }
+            tear(d, &mut seg)?;
         }
         let name_base = if d.rarely(4)? {
             seg.header.base_seq.wrapping_add(1)

@@ -113,12 +113,8 @@ pub struct Rec<'a> {
 
 impl Rec<'_> {
     /// Header plus body.
-    pub fn len(&self) -> usize {
+    pub fn encoded_len(&self) -> usize {
         RECORD_HEADER_LEN + self.body.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        false
     }
 }
 
@@ -308,7 +304,7 @@ pub fn scan<'a>(segment: &'a [u8], header: &Header) -> Scan<'a> {
                         sealed_at = Some(at as u64);
                     }
                     scan.records.push((at as u64, r));
-                    scan.end_offset += r.len() as u64;
+                    scan.end_offset += r.encoded_len() as u64;
                     scan.next_seq += 1;
                     None
                 }
