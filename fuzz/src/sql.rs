@@ -310,14 +310,18 @@ fn is_known_three_part_bug(finding: &Finding, at: &str, name: &str) -> bool {
     parts.len() >= 3 && starts_with_name(parts[1], name)
 }
 
-/// The identifiers of the dotted name that starts `text` (`a . "b c".d` is `a`, `"b c"`, `d`).
+/// The identifiers of the dotted name that starts `text` (`a . "b c".d` is `a`, `"b c"`, `d`),
+/// each bare or quoted in any of the ways sqlparser's generic dialect allows.
 fn dotted_name_at(text: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let mut rest = text;
     loop {
-        rest = rest.trim_start_matches([' ', '\t']);
+        rest = rest.trim_start_matches(char::is_whitespace);
         let len = match rest.chars().next() {
-            Some('"' | '`') => token_at(rest).len(),
+            Some(q @ ('"' | '`' | '\'' | '[')) => {
+                let close = if q == '[' { ']' } else { q };
+                rest[1..].find(close).map_or(rest.len(), |i| i + 2)
+            }
             _ => rest
                 .find(|c: char| c.is_whitespace() || ".,;()[]=<>+-*/%|'\"`".contains(c))
                 .unwrap_or(rest.len()),
@@ -326,7 +330,7 @@ fn dotted_name_at(text: &str) -> Vec<&str> {
             return parts;
         }
         parts.push(&rest[..len]);
-        rest = rest[len..].trim_start_matches([' ', '\t']);
+        rest = rest[len..].trim_start_matches(char::is_whitespace);
         match rest.strip_prefix('.') {
             Some(after) => rest = after,
             None => return parts,
@@ -354,6 +358,10 @@ mod tests {
             vec!["a", "\"b.c\"", "d"]
         );
         assert_eq!(dotted_name_at("(a)"), Vec::<&str>::new());
+        assert_eq!(
+            dotted_name_at("p.\u{b}'['\u{b}. [x y]"),
+            vec!["p", "'['", "[x y]"]
+        );
     }
 
     #[test]
