@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use strata::format::RecordType;
 use strata::io::{
-    Backend, BackendFile, DirEntry, Io, LockKind, Map, Metadata, OpenMode, OsBackend,
+    Backend, BackendFile, DirEntry, FileId, Io, LockKind, Map, Metadata, OpenMode, OsBackend,
 };
 use strata::log::{Durability, Log, LogOptions};
 use strata::{Store, StoreOptions, UploadFile, UploadRequest};
@@ -229,6 +229,10 @@ impl BackendFile for RecordingFile {
 
     fn size(&self) -> io::Result<u64> {
         self.inner.size()
+    }
+
+    fn id(&self) -> io::Result<FileId> {
+        self.inner.id()
     }
 
     fn map(&self, len: u64) -> io::Result<Map> {

@@ -22,7 +22,9 @@ mod durable;
 pub(crate) mod lock;
 mod os;
 
-pub use backend::{Backend, BackendFile, DirEntry, EntryKind, LockKind, Map, Metadata, OpenMode};
+pub use backend::{
+    Backend, BackendFile, DirEntry, EntryKind, FileId, LockKind, Map, Metadata, OpenMode,
+};
 pub use durable::TempFile;
 pub use os::OsBackend;
 
@@ -212,6 +214,11 @@ impl IoFile {
     /// The file's length in bytes.
     pub fn size(&self) -> Result<u64> {
         self.file.size().ctx("stat", &self.path)
+    }
+
+    /// Which file this is (see [`BackendFile::id`]).
+    pub fn id(&self) -> Result<FileId> {
+        self.file.id().ctx("stat", &self.path)
     }
 
     /// A read-only view of the whole file (see [`BackendFile::map`]).
