@@ -57,6 +57,33 @@ pub enum Error {
         waited: Duration,
     },
 
+    /// The log's last segment was written under a newer write version than this build
+    /// implements: every read works, but this build must not append.
+    #[error(
+        "the log was written by a newer strata (write version {write_version}, in {}); this \
+         build reads it but must not append to it: upgrade strata to write to this store",
+        segment.display()
+    )]
+    ReadOnly {
+        /// The last segment file.
+        segment: PathBuf,
+        /// Its write version.
+        write_version: u16,
+    },
+
+    /// The lock file a writer held was deleted (and perhaps created again) while it held it,
+    /// so its lock no longer excludes other writers.
+    #[error(
+        "the lock file {} was deleted or replaced while this writer held it, so another \
+         writer may be appending; nothing was written. Never delete the lock file of a store \
+         in use; retry the write",
+        lock_file.display()
+    )]
+    LockReplaced {
+        /// The lock file.
+        lock_file: PathBuf,
+    },
+
     /// A previous fsync failed, so this handle can no longer promise durability.
     #[error(
         "this log handle stopped after a failed fsync of {} ({cause}); the kernel may have \

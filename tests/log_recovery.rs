@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use strata::format::{
     encode_record, Defect, RecordType, RepairBody, TornCutBody, SEGMENT_HEADER_LEN,
 };
-use strata::log::{self, Log, LogOptions, OpenVerify, RepairReport};
+use strata::log::{self, Durability, Log, LogOptions, OpenVerify, RepairReport};
 use strata::Error;
 
 const APP: RecordType = RecordType(0x100);
@@ -31,6 +31,22 @@ fn build(dir: &Path, n: u64) {
     for i in 1..=n {
         log.append(APP, &body(i)).unwrap();
     }
+}
+
+/// A log of `n` application records whose last was appended with `Durability::Buffered`:
+/// written but never synced, so the durable mark does not cover it, and a crash may tear it
+/// (a synced record is covered, and damage to it is corruption: see
+/// `damage_to_an_acknowledged_record_is_corruption_and_is_not_cut`).
+fn build_with_unsynced_last(dir: &Path, n: u64) {
+    build(dir, n - 1);
+    let buffered = LogOptions {
+        durability: Durability::Buffered,
+        ..options()
+    };
+    Log::open(dir, buffered)
+        .unwrap()
+        .append(APP, &body(n))
+        .unwrap();
 }
 
 /// Segment file, offset and encoded length of the record with sequence number `seq`.
@@ -89,7 +105,7 @@ fn flip(path: &Path, offset: u64) {
 #[test]
 fn a_log_truncated_at_every_offset_of_its_last_record_reopens_with_the_earlier_records() {
     let dir = tempfile::tempdir().unwrap();
-    build(dir.path(), 30);
+    build_with_unsynced_last(dir.path(), 30);
     let last = Log::open(dir.path(), options()).unwrap().last_seq();
     let (segment, offset, len) = locate(dir.path(), last);
     let original = fs::read(&segment).unwrap();
@@ -119,7 +135,7 @@ fn a_log_truncated_at_every_offset_of_its_last_record_reopens_with_the_earlier_r
 #[test]
 fn opening_a_log_with_a_torn_tail_does_not_change_any_file() {
     let dir = tempfile::tempdir().unwrap();
-    build(dir.path(), 30);
+    build_with_unsynced_last(dir.path(), 30);
     let last = Log::open(dir.path(), options()).unwrap().last_seq();
     let (segment, offset, len) = locate(dir.path(), last);
     let file = fs::OpenOptions::new().write(true).open(&segment).unwrap();
@@ -135,7 +151,7 @@ fn opening_a_log_with_a_torn_tail_does_not_change_any_file() {
 #[test]
 fn torn_tail_is_cut_with_a_copy_and_a_logged_record_before_the_next_append() {
     let dir = tempfile::tempdir().unwrap();
-    build(dir.path(), 30);
+    build_with_unsynced_last(dir.path(), 30);
     let last = Log::open(dir.path(), options()).unwrap().last_seq();
     let (segment, offset, len) = locate(dir.path(), last);
     let torn_bytes =

@@ -13,6 +13,7 @@ mod log_reader;
 mod query;
 mod read;
 mod refusal;
+mod replay_rules;
 mod rollback;
 pub mod snapshot;
 mod stats;
@@ -191,8 +192,10 @@ impl Store {
                     record.segment_number,
                     record.offset,
                 )?;
+                replay_rules::check_event_time(&record, &head)?;
                 catalog.apply(record.seq, &head)?;
             } else {
+                replay_rules::check_skippable(&record)?;
                 catalog.skip(record.seq);
             }
         }
@@ -362,10 +365,12 @@ impl Store {
     }
 }
 
-fn new_event(dataset_id: uuid::Uuid, actor: &str, note: &str, kind: EventKind) -> Event {
+/// A new event at `time`: the commit time of the writer guard that appends it
+/// ([`WriterGuard::commit_micros`]), so that an event's time is its record's append time.
+fn new_event(dataset_id: uuid::Uuid, actor: &str, note: &str, kind: EventKind, time: i64) -> Event {
     Event {
         event_id: uuid::Uuid::new_v4(),
-        timestamp_micros: crate::log::now_micros(),
+        timestamp_micros: time,
         actor: actor.to_owned(),
         note: note.to_owned(),
         dataset_id,
