@@ -178,12 +178,44 @@ fn torn_tail_is_cut_with_a_copy_and_a_logged_record_before_the_next_append() {
         segment.file_name().unwrap().to_str().unwrap()
     ));
     let kept = fs::read(copy).expect("a copy of the torn bytes is kept");
-    assert_eq!(kept, torn_bytes[..kept.len()]);
+    assert_eq!(kept, torn_bytes, "the copy holds every torn byte");
 
     drop(log);
     let reopened = Log::open(dir.path(), options()).unwrap();
     assert!(reopened.torn_tail().is_none());
     assert_eq!(reopened.read(seq).unwrap().body, b"after the cut");
+}
+
+#[test]
+fn a_cut_torn_tail_longer_than_the_next_append_is_zeroed_to_its_end() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 5);
+    let log = Log::open(dir.path(), options()).unwrap();
+    let seg = log.segments().pop().unwrap();
+    drop(log);
+    let torn_len = 700u64;
+    let file = fs::OpenOptions::new().write(true).open(&seg.path).unwrap();
+    file.write_all_at(&vec![0xA5; torn_len as usize], seg.end_offset)
+        .unwrap();
+
+    let log = Log::open(dir.path(), options()).unwrap();
+    assert_eq!(log.torn_tail().unwrap().len, torn_len);
+    let seq = log.append(APP, b"short").unwrap();
+    drop(log);
+    let reopened = Log::open(dir.path(), options()).unwrap();
+    assert!(reopened.torn_tail().is_none());
+    let end = reopened.segments().pop().unwrap().end_offset;
+    assert_eq!(reopened.read(seq).unwrap().body, b"short");
+    assert!(
+        end < seg.end_offset + torn_len,
+        "the torn-cut record and the append are shorter than the torn bytes"
+    );
+    let bytes = fs::read(&seg.path).unwrap();
+    let past = &bytes[end as usize..(seg.end_offset + torn_len) as usize];
+    assert!(
+        past.iter().all(|&b| b == 0),
+        "the torn bytes past the new records were zeroed"
+    );
 }
 
 #[test]
