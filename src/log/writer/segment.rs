@@ -48,7 +48,7 @@ impl WriterState {
 
 /// Where the next record goes.
 #[derive(Debug)]
-struct Position {
+struct WriteCursor {
     paths: StorePaths,
     path: PathBuf,
     header: SegmentHeader,
@@ -61,13 +61,13 @@ struct Position {
     unviewed: Vec<(u64, u64)>,
 }
 
-impl Position {
-    fn from_view(paths: &StorePaths, view: &LogView) -> Position {
+impl WriteCursor {
+    fn from_view(paths: &StorePaths, view: &LogView) -> WriteCursor {
         let last = view
             .segments
             .last()
             .expect("a log has at least one segment");
-        Position {
+        WriteCursor {
             paths: paths.clone(),
             path: last.path.clone(),
             header: last.header,
@@ -107,7 +107,7 @@ pub struct WriterGuard<'a> {
     log: &'a Log,
     state: MutexGuard<'a, WriterState>,
     flock: LockGuard,
-    pos: Position,
+    pos: WriteCursor,
     written: Option<Mark>,
     /// The write generation found when the lock was taken.
     generation: u64,
@@ -140,7 +140,7 @@ impl Log {
             if !current {
                 view.refresh(self.options.verify)?;
             }
-            (Position::from_view(&self.paths, &view), view.torn.clone())
+            (WriteCursor::from_view(&self.paths, &view), view.torn.clone())
         };
         state.seen_generation = Some(generation);
         let mut guard = WriterGuard {
