@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use strata::format::RecordType;
+use strata::log::Error;
 use strata::log::{Log, LogOptions};
-use strata::Error;
 
 const APP: RecordType = RecordType(0x100);
 

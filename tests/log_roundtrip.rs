@@ -2,8 +2,8 @@
 //! rolls, read back by iteration, by sequence number and after reopening.
 
 use strata::format::{RecordType, MAX_BODY_LEN};
+use strata::log::Error;
 use strata::log::{Durability, Log, LogOptions, OpenVerify};
-use strata::Error;
 
 const APP: RecordType = RecordType(0x100);
 

@@ -33,7 +33,7 @@ fn first_upload_creates_a_dataset_at_version_1_with_table_0() {
 }
 
 #[test]
-fn an_existing_name_without_overwrite_is_refused_with_a_hint() {
+fn an_existing_name_without_overwrite_is_refused_saying_why() {
     let (_dir, store) = new_store();
     store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
     let last = store.log().last_seq();
@@ -44,7 +44,12 @@ fn an_existing_name_without_overwrite_is_refused_with_a_hint() {
         matches!(&err, Error::DatasetExists { dataset } if dataset == "d"),
         "{err}"
     );
-    assert!(err.to_string().contains("--overwrite"));
+    // What to type next (`--overwrite`) is the command line's to say (tests/cli/upload.rs).
+    let message = err.to_string();
+    assert!(
+        message.contains("`d` already exists and the upload does not overwrite it"),
+        "{message}"
+    );
     assert_eq!(store.log().last_seq(), last, "nothing was appended");
 }
 

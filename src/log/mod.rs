@@ -11,20 +11,21 @@
 //! - Readers take no lock and see only complete, checksum-valid records.
 //! - Opening is strict and read-only: a provably torn tail is reported ([`Log::torn_tail`])
 //!   and cut off (with a copy kept and a record logged) before the next append; any other
-//!   damage is [`crate::Error::Corrupt`], with the segment, offset and sequence number.
+//!   damage is [`Error::Corrupt`], with its [`Position`] (segment, offset, sequence number).
 //! - [`repair`] is the explicit salvage of a corrupt log.
 
+mod error;
 mod reader;
 mod repair;
 mod verify;
 mod view;
 mod writer;
 
+pub use error::{Error, Position, Result};
 pub use reader::{LogIter, Record, RecordRef};
 pub use repair::{repair, RepairReport};
 pub use verify::{verify, verify_with, Problem, VerifyReport};
 
-use crate::error::{Error, Result};
 use crate::format::{
     RecordType, SegmentHeader, FIRST_SEQ, FORMAT_VERSION, MAX_BODY_LEN, SEGMENT_HEADER_LEN,
 };

@@ -185,12 +185,7 @@ impl Store {
                 break;
             }
             if record.record_type == DATASET_EVENT {
-                let head = EventHead::decode(
-                    record.body,
-                    record.seq,
-                    record.segment_number,
-                    record.offset,
-                )?;
+                let head = EventHead::decode(record.body, || record.position())?;
                 catalog.apply(record.seq, &head)?;
             } else {
                 catalog.skip(record.seq);
@@ -217,7 +212,7 @@ impl Store {
     }
 
     fn lock_writer(&self) -> Result<WriterGuard<'_>> {
-        self.log.lock_writer()
+        Ok(self.log.lock_writer()?)
     }
 
     /// Appends an event under the writer lock and applies it to the catalog. The event was
@@ -324,8 +319,8 @@ impl Store {
         self.catch_up(&mut fresh)?;
         fresh.last_seq = fresh.last_seq.max(catalog.last_seq);
         if fresh != *catalog {
-            return Err(Error::Invariant(
-                "the catalog differs from a fresh replay of the log".into(),
+            return Err(Error::invariant(
+                "the catalog differs from a fresh replay of the log",
             ));
         }
         for ds in catalog.datasets() {
@@ -350,7 +345,7 @@ impl Store {
             return self.blobs.verify(hash);
         }
         if !self.blobs.contains(hash) {
-            return Err(Error::Invariant(format!(
+            return Err(Error::invariant(format!(
                 "blob {} of table `{}` of `{}` version {} is missing",
                 table.content_hash.short(),
                 table.name,

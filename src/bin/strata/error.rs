@@ -2,11 +2,16 @@
 //!
 //! Exit codes: 0 success; 1 the operation was refused (drift policy, existing dataset,
 //! duplicate content, existing store, a declined confirmation) or verification found
-//! problems; 2 usage, input, IO or internal error.
+//! problems; 2 usage, input, IO or internal error. A library error's exit code comes from
+//! its [`ErrorKind`] ([`failure_of`]), and its message gains a hint in shell terms
+//! ([`hint`]).
 
 use std::fmt;
 use std::path::Path;
 use std::process::ExitCode;
+use strata::io::IoError;
+use strata::log::Error as LogError;
+use strata::ErrorKind;
 
 /// Which exit code a failure ends with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,16 +99,82 @@ impl fmt::Display for CliError {
 }
 
 impl From<strata::Error> for CliError {
+    /// The library's message, with what to type next (see [`hint`]) after it; the exit code
+    /// from the error's kind (see [`failure_of`]).
     fn from(error: strata::Error) -> CliError {
-        use strata::Error as E;
-        match error {
-            E::NotFound { path } => CliError::no_store(&path),
-            E::DriftRefused { .. }
-            | E::DatasetExists { .. }
-            | E::DuplicateContent { .. }
-            | E::AlreadyExists { .. } => CliError::refused(error.to_string()),
-            other => CliError::error(one_line(&other.to_string())),
+        if let strata::Error::Log(LogError::NotFound { path }) = &error {
+            return CliError::no_store(path);
         }
+        let what = one_line(&error.to_string());
+        let message = match hint(&error) {
+            Some(hint) => format!("{what}; {hint}"),
+            None => what,
+        };
+        CliError::Failed {
+            failure: failure_of(error.kind()),
+            message,
+        }
+    }
+}
+
+impl From<LogError> for CliError {
+    fn from(error: LogError) -> CliError {
+        strata::Error::from(error).into()
+    }
+}
+
+impl From<IoError> for CliError {
+    fn from(error: IoError) -> CliError {
+        strata::Error::from(error).into()
+    }
+}
+
+/// The exit code's kind for an error of `kind`: refusals exit 1, everything else 2.
+pub fn failure_of(kind: ErrorKind) -> Failure {
+    match kind {
+        ErrorKind::Refused => Failure::Refused,
+        _ => Failure::Error,
+    }
+}
+
+/// What to type (or do) next after `error`, in the command line's terms, if there is
+/// something to suggest. The library's message says what is wrong and where; this adds the
+/// commands and flags that help.
+pub fn hint(error: &strata::Error) -> Option<String> {
+    use strata::Error as E;
+    let hint = match error {
+        E::Log(LogError::Corrupt { .. }) => {
+            "`strata verify` lists every problem and `strata repair` salvages the log \
+             (keeping a copy of what it cuts)"
+                .to_owned()
+        }
+        E::UnknownDataset { .. } => "`strata datasets` lists them".to_owned(),
+        E::UnknownVersion { dataset, .. } => format!("`strata history {dataset}` lists them"),
+        E::DatasetExists { .. } => {
+            "upload again with --overwrite to add a new version (earlier versions are kept)"
+                .to_owned()
+        }
+        E::BlobMismatch { .. } => {
+            "restore it from a backup (`strata verify --deep` lists every damaged blob)".to_owned()
+        }
+        E::Log(LogError::Poisoned { .. }) if error.kind() == ErrorKind::Io => {
+            "`strata verify` checks the store; then run the command again".to_owned()
+        }
+        E::BadEvent { .. } | E::Invariant { .. } => {
+            "`strata verify` lists every problem of the store".to_owned()
+        }
+        _ => return hint_for_kind(error.kind()).map(str::to_owned),
+    };
+    Some(hint)
+}
+
+/// The hint for an error of `kind` that [`hint`] has no more precise one for.
+fn hint_for_kind(kind: ErrorKind) -> Option<&'static str> {
+    match kind {
+        ErrorKind::StorageFull => Some("free space and run the command again"),
+        ErrorKind::Busy => Some("run the command again once the other process is done"),
+        ErrorKind::ReadOnly => Some("the store must be on a writable file system to change it"),
+        _ => None,
     }
 }
 

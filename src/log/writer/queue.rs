@@ -1,12 +1,13 @@
 //! Group commit: the append queue, its leader, and the gathering of a group.
 
 use super::Mark;
-use crate::error::{Error, Result};
 use crate::format::{encoded_len, RecordType};
 use crate::log::{Durability, Log};
+use crate::log::{Error, Result};
 use std::collections::{HashMap, VecDeque};
+use std::io;
 use std::ops::RangeInclusive;
-use std::sync::MutexGuard;
+use std::sync::{Arc, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// The longest a group leader waits for appends about to be queued.
@@ -93,8 +94,11 @@ impl Drop for LeaderDuty<'_> {
             return;
         }
         let error = self.log.poison(Error::Poisoned {
-            path: self.log.dir.clone(),
-            cause: "a thread panicked while committing appends".into(),
+            file: self.log.dir.clone(),
+            op: "commit",
+            cause: Arc::new(io::Error::other(
+                "a thread panicked while committing appends",
+            )),
         });
         let mut queue = self.log.queue.lock().unwrap_or_else(|e| e.into_inner());
         queue.leader = false;

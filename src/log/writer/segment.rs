@@ -2,7 +2,6 @@
 //! new segments and torn-tail cuts.
 
 use super::Mark;
-use crate::error::{Error, Result};
 use crate::format::{
     encode_record, encoded_len, RecordType, SealBody, SegmentHeader, TornCutBody, FORMAT_VERSION,
     SEAL_BODY_LEN, SEGMENT_HEADER_LEN,
@@ -11,6 +10,7 @@ use crate::io::lock::{self, LockGuard};
 use crate::io::{Io, IoFile, LockKind, OpenMode};
 use crate::log::view::LogView;
 use crate::log::{now_micros, Durability, Log, TornTail};
+use crate::log::{Error, Result};
 use crate::paths::{tmp_path, StorePaths};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
@@ -140,7 +140,10 @@ impl Log {
             if !current {
                 view.refresh(self.options.verify)?;
             }
-            (WriteCursor::from_view(&self.paths, &view), view.torn.clone())
+            (
+                WriteCursor::from_view(&self.paths, &view),
+                view.torn.clone(),
+            )
         };
         state.seen_generation = Some(generation);
         let mut guard = WriterGuard {

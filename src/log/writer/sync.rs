@@ -1,9 +1,11 @@
 //! Sync tracking: what this handle wrote, what is durable, and poisoning after a failure.
 
 use super::Mark;
-use crate::error::{Error, Result};
 use crate::io::IoFile;
 use crate::log::Log;
+use crate::log::{Error, Result};
+use std::io;
+use std::sync::Arc;
 
 /// What has been written and what is known durable (guarded by the sync mutex).
 #[derive(Debug, Default)]
@@ -31,9 +33,12 @@ impl Log {
     pub(super) fn poison(&self, error: Error) -> Error {
         let poisoned = match error {
             Error::Poisoned { .. } => error,
+            Error::Io(cause) => Error::poisoned(cause),
+            // Not expected: the write path fails with IO errors only.
             other => Error::Poisoned {
-                path: self.dir.clone(),
-                cause: other.to_string(),
+                file: self.dir.clone(),
+                op: "write",
+                cause: Arc::new(io::Error::other(other.to_string())),
             },
         };
         let mut sync = self.sync.lock().unwrap_or_else(|e| e.into_inner());
@@ -64,9 +69,7 @@ impl Log {
             match outcome {
                 Ok(()) => sync.durable = sync.durable.max(target),
                 Err(e) => {
-                    let path = file.path().to_path_buf();
-                    let cause = e.to_string();
-                    sync.poisoned.get_or_insert(Error::Poisoned { path, cause });
+                    sync.poisoned.get_or_insert(Error::poisoned(e));
                 }
             }
             self.synced.notify_all();
