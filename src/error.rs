@@ -7,8 +7,9 @@
 //! do next is for the front end to say, in its own terms, from [`Error::kind`] and the
 //! variant.
 
-use crate::io::IoError;
+use crate::io::{os_error_kind, IoError};
 use crate::log::{self, Position};
+use crate::schema::IngestError;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -37,8 +38,9 @@ pub enum ErrorKind {
     NotFound,
     /// The request or its input is malformed: [`Error::InvalidRequest`],
     /// [`log::Error::InvalidOption`], [`Error::AmbiguousVersion`], and a CSV file that
-    /// cannot be ingested ([`Error::Ingest`]). Exit code 2; HTTP 400 Bad Request (422
-    /// Unprocessable Content for a file that cannot be ingested).
+    /// cannot be ingested ([`Error::Ingest`], unless storing its bytes failed: that has the
+    /// kind of its OS error). Exit code 2; HTTP 400 Bad Request (422 Unprocessable Content
+    /// for a file that cannot be ingested).
     Invalid,
     /// A record is larger than the format allows ([`log::Error::RecordTooLarge`]). Exit
     /// code 2; HTTP 413 Content Too Large.
@@ -164,7 +166,7 @@ pub enum Error {
     Ingest {
         /// What went wrong, with the file, line and field.
         #[source]
-        source: Arc<crate::schema::IngestError>,
+        source: Arc<IngestError>,
     },
 
     /// A blob's bytes do not hash to its name.
@@ -195,6 +197,18 @@ pub enum Error {
         /// What is wrong.
         detail: String,
     },
+}
+
+/// A file that cannot be ingested is invalid input, unless storing its bytes failed: that is
+/// the store's IO, of the kind its OS error gives.
+fn ingest_kind(error: &IngestError) -> ErrorKind {
+    match error {
+        IngestError::Sink { source, .. } => match source.get_ref().and_then(|e| e.downcast_ref()) {
+            Some(IoError { source, .. }) => os_error_kind(source),
+            None => os_error_kind(source),
+        },
+        _ => ErrorKind::Invalid,
+    }
 }
 
 fn at_event(seq: Option<u64>) -> String {
@@ -229,9 +243,8 @@ impl Error {
         match self {
             Error::Log(e) => e.kind(),
             Error::Io(e) => e.kind(),
-            Error::InvalidRequest(_) | Error::AmbiguousVersion { .. } | Error::Ingest { .. } => {
-                ErrorKind::Invalid
-            }
+            Error::Ingest { source } => ingest_kind(source),
+            Error::InvalidRequest(_) | Error::AmbiguousVersion { .. } => ErrorKind::Invalid,
             Error::UnknownDataset { .. } | Error::UnknownVersion { .. } => ErrorKind::NotFound,
             Error::DatasetExists { .. }
             | Error::DriftRefused { .. }
@@ -257,7 +270,6 @@ impl Error {
 mod tests {
     use super::*;
     use crate::format::Defect;
-    use crate::schema::IngestError;
     use std::time::Duration;
 
     fn io(errno: i32) -> IoError {
@@ -376,6 +388,15 @@ mod tests {
                     }),
                 },
                 ErrorKind::Invalid,
+            ),
+            (
+                Error::Ingest {
+                    source: Arc::new(IngestError::Sink {
+                        file: "visits.csv".into(),
+                        source: std::io::Error::other(io(libc::ENOSPC)),
+                    }),
+                },
+                ErrorKind::StorageFull,
             ),
             (
                 Error::BlobMismatch {

@@ -187,3 +187,88 @@ pub fn one_line(message: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn no_space() -> IoError {
+        let os = std::io::Error::from_raw_os_error(libc::ENOSPC);
+        IoError::new("write", "/store/log/00000000000000000001.seg", os)
+    }
+
+    fn failed(error: impl Into<CliError>) -> (Failure, String) {
+        match error.into() {
+            CliError::Failed { failure, message } => (failure, message),
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn refusals_exit_1_and_every_other_kind_exits_2() {
+        let kinds = [
+            (ErrorKind::Refused, 1),
+            (ErrorKind::NotFound, 2),
+            (ErrorKind::Invalid, 2),
+            (ErrorKind::TooLarge, 2),
+            (ErrorKind::Busy, 2),
+            (ErrorKind::Corrupt, 2),
+            (ErrorKind::StorageFull, 2),
+            (ErrorKind::ReadOnly, 2),
+            (ErrorKind::Io, 2),
+        ];
+        for (kind, code) in kinds {
+            assert_eq!(failure_of(kind).code(), code, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_full_device_says_to_free_space_and_run_the_command_again() {
+        let stopped = strata::Error::from(LogError::Poisoned {
+            file: "/store/log/00000000000000000001.seg".into(),
+            op: "write",
+            cause: std::sync::Arc::new(std::io::Error::from_raw_os_error(libc::ENOSPC)),
+        });
+        for error in [strata::Error::Io(no_space()), stopped] {
+            let (failure, message) = failed(error);
+            assert_eq!(failure, Failure::Error);
+            assert!(message.contains("No space left on device"), "{message}");
+            assert!(
+                message.ends_with("; free space and run the command again"),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_command_line_adds_what_to_type_next_to_the_library_message() {
+        let unknown = strata::Error::UnknownDataset {
+            dataset: "nope".into(),
+        };
+        let (failure, message) = failed(unknown);
+        assert_eq!(failure, Failure::Error);
+        assert_eq!(
+            message,
+            "no dataset named `nope`; `strata datasets` lists them"
+        );
+
+        let exists = strata::Error::DatasetExists {
+            dataset: "d".into(),
+        };
+        let (failure, message) = failed(exists);
+        assert_eq!(failure, Failure::Refused);
+        assert!(
+            message.contains("upload again with --overwrite"),
+            "{message}"
+        );
+
+        let busy = LogError::LockTimeout {
+            lock_file: "/store/log/LOCK".into(),
+            waited: Duration::from_secs(10),
+        };
+        let (failure, message) = failed(busy);
+        assert_eq!(failure, Failure::Error);
+        assert!(message.ends_with("run the command again once the other process is done"));
+    }
+}

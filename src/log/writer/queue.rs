@@ -264,8 +264,8 @@ impl Log {
     }
 
     /// Writes queued appends with one `pwrite` (more only across a segment roll) under one
-    /// hold of the locks; one outcome per append. After a failed write the handle is
-    /// poisoned and no append of the group is acknowledged.
+    /// hold of the locks; one outcome per append. The appends written before a failure
+    /// keep their ranges (they are in the log); the others fail.
     fn write_queued(&self, group: &[QueuedAppend]) -> Vec<Written> {
         let mut guard = match self.lock_writer() {
             Ok(guard) => guard,
@@ -281,11 +281,16 @@ impl Log {
                     .collect()
             })
             .collect();
-        let written = guard.write_appends(&refs);
+        let (ranges, outcome) = guard.write_appends(&refs);
         let mark = guard.release();
-        match written {
-            Ok(ranges) => ranges.into_iter().map(|r| Ok((r, mark))).collect(),
-            Err(error) => group.iter().map(|_| Err(error.clone())).collect(),
-        }
+        let mut ranges = ranges.into_iter();
+        group
+            .iter()
+            .map(|_| match (ranges.next(), &outcome) {
+                (Some(range), _) => Ok((range, mark)),
+                (None, Err(error)) => Err(error.clone()),
+                (None, Ok(())) => unreachable!("every append is written when nothing failed"),
+            })
+            .collect()
     }
 }

@@ -190,21 +190,52 @@ impl WriterGuard<'_> {
     }
 
     fn write_records(&mut self, records: &[(RecordType, &[u8])]) -> Result<RangeInclusive<u64>> {
-        let mut ranges = self.write_appends(&[records.to_vec()])?;
-        Ok(ranges.pop().expect("one range per append"))
+        let (mut written, outcome) = self.write_appends(&[records.to_vec()]);
+        match written.pop() {
+            Some(range) => Ok(range),
+            None => Err(outcome.expect_err("an append not written has a failure")),
+        }
     }
 
     /// Writes several appends, each with consecutive sequence numbers and never split by a
-    /// segment roll; returns one range per append. A failure poisons the handle.
+    /// segment roll. Returns the ranges of the appends written, in order, and what stopped
+    /// the others if something did: the appends written before a failure stay written (and
+    /// those before a roll are synced), so they are not failures.
+    ///
+    /// A failure that may leave bytes of unknown state in the log (a failed `pwrite`,
+    /// `fdatasync` or segment creation) poisons the handle; one that wrote nothing to the
+    /// segment (preallocation, the lock file) does not, and the next append tries again.
     pub(super) fn write_appends(
         &mut self,
         appends: &[Vec<(RecordType, &[u8])>],
-    ) -> Result<Vec<RangeInclusive<u64>>> {
-        let log = self.log;
-        let outcome = self.write_unsynced(appends);
-        let ranges = outcome.map_err(|e| log.poison(e))?;
-        self.update_view()?;
-        Ok(ranges)
+    ) -> (Vec<RangeInclusive<u64>>, Result<()>) {
+        if let Err(error) = self.log.check_not_poisoned() {
+            return (Vec::new(), Err(error));
+        }
+        let mut written = Vec::with_capacity(appends.len());
+        let outcome = self
+            .write_unsynced(appends, &mut written)
+            .and_then(|()| self.update_view());
+        match outcome {
+            Ok(()) => (written, Ok(())),
+            Err(error) => (written, Err(self.resync_after_failure(error))),
+        }
+    }
+
+    /// After a failed write, reads the log again so that the view and the cursor match what
+    /// is on disk (the cursor counted records that were never written), and makes the next
+    /// writer of this handle read it again too. If the log cannot be read, nothing this
+    /// handle would write could be placed safely: it is poisoned.
+    fn resync_after_failure(&mut self, error: Error) -> Error {
+        self.state.seen_generation = None;
+        let refreshed = self.log.write_view().refresh(self.log.options.verify);
+        match refreshed {
+            Ok(()) => {
+                self.pos = WriteCursor::from_view(&self.pos.paths, &self.log.read_view());
+                error
+            }
+            Err(_) => self.log.poison(error),
+        }
     }
 
     /// Releases the locks, then waits until the appended records are as durable as the
@@ -244,17 +275,19 @@ impl WriterGuard<'_> {
 
     /// Encodes the appends into one buffer and writes it with one `pwrite`, first writing
     /// what is buffered and rolling when the next append would not fit in the segment.
+    /// Pushes the range of each append onto `written` once its bytes are written.
     fn write_unsynced(
         &mut self,
         appends: &[Vec<(RecordType, &[u8])>],
-    ) -> Result<Vec<RangeInclusive<u64>>> {
+        written: &mut Vec<RangeInclusive<u64>>,
+    ) -> Result<()> {
         self.bump_generation()?;
         if let Some(seal) = self.pos.sealed {
             self.start_next_segment(seal)?;
         }
         let timestamp = now_micros();
         let mut buf = Vec::new();
-        let mut ranges = Vec::with_capacity(appends.len());
+        let mut buffered = Vec::with_capacity(appends.len());
         for records in appends {
             let needed: u64 = records
                 .iter()
@@ -268,6 +301,7 @@ impl WriterGuard<'_> {
                 && buffered_end + needed > self.log.options.segment_size
             {
                 self.write_buffer(&mut buf)?;
+                written.append(&mut buffered);
                 self.roll()?;
             }
             let first = self.pos.next_seq;
@@ -275,10 +309,11 @@ impl WriterGuard<'_> {
                 self.pos
                     .encode_next(&mut buf, *record_type, timestamp, body);
             }
-            ranges.push(first..=self.pos.next_seq - 1);
+            buffered.push(first..=self.pos.next_seq - 1);
         }
         self.write_buffer(&mut buf)?;
-        Ok(ranges)
+        written.append(&mut buffered);
+        Ok(())
     }
 
     /// Writes and empties `buf` (nothing if it is empty).
@@ -292,22 +327,35 @@ impl WriterGuard<'_> {
 
     /// Writes `buf` at the position, preallocating zeroed space ahead of it; syncs at once if
     /// `sync_now` (seals and torn-tail cuts), otherwise leaves syncing to [`Self::commit`].
+    /// A failed `pwrite` or sync poisons the handle: the bytes may be partly in the file.
     fn write(&mut self, buf: &[u8], sync_now: bool) -> Result<()> {
         let file = self.state.file(self.log.io(), &self.pos.path)?;
         let end = self.pos.offset + buf.len() as u64;
-        file.write_all_at(buf, self.pos.offset)?;
-        let options = &self.log.options;
-        if end + options.preallocate / 2 > self.pos.file_len {
-            let target = (end + options.preallocate).min(options.segment_size.max(end));
-            file.write_zeros(end.max(self.pos.file_len), target)?;
-            self.pos.file_len = self.pos.file_len.max(target).max(end);
-        }
+        self.preallocate(&file, end)?;
+        let log = self.log;
+        file.write_all_at(buf, self.pos.offset)
+            .map_err(|e| log.poison(e.into()))?;
         if sync_now {
-            file.sync_data()?;
+            file.sync_data().map_err(|e| log.poison(e.into()))?;
         }
         self.pos.offset = end;
         self.written = Some(self.pos.mark());
         self.log.note_written(self.pos.mark(), file, sync_now);
+        Ok(())
+    }
+
+    /// Writes zeros ahead of a write that will end at `end`, when little preallocated space
+    /// is left. Done before the write, so that a full device fails here, with nothing of the
+    /// records in the file, rather than after their bytes are in it: zeros past the last
+    /// record are free space to the format, so a failure here changes nothing.
+    fn preallocate(&mut self, file: &IoFile, end: u64) -> Result<()> {
+        let options = &self.log.options;
+        if end + options.preallocate / 2 > self.pos.file_len {
+            let target = (end + options.preallocate).min(options.segment_size.max(end));
+            file.write_zeros(end.max(self.pos.file_len), target)
+                .map_err(|e| e.with_op("write preallocated zeros to"))?;
+            self.pos.file_len = self.pos.file_len.max(target).max(end);
+        }
         Ok(())
     }
 
@@ -339,8 +387,9 @@ impl WriterGuard<'_> {
             .options
             .preallocate
             .min(self.log.options.segment_size);
-        let (path, file_len) =
-            create_segment_file(self.log.io(), &self.pos.paths, &header, prealloc)?;
+        let log = self.log;
+        let (path, file_len) = create_segment_file(log.io(), &self.pos.paths, &header, prealloc)
+            .map_err(|e| log.poison(e))?;
         self.pos.path = path;
         self.pos.header = header;
         self.pos.offset = SEGMENT_HEADER_LEN as u64;

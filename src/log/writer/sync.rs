@@ -50,11 +50,12 @@ impl Log {
     pub(super) fn sync_through(&self, mark: Mark) -> Result<()> {
         let mut sync = self.sync.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            if let Some(error) = &sync.poisoned {
-                return Err(error.clone());
-            }
+            // What is durable stays durable after a later failure.
             if sync.durable >= mark {
                 return Ok(());
+            }
+            if let Some(error) = &sync.poisoned {
+                return Err(error.clone());
             }
             if sync.syncing {
                 sync = self.synced.wait(sync).unwrap_or_else(|e| e.into_inner());
