@@ -709,3 +709,24 @@ fn opening_and_reading_a_store_changes_no_file() {
     drop(store);
     assert_eq!(all_files(dir.path()), before);
 }
+
+#[test]
+fn a_store_waiting_for_new_events_is_woken_with_its_catalog_caught_up() {
+    let (dir, writer) = new_store();
+    writer
+        .save_upload(upload("a", &[("t.csv", SMALL)]))
+        .unwrap();
+    let reader = Store::open(dir.path(), options()).unwrap();
+    let last = reader.log().last_seq();
+    let waiter = std::thread::spawn(move || {
+        let outcome = reader.wait_past(last, std::time::Duration::from_secs(30));
+        (outcome, reader)
+    });
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    writer
+        .save_upload(upload("b", &[("u.csv", SMALL_PLUS_COLUMN)]))
+        .unwrap();
+    let (outcome, reader) = waiter.join().unwrap();
+    assert!(outcome.unwrap().appended());
+    assert_eq!(reader.get_active_version("b").unwrap().version, 1);
+}

@@ -62,13 +62,21 @@ impl LockGuard {
     /// that finds the generation it last saw knows nobody else wrote, and need not re-read
     /// the log before appending.
     pub(crate) fn generation(&self) -> Result<u64> {
-        let mut bytes = [0u8; 8];
-        let n = self.file.read_at(&mut bytes, 0)?;
-        Ok(if n == 8 { u64::from_le_bytes(bytes) } else { 0 })
+        peek_generation(&self.file)
     }
 
     /// Stores the write generation (see [`LockGuard::generation`]).
     pub(crate) fn set_generation(&self, generation: u64) -> Result<()> {
         Ok(self.file.write_all_at(&generation.to_le_bytes(), 0)?)
     }
+}
+
+/// The write generation stored in an open lock file (see [`LockGuard::generation`]), read
+/// without taking the lock. A value read while a writer stores the next one may be torn;
+/// a watcher that polls it then looks at the log once for nothing, or sees the change at
+/// its next poll.
+pub(crate) fn peek_generation(file: &IoFile) -> Result<u64> {
+    let mut bytes = [0u8; 8];
+    let n = file.read_at(&mut bytes, 0)?;
+    Ok(if n == 8 { u64::from_le_bytes(bytes) } else { 0 })
 }

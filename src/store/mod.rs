@@ -35,9 +35,10 @@ pub use version_ref::{parse_time, BareDate, VersionRef};
 
 use crate::blob::BlobStore;
 use crate::error::{Error, Result};
-use crate::log::{Log, LogOptions, OpenVerify, WriterGuard};
+use crate::log::{Log, LogOptions, OpenVerify, WaitOutcome, WriterGuard};
 use std::path::{Path, PathBuf};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
 
 /// What to do when uploaded content already exists under another dataset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -169,6 +170,17 @@ impl Store {
     pub fn refresh(&self) -> Result<()> {
         self.log.refresh()?;
         self.catch_up(&mut self.catalog_mut())
+    }
+
+    /// Returns once the log holds a record after `seq` (from this or another process) or
+    /// `timeout` has passed (see [`Log::wait_past`]), with the catalog caught up on what
+    /// arrived.
+    pub fn wait_past(&self, seq: u64, timeout: Duration) -> Result<WaitOutcome> {
+        let outcome = self.log.wait_past(seq, timeout)?;
+        if outcome.appended() {
+            self.catch_up(&mut self.catalog_mut())?;
+        }
+        Ok(outcome)
     }
 
     /// Applies every log record after the catalog's last sequence number.

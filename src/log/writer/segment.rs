@@ -423,10 +423,11 @@ impl WriterGuard<'_> {
 
     /// Brings the shared view up to what this writer has written: after a roll by reading
     /// the log again, otherwise from what the writer knows of the records it appended.
+    /// Wakes the threads waiting for new records ([`Log::wait_past`]).
     fn update_view(&mut self) -> Result<()> {
         let mut view = self.log.write_view();
         let unviewed = std::mem::take(&mut self.pos.unviewed);
-        if std::mem::take(&mut self.pos.rolled) {
+        let updated = if std::mem::take(&mut self.pos.rolled) {
             view.refresh(self.log.options.verify)
         } else {
             view.extend_last(
@@ -435,7 +436,10 @@ impl WriterGuard<'_> {
                 self.pos.next_seq,
                 self.pos.file_len,
             )
-        }
+        };
+        drop(view);
+        self.log.notify_appended();
+        updated
     }
 }
 
