@@ -437,6 +437,27 @@ mod tests {
     }
 
     #[test]
+    fn every_kind_has_its_own_snake_case_name() {
+        let kinds = [
+            ErrorKind::Refused,
+            ErrorKind::NotFound,
+            ErrorKind::Invalid,
+            ErrorKind::TooLarge,
+            ErrorKind::Busy,
+            ErrorKind::Corrupt,
+            ErrorKind::StorageFull,
+            ErrorKind::ReadOnly,
+            ErrorKind::Io,
+        ];
+        let names: std::collections::HashSet<_> = kinds.iter().map(|k| k.name()).collect();
+        assert_eq!(names.len(), kinds.len());
+        assert_eq!(ErrorKind::StorageFull.name(), "storage_full");
+        assert!(names
+            .iter()
+            .all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '_')));
+    }
+
+    #[test]
     fn no_library_message_suggests_a_command_or_a_flag() {
         for (error, _) in every_error() {
             let message = error.to_string();

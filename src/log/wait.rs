@@ -8,8 +8,8 @@
 //! tail of the log. The log itself is never re-read on a timer.
 
 use super::{Error, Log, Result};
-use crate::io::lock::{lock, open_lock_file, peek_generation};
-use crate::io::LockKind;
+use crate::io::lock::{lock_file, peek_generation};
+use crate::io::{IoFile, LockKind, OpenMode};
 use std::time::{Duration, Instant};
 
 /// The first pause between two looks at the write generation; it doubles up to
@@ -57,7 +57,7 @@ impl Log {
     /// readers see it, which may be just before it is durable.
     pub fn wait_past(&self, seq: u64, timeout: Duration) -> Result<WaitOutcome> {
         let deadline = Instant::now() + timeout;
-        let lock_file = open_lock_file(self.io(), &self.lock_path)?;
+        let watched = self.open_lock_file_to_read()?;
         let mut generation = self.catch_up_with_writers(deadline)?;
         let mut pause = POLL_MIN;
         loop {
@@ -72,7 +72,7 @@ impl Log {
             if self.wait_for_own_append(seq, pause.min(deadline - now)) {
                 continue;
             }
-            if Some(peek_generation(&lock_file)?) == generation {
+            if Some(peek_generation(&watched)?) == generation {
                 pause = (pause * 2).min(POLL_MAX);
             } else {
                 generation = self.catch_up_with_writers(deadline)?;
@@ -89,7 +89,9 @@ impl Log {
         let wait = deadline
             .saturating_duration_since(Instant::now())
             .min(self.options.lock_timeout);
-        let shared = match lock(self.io(), &self.lock_path, LockKind::Shared, wait) {
+        // A fresh open file description per lock, as `io::lock::lock` explains.
+        let file = self.open_lock_file_to_read()?;
+        let shared = match lock_file(file, LockKind::Shared, wait) {
             Ok(shared) => shared,
             Err(Error::LockTimeout { .. }) => return Ok(None),
             Err(e) => return Err(e),
@@ -99,6 +101,12 @@ impl Log {
         drop(shared);
         self.notify_appended();
         Ok(Some(generation))
+    }
+
+    /// The lock file, opened for reading only: waiting never writes, and works on a store
+    /// that cannot be written.
+    fn open_lock_file_to_read(&self) -> Result<IoFile> {
+        Ok(self.io().open(&self.lock_path, OpenMode::Read)?)
     }
 
     /// Waits at most `pause` for this handle's view to hold a record after `seq`; returns
