@@ -8,7 +8,7 @@ mod common;
 use common::{overwrite, upload, SMALL, SMALL_MORE_ROWS, SMALL_PLUS_COLUMN};
 use std::fs;
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use strata::format::{encode_record, Defect, RecordType, SegmentHeader};
@@ -76,7 +76,7 @@ fn append_times_never_go_back_when_the_clock_does() {
     let times: Vec<i64> = records.iter().map(|r| r.timestamp_micros).collect();
     assert_eq!(times, [at(10, 0), at(11, 0), at(11, 0), at(11, 0)]);
     for record in records.iter().filter(|r| r.record_type == DATASET_EVENT) {
-        let event = Event::decode(&record.body, record.seq, 0, record.offset).unwrap();
+        let event = Event::decode(&record.body, || record.position()).unwrap();
         assert_eq!(
             event.timestamp_micros, record.timestamp_micros,
             "event {}",
@@ -140,16 +140,13 @@ fn log_options() -> LogOptions {
     }
 }
 
-fn corrupt<T: std::fmt::Debug>(
-    result: strata::Result<T>,
-) -> (std::path::PathBuf, u64, u64, Defect) {
-    match result {
-        Err(Error::Corrupt {
-            segment,
-            offset,
-            seq,
-            defect,
-        }) => (segment, offset, seq, defect),
+fn corrupt<T: std::fmt::Debug, E: Into<Error>>(
+    result: Result<T, E>,
+) -> (PathBuf, u64, u64, Defect) {
+    match result.map_err(Into::into) {
+        Err(Error::Log(strata::log::Error::Corrupt { position, defect })) => {
+            (position.segment, position.offset, position.seq, defect)
+        }
         other => panic!("expected corruption, got {other:?}"),
     }
 }
@@ -197,8 +194,8 @@ fn a_record_whose_time_goes_back_in_a_format_2_segment_is_corruption_with_its_po
     assert_eq!(report.problems.len(), 1);
     assert_eq!(
         (
-            report.problems[0].offset,
-            report.problems[0].seq,
+            report.problems[0].position.offset,
+            report.problems[0].position.seq,
             &report.problems[0].defect
         ),
         (offset, 5, &expected)
@@ -239,7 +236,7 @@ fn an_event_whose_time_is_not_its_records_is_an_invariant_error_naming_its_seq()
     let record = log.read(1).unwrap();
     let path = log.segments()[0].path.clone();
     drop(log);
-    let mut event = Event::decode(&record.body, 1, 0, record.offset).unwrap();
+    let mut event = Event::decode(&record.body, || record.position()).unwrap();
     event.timestamp_micros -= 1;
     let mut bytes = Vec::new();
     encode_record(
@@ -254,7 +251,7 @@ fn an_event_whose_time_is_not_its_records_is_an_invariant_error_naming_its_seq()
     file.write_all_at(&bytes, record.offset).unwrap();
     let error = Store::open(dir.path(), common::options()).unwrap_err();
     assert!(
-        matches!(&error, Error::Invariant(m) if m.starts_with("event 1 ")),
+        matches!(&error, Error::Invariant { seq: Some(1), detail: m } if m.contains("is not its record's append time")),
         "{error}"
     );
 }

@@ -48,14 +48,13 @@ fn flip(path: &Path, offset: u64) {
     file.write_all_at(&[byte[0] ^ 0x01], offset).unwrap();
 }
 
-fn corrupt<T: std::fmt::Debug>(result: strata::Result<T>) -> (PathBuf, u64, u64, Defect) {
-    match result {
-        Err(Error::Corrupt {
-            segment,
-            offset,
-            seq,
-            defect,
-        }) => (segment, offset, seq, defect),
+fn corrupt<T: std::fmt::Debug, E: Into<Error>>(
+    result: Result<T, E>,
+) -> (PathBuf, u64, u64, Defect) {
+    match result.map_err(Into::into) {
+        Err(Error::Log(strata::log::Error::Corrupt { position, defect })) => {
+            (position.segment, position.offset, position.seq, defect)
+        }
         other => panic!("expected corruption, got {other:?}"),
     }
 }
@@ -114,7 +113,10 @@ fn a_bit_flip_in_the_last_acknowledged_record_is_corruption_and_is_not_cut() {
     assert!(report.torn_tail.is_none(), "{:?}", report.torn_tail);
     assert_eq!(report.problems.len(), 1);
     assert_eq!(
-        (report.problems[0].offset, report.problems[0].seq),
+        (
+            report.problems[0].position.offset,
+            report.problems[0].position.seq
+        ),
         (offset, 5)
     );
 

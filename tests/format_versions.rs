@@ -11,7 +11,7 @@ use std::fs;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use strata::format::{encode_record, Defect, RecordType, SealBody, SegmentHeader, FORMAT_VERSION};
-use strata::log::{Log, LogOptions};
+use strata::log::{Error as LogError, Log, LogOptions};
 use strata::schema::SchemaDriftPolicy;
 use strata::{Error, Store, StoreOptions};
 
@@ -61,14 +61,13 @@ fn append_by_hand(dir: &Path, record_type: RecordType, body: &[u8]) -> (PathBuf,
     (last.path, last.end_offset, seq)
 }
 
-fn corrupt<T: std::fmt::Debug>(result: strata::Result<T>) -> (PathBuf, u64, u64, Defect) {
-    match result {
-        Err(Error::Corrupt {
-            segment,
-            offset,
-            seq,
-            defect,
-        }) => (segment, offset, seq, defect),
+fn corrupt<T: std::fmt::Debug, E: Into<Error>>(
+    result: Result<T, E>,
+) -> (PathBuf, u64, u64, Defect) {
+    match result.map_err(Into::into) {
+        Err(Error::Log(strata::log::Error::Corrupt { position, defect })) => {
+            (position.segment, position.offset, position.seq, defect)
+        }
         other => panic!("expected corruption, got {other:?}"),
     }
 }
@@ -102,8 +101,8 @@ fn a_log_whose_last_segment_has_a_newer_write_version_reads_but_refuses_every_ap
     assert_eq!(log.read(2).unwrap().body, b"record 2");
     assert_eq!(log.iter_from(1).filter(|r| r.is_ok()).count(), 3);
     assert!(log.verify().unwrap().is_ok());
-    let read_only = |e: Error| match e {
-        Error::ReadOnly {
+    let read_only = |e: LogError| match e {
+        LogError::ReadOnly {
             segment,
             write_version,
         } => {
@@ -131,7 +130,10 @@ fn a_torn_tail_of_a_read_only_log_is_reported_and_never_cut() {
     let before = fs::read(&last.path).unwrap();
     let log = Log::open(dir.path(), log_options()).unwrap();
     assert_eq!(log.torn_tail().unwrap().offset, last.end_offset);
-    assert!(matches!(log.append(APP, b"x"), Err(Error::ReadOnly { .. })));
+    assert!(matches!(
+        log.append(APP, b"x"),
+        Err(LogError::ReadOnly { .. })
+    ));
     let repaired = strata::log::repair(dir.path(), log_options()).unwrap();
     assert!(matches!(
         repaired,
@@ -161,11 +163,11 @@ fn a_store_of_a_newer_write_version_reads_but_refuses_uploads_and_rollbacks() {
         .is_ok());
     assert!(matches!(
         store.rollback_to_version("d", "1", "ana", "back"),
-        Err(Error::ReadOnly { .. })
+        Err(Error::Log(LogError::ReadOnly { .. }))
     ));
     assert!(matches!(
         store.save_upload(upload("e", &[("t.csv", SMALL)])),
-        Err(Error::ReadOnly { .. })
+        Err(Error::Log(LogError::ReadOnly { .. }))
     ));
     assert_eq!(store.get_active_version("d").unwrap().version, 2);
 }
@@ -302,7 +304,7 @@ fn an_application_type_the_store_does_not_define_is_an_invariant_error_naming_it
     let (_, _, seq) = append_by_hand(dir.path(), RecordType(0x0101), b"not an event");
     let error = Store::open(dir.path(), options()).unwrap_err();
     assert!(
-        matches!(&error, Error::Invariant(m) if m.contains(&format!("record {seq} ")) && m.contains("0x0101")),
+        matches!(&error, Error::Invariant { seq: Some(at), detail: m } if *at == seq && m.contains("0x0101")),
         "{error}"
     );
     // The log itself treats the type as opaque: it opens.

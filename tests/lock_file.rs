@@ -10,7 +10,7 @@ use std::path::Path;
 use strata::format::{encode_record, RecordType};
 use strata::io::{Backend, BackendFile, DirEntry, Io, Metadata, OpenMode, OsBackend};
 use strata::log::{Durability, Log, LogOptions};
-use strata::{Error, Store, StoreOptions, UploadFile, UploadRequest, VersionRef};
+use strata::{Store, StoreOptions, UploadFile, UploadRequest, VersionRef};
 
 const APP: RecordType = RecordType(0x100);
 
@@ -36,7 +36,10 @@ fn a_writer_whose_lock_file_was_deleted_writes_nothing_and_no_acknowledged_recor
     let acknowledged = b.append(APP, b"b1").unwrap();
     assert_eq!(acknowledged, 2);
     let refused = guard.append_batch(&[(APP, b"a2".as_slice())]).unwrap_err();
-    assert!(matches!(refused, Error::LockReplaced { .. }), "{refused}");
+    assert!(
+        matches!(refused, strata::log::Error::LockReplaced { .. }),
+        "{refused}"
+    );
     assert!(refused.to_string().contains("LOCK"), "{refused}");
     drop(guard);
 

@@ -1,12 +1,15 @@
 //! The writer lock on `log/LOCK`, and what is stored in it: the write generation and the
 //! durable mark (FORMAT.md, "The lock file"; the byte layout is [`crate::format::lock_file`]).
+//!
+//! The lock is the log's: its errors (a timeout, or the IO of the lock file) are
+//! [`crate::log::Error`]s.
 
 use super::{FileId, Io, IoFile, LockKind, OpenMode};
-use crate::error::{Error, Result};
 use crate::format::lock_file::{
     decode_durable_mark, decode_generation, encode_durable_mark, LogPosition, DURABLE_MARK_OFFSET,
     GENERATION_OFFSET, LOCK_FILE_LEN,
 };
+use crate::log::{Error, Result};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -40,10 +43,11 @@ pub(crate) fn lock(io: &Io, path: &Path, kind: LockKind, timeout: Duration) -> R
 /// Opens the lock file as a lock of `kind` needs it: for reading and writing (creating it if
 /// needed) for an exclusive lock, read-only (never creating it) for a shared one.
 pub(crate) fn open_lock_file(io: &Io, path: &Path, kind: LockKind) -> Result<IoFile> {
-    match kind {
-        LockKind::Exclusive => io.open(path, OpenMode::OpenOrCreate),
-        LockKind::Shared => io.open(path, OpenMode::Read),
-    }
+    let mode = match kind {
+        LockKind::Exclusive => OpenMode::OpenOrCreate,
+        LockKind::Shared => OpenMode::Read,
+    };
+    Ok(io.open(path, mode)?)
 }
 
 /// Takes a lock on the lock file at `path` through `cached` (opened if `None`; a writer keeps
@@ -132,15 +136,14 @@ impl LockGuard {
     /// that finds the generation it last saw knows nobody else wrote, and need not re-read
     /// the log before appending.
     pub(crate) fn generation(&self) -> Result<u64> {
-        let mut bytes = [0u8; 8];
-        let n = self.file.read_at(&mut bytes, GENERATION_OFFSET as u64)?;
-        Ok(decode_generation(&bytes[..n]))
+        peek_generation(&self.file)
     }
 
     /// Stores the write generation (see [`LockGuard::generation`]).
     pub(crate) fn set_generation(&self, generation: u64) -> Result<()> {
-        self.file
-            .write_all_at(&generation.to_le_bytes(), GENERATION_OFFSET as u64)
+        Ok(self
+            .file
+            .write_all_at(&generation.to_le_bytes(), GENERATION_OFFSET as u64)?)
     }
 
     /// The durable mark stored in the lock file (see [`read_durable_mark`]).
@@ -170,8 +173,9 @@ impl LockGuard {
             // The generation must read back as 8 bytes once the mark is after it.
             self.set_generation(self.generation()?)?;
         }
-        self.file
-            .write_all_at(&encode_durable_mark(mark), DURABLE_MARK_OFFSET as u64)
+        Ok(self
+            .file
+            .write_all_at(&encode_durable_mark(mark), DURABLE_MARK_OFFSET as u64)?)
     }
 }
 
@@ -182,15 +186,15 @@ impl LockGuard {
 pub(crate) fn read_durable_mark(io: &Io, path: &Path) -> Result<Option<LogPosition>> {
     match io.open(path, OpenMode::Read) {
         Ok(file) => read_mark_of(&file),
-        Err(Error::Io { source, .. })
+        Err(e)
             if matches!(
-                source.kind(),
+                e.source.kind(),
                 std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
             ) =>
         {
             Ok(None)
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -198,4 +202,14 @@ fn read_mark_of(file: &IoFile) -> Result<Option<LogPosition>> {
     let mut bytes = [0u8; LOCK_FILE_LEN];
     let n = file.read_at(&mut bytes, 0)?;
     Ok(decode_durable_mark(&bytes[..n]))
+}
+
+/// The write generation stored in an open lock file (see [`LockGuard::generation`]), read
+/// without taking the lock. A value read while a writer stores the next one may be torn;
+/// a watcher that polls it then looks at the log once for nothing, or sees the change at
+/// its next poll.
+pub(crate) fn peek_generation(file: &IoFile) -> Result<u64> {
+    let mut bytes = [0u8; 8];
+    let n = file.read_at(&mut bytes, GENERATION_OFFSET as u64)?;
+    Ok(decode_generation(&bytes[..n]))
 }

@@ -4,7 +4,7 @@
 //! and refuses, instead of overwriting an acknowledged record.
 
 use super::view::corrupt;
-use crate::error::{Error, Result};
+use super::{Error, Result};
 use crate::format::{Defect, RECORD_HEADER_LEN};
 use crate::io::lock::LockGuard;
 use crate::io::{Io, IoFile};
@@ -25,7 +25,12 @@ pub(crate) fn ensure_lock_held(lock: &LockGuard, io: &Io) -> Result<()> {
 /// Fails unless the record header bytes at `offset` of `file` are zero (or past its end):
 /// every append goes where the writer's view says the log ends, which holds preallocated
 /// zeros unless someone else wrote there. One positioned read of 32 bytes per write.
-pub(crate) fn ensure_unwritten(file: &IoFile, offset: u64, next_seq: u64) -> Result<()> {
+pub(crate) fn ensure_unwritten(
+    file: &IoFile,
+    segment_number: u64,
+    offset: u64,
+    next_seq: u64,
+) -> Result<()> {
     let mut header = [0u8; RECORD_HEADER_LEN];
     let n = file.read_at(&mut header, offset)?;
     match header[..n].iter().position(|&b| b != 0) {
@@ -34,14 +39,25 @@ pub(crate) fn ensure_unwritten(file: &IoFile, offset: u64, next_seq: u64) -> Res
             let defect = Defect::OccupiedAppendOffset {
                 nonzero_at: offset + at as u64,
             };
-            Err(corrupt(file.path(), offset, next_seq, defect))
+            Err(corrupt(
+                file.path(),
+                segment_number,
+                offset,
+                next_seq,
+                defect,
+            ))
         }
     }
 }
 
 /// Fails if a segment file is already at `path`: a new segment never replaces one (the
 /// rename that creates it would).
-pub(crate) fn ensure_no_segment_at(io: &Io, path: &Path, base_seq: u64) -> Result<()> {
+pub(crate) fn ensure_no_segment_at(
+    io: &Io,
+    path: &Path,
+    segment_number: u64,
+    base_seq: u64,
+) -> Result<()> {
     if io.metadata(path)?.is_none() {
         return Ok(());
     }
@@ -50,5 +66,5 @@ pub(crate) fn ensure_no_segment_at(io: &Io, path: &Path, base_seq: u64) -> Resul
                  without this one seeing it, and nothing was written"
             .into(),
     };
-    Err(corrupt(path, 0, base_seq, defect))
+    Err(corrupt(path, segment_number, 0, base_seq, defect))
 }

@@ -12,6 +12,7 @@
 //! bytes alone classify a damaged tail, as in format version 1: never worse than without a
 //! mark.
 
+use super::Error;
 use crate::format::lock_file::LogPosition;
 use crate::io::lock::{self, LockGuard};
 use crate::io::{Io, IoFile, LockKind};
@@ -26,16 +27,23 @@ pub(crate) struct MarkState {
     file: Option<IoFile>,
     /// The end of what a sync covered, not written yet (the lock was busy).
     pending: Option<LogPosition>,
+    /// The first failure to open the lock file or write the mark since
+    /// [`super::Log::take_mark_failure`] last took it.
+    failure: Option<Error>,
 }
 
 impl MarkState {
     /// After an `fdatasync` that covered the log up to `durable`: raises the mark now if the
-    /// lock is free, or leaves it pending. A failure is not reported: the sync succeeded, so
-    /// the records are durable and their commit stands; only the evidence is missing.
+    /// lock is free, or leaves it pending. A failure does not fail the commit: the sync
+    /// succeeded, so the records are durable and their commit stands; only the evidence is
+    /// missing, and the failure is kept for [`super::Log::take_mark_failure`].
     pub(crate) fn after_sync(&mut self, io: &Io, lock_path: &Path, durable: LogPosition) {
         self.pending = self.pending.max(Some(durable));
         if self.file.is_none() {
-            self.file = lock::open_lock_file(io, lock_path, LockKind::Exclusive).ok();
+            match lock::open_lock_file(io, lock_path, LockKind::Exclusive) {
+                Ok(file) => self.file = Some(file),
+                Err(e) => self.note_failure(e),
+            }
         }
         let Some(file) = self.file.clone() else {
             return;
@@ -45,8 +53,15 @@ impl MarkState {
             // Busy: the holder, or this handle's next commit, raises it. (If the lock file
             // was replaced, it is reopened next time.)
             Ok(None) => self.file = None,
-            Err(_) => self.file = None,
+            Err(e) => {
+                self.file = None;
+                self.note_failure(e);
+            }
         }
+    }
+
+    fn note_failure(&mut self, error: Error) {
+        self.failure.get_or_insert(error);
     }
 
     /// Under the exclusive lock (a commit's, or one just tried): raises the mark to what is
@@ -55,8 +70,9 @@ impl MarkState {
         let Some(mark) = self.pending else {
             return;
         };
-        if guard.raise_durable_mark(mark).is_ok() {
-            self.pending = None;
+        match guard.raise_durable_mark(mark) {
+            Ok(()) => self.pending = None,
+            Err(e) => self.note_failure(e),
         }
     }
 
@@ -80,10 +96,20 @@ impl super::Log {
     }
 
     /// After an `fdatasync` under the writer lock (a seal's, a torn-tail cut's) covered the
-    /// log up to `durable`: raises the mark at once. A failure is not reported (see
+    /// log up to `durable`: raises the mark at once. A failure does not fail the write (see
     /// [`MarkState::after_sync`]).
     pub(super) fn mark_after_locked_sync(&self, lock: &LockGuard, durable: LogPosition) {
-        let _ = lock.raise_durable_mark(durable);
+        if let Err(e) = lock.raise_durable_mark(durable) {
+            self.mark_state().note_failure(e);
+        }
+    }
+
+    /// Takes the first failure to raise the durable mark in `log/LOCK` since the last call:
+    /// the commits it followed stand (their sync succeeded), but `log/LOCK` may not say they
+    /// were acknowledged, so damage to them may read as a torn tail, as in format version 1.
+    /// A store reports it as a warning of the write after which it finds it.
+    pub fn take_mark_failure(&self) -> Option<Error> {
+        self.mark_state().failure.take()
     }
 
     /// Under the writer lock just taken: raises the mark to what an earlier sync of this

@@ -8,35 +8,39 @@
 //!   Concurrent appenders of one handle share `fdatasync`s (group commit).
 //! - Writers in any number of processes serialise on an exclusive lock of `log/LOCK`; before
 //!   appending, a writer catches up on records other processes appended.
-//! - Readers take no lock and see only complete, checksum-valid records.
+//! - Readers take no lock and see only complete, checksum-valid records;
+//!   [`Log::wait_past`] waits for new ones, from this handle or any other.
 //! - Opening is strict and read-only: a provably torn tail is reported ([`Log::torn_tail`])
 //!   and cut off (with a copy kept and a record logged) before the next append; any other
-//!   damage is [`crate::Error::Corrupt`], with the segment, offset and sequence number. After
-//!   each completed sync, the writer raises the durable mark in `log/LOCK`: damage before it
-//!   is in acknowledged records, so it is corruption, never a torn tail.
+//!   damage is [`Error::Corrupt`], with its [`Position`] (segment, offset, sequence number).
+//!   After each completed sync, the writer raises the durable mark in `log/LOCK`: damage
+//!   before it is in acknowledged records, so it is corruption, never a torn tail.
 //! - Append times never go back: a commit's time is the later of [`LogOptions::clock`] and
 //!   the last record's, and every scan checks the order in format-2 segments.
 //! - A log whose last segment has a newer write version than this build's reads, but refuses
-//!   every append ([`crate::Error::ReadOnly`]); the first append to an older log seals its last
+//!   every append ([`Error::ReadOnly`]); the first append to an older log seals its last
 //!   segment and starts one of this build's version.
 //! - [`repair`] is the explicit salvage of a corrupt log.
 
 mod append_checks;
 mod clock;
+mod error;
 mod mark;
 mod reader;
 mod repair;
 mod verify;
 mod versions;
 mod view;
+mod wait;
 mod writer;
 
 pub use clock::Clock;
+pub use error::{Error, Position, Result};
 pub use reader::{LogIter, Record, RecordRef};
 pub use repair::{repair, RepairReport};
 pub use verify::{verify, verify_with, Problem, VerifyReport};
+pub use wait::WaitOutcome;
 
-use crate::error::{Error, Result};
 use crate::format::{RecordType, SegmentHeader, FIRST_SEQ, MAX_BODY_LEN, SEGMENT_HEADER_LEN};
 use crate::io::lock::lock;
 use crate::io::{Io, LockKind};
@@ -205,6 +209,10 @@ pub struct Log {
     synced: Condvar,
     /// The durable mark this handle has to publish in `log/LOCK`.
     mark: Mutex<mark::MarkState>,
+    /// The last sequence number [`Log::wait_past`] waiters have been told of.
+    appended: Mutex<u64>,
+    /// Notified when the view takes in records after `appended`.
+    appended_changed: Condvar,
 }
 
 impl Log {
@@ -264,6 +272,8 @@ impl Log {
             sync: Mutex::new(SyncState::default()),
             synced: Condvar::new(),
             mark: Mutex::new(mark::MarkState::default()),
+            appended: Mutex::new(0),
+            appended_changed: Condvar::new(),
         })
     }
 
@@ -333,6 +343,12 @@ impl Log {
 
     /// Catches up with records appended by other processes since the last refresh.
     pub fn refresh(&self) -> Result<()> {
+        let refreshed = self.refresh_view();
+        self.notify_appended();
+        refreshed
+    }
+
+    fn refresh_view(&self) -> Result<()> {
         let verify = self.options.verify;
         let outcome = self.write_view().refresh(verify);
         if outcome.is_ok() && self.read_view().torn.is_none() {
@@ -343,7 +359,7 @@ impl Log {
         let timeout = self.options.lock_timeout;
         match lock(self.io(), &self.lock_path, LockKind::Shared, timeout) {
             Ok(_shared) => self.write_view().refresh(verify),
-            Err(e @ Error::Io { .. }) => {
+            Err(e @ Error::Io(_)) => {
                 outcome?;
                 let mut view = self.write_view();
                 view.torn = view.torn.take().map(|t| t.unchecked_because(&e));
@@ -394,7 +410,7 @@ fn load_view(dir: &Path, lock_path: &Path, options: &LogOptions) -> Result<LogVi
     };
     match lock(io, lock_path, LockKind::Shared, options.lock_timeout) {
         Ok(_shared) => LogView::load(io, dir, options.verify),
-        Err(e @ Error::Io { .. }) => first.map(|mut view| {
+        Err(e @ Error::Io(_)) => first.map(|mut view| {
             view.torn = view.torn.take().map(|t| t.unchecked_because(&e));
             view
         }),

@@ -2,14 +2,14 @@
 //! record by sequence number through the sparse index.
 
 use super::view::{carried_time, corrupt, scan_segment_state, LogView};
-use super::Log;
-use crate::error::{Error, Result};
+use super::{Log, Position};
 use crate::format::{
     Defect, RecordType, SegmentCursor, SegmentEnd, SegmentHeader, Step, FIRST_SEQ,
     SEGMENT_HEADER_LEN,
 };
 use crate::io::Map;
-use std::path::PathBuf;
+use crate::log::{Error, Result};
+use std::path::Path;
 use std::sync::Arc;
 
 /// A record borrowed from a mapped segment.
@@ -32,6 +32,25 @@ pub struct RecordRef<'a> {
     /// The write version of that segment: the layers above skip record types they do not
     /// define only in segments written under a newer write version than this build's.
     pub segment_write_version: u16,
+    /// The segment file.
+    segment: &'a Arc<Path>,
+}
+
+impl RecordRef<'_> {
+    /// The segment file holding the record.
+    pub fn segment(&self) -> &Path {
+        self.segment
+    }
+
+    /// Where the record is.
+    pub fn position(&self) -> Position {
+        Position::new(
+            self.segment.as_ref(),
+            self.segment_number,
+            self.offset,
+            self.seq,
+        )
+    }
 }
 
 /// An owned record.
@@ -53,6 +72,25 @@ pub struct Record {
     pub segment_read_version: u16,
     /// The write version of that segment.
     pub segment_write_version: u16,
+    /// The segment file.
+    segment: Arc<Path>,
+}
+
+impl Record {
+    /// The segment file holding the record.
+    pub fn segment(&self) -> &Path {
+        &self.segment
+    }
+
+    /// Where the record is.
+    pub fn position(&self) -> Position {
+        Position::new(
+            self.segment.as_ref(),
+            self.segment_number,
+            self.offset,
+            self.seq,
+        )
+    }
 }
 
 impl From<RecordRef<'_>> for Record {
@@ -66,13 +104,14 @@ impl From<RecordRef<'_>> for Record {
             offset: r.offset,
             segment_read_version: r.segment_read_version,
             segment_write_version: r.segment_write_version,
+            segment: Arc::clone(r.segment),
         }
     }
 }
 
 #[derive(Debug, Clone)]
 struct SegmentHandle {
-    path: PathBuf,
+    path: Arc<Path>,
     header: SegmentHeader,
     map: Arc<Map>,
     end_offset: u64,
@@ -115,7 +154,7 @@ impl LogIter {
         let segments: Vec<SegmentHandle> = view.segments[first.min(view.segments.len())..]
             .iter()
             .map(|s| SegmentHandle {
-                path: s.path.clone(),
+                path: Arc::from(s.path.as_path()),
                 header: s.header,
                 map: Arc::clone(&s.map),
                 end_offset: s.end_offset,
@@ -160,6 +199,7 @@ impl LogIter {
                         offset: r.offset,
                         segment_read_version: seg.header.read_version,
                         segment_write_version: seg.header.write_version,
+                        segment: &seg.path,
                     }));
                 }
                 Step::End(SegmentEnd::Open | SegmentEnd::Sealed(_)) => {
@@ -178,6 +218,7 @@ impl LogIter {
                     self.failed = true;
                     return Some(Err(corrupt(
                         &seg.path,
+                        seg.header.segment_number,
                         damage.offset,
                         cursor.next_seq(),
                         damage.defect,
@@ -268,13 +309,14 @@ impl Log {
             }
             Ok(_) => {
                 let detail = format!("a full scan ends at offset {}, seq {}, but the seal says offset {saved_end}, seq {saved_next}", seg.end_offset, seg.next_seq);
-                let path = seg.path.clone();
+                let (path, number) = (seg.path.clone(), seg.number());
                 seg.end_offset = saved_end;
                 seg.next_seq = saved_next;
                 seg.seal = saved_seal;
                 seg.last_time = saved_time;
                 Err(corrupt(
                     &path,
+                    number,
                     saved_end,
                     saved_next,
                     Defect::BadSeal { detail },

@@ -3,7 +3,7 @@
 //! implements, and never into a segment of an older version.
 
 use super::view::{list_segment_files, open_segment_file, LogView};
-use crate::error::{Error, Result};
+use super::{Error, Result};
 use crate::format::{SegmentHeader, FORMAT_VERSION};
 use crate::io::Io;
 use std::path::Path;
@@ -32,7 +32,8 @@ pub(crate) fn check_dir_appendable(io: &Io, dir: &Path) -> Result<()> {
     let Some((_, path)) = files.last() else {
         return Ok(());
     };
-    match open_segment_file(io, path) {
+    let number = files.len() as u64 - 1;
+    match open_segment_file(io, path, number) {
         Ok((header, _)) if !header.appendable() => Err(Error::ReadOnly {
             segment: path.clone(),
             write_version: header.write_version,

@@ -16,15 +16,16 @@ pub(super) fn check_event_time(record: &RecordRef<'_>, head: &EventHead<'_>) -> 
     {
         return Ok(());
     }
-    Err(Error::Invariant(format!(
-        "event {} ({}, segment {}, offset {}): its time {} is not its record's append time {}",
+    Err(Error::invariant_at(
         record.seq,
-        head.kind.name(),
-        record.segment_number,
-        record.offset,
-        head.timestamp_micros,
-        record.timestamp_micros
-    )))
+        format!(
+            "{} at {}: its time {} is not its record's append time {}",
+            head.kind.name(),
+            record.position(),
+            head.timestamp_micros,
+            record.timestamp_micros
+        ),
+    ))
 }
 
 /// A record replay does not apply: the log's own (which it checked), or an application type
@@ -34,14 +35,14 @@ pub(super) fn check_skippable(record: &RecordRef<'_>) -> Result<()> {
     if record.record_type.is_system() || !known_write_version(record.segment_write_version) {
         return Ok(());
     }
-    Err(Error::Invariant(format!(
-        "record {} (segment {}, offset {}) has type {:#06x}, which the store does not define; \
-         its segment was written under format version {}, whose record types this build \
-         knows",
+    Err(Error::invariant_at(
         record.seq,
-        record.segment_number,
-        record.offset,
-        record.record_type.0,
-        record.segment_write_version
-    )))
+        format!(
+            "the record at {} has type {:#06x}, which the store does not define; its segment \
+             was written under format version {}, whose record types this build knows",
+            record.position(),
+            record.record_type.0,
+            record.segment_write_version
+        ),
+    ))
 }
