@@ -28,8 +28,8 @@ use arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use strata::log::{Log, LogOptions, OpenVerify};
 use strata::log::Error;
+use strata::log::{Log, LogOptions, OpenVerify};
 use strata_fuzz::log_spec::{self, Mode, Opening, ReadRecord};
 use strata_fuzz::plan::{self, Dice, LogBuild};
 use strata_fuzz::stats;
@@ -154,12 +154,13 @@ fn check_open(store: &Path, build: &LogBuild, mode: Mode, expected: &Opening) {
     let opened = Log::open(store, options);
     match (opened, expected) {
         (Err(Error::NotFound { .. }), Opening::NotFound) => {}
-        (
-            Err(Error::Corrupt { position, defect }),
-            Opening::Corrupt(places),
-        ) => {
+        (Err(Error::Corrupt { position, defect }), Opening::Corrupt(places)) => {
             let segment = position.segment.clone();
-            let place = (segment_index(build, &segment), position.offset, position.seq);
+            let place = (
+                segment_index(build, &segment),
+                position.offset,
+                position.seq,
+            );
             assert!(
                 places.contains(&place),
                 "{mode:?}: corrupt at {place:?} ({defect:?}), FORMAT.md's rules give {places:?}"

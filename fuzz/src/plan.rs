@@ -238,8 +238,7 @@ pub fn records(d: &mut Dice<'_, '_>, header: &HeaderPlan, seal: bool) -> Result<
         let record_type = record_type(d)?;
         // A seal anywhere but last is a mistake; so is a type the log does not define, unless
         // a newer write version wrote the segment.
-        let unknown =
-            record_type < FIRST_APPLICATION_TYPE && !LOG_TYPES.contains(&record_type);
+        let unknown = record_type < FIRST_APPLICATION_TYPE && !LOG_TYPES.contains(&record_type);
         out.faithful &= record_type != SEAL && !(unknown && header.knows_every_type());
         let body = body(d)?;
         push(d, header, &mut out, record_type, body)?;
