@@ -81,9 +81,12 @@ fn a_writer_never_writes_over_bytes_it_did_not_expect() {
         foreign[..],
         "nothing was overwritten"
     );
+    // The refusal made the handle read the log again: its next append goes after record 2.
+    assert_eq!(log.append(APP, b"two").unwrap(), 3);
     drop(log);
     let reopened = Log::open(dir.path(), options()).unwrap();
     assert_eq!(reopened.read(2).unwrap().body, b"acknowledged elsewhere");
+    assert_eq!(reopened.read(3).unwrap().body, b"two");
 }
 
 /// The real file system where nothing can be written: every open but a read-only one, and
