@@ -6,7 +6,7 @@ use super::path_text;
 use super::schema::{optional_drift, tables, Drift, Table};
 use crate::log::RepairReport;
 use crate::store::{
-    RefusalKind, RollbackOutcome, SnapshotInfo, TableRecord, UploadOutcome, UploadRefusal,
+    self, RefusalKind, RollbackOutcome, SnapshotInfo, TableRecord, UploadOutcome, UploadRefusal,
     UploadStatus,
 };
 use serde::{Serialize, Serializer};
@@ -121,6 +121,29 @@ impl From<&UploadRefusal> for UploadRefused {
             active_version: r.active_version,
             drift: optional_drift(r.drift.as_ref()),
             post_commit_warnings: r.post_commit_warnings.clone(),
+        }
+    }
+}
+
+/// What an upload would do (`upload --dry-run`, the server's upload preview): the shape of
+/// [`Upload`] or of [`UploadRefused`], as the upload would print it, with `seq` `null`
+/// (nothing was recorded) and, for a new dataset, the nil UUID as `dataset_id`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum UploadPlan {
+    /// The upload would succeed.
+    Proceed(Upload),
+    /// The upload would be refused.
+    Refused(UploadRefused),
+}
+
+impl From<&store::UploadPlan> for UploadPlan {
+    fn from(plan: &store::UploadPlan) -> UploadPlan {
+        match plan {
+            store::UploadPlan::Proceed(outcome) => UploadPlan::Proceed(Upload::from(outcome)),
+            store::UploadPlan::Refused(refusal) => {
+                UploadPlan::Refused(UploadRefused::from(refusal))
+            }
         }
     }
 }

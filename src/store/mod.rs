@@ -30,7 +30,7 @@ pub use refusal::{RefusalKind, UploadRefusal};
 pub use rollback::RollbackOutcome;
 pub use snapshot::{SnapshotInfo, SnapshotPolicy};
 pub use stats::StoreStats;
-pub use upload::{UploadFile, UploadOutcome, UploadRequest, UploadStatus};
+pub use upload::{UploadFile, UploadOutcome, UploadPlan, UploadRequest, UploadStatus};
 pub use version_ref::{parse_time, BareDate, VersionRef};
 
 use crate::blob::BlobStore;
