@@ -34,7 +34,8 @@ pub use demo::{DemoAction, DemoStep, DemoVerify, UploadResult};
 pub use dump::{BodyCrc, DumpBody, DumpItem, HeaderCrc, RecordLine, SegmentHeader, SegmentLine};
 pub use event::{ContentHolder, Event, EventDetails, UploadCreatedDetails};
 pub use outcome::{
-    Cat, Init, Repair, Rollback, RollbackStatus, Snapshot, Upload, UploadPlan, UploadRefused,
+    Cat, Init, Repair, Rollback, RollbackPlan, RollbackStatus, Snapshot, Upload, UploadPlan,
+    UploadRefused,
 };
 pub use query::{CheckQueryLine, Finding, FindingLine, VersionFindings};
 pub use schema::{

@@ -196,6 +196,34 @@ impl From<&RollbackOutcome> for Rollback {
     }
 }
 
+/// What a rollback would do now, without doing it (`Store::plan_rollback`): what
+/// `strata rollback` shows before it asks, and the server's rollback confirmation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RollbackPlan {
+    /// The dataset's name.
+    pub dataset: String,
+    /// The version active now.
+    pub from: u64,
+    /// The version that would be made active.
+    pub to: u64,
+    /// Whether the rollback would record anything (`false` when `to` is already active).
+    pub changes: bool,
+    /// The compatibility warnings: what queries written against `from` would lose.
+    pub warnings: Vec<String>,
+}
+
+impl From<&RollbackOutcome> for RollbackPlan {
+    fn from(plan: &RollbackOutcome) -> RollbackPlan {
+        RollbackPlan {
+            dataset: plan.dataset.clone(),
+            from: plan.from,
+            to: plan.to,
+            changes: plan.from != plan.to,
+            warnings: plan.warnings.clone(),
+        }
+    }
+}
+
 /// A table's bytes written to a file, verified.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Cat {

@@ -9,6 +9,7 @@
 
 mod catalog;
 mod event;
+mod event_filter;
 mod log_reader;
 mod query;
 mod read;
@@ -24,6 +25,7 @@ pub use event::{
     ContentHolder, Digest, Event, EventHead, EventKind, KindHead, TableRecord, DATASET_EVENT,
     EVENT_ENCODING_VERSION,
 };
+pub use event_filter::{EventFilter, EVENT_TYPES};
 pub use log_reader::LogReader;
 pub use read::{History, VersionSummary};
 pub use refusal::{RefusalKind, UploadRefusal};
