@@ -20,6 +20,10 @@ pub enum ApiErrorKind {
     Corrupt,
     /// An operating-system call failed.
     Io,
+    /// The store's file system is full, or its quota is used up.
+    StorageFull,
+    /// The store's file system is mounted read-only.
+    ReadOnly,
     /// Another writer held the lock for too long: retry.
     Busy,
     /// No valid session or token.
@@ -28,7 +32,8 @@ pub enum ApiErrorKind {
     Forbidden,
     /// The method is not one the route accepts.
     MethodNotAllowed,
-    /// The upload is larger than the server's limit.
+    /// The upload is larger than the server's limit, or a record larger than the format
+    /// allows.
     TooLarge,
     /// Too many requests from this client: retry later.
     RateLimited,
@@ -46,7 +51,8 @@ impl ApiErrorKind {
             ApiErrorKind::Corrupt | ApiErrorKind::Io | ApiErrorKind::Internal => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
-            ApiErrorKind::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ApiErrorKind::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
+            ApiErrorKind::Busy | ApiErrorKind::ReadOnly => StatusCode::SERVICE_UNAVAILABLE,
             ApiErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
             ApiErrorKind::Forbidden => StatusCode::FORBIDDEN,
             ApiErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -59,8 +65,10 @@ impl ApiErrorKind {
 /// An error the API answers with.
 #[derive(Debug, Clone)]
 pub struct ApiError {
-    /// Its kind (and so its status).
+    /// Its kind.
     pub kind: ApiErrorKind,
+    /// The HTTP status: its kind's, except 422 for a CSV file that cannot be ingested.
+    pub status: StatusCode,
     /// What went wrong, in the library's words.
     pub message: String,
     /// For a refused upload: the refusal, in the shape `strata upload --json` prints.
@@ -85,6 +93,7 @@ impl ApiError {
     pub fn new(kind: ApiErrorKind, message: impl Into<String>) -> ApiError {
         ApiError {
             kind,
+            status: kind.status(),
             message: message.into(),
             refusal: None,
         }
@@ -103,38 +112,44 @@ impl ApiError {
 
 impl From<crate::Error> for ApiError {
     fn from(error: crate::Error) -> ApiError {
-        ApiError::new(kind_of(&error), error.to_string())
+        let mut api = ApiError::new(kind_of(&error), error.to_string());
+        api.status = status_of(&error);
+        api
     }
 }
 
-/// The kind (and so the HTTP status) of a library error: the one place that maps them.
+impl From<crate::io::IoError> for ApiError {
+    fn from(error: crate::io::IoError) -> ApiError {
+        ApiError::from(crate::Error::from(error))
+    }
+}
+
+/// The API's kind of a library error: the one place that maps them, from [`crate::Error::kind`].
 pub fn kind_of(error: &crate::Error) -> ApiErrorKind {
-    use crate::Error as E;
-    match error {
-        E::DatasetExists { .. }
-        | E::DriftRefused { .. }
-        | E::DuplicateContent { .. }
-        | E::AlreadyExists { .. } => ApiErrorKind::Refused,
-        E::UnknownDataset { .. }
-        | E::UnknownVersion { .. }
-        | E::SeqOutOfRange { .. }
-        | E::NotFound { .. } => ApiErrorKind::NotFound,
-        E::InvalidRequest(_)
-        | E::InvalidOption(_)
-        | E::AmbiguousVersion { .. }
-        | E::Ingest { .. }
-        | E::RecordTooLarge { .. } => ApiErrorKind::Invalid,
-        E::Corrupt { .. } | E::BadEvent { .. } | E::BlobMismatch { .. } | E::Invariant(_) => {
-            ApiErrorKind::Corrupt
-        }
-        E::LockTimeout { .. } => ApiErrorKind::Busy,
-        E::Io { .. } | E::Poisoned { .. } => ApiErrorKind::Io,
+    use crate::ErrorKind as K;
+    match error.kind() {
+        K::Refused => ApiErrorKind::Refused,
+        K::NotFound => ApiErrorKind::NotFound,
+        K::Invalid => ApiErrorKind::Invalid,
+        K::TooLarge => ApiErrorKind::TooLarge,
+        K::Busy => ApiErrorKind::Busy,
+        K::Corrupt => ApiErrorKind::Corrupt,
+        K::StorageFull => ApiErrorKind::StorageFull,
+        K::ReadOnly => ApiErrorKind::ReadOnly,
+        // `ErrorKind` is non-exhaustive: a kind added later is an IO failure until mapped.
+        _ => ApiErrorKind::Io,
     }
 }
 
-/// The HTTP status of a library error.
+/// The HTTP status of a library error: its kind's, and 422 Unprocessable Content for a CSV
+/// file that cannot be ingested (as [`crate::ErrorKind::Invalid`] documents).
 pub fn status_of(error: &crate::Error) -> StatusCode {
-    kind_of(error).status()
+    match (error, error.kind()) {
+        (crate::Error::Ingest { .. }, crate::ErrorKind::Invalid) => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        _ => kind_of(error).status(),
+    }
 }
 
 impl IntoResponse for ApiError {
@@ -147,15 +162,20 @@ impl IntoResponse for ApiError {
             },
         };
         let json = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
-        let mut response = (self.kind.status(), json).into_response();
+        let mut response = (self.status, json).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        if self.kind == ApiErrorKind::RateLimited {
+        let retry_after = match self.kind {
+            ApiErrorKind::RateLimited => Some("60"),
+            ApiErrorKind::Busy => Some("5"),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+                .insert(header::RETRY_AFTER, HeaderValue::from_static(seconds));
         }
         response
     }

@@ -56,7 +56,7 @@ impl Spool {
         Ok(Spool { dir })
     }
 
-    fn file(&self) -> crate::Result<TempFile> {
+    fn file(&self) -> Result<TempFile, crate::io::IoError> {
         Io::os().create_temp(&self.dir.join(format!("{}.part", uuid::Uuid::new_v4())))
     }
 }
