@@ -2,7 +2,7 @@
 //! library, answering in the shapes of [`crate::report`].
 
 use super::auth::Principal;
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiErrorKind, ApiResult};
 use super::{blocking, AppState};
 use crate::check::{self, CheckOptions};
 use crate::query::{Query as StrataQuery, ValidateOptions};
@@ -18,6 +18,9 @@ use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use std::io::Read;
 
+/// The largest JSON request body accepted (axum's default limit for every non-upload route).
+pub(crate) const MAX_JSON_BODY: usize = 2 * 1024 * 1024;
+
 /// Chunks of table bytes streamed to the client.
 const CHUNK: usize = 64 * 1024;
 
@@ -27,9 +30,17 @@ fn query_of<T>(query: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
         .map_err(|e| ApiError::invalid(e.body_text()))
 }
 
-fn json_of<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
-    body.map(|Json(b)| b)
-        .map_err(|e| ApiError::invalid(e.body_text()))
+pub(crate) fn json_of<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+    body.map(|Json(b)| b).map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                ApiErrorKind::TooLarge,
+                format!("the request body is larger than the limit of {MAX_JSON_BODY} bytes"),
+            )
+        } else {
+            ApiError::invalid(e.body_text())
+        }
+    })
 }
 
 fn version_ref(text: &str) -> ApiResult<VersionRef> {

@@ -442,7 +442,7 @@ pub(crate) async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Result<Json<Login>, axum::extract::rejection::JsonRejection>,
 ) -> ApiResult<Response> {
-    let Json(login) = body.map_err(|e| ApiError::invalid(e.body_text()))?;
+    let login = super::api::json_of(body)?;
     if app.auth.is_local() {
         return Err(ApiError::invalid(
             "the server runs in local mode (no users file): there is nothing to log in to",

@@ -43,20 +43,21 @@ impl Live {
 
 /// Waits until the store holds records past `seq`, catching up with other processes'
 /// appends; returns the new last sequence number. The one place that knows how other
-/// processes' writes are noticed: by [`Store::refresh`] every `interval`.
+/// processes' writes are noticed: by [`Store::wait_past`], in waits of at most `interval`
+/// (so that a blocking thread is never held long, and the server stops promptly).
 async fn wait_for_new_records(store: &std::sync::Arc<Store>, seq: u64, interval: Duration) -> u64 {
     loop {
-        tokio::time::sleep(interval).await;
         let store = store.clone();
-        let last = tokio::task::spawn_blocking(move || {
-            // A failed refresh (a torn tail being written) is retried at the next tick.
-            let _ = store.refresh();
-            store.log().last_seq()
+        let waited = tokio::task::spawn_blocking(move || {
+            let outcome = store.wait_past(seq, interval);
+            (outcome, store.log().last_seq())
         })
-        .await
-        .unwrap_or(seq);
-        if last > seq {
-            return last;
+        .await;
+        match waited {
+            Ok((Ok(_), last)) if last > seq => return last,
+            Ok((Ok(_), _)) => {}
+            // A failed catch-up (a torn tail being written) is retried after a pause.
+            Ok((Err(_), _)) | Err(_) => tokio::time::sleep(interval).await,
         }
     }
 }

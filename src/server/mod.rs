@@ -238,7 +238,7 @@ fn router(app: AppState) -> Router {
             // The upload handlers count the bytes themselves, against `max_upload_bytes`.
             handler.layer(DefaultBodyLimit::disable())
         } else {
-            handler
+            handler.layer(DefaultBodyLimit::max(api::MAX_JSON_BODY))
         };
         router = router.route(r.path, handler);
     }
