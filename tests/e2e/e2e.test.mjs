@@ -20,17 +20,33 @@ const data = env('E2E_DATA');
 const shots = env('E2E_SCREENSHOTS');
 mkdirSync(shots, { recursive: true });
 
+// No name resolves but the loopback's: the UI must work offline, and the browser's own
+// services must not reach out while the test runs.
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--no-first-run'];
+  '--disable-component-update', '--disable-sync', '--no-first-run',
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1'];
+
+/** Every request a page makes to anywhere but the server; each is aborted. */
+const foreignRequests = [];
 
 async function launch(profile) {
-  return chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: FLAGS,
     viewport: { width: 1280, height: 860 },
     acceptDownloads: true,
   });
+  const origin = new URL(url).origin;
+  await context.route('**/*', (route) => {
+    const target = route.request().url();
+    if (new URL(target).origin === origin || target.startsWith('data:') || target.startsWith('blob:')) {
+      return route.continue();
+    }
+    foreignRequests.push(target);
+    return route.abort();
+  });
+  return context;
 }
 
 async function shot(page, name) {
@@ -207,6 +223,7 @@ test('a data manager uploads, is refused, overrides, rolls back, sees others liv
     });
 
     assert.deepEqual(failures, [], 'the pages logged no errors');
+    assert.deepEqual(foreignRequests, [], 'the pages fetched nothing but the server');
   } finally {
     await context.close();
   }
