@@ -31,8 +31,11 @@ fn env_number(name: &str, default: u64) -> u64 {
 }
 
 fn penguins() -> Vec<u8> {
-    std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/penguins.csv"))
-        .expect("tests/data/penguins.csv")
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/penguins.csv"
+    ))
+    .expect("tests/data/penguins.csv")
 }
 
 /// The multipart body of an upload of `csv` as `dataset`, overwriting it if `overwrite`.
@@ -103,11 +106,18 @@ fn main() {
     let clients = env_number("STRATA_BENCH_SERVE_CLIENTS", 64) as usize;
     let seconds = env_number("STRATA_BENCH_SERVE_SECS", 10);
     let (url, token, _dir) = start();
-    let agent = ureq::AgentBuilder::new().max_idle_connections(clients * 2).build();
+    let agent = ureq::AgentBuilder::new()
+        .max_idle_connections(clients * 2)
+        .build();
     let csv = penguins();
     // A history of ten versions to read.
     for n in 0..10 {
-        upload(&agent, &url, &token, &upload_form("penguins", &variant(&csv, n), n > 0));
+        upload(
+            &agent,
+            &url,
+            &token,
+            &upload_form("penguins", &variant(&csv, n), n > 0),
+        );
     }
 
     let stop = Arc::new(AtomicBool::new(false));
