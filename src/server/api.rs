@@ -18,6 +18,16 @@ use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use std::io::Read;
 
+/// The refusal of a JSON body over [`MAX_JSON_BODY`].
+pub(crate) fn body_too_large() -> ApiError {
+    ApiError::new(
+        ApiErrorKind::TooLarge,
+        format!(
+            "the request body is larger than the limit of {MAX_JSON_BODY} bytes; nothing was done"
+        ),
+    )
+}
+
 /// The largest JSON request body accepted (axum's default limit for every non-upload route).
 pub(crate) const MAX_JSON_BODY: usize = 2 * 1024 * 1024;
 
@@ -33,10 +43,7 @@ fn query_of<T>(query: Result<Query<T>, QueryRejection>) -> ApiResult<T> {
 pub(crate) fn json_of<T>(body: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
     body.map(|Json(b)| b).map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                ApiErrorKind::TooLarge,
-                format!("the request body is larger than the limit of {MAX_JSON_BODY} bytes"),
-            )
+            body_too_large()
         } else {
             ApiError::invalid(e.body_text())
         }

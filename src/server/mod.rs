@@ -238,7 +238,9 @@ fn router(app: AppState) -> Router {
             // The upload handlers count the bytes themselves, against `max_upload_bytes`.
             handler.layer(DefaultBodyLimit::disable())
         } else {
-            handler.layer(DefaultBodyLimit::max(api::MAX_JSON_BODY))
+            handler
+                .layer(DefaultBodyLimit::max(api::MAX_JSON_BODY))
+                .layer(from_fn(refuse_announced_oversize))
         };
         router = router.route(r.path, handler);
     }
@@ -249,6 +251,20 @@ fn router(app: AppState) -> Router {
         .layer(from_fn(security_headers))
         .layer(from_fn(catch_panic))
         .with_state(app)
+}
+
+/// Refuses a body whose announced length is over [`api::MAX_JSON_BODY`] before reading any
+/// of it (a body without a length is cut at the limit as it is read).
+async fn refuse_announced_oversize(request: Request, next: Next) -> Response {
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match announced {
+        Some(len) if len > api::MAX_JSON_BODY as u64 => api::body_too_large().into_response(),
+        _ => next.run(request).await,
+    }
 }
 
 async fn not_found() -> ApiError {

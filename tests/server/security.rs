@@ -239,19 +239,80 @@ fn an_upload_over_the_limit_gets_413_and_writes_nothing() {
     assert_eq!(small.status, 200, "{}", small.text());
 }
 
+/// Sends the head of a request that announces `content_length` bytes of JSON and none of
+/// them, and reads the answer: a server that refuses by the announced length answers
+/// without waiting for the body (sending it all would race the server's close).
+fn announce_json_body(
+    client: &super::support::Client<'_>,
+    path: &str,
+    content_length: usize,
+) -> Reply {
+    use std::io::{Read, Write};
+    let mut stream =
+        std::net::TcpStream::connect(client.server.url.trim_start_matches("http://")).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let host = client.server.url.trim_start_matches("http://");
+    let mut head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+         Content-Length: {content_length}\r\nConnection: close\r\n"
+    );
+    if let Some(cookie) = &client.cookie {
+        head.push_str(&format!("Cookie: {cookie}\r\n"));
+    }
+    if let Some(csrf) = &client.csrf {
+        head.push_str(&format!("X-CSRF-Token: {csrf}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an answer with headers");
+    let head = String::from_utf8_lossy(&answer[..split]).into_owned();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_owned()))
+        .collect();
+    let reply = Reply {
+        status,
+        headers,
+        body: answer[split + 4..].to_vec(),
+    };
+    super::openapi::check_reply("POST", path, &reply);
+    reply
+}
+
 #[test]
 fn an_oversized_json_body_gets_413_and_changes_nothing() {
     let server = TestServer::start();
     let writer = server.login(WRITER);
     upload_raw(&writer);
     let before = server.store_files();
-    let huge = "x".repeat(3 * 1024 * 1024);
-    writer
-        .post_json(
-            "/api/datasets/penguins/rollback",
-            &json!({"version": "1", "reason": huge}),
-        )
+    let message = announce_json_body(&writer, "/api/datasets/penguins/rollback", 3 << 20)
         .refused(413, "too_large");
+    assert!(message.contains("2097152"), "{message}");
+    // Just under the limit, the body is read (and then refused as malformed JSON).
+    let under = "x".repeat((2 << 20) - 100);
+    writer
+        .send(
+            "POST",
+            "/api/datasets/penguins/rollback",
+            Some(("application/json", under.as_bytes())),
+        )
+        .refused(400, "invalid");
     assert_eq!(server.store_files(), before);
 }
 
