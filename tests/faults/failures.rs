@@ -1,0 +1,1 @@
+//! Every operation of every workload, failed in turn.
