@@ -134,8 +134,15 @@ fn seed_of(name: &str, index: Option<usize>) -> u64 {
 fn every_crash_state_of_every_workload_opens_with_what_was_acknowledged() {
     let mut tally = Tally::default();
     for workload in workloads::all() {
-        let (_dir, mut run) = workloads::start(&workload);
-        (workload.run)(&mut run);
+        let (_template_dir, template) = workloads::template(&workload);
+        let (_dir, mut run) = workloads::start(&workload, &template);
+        (workload.run)(&mut run).unwrap_or_else(|e| panic!("workload `{}`: {e}", workload.name));
+        assert_eq!(
+            run.warnings,
+            Vec::<String>::new(),
+            "workload `{}`",
+            workload.name
+        );
         tally.workloads += 1;
         check_run(workload.name, &run, &mut tally);
     }

@@ -7,11 +7,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use strata::io::fault::FaultBackend;
+use strata::io::fault::{read_tree, write_tree, CrashTree, FaultBackend};
 use strata::log::{LogOptions, OpenVerify};
 use strata::schema::SchemaDriftPolicy;
 use strata::store::{snapshot, SnapshotPolicy};
-use strata::{Error, Store, StoreOptions, UploadFile, UploadRequest};
+use strata::{Error, Result, Store, StoreOptions, UploadFile, UploadRequest};
 
 /// What a store shows: per dataset its versions `(number, hash)` and its active version, and
 /// the number of dataset events.
@@ -67,6 +67,8 @@ pub struct Run {
     pub backend: FaultBackend,
     pub dir: PathBuf,
     pub acks: Vec<Ack>,
+    /// Every post-commit warning the calls returned.
+    pub warnings: Vec<String>,
     pub tweak: fn(&mut StoreOptions),
 }
 
@@ -91,8 +93,14 @@ impl Run {
         });
     }
 
-    pub fn open(&self) -> Store {
-        Store::open(&self.dir, self.options()).unwrap()
+    /// Notes a call that returned with these post-commit warnings.
+    pub fn done(&mut self, store: &Store, post_commit_warnings: &[String]) {
+        self.warnings.extend_from_slice(post_commit_warnings);
+        self.ack(store);
+    }
+
+    pub fn open(&self) -> Result<Store> {
+        Store::open(&self.dir, self.options())
     }
 }
 
@@ -149,7 +157,7 @@ pub const SITES_2: &str = "site,city\nS1,Oslo\nS2,Bergen\n";
 pub struct Workload {
     pub name: &'static str,
     pub setup: fn(&Path),
-    pub run: fn(&mut Run),
+    pub run: fn(&mut Run) -> Result<()>,
     pub tweak: fn(&mut StoreOptions),
 }
 
@@ -211,100 +219,96 @@ fn setup_corrupt(dir: &Path) {
     std::fs::write(&segment, bytes).unwrap();
 }
 
-fn run_first_upload(run: &mut Run) {
+fn run_first_upload(run: &mut Run) -> Result<()> {
     run.ack_shown(Shown::Absent);
-    let store = Store::create(&run.dir, run.options()).unwrap();
-    run.ack(&store);
-    store
-        .save_upload(upload(
-            "trial",
-            &[("visits.csv", VISITS_1), ("sites.csv", SITES_1)],
-        ))
-        .unwrap();
-    run.ack(&store);
-}
-
-fn run_overwrite_two_tables(run: &mut Run) {
-    let store = run.open();
-    run.ack(&store);
-    store
-        .save_upload(overwrite(
-            "trial",
-            &[("visits.csv", VISITS_2), ("sites.csv", SITES_2)],
-        ))
-        .unwrap();
-    run.ack(&store);
-}
-
-fn run_identical_reupload(run: &mut Run) {
-    let store = run.open();
+    let store = Store::create(&run.dir, run.options())?;
     run.ack(&store);
     let tables = [("visits.csv", VISITS_1), ("sites.csv", SITES_1)];
-    let same = store.save_upload(overwrite("trial", &tables)).unwrap();
-    assert_eq!(same.seq, None, "identical content records nothing");
-    run.ack(&store);
-    store
-        .save_upload(overwrite("trial", &[("visits.csv", VISITS_2)]))
-        .unwrap();
-    run.ack(&store);
-    let again = store.save_upload(overwrite("trial", &tables)).unwrap();
-    assert_eq!(again.version, 1, "re-activated");
-    run.ack(&store);
+    let outcome = store.save_upload(upload("trial", &tables))?;
+    run.done(&store, &outcome.post_commit_warnings);
+    Ok(())
 }
 
-fn run_refused_overwrite(run: &mut Run) {
-    let store = run.open();
+fn run_overwrite_two_tables(run: &mut Run) -> Result<()> {
+    let store = run.open()?;
+    run.ack(&store);
+    let tables = [("visits.csv", VISITS_2), ("sites.csv", SITES_2)];
+    let outcome = store.save_upload(overwrite("trial", &tables))?;
+    run.done(&store, &outcome.post_commit_warnings);
+    Ok(())
+}
+
+fn run_identical_reupload(run: &mut Run) -> Result<()> {
+    let store = run.open()?;
+    run.ack(&store);
+    let tables = [("visits.csv", VISITS_1), ("sites.csv", SITES_1)];
+    let same = store.save_upload(overwrite("trial", &tables))?;
+    assert_eq!(same.seq, None, "identical content records nothing");
+    run.done(&store, &same.post_commit_warnings);
+    let outcome = store.save_upload(overwrite("trial", &[("visits.csv", VISITS_2)]))?;
+    run.done(&store, &outcome.post_commit_warnings);
+    let again = store.save_upload(overwrite("trial", &tables))?;
+    assert_eq!(again.version, 1, "re-activated");
+    run.done(&store, &again.post_commit_warnings);
+    Ok(())
+}
+
+fn run_refused_overwrite(run: &mut Run) -> Result<()> {
+    let store = run.open()?;
     run.ack(&store);
     let refused = UploadRequest {
         drift_policy: SchemaDriftPolicy::Reject,
         ..overwrite("trial", &[("visits.csv", VISITS_BREAKING)])
     };
-    let error = store.save_upload(refused).unwrap_err();
-    assert!(matches!(error, Error::DriftRefused { .. }), "{error}");
-    run.ack(&store);
+    match store.save_upload(refused) {
+        Err(Error::DriftRefused {
+            post_commit_warnings,
+            ..
+        }) => run.done(&store, &post_commit_warnings),
+        Err(other) => return Err(other),
+        Ok(outcome) => panic!("breaking drift was accepted: {outcome:?}"),
+    }
+    Ok(())
 }
 
-fn run_rollback(run: &mut Run) {
-    let store = run.open();
+fn run_rollback(run: &mut Run) -> Result<()> {
+    let store = run.open()?;
     run.ack(&store);
-    store
-        .rollback_to_version("trial", "1", "tester", "bad export")
-        .unwrap();
-    run.ack(&store);
+    let outcome = store.rollback_to_version("trial", "1", "tester", "bad export")?;
+    run.done(&store, &outcome.post_commit_warnings);
+    Ok(())
 }
 
 fn small_segments(options: &mut StoreOptions) {
     options.log.segment_size = 1024;
 }
 
-fn run_segment_roll(run: &mut Run) {
-    let store = run.open();
+fn run_segment_roll(run: &mut Run) -> Result<()> {
+    let store = run.open()?;
     run.ack(&store);
-    for (i, body) in [VISITS_2, VISITS_1, SITES_2].iter().enumerate() {
-        store
-            .save_upload(overwrite("trial", &[("visits.csv", body)]))
-            .unwrap_or_else(|e| panic!("upload {i}: {e}"));
-        run.ack(&store);
+    for body in [VISITS_2, VISITS_1, SITES_2] {
+        let outcome = store.save_upload(overwrite("trial", &[("visits.csv", body)]))?;
+        run.done(&store, &outcome.post_commit_warnings);
     }
     let segments = store.log().segments().len();
     assert!(segments >= 3, "the log rolled: {segments} segments");
+    Ok(())
 }
 
 fn keep_one_snapshot(options: &mut StoreOptions) {
     options.snapshots.keep = 1;
 }
 
-fn run_snapshot(run: &mut Run) {
-    let store = run.open();
+fn run_snapshot(run: &mut Run) -> Result<()> {
+    let store = run.open()?;
     run.ack(&store);
-    store.snapshot().unwrap();
+    store.snapshot()?;
     run.ack(&store);
-    store
-        .save_upload(overwrite("trial", &[("visits.csv", VISITS_2)]))
-        .unwrap();
+    let outcome = store.save_upload(overwrite("trial", &[("visits.csv", VISITS_2)]))?;
+    run.done(&store, &outcome.post_commit_warnings);
+    store.snapshot()?;
     run.ack(&store);
-    store.snapshot().unwrap();
-    run.ack(&store);
+    Ok(())
 }
 
 fn snapshot_every_record(options: &mut StoreOptions) {
@@ -316,56 +320,52 @@ fn snapshot_every_record(options: &mut StoreOptions) {
     };
 }
 
-fn run_auto_snapshot(run: &mut Run) {
-    let store = run.open();
+fn run_auto_snapshot(run: &mut Run) -> Result<()> {
+    let store = run.open()?;
     run.ack(&store);
     for body in [VISITS_2, VISITS_1] {
-        let outcome = store
-            .save_upload(overwrite("trial", &[("visits.csv", body)]))
-            .unwrap();
-        assert_eq!(outcome.post_commit_warnings, Vec::<String>::new());
-        run.ack(&store);
+        let outcome = store.save_upload(overwrite("trial", &[("visits.csv", body)]))?;
+        run.done(&store, &outcome.post_commit_warnings);
     }
+    Ok(())
 }
 
-fn run_torn_tail_cut(run: &mut Run) {
-    let store = run.open();
+fn run_torn_tail_cut(run: &mut Run) -> Result<()> {
+    let store = run.open()?;
     assert!(store.log().torn_tail().is_some(), "the setup tore the tail");
     run.ack(&store);
-    store
-        .save_upload(overwrite("trial", &[("visits.csv", VISITS_BREAKING)]))
-        .unwrap();
-    run.ack(&store);
+    let outcome = store.save_upload(overwrite("trial", &[("visits.csv", VISITS_BREAKING)]))?;
+    run.done(&store, &outcome.post_commit_warnings);
+    Ok(())
 }
 
-fn run_repair(run: &mut Run) {
+fn run_repair(run: &mut Run) -> Result<()> {
     run.ack_shown(Shown::Corrupt);
     let options = run.options();
-    let report = strata::log::repair(&run.dir, options.log.clone()).unwrap();
+    let report = strata::log::repair(&run.dir, options.log.clone())?;
     assert!(matches!(report, strata::log::RepairReport::Repaired { .. }));
-    let store = run.open();
+    let store = run.open()?;
     run.ack(&store);
-    store
-        .save_upload(overwrite("trial", &[("visits.csv", VISITS_BREAKING)]))
-        .unwrap();
-    run.ack(&store);
+    let outcome = store.save_upload(overwrite("trial", &[("visits.csv", VISITS_BREAKING)]))?;
+    run.done(&store, &outcome.post_commit_warnings);
+    Ok(())
 }
 
-fn run_two_writers(run: &mut Run) {
-    let a = run.open();
-    let b = run.open();
+fn run_two_writers(run: &mut Run) -> Result<()> {
+    let a = run.open()?;
+    let b = run.open()?;
     run.ack(&a);
-    a.save_upload(upload("one", &[("t.csv", SITES_1)])).unwrap();
-    run.ack(&a);
-    b.save_upload(upload("two", &[("t.csv", SITES_2)])).unwrap();
-    run.ack(&b);
-    a.save_upload(overwrite("two", &[("t.csv", VISITS_1)]))
-        .unwrap();
-    run.ack(&a);
-    b.rollback_to_version("two", "1", "tester", "").unwrap();
-    run.ack(&b);
-    a.refresh().unwrap();
+    let outcome = a.save_upload(upload("one", &[("t.csv", SITES_1)]))?;
+    run.done(&a, &outcome.post_commit_warnings);
+    let outcome = b.save_upload(upload("two", &[("t.csv", SITES_2)]))?;
+    run.done(&b, &outcome.post_commit_warnings);
+    let outcome = a.save_upload(overwrite("two", &[("t.csv", VISITS_1)]))?;
+    run.done(&a, &outcome.post_commit_warnings);
+    let outcome = b.rollback_to_version("two", "1", "tester", "")?;
+    run.done(&b, &outcome.post_commit_warnings);
+    a.refresh()?;
     assert_eq!(Summary::of(&a), Summary::of(&b));
+    Ok(())
 }
 
 /// Every workload of the crash and fault tests.
@@ -426,18 +426,27 @@ pub fn all() -> Vec<Workload> {
     ]
 }
 
-/// Runs a workload in a fresh folder: its setup on the real file system, then its calls
-/// through a fresh backend that counts the setup durable.
-pub fn start(workload: &Workload) -> (tempfile::TempDir, Run) {
+/// A workload's setup, done once on the real file system and copied for every run.
+pub fn template(workload: &Workload) -> (tempfile::TempDir, CrashTree) {
+    let dir = tempfile::tempdir().unwrap();
+    (workload.setup)(dir.path());
+    let tree = read_tree(dir.path()).unwrap();
+    (dir, tree)
+}
+
+/// A fresh copy of a workload's setup in a new folder, with a fresh backend that counts it
+/// durable, ready to run the workload.
+pub fn start(workload: &Workload, template: &CrashTree) -> (tempfile::TempDir, Run) {
     let dir = tempfile::tempdir().unwrap();
     let store_dir = dir.path().join("store");
     std::fs::create_dir(&store_dir).unwrap();
-    (workload.setup)(&store_dir);
+    write_tree(template, &store_dir).unwrap();
     let backend = FaultBackend::new(&store_dir);
     let run = Run {
         backend,
         dir: store_dir,
         acks: Vec::new(),
+        warnings: Vec::new(),
         tweak: workload.tweak,
     };
     (dir, run)
