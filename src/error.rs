@@ -208,6 +208,20 @@ pub enum Error {
     /// The catalog broke one of its invariants.
     #[error("invariant violated: {0}")]
     Invariant(String),
+
+    /// A version cannot be made active because the bytes of one of its tables are missing
+    /// from the blob store.
+    #[error("version {version} of `{dataset}` cannot be made active: the bytes of its table `{table}` (blob {}) are missing; upload the original file again to restore them (`strata verify --deep` lists every missing blob)", path.display())]
+    MissingBlob {
+        /// The dataset's name.
+        dataset: String,
+        /// The version.
+        version: u64,
+        /// The table's display name.
+        table: String,
+        /// The blob file that is missing.
+        path: PathBuf,
+    },
 }
 
 impl Error {

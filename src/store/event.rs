@@ -317,6 +317,12 @@ impl Event {
         body
     }
 
+    /// The length of [`Event::encode`]'s output, without encoding.
+    pub fn encoded_len(&self) -> usize {
+        let len = bincode::serialized_size(self).expect("events serialize into memory");
+        1 + usize::try_from(len).unwrap_or(usize::MAX)
+    }
+
     /// Decodes a record body. `seq`, `segment` and `offset` only locate errors.
     pub fn decode(body: &[u8], seq: u64, segment: u64, offset: u64) -> Result<Event> {
         let rest = check_encoding_version(body, seq, segment, offset)?;

@@ -214,8 +214,12 @@ struct NewVersion {
 // only add an allocation.
 #[allow(clippy::large_enum_variant)]
 enum Planned {
-    /// Nothing to record (the content is the active version's): the outcome.
-    Nothing(UploadOutcome),
+    /// Nothing to record (the content is the active version's): the outcome, and the staged
+    /// blobs of tables whose bytes were missing, to publish again.
+    Nothing {
+        outcome: UploadOutcome,
+        restore: Vec<StagedBlob>,
+    },
     /// An event to record.
     Write(PendingWrite),
 }
@@ -271,7 +275,12 @@ impl Store {
         let mut catalog = self.catalog_mut();
         self.catch_up(&mut catalog)?;
         match self.decide_write(&catalog, &request, &mut staged)? {
-            Planned::Nothing(outcome) => Ok(outcome),
+            Planned::Nothing { outcome, restore } => {
+                for blob in restore {
+                    blob.publish(&self.blobs)?;
+                }
+                Ok(outcome)
+            }
             Planned::Write(write) => self.record_upload(writer, catalog, write),
         }
     }
@@ -303,7 +312,9 @@ impl Store {
             Decision::AlreadyActive {
                 dataset_id,
                 version,
-            } => return prepare.already_active(dataset_id, version, duplicates),
+            } => {
+                return prepare.already_active(&mut staged.tables, dataset_id, version, duplicates)
+            }
             Decision::Block {
                 dataset_id,
                 active,
@@ -314,7 +325,7 @@ impl Store {
                 dataset_id,
                 version,
                 from,
-            } => prepare.reactivation(dataset_id, version, from, duplicates)?,
+            } => prepare.reactivation(&mut staged.tables, dataset_id, version, from, duplicates)?,
             Decision::Create(new) => prepare.new_version(&mut staged.tables, new, duplicates)?,
         };
         Ok(Planned::Write(write))
@@ -329,6 +340,15 @@ impl Store {
         mut catalog: RwLockWriteGuard<'_, Catalog>,
         write: PendingWrite,
     ) -> Result<UploadOutcome> {
+        // An event the log cannot hold fails before any blob is published (which would
+        // otherwise stay behind, referred to by nothing).
+        let len = write.event.encoded_len();
+        if len > crate::format::MAX_BODY_LEN as usize {
+            return Err(Error::RecordTooLarge {
+                len,
+                max: crate::format::MAX_BODY_LEN,
+            });
+        }
         // Table bytes are durable under their names before the event refers to them.
         for blob in write.blobs {
             blob.publish(&self.blobs)?;
@@ -383,9 +403,11 @@ impl Prepare<'_> {
         self.catalog.by_id(dataset_id).expect("decided on it")
     }
 
-    /// The content is the active version's: nothing to record, only the outcome.
+    /// The content is the active version's: nothing to record, only the outcome (and the
+    /// bytes of its tables that were missing, stored again).
     fn already_active(
         &self,
+        staged: &mut Vec<StagedTable>,
         dataset_id: uuid::Uuid,
         version: u64,
         duplicates: Vec<ContentHolder>,
@@ -394,15 +416,36 @@ impl Prepare<'_> {
         let info = self
             .store
             .version_info(ds, ds.version(version).expect("decided on it"))?;
-        let warnings = duplicates.iter().map(duplicate_warning).collect();
-        Ok(Planned::Nothing(outcome(
+        let (restore, mut warnings) = self.restores(staged);
+        warnings.extend(duplicates.iter().map(duplicate_warning));
+        let outcome = outcome(
             ds,
             info,
             UploadStatus::AlreadyActive,
             warnings,
             duplicates,
             None,
-        )))
+        );
+        Ok(Planned::Nothing { outcome, restore })
+    }
+
+    /// The staged blobs of tables whose bytes are missing from the blob store (a version
+    /// that refers to them exists: the upload has its content), to publish again, and a
+    /// warning for each.
+    fn restores(&self, staged: &mut Vec<StagedTable>) -> (Vec<StagedBlob>, Vec<String>) {
+        let mut blobs = Vec::new();
+        let mut warnings = Vec::new();
+        for table in staged.drain(..) {
+            if !self.store.blobs.contains(&table.blob.hash.0) {
+                warnings.push(format!(
+                    "the bytes of table `{}` (blob {}) were missing from the blob store; this upload stored them again",
+                    display_name(&table.file_name),
+                    table.blob.hash.short()
+                ));
+                blobs.push(table.blob);
+            }
+        }
+        (blobs, warnings)
     }
 
     /// The drift policy refused the overwrite: an `overwrite_blocked` event, then the refusal.
@@ -433,9 +476,11 @@ impl Prepare<'_> {
         }
     }
 
-    /// The content is an earlier version's: a `version_activated` event for it.
+    /// The content is an earlier version's: a `version_activated` event for it, after the
+    /// bytes of its tables that were missing are stored again.
     fn reactivation(
         &self,
+        staged: &mut Vec<StagedTable>,
         dataset_id: uuid::Uuid,
         version: u64,
         from: u64,
@@ -445,11 +490,12 @@ impl Prepare<'_> {
         let info = self
             .store
             .version_info(ds, ds.version(version).expect("decided on it"))?;
-        let warnings = duplicates.iter().map(duplicate_warning).collect();
+        let (blobs, mut warnings) = self.restores(staged);
+        warnings.extend(duplicates.iter().map(duplicate_warning));
         let status = UploadStatus::Reactivated;
         Ok(PendingWrite {
             event: self.event(dataset_id, EventKind::VersionActivated { version, from }),
-            blobs: Vec::new(),
+            blobs,
             answer: Answer::Outcome(outcome(ds, info, status, warnings, duplicates, None)),
         })
     }

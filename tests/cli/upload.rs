@@ -341,7 +341,10 @@ fn writes_whose_check_fails_after_the_commit_are_reported_done_with_the_warning(
 fn an_upload_past_a_file_size_limit_fails_with_an_error_line_and_loses_nothing() {
     use std::os::unix::process::CommandExt;
     let (tmp, store) = new_store();
-    ok(&store, &["upload", "small", &file(tmp.path(), "t.csv", SMALL)]);
+    ok(
+        &store,
+        &["upload", "small", &file(tmp.path(), "t.csv", SMALL)],
+    );
     // 3 MB of rows: past a 2 MiB limit on any file the process writes.
     let mut big = b"id,name,score\n".to_vec();
     for i in 0..150_000 {
@@ -372,9 +375,15 @@ fn an_upload_past_a_file_size_limit_fails_with_an_error_line_and_loses_nothing()
         output.status
     );
     assert!(stderr.starts_with("error: "), "{stderr}");
-    assert!(stderr.contains("cannot write ") && stderr.contains("File too large"), "{stderr}");
+    assert!(
+        stderr.contains("cannot write ") && stderr.contains("File too large"),
+        "{stderr}"
+    );
     let verify = ok(&store, &["verify", "--deep"]);
     assert!(verify.contains("ok"), "{verify}");
     let datasets = ok(&store, &["datasets"]);
-    assert!(datasets.contains("small") && !datasets.contains("big"), "{datasets}");
+    assert!(
+        datasets.contains("small") && !datasets.contains("big"),
+        "{datasets}"
+    );
 }

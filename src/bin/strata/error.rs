@@ -101,7 +101,8 @@ impl From<strata::Error> for CliError {
             E::DriftRefused { .. }
             | E::DatasetExists { .. }
             | E::DuplicateContent { .. }
-            | E::AlreadyExists { .. } => CliError::refused(error.to_string()),
+            | E::AlreadyExists { .. }
+            | E::MissingBlob { .. } => CliError::refused(error.to_string()),
             other => CliError::error(one_line(&other.to_string())),
         }
     }
