@@ -9,6 +9,7 @@
 
 mod catalog;
 mod event;
+mod gc;
 mod log_reader;
 mod query;
 mod read;
@@ -24,6 +25,7 @@ pub use event::{
     ContentHolder, Digest, Event, EventHead, EventKind, KindHead, TableRecord, DATASET_EVENT,
     EVENT_ENCODING_VERSION,
 };
+pub use gc::{GcReport, Leftover, Leftovers};
 pub use log_reader::LogReader;
 pub use read::{History, VersionSummary};
 pub use refusal::{RefusalKind, UploadRefusal};
@@ -271,6 +273,7 @@ impl Store {
     /// [`SnapshotPolicy::keep`]. Readers are never blocked: the catalog is serialized under a
     /// read lock, and the file is written without any lock.
     pub fn snapshot(&self) -> Result<SnapshotInfo> {
+        let _staging = self.hold_staging_lock()?;
         let (seq, body) = {
             let catalog = self.catalog();
             (

@@ -258,6 +258,9 @@ impl Store {
     /// the catalog caught up on every process's events: what to record, with every read it
     /// needs done) and *record* (publish the blobs, append and apply the event, commit).
     ///
+    /// Before staging, the temporary files that interrupted uploads and snapshots left are
+    /// removed (when no other write is in progress), and the outcome's warnings say so.
+    ///
     /// Returns `Err` only if nothing was committed (bad input, a refusal that records
     /// nothing, a failure before or during the commit), except for [`Error::DriftRefused`],
     /// the one refusal that is recorded: its `overwrite_blocked` event is committed at its
@@ -270,19 +273,24 @@ impl Store {
     /// `post_commit_warnings`).
     pub fn save_upload(&self, mut request: UploadRequest) -> Result<UploadOutcome> {
         check_request(&request)?;
+        let notices = self.clean_temp_files();
+        // Held until the blobs are published: the staged files are not leftovers.
+        let _staging = self.hold_staging_lock()?;
         let mut staged = stage_upload(&self.blobs, std::mem::take(&mut request.files))?;
         let writer = self.lock_writer()?;
         let mut catalog = self.catalog_mut();
         self.catch_up(&mut catalog)?;
-        match self.decide_write(&catalog, &request, &mut staged)? {
+        let mut outcome = match self.decide_write(&catalog, &request, &mut staged)? {
             Planned::Nothing { outcome, restore } => {
                 for blob in restore {
                     blob.publish(&self.blobs)?;
                 }
-                Ok(outcome)
+                outcome
             }
-            Planned::Write(write) => self.record_upload(writer, catalog, write),
-        }
+            Planned::Write(write) => self.record_upload(writer, catalog, write)?,
+        };
+        outcome.warnings.extend(notices);
+        Ok(outcome)
     }
 
     /// The decide phase, under the writer lock: decides against `catalog` and prepares what

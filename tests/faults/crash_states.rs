@@ -75,6 +75,17 @@ pub fn check_state(
     store
         .save_upload(upload("after-crash", &[("t.csv", "k,v\n1,after\n")]))
         .map_err(|e| format!("the next write failed: {e}"))?;
+    let leftovers = store.leftovers().map_err(|e| format!("leftovers: {e}"))?;
+    let outside_log: Vec<_> = leftovers
+        .temp_files
+        .iter()
+        .filter(|l| !l.path.starts_with(dir.join("log")))
+        .collect();
+    if !outside_log.is_empty() {
+        return Err(format!(
+            "the next write left temporary files: {outside_log:?}"
+        ));
+    }
     store
         .assert_invariants(true)
         .map_err(|e| format!("invariants after the next write: {e}"))

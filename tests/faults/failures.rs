@@ -67,7 +67,7 @@ fn check_report(
             injected.op.verb()
         )),
         Ok(()) if best_effort(&injected.op) || retried(injected, run) => Ok(()),
-        Ok(()) if run.warnings.iter().any(|w| names_it(w)) => Ok(()),
+        Ok(()) if run.warnings.iter().chain(&run.notices).any(|w| names_it(w)) => Ok(()),
         Ok(()) => Err(format!(
             "the failure was not reported (warnings: {:?})",
             run.warnings

@@ -69,6 +69,8 @@ pub struct Run {
     pub acks: Vec<Ack>,
     /// Every post-commit warning the calls returned.
     pub warnings: Vec<String>,
+    /// Every other warning they returned (drift, duplicates, housekeeping).
+    pub notices: Vec<String>,
     pub tweak: fn(&mut StoreOptions),
 }
 
@@ -93,8 +95,9 @@ impl Run {
         });
     }
 
-    /// Notes a call that returned with these post-commit warnings.
-    pub fn done(&mut self, store: &Store, post_commit_warnings: &[String]) {
+    /// Notes a call that returned with these warnings and post-commit warnings.
+    pub fn done(&mut self, store: &Store, warnings: &[String], post_commit_warnings: &[String]) {
+        self.notices.extend_from_slice(warnings);
         self.warnings.extend_from_slice(post_commit_warnings);
         self.ack(store);
     }
@@ -225,7 +228,7 @@ fn run_first_upload(run: &mut Run) -> Result<()> {
     run.ack(&store);
     let tables = [("visits.csv", VISITS_1), ("sites.csv", SITES_1)];
     let outcome = store.save_upload(upload("trial", &tables))?;
-    run.done(&store, &outcome.post_commit_warnings);
+    run.done(&store, &outcome.warnings, &outcome.post_commit_warnings);
     Ok(())
 }
 
@@ -234,7 +237,7 @@ fn run_overwrite_two_tables(run: &mut Run) -> Result<()> {
     run.ack(&store);
     let tables = [("visits.csv", VISITS_2), ("sites.csv", SITES_2)];
     let outcome = store.save_upload(overwrite("trial", &tables))?;
-    run.done(&store, &outcome.post_commit_warnings);
+    run.done(&store, &outcome.warnings, &outcome.post_commit_warnings);
     Ok(())
 }
 
@@ -244,12 +247,12 @@ fn run_identical_reupload(run: &mut Run) -> Result<()> {
     let tables = [("visits.csv", VISITS_1), ("sites.csv", SITES_1)];
     let same = store.save_upload(overwrite("trial", &tables))?;
     assert_eq!(same.seq, None, "identical content records nothing");
-    run.done(&store, &same.post_commit_warnings);
+    run.done(&store, &same.warnings, &same.post_commit_warnings);
     let outcome = store.save_upload(overwrite("trial", &[("visits.csv", VISITS_2)]))?;
-    run.done(&store, &outcome.post_commit_warnings);
+    run.done(&store, &outcome.warnings, &outcome.post_commit_warnings);
     let again = store.save_upload(overwrite("trial", &tables))?;
     assert_eq!(again.version, 1, "re-activated");
-    run.done(&store, &again.post_commit_warnings);
+    run.done(&store, &again.warnings, &again.post_commit_warnings);
     Ok(())
 }
 
@@ -264,7 +267,7 @@ fn run_refused_overwrite(run: &mut Run) -> Result<()> {
         Err(Error::DriftRefused {
             post_commit_warnings,
             ..
-        }) => run.done(&store, &post_commit_warnings),
+        }) => run.done(&store, &[], &post_commit_warnings),
         Err(other) => return Err(other),
         Ok(outcome) => panic!("breaking drift was accepted: {outcome:?}"),
     }
@@ -275,7 +278,7 @@ fn run_rollback(run: &mut Run) -> Result<()> {
     let store = run.open()?;
     run.ack(&store);
     let outcome = store.rollback_to_version("trial", "1", "tester", "bad export")?;
-    run.done(&store, &outcome.post_commit_warnings);
+    run.done(&store, &outcome.warnings, &outcome.post_commit_warnings);
     Ok(())
 }
 
@@ -288,7 +291,7 @@ fn run_segment_roll(run: &mut Run) -> Result<()> {
     run.ack(&store);
     for body in [VISITS_2, VISITS_1, SITES_2] {
         let outcome = store.save_upload(overwrite("trial", &[("visits.csv", body)]))?;
-        run.done(&store, &outcome.post_commit_warnings);
+        run.done(&store, &outcome.warnings, &outcome.post_commit_warnings);
     }
     let segments = store.log().segments().len();
     assert!(segments >= 3, "the log rolled: {segments} segments");
@@ -305,7 +308,7 @@ fn run_snapshot(run: &mut Run) -> Result<()> {
     store.snapshot()?;
     run.ack(&store);
     let outcome = store.save_upload(overwrite("trial", &[("visits.csv", VISITS_2)]))?;
-    run.done(&store, &outcome.post_commit_warnings);
+    run.done(&store, &outcome.warnings, &outcome.post_commit_warnings);
     store.snapshot()?;
     run.ack(&store);
     Ok(())
@@ -325,7 +328,7 @@ fn run_auto_snapshot(run: &mut Run) -> Result<()> {
     run.ack(&store);
     for body in [VISITS_2, VISITS_1] {
         let outcome = store.save_upload(overwrite("trial", &[("visits.csv", body)]))?;
-        run.done(&store, &outcome.post_commit_warnings);
+        run.done(&store, &outcome.warnings, &outcome.post_commit_warnings);
     }
     Ok(())
 }
@@ -335,7 +338,7 @@ fn run_torn_tail_cut(run: &mut Run) -> Result<()> {
     assert!(store.log().torn_tail().is_some(), "the setup tore the tail");
     run.ack(&store);
     let outcome = store.save_upload(overwrite("trial", &[("visits.csv", VISITS_BREAKING)]))?;
-    run.done(&store, &outcome.post_commit_warnings);
+    run.done(&store, &outcome.warnings, &outcome.post_commit_warnings);
     Ok(())
 }
 
@@ -347,7 +350,7 @@ fn run_repair(run: &mut Run) -> Result<()> {
     let store = run.open()?;
     run.ack(&store);
     let outcome = store.save_upload(overwrite("trial", &[("visits.csv", VISITS_BREAKING)]))?;
-    run.done(&store, &outcome.post_commit_warnings);
+    run.done(&store, &outcome.warnings, &outcome.post_commit_warnings);
     Ok(())
 }
 
@@ -356,13 +359,13 @@ fn run_two_writers(run: &mut Run) -> Result<()> {
     let b = run.open()?;
     run.ack(&a);
     let outcome = a.save_upload(upload("one", &[("t.csv", SITES_1)]))?;
-    run.done(&a, &outcome.post_commit_warnings);
+    run.done(&a, &outcome.warnings, &outcome.post_commit_warnings);
     let outcome = b.save_upload(upload("two", &[("t.csv", SITES_2)]))?;
-    run.done(&b, &outcome.post_commit_warnings);
+    run.done(&b, &outcome.warnings, &outcome.post_commit_warnings);
     let outcome = a.save_upload(overwrite("two", &[("t.csv", VISITS_1)]))?;
-    run.done(&a, &outcome.post_commit_warnings);
+    run.done(&a, &outcome.warnings, &outcome.post_commit_warnings);
     let outcome = b.rollback_to_version("two", "1", "tester", "")?;
-    run.done(&b, &outcome.post_commit_warnings);
+    run.done(&b, &outcome.warnings, &outcome.post_commit_warnings);
     a.refresh()?;
     assert_eq!(Summary::of(&a), Summary::of(&b));
     Ok(())
@@ -447,6 +450,7 @@ pub fn start(workload: &Workload, template: &CrashTree) -> (tempfile::TempDir, R
         dir: store_dir,
         acks: Vec::new(),
         warnings: Vec::new(),
+        notices: Vec::new(),
         tweak: workload.tweak,
     };
     (dir, run)

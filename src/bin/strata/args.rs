@@ -87,4 +87,7 @@ pub enum Command {
     /// Write a snapshot of the catalog now (they are also taken automatically).
     #[command(after_help = SEE_DOCS)]
     Snapshot(cmd::snapshot::Args),
+    /// Remove orphan blobs and temporary files left by failed or interrupted writes.
+    #[command(after_help = SEE_DOCS)]
+    Gc(cmd::gc::Args),
 }

@@ -75,6 +75,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Demo(args) => cmd::demo::run(&ctx, args),
         Command::CheckQuery(args) => cmd::check_query::run(&ctx, args),
         Command::Snapshot(args) => cmd::snapshot::run(&ctx, args),
+        Command::Gc(args) => cmd::gc::run(&ctx, args),
     }
 }
 
