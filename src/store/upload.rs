@@ -277,10 +277,11 @@ impl Store {
         // Held until the blobs are published: the staged files are not leftovers.
         let _staging = self.hold_staging_lock()?;
         let mut staged = stage_upload(&self.blobs, std::mem::take(&mut request.files))?;
+        let early = self.drift_before_lock(&request, &staged);
         let writer = self.lock_writer()?;
         let mut catalog = self.catalog_mut();
         self.catch_up(&mut catalog)?;
-        let mut outcome = match self.decide_write(&catalog, &request, &mut staged)? {
+        let mut outcome = match self.decide_write(&catalog, &request, &mut staged, early)? {
             Planned::Nothing { outcome, restore } => {
                 for blob in restore {
                     blob.publish(&self.blobs)?;
@@ -293,6 +294,33 @@ impl Store {
         Ok(outcome)
     }
 
+    /// Before the writer lock: the drift of an overwrite against the active version as this
+    /// handle knows it (the costly part of deciding, linear in the columns), used under the
+    /// lock if the active version is still that one.
+    fn drift_before_lock(
+        &self,
+        request: &UploadRequest,
+        staged: &StagedUpload,
+    ) -> Option<EarlyDrift> {
+        if !request.overwrite {
+            return None;
+        }
+        let (id, name, active) = {
+            let catalog = self.catalog();
+            let ds = catalog.find(&request.dataset)?;
+            if ds.versions.iter().any(|v| v.hash == staged.hash) {
+                return None;
+            }
+            (ds.id, ds.name.clone(), *ds.active_version())
+        };
+        let info = self.version_info_of(id, &name, &active).ok()?;
+        Some(EarlyDrift {
+            dataset_id: id,
+            active: active.number,
+            drift: classify_drift(&info.named_schemas(), &new_schemas(&staged.tables)),
+        })
+    }
+
     /// The decide phase, under the writer lock: decides against `catalog` and prepares what
     /// to record. Nothing is written.
     fn decide_write(
@@ -300,8 +328,10 @@ impl Store {
         catalog: &Catalog,
         request: &UploadRequest,
         staged: &mut StagedUpload,
+        early: Option<EarlyDrift>,
     ) -> Result<Planned> {
         let ctx = Context {
+            early,
             request_dataset: &request.dataset,
             overwrite: request.overwrite,
             policy: request.drift_policy,
@@ -572,7 +602,16 @@ impl Prepare<'_> {
     }
 }
 
+/// The drift of an overwrite, classified before the writer lock against the version then
+/// active.
+struct EarlyDrift {
+    dataset_id: uuid::Uuid,
+    active: u64,
+    drift: SchemaDrift,
+}
+
 struct Context<'a> {
+    early: Option<EarlyDrift>,
     request_dataset: &'a str,
     overwrite: bool,
     policy: SchemaDriftPolicy,
@@ -676,12 +715,16 @@ fn decide_upload(
             }
         });
     }
-    let new_tables: Vec<_> = staged
-        .iter()
-        .map(|t| (display_name(&t.file_name), t.scan.schema.clone()))
-        .collect();
-    let active = store.version_info(ds, ds.active_version())?;
-    let drift = classify_drift(&active.named_schemas(), &new_tables);
+    let drift = match &ctx.early {
+        // Classified before the lock against the version still active.
+        Some(early) if early.dataset_id == ds.id && early.active == ds.active => {
+            early.drift.clone()
+        }
+        _ => {
+            let active = store.version_info(ds, ds.active_version())?;
+            classify_drift(&active.named_schemas(), &new_schemas(staged))
+        }
+    };
     match decide(ctx.policy, &drift, ctx.override_reason) {
         DriftDecision::Refuse { reason } => Ok(Decision::Block {
             dataset_id: ds.id,
@@ -704,6 +747,14 @@ fn decide_upload(
             }))
         }
     }
+}
+
+/// The staged tables as `(display name, schema)` pairs, as drift classification takes.
+fn new_schemas(staged: &[StagedTable]) -> Vec<(String, crate::schema::Schema)> {
+    staged
+        .iter()
+        .map(|t| (display_name(&t.file_name), t.scan.schema.clone()))
+        .collect()
 }
 
 fn check_duplicates(catalog: &Catalog, ctx: &Context<'_>, hash: &Digest) -> Result<()> {
