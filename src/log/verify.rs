@@ -51,7 +51,9 @@ impl VerifyReport {
 
 /// Reads every segment of the log in `store_dir/log`, checking every header, checksum,
 /// sequence number, seal and the chain between segments. Never writes. Fails only if the
-/// log cannot be listed; damage is reported in the [`VerifyReport`].
+/// log cannot be listed or a segment cannot be read (an IO error is not damage: reported as
+/// a problem, it would send `repair` cutting a sound log); damage is reported in the
+/// [`VerifyReport`].
 pub fn verify(store_dir: impl AsRef<Path>) -> Result<VerifyReport> {
     verify_with(store_dir, &Io::default())
 }
@@ -84,19 +86,19 @@ pub fn verify_with(store_dir: impl AsRef<Path>, io: &Io) -> Result<VerifyReport>
         let (header, map) = match opened_segment {
             Ok((header, map)) => (*header, Arc::clone(map)),
             Err(e) => {
-                push_problem(&mut report, e.clone());
+                push_problem(&mut report, e.clone())?;
                 continue;
             }
         };
         if let Err(e) = view.check_successor(path, *name_base, &header) {
-            push_problem(&mut report, e);
+            push_problem(&mut report, e)?;
         }
         let is_last = i + 1 == files.len();
         let mut seg = new_segment_state(path, header, Arc::clone(&map), OpenVerify::Full, None)?;
         match scan_segment_state(&mut seg, is_last) {
             Ok(torn) => report.torn_tail = torn,
             Err(e) => {
-                push_problem(&mut report, e);
+                push_problem(&mut report, e)?;
                 // Resynchronise on the successor's header, so that damage inside this
                 // segment is not reported a second time as a broken chain.
                 let next_header = opened.get(i + 1).and_then(|o| o.as_ref().ok()).map(|o| o.0);
@@ -125,7 +127,8 @@ pub fn verify_with(store_dir: impl AsRef<Path>, io: &Io) -> Result<VerifyReport>
     Ok(report)
 }
 
-fn push_problem(report: &mut VerifyReport, error: Error) {
+/// Adds a corruption to the report; any other error (an IO error) is returned.
+fn push_problem(report: &mut VerifyReport, error: Error) -> Result<()> {
     match error {
         Error::Corrupt {
             segment,
@@ -139,15 +142,9 @@ fn push_problem(report: &mut VerifyReport, error: Error) {
                 seq,
                 defect,
             });
+            Ok(())
         }
-        other => report.problems.push(Problem {
-            segment: PathBuf::new(),
-            offset: 0,
-            seq: 0,
-            defect: Defect::Misplaced {
-                detail: other.to_string(),
-            },
-        }),
+        other => Err(other),
     }
 }
 

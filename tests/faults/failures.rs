@@ -49,6 +49,16 @@ fn retried(injected: &Injected, run: &Run) -> bool {
     run.backend.ops()[injected.index + 1..].iter().any(same)
 }
 
+/// Whether the error is one of the typed IO errors: the operation and path (`Io`), a log
+/// handle stopped by a failed write or sync (`Poisoned`, its cause the `Io` error's text), or
+/// a failed write of an upload's bytes while they were read (`Ingest`, likewise).
+fn typed(error: &strata::Error) -> bool {
+    matches!(
+        error,
+        strata::Error::Io { .. } | strata::Error::Poisoned { .. } | strata::Error::Ingest { .. }
+    )
+}
+
 /// Checks what one failed run reported; the error says what is wrong.
 fn check_report(
     outcome: &strata::Result<()>,
@@ -61,6 +71,7 @@ fn check_report(
         text.contains(&path) && text.contains(injected.op.verb()) && text.contains(&errno_text)
     };
     match outcome {
+        Err(error) if !typed(error) => Err(format!("not an IO error: {error:?}")),
         Err(error) if names_it(&error.to_string()) => Ok(()),
         Err(error) => Err(format!(
             "the error does not name `{}`, `{path}` and `{errno_text}`: {error}",
@@ -226,4 +237,35 @@ fn after_a_full_disk_is_freed_the_store_continues_without_repair() {
     }
     eprintln!("faults, full disk: {after:?}");
     assert!(after.same_handle >= 5, "{after:?}");
+}
+
+/// Found by `every_failed_operation_of_every_workload_is_named_and_loses_nothing`: a segment
+/// that could not be opened was reported by the log check as corruption (with no segment
+/// named), which `repair` then tried to salvage. An IO error is not damage: the check and
+/// the repair fail with it, and nothing is cut.
+#[test]
+fn a_segment_that_cannot_be_read_is_an_io_error_for_verify_and_repair_not_damage() {
+    let (_dir, run, store) = one_version_store();
+    let segment = store.log().segments()[0].path.clone();
+    drop(store);
+    // The segment is the first file verify opens, and the second repair does (after the lock).
+    for (attempt, nth) in [("verify", 0), ("repair", 1)] {
+        run.backend
+            .fail(Fault::nth_of(OpKind::Open, nth, libc::EIO));
+        let options = run.options();
+        let error = match attempt {
+            "verify" => strata::log::verify_with(&run.dir, &options.log.io).map(|_| ()),
+            _ => strata::log::repair(&run.dir, options.log.clone()).map(|_| ()),
+        }
+        .unwrap_err();
+        assert_eq!(run.backend.injected().last().unwrap().op.path(), segment);
+        match &error {
+            strata::Error::Io { path, .. } if *path == segment => {}
+            other => panic!("{attempt}: expected an IO error naming the segment: {other:?}"),
+        }
+        assert!(segment.exists(), "{attempt} cut nothing");
+    }
+    let report = strata::log::verify(&run.dir).unwrap();
+    assert!(report.is_ok(), "{report:?}");
+    run.open().unwrap().assert_invariants(true).unwrap();
 }
