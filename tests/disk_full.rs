@@ -111,7 +111,10 @@ fn a_full_disk_fails_the_upload_loses_nothing_and_the_store_continues_once_freed
     let error = store.save_upload(request(&big, true)).unwrap_err();
     let message = error.to_string();
     assert!(message.contains("No space left on device"), "{message}");
-    assert!(message.contains(&store_dir.display().to_string()), "names the file: {message}");
+    assert!(
+        message.contains(&store_dir.display().to_string()),
+        "names the file: {message}"
+    );
 
     // Nothing acknowledged is lost; the store is sound as it is.
     let report = check::run(&store_dir, CheckOptions { deep: true }, |_| {}).unwrap();
@@ -157,9 +160,14 @@ fn on_a_full_disk_the_command_line_says_so_and_exits_2() {
     let output = strata(&["upload", "trial", big_path.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.starts_with("error: ") && stderr.contains("No space left on device"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains("No space left on device"),
+        "{stderr}"
+    );
     assert_eq!(stderr.lines().count(), 1, "one error line: {stderr}");
     std::fs::remove_file(mount.path().join("filler")).unwrap();
-    assert!(strata(&["upload", "trial", big_path.to_str().unwrap()]).status.success());
+    assert!(strata(&["upload", "trial", big_path.to_str().unwrap()])
+        .status
+        .success());
     assert!(strata(&["verify", "--deep"]).status.success());
 }
