@@ -109,6 +109,7 @@ fn a_full_disk_fails_the_upload_loses_nothing_and_the_store_continues_once_freed
     let big = table(60_000, "big");
     assert!(big.len() > 1 << 20);
     let error = store.save_upload(request(&big, true)).unwrap_err();
+    assert_eq!(error.kind(), strata::ErrorKind::StorageFull, "{error}");
     let message = error.to_string();
     assert!(message.contains("No space left on device"), "{message}");
     assert!(

@@ -117,7 +117,7 @@ fn an_upload_whose_event_is_too_large_fails_before_storing_any_blob() {
     let huge = "x".repeat(17 << 20);
     request.metadata = Some(serde_json::json!({ "notes": huge }));
     let error = store.save_upload(request).unwrap_err();
-    assert!(matches!(error, Error::RecordTooLarge { .. }), "{error}");
+    assert_eq!(error.kind(), strata::ErrorKind::TooLarge, "{error}");
     assert_eq!(
         common::blob_files(dir.path()),
         Vec::<std::path::PathBuf>::new()

@@ -14,6 +14,7 @@ use super::Store;
 use crate::error::Result;
 use crate::io::lock::{lock_file, open_lock_file, LockGuard};
 use crate::io::{EntryKind, Io, LockKind, OpenMode};
+use crate::log::Error as LogError;
 use crate::paths::{StorePaths, TMP_SUFFIX};
 use crate::Error;
 use std::collections::HashSet;
@@ -171,7 +172,7 @@ impl Store {
     fn remove_staged_temp_files(&self) -> Result<Option<Vec<Leftover>>> {
         let _exclusive = match self.staging_lock(LockKind::Exclusive, Duration::ZERO) {
             Ok(guard) => guard,
-            Err(Error::LockTimeout { .. }) => return Ok(None),
+            Err(Error::Log(LogError::LockTimeout { .. })) => return Ok(None),
             Err(e) => return Err(e),
         };
         let io = self.log.io();
@@ -198,15 +199,13 @@ impl Store {
         } else {
             // Created on first use (an error then says "create").
             match io.open(&path, OpenMode::CreateNew) {
-                Err(Error::Io { source, .. })
-                    if source.kind() == std::io::ErrorKind::AlreadyExists =>
-                {
+                Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists => {
                     open_lock_file(io, &path)?
                 }
                 other => other?,
             }
         };
-        lock_file(file, kind, timeout)
+        Ok(lock_file(file, kind, timeout)?)
     }
 
     /// The blob files every `upload_created` event of the log refers to.
@@ -276,8 +275,8 @@ fn remove_all(io: &Io, files: &[Leftover]) -> Result<()> {
     for file in files {
         match io.remove_file(&file.path) {
             Ok(()) => {}
-            Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
+            Err(e) if e.source.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
         }
         let dir = crate::paths::parent(&file.path);
         if !dirs.contains(&dir) {

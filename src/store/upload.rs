@@ -382,10 +382,10 @@ impl Store {
         // otherwise stay behind, referred to by nothing).
         let len = write.event.encoded_len();
         if len > crate::format::MAX_BODY_LEN as usize {
-            return Err(Error::RecordTooLarge {
+            return Err(Error::Log(crate::log::Error::RecordTooLarge {
                 len,
                 max: crate::format::MAX_BODY_LEN,
-            });
+            }));
         }
         // Table bytes are durable under their names before the event refers to them.
         for blob in write.blobs {

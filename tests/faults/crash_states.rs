@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 use strata::check::{self, CheckOptions};
-use strata::{Error, Store};
+use strata::{ErrorKind, Store};
 
 /// The acknowledgements a crash after operation `index` may show: the last call that returned
 /// before it, and the call in flight.
@@ -30,12 +30,18 @@ pub fn check_state(
     tweak(&mut options);
     let store = match Store::open(dir, options.clone()) {
         Ok(store) => store,
-        Err(Error::NotFound { .. }) if allowed.iter().any(|a| a.shown == Shown::Absent) => {
+        Err(e)
+            if e.kind() == ErrorKind::NotFound
+                && allowed.iter().any(|a| a.shown == Shown::Absent) =>
+        {
             // The store was never acknowledged: creating it now must work.
             Store::create(dir, options.clone())
                 .map_err(|e| format!("create after the crash: {e}"))?
         }
-        Err(Error::Corrupt { .. }) if allowed.iter().any(|a| a.shown == Shown::Corrupt) => {
+        Err(e)
+            if e.kind() == ErrorKind::Corrupt
+                && allowed.iter().any(|a| a.shown == Shown::Corrupt) =>
+        {
             // A crash during a repair: repairing again must work.
             strata::log::repair(dir, options.log.clone())
                 .map_err(|e| format!("repair after the crash: {e}"))?;

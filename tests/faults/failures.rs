@@ -6,6 +6,8 @@ use super::crash_states::check_state;
 use super::workloads::{self, Ack, Run, Workload};
 use super::Tally;
 use strata::io::fault::{Fault, Injected, Op, OpKind};
+use strata::log::Error as LogError;
+use strata::ErrorKind;
 
 /// The errnos an operation of this kind can fail with, to cycle through.
 fn errnos(kind: OpKind) -> &'static [i32] {
@@ -49,14 +51,16 @@ fn retried(injected: &Injected, run: &Run) -> bool {
     run.backend.ops()[injected.index + 1..].iter().any(same)
 }
 
-/// Whether the error is one of the typed IO errors: the operation and path (`Io`), a log
-/// handle stopped by a failed write or sync (`Poisoned`, its cause the `Io` error's text), or
-/// a failed write of an upload's bytes while they were read (`Ingest`, likewise).
-fn typed(error: &strata::Error) -> bool {
-    matches!(
-        error,
-        strata::Error::Io { .. } | strata::Error::Poisoned { .. } | strata::Error::Ingest { .. }
-    )
+/// The kind an error caused by a failed operation with `errno` has: a full device or quota
+/// is `StorageFull`, a read-only file system `ReadOnly`, anything else `Io` (whether the
+/// error is the IO seam's, a log handle stopped by it, or a failed write of an upload's bytes
+/// while they were read).
+fn kind_of(errno: i32) -> ErrorKind {
+    match errno {
+        libc::ENOSPC | libc::EDQUOT => ErrorKind::StorageFull,
+        libc::EROFS => ErrorKind::ReadOnly,
+        _ => ErrorKind::Io,
+    }
 }
 
 /// Checks what one failed run reported; the error says what is wrong.
@@ -71,7 +75,11 @@ fn check_report(
         text.contains(&path) && text.contains(injected.op.verb()) && text.contains(&errno_text)
     };
     match outcome {
-        Err(error) if !typed(error) => Err(format!("not an IO error: {error:?}")),
+        Err(error) if error.kind() != kind_of(injected.errno) => Err(format!(
+            "an error of kind {:?}, not {:?}: {error:?}",
+            error.kind(),
+            kind_of(injected.errno)
+        )),
         Err(error) if names_it(&error.to_string()) => Ok(()),
         Err(error) => Err(format!(
             "the error does not name `{}`, `{path}` and `{errno_text}`: {error}",
@@ -169,7 +177,10 @@ fn after_a_failed_fdatasync_the_handle_refuses_writes_and_a_reopen_recovers() {
             &[("visits.csv", workloads::VISITS_BREAKING)],
         ))
         .unwrap_err();
-    assert!(matches!(again, strata::Error::Poisoned { .. }), "{again}");
+    assert!(
+        matches!(again, strata::Error::Log(LogError::Poisoned { .. })),
+        "{again}"
+    );
     drop(store);
     let reopened =
         strata::Store::open(&run.dir, workloads::options_with(Default::default())).unwrap();
@@ -206,6 +217,7 @@ fn after_a_full_disk_is_freed_the_store_continues_without_repair() {
         run.backend.fail(Fault::nth(n, libc::ENOSPC).sticky());
         let context = format!("operation {n} ({op:?})");
         let error = store.save_upload(overwrite_v2()).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::StorageFull, "{context}: {error}");
         assert!(
             error.to_string().contains("No space left on device"),
             "{context}: {error}"
@@ -217,7 +229,7 @@ fn after_a_full_disk_is_freed_the_store_continues_without_repair() {
                 store.assert_invariants(true).unwrap();
                 after.same_handle += 1;
             }
-            Err(strata::Error::Poisoned { .. }) => {
+            Err(strata::Error::Log(LogError::Poisoned { .. })) => {
                 // The log's handle stops after a failed write of the log itself; the store
                 // reopens without repair.
                 let in_log = op
@@ -260,7 +272,7 @@ fn a_segment_that_cannot_be_read_is_an_io_error_for_verify_and_repair_not_damage
         .unwrap_err();
         assert_eq!(run.backend.injected().last().unwrap().op.path(), segment);
         match &error {
-            strata::Error::Io { path, .. } if *path == segment => {}
+            LogError::Io(e) if e.path == segment => {}
             other => panic!("{attempt}: expected an IO error naming the segment: {other:?}"),
         }
         assert!(segment.exists(), "{attempt} cut nothing");
