@@ -78,23 +78,45 @@ pub fn check_state(
         return Err(format!("the deep check found problems: {report:?}"));
     }
     let store = Store::open(dir, options).map_err(|e| format!("reopen: {e}"))?;
-    store
+    let left_before = temp_files_outside_log(&store, dir)?;
+    let outcome = store
         .save_upload(upload("after-crash", &[("t.csv", "k,v\n1,after\n")]))
         .map_err(|e| format!("the next write failed: {e}"))?;
-    let leftovers = store.leftovers().map_err(|e| format!("leftovers: {e}"))?;
-    let outside_log: Vec<_> = leftovers
-        .temp_files
-        .iter()
-        .filter(|l| !l.path.starts_with(dir.join("log")))
-        .collect();
-    if !outside_log.is_empty() {
+    let left_after = temp_files_outside_log(&store, dir)?;
+    if !left_after.is_empty() {
         return Err(format!(
-            "the next write left temporary files: {outside_log:?}"
+            "the next write left temporary files: {left_after:?}"
+        ));
+    }
+    // The crash's temporary files are removed by the next write, which says so.
+    let removed = format!(
+        "removed {} temporary file{}",
+        left_before.len(),
+        if left_before.len() == 1 { "" } else { "s" }
+    );
+    if !left_before.is_empty() && !outcome.warnings.iter().any(|w| w.contains(&removed)) {
+        return Err(format!(
+            "the next write removed {left_before:?} without saying so: {:?}",
+            outcome.warnings
         ));
     }
     store
         .assert_invariants(true)
         .map_err(|e| format!("invariants after the next write: {e}"))
+}
+
+/// The temporary files of blob and snapshot writes (the log's own are not the store's to
+/// remove).
+fn temp_files_outside_log(
+    store: &Store,
+    dir: &Path,
+) -> Result<Vec<strata::store::Leftover>, String> {
+    let leftovers = store.leftovers().map_err(|e| format!("leftovers: {e}"))?;
+    Ok(leftovers
+        .temp_files
+        .into_iter()
+        .filter(|l| !l.path.starts_with(dir.join("log")))
+        .collect())
 }
 
 fn tree_digest(tree: &strata::io::fault::CrashTree) -> u64 {

@@ -22,15 +22,31 @@ fn errnos(kind: OpKind) -> &'static [i32] {
     }
 }
 
-/// The fault that fails operation `n` (of kind `kind`) of a run.
-fn fault_for(n: usize, kind: OpKind) -> Fault {
+/// The faults that fail operation `n` (of kind `kind`) of a run: one of its errnos in turn
+/// (every other write torn), or in a sweep ([`super::sweep`]) every errno, and for a write
+/// each both whole and torn.
+fn faults_for(n: usize, kind: OpKind) -> Vec<Fault> {
     let choices = errnos(kind);
-    let fault = Fault::nth(n, choices[n % choices.len()]);
-    if kind == OpKind::Write && n % 2 == 1 {
-        fault.torn()
-    } else {
-        fault
+    let torn = |i: usize| kind == OpKind::Write && i % 2 == 1;
+    let fault = |errno, torn: bool| {
+        let fault = Fault::nth(n, errno);
+        if torn {
+            fault.torn()
+        } else {
+            fault
+        }
+    };
+    if !super::sweep() {
+        return vec![fault(choices[n % choices.len()], torn(n))];
     }
+    let mut all = Vec::new();
+    for &errno in choices {
+        all.push(fault(errno, false));
+        if kind == OpKind::Write {
+            all.push(fault(errno, true));
+        }
+    }
+    all
 }
 
 /// Whether a failure of `op` may go unreported: removing a temporary file is best effort (a
@@ -100,9 +116,13 @@ fn fail_each_operation(workload: &Workload, tally: &mut Tally) {
     let (_clean_dir, mut clean) = workloads::start(workload, &template);
     (workload.run)(&mut clean).unwrap();
     let kinds: Vec<OpKind> = clean.backend.ops().iter().map(Op::kind).collect();
-    for (n, &kind) in kinds.iter().enumerate() {
+    let faults = kinds
+        .iter()
+        .enumerate()
+        .flat_map(|(n, &kind)| faults_for(n, kind).into_iter().map(move |f| (n, f)));
+    for (n, fault) in faults {
         let (_dir, mut run) = workloads::start(workload, &template);
-        run.backend.fail(fault_for(n, kind));
+        run.backend.fail(fault);
         let outcome = (workload.run)(&mut run);
         let injected = run.backend.injected();
         let Some(injected) = injected.first() else {
@@ -247,7 +267,10 @@ fn after_a_full_disk_is_freed_the_store_continues_without_repair() {
             Err(e) => panic!("{context}: after freeing space: {e}"),
         }
     }
-    eprintln!("faults, full disk: {after:?}");
+    super::summary(&format!(
+        "faults, full disk freed: {} uploads continued on the same handle, {} after a reopen (the log's own write failed), none needed a repair",
+        after.same_handle, after.reopened
+    ));
     assert!(after.same_handle >= 5, "{after:?}");
 }
 

@@ -10,10 +10,15 @@
 //!   its commit, a warning), nothing acknowledged is lost, and a reopen (or, after a full
 //!   disk is freed, the same handle) carries on.
 //!
-//! The counts of the last run in CI's configuration (debug build, `STRATA_FAULT_CASES`
-//! unset: 8 states a crash point): 11 workloads, COUNTS. `cargo test --test faults --
-//! --nocapture` prints them. `STRATA_FAULT_CASES=N` checks up to N states a crash point
-//! (points with at most N are enumerated whole), `STRATA_FAULT_SEED` changes the sample.
+//! Each test prints a summary line of its counts (`cargo test` shows them). In CI's
+//! configuration (`STRATA_FAULT_CASES` unset: up to 8 states a crash point) they were: 11
+//! workloads, 286 crash points (178 enumerated whole), 347 distinct crash states checked;
+//! 424 failures injected; 1 bug found and fixed ([`BUGS_FOUND_AND_FIXED`]).
+//!
+//! The longer sweep is opt-in: `STRATA_FAULT_CASES=N cargo test --release --test faults`
+//! checks up to N states a crash point (points with at most N are enumerated whole) and fails
+//! every operation with every errno it can fail with (writes both whole and torn);
+//! `STRATA_FAULT_SEED` changes the sample.
 
 mod crash_states;
 mod failures;
@@ -35,6 +40,16 @@ pub fn seed() -> u64 {
         .unwrap_or(0)
 }
 
+/// Bugs these tests found, each fixed with a regression test of its own (named here).
+pub const BUGS_FOUND_AND_FIXED: &[&str] =
+    &["failures::a_segment_that_cannot_be_read_is_an_io_error_for_verify_and_repair_not_damage"];
+
+/// Whether a longer sweep was asked for (`STRATA_FAULT_CASES` set): the failure test then
+/// fails every operation with every errno it can fail with, not one of them in turn.
+pub fn sweep() -> bool {
+    std::env::var_os("STRATA_FAULT_CASES").is_some()
+}
+
 /// What a test checked.
 #[derive(Debug, Default)]
 pub struct Tally {
@@ -46,16 +61,31 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// Prints the test-suite summary line of a test: what it checked, how many bugs these
+    /// tests found, and the configuration.
     pub fn print(&self, what: &str) {
-        eprintln!(
-            "faults, {what}: {} workloads, {} crash points ({} enumerated whole), {} distinct crash states checked, {} failures injected (budget {} a point, seed {})",
+        let checked = if self.failures == 0 {
+            format!(
+                "{} crash points ({} enumerated whole), {} distinct crash states checked",
+                self.crash_points, self.exhaustive_points, self.states
+            )
+        } else {
+            format!("{} failures injected", self.failures)
+        };
+        summary(&format!(
+            "faults, {what}: {} workloads, {checked}; {} bug found and fixed (budget {} states a crash point{}, seed {})",
             self.workloads,
-            self.crash_points,
-            self.exhaustive_points,
-            self.states,
-            self.failures,
+            BUGS_FOUND_AND_FIXED.len(),
             budget(),
+            if sweep() { ", every errno" } else { "" },
             seed()
-        );
+        ));
     }
+}
+
+/// Prints one summary line to the process's standard error directly, so that `cargo test`
+/// shows it without `--nocapture`.
+pub fn summary(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
