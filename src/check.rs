@@ -18,7 +18,7 @@
 
 use crate::error::Result;
 use crate::log::VerifyReport;
-use crate::store::{Digest, Store, StoreOptions};
+use crate::store::{Digest, Leftovers, Store, StoreOptions};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -142,6 +142,9 @@ pub struct CheckReport {
     pub blob_problems: Vec<BlobProblem>,
     /// The sequence number of the snapshot compared with a replay of the log, if any.
     pub snapshot_checked: Option<u64>,
+    /// The files nothing reads (orphan blobs, temporary files), if the store could be
+    /// opened. Not problems: `strata gc` removes them.
+    pub leftovers: Option<Leftovers>,
 }
 
 impl CheckReport {
@@ -175,7 +178,8 @@ impl CheckReport {
 }
 
 /// Checks the store in `store_dir`: the log ([`crate::log::verify`]), then (if the store
-/// can be opened) its invariants and snapshots, then with `deep` every blob. Never writes.
+/// can be opened) its invariants, its snapshots and the files nothing reads, then with
+/// `deep` every blob. Never writes.
 /// Fails only if there is no log or it cannot be listed; damage is in the report.
 pub fn run(
     store_dir: impl AsRef<Path>,
@@ -197,6 +201,7 @@ pub fn run(
         blobs_checked: 0,
         blob_problems: Vec::new(),
         snapshot_checked: None,
+        leftovers: None,
     };
     progress(Progress::Started {
         phase: Phase::Store,
@@ -235,6 +240,13 @@ fn open(store_dir: &Path, report: &mut CheckReport) -> Option<Store> {
         });
     }
     check_snapshots(&store, report);
+    match store.leftovers() {
+        Ok(leftovers) => report.leftovers = Some(leftovers),
+        Err(e) => report.store_problems.push(StoreProblem {
+            kind: StoreProblemKind::TablesUnreadable,
+            detail: e.to_string(),
+        }),
+    }
     Some(store)
 }
 

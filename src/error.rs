@@ -51,7 +51,8 @@ pub enum ErrorKind {
     Busy,
     /// The stored data is damaged or inconsistent, and nothing was changed: a corrupt log
     /// ([`log::Error::Corrupt`]), an undecodable event ([`Error::BadEvent`]), a blob whose
-    /// bytes do not match its hash ([`Error::BlobMismatch`]), a broken invariant
+    /// bytes do not match its hash ([`Error::BlobMismatch`]) or that is missing
+    /// ([`Error::MissingBlob`], refusing a rollback to its version), a broken invariant
     /// ([`Error::Invariant`]). Exit code 2; HTTP 500 Internal Server Error.
     Corrupt,
     /// The file system is full, or the quota is used up (`ENOSPC`, `EDQUOT`), in an IO
@@ -199,6 +200,20 @@ pub enum Error {
         /// What is wrong.
         detail: String,
     },
+
+    /// A version cannot be made active because the bytes of one of its tables are missing
+    /// from the blob store (nothing was changed).
+    #[error("version {version} of `{dataset}` cannot be made active: the bytes of its table `{table}` (blob {}) are missing; upload the original file again to restore them", path.display())]
+    MissingBlob {
+        /// The dataset's name.
+        dataset: String,
+        /// The version.
+        version: u64,
+        /// The table's display name.
+        table: String,
+        /// The blob file that is missing.
+        path: PathBuf,
+    },
 }
 
 /// A file that cannot be ingested is invalid input, unless storing its bytes failed: that is
@@ -251,9 +266,10 @@ impl Error {
             Error::DatasetExists { .. }
             | Error::DriftRefused { .. }
             | Error::DuplicateContent { .. } => ErrorKind::Refused,
-            Error::BlobMismatch { .. } | Error::BadEvent { .. } | Error::Invariant { .. } => {
-                ErrorKind::Corrupt
-            }
+            Error::BlobMismatch { .. }
+            | Error::MissingBlob { .. }
+            | Error::BadEvent { .. }
+            | Error::Invariant { .. } => ErrorKind::Corrupt,
         }
     }
 
@@ -405,6 +421,15 @@ mod tests {
                     path: "/store/blobs/sha256/ab/cd".into(),
                     expected: "abcd".into(),
                     actual: "ef01".into(),
+                },
+                ErrorKind::Corrupt,
+            ),
+            (
+                Error::MissingBlob {
+                    dataset: "trial".into(),
+                    version: 1,
+                    table: "visits.csv".into(),
+                    path: "/store/blobs/sha256/ab/cd".into(),
                 },
                 ErrorKind::Corrupt,
             ),

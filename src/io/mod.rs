@@ -14,12 +14,13 @@
 //!
 //! The backend is chosen with [`crate::log::LogOptions::io`]; a store uses the same one for
 //! its log, its blobs and its snapshots. Every change to the disk passes through the backend,
-//! so a wrapper around [`OsBackend`] can count, record or fail any of them (see
-//! `tests/io_seam.rs`).
+//! so a wrapper around [`OsBackend`] can count, record or fail any of them: [`fault`] is
+//! such a wrapper, for tests (recording, failure injection and crash states).
 
 mod backend;
 mod durable;
 mod error;
+pub mod fault;
 pub(crate) mod lock;
 mod os;
 

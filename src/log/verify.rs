@@ -48,7 +48,9 @@ impl VerifyReport {
 
 /// Reads every segment of the log in `store_dir/log`, checking every header, checksum,
 /// sequence number, seal and the chain between segments. Never writes. Fails only if the
-/// log cannot be listed; damage is reported in the [`VerifyReport`].
+/// log cannot be listed or a segment cannot be read (an IO error is not damage: reported as
+/// a problem, it would send `repair` cutting a sound log); damage is reported in the
+/// [`VerifyReport`].
 pub fn verify(store_dir: impl AsRef<Path>) -> Result<VerifyReport> {
     verify_with(store_dir, &Io::default())
 }
@@ -82,12 +84,12 @@ pub fn verify_with(store_dir: impl AsRef<Path>, io: &Io) -> Result<VerifyReport>
         let (header, map) = match opened_segment {
             Ok((header, map)) => (*header, Arc::clone(map)),
             Err(e) => {
-                push_problem(&mut report, e.clone());
+                push_problem(&mut report, e.clone())?;
                 continue;
             }
         };
         if let Err(e) = view.check_successor(path, *name_base, &header) {
-            push_problem(&mut report, e);
+            push_problem(&mut report, e)?;
         }
         let is_last = i + 1 == files.len();
         let mut seg = new_segment_state(path, header, Arc::clone(&map), OpenVerify::Full, None)?;
@@ -95,7 +97,7 @@ pub fn verify_with(store_dir: impl AsRef<Path>, io: &Io) -> Result<VerifyReport>
         let torn = match scan_segment_state(&mut seg, is_last, carried) {
             Ok(torn) => torn,
             Err(e) => {
-                push_problem(&mut report, e);
+                push_problem(&mut report, e)?;
                 // Resynchronise on the successor's header, so that damage inside this
                 // segment is not reported a second time as a broken chain.
                 let next_header = opened.get(i + 1).and_then(|o| o.as_ref().ok()).map(|o| o.0);
@@ -106,7 +108,7 @@ pub fn verify_with(store_dir: impl AsRef<Path>, io: &Io) -> Result<VerifyReport>
                 None
             }
         };
-        add_segment(&mut report, &mut view, seg, torn);
+        add_segment(&mut report, &mut view, seg, torn)?;
     }
     if files.is_empty() {
         let defect = Defect::MissingSegment {
@@ -128,7 +130,7 @@ fn add_segment(
     view: &mut LogView,
     seg: SegmentState,
     torn: Option<TornTail>,
-) {
+) -> Result<()> {
     report.records += seg.records();
     report.bytes += seg.end_offset;
     report.last_seq = report.last_seq.max(seg.next_seq.saturating_sub(1));
@@ -136,21 +138,19 @@ fn add_segment(
     match view.unless_acknowledged(view.segments.len() - 1, torn) {
         Ok(Some(torn)) => report.torn_tail = Some(torn),
         Ok(None) => {}
-        Err(e) => push_problem(report, e),
+        Err(e) => push_problem(report, e)?,
     }
+    Ok(())
 }
 
-fn push_problem(report: &mut VerifyReport, error: Error) {
+/// Adds a corruption to the report; any other error (an IO error) is returned.
+fn push_problem(report: &mut VerifyReport, error: Error) -> Result<()> {
     match error {
         Error::Corrupt { position, defect } => {
             report.problems.push(Problem { position, defect });
+            Ok(())
         }
-        other => report.problems.push(Problem {
-            position: Position::new("", 0, 0, 0),
-            defect: Defect::Misplaced {
-                detail: other.to_string(),
-            },
-        }),
+        other => Err(other),
     }
 }
 

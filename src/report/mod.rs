@@ -25,7 +25,9 @@ mod outcome;
 mod query;
 mod schema;
 
-pub use check::{Stat, TornTail, VerifyLine, VerifyProblem, VerifySummary};
+pub use check::{
+    GcFile, GcLine, GcSummary, Stat, TornTail, VerifyLine, VerifyProblem, VerifySummary,
+};
 pub use dataset::{
     version_change_summary, DatasetLine, Diff, HistoryLine, HistoryVersion, RowCount, Show,
     VersionRef,
@@ -111,13 +113,14 @@ mod tests {
             blobs_checked: 0,
             blob_problems: Vec::new(),
             snapshot_checked: Some(2),
+            leftovers: None,
         };
         let lines: Vec<String> = VerifyLine::all(&report).iter().map(json).collect();
         assert_eq!(
             lines,
             [
                 r#"{"item":"problem","kind":"store","detail":"x"}"#,
-                r#"{"item":"summary","ok":false,"problems":1,"segments":1,"records":2,"bytes":300,"last_seq":2,"torn_tail":null,"invariants_checked":true,"deep":false,"blobs_checked":0,"snapshot_checked":2}"#,
+                r#"{"item":"summary","ok":false,"problems":1,"segments":1,"records":2,"bytes":300,"last_seq":2,"torn_tail":null,"invariants_checked":true,"deep":false,"blobs_checked":0,"snapshot_checked":2,"orphan_blobs":null,"temp_files":null}"#,
             ]
         );
     }

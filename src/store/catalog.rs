@@ -51,7 +51,9 @@ pub struct VersionInfo {
     pub note: String,
     /// Version-scoped metadata (a JSON object, as text).
     pub metadata: Option<String>,
-    /// Drift against the version active before it.
+    /// The version active before it (none for version 1).
+    pub previous_active: Option<u64>,
+    /// Drift against the version active before it, as classified when it was uploaded.
     pub drift: Option<SchemaDrift>,
     /// Why breaking drift was accepted, if it was overridden.
     pub override_reason: Option<String>,
@@ -61,6 +63,16 @@ impl VersionInfo {
     /// Total data rows over the version's tables.
     pub fn row_count(&self) -> u64 {
         self.tables.iter().map(|t| t.row_count).sum()
+    }
+
+    /// The drift from `old` to this version: the one stored in this version's event when
+    /// `old` was the version active before it (no recomputation, whatever the width),
+    /// classified anew otherwise.
+    pub fn drift_from(&self, old: &VersionInfo) -> SchemaDrift {
+        match &self.drift {
+            Some(stored) if self.previous_active == Some(old.number) => stored.clone(),
+            _ => crate::schema::classify_drift(&old.named_schemas(), &self.named_schemas()),
+        }
     }
 
     /// The version's tables as `(display name, schema)` pairs, as drift classification takes.

@@ -10,6 +10,7 @@
 mod catalog;
 mod event;
 mod event_filter;
+mod gc;
 mod log_reader;
 mod query;
 mod read;
@@ -27,6 +28,7 @@ pub use event::{
     EVENT_ENCODING_VERSION,
 };
 pub use event_filter::{EventFilter, EVENT_TYPES};
+pub use gc::{GcReport, Leftover, Leftovers};
 pub use log_reader::LogReader;
 pub use read::{History, VersionSummary};
 pub use refusal::{RefusalKind, UploadRefusal};
@@ -289,6 +291,7 @@ impl Store {
     /// [`SnapshotPolicy::keep`]. Readers are never blocked: the catalog is serialized under a
     /// read lock, and the file is written without any lock.
     pub fn snapshot(&self) -> Result<SnapshotInfo> {
+        let _staging = self.hold_staging_lock()?;
         let (seq, body) = {
             let catalog = self.catalog();
             (

@@ -7,7 +7,7 @@ use super::{Store, DATASET_EVENT};
 use crate::blob::VerifiedReader;
 use crate::error::{Error, Result};
 use crate::io::FileReader;
-use crate::schema::{classify_drift, SchemaDrift};
+use crate::schema::SchemaDrift;
 use uuid::Uuid;
 
 /// One version in a dataset's history.
@@ -27,7 +27,8 @@ pub struct VersionSummary {
     pub active: bool,
     /// Rows per table, as `(display name, rows)`.
     pub row_counts: Vec<(String, u64)>,
-    /// Schema changes against the previous version (by number); `None` for version 1.
+    /// Schema changes against the previous version (by number); `None` for version 1. Read
+    /// from the version's event when that version was the one active before it.
     pub changes: Option<SchemaDrift>,
     /// Why breaking drift was accepted, if it was overridden.
     pub override_reason: Option<String>,
@@ -91,7 +92,7 @@ impl Store {
     }
 
     /// [`Store::version_info`] for the dataset with this id and name.
-    fn version_info_of(
+    pub(super) fn version_info_of(
         &self,
         dataset_id: Uuid,
         dataset_name: &str,
@@ -225,6 +226,7 @@ fn info_from_event(
             metadata,
             drift,
             override_reason,
+            previous_active,
             ..
         } if version == meta.number && hash == meta.hash => Ok(VersionInfo {
             number: version,
@@ -235,6 +237,7 @@ fn info_from_event(
             actor: event.actor,
             note: event.note,
             metadata,
+            previous_active,
             drift,
             override_reason,
         }),
@@ -282,7 +285,7 @@ fn summarize(v: &VersionInfo, previous: Option<&VersionInfo>, active: u64) -> Ve
             .iter()
             .map(|t| (t.name.clone(), t.row_count))
             .collect(),
-        changes: previous.map(|p| classify_drift(&p.named_schemas(), &v.named_schemas())),
+        changes: previous.map(|p| v.drift_from(p)),
         override_reason: v.override_reason.clone(),
     }
 }

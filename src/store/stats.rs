@@ -40,12 +40,21 @@ pub struct StoreStats {
     pub blob_bytes: u64,
     /// The torn tail found when the store was opened (cut before the next append).
     pub torn_tail: Option<TornTail>,
+    /// Blob files no event refers to (left by failed uploads; `strata gc` removes them).
+    pub orphan_blobs: u64,
+    /// Bytes of those files.
+    pub orphan_blob_bytes: u64,
+    /// Temporary files of interrupted (or running) writes.
+    pub temp_files: u64,
+    /// Bytes of those files.
+    pub temp_file_bytes: u64,
 }
 
 impl Store {
     /// Counts and sizes: segments, records, events, datasets, versions, distinct tables,
-    /// bytes in the log and in blobs, and the torn tail found on open. Reads every
-    /// `upload_created` event of the log (for the distinct tables) and lists the blob folder.
+    /// bytes in the log and in blobs, the torn tail found on open, and the files nothing reads
+    /// ([`Store::leftovers`]). Reads every `upload_created` event of the log (for the distinct
+    /// tables and the orphans) and lists the blob, snapshot and log folders.
     pub fn stats(&self) -> Result<StoreStats> {
         let segments = self.log.segments();
         let distinct_tables: HashSet<_> = self
@@ -54,6 +63,7 @@ impl Store {
             .map(|(_, _, t)| t.content_hash)
             .collect();
         let blobs = self.blobs.usage()?;
+        let leftovers = self.leftovers()?;
         let catalog = self.catalog();
         let last_seq = self.log.last_seq();
         Ok(StoreStats {
@@ -72,6 +82,10 @@ impl Store {
             blob_files: blobs.files,
             blob_bytes: blobs.bytes,
             torn_tail: self.log.torn_tail(),
+            orphan_blobs: leftovers.orphan_blobs.len() as u64,
+            orphan_blob_bytes: leftovers.orphan_blob_bytes(),
+            temp_files: leftovers.temp_files.len() as u64,
+            temp_file_bytes: leftovers.temp_file_bytes(),
         })
     }
 }
@@ -107,5 +121,6 @@ mod tests {
         assert!(stats.log_file_bytes >= stats.log_record_bytes);
         assert_eq!(stats.store_id, store.log().store_id());
         assert_eq!(stats.torn_tail, None);
+        assert_eq!((stats.orphan_blobs, stats.temp_files), (0, 0));
     }
 }

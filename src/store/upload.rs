@@ -240,8 +240,12 @@ struct NewVersion {
 // only add an allocation.
 #[allow(clippy::large_enum_variant)]
 enum Planned {
-    /// Nothing to record (the content is the active version's): the outcome.
-    Nothing(UploadOutcome),
+    /// Nothing to record (the content is the active version's): the outcome, and the staged
+    /// blobs of tables whose bytes were missing, to publish again.
+    Nothing {
+        outcome: UploadOutcome,
+        restore: Vec<StagedBlob>,
+    },
     /// An event to record.
     Write(PendingWrite),
 }
@@ -280,6 +284,9 @@ impl Store {
     /// the catalog caught up on every process's events: what to record, with every read it
     /// needs done) and *record* (publish the blobs, append and apply the event, commit).
     ///
+    /// Before staging, the temporary files that interrupted uploads and snapshots left are
+    /// removed (when no other write is in progress), and the outcome's warnings say so.
+    ///
     /// Returns `Err` only if nothing was committed (bad input, a refusal that records
     /// nothing, a failure before or during the commit), except for [`Error::DriftRefused`],
     /// the one refusal that is recorded: its `overwrite_blocked` event is committed at its
@@ -292,16 +299,55 @@ impl Store {
     /// `post_commit_warnings`).
     pub fn save_upload(&self, mut request: UploadRequest) -> Result<UploadOutcome> {
         check_request(&request)?;
+        let notices = self.clean_temp_files();
+        // Held until the blobs are published: the staged files are not leftovers.
+        let _staging = self.hold_staging_lock()?;
         let files = std::mem::take(&mut request.files);
         let mut staged = stage_upload(&self.blobs, files, Staging::Write)?;
+        let early = self.drift_before_lock(&request, &staged);
         let writer = self.lock_writer()?;
         let mut catalog = self.catalog_mut();
         self.catch_up(&mut catalog)?;
         let time = writer.commit_micros();
-        match self.decide_write(&catalog, &request, &mut staged, time)? {
-            Planned::Nothing(outcome) => Ok(outcome),
-            Planned::Write(write) => self.record_upload(writer, catalog, write),
+        let decided = self.decide_write(&catalog, &request, &mut staged, early, time)?;
+        let mut outcome = match decided {
+            Planned::Nothing { outcome, restore } => {
+                for blob in restore {
+                    blob.publish(&self.blobs)?;
+                }
+                outcome
+            }
+            Planned::Write(write) => self.record_upload(writer, catalog, write)?,
+        };
+        outcome.warnings.extend(notices);
+        Ok(outcome)
+    }
+
+    /// Before the writer lock: the drift of an overwrite against the active version as this
+    /// handle knows it (the costly part of deciding, linear in the columns), used under the
+    /// lock if the active version is still that one.
+    fn drift_before_lock(
+        &self,
+        request: &UploadRequest,
+        staged: &StagedUpload,
+    ) -> Option<EarlyDrift> {
+        if !request.overwrite {
+            return None;
         }
+        let (id, name, active) = {
+            let catalog = self.catalog();
+            let ds = catalog.find(&request.dataset)?;
+            if ds.versions.iter().any(|v| v.hash == staged.hash) {
+                return None;
+            }
+            (ds.id, ds.name.clone(), *ds.active_version())
+        };
+        let info = self.version_info_of(id, &name, &active).ok()?;
+        Some(EarlyDrift {
+            dataset_id: id,
+            active: active.number,
+            drift: classify_drift(&info.named_schemas(), &new_schemas(&staged.tables)),
+        })
     }
 
     /// What [`Store::save_upload`] would do with `request` now, without writing anything:
@@ -321,7 +367,8 @@ impl Store {
         let catalog = self.catalog();
         // A dry run records nothing: the time its answer would carry is the clock's reading.
         let time = self.log.options().clock.now_micros();
-        let planned = match self.decide_write(&catalog, &request, &mut staged, time) {
+        let early = self.drift_before_lock(&request, &staged);
+        let planned = match self.decide_write(&catalog, &request, &mut staged, early, time) {
             Ok(planned) => planned,
             Err(error) => {
                 drop(catalog);
@@ -332,7 +379,7 @@ impl Store {
             }
         };
         Ok(match planned {
-            Planned::Nothing(outcome) => UploadPlan::Proceed(outcome),
+            Planned::Nothing { outcome, .. } => UploadPlan::Proceed(outcome),
             Planned::Write(write) => match write.answer {
                 Answer::Outcome(mut outcome) => {
                     if outcome.status == UploadStatus::NewDataset {
@@ -348,15 +395,19 @@ impl Store {
     }
 
     /// The decide phase, under the writer lock: decides against `catalog` and prepares what
-    /// to record, at `time` (the writer guard's commit time). Nothing is written.
+    /// to record, at `time` (the writer guard's commit time), using `early` (the drift computed
+    /// before the lock) if the active version is still the one it was computed against.
+    /// Nothing is written.
     fn decide_write(
         &self,
         catalog: &Catalog,
         request: &UploadRequest,
         staged: &mut StagedUpload,
+        early: Option<EarlyDrift>,
         time: i64,
     ) -> Result<Planned> {
         let ctx = Context {
+            early,
             request_dataset: &request.dataset,
             overwrite: request.overwrite,
             policy: request.drift_policy,
@@ -376,7 +427,9 @@ impl Store {
             Decision::AlreadyActive {
                 dataset_id,
                 version,
-            } => return prepare.already_active(dataset_id, version, duplicates),
+            } => {
+                return prepare.already_active(&mut staged.tables, dataset_id, version, duplicates)
+            }
             Decision::Block {
                 dataset_id,
                 active,
@@ -387,7 +440,7 @@ impl Store {
                 dataset_id,
                 version,
                 from,
-            } => prepare.reactivation(dataset_id, version, from, duplicates)?,
+            } => prepare.reactivation(&mut staged.tables, dataset_id, version, from, duplicates)?,
             Decision::Create(new) => prepare.new_version(&mut staged.tables, new, duplicates)?,
         };
         Ok(Planned::Write(write))
@@ -402,6 +455,15 @@ impl Store {
         mut catalog: RwLockWriteGuard<'_, Catalog>,
         write: PendingWrite,
     ) -> Result<UploadOutcome> {
+        // An event the log cannot hold fails before any blob is published (which would
+        // otherwise stay behind, referred to by nothing).
+        let len = write.event.encoded_len();
+        if len > crate::format::MAX_BODY_LEN as usize {
+            return Err(Error::Log(crate::log::Error::RecordTooLarge {
+                len,
+                max: crate::format::MAX_BODY_LEN,
+            }));
+        }
         // Table bytes are durable under their names before the event refers to them.
         for blob in write.blobs {
             blob.publish(&self.blobs)?;
@@ -488,9 +550,11 @@ impl Prepare<'_> {
         self.catalog.by_id(dataset_id).expect("decided on it")
     }
 
-    /// The content is the active version's: nothing to record, only the outcome.
+    /// The content is the active version's: nothing to record, only the outcome (and the
+    /// bytes of its tables that were missing, stored again).
     fn already_active(
         &self,
+        staged: &mut Vec<StagedTable>,
         dataset_id: uuid::Uuid,
         version: u64,
         duplicates: Vec<ContentHolder>,
@@ -499,15 +563,38 @@ impl Prepare<'_> {
         let info = self
             .store
             .version_info(ds, ds.version(version).expect("decided on it"))?;
-        let warnings = duplicates.iter().map(duplicate_warning).collect();
-        Ok(Planned::Nothing(outcome(
+        let (restore, mut warnings) = self.restores(staged);
+        warnings.extend(duplicates.iter().map(duplicate_warning));
+        let outcome = outcome(
             ds,
             info,
             UploadStatus::AlreadyActive,
             warnings,
             duplicates,
             None,
-        )))
+        );
+        Ok(Planned::Nothing { outcome, restore })
+    }
+
+    /// The staged blobs of tables whose bytes are missing from the blob store (a version
+    /// that refers to them exists: the upload has its content), to publish again, and a
+    /// warning for each.
+    fn restores(&self, staged: &mut Vec<StagedTable>) -> (Vec<StagedBlob>, Vec<String>) {
+        let mut blobs = Vec::new();
+        let mut warnings = Vec::new();
+        for table in staged.drain(..) {
+            // A dry run staged nothing, so it restores nothing.
+            let Some(blob) = table.blob else { continue };
+            if !self.store.blobs.contains(&blob.hash.0) {
+                warnings.push(format!(
+                    "the bytes of table `{}` (blob {}) were missing from the blob store; this upload stored them again",
+                    display_name(&table.file_name),
+                    blob.hash.short()
+                ));
+                blobs.push(blob);
+            }
+        }
+        (blobs, warnings)
     }
 
     /// The drift policy refused the overwrite: an `overwrite_blocked` event, then the refusal.
@@ -538,9 +625,11 @@ impl Prepare<'_> {
         }
     }
 
-    /// The content is an earlier version's: a `version_activated` event for it.
+    /// The content is an earlier version's: a `version_activated` event for it, after the
+    /// bytes of its tables that were missing are stored again.
     fn reactivation(
         &self,
+        staged: &mut Vec<StagedTable>,
         dataset_id: uuid::Uuid,
         version: u64,
         from: u64,
@@ -550,11 +639,12 @@ impl Prepare<'_> {
         let info = self
             .store
             .version_info(ds, ds.version(version).expect("decided on it"))?;
-        let warnings = duplicates.iter().map(duplicate_warning).collect();
+        let (blobs, mut warnings) = self.restores(staged);
+        warnings.extend(duplicates.iter().map(duplicate_warning));
         let status = UploadStatus::Reactivated;
         Ok(PendingWrite {
             event: self.event(dataset_id, EventKind::VersionActivated { version, from }),
-            blobs: Vec::new(),
+            blobs,
             answer: Answer::Outcome(outcome(ds, info, status, warnings, duplicates, None)),
         })
     }
@@ -623,7 +713,16 @@ impl Prepare<'_> {
     }
 }
 
+/// The drift of an overwrite, classified before the writer lock against the version then
+/// active.
+struct EarlyDrift {
+    dataset_id: uuid::Uuid,
+    active: u64,
+    drift: SchemaDrift,
+}
+
 struct Context<'a> {
+    early: Option<EarlyDrift>,
     request_dataset: &'a str,
     overwrite: bool,
     policy: SchemaDriftPolicy,
@@ -746,12 +845,16 @@ fn decide_upload(
             }
         });
     }
-    let new_tables: Vec<_> = staged
-        .iter()
-        .map(|t| (display_name(&t.file_name), t.scan.schema.clone()))
-        .collect();
-    let active = store.version_info(ds, ds.active_version())?;
-    let drift = classify_drift(&active.named_schemas(), &new_tables);
+    let drift = match &ctx.early {
+        // Classified before the lock against the version still active.
+        Some(early) if early.dataset_id == ds.id && early.active == ds.active => {
+            early.drift.clone()
+        }
+        _ => {
+            let active = store.version_info(ds, ds.active_version())?;
+            classify_drift(&active.named_schemas(), &new_schemas(staged))
+        }
+    };
     match decide(ctx.policy, &drift, ctx.override_reason) {
         DriftDecision::Refuse { reason } => Ok(Decision::Block {
             dataset_id: ds.id,
@@ -774,6 +877,14 @@ fn decide_upload(
             }))
         }
     }
+}
+
+/// The staged tables as `(display name, schema)` pairs, as drift classification takes.
+fn new_schemas(staged: &[StagedTable]) -> Vec<(String, crate::schema::Schema)> {
+    staged
+        .iter()
+        .map(|t| (display_name(&t.file_name), t.scan.schema.clone()))
+        .collect()
 }
 
 fn check_duplicates(catalog: &Catalog, ctx: &Context<'_>, hash: &Digest) -> Result<()> {

@@ -533,6 +533,10 @@ struct Summary {
     blobs_checked: u64,
     #[serde(deserialize_with = "nullable")]
     snapshot_checked: Option<u64>,
+    #[serde(deserialize_with = "nullable")]
+    orphan_blobs: Option<u64>,
+    #[serde(deserialize_with = "nullable")]
+    temp_files: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -713,6 +717,42 @@ struct Stat {
     blob_bytes: u64,
     #[serde(deserialize_with = "nullable")]
     torn_tail: Option<TornTail>,
+    orphan_blobs: u64,
+    orphan_blob_bytes: u64,
+    temp_files: u64,
+    temp_file_bytes: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GcFile {
+    kind: GcFileKind,
+    path: String,
+    bytes: u64,
+}
+
+#[derive(Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum GcFileKind {
+    OrphanBlob,
+    TempFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GcSummary {
+    dry_run: bool,
+    orphan_blobs: u64,
+    temp_files: u64,
+    bytes: u64,
+    writes_in_progress: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "item", rename_all = "snake_case")]
+enum GcLine {
+    File(GcFile),
+    Summary(GcSummary),
 }
 
 #[derive(Debug, Deserialize)]
@@ -1516,4 +1556,37 @@ fn the_contract_refuses_a_renamed_dropped_or_added_field() {
     }
     assert!(Time::try_from("2024-05-01T12:00:00Z".to_string()).is_err());
     assert!(Hash::try_from("AB".repeat(32)).is_err());
+}
+
+#[test]
+fn gc_and_its_dry_run_match_the_documented_shapes() {
+    let (tmp, store) = new_store();
+    ok(&store, &["upload", "d", &file(tmp.path(), "t.csv", SMALL)]);
+    let orphan = store.join("blobs/sha256/00/orphan");
+    std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+    std::fs::write(&orphan, b"nothing refers to this").unwrap();
+    std::fs::write(store.join("blobs/tmp/interrupted.tmp"), b"half a blob").unwrap();
+    for dry_run in [true, false] {
+        let args: &[&str] = if dry_run {
+            &["gc", "--dry-run"]
+        } else {
+            &["gc"]
+        };
+        let lines: Vec<GcLine> = lines(&json(&store, args, 0));
+        let kinds: Vec<&GcFileKind> = lines
+            .iter()
+            .filter_map(|l| match l {
+                GcLine::File(f) => Some(&f.kind),
+                GcLine::Summary(_) => None,
+            })
+            .collect();
+        assert_eq!(kinds, [&GcFileKind::OrphanBlob, &GcFileKind::TempFile]);
+        let Some(GcLine::Summary(summary)) = lines.last() else {
+            panic!("the last line is not the summary: {lines:?}")
+        };
+        assert_eq!(summary.dry_run, dry_run);
+        assert_eq!((summary.orphan_blobs, summary.temp_files), (1, 1));
+        assert_eq!(summary.bytes, 22 + 11);
+        assert_eq!(orphan.exists(), dry_run);
+    }
 }

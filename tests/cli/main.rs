@@ -13,6 +13,7 @@ mod datasets;
 mod demo;
 mod diff;
 mod dump;
+mod gc;
 mod general;
 mod history;
 mod init;

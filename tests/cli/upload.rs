@@ -336,3 +336,54 @@ fn writes_whose_check_fails_after_the_commit_are_reported_done_with_the_warning(
     let history = json_lines(&ok(&store, &["log", "--json"]));
     assert_eq!(history.len(), 5, "every write is in the log: {history:?}");
 }
+
+#[test]
+fn an_upload_past_a_file_size_limit_fails_with_an_error_line_and_loses_nothing() {
+    use std::os::unix::process::CommandExt;
+    let (tmp, store) = new_store();
+    ok(
+        &store,
+        &["upload", "small", &file(tmp.path(), "t.csv", SMALL)],
+    );
+    // 3 MB of rows: past a 2 MiB limit on any file the process writes.
+    let mut big = b"id,name,score\n".to_vec();
+    for i in 0..150_000 {
+        big.extend_from_slice(format!("{i},row{i},1.5\n").as_bytes());
+    }
+    let big = file(tmp.path(), "big.csv", &big);
+    let mut cmd = strata_process(&store);
+    cmd.args(["upload", "big", &big]);
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 2 << 20,
+                rlim_max: 2 << 20,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let output = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "killed by a signal instead of failing ({:?}): {stderr}",
+        output.status
+    );
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(
+        stderr.contains("cannot write ") && stderr.contains("File too large"),
+        "{stderr}"
+    );
+    let verify = ok(&store, &["verify", "--deep"]);
+    assert!(verify.contains("ok"), "{verify}");
+    let datasets = ok(&store, &["datasets"]);
+    assert!(
+        datasets.contains("small") && !datasets.contains("big"),
+        "{datasets}"
+    );
+}

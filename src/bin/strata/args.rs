@@ -95,4 +95,7 @@ pub enum Command {
     #[cfg(feature = "server")]
     #[command(after_help = SEE_DOCS)]
     User(cmd::user::Args),
+    /// Remove orphan blobs and temporary files left by failed or interrupted writes.
+    #[command(after_help = SEE_DOCS)]
+    Gc(cmd::gc::Args),
 }

@@ -160,6 +160,7 @@ pub fn hint(error: &strata::Error) -> Option<String> {
             "upload again with --overwrite to add a new version (earlier versions are kept)"
                 .to_owned()
         }
+        E::MissingBlob { .. } => "`strata verify --deep` lists every missing blob".to_owned(),
         E::BlobMismatch { .. } => {
             "restore it from a backup (`strata verify --deep` lists every damaged blob)".to_owned()
         }

@@ -20,6 +20,7 @@ use error::{CliError, CliResult};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    ignore_file_size_signal();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -37,6 +38,17 @@ fn main() -> ExitCode {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => report(e),
         Err(_) => ExitCode::from(2),
+    }
+}
+
+/// Under a file-size limit (`ulimit -f`), a write past it raises SIGXFSZ, whose default
+/// action kills the process without a word. Ignored, the write fails with EFBIG instead, and
+/// is reported like any other IO error (which file, which operation), with nothing lost.
+fn ignore_file_size_signal() {
+    // SAFETY: setting a signal's disposition to SIG_IGN installs no handler, and runs before
+    // any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
 }
 
@@ -67,6 +79,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Serve(args) => cmd::serve::run(&ctx, args),
         #[cfg(feature = "server")]
         Command::User(args) => cmd::user::run(&ctx, args),
+        Command::Gc(args) => cmd::gc::run(&ctx, args),
     }
 }
 

@@ -5,7 +5,6 @@ use crate::display;
 use crate::error::CliResult;
 use crate::output::Style;
 use strata::report;
-use strata::schema::classify_drift;
 use strata::VersionRef;
 
 /// Options of `strata diff`.
@@ -19,13 +18,14 @@ pub struct Args {
     pub to: VersionRef,
 }
 
-/// Prints what changed from `from` to `to`, as drift classification sees it.
+/// Prints what changed from `from` to `to`, as drift classification sees it (the drift stored
+/// in `to`'s event when `from` was the version active before it).
 pub fn run(ctx: &Context, args: Args) -> CliResult {
     let store = ctx.open_store()?;
     let old = store.version(&args.name, &args.from)?;
     let new = store.version(&args.name, &args.to)?;
     let dataset = store.catalog().get(&args.name)?.name.clone();
-    let drift = classify_drift(&old.named_schemas(), &new.named_schemas());
+    let drift = new.drift_from(&old);
     let mut out = ctx.printer();
     out.json(&report::Diff::new(&dataset, &old, &new, &drift))?;
     let verdict = display::painted_summary(&out, &drift);

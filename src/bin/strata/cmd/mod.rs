@@ -6,6 +6,7 @@ pub mod datasets;
 pub mod demo;
 pub mod diff;
 pub mod dump;
+pub mod gc;
 pub mod history;
 pub mod init;
 pub mod log;

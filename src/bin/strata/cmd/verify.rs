@@ -129,6 +129,7 @@ fn print_text(out: &mut Printer, dir: &Path, report: &CheckReport) -> CliResult 
         ))?;
     }
     print_blobs(out, report, &problem)?;
+    print_leftovers(out, report)?;
     let verdict = match report.problem_count() {
         0 => out.paint(Style::Green, "ok"),
         n => out.paint(
@@ -137,6 +138,32 @@ fn print_text(out: &mut Printer, dir: &Path, report: &CheckReport) -> CliResult 
         ),
     };
     out.line(format!("verify: {verdict}"))
+}
+
+/// Orphan blobs and temporary files: not problems, but space `strata gc` gives back.
+fn print_leftovers(out: &mut Printer, report: &CheckReport) -> CliResult {
+    let Some(leftovers) = &report.leftovers else {
+        return Ok(());
+    };
+    for (what, files) in [
+        ("orphan blob", &leftovers.orphan_blobs),
+        ("temporary file", &leftovers.temp_files),
+    ] {
+        for file in files {
+            out.line(format!(
+                "{what}: {} ({}), read by nothing",
+                file.path.display(),
+                display::count(file.bytes, "byte")
+            ))?;
+        }
+    }
+    if !leftovers.orphan_blobs.is_empty() || !leftovers.temp_files.is_empty() {
+        out.line(out.paint(
+            Style::Dim,
+            "leftovers of failed or interrupted writes are not problems; `strata gc` removes them",
+        ))?;
+    }
+    Ok(())
 }
 
 fn print_blobs(out: &mut Printer, report: &CheckReport, problem: &str) -> CliResult {
