@@ -168,6 +168,76 @@ fn a_snapshot_claiming_records_beyond_the_log_is_ignored_with_a_warning() {
     assert_ignored_with(dir.path(), "the log ends at");
 }
 
+/// Flips every bit of one byte of the body of the record numbered `seq`.
+fn damage_record_body(store: &Store, seq: u64) {
+    use std::os::unix::fs::FileExt;
+    let record = store.log().read(seq).unwrap();
+    let segment = store
+        .log()
+        .segments()
+        .into_iter()
+        .find(|s| s.number == record.segment_number)
+        .unwrap();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&segment.path)
+        .unwrap();
+    let at =
+        record.offset + strata::format::RECORD_HEADER_LEN as u64 + record.body.len() as u64 / 2;
+    let mut byte = [0u8];
+    file.read_exact_at(&mut byte, at).unwrap();
+    file.write_all_at(&[!byte[0]], at).unwrap();
+}
+
+/// A repair cuts the log and reuses the sequence numbers it cut: a snapshot taken before it
+/// describes records the log no longer has, even once the log has a record at its sequence
+/// number again. Only the anchor (the record the snapshot was taken after) tells them apart.
+#[test]
+fn a_snapshot_from_before_a_repair_is_ignored_once_the_log_is_written_past_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = small_history(dir.path());
+    let cut = store
+        .save_upload(upload("cut-by-the-repair", &[("t.csv", b"a\n1\n")]))
+        .unwrap()
+        .seq
+        .unwrap();
+    store
+        .save_upload(upload("also-cut", &[("t.csv", b"a\n2\n")]))
+        .unwrap();
+    let info = store.snapshot().unwrap();
+    assert!(info.seq > cut);
+    damage_record_body(&store, cut);
+    drop(store);
+
+    let report = strata::log::repair(dir.path(), manual_snapshots().log).unwrap();
+    assert!(matches!(report, strata::log::RepairReport::Repaired { .. }));
+    let store = Store::open(dir.path(), manual_snapshots()).unwrap();
+    assert!(store.log().last_seq() < info.seq, "the repair cut the log");
+    let mut i = 0;
+    while store.log().last_seq() <= info.seq {
+        store
+            .save_upload(upload(&format!("after-{i}"), &[("t.csv", b"b\n1\n")]))
+            .unwrap();
+        i += 1;
+    }
+    drop(store);
+
+    let store = Store::open(dir.path(), manual_snapshots()).unwrap();
+    assert_eq!(store.loaded_snapshot(), None);
+    assert_eq!(
+        store.snapshot_warnings(),
+        [format!(
+            "ignored snapshot {}: the log's record {} is not the one the snapshot was taken after (was the log repaired?)",
+            info.path.display(),
+            info.seq
+        )]
+    );
+    assert!(store.catalog().find("cut-by-the-repair").is_none());
+    assert!(store.catalog().find("also-cut").is_none());
+    assert_eq!(*store.catalog(), replayed_catalog(dir.path()));
+}
+
 #[test]
 fn a_crash_while_writing_a_snapshot_leaves_a_store_that_opens_with_the_same_catalog() {
     let dir = tempfile::tempdir().unwrap();
