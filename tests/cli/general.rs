@@ -128,3 +128,59 @@ fn output_has_no_escape_bytes_when_piped_or_with_no_color() {
         }
     }
 }
+
+/// A command's output on a terminal: its exit code and whether standard output and standard
+/// error hold colour.
+fn colours_on_a_terminal(store: &Path, args: &[&str], no_color: Option<&str>) -> (i32, bool, bool) {
+    let mut cmd = strata_process(store);
+    cmd.env_remove("NO_COLOR").args(args);
+    if let Some(value) = no_color {
+        cmd.env("NO_COLOR", value);
+    }
+    let r = run_on_terminal(cmd);
+    (
+        r.code,
+        has_sgr_sequence(&r.stdout),
+        has_sgr_sequence(&r.stderr),
+    )
+}
+
+/// Piped output has no colour whatever `NO_COLOR` says (the test above), so colour is checked
+/// where it is drawn: on a pseudo-terminal, where `NO_COLOR` set to anything but the empty
+/// string turns it off (no-color.org: an empty value is as if unset).
+#[test]
+fn output_on_a_terminal_is_coloured_unless_no_color_is_set_and_not_empty() {
+    let (tmp, store) = new_store();
+    ok(&store, &["upload", "d", &file(tmp.path(), "t.csv", SMALL)]);
+    let breaking = file(tmp.path(), "t.csv", SMALL_BREAKING);
+    // (arguments, exit code, coloured standard output, coloured standard error) on a terminal.
+    let runs: Vec<(Vec<&str>, i32, bool, bool)> = vec![
+        (vec!["datasets"], 0, true, false),
+        (vec!["history", "d", "--events"], 0, true, false),
+        (vec!["show", "d"], 0, true, false),
+        (vec!["log"], 0, true, false),
+        (vec!["verify"], 0, true, false),
+        (vec!["dump"], 0, true, false),
+        (vec!["stat"], 0, true, false),
+        (vec!["upload", "d", &breaking, "--overwrite"], 1, true, true),
+        (vec!["history", "nope"], 2, false, true),
+    ];
+    for (args, code, stdout, stderr) in runs {
+        for unset in [None, Some("")] {
+            let coloured = colours_on_a_terminal(&store, &args, unset);
+            assert_eq!(
+                coloured,
+                (code, stdout, stderr),
+                "{args:?} with NO_COLOR={unset:?}"
+            );
+        }
+        for set in ["1", "0", "no"] {
+            let coloured = colours_on_a_terminal(&store, &args, Some(set));
+            assert_eq!(
+                coloured,
+                (code, false, false),
+                "{args:?} with NO_COLOR={set:?}"
+            );
+        }
+    }
+}
