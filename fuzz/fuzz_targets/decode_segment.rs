@@ -223,9 +223,7 @@ fn check_end(bytes: &[u8], h: &spec::Header, end: &SegmentEnd, expected: &spec::
                 damage.valid_after, want.valid_after,
                 "valid_after disagrees with a brute-force search: {damage:?} vs {want:?}"
             );
-            if !is_known_after_seal_bug(bytes, damage, want) {
-                assert_eq!(damage.after_seal, want.after_seal, "{damage:?} vs {want:?}");
-            }
+            assert_eq!(damage.after_seal, want.after_seal, "{damage:?} vs {want:?}");
             assert!(
                 damage_kind_matches(&damage.defect, want),
                 "the scan reports {damage:?} where FORMAT.md's rules give {want:?}"
@@ -238,16 +236,6 @@ fn check_end(bytes: &[u8], h: &spec::Header, end: &SegmentEnd, expected: &spec::
         }
         (got, want) => panic!("the scan ends {got:?}, FORMAT.md's rules say {want:?}"),
     }
-}
-
-/// KNOWN BUG, see `fuzz/regressions/decode_segment/README.md`: a valid seal numbered
-/// `u64::MAX` is refused (no record could follow it), and the scan reports that damage with
-/// `after_seal` set although the seal itself is the damaged record, so the segment was not
-/// sealed before it. Only this case is let through; remove the allowance with the fix.
-fn is_known_after_seal_bug(bytes: &[u8], damage: &Damage, want: &spec::Damage) -> bool {
-    let at_seal = spec::record(&bytes[want.offset as usize..])
-        .is_ok_and(|r| r.record_type == RecordType::SEAL.0);
-    want.why == Why::LastPossibleSeq && at_seal && damage.after_seal && !want.after_seal
 }
 
 /// Whether the library's defect is the kind of damage FORMAT.md's rules found.
