@@ -533,6 +533,21 @@ fn sql_unknown_qualifier_is_an_unknown_table_at_the_qualifier() {
 }
 
 #[test]
+fn sql_unknown_qualifier_of_a_three_part_name_is_located_at_that_qualifier() {
+    let finding = only(check_sql(
+        "SELECT p.species, p.island.species FROM penguins p",
+    ));
+    assert_eq!(finding.kind, FindingKind::UnknownTable);
+    assert_eq!(finding.reference, "island");
+    assert_eq!(finding.location, at(1, 21), "at `island`, not at `p`");
+    let spaced = only(check_sql(
+        "SELECT p.species,\n  p .\n  \"Isle\" . species FROM penguins p",
+    ));
+    assert_eq!(spaced.reference, "\"Isle\"");
+    assert_eq!(spaced.location, at(3, 3));
+}
+
+#[test]
 fn sql_unknown_table_does_not_cascade_into_unknown_columns() {
     let finding = only(check_sql(
         "SELECT x.a, b, c FROM missing_table x WHERE d > 3",
