@@ -53,7 +53,7 @@ pub mod report;
 pub mod schema;
 pub mod store;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 
 /// The examples of README.md, compiled and run as doctests.
 #[cfg(doctest)]
