@@ -2,12 +2,15 @@
 
 use crate::support::*;
 
+/// The commands that create a store rather than need one (`demo` builds its own).
+const COMMANDS_THAT_CREATE_A_STORE: [&str; 2] = ["init", "demo"];
+
 #[test]
 fn commands_without_a_store_exit_2_with_a_hint_to_run_init_and_create_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let missing = tmp.path().join("nowhere");
     let csv = file(tmp.path(), "t.csv", SMALL);
-    let commands: Vec<Vec<&str>> = vec![
+    let runs: Vec<Vec<&str>> = vec![
         vec!["datasets"],
         vec!["history", "d"],
         vec!["show", "d"],
@@ -21,8 +24,17 @@ fn commands_without_a_store_exit_2_with_a_hint_to_run_init_and_create_nothing() 
         vec!["cat", "d"],
         vec!["rollback", "d", "1", "--yes"],
         vec!["repair", "--yes"],
+        vec!["check-query", "d", "--sql", "SELECT 1"],
+        vec!["snapshot"],
     ];
-    for args in commands {
+    for command in clap_commands() {
+        assert!(
+            COMMANDS_THAT_CREATE_A_STORE.contains(&command.as_str())
+                || runs.iter().any(|args| args[0] == command),
+            "`strata {command}` is not run without a store here"
+        );
+    }
+    for args in runs {
         let r = expect(&missing, &args, 2);
         assert!(
             r.stderr.starts_with("error: no strata store at"),
@@ -75,12 +87,8 @@ fn usage_errors_exit_2() {
 #[test]
 fn every_command_help_points_to_docs_cli_md() {
     let tmp = tempfile::tempdir().unwrap();
-    let commands = [
-        "init", "upload", "datasets", "history", "show", "diff", "rollback", "cat", "log",
-        "verify", "dump", "stat", "repair", "demo",
-    ];
-    for command in commands {
-        let out = ok(tmp.path(), &[command, "--help"]);
+    for command in clap_commands() {
+        let out = ok(tmp.path(), &[&command, "--help"]);
         assert!(out.contains("docs/CLI.md"), "{command} --help:\n{out}");
     }
     assert!(ok(tmp.path(), &["--help"]).contains("Exit codes"));

@@ -315,3 +315,22 @@ pub fn has_sgr_sequence(bytes: &[u8]) -> bool {
         }
     })
 }
+
+/// The subcommands clap defines, as `strata --help` lists them (without `help` itself): what
+/// "every command" tests go through, so that a new command cannot be left out of them.
+pub fn clap_commands() -> Vec<String> {
+    let help = ok(Path::new("."), &["--help"]);
+    let listing = help
+        .split_once("Commands:\n")
+        .expect("`strata --help` lists its commands")
+        .1;
+    let commands: Vec<String> = listing
+        .lines()
+        .take_while(|line| line.starts_with("  "))
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect();
+    assert!(commands.len() > 10, "{commands:?} from:\n{help}");
+    commands
+}
