@@ -454,7 +454,13 @@ fn unknown_datasets_and_versions_are_errors_that_name_them() {
         matches!(&err, Error::UnknownVersion { dataset, version, .. } if dataset == "d" && version == "7"),
         "{err}"
     );
-    assert!(store.rollback_to_version("d", "ffff", "ana", "").is_err());
+    let err = store
+        .rollback_to_version("d", "ffff", "ana", "")
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::UnknownVersion { version, .. } if version == "ffff"),
+        "{err}"
+    );
 }
 
 #[test]
