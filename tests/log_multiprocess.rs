@@ -27,6 +27,7 @@ fn child_body(child: u32, i: u64) -> Vec<u8> {
 /// - `append N`: append N records, printing `ack SEQ I` after each acknowledgement;
 /// - `append-forever`: the same, until killed;
 /// - `hold-lock`: take the writer lock, print `locked`, hold it until stdin closes.
+///
 /// Ignored, so that it never counts as a passing test: the tests that spawn children run it
 /// with `--ignored`, and run without `STRATA_CHILD` it fails.
 #[test]
