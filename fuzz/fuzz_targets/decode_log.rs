@@ -28,8 +28,7 @@ use arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use strata::log::{Log, LogOptions, OpenVerify};
-use strata::Error;
+use strata::log::{Error, Log, LogOptions, OpenVerify, Position};
 use strata_fuzz::log_spec::{self, Mode, Opening, ReadRecord};
 use strata_fuzz::plan::{self, Dice, LogBuild};
 use strata_fuzz::stats;
@@ -156,9 +155,13 @@ fn check_open(store: &Path, build: &LogBuild, mode: Mode, expected: &Opening) {
         (Err(Error::NotFound { .. }), Opening::NotFound) => {}
         (
             Err(Error::Corrupt {
-                segment,
-                offset,
-                seq,
+                position:
+                    Position {
+                        segment,
+                        segment_number,
+                        offset,
+                        seq,
+                    },
                 defect,
             }),
             Opening::Corrupt(places),
@@ -169,9 +172,7 @@ fn check_open(store: &Path, build: &LogBuild, mode: Mode, expected: &Opening) {
                 "{mode:?}: corrupt at {place:?} ({defect:?}), FORMAT.md's rules give {places:?}"
             );
             let message = Error::Corrupt {
-                segment: segment.clone(),
-                offset,
-                seq,
+                position: Position::new(segment.clone(), segment_number, offset, seq),
                 defect,
             }
             .to_string();

@@ -352,7 +352,13 @@ mod tests {
         let found = findings(text);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].kind, FindingKind::UnknownTable);
-        assert_eq!(found[0].location, Location::Sql { line: 1, column: 21 });
+        assert_eq!(
+            found[0].location,
+            Location::Sql {
+                line: 1,
+                column: 21
+            }
+        );
         assert_eq!(check_location(text, &found[0]), Ok(()));
     }
 
