@@ -20,6 +20,7 @@ mod check;
 mod dataset;
 mod demo;
 mod dump;
+mod error;
 mod event;
 mod outcome;
 mod query;
@@ -32,6 +33,7 @@ pub use dataset::{
 };
 pub use demo::{DemoAction, DemoStep, DemoVerify, UploadResult};
 pub use dump::{BodyCrc, DumpBody, DumpItem, HeaderCrc, RecordLine, SegmentHeader, SegmentLine};
+pub use error::{ErrorBody, ErrorLine};
 pub use event::{ContentHolder, Event, EventDetails, UploadCreatedDetails};
 pub use outcome::{Cat, Init, Repair, Rollback, RollbackStatus, Snapshot, Upload, UploadRefused};
 pub use query::{CheckQueryLine, Finding, FindingLine, VersionFindings};

@@ -2,8 +2,10 @@
 //! in its `cmd/<name>.rs`).
 
 use crate::cmd;
+use crate::context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Appended to every command's `--help`.
 const SEE_DOCS: &str = "Output (text and --json shapes) and exit codes: see docs/CLI.md";
@@ -17,17 +19,24 @@ const EXIT_CODES: &str =
 #[derive(Debug, Parser)]
 #[command(name = "strata", version, after_help = EXIT_CODES)]
 pub struct Cli {
-    /// The store directory.
+    /// The store directory [default: $STRATA_DIR if set and not empty, else ./strata-store].
+    /// Given more than once, the last one counts.
+    #[arg(long, global = true, value_name = "DIR", overrides_with = "store")]
+    pub store: Option<PathBuf>,
+
+    /// How long a write waits for another process's writer lock: `30s`, `2m`, `1h`
+    /// [default: $STRATA_LOCK_TIMEOUT if set and not empty, else 10s].
     #[arg(
         long,
         global = true,
-        value_name = "DIR",
-        env = "STRATA_DIR",
-        default_value = "strata-store"
+        value_name = "DURATION",
+        value_parser = context::parse_lock_timeout,
+        overrides_with = "lock_timeout"
     )]
-    pub store: PathBuf,
+    pub lock_timeout: Option<Duration>,
 
-    /// Print JSON Lines (one object per line) instead of text.
+    /// Print JSON Lines (one object per line) instead of text; a failure is one JSON object
+    /// on standard error.
     #[arg(long, global = true)]
     pub json: bool,
 

@@ -101,7 +101,7 @@ fn read_query(args: &Args) -> CliResult<Query> {
 )]
 fn read(file: &Path) -> CliResult<String> {
     std::fs::read_to_string(file)
-        .map_err(|e| CliError::error(format!("cannot read {}: {e}", file.display())))
+        .map_err(|e| CliError::io(format!("cannot read {}: {e}", file.display())))
 }
 
 fn print_findings(out: &mut Printer, version: u64, findings: &[Finding]) -> CliResult {

@@ -44,7 +44,7 @@ pub struct Args {
 )]
 pub fn read_saved_queries(path: &std::path::Path) -> CliResult<Vec<(String, Query)>> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::error(format!("cannot read {}: {e}", path.display())))?;
+        .map_err(|e| CliError::io(format!("cannot read {}: {e}", path.display())))?;
     let entries: Vec<Value> = serde_json::from_str(&text).map_err(|e| {
         CliError::error(format!(
             "{}: not a JSON array of saved queries: {e}",

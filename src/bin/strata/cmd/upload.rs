@@ -86,9 +86,8 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     reason = "the metadata file is the user's input, not a store file"
 )]
 fn read_metadata(path: &Path) -> CliResult<Value> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        CliError::error(format!("cannot read metadata file {}: {e}", path.display()))
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::io(format!("cannot read metadata file {}: {e}", path.display())))?;
     let value: Value = serde_json::from_str(&text).map_err(|e| {
         CliError::error(format!(
             "metadata file {} is not valid JSON: {e}",
