@@ -58,18 +58,26 @@ pub struct Printer {
     out: StdoutLock<'static>,
     json: bool,
     color: bool,
+    terminal: bool,
 }
 
 impl Printer {
     /// A printer for JSON Lines (`json`) or human text, coloured when standard output is a
     /// terminal and `NO_COLOR` is not set.
     pub fn new(json: bool) -> Printer {
-        let color = !json && io::stdout().is_terminal() && !no_color();
+        let terminal = io::stdout().is_terminal();
+        let color = !json && terminal && !no_color();
         Printer {
             out: io::stdout().lock(),
             json,
             color,
+            terminal,
         }
+    }
+
+    /// Whether standard output is a terminal (a person reads it: relative times are fine).
+    pub fn is_terminal(&self) -> bool {
+        self.terminal
     }
 
     /// Whether the user asked for JSON Lines.

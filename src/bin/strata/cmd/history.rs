@@ -31,8 +31,14 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     if args.events {
         out.line("")?;
         out.line(out.paint(Style::Bold, "events:"))?;
-        for (seq, event) in &history.events {
-            out.line(super::log::event_line(&out, *seq, event, &history.name))?;
+        let relative = out.is_terminal();
+        let rows: Vec<Vec<String>> = history
+            .events
+            .iter()
+            .map(|(seq, event)| super::log::event_cells(*seq, event, &history.name, relative))
+            .collect();
+        for (cells, (_, event)) in rows.iter().zip(&history.events) {
+            out.line(super::log::event_line(&out, cells, event, &rows))?;
         }
     }
     Ok(())
