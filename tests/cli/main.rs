@@ -14,6 +14,7 @@ mod demo;
 mod diff;
 mod dump;
 mod general;
+mod help;
 mod history;
 mod init;
 mod json_contract;

@@ -35,6 +35,10 @@ const DATASET: &str = "penguins";
 /// The number of steps, for the `[n/N]` headers.
 const STEPS: usize = 8;
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str =
+    "  strata demo\n  strata demo ./penguins-demo\n  strata --store ./penguins-demo demo --json";
+
 /// Options of `strata demo`.
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -7,6 +7,9 @@ use crate::output::{Printer, Style};
 use strata::report::{version_change_summary, HistoryLine};
 use strata::store::History;
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata history trial-42\n  strata history trial-42 --events\n  strata history trial-42 --json";
+
 /// Options of `strata history`.
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -6,6 +6,9 @@ use crate::output::Style;
 use strata::report;
 use strata::Store;
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata init\n  strata --store /data/trial-store init\n  STRATA_DIR=/data/trial-store strata init";
+
 /// Options of `strata init` (none besides the global ones).
 #[derive(Debug, clap::Args)]
 pub struct Args {}

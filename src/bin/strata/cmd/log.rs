@@ -33,6 +33,9 @@ pub enum TimeStyle {
     Absolute,
 }
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata log\n  strata log --dataset trial-42 -n 5\n  strata log --since \"2 hours ago\" --type rollback\n  strata log --follow --dataset trial-43 --json";
+
 /// Options of `strata log`.
 #[derive(Debug, clap::Args)]
 pub struct Args {

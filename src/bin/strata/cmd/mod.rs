@@ -2,6 +2,7 @@
 
 pub mod cat;
 pub mod check_query;
+pub mod completions;
 pub mod datasets;
 pub mod demo;
 pub mod diff;
@@ -9,6 +10,7 @@ pub mod dump;
 pub mod history;
 pub mod init;
 pub mod log;
+pub mod man;
 pub mod repair;
 pub mod rollback;
 pub mod show;

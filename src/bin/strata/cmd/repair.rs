@@ -7,6 +7,9 @@ use crate::output::{self, Style};
 use strata::log::RepairReport;
 use strata::report;
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata repair\n  strata repair --yes --json";
+
 /// Options of `strata repair`.
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -9,6 +9,9 @@ use strata::query::Query;
 use strata::report;
 use strata::store::RollbackOutcome;
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata rollback trial-42 1 --reason \"bad export\"\n  strata rollback trial-42 v2 --reason \"revert\" --yes --json\n  strata rollback trial-42 1 --reason \"bad export\" --queries queries.json";
+
 /// Options of `strata rollback`.
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -14,6 +14,9 @@ use strata::{Store, UploadFile, UploadOutcome, UploadRequest};
 /// Files larger than this (in total) get a progress bar on a terminal.
 const LARGE_UPLOAD_BYTES: u64 = 16 * 1024 * 1024;
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata upload trial-42 visits.csv sites.csv\n  strata upload trial-42 visits.csv --overwrite --note \"March export\"\n  strata upload trial-42 visits.csv --overwrite --override-drift --reason \"site column retired\"\n  strata upload trial-42 visits.csv --overwrite --metadata meta.json --json";
+
 /// Options of `strata upload`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
