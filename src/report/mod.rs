@@ -25,11 +25,12 @@ mod event;
 mod outcome;
 mod query;
 mod schema;
+mod timeline;
 
 pub use check::{Stat, TornTail, VerifyLine, VerifyProblem, VerifySummary};
 pub use dataset::{
-    version_change_summary, DatasetLine, Diff, HistoryLine, HistoryVersion, RowCount, Show,
-    VersionRef,
+    version_change_summary, DatasetLine, Diff, FindLine, HistoryLine, HistoryVersion, RowCount,
+    Show, VersionRef,
 };
 pub use demo::{DemoAction, DemoStep, DemoVerify, UploadResult};
 pub use dump::{BodyCrc, DumpBody, DumpItem, HeaderCrc, RecordLine, SegmentHeader, SegmentLine};
@@ -41,6 +42,7 @@ pub use schema::{
     change_counts, change_summary, Column, ColumnChange, Drift, RenameCandidate, Table, TableDrift,
     TypeChange, Verdict,
 };
+pub use timeline::{TimelineLine, TimelineMove};
 
 use serde::{Serialize, Serializer};
 

@@ -9,6 +9,7 @@
 
 mod catalog;
 mod event;
+mod find;
 mod log_reader;
 mod query;
 mod read;
@@ -16,6 +17,7 @@ mod refusal;
 mod rollback;
 pub mod snapshot;
 mod stats;
+mod timeline;
 mod upload;
 mod version_ref;
 
@@ -24,12 +26,14 @@ pub use event::{
     ContentHolder, Digest, Event, EventHead, EventKind, KindHead, TableRecord, DATASET_EVENT,
     EVENT_ENCODING_VERSION,
 };
+pub use find::ContentMatch;
 pub use log_reader::LogReader;
 pub use read::{History, VersionSummary};
 pub use refusal::{RefusalKind, UploadRefusal};
 pub use rollback::RollbackOutcome;
 pub use snapshot::{SnapshotInfo, SnapshotPolicy};
 pub use stats::StoreStats;
+pub use timeline::{timeline, ActiveInterval, Move};
 pub use upload::{UploadFile, UploadOutcome, UploadRequest, UploadStatus};
 pub use version_ref::{parse_time, BareDate, VersionRef};
 

@@ -101,6 +101,9 @@ pub enum Command {
     /// Write a snapshot of the catalog now (they are also taken automatically).
     #[command(after_help = help(cmd::snapshot::EXAMPLES))]
     Snapshot(cmd::snapshot::Args),
+    /// Which datasets and versions hold the content of a file (by SHA-256).
+    #[command(after_help = help(cmd::find::EXAMPLES))]
+    Find(cmd::find::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(after_help = help(cmd::completions::EXAMPLES))]
     Completions(cmd::completions::Args),

@@ -86,6 +86,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Demo(args) => cmd::demo::run(&ctx, args),
         Command::CheckQuery(args) => cmd::check_query::run(&ctx, args),
         Command::Snapshot(args) => cmd::snapshot::run(&ctx, args),
+        Command::Find(args) => cmd::find::run(&ctx, args),
         Command::Completions(args) => cmd::completions::run(&ctx, args),
         Command::Man(args) => cmd::man::run(&ctx, args),
     }

@@ -204,19 +204,13 @@ struct Lines {
 
 impl Lines {
     fn print(&mut self, store: &Store, out: &mut Printer, events: &[(u64, Event)]) -> CliResult {
-        let rows: Vec<(Vec<String>, &Event, u64, String)> = events
+        let names: Vec<String> = events.iter().map(|(_, e)| dataset_name(store, e)).collect();
+        let rows: Vec<Vec<String>> = events
             .iter()
-            .map(|(seq, event)| {
-                let name = dataset_name(store, event);
-                (
-                    event_cells(*seq, event, &name, self.relative),
-                    event,
-                    *seq,
-                    name,
-                )
-            })
+            .zip(&names)
+            .map(|((seq, event), name)| event_cells(*seq, event, name, self.relative))
             .collect();
-        for (cells, ..) in &rows {
+        for cells in &rows {
             for (i, cell) in cells.iter().enumerate() {
                 let width = cell.chars().count();
                 match self.widths.get_mut(i) {
@@ -225,7 +219,7 @@ impl Lines {
                 }
             }
         }
-        for (cells, event, seq, name) in &rows {
+        for ((cells, (seq, event)), name) in rows.iter().zip(events).zip(&names) {
             out.json(&report::Event::new(*seq, event, Some(name)))?;
             out.line(paint_cells(out, cells, event, &self.widths))?;
         }

@@ -7,6 +7,7 @@ pub mod datasets;
 pub mod demo;
 pub mod diff;
 pub mod dump;
+pub mod find;
 pub mod history;
 pub mod init;
 pub mod log;
