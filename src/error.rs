@@ -111,7 +111,7 @@ pub enum Error {
     },
 
     /// The dataset has no such version.
-    #[error("dataset `{dataset}` has no version `{version}` (it has versions {known})")]
+    #[error("dataset `{dataset}` has no version `{version}` (it has {known})")]
     UnknownVersion {
         /// The dataset's name.
         dataset: String,
@@ -367,7 +367,7 @@ mod tests {
                 Error::UnknownVersion {
                     dataset: dataset(),
                     version: "7".into(),
-                    known: "1..=2".into(),
+                    known: "versions 1 and 2".into(),
                 },
                 ErrorKind::NotFound,
             ),

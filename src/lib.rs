@@ -21,7 +21,9 @@
 //! What front ends (the `strata` command line, a server) show is built here too:
 //! - [`check`]: the whole-store check behind `strata verify`, with progress callbacks;
 //! - [`inspect`]: a damage-tolerant, record-level view of the segment files (`strata dump`);
-//! - [`report`]: the JSON shapes of every `--json` output, as serde types.
+//! - [`report`]: the JSON shapes of every `--json` output, as serde types;
+//! - [`human`]: times, durations and ranges as people type and read them (`2 hours ago`,
+//!   `30s`, `versions 1 to 4`).
 //!
 //! README.md has a tour of the store's API; FORMAT.md specifies every byte.
 //!
@@ -46,6 +48,7 @@ pub mod check;
 pub mod digest;
 pub mod error;
 pub mod format;
+pub mod human;
 pub mod inspect;
 pub mod io;
 pub mod log;

@@ -808,3 +808,49 @@ fn a_store_waiting_for_new_events_is_woken_with_its_catalog_caught_up() {
     assert!(outcome.unwrap().appended());
     assert_eq!(reader.get_active_version("b").unwrap().version, 1);
 }
+
+#[test]
+fn the_timeline_gives_each_active_interval_with_the_events_that_began_and_ended_it() {
+    let (_dir, store) = new_store();
+    store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
+    let plus = [("t.csv", SMALL_PLUS_COLUMN)];
+    store
+        .save_upload(overwrite("d", &plus, SchemaDriftPolicy::Reject))
+        .unwrap();
+    // A refused overwrite changes nothing in the timeline.
+    let breaking = [("t.csv", SMALL_BREAKING)];
+    assert!(store
+        .save_upload(overwrite("d", &breaking, SchemaDriftPolicy::Reject))
+        .is_err());
+    store
+        .rollback_to_version("d", "1", "bo", "bad export")
+        .unwrap();
+    let again = store
+        .save_upload(overwrite("d", &plus, SchemaDriftPolicy::Reject))
+        .unwrap();
+    assert_eq!(again.status, UploadStatus::Reactivated);
+
+    let timeline = store.history("d").unwrap().timeline();
+    // (version, from seq, from event, (to seq, to event))
+    type Span<'a> = (u64, u64, &'a str, Option<(u64, &'a str)>);
+    let spans: Vec<Span> = timeline
+        .iter()
+        .map(|i| {
+            let to = i.to.as_ref().map(|m| (m.seq, m.event));
+            (i.version, i.from.seq, i.from.event, to)
+        })
+        .collect();
+    assert_eq!(
+        spans,
+        [
+            (1, 1, "upload_created", Some((2, "upload_created"))),
+            (2, 2, "upload_created", Some((4, "rollback"))),
+            (1, 4, "rollback", Some((5, "version_activated"))),
+            (2, 5, "version_activated", None),
+        ]
+    );
+    assert_eq!(timeline[1].to.as_ref().unwrap().actor, "bo");
+    assert!(timeline
+        .windows(2)
+        .all(|w| w[0].to.as_ref() == Some(&w[1].from)));
+}

@@ -84,8 +84,9 @@ pub enum Error {
 
     /// Another writer held the writer lock for longer than the lock timeout.
     #[error(
-        "timed out after {waited:?} waiting for the writer lock {}: another process is \
-         writing to this store",
+        "timed out after {} waiting for the writer lock {}: another process is writing to \
+         this store",
+        crate::human::format_duration(*waited),
         lock_file.display()
     )]
     LockTimeout {
@@ -153,7 +154,10 @@ pub enum Error {
     },
 
     /// A sequence number that the log does not hold.
-    #[error("sequence number {seq} is not in the log (it holds {first}..={last})")]
+    #[error(
+        "sequence number {seq} is not in the log (it holds sequence numbers {})",
+        crate::human::range(*first, *last)
+    )]
     SeqOutOfRange {
         /// The sequence number asked for.
         seq: u64,

@@ -20,20 +20,23 @@ mod check;
 mod dataset;
 mod demo;
 mod dump;
+mod error;
 mod event;
 mod outcome;
 mod query;
 mod schema;
+mod timeline;
 
 pub use check::{
     GcFile, GcLine, GcSummary, Stat, TornTail, VerifyLine, VerifyProblem, VerifySummary,
 };
 pub use dataset::{
-    version_change_summary, DatasetLine, Diff, HistoryLine, HistoryVersion, RowCount, Show,
-    VersionRef,
+    version_change_summary, DatasetLine, Diff, FindLine, HistoryLine, HistoryVersion, RowCount,
+    Show, VersionRef,
 };
 pub use demo::{DemoAction, DemoStep, DemoVerify, UploadResult};
 pub use dump::{BodyCrc, DumpBody, DumpItem, HeaderCrc, RecordLine, SegmentHeader, SegmentLine};
+pub use error::{ErrorBody, ErrorLine};
 pub use event::{ContentHolder, Event, EventDetails, UploadCreatedDetails};
 pub use outcome::{
     Cat, Init, Repair, Rollback, RollbackPlan, RollbackStatus, Snapshot, Upload, UploadPlan,
@@ -44,6 +47,7 @@ pub use schema::{
     change_counts, change_summary, Column, ColumnChange, Drift, RenameCandidate, Table, TableDrift,
     TypeChange, Verdict,
 };
+pub use timeline::{TimelineLine, TimelineMove};
 
 use serde::{Serialize, Serializer};
 

@@ -11,6 +11,7 @@ mod catalog;
 mod event;
 mod event_filter;
 mod gc;
+mod find;
 mod log_reader;
 mod query;
 mod read;
@@ -19,6 +20,7 @@ mod replay_rules;
 mod rollback;
 pub mod snapshot;
 mod stats;
+mod timeline;
 mod upload;
 mod version_ref;
 
@@ -29,12 +31,14 @@ pub use event::{
 };
 pub use event_filter::{EventFilter, EVENT_TYPES};
 pub use gc::{GcReport, Leftover, Leftovers};
+pub use find::ContentMatch;
 pub use log_reader::LogReader;
 pub use read::{History, VersionSummary};
 pub use refusal::{RefusalKind, UploadRefusal};
 pub use rollback::RollbackOutcome;
 pub use snapshot::{SnapshotInfo, SnapshotPolicy};
 pub use stats::StoreStats;
+pub use timeline::{timeline, ActiveInterval, Move};
 pub use upload::{UploadFile, UploadOutcome, UploadPlan, UploadRequest, UploadStatus};
 pub use version_ref::{parse_time, BareDate, VersionRef};
 

@@ -192,3 +192,177 @@ fn output_on_a_terminal_is_coloured_unless_no_color_is_set_and_not_empty() {
         }
     }
 }
+
+#[test]
+fn an_empty_strata_dir_counts_as_unset_and_never_breaks_store() {
+    let (tmp, store) = new_store();
+    let mut with_store = strata(&store);
+    with_store.env("STRATA_DIR", "").arg("datasets");
+    let r = run(&mut with_store);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("no datasets yet"), "{}", r.stdout);
+
+    let cwd = tmp.path().join("cwd");
+    std::fs::create_dir(&cwd).unwrap();
+    let mut init = Command::cargo_bin("strata").unwrap();
+    init.env("STRATA_DIR", "").current_dir(&cwd).arg("init");
+    assert_eq!(run(&mut init).code, 0);
+    assert!(cwd.join("strata-store").join("log").is_dir());
+}
+
+#[test]
+fn store_given_twice_takes_the_last_one() {
+    let (tmp, store) = new_store();
+    let elsewhere = tmp.path().join("nowhere");
+    let mut cmd = Command::cargo_bin("strata").unwrap();
+    cmd.env_remove("STRATA_DIR")
+        .arg("--store")
+        .arg(&elsewhere)
+        .arg("datasets")
+        .arg("--store")
+        .arg(&store);
+    let r = run(&mut cmd);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("no datasets yet"), "{}", r.stdout);
+    let mut reversed = Command::cargo_bin("strata").unwrap();
+    reversed
+        .env_remove("STRATA_DIR")
+        .args([
+            "--store",
+            &path_str(&store),
+            "--store",
+            &path_str(&elsewhere),
+        ])
+        .arg("datasets");
+    let r = run(&mut reversed);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains(&path_str(&elsewhere)), "{}", r.stderr);
+}
+
+/// Holds the store's writer lock (as a writing process does) until dropped.
+fn hold_writer_lock(store: &Path) -> std::fs::File {
+    let lock = std::fs::File::open(store.join("log").join("LOCK")).unwrap();
+    fs2::FileExt::lock_exclusive(&lock).unwrap();
+    lock
+}
+
+#[test]
+fn a_lock_timeout_is_set_by_option_or_environment_and_named_in_the_message() {
+    let (tmp, store) = new_store();
+    let csv = file(tmp.path(), "t.csv", SMALL);
+    let _held = hold_writer_lock(&store);
+    let started = std::time::Instant::now();
+    let r = expect(&store, &["upload", "d", &csv, "--lock-timeout", "300ms"], 2);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        r.stderr
+            .contains("timed out after 300 ms waiting for the writer lock"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("--lock-timeout"), "{}", r.stderr);
+    assert!(r.stderr.contains("STRATA_LOCK_TIMEOUT"), "{}", r.stderr);
+
+    let mut by_env = strata(&store);
+    by_env
+        .env("STRATA_LOCK_TIMEOUT", "1s")
+        .args(["upload", "d", &csv, "--json"]);
+    let r = run(&mut by_env);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let error: Value = serde_json::from_str(r.stderr.trim()).unwrap();
+    assert_eq!(error["error"]["kind"], "busy");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("timed out after 1 s waiting"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_lock_timeout_that_is_not_a_duration_is_a_usage_error() {
+    let (_tmp, store) = new_store();
+    let r = expect(&store, &["datasets", "--lock-timeout", "soon"], 2);
+    assert!(
+        r.stderr.contains("`soon` is not a duration"),
+        "{}",
+        r.stderr
+    );
+    let mut by_env = strata(&store);
+    by_env.env("STRATA_LOCK_TIMEOUT", "10x").arg("datasets");
+    let r = run(&mut by_env);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("STRATA_LOCK_TIMEOUT: `10x` is not a duration"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn under_json_an_error_is_one_json_object_on_stderr_and_exit_codes_stay() {
+    let (tmp, store) = new_store();
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (vec!["history", "nope", "--json"], 2, "not_found"),
+        (vec!["--json", "show", "nope"], 2, "not_found"),
+        (vec!["log", "--since", "whenever", "--json"], 2, "invalid"),
+        (vec!["no-such-command", "--json"], 2, "invalid"),
+    ];
+    for (args, code, kind) in cases {
+        let r = expect(&store, &args, code);
+        assert!(r.stdout.is_empty(), "{args:?}: {}", r.stdout);
+        assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {}", r.stderr);
+        let error: Value = serde_json::from_str(&r.stderr).unwrap();
+        assert_eq!(error["error"]["kind"], kind, "{args:?}: {error}");
+        assert!(!error["error"]["message"].as_str().unwrap().is_empty());
+    }
+    let csv = file(tmp.path(), "t.csv", SMALL);
+    ok(&store, &["upload", "d", &csv]);
+    let r = expect(&store, &["upload", "d", &csv, "--json"], 1);
+    let refused = json_one(&r.stdout);
+    assert_eq!(refused["status"], "refused");
+    let missing = tmp.path().join("missing");
+    let r = expect(&missing, &["datasets", "--json"], 2);
+    let error: Value = serde_json::from_str(&r.stderr).unwrap();
+    assert_eq!(error["error"]["kind"], "not_found");
+    assert!(error["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("strata init"));
+}
+
+#[test]
+fn messages_name_versions_and_instants_as_people_say_them() {
+    let (tmp, store) = new_store();
+    let csv = file(tmp.path(), "t.csv", SMALL);
+    ok(&store, &["upload", "d", &csv]);
+    ok(
+        &store,
+        &[
+            "upload",
+            "d",
+            &file(tmp.path(), "t.csv", SMALL_PLUS_COLUMN),
+            "--overwrite",
+        ],
+    );
+    let r = expect(&store, &["show", "d@7"], 2);
+    assert!(
+        r.stderr.contains("(it has versions 1 and 2)"),
+        "{}",
+        r.stderr
+    );
+    let r = expect(&store, &["show", "d@2020-01-01"], 2);
+    assert!(
+        r.stderr.contains("no version `as of 2020-01-01`"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("..="), "{}", r.stderr);
+    assert!(!r.stderr.contains("+00:00"), "{}", r.stderr);
+}

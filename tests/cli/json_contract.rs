@@ -1594,3 +1594,104 @@ fn gc_and_its_dry_run_match_the_documented_shapes() {
         assert_eq!(orphan.exists(), dry_run);
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Errors under --json, `history --timeline`, `find`
+
+/// docs/CLI.md, "Errors": `{"error":{"kind":...,"message":...}}` on standard error.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ErrorLine {
+    error: ErrorBody,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+enum ErrorKindName {
+    Refused,
+    NotFound,
+    Invalid,
+    TooLarge,
+    Busy,
+    Corrupt,
+    StorageFull,
+    ReadOnly,
+    Io,
+    Internal,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ErrorBody {
+    kind: ErrorKindName,
+    message: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimelineMove {
+    seq: u64,
+    time: Time,
+    actor: String,
+    #[serde(rename = "type")]
+    event: EventType,
+    note: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimelineLine {
+    item: String,
+    dataset: String,
+    version: u64,
+    active: bool,
+    from: TimelineMove,
+    #[serde(deserialize_with = "nullable")]
+    to: Option<TimelineMove>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FindLine {
+    content_hash: Hash,
+    dataset: String,
+    dataset_id: Id,
+    version: u64,
+    active: bool,
+    table_id: String,
+    table: String,
+    source_file: String,
+}
+
+#[test]
+fn errors_timelines_and_find_results_have_their_documented_shapes() {
+    let (tmp, store) = new_store();
+    penguins_raw_then_clean(&store, tmp.path());
+    ok(
+        &store,
+        &["rollback", "penguins", "1", "--reason", "back", "--yes"],
+    );
+
+    let timeline: Vec<TimelineLine> = lines(&ok(
+        &store,
+        &["history", "penguins", "--timeline", "--json"],
+    ));
+    assert_eq!(timeline.len(), 3);
+    assert!(timeline.iter().all(|l| l.item == "interval"));
+    assert!(timeline[2].active && timeline[2].to.is_none());
+
+    let raw = path_str(&data("penguins-raw.csv"));
+    let found: Vec<FindLine> = lines(&ok(&store, &["find", &raw, "--json"]));
+    assert_eq!(found.len(), 1);
+    assert!(found[0].active);
+
+    for args in [
+        vec!["show", "nope", "--json"],
+        vec!["upload", "x", "--json"],
+        vec!["find", "/nonexistent/file.csv", "--json"],
+    ] {
+        let r = expect(&store, &args, 2);
+        let error: ErrorLine = strict(serde_json::from_str(&r.stderr).unwrap());
+        assert!(!error.error.message.is_empty(), "{args:?}");
+    }
+}

@@ -120,3 +120,125 @@ fn log_follow_ends_quietly_with_0_when_its_reader_goes_away() {
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
 }
+
+/// Uploads `a`, `bb` (a longer name), then an overwrite of `a`: three events.
+fn three_events(tmp: &Path, store: &Path) {
+    ok(store, &["upload", "a", &file(tmp, "t.csv", SMALL)]);
+    ok(
+        store,
+        &["upload", "bb", &file(tmp, "u.csv", SMALL_PLUS_COLUMN)],
+    );
+    let overwrite = file(tmp, "t.csv", SMALL_PLUS_COLUMN);
+    ok(store, &["upload", "a", &overwrite, "--overwrite"]);
+}
+
+#[test]
+fn log_lines_have_aligned_columns() {
+    let (tmp, store) = new_store();
+    three_events(tmp.path(), &store);
+    let text = ok(&store, &["log"]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    // The actor column starts at the same place on every line, whatever the dataset's name.
+    let actor_at: Vec<usize> = lines
+        .iter()
+        .map(|l| l.find("  tester  ").unwrap())
+        .collect();
+    assert!(actor_at.iter().all(|&at| at == actor_at[0]), "{text}");
+    assert!(
+        lines[0].contains("  a   "),
+        "the name `a` is padded to `bb`: {text}"
+    );
+}
+
+#[test]
+fn log_last_n_prints_only_the_newest_matching_events() {
+    let (tmp, store) = new_store();
+    three_events(tmp.path(), &store);
+    let seqs = |args: &[&str]| -> Vec<u64> {
+        json_lines(&ok(&store, args))
+            .iter()
+            .map(|e| e["seq"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(seqs(&["log", "-n", "2", "--json"]), [2, 3]);
+    assert_eq!(
+        seqs(&["log", "--last", "1", "--dataset", "a", "--json"]),
+        [3]
+    );
+    assert_eq!(seqs(&["log", "-n", "10", "--json"]), [1, 2, 3]);
+    assert!(seqs(&["log", "-n", "0", "--json"]).is_empty());
+    assert_eq!(ok(&store, &["log", "-n", "1"]).lines().count(), 1);
+}
+
+#[test]
+fn log_since_takes_relative_times_and_shows_relative_times_when_asked() {
+    let (tmp, store) = new_store();
+    three_events(tmp.path(), &store);
+    let recent = json_lines(&ok(&store, &["log", "--since", "2 hours ago", "--json"]));
+    assert_eq!(recent.len(), 3);
+    let today = ok(&store, &["log", "--since", "today", "--json"]);
+    assert_eq!(json_lines(&today).len(), 3);
+    let relative = ok(&store, &["log", "--time", "relative"]);
+    assert!(
+        relative
+            .lines()
+            .all(|l| l.contains("just now") || l.contains("ago")),
+        "{relative}"
+    );
+    let absolute = ok(&store, &["log"]);
+    assert!(
+        absolute
+            .lines()
+            .all(|l| l.contains('T') && l.contains("Z  ")),
+        "{absolute}"
+    );
+    let r = expect(&store, &["log", "--since", "2 fortnights ago"], 2);
+    assert!(
+        r.stderr.contains("2 hours ago"),
+        "the message shows the form: {}",
+        r.stderr
+    );
+}
+
+#[test]
+fn log_follow_waits_for_a_dataset_that_does_not_exist_yet() {
+    let (tmp, store) = new_store();
+    ok(
+        &store,
+        &["upload", "other", &file(tmp.path(), "t.csv", SMALL)],
+    );
+    let mut follower = Child::spawn(
+        strata_process(&store)
+            .args(["log", "--follow", "--dataset", "later", "--json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    );
+    let lines = line_reader(follower.0.stdout.take().unwrap());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        follower.0.try_wait().unwrap().is_none(),
+        "the follower exited instead of waiting for `later`"
+    );
+    ok(
+        &store,
+        &[
+            "upload",
+            "other",
+            &file(tmp.path(), "t.csv", SMALL_PLUS_COLUMN),
+            "--overwrite",
+        ],
+    );
+    ok(
+        &store,
+        &["upload", "later", &file(tmp.path(), "t.csv", SMALL)],
+    );
+    let line = lines
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the follower printed the new dataset's event");
+    let event: Value = serde_json::from_str(&line).unwrap();
+    drop(follower);
+    assert_eq!(event["dataset"], "later");
+    assert_eq!(event["seq"], 3);
+    expect(&store, &["log", "--dataset", "later2"], 2);
+}

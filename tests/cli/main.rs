@@ -15,6 +15,7 @@ mod diff;
 mod dump;
 mod gc;
 mod general;
+mod help;
 mod history;
 mod init;
 mod json_contract;

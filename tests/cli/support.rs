@@ -1,7 +1,7 @@
 //! Helpers shared by the command-line tests: running `strata` as a real process, reading its
 //! output, building stores and damaging files.
 
-pub use crate::common::{data, SMALL, SMALL_BREAKING, SMALL_PLUS_COLUMN};
+pub use crate::common::{data, SMALL, SMALL_BREAKING, SMALL_MORE_ROWS, SMALL_PLUS_COLUMN};
 pub use assert_cmd::Command;
 pub use serde_json::Value;
 pub use std::io::{BufRead, BufReader, Read};

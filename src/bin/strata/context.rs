@@ -1,11 +1,14 @@
 //! What every command needs: where the store is, opening it, who the actor is, confirming
 //! destructive steps, and naming a version on the command line.
 
+use crate::error::LOCK_TIMEOUT_ENV;
 use crate::error::{CliError, CliResult};
 use crate::output::{self, Printer};
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use strata::io::Io;
+use strata::log::LogOptions;
 use strata::paths::StorePaths;
 use strata::store::BareDate;
 use strata::{Store, StoreOptions, VersionRef};
@@ -13,16 +16,69 @@ use strata::{Store, StoreOptions, VersionRef};
 /// A log bigger than this gets a spinner while it is replayed on open (on a terminal).
 const LARGE_LOG_BYTES: u64 = 32 * 1024 * 1024;
 
+/// Where the store is when neither `--store` nor `STRATA_DIR` says.
+pub const DEFAULT_STORE: &str = "strata-store";
+
+/// The environment variable that names the store directory.
+pub const STORE_ENV: &str = "STRATA_DIR";
+
 /// The global options every command runs with.
 #[derive(Debug, Clone)]
 pub struct Context {
     /// The store directory (`--store`, `STRATA_DIR`, or `./strata-store`).
     pub store_dir: PathBuf,
+    /// Whether the store directory was chosen (`--store` or `STRATA_DIR`) rather than the
+    /// default.
+    pub store_chosen: bool,
+    /// How long a write waits for the writer lock (`--lock-timeout`, `STRATA_LOCK_TIMEOUT`,
+    /// or the library's default).
+    pub lock_timeout: Option<Duration>,
     /// Whether to print JSON Lines.
     pub json: bool,
 }
 
 impl Context {
+    /// The context of the global options: `--store`, else a non-empty `STRATA_DIR`, else
+    /// `./strata-store`; `--lock-timeout`, else a non-empty `STRATA_LOCK_TIMEOUT` (which must
+    /// be a duration). An empty variable counts as unset, as `NO_COLOR` does.
+    pub fn new(
+        store: Option<PathBuf>,
+        lock_timeout: Option<Duration>,
+        json: bool,
+    ) -> CliResult<Context> {
+        let store = store.or_else(|| non_empty_env(STORE_ENV).map(PathBuf::from));
+        let lock_timeout = match lock_timeout {
+            Some(timeout) => Some(timeout),
+            None => match non_empty_env(LOCK_TIMEOUT_ENV) {
+                Some(text) => Some(
+                    parse_lock_timeout(&text)
+                        .map_err(|e| CliError::error(format!("{LOCK_TIMEOUT_ENV}: {e}")))?,
+                ),
+                None => None,
+            },
+        };
+        Ok(Context {
+            store_chosen: store.is_some(),
+            store_dir: store.unwrap_or_else(|| PathBuf::from(DEFAULT_STORE)),
+            lock_timeout,
+            json,
+        })
+    }
+
+    /// The store's options: the library's defaults with the chosen lock timeout.
+    pub fn store_options(&self) -> StoreOptions {
+        let mut options = StoreOptions::default();
+        options.log.lock_timeout = self.lock_timeout.unwrap_or(options.log.lock_timeout);
+        options
+    }
+
+    /// The log's options for commands that work on the log alone (`repair`).
+    pub fn log_options(&self) -> LogOptions {
+        let mut options = LogOptions::default();
+        options.lock_timeout = self.lock_timeout.unwrap_or(options.lock_timeout);
+        options
+    }
+
     /// A printer for standard output in the chosen mode.
     pub fn printer(&self) -> Printer {
         Printer::new(self.json)
@@ -48,7 +104,7 @@ impl Context {
                 log_bytes / (1024 * 1024)
             ))
         });
-        let store = Store::open(&self.store_dir, StoreOptions::default());
+        let store = Store::open(&self.store_dir, self.store_options());
         if let Some(spinner) = spinner {
             spinner.finish_and_clear();
         }
@@ -103,7 +159,7 @@ pub fn confirm(command: &str, action: &str, yes: bool) -> CliResult {
     io::stdin()
         .lock()
         .read_line(&mut answer)
-        .map_err(|e| CliError::error(format!("cannot read the answer: {e}")))?;
+        .map_err(|e| CliError::io(format!("cannot read the answer: {e}")))?;
     if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
         Ok(())
     } else {
@@ -127,12 +183,14 @@ pub fn parse_target(store: &Store, target: &str) -> CliResult<(String, VersionRe
     }
 }
 
-/// Parses a time as RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC) or `YYYY-MM-DD` (UTC, read as
-/// `bare_date` says), with a message saying what is accepted.
+/// Parses a time as RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC), `YYYY-MM-DD` (UTC, read as
+/// `bare_date` says), `today`, `yesterday` or a relative time (`2 hours ago`), with a message
+/// saying what is accepted.
 pub fn parse_time(s: &str, bare_date: BareDate) -> Result<chrono::DateTime<chrono::Utc>, String> {
     strata::store::parse_time(s, bare_date).ok_or_else(|| {
         format!(
-            "`{}` is not a time: use RFC 3339 (2024-05-01T12:00:00Z), `2024-05-01 12:00:00` (UTC) or 2024-05-01",
+            "`{}` is not a time: use RFC 3339 (2024-05-01T12:00:00Z), `2024-05-01 12:00:00` (UTC), \
+             2024-05-01, yesterday, or a relative time such as \"2 hours ago\"",
             s.trim()
         )
     })
@@ -141,4 +199,21 @@ pub fn parse_time(s: &str, bare_date: BareDate) -> Result<chrono::DateTime<chron
 /// [`parse_time`] for `--since`: a bare date means the start of that day.
 pub fn parse_since(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     parse_time(s, BareDate::StartOfDay)
+}
+
+/// The value of the environment variable `name`, if it is set and not empty.
+fn non_empty_env(name: &str) -> Option<String> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
+        .map(|v| v.to_string_lossy().into_owned())
+}
+
+/// Parses `--lock-timeout`: a duration such as `30s`, `2m` or `1h30m`.
+pub fn parse_lock_timeout(s: &str) -> Result<Duration, String> {
+    strata::human::parse_duration(s).ok_or_else(|| {
+        format!(
+            "`{}` is not a duration: use a number and a unit, such as 30s, 2m or 1h30m",
+            s.trim()
+        )
+    })
 }

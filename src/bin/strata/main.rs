@@ -1,5 +1,6 @@
 //! The `strata` command: a thin shell over the library. Parses the command line, dispatches
-//! to `cmd/<name>.rs`, prints errors as one `error: ...` line and maps them to exit codes
+//! to `cmd/<name>.rs`, prints errors as one `error: ...` line (one JSON object on standard
+//! error under `--json`) and maps them to exit codes
 //! (0 success, 1 refused or problems found, 2 usage, input, IO or internal error).
 
 // Store files are read and written through the library's IO seam (`strata::io`); only the
@@ -18,25 +19,31 @@ use clap::Parser;
 use context::Context;
 use error::{CliError, CliResult};
 use std::process::ExitCode;
+use strata::report::ErrorLine;
 
 fn main() -> ExitCode {
     ignore_file_size_signal();
+    // Known before parsing, so that a usage error can be reported as JSON too.
+    let json_asked = std::env::args_os().any(|a| a == "--json");
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
-        }
+        Err(e) => return usage_error(&e, json_asked),
     };
-    std::panic::set_hook(Box::new(|info| {
-        output::print_error(&format!(
+    let json = cli.json;
+    std::panic::set_hook(Box::new(move |info| {
+        let message = format!(
             "internal error: {}; please report this as a bug",
             error::one_line(&info.to_string())
-        ));
+        );
+        if json {
+            output::print_error_json(&ErrorLine::internal(message));
+        } else {
+            output::print_error(&message);
+        }
     }));
     match std::panic::catch_unwind(|| run(cli)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(e)) => report(e),
+        Ok(Err(e)) => report(e, json),
         Err(_) => ExitCode::from(2),
     }
 }
@@ -52,12 +59,28 @@ fn ignore_file_size_signal() {
     }
 }
 
+/// Prints a command-line parsing failure (or the help or version asked for) and returns its
+/// exit code; under `--json`, a failure is one JSON object (kind `invalid`).
+fn usage_error(e: &clap::Error, json: bool) -> ExitCode {
+    use clap::error::ErrorKind as Clap;
+    let is_output = matches!(
+        e.kind(),
+        Clap::DisplayHelp | Clap::DisplayVersion | Clap::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if json && !is_output {
+        let text = e.to_string();
+        let first = text.lines().next().unwrap_or_default();
+        let message = first.strip_prefix("error: ").unwrap_or(first);
+        output::print_error_json(&ErrorLine::new(strata::ErrorKind::Invalid, message));
+    } else {
+        let _ = e.print();
+    }
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+}
+
 /// Runs the chosen command.
 fn run(cli: Cli) -> CliResult {
-    let ctx = Context {
-        store_dir: cli.store,
-        json: cli.json,
-    };
+    let ctx = Context::new(cli.store, cli.lock_timeout, cli.json)?;
     match cli.command {
         Command::Init(args) => cmd::init::run(&ctx, args),
         Command::Upload(args) => cmd::upload::run(&ctx, args),
@@ -80,13 +103,21 @@ fn run(cli: Cli) -> CliResult {
         #[cfg(feature = "server")]
         Command::User(args) => cmd::user::run(&ctx, args),
         Command::Gc(args) => cmd::gc::run(&ctx, args),
+        Command::Find(args) => cmd::find::run(&ctx, args),
+        Command::Completions(args) => cmd::completions::run(&ctx, args),
+        Command::Man(args) => cmd::man::run(&ctx, args),
     }
 }
 
-/// Prints the error (if it has not been reported already) and returns its exit code.
-fn report(error: CliError) -> ExitCode {
-    if let CliError::Failed { message, .. } = &error {
-        output::print_error(message);
+/// Prints the error (if it has not been reported already) and returns its exit code: one
+/// `error: ...` line, or one JSON object under `--json`.
+fn report(error: CliError, json: bool) -> ExitCode {
+    if let CliError::Failed { kind, message } = &error {
+        if json {
+            output::print_error_json(&ErrorLine::new(*kind, message.as_str()));
+        } else {
+            output::print_error(message);
+        }
     }
     error.exit_code()
 }

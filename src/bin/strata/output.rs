@@ -58,18 +58,26 @@ pub struct Printer {
     out: StdoutLock<'static>,
     json: bool,
     color: bool,
+    terminal: bool,
 }
 
 impl Printer {
     /// A printer for JSON Lines (`json`) or human text, coloured when standard output is a
     /// terminal and `NO_COLOR` is not set.
     pub fn new(json: bool) -> Printer {
-        let color = !json && io::stdout().is_terminal() && !no_color();
+        let terminal = io::stdout().is_terminal();
+        let color = !json && terminal && !no_color();
         Printer {
             out: io::stdout().lock(),
             json,
             color,
+            terminal,
         }
+    }
+
+    /// Whether standard output is a terminal (a person reads it: relative times are fine).
+    pub fn is_terminal(&self) -> bool {
+        self.terminal
     }
 
     /// Whether the user asked for JSON Lines.
@@ -120,7 +128,7 @@ impl Printer {
             return Ok(());
         }
         let line = serde_json::to_string(value)
-            .map_err(|e| CliError::error(format!("internal error: cannot write JSON: {e}")))?;
+            .map_err(|e| CliError::io(format!("internal error: cannot write JSON: {e}")))?;
         writeln!(self.out, "{line}").map_err(stdout_error)?;
         self.out.flush().map_err(stdout_error)
     }
@@ -146,7 +154,7 @@ pub fn stdout_error(error: io::Error) -> CliError {
     if error.kind() == io::ErrorKind::BrokenPipe {
         CliError::BrokenPipe
     } else {
-        CliError::error(format!("cannot write to standard output: {error}"))
+        CliError::io(format!("cannot write to standard output: {error}"))
     }
 }
 
@@ -158,6 +166,14 @@ pub fn print_error(message: &str) {
         "{} {message}",
         paint(color, Style::Red, "error:")
     );
+}
+
+/// Prints a failure under `--json`: one [`strata::report::ErrorLine`] on standard error.
+pub fn print_error_json(line: &strata::report::ErrorLine) {
+    let text = serde_json::to_string(line).unwrap_or_else(|_| {
+        r#"{"error":{"kind":"internal","message":"cannot write the error as JSON"}}"#.to_owned()
+    });
+    let _ = writeln!(io::stderr().lock(), "{text}");
 }
 
 /// Whether progress bars may be drawn: standard error is a terminal.

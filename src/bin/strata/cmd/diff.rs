@@ -7,6 +7,9 @@ use crate::output::Style;
 use strata::report;
 use strata::VersionRef;
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata diff trial-42 1 3\n  strata diff trial-42 1 active --json";
+
 /// Options of `strata diff`.
 #[derive(Debug, clap::Args)]
 pub struct Args {

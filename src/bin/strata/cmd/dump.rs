@@ -13,6 +13,10 @@ use strata::inspect::{
 };
 use strata::report::DumpItem;
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str =
+    "  strata dump\n  strata dump --from 40\n  strata dump 00000000000000000001.seg --json";
+
 /// Options of `strata dump`.
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -7,6 +7,9 @@ use crate::error::CliResult;
 use crate::output::Style;
 use strata::report::GcLine;
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata gc --dry-run\n  strata gc\n  strata gc --json";
+
 /// Options of `strata gc`.
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -4,8 +4,11 @@ use crate::context::Context;
 use crate::display;
 use crate::error::CliResult;
 use crate::output::{Printer, Style};
-use strata::report::{version_change_summary, HistoryLine};
-use strata::store::History;
+use strata::report::{version_change_summary, HistoryLine, TimelineLine};
+use strata::store::{History, Move};
+
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata history trial-42\n  strata history trial-42 --events\n  strata history trial-42 --timeline\n  strata history trial-42 --json";
 
 /// Options of `strata history`.
 #[derive(Debug, clap::Args)]
@@ -14,15 +17,24 @@ pub struct Args {
     pub name: String,
 
     /// Also list the dataset's events (uploads, re-activations, rollbacks, refusals).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "timeline")]
     pub events: bool,
+
+    /// Instead of the versions, when each one was active: from which event to which, and who
+    /// made each change.
+    #[arg(long)]
+    pub timeline: bool,
 }
 
-/// Prints the versions, oldest first, with the active one marked `*`.
+/// Prints the versions, oldest first, with the active one marked `*` (or, with `--timeline`,
+/// the intervals during which each was active).
 pub fn run(ctx: &Context, args: Args) -> CliResult {
     let store = ctx.open_store()?;
     let history = store.history(&args.name)?;
     let mut out = ctx.printer();
+    if args.timeline {
+        return print_timeline(&mut out, &history);
+    }
     out.json_lines(&HistoryLine::all(&history, args.events))?;
     if out.is_json() {
         return Ok(());
@@ -31,8 +43,14 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     if args.events {
         out.line("")?;
         out.line(out.paint(Style::Bold, "events:"))?;
-        for (seq, event) in &history.events {
-            out.line(super::log::event_line(&out, *seq, event, &history.name))?;
+        let relative = out.is_terminal();
+        let rows: Vec<Vec<String>> = history
+            .events
+            .iter()
+            .map(|(seq, event)| super::log::event_cells(*seq, event, &history.name, relative))
+            .collect();
+        for (cells, (_, event)) in rows.iter().zip(&history.events) {
+            out.line(super::log::event_line(&out, cells, event, &rows))?;
         }
     }
     Ok(())
@@ -65,4 +83,46 @@ fn print_versions(out: &mut Printer, history: &History) -> CliResult {
     }
     out.table(&rows, |row| row[0].starts_with('*').then_some(Style::Green))?;
     Ok(())
+}
+
+/// Prints each active interval: the version, from when and by whom, to when and by whom.
+fn print_timeline(out: &mut Printer, history: &History) -> CliResult {
+    let intervals = history.timeline();
+    out.json_lines(&TimelineLine::all(&history.name, &intervals))?;
+    if out.is_json() {
+        return Ok(());
+    }
+    out.line(format!(
+        "{}: when each version was active ({})",
+        out.paint(Style::Cyan, &history.name),
+        display::count(intervals.len() as u64, "interval")
+    ))?;
+    let relative = out.is_terminal();
+    let time = |micros: i64| {
+        if relative {
+            display::relative(micros)
+        } else {
+            display::absolute(micros)
+        }
+    };
+    let moved = |m: &Move| format!("#{} {} by {}", m.seq, m.event, m.actor);
+    let mut rows = vec![["VERSION", "FROM", "TO", "MADE ACTIVE", "ENDED"]
+        .map(String::from)
+        .to_vec()];
+    for interval in &intervals {
+        let (to, ended) = match &interval.to {
+            Some(m) => (time(m.micros), moved(m)),
+            None => ("(active)".to_owned(), String::new()),
+        };
+        rows.push(vec![
+            format!("v{}", interval.version),
+            time(interval.from.micros),
+            to,
+            moved(&interval.from),
+            ended,
+        ]);
+    }
+    out.table(&rows, |row| {
+        row[2].starts_with("(active)").then_some(Style::Green)
+    })
 }

@@ -7,17 +7,32 @@ use crate::output::{Printer, Style};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 use strata::report;
-use strata::store::{Event, EventFilter as Filter, EVENT_TYPES};
+use strata::store::{Event, EventFilter, EVENT_TYPES};
 use strata::Store;
 
 /// How long `--follow` waits for new records before it waits again (it is woken by the
 /// first append of any process).
 const FOLLOW_WAIT: Duration = Duration::from_secs(60);
 
+/// How `log` shows times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TimeStyle {
+    /// Relative (`3 minutes ago`) on a terminal, absolute (RFC 3339) otherwise.
+    Auto,
+    /// `3 minutes ago`.
+    Relative,
+    /// `2024-05-01T12:00:00Z`.
+    Absolute,
+}
+
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata log\n  strata log --dataset trial-42 -n 5\n  strata log --since \"2 hours ago\" --type rollback\n  strata log --follow --dataset trial-43 --json";
+
 /// Options of `strata log`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Only the events of this dataset (name or id).
+    /// Only the events of this dataset (name or id). With --follow, the dataset may not exist
+    /// yet: its events are printed once it is created.
     #[arg(long, value_name = "NAME")]
     pub dataset: Option<String>,
 
@@ -25,60 +40,165 @@ pub struct Args {
     #[arg(long = "type", value_name = "TYPE", value_parser = EVENT_TYPES)]
     pub event_type: Option<String>,
 
-    /// Only events at or after this time (RFC 3339, `YYYY-MM-DD HH:MM:SS` UTC, or YYYY-MM-DD).
+    /// Only events at or after this time: RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC), YYYY-MM-DD,
+    /// `yesterday`, or a relative time such as "2 hours ago".
     #[arg(long, value_name = "TIME", value_parser = context::parse_since)]
     pub since: Option<DateTime<Utc>>,
+
+    /// Only the last N matching events (then, with --follow, every new one).
+    #[arg(short = 'n', long = "last", value_name = "N")]
+    pub last: Option<usize>,
+
+    /// How to show times.
+    #[arg(long, value_name = "STYLE", value_enum, default_value_t = TimeStyle::Auto)]
+    pub time: TimeStyle,
 
     /// Keep printing events appended by other processes until interrupted.
     #[arg(long, short)]
     pub follow: bool,
 }
 
+/// Which events to print: the library's filter, and a dataset name that does not exist yet
+/// (`--follow` waits for it: until it exists, nothing matches).
+struct Filter {
+    pending: Option<String>,
+    events: EventFilter,
+}
+
+impl Filter {
+    /// Resolves a pending dataset name once the dataset exists.
+    fn resolve(&mut self, store: &Store) {
+        if let Some(name) = &self.pending {
+            if let Some(ds) = store.catalog().find(name) {
+                self.events.dataset_id = Some(ds.id);
+                self.pending = None;
+            }
+        }
+    }
+
+    fn accepts(&self, event: &Event) -> bool {
+        self.pending.is_none() && self.events.accepts(event)
+    }
+}
+
 /// Prints the matching events; with `--follow`, waits for new ones until interrupted (or
 /// until standard output is closed).
 pub fn run(ctx: &Context, args: Args) -> CliResult {
     let store = ctx.open_store()?;
-    let filter = Filter {
-        dataset_id: match &args.dataset {
-            Some(name) => Some(store.catalog().get(name)?.id),
-            None => None,
+    let (dataset_id, pending) = match &args.dataset {
+        None => (None, None),
+        Some(name) => match store.catalog().get(name) {
+            Ok(ds) => (Some(ds.id), None),
+            Err(_) if args.follow => (None, Some(name.clone())),
+            Err(e) => return Err(e.into()),
         },
-        event_type: args.event_type,
-        since_micros: args.since.map(|t| t.timestamp_micros()),
+    };
+    if let Some(name) = &pending {
+        if !ctx.json {
+            eprintln!("no dataset named `{name}` yet: waiting for it to be created");
+        }
+    }
+    let mut filter = Filter {
+        pending,
+        events: EventFilter {
+            dataset_id,
+            event_type: args.event_type,
+            since_micros: args.since.map(|t| t.timestamp_micros()),
+        },
     };
     let mut out = ctx.printer();
-    let next = print_from(&store, &mut out, &filter, 1)?;
+    let relative = match args.time {
+        TimeStyle::Auto => out.is_terminal(),
+        TimeStyle::Relative => true,
+        TimeStyle::Absolute => false,
+    };
+    let mut lines = Lines {
+        relative,
+        widths: Vec::new(),
+    };
+    let (events, next) = matching_from(&store, &filter, 1, args.last)?;
+    lines.print(&store, &mut out, &events)?;
     if args.follow {
-        follow(&store, &mut out, &filter, next)?;
+        follow(&store, &mut out, &mut filter, &mut lines, next)?;
     }
     Ok(())
 }
 
 /// Prints the events other processes append, as they arrive, forever (until interrupted,
 /// or until standard output is closed, which ends the command quietly).
-fn follow(store: &Store, out: &mut Printer, filter: &Filter, mut next: u64) -> CliResult {
+fn follow(
+    store: &Store,
+    out: &mut Printer,
+    filter: &mut Filter,
+    lines: &mut Lines,
+    mut next: u64,
+) -> CliResult {
     loop {
         if store.wait_past(next - 1, FOLLOW_WAIT)?.appended() {
-            next = print_from(store, out, filter, next)?;
+            filter.resolve(store);
+            let (events, end) = matching_from(store, filter, next, None)?;
+            lines.print(store, out, &events)?;
+            next = end;
         }
     }
 }
 
-/// Prints the matching events from `from_seq` to the end of what the store has read; returns
-/// the sequence number to continue from.
-fn print_from(store: &Store, out: &mut Printer, filter: &Filter, from_seq: u64) -> CliResult<u64> {
+/// The matching events from `from_seq` to the end of what the store has read (only the last
+/// `last` of them if given), and the sequence number to continue from.
+fn matching_from(
+    store: &Store,
+    filter: &Filter,
+    from_seq: u64,
+    last: Option<usize>,
+) -> CliResult<(Vec<(u64, Event)>, u64)> {
     let end = store.log().next_seq();
+    let mut events = std::collections::VecDeque::new();
     for item in store.events_from(from_seq) {
         let (seq, event) = item.map_err(CliError::from)?;
-        if !filter.accepts(&event) {
-            continue;
+        if seq >= end {
+            break;
         }
-        let name = dataset_name(store, &event);
-        out.json(&report::Event::new(seq, &event, Some(&name)))?;
-        out.line(event_line(out, seq, &event, &name))?;
+        if filter.accepts(&event) {
+            events.push_back((seq, event));
+            if last.is_some_and(|n| events.len() > n) {
+                events.pop_front();
+            }
+        }
     }
-    out.flush()?;
-    Ok(end)
+    Ok((events.into(), end))
+}
+
+/// Prints events as aligned lines: each column is as wide as the widest cell printed so far
+/// in it (lines printed while following keep the columns of the lines before them, and widen
+/// them when a cell is wider).
+struct Lines {
+    relative: bool,
+    widths: Vec<usize>,
+}
+
+impl Lines {
+    fn print(&mut self, store: &Store, out: &mut Printer, events: &[(u64, Event)]) -> CliResult {
+        let names: Vec<String> = events.iter().map(|(_, e)| dataset_name(store, e)).collect();
+        let rows: Vec<Vec<String>> = events
+            .iter()
+            .zip(&names)
+            .map(|((seq, event), name)| event_cells(*seq, event, name, self.relative))
+            .collect();
+        for cells in &rows {
+            for (i, cell) in cells.iter().enumerate() {
+                let width = cell.chars().count();
+                match self.widths.get_mut(i) {
+                    Some(w) => *w = (*w).max(width),
+                    None => self.widths.push(width),
+                }
+            }
+        }
+        for ((cells, (seq, event)), name) in rows.iter().zip(events).zip(&names) {
+            out.json(&report::Event::new(*seq, event, Some(name)))?;
+            out.line(paint_cells(out, cells, event, &self.widths))?;
+        }
+        out.flush()
+    }
 }
 
 /// The dataset's current name (its id if it is unknown).
@@ -89,26 +209,74 @@ fn dataset_name(store: &Store, event: &Event) -> String {
         .map_or_else(|| event.dataset_id.to_string(), |d| d.name.clone())
 }
 
-/// One event as a line of text: sequence number, time, type, dataset, actor, details, note.
-pub fn event_line(out: &Printer, seq: u64, event: &Event, dataset: &str) -> String {
-    let kind = event.kind.name();
-    let style = match kind {
-        "overwrite_blocked" => Style::Red,
-        "rollback" => Style::Yellow,
-        _ => Style::Green,
-    };
+/// The cells of one event's line: sequence number, time, type, dataset, actor, details (with
+/// the note).
+pub fn event_cells(seq: u64, event: &Event, dataset: &str, relative: bool) -> Vec<String> {
     let note = if event.note.is_empty() {
         String::new()
     } else {
         format!("  note: {}", event.note)
     };
-    format!(
-        "{}  {}  {}  {}  {}  {}{note}",
-        out.paint(Style::Dim, format!("#{seq:<4}")),
-        display::absolute(event.timestamp_micros),
-        out.paint(style, format!("{kind:<17}")),
-        out.paint(Style::Cyan, dataset),
-        event.actor,
-        display::event_details(event),
-    )
+    let time = if relative {
+        display::relative(event.timestamp_micros)
+    } else {
+        display::absolute(event.timestamp_micros)
+    };
+    vec![
+        format!("#{seq}"),
+        time,
+        event.kind.name().to_owned(),
+        dataset.to_owned(),
+        event.actor.clone(),
+        format!("{}{note}", display::event_details(event)),
+    ]
+}
+
+/// The cells padded to `widths` (all but the last), painted, and joined by two spaces.
+fn paint_cells(out: &Printer, cells: &[String], event: &Event, widths: &[usize]) -> String {
+    let kind_style = match event.kind.name() {
+        "overwrite_blocked" => Style::Red,
+        "rollback" => Style::Yellow,
+        _ => Style::Green,
+    };
+    let styles = [
+        Some(Style::Dim),
+        None,
+        Some(kind_style),
+        Some(Style::Cyan),
+        None,
+        None,
+    ];
+    cells
+        .iter()
+        .enumerate()
+        .map(|(i, cell)| {
+            let padded = if i + 1 == cells.len() {
+                cell.clone()
+            } else {
+                let width = widths.get(i).copied().unwrap_or(0);
+                format!("{cell:<width$}")
+            };
+            match styles.get(i).copied().flatten() {
+                Some(style) => out.paint(style, padded),
+                None => padded,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("  ")
+}
+
+/// One event as a line of text, its columns as wide as the widest of `rows` (from
+/// [`event_cells`]).
+pub fn event_line(out: &Printer, cells: &[String], event: &Event, rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..cells.len())
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    paint_cells(out, cells, event, &widths)
 }

@@ -2,14 +2,17 @@
 
 pub mod cat;
 pub mod check_query;
+pub mod completions;
 pub mod datasets;
 pub mod demo;
 pub mod diff;
 pub mod dump;
 pub mod gc;
+pub mod find;
 pub mod history;
 pub mod init;
 pub mod log;
+pub mod man;
 pub mod repair;
 pub mod rollback;
 #[cfg(feature = "server")]

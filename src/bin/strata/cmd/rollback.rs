@@ -9,6 +9,9 @@ use strata::query::Query;
 use strata::report;
 use strata::store::RollbackOutcome;
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata rollback trial-42 1 --reason \"bad export\"\n  strata rollback trial-42 v2 --reason \"revert\" --yes --json\n  strata rollback trial-42 1 --reason \"bad export\" --queries queries.json";
+
 /// Options of `strata rollback`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -44,7 +47,7 @@ pub struct Args {
 )]
 pub fn read_saved_queries(path: &std::path::Path) -> CliResult<Vec<(String, Query)>> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::error(format!("cannot read {}: {e}", path.display())))?;
+        .map_err(|e| CliError::io(format!("cannot read {}: {e}", path.display())))?;
     let entries: Vec<Value> = serde_json::from_str(&text).map_err(|e| {
         CliError::error(format!(
             "{}: not a JSON array of saved queries: {e}",

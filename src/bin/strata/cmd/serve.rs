@@ -6,6 +6,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use strata::server::{Server, ServerConfig, DEFAULT_PORT};
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata serve\n  strata serve --bind 127.0.0.1:9000\n  strata serve --bind 0.0.0.0:8640 --users users.toml";
+
 /// Options of `strata serve`.
 #[derive(Debug, clap::Args)]
 pub struct Args {

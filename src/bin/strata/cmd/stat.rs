@@ -6,6 +6,9 @@ use crate::error::CliResult;
 use crate::output::Style;
 use strata::report;
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata stat\n  strata stat --json";
+
 /// Options of `strata stat` (none besides the global ones).
 #[derive(Debug, clap::Args)]
 pub struct Args {}

@@ -14,6 +14,9 @@ use strata::{Store, UploadFile, UploadOutcome, UploadRequest};
 /// Files larger than this (in total) get a progress bar on a terminal.
 const LARGE_UPLOAD_BYTES: u64 = 16 * 1024 * 1024;
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata upload trial-42 visits.csv sites.csv\n  strata upload trial-42 visits.csv --overwrite --note \"March export\"\n  strata upload trial-42 visits.csv --overwrite --override-drift --reason \"site column retired\"\n  strata upload trial-42 visits.csv --overwrite --metadata meta.json --json";
+
 /// Options of `strata upload`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -93,9 +96,8 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     reason = "the metadata file is the user's input, not a store file"
 )]
 fn read_metadata(path: &Path) -> CliResult<Value> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        CliError::error(format!("cannot read metadata file {}: {e}", path.display()))
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::io(format!("cannot read metadata file {}: {e}", path.display())))?;
     let value: Value = serde_json::from_str(&text).map_err(|e| {
         CliError::error(format!(
             "metadata file {} is not valid JSON: {e}",

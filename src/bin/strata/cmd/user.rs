@@ -8,6 +8,9 @@ use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use strata::server::users::{Role, UsersFile};
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata user add alice --role writer --users users.toml\n  strata user token alice --users users.toml\n  strata user list --users users.toml";
+
 /// Options of `strata user`.
 #[derive(Debug, clap::Args)]
 pub struct Args {

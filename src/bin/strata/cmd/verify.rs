@@ -12,6 +12,9 @@ use strata::check::{self, CheckOptions, CheckReport, Phase, Progress};
 use strata::log::TornTail;
 use strata::report::VerifyLine;
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata verify\n  strata verify --deep --json";
+
 /// Options of `strata verify`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
