@@ -12,8 +12,8 @@
 
 use super::Store;
 use crate::error::Result;
-use crate::io::lock::{lock, open_lock_file, LockGuard};
-use crate::io::{EntryKind, Io, LockKind};
+use crate::io::lock::{lock, LockGuard};
+use crate::io::{EntryKind, Io, LockKind, OpenMode};
 use crate::log::Error as LogError;
 use crate::paths::{StorePaths, TMP_SUFFIX};
 use crate::Error;
@@ -195,8 +195,12 @@ impl Store {
         let io = self.log.io();
         let path = self.log.paths().staging_lock();
         if !io.is_file(&path) {
-            // Created on first use; a shared lock opens it read-only and never creates it.
-            open_lock_file(io, &path, LockKind::Exclusive)?;
+            // Created on first use (an error then says "create"); a shared lock opens it
+            // read-only and never creates it.
+            match io.open(&path, OpenMode::CreateNew) {
+                Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists => {}
+                other => drop(other?),
+            }
         }
         Ok(lock(io, &path, kind, timeout)?)
     }

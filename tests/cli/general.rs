@@ -5,6 +5,10 @@ use crate::support::*;
 /// The commands that create a store rather than need one (`demo` builds its own).
 const COMMANDS_THAT_CREATE_A_STORE: [&str; 2] = ["init", "demo"];
 
+/// Commands that read no store: the users file of `strata serve`, and what is generated from
+/// the command-line definitions.
+const COMMANDS_WITHOUT_A_STORE: [&str; 3] = ["user", "completions", "man"];
+
 #[test]
 fn commands_without_a_store_exit_2_with_a_hint_to_run_init_and_create_nothing() {
     let tmp = tempfile::tempdir().unwrap();
@@ -26,10 +30,14 @@ fn commands_without_a_store_exit_2_with_a_hint_to_run_init_and_create_nothing() 
         vec!["repair", "--yes"],
         vec!["check-query", "d", "--sql", "SELECT 1"],
         vec!["snapshot"],
+        vec!["gc", "--dry-run"],
+        vec!["find", &csv],
+        vec!["serve", "--bind", "127.0.0.1:0"],
     ];
     for command in clap_commands() {
         assert!(
             COMMANDS_THAT_CREATE_A_STORE.contains(&command.as_str())
+                || COMMANDS_WITHOUT_A_STORE.contains(&command.as_str())
                 || runs.iter().any(|args| args[0] == command),
             "`strata {command}` is not run without a store here"
         );

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use strata::io::fault::{read_tree, write_tree, CrashTree, FaultBackend};
-use strata::log::{LogOptions, OpenVerify};
+use strata::log::{Durability, LogOptions, OpenVerify};
 use strata::schema::SchemaDriftPolicy;
 use strata::store::{snapshot, SnapshotPolicy};
 use strata::{Error, Result, Store, StoreOptions, UploadFile, UploadRequest};
@@ -190,9 +190,13 @@ fn setup_two_versions(dir: &Path) {
 }
 
 /// One version, then an upload whose event is torn: the second half of its record zeroed.
+/// That upload is not synced, so its record lies beyond the durable mark: damage there is a
+/// torn write (damage before the mark would be corruption of an acknowledged record).
 fn setup_torn_tail(dir: &Path) {
     setup_one_version(dir);
-    let store = Store::open(dir, options_with(Default::default())).unwrap();
+    let mut options = options_with(Default::default());
+    options.log.durability = Durability::Buffered;
+    let store = Store::open(dir, options).unwrap();
     let outcome = store
         .save_upload(overwrite("trial", &[("visits.csv", VISITS_2)]))
         .unwrap();
