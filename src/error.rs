@@ -58,8 +58,10 @@ pub enum ErrorKind {
     /// error ([`Error::Io`], [`log::Error::Io`]) or in what stopped a log handle
     /// ([`log::Error::Poisoned`]). Exit code 2; HTTP 507 Insufficient Storage.
     StorageFull,
-    /// The file system is mounted read-only (`EROFS`), in an IO error or in what stopped a
-    /// log handle. Exit code 2; HTTP 503 Service Unavailable.
+    /// The store cannot be written here: the file system is mounted read-only (`EROFS`), in
+    /// an IO error or in what stopped a log handle; or the log was written under a newer
+    /// write version than this build implements ([`log::Error::ReadOnly`]), so this build
+    /// reads it but must not append. Exit code 2; HTTP 503 Service Unavailable.
     ReadOnly,
     /// Any other failed operating-system call ([`Error::Io`], [`log::Error::Io`],
     /// [`log::Error::Poisoned`]). Exit code 2; HTTP 500 Internal Server Error.

@@ -46,6 +46,7 @@ fn segment_header_offsets_and_sizes_match_the_spec() {
         (seg::BASE_SEQ_OFFSET, Some(8)),
         (seg::PREV_SEAL_OFFSET_OFFSET, Some(8)),
         (seg::CREATED_AT_OFFSET, Some(8)),
+        (seg::WRITE_VERSION_OFFSET, Some(2)),
         (
             seg::RESERVED_OFFSET,
             Some(seg::HEADER_CRC_OFFSET - seg::RESERVED_OFFSET),
@@ -55,6 +56,102 @@ fn segment_header_offsets_and_sizes_match_the_spec() {
     assert_eq!(rows, code);
     assert_eq!(seg::HEADER_CRC_OFFSET + 4, SEGMENT_HEADER_LEN);
     assert!(spec().contains(&format!("header length in bytes (`{SEGMENT_HEADER_LEN}`)")));
+    assert!(spec().contains(&format!("| 8   | 2  | read version (`{FORMAT_VERSION}`;")));
+    assert!(spec().contains(&format!(
+        "| 64  | 2  | write version (`{FORMAT_VERSION}`; `0` in version 1"
+    )));
+}
+
+/// A segment header written out field by field from FORMAT.md's "Segment header" table.
+fn spec_segment_header(read_version: u16, stored_write_version: u16) -> Vec<u8> {
+    let mut h = Vec::new();
+    h.extend([0x89, 0x53, 0x4C, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]); // magic
+    h.extend(read_version.to_le_bytes()); // read version
+    h.extend(128u16.to_le_bytes()); // header length
+    h.extend(0u32.to_le_bytes()); // flags
+    h.extend([0x11; 16]); // store UUID
+    h.extend(3u64.to_le_bytes()); // segment number
+    h.extend(700u64.to_le_bytes()); // base sequence number
+    h.extend(1_999u64.to_le_bytes()); // offset of the previous seal
+    h.extend(1_717_171_717_000_000i64.to_le_bytes()); // creation time
+    h.extend(stored_write_version.to_le_bytes()); // write version (0 in version 1)
+    h.extend([0u8; 58]); // reserved
+    let crc = crc32(&h);
+    h.extend(crc.to_le_bytes()); // CRC of bytes 0..124
+    h
+}
+
+#[test]
+fn a_version_2_segment_header_is_laid_out_as_the_spec_says() {
+    use strata::format::SegmentHeader;
+    let header = SegmentHeader::current([0x11; 16], 3, 700, 1_999, 1_717_171_717_000_000);
+    let bytes = spec_segment_header(2, 2);
+    assert_eq!(bytes.len(), SEGMENT_HEADER_LEN);
+    assert_eq!(header.encode().to_vec(), bytes);
+    assert_eq!(SegmentHeader::decode(&bytes).unwrap().0, header);
+    assert_eq!((header.read_version, header.write_version), (2, 2));
+}
+
+#[test]
+fn a_version_1_segment_header_reads_as_write_version_1() {
+    use strata::format::SegmentHeader;
+    let (header, _) = SegmentHeader::decode(&spec_segment_header(1, 0)).unwrap();
+    assert_eq!((header.read_version, header.write_version), (1, 1));
+    assert_eq!((header.segment_number, header.base_seq), (3, 700));
+    // A version-1 header with a non-zero byte in what version 1 reserves is still refused.
+    assert!(SegmentHeader::decode(&spec_segment_header(1, 1)).is_err());
+    // A version-2 header whose write version is below its read version is invalid; one whose
+    // write version is newer than this build's decodes (the log is then read-only).
+    assert!(SegmentHeader::decode(&spec_segment_header(2, 1)).is_err());
+    let (newer, _) = SegmentHeader::decode(&spec_segment_header(2, 3)).unwrap();
+    assert!(!newer.appendable());
+    // A read version newer than this build's is refused.
+    assert!(SegmentHeader::decode(&spec_segment_header(3, 3)).is_err());
+}
+
+#[test]
+fn the_segment_headers_of_the_format_1_fixtures_read_as_version_1() {
+    use strata::format::SegmentHeader;
+    let segment = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/v1/history/log/00000000000000000001.seg"
+    );
+    let bytes = std::fs::read(segment).unwrap();
+    let (header, _) = SegmentHeader::decode(&bytes).unwrap();
+    assert_eq!((header.read_version, header.write_version), (1, 1));
+    assert_eq!(
+        &bytes[seg::WRITE_VERSION_OFFSET..seg::WRITE_VERSION_OFFSET + 2],
+        [0, 0]
+    );
+}
+
+#[test]
+fn lock_file_offsets_and_sizes_match_the_spec() {
+    use strata::format::lock_file::{
+        decode_durable_mark, decode_generation, DURABLE_MARK_OFFSET, GENERATION_OFFSET,
+        LOCK_FILE_LEN,
+    };
+    let rows = offsets_and_sizes(&table("### The lock file"));
+    assert_eq!(
+        rows,
+        vec![
+            (GENERATION_OFFSET, Some(8)),
+            (DURABLE_MARK_OFFSET, Some(8)),
+            (DURABLE_MARK_OFFSET + 8, Some(8)),
+        ]
+    );
+    assert_eq!(LOCK_FILE_LEN, 24);
+    // Written out as the table says: generation 5, mark (segment 2, offset 4096).
+    let mut bytes = 5u64.to_le_bytes().to_vec();
+    bytes.extend(2u64.to_le_bytes());
+    bytes.extend(4096u64.to_le_bytes());
+    assert_eq!(decode_generation(&bytes), 5);
+    assert_eq!(decode_durable_mark(&bytes), Some((2, 4096)));
+    // "A shorter file reads as write generation 0 when it holds fewer than 8 bytes ..., and
+    // as no durable mark when it holds fewer than 24"; "a durable mark of zero is no mark".
+    assert_eq!(decode_generation(&bytes[..7]), 0);
+    assert_eq!(decode_durable_mark(&bytes[..23]), None);
+    assert_eq!(decode_durable_mark(&[0; 24]), None);
 }
 
 #[test]

@@ -115,18 +115,18 @@ fn the_segment_seeds_read_as_open_sealed_and_torn() {
     let read = |name: &str| std::fs::read(dir("seeds").join(name)).unwrap();
     let open = read("open.seg");
     let header = spec::segment_header(&open).unwrap();
-    let scan = spec::scan(&open, &header);
+    let scan = spec::scan(&open, &header, None);
     assert_eq!((scan.records.len(), scan.end), (3, End::Open));
     assert!(
         scan.records[1].1.body.is_empty(),
         "the second record has an empty body"
     );
     let sealed = read("sealed.seg");
-    let scan = spec::scan(&sealed, &spec::segment_header(&sealed).unwrap());
+    let scan = spec::scan(&sealed, &spec::segment_header(&sealed).unwrap(), None);
     assert_eq!(scan.records.len(), 3);
     assert!(matches!(scan.end, End::Sealed { .. }), "{:?}", scan.end);
     let torn = read("torn.seg");
-    let scan = spec::scan(&torn, &spec::segment_header(&torn).unwrap());
+    let scan = spec::scan(&torn, &spec::segment_header(&torn).unwrap(), None);
     let End::Damaged(damage) = scan.end else {
         panic!("{:?}", scan.end)
     };

@@ -38,9 +38,19 @@ impl RecordType {
     /// The first type available to layers above the log.
     pub const FIRST_APPLICATION: u16 = 0x0100;
 
-    /// Whether the log layer defines this type.
+    /// Whether the type is in the log's own range (below [`Self::FIRST_APPLICATION`]).
     pub fn is_system(self) -> bool {
         self.0 < Self::FIRST_APPLICATION
+    }
+
+    /// Whether this build defines this system type (seal, torn-cut, repair). Another system
+    /// type is corruption in a segment written under rules this build knows, and is skipped
+    /// in one written under a newer write version.
+    pub fn is_known_system(self) -> bool {
+        matches!(
+            self,
+            RecordType::SEAL | RecordType::TORN_CUT | RecordType::REPAIR
+        )
     }
 
     /// A short name for inspection output.

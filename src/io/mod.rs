@@ -23,7 +23,9 @@ mod error;
 pub(crate) mod lock;
 mod os;
 
-pub use backend::{Backend, BackendFile, DirEntry, EntryKind, LockKind, Map, Metadata, OpenMode};
+pub use backend::{
+    Backend, BackendFile, DirEntry, EntryKind, FileId, LockKind, Map, Metadata, OpenMode,
+};
 pub use durable::TempFile;
 pub use error::{IoError, IoResult};
 pub use os::OsBackend;
@@ -215,6 +217,11 @@ impl IoFile {
     /// The file's length in bytes.
     pub fn size(&self) -> IoResult<u64> {
         self.file.size().ctx("stat", &self.path)
+    }
+
+    /// Which file this is (see [`BackendFile::id`]).
+    pub fn id(&self) -> IoResult<FileId> {
+        self.file.id().ctx("stat", &self.path)
     }
 
     /// A read-only view of the whole file (see [`BackendFile::map`]).

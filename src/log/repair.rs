@@ -59,7 +59,10 @@ pub fn repair(store_dir: impl AsRef<Path>, options: LogOptions) -> Result<Repair
             torn_tail: report.torn_tail,
         });
     };
+    super::versions::check_dir_appendable(io, &dir)?;
     let cut = plan_cut(io, &dir, &problem)?;
+    // The mark may cover bytes about to be cut; the repair record's sync raises it again.
+    guard.reset_durable_mark()?;
     let time = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ").to_string();
     let salvage_dir = paths.salvage_dir(&time);
     io.ensure_dir_durably(&salvage_dir)?;

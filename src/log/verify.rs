@@ -2,7 +2,8 @@
 //! instead of stopping at the first one.
 
 use super::view::{
-    list_segment_files, new_segment_state, open_segment_file, scan_segment_state, LogView,
+    carried_time, list_segment_files, new_segment_state, open_segment_file, scan_segment_state,
+    LogView, SegmentState,
 };
 use super::{Log, OpenVerify, Position, TornTail};
 use crate::format::Defect;
@@ -90,8 +91,9 @@ pub fn verify_with(store_dir: impl AsRef<Path>, io: &Io) -> Result<VerifyReport>
         }
         let is_last = i + 1 == files.len();
         let mut seg = new_segment_state(path, header, Arc::clone(&map), OpenVerify::Full, None)?;
-        match scan_segment_state(&mut seg, is_last) {
-            Ok(torn) => report.torn_tail = torn,
+        let carried = carried_time(view.segments.last(), &header);
+        let torn = match scan_segment_state(&mut seg, is_last, carried) {
+            Ok(torn) => torn,
             Err(e) => {
                 push_problem(&mut report, e);
                 // Resynchronise on the successor's header, so that damage inside this
@@ -101,12 +103,10 @@ pub fn verify_with(store_dir: impl AsRef<Path>, io: &Io) -> Result<VerifyReport>
                 if resync.seal.is_some() {
                     seg = resync;
                 }
+                None
             }
-        }
-        report.records += seg.records();
-        report.bytes += seg.end_offset;
-        report.last_seq = report.last_seq.max(seg.next_seq.saturating_sub(1));
-        view.segments.push(seg);
+        };
+        add_segment(&mut report, &mut view, seg, torn);
     }
     if files.is_empty() {
         let defect = Defect::MissingSegment {
@@ -118,6 +118,26 @@ pub fn verify_with(store_dir: impl AsRef<Path>, io: &Io) -> Result<VerifyReport>
         });
     }
     Ok(report)
+}
+
+/// Counts a scanned segment in the report and keeps it in the view (the next segment's checks
+/// need it). Its torn tail is reported, unless it starts before the durable mark: then it is
+/// damage to acknowledged records, a problem.
+fn add_segment(
+    report: &mut VerifyReport,
+    view: &mut LogView,
+    seg: SegmentState,
+    torn: Option<TornTail>,
+) {
+    report.records += seg.records();
+    report.bytes += seg.end_offset;
+    report.last_seq = report.last_seq.max(seg.next_seq.saturating_sub(1));
+    view.segments.push(seg);
+    match view.unless_acknowledged(view.segments.len() - 1, torn) {
+        Ok(Some(torn)) => report.torn_tail = Some(torn),
+        Ok(None) => {}
+        Err(e) => push_problem(report, e),
+    }
 }
 
 fn push_problem(report: &mut VerifyReport, error: Error) {

@@ -20,6 +20,8 @@ pub struct TornTail {
     pub len: u64,
     /// Why they are not a record.
     pub defect: String,
+    /// Why the tail could not be re-checked under a shared lock, if it could not.
+    pub unchecked: Option<String>,
 }
 
 impl From<&log::TornTail> for TornTail {
@@ -30,6 +32,7 @@ impl From<&log::TornTail> for TornTail {
             offset: t.offset,
             len: t.len,
             defect: t.defect.to_string(),
+            unchecked: t.unchecked.clone(),
         }
     }
 }

@@ -78,7 +78,10 @@ impl VersionInfo {
 /// reordering, inserting or removing one is a format break.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Activation {
-    /// When (microseconds since the Unix epoch).
+    /// When (microseconds since the Unix epoch): the event's time, or the previous
+    /// activation's if that is later, so that a dataset's activation times never decrease
+    /// and time travel can binary-search them. Only a format-1 log can hold an event whose
+    /// time steps back (from format 2 on, append times never go back).
     pub micros: i64,
     /// The event's sequence number.
     pub seq: u64,
@@ -123,7 +126,9 @@ impl Dataset {
     }
 
     /// The version active at `micros` (microseconds since the Unix epoch), if the dataset
-    /// existed then.
+    /// existed then: the last activation at or before `micros`. Activation times are the
+    /// running maximum of the events' times ([`Activation::micros`]), so the search runs over
+    /// a non-decreasing sequence even when a format-1 log's clock stepped back.
     pub fn version_at(&self, micros: i64) -> Option<u64> {
         let after = self.activations.partition_point(|a| a.micros <= micros);
         after.checked_sub(1).map(|i| self.activations[i].version)
@@ -520,8 +525,10 @@ impl Catalog {
         let versions = image.datasets.iter().map(|d| d.versions.len()).sum();
         catalog.by_content.first.reserve(versions);
         catalog.by_id.reserve(image.datasets.len());
-        for (index, dataset) in image.datasets.into_iter().enumerate() {
+        for (index, mut dataset) in image.datasets.into_iter().enumerate() {
             let index = index as u32;
+            // A snapshot of a format-1 log written before activation times were clamped.
+            clamp_activation_times(&mut dataset.activations);
             catalog.by_name.insert(dataset.name.clone(), index);
             catalog.by_id.insert(dataset.id, index);
             catalog.datasets.push(dataset);
@@ -567,7 +574,11 @@ struct Upload<'a> {
     previous_active: Option<u64>,
 }
 
-fn activate(dataset: &mut Dataset, seq: u64, micros: i64, version: u64) {
+fn activate(dataset: &mut Dataset, seq: u64, event_micros: i64, version: u64) {
+    let micros = dataset
+        .activations
+        .last()
+        .map_or(event_micros, |a| a.micros.max(event_micros));
     dataset.active = version;
     dataset.activations.push(Activation {
         micros,
@@ -575,7 +586,17 @@ fn activate(dataset: &mut Dataset, seq: u64, micros: i64, version: u64) {
         version,
     });
     dataset.event_seqs.push(seq);
-    dataset.updated_micros = micros;
+    dataset.updated_micros = event_micros;
+}
+
+/// Raises each activation time to the running maximum of those before it (see
+/// [`Activation::micros`]).
+fn clamp_activation_times(activations: &mut [Activation]) {
+    let mut max = i64::MIN;
+    for a in activations {
+        max = max.max(a.micros);
+        a.micros = max;
+    }
 }
 
 /// What differs between two catalogs, one line per dataset (or field) that differs.

@@ -13,6 +13,7 @@ mod log_reader;
 mod query;
 mod read;
 mod refusal;
+mod replay_rules;
 mod rollback;
 pub mod snapshot;
 mod stats;
@@ -198,8 +199,10 @@ impl Store {
             }
             if record.record_type == DATASET_EVENT {
                 let head = EventHead::decode(record.body, || record.position())?;
+                replay_rules::check_event_time(&record, &head)?;
                 catalog.apply(record.seq, &head)?;
             } else {
+                replay_rules::check_skippable(&record)?;
                 catalog.skip(record.seq);
             }
         }
@@ -247,6 +250,12 @@ impl Store {
     /// make it fail: each becomes a warning for the write's outcome.
     fn after_commit(&self) -> Vec<String> {
         let mut warnings = Vec::new();
+        if let Some(e) = self.log.take_mark_failure() {
+            warnings.push(format!(
+                "the write is committed, but recording that it was acknowledged (the durable \
+                 mark in log/LOCK) failed: {e}"
+            ));
+        }
         if self.options.check_invariants {
             if let Err(e) = self.assert_invariants(false) {
                 warnings.push(format!(
@@ -369,10 +378,12 @@ impl Store {
     }
 }
 
-fn new_event(dataset_id: uuid::Uuid, actor: &str, note: &str, kind: EventKind) -> Event {
+/// A new event at `time`: the commit time of the writer guard that appends it
+/// ([`WriterGuard::commit_micros`]), so that an event's time is its record's append time.
+fn new_event(dataset_id: uuid::Uuid, actor: &str, note: &str, kind: EventKind, time: i64) -> Event {
     Event {
         event_id: uuid::Uuid::new_v4(),
-        timestamp_micros: crate::log::now_micros(),
+        timestamp_micros: time,
         actor: actor.to_owned(),
         note: note.to_owned(),
         dataset_id,

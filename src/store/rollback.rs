@@ -80,7 +80,7 @@ impl Store {
             to: outcome.to,
             warnings: outcome.warnings.clone(),
         };
-        let event = new_event(ds.id, actor, note, kind);
+        let event = new_event(ds.id, actor, note, kind, writer.commit_micros());
         outcome.seq = Some(self.append_event(&mut writer, &mut catalog, &event)?);
         drop(catalog);
         writer.commit()?;

@@ -270,19 +270,21 @@ impl Store {
         let writer = self.lock_writer()?;
         let mut catalog = self.catalog_mut();
         self.catch_up(&mut catalog)?;
-        match self.decide_write(&catalog, &request, &mut staged)? {
+        let time = writer.commit_micros();
+        match self.decide_write(&catalog, &request, &mut staged, time)? {
             Planned::Nothing(outcome) => Ok(outcome),
             Planned::Write(write) => self.record_upload(writer, catalog, write),
         }
     }
 
     /// The decide phase, under the writer lock: decides against `catalog` and prepares what
-    /// to record. Nothing is written.
+    /// to record, at `time` (the writer guard's commit time). Nothing is written.
     fn decide_write(
         &self,
         catalog: &Catalog,
         request: &UploadRequest,
         staged: &mut StagedUpload,
+        time: i64,
     ) -> Result<Planned> {
         let ctx = Context {
             request_dataset: &request.dataset,
@@ -298,6 +300,7 @@ impl Store {
             catalog,
             request,
             hash: staged.hash,
+            time,
         };
         let write = match decision {
             Decision::AlreadyActive {
@@ -372,11 +375,19 @@ struct Prepare<'a> {
     catalog: &'a Catalog,
     request: &'a UploadRequest,
     hash: Digest,
+    /// The commit time of the writer guard the event is appended through.
+    time: i64,
 }
 
 impl Prepare<'_> {
     fn event(&self, dataset_id: uuid::Uuid, kind: EventKind) -> super::Event {
-        new_event(dataset_id, &self.request.actor, &self.request.note, kind)
+        new_event(
+            dataset_id,
+            &self.request.actor,
+            &self.request.note,
+            kind,
+            self.time,
+        )
     }
 
     fn dataset(&self, dataset_id: &uuid::Uuid) -> &Dataset {

@@ -290,6 +290,8 @@ struct TornTail {
     offset: u64,
     len: u64,
     defect: String,
+    #[serde(deserialize_with = "nullable")]
+    unchecked: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -544,6 +546,7 @@ enum VerifyLine {
 #[serde(deny_unknown_fields)]
 struct SegmentHeader {
     format_version: u16,
+    write_version: u16,
     store_id: Id,
     segment_number: u64,
     base_seq: u64,

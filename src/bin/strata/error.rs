@@ -148,6 +148,12 @@ pub fn hint(error: &strata::Error) -> Option<String> {
              (keeping a copy of what it cuts)"
                 .to_owned()
         }
+        E::Log(LogError::ReadOnly { .. }) => {
+            "install a newer strata to change this store (this one can still read it)".to_owned()
+        }
+        E::Log(LogError::LockReplaced { .. }) => {
+            "never delete log/LOCK while the store is in use; run the command again".to_owned()
+        }
         E::UnknownDataset { .. } => "`strata datasets` lists them".to_owned(),
         E::UnknownVersion { dataset, .. } => format!("`strata history {dataset}` lists them"),
         E::DatasetExists { .. } => {

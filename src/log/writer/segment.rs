@@ -3,13 +3,13 @@
 
 use super::Mark;
 use crate::format::{
-    encode_record, encoded_len, RecordType, SealBody, SegmentHeader, TornCutBody, FORMAT_VERSION,
-    SEAL_BODY_LEN, SEGMENT_HEADER_LEN,
+    encode_record, encoded_len, RecordType, SealBody, SegmentHeader, TornCutBody, SEAL_BODY_LEN,
+    SEGMENT_HEADER_LEN,
 };
 use crate::io::lock::{self, LockGuard};
 use crate::io::{Io, IoFile, LockKind, OpenMode};
 use crate::log::view::LogView;
-use crate::log::{now_micros, Durability, Log, TornTail};
+use crate::log::{append_checks, clock, versions, Durability, Log, TornTail};
 use crate::log::{Error, Result};
 use crate::paths::{tmp_path, StorePaths};
 use std::ops::RangeInclusive;
@@ -30,14 +30,6 @@ pub(crate) struct WriterState {
 }
 
 impl WriterState {
-    /// The lock file, opened on first use.
-    fn lock_file(&mut self, io: &Io, path: &Path) -> Result<IoFile> {
-        if self.lock_file.is_none() {
-            self.lock_file = Some(lock::open_lock_file(io, path)?);
-        }
-        Ok(self.lock_file.clone().expect("just opened"))
-    }
-
     fn file(&mut self, io: &Io, path: &Path) -> Result<IoFile> {
         if self.file.as_ref().is_none_or(|f| f.path() != path) {
             self.file = Some(io.open(path, OpenMode::ReadWrite)?);
@@ -109,6 +101,8 @@ pub struct WriterGuard<'a> {
     flock: LockGuard,
     pos: WriteCursor,
     written: Option<Mark>,
+    /// The append time of every record this guard writes (see [`WriterGuard::commit_micros`]).
+    time: i64,
     /// The write generation found when the lock was taken.
     generation: u64,
     /// Whether this guard has stored `generation + 1` (done before its first write).
@@ -129,21 +123,27 @@ impl Log {
     pub fn lock_writer(&self) -> Result<WriterGuard<'_>> {
         self.check_not_poisoned()?;
         let mut state = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let lock_file = state.lock_file(self.io(), &self.lock_path)?;
         let timeout = self.options.lock_timeout;
-        let flock = lock::lock_file(lock_file, LockKind::Exclusive, timeout)?;
+        let (io, path) = (self.io(), &self.lock_path);
+        let (flock, opened) =
+            lock::lock_verified(io, path, &mut state.lock_file, LockKind::Exclusive, timeout)?;
+        if opened {
+            // A new lock file (perhaps one created after the old was deleted) counts its
+            // generations afresh: the one this handle saw says nothing about it.
+            state.seen_generation = None;
+        }
         let generation = flock.generation()?;
-        let (pos, torn) = {
+        self.publish_pending_mark(&flock, state.seen_generation == Some(generation));
+        let (pos, torn, last_time) = {
             let mut view = self.write_view();
             // Nobody wrote since this handle's last write or refresh: its view is current.
             let current = state.seen_generation == Some(generation) && view.torn.is_none();
             if !current {
                 view.refresh(self.options.verify)?;
             }
-            (
-                WriteCursor::from_view(&self.paths, &view),
-                view.torn.clone(),
-            )
+            versions::check_appendable(&view)?;
+            let pos = WriteCursor::from_view(&self.paths, &view);
+            (pos, view.torn.clone(), view.last_record_time())
         };
         state.seen_generation = Some(generation);
         let mut guard = WriterGuard {
@@ -152,6 +152,7 @@ impl Log {
             flock,
             pos,
             written: None,
+            time: clock::commit_time(&self.options.clock, last_time),
             generation,
             bumped: false,
         };
@@ -167,6 +168,14 @@ impl WriterGuard<'_> {
     /// The sequence number the next appended record will carry.
     pub fn next_seq(&self) -> u64 {
         self.pos.next_seq
+    }
+
+    /// The append time every record written through this guard carries (microseconds since
+    /// the Unix epoch): the clock's reading when the guard was taken, or the last record's
+    /// time if the clock reads earlier, so that append times never go back. Fixed for the
+    /// guard's life, so that an event can carry its record's time before it is encoded.
+    pub fn commit_micros(&self) -> i64 {
+        self.time
     }
 
     /// Writes records with consecutive sequence numbers (rolling to a new segment first if
@@ -210,6 +219,10 @@ impl WriterGuard<'_> {
         appends: &[Vec<(RecordType, &[u8])>],
     ) -> (Vec<RangeInclusive<u64>>, Result<()>) {
         if let Err(error) = self.log.check_not_poisoned() {
+            return (Vec::new(), Err(error));
+        }
+        // Nothing is written yet, so a lost lock does not stop the handle.
+        if let Err(error) = append_checks::ensure_lock_held(&self.flock, self.log.io()) {
             return (Vec::new(), Err(error));
         }
         let mut written = Vec::with_capacity(appends.len());
@@ -284,8 +297,12 @@ impl WriterGuard<'_> {
         self.bump_generation()?;
         if let Some(seal) = self.pos.sealed {
             self.start_next_segment(seal)?;
+        } else if versions::older_than_this_build(&self.pos.header) {
+            // A writer never appends into a segment of an older version: the upgrade
+            // happens at a segment boundary, which the seal records.
+            self.roll()?;
         }
-        let timestamp = now_micros();
+        let timestamp = self.time;
         let mut buf = Vec::new();
         let mut buffered = Vec::with_capacity(appends.len());
         for records in appends {
@@ -331,12 +348,15 @@ impl WriterGuard<'_> {
     fn write(&mut self, buf: &[u8], sync_now: bool) -> Result<()> {
         let file = self.state.file(self.log.io(), &self.pos.path)?;
         let end = self.pos.offset + buf.len() as u64;
+        let number = self.pos.header.segment_number;
+        append_checks::ensure_unwritten(&file, number, self.pos.offset, self.pos.next_seq)?;
         self.preallocate(&file, end)?;
         let log = self.log;
         file.write_all_at(buf, self.pos.offset)
             .map_err(|e| log.poison(e.into()))?;
         if sync_now {
             file.sync_data().map_err(|e| log.poison(e.into()))?;
+            log.mark_after_locked_sync(&self.flock, (number, end));
         }
         self.pos.offset = end;
         self.written = Some(self.pos.mark());
@@ -365,7 +385,7 @@ impl WriterGuard<'_> {
             .expect("the next record is never before the segment's first");
         let mut buf = Vec::new();
         self.pos
-            .encode_next(&mut buf, RecordType::SEAL, now_micros(), &seal.encode());
+            .encode_next(&mut buf, RecordType::SEAL, self.time, &seal.encode());
         // The seal (and everything before it) must be durable before the next segment
         // exists: otherwise a power loss could leave an unsealed segment followed by another,
         // which reads as corruption. Syncing the file makes every earlier write durable too.
@@ -374,14 +394,13 @@ impl WriterGuard<'_> {
     }
 
     fn start_next_segment(&mut self, seal: SealBody) -> Result<()> {
-        let header = SegmentHeader {
-            format_version: FORMAT_VERSION,
-            store_id: self.pos.header.store_id,
-            segment_number: self.pos.header.segment_number + 1,
-            base_seq: self.pos.next_seq,
-            prev_seal_offset: seal.seal_offset,
-            created_at_micros: now_micros(),
-        };
+        let header = SegmentHeader::current(
+            self.pos.header.store_id,
+            self.pos.header.segment_number + 1,
+            self.pos.next_seq,
+            seal.seal_offset,
+            self.time,
+        );
         let prealloc = self
             .log
             .options
@@ -417,7 +436,7 @@ impl WriterGuard<'_> {
         };
         let mut buf = Vec::new();
         self.pos
-            .encode_next(&mut buf, RecordType::TORN_CUT, now_micros(), &body.encode());
+            .encode_next(&mut buf, RecordType::TORN_CUT, self.time, &body.encode());
         self.write(&buf, true)
     }
 
@@ -435,6 +454,7 @@ impl WriterGuard<'_> {
                 self.pos.offset,
                 self.pos.next_seq,
                 self.pos.file_len,
+                self.time,
             )
         };
         drop(view);
@@ -453,6 +473,7 @@ pub(crate) fn create_segment_file(
     preallocate: u64,
 ) -> Result<(PathBuf, u64)> {
     let path = paths.segment(header.base_seq);
+    append_checks::ensure_no_segment_at(io, &path, header.segment_number, header.base_seq)?;
     let len = preallocate.max(SEGMENT_HEADER_LEN as u64);
     let mut contents = vec![0u8; len as usize];
     contents[..SEGMENT_HEADER_LEN].copy_from_slice(&header.encode());

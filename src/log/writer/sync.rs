@@ -65,6 +65,9 @@ impl Log {
             sync.syncing = true;
             drop(sync);
             let outcome = file.sync_data();
+            if outcome.is_ok() {
+                self.mark_after_sync(target);
+            }
             sync = self.sync.lock().unwrap_or_else(|e| e.into_inner());
             sync.syncing = false;
             match outcome {

@@ -65,8 +65,9 @@ fn print_segment(out: &mut Printer, s: &SegmentItem) -> CliResult {
     ))?;
     match &s.header {
         Ok(h) => out.line(format!(
-            "  header: format {}, store {}, segment {}, base seq {}, prev seal offset {}, created {}",
-            h.format_version,
+            "  header: format {} (write {}), store {}, segment {}, base seq {}, prev seal offset {}, created {}",
+            h.read_version,
+            h.write_version,
             uuid::Uuid::from_bytes(h.store_id),
             h.segment_number,
             h.base_seq,

@@ -71,8 +71,12 @@ fn segment_name(path: &Path) -> String {
 
 /// A torn tail in words (also used by `stat` and `repair`).
 pub fn torn_tail_text(t: &TornTail) -> String {
+    let unchecked = t
+        .unchecked
+        .as_ref()
+        .map_or_else(String::new, |why| format!("; {why}"));
     format!(
-        "segment {}, offset {}, {}: {} (not a problem: it is cut, with a copy kept, before the next append)",
+        "segment {}, offset {}, {}: {} (not a problem: it is cut, with a copy kept, before the next append{unchecked})",
         segment_name(&t.segment),
         t.offset,
         display::count(t.len, "byte"),
