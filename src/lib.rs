@@ -15,6 +15,8 @@
 //! - [`schema`]: streaming CSV ingest, type inference, schema fingerprints, drift and policy;
 //! - [`store`]: datasets, versions and events; the catalog, snapshots, rollback, time travel;
 //! - [`query`]: validating SQL and query plans against the schema of any version.
+//! - [`server`] (feature `server`, on by default): the HTTP API and browser UI of
+//!   `strata serve`, a front end over the layers above.
 //!
 //! What front ends (the `strata` command line, a server) show is built here too:
 //! - [`check`]: the whole-store check behind `strata verify`, with progress callbacks;
@@ -51,6 +53,8 @@ pub mod paths;
 pub mod query;
 pub mod report;
 pub mod schema;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod store;
 
 pub use error::{Error, ErrorKind, Result};

@@ -33,7 +33,10 @@ pub use dataset::{
 pub use demo::{DemoAction, DemoStep, DemoVerify, UploadResult};
 pub use dump::{BodyCrc, DumpBody, DumpItem, HeaderCrc, RecordLine, SegmentHeader, SegmentLine};
 pub use event::{ContentHolder, Event, EventDetails, UploadCreatedDetails};
-pub use outcome::{Cat, Init, Repair, Rollback, RollbackStatus, Snapshot, Upload, UploadRefused};
+pub use outcome::{
+    Cat, Init, Repair, Rollback, RollbackPlan, RollbackStatus, Snapshot, Upload, UploadPlan,
+    UploadRefused,
+};
 pub use query::{CheckQueryLine, Finding, FindingLine, VersionFindings};
 pub use schema::{
     change_counts, change_summary, Column, ColumnChange, Drift, RenameCandidate, Table, TableDrift,

@@ -9,6 +9,7 @@
 
 mod catalog;
 mod event;
+mod event_filter;
 mod log_reader;
 mod query;
 mod read;
@@ -25,13 +26,14 @@ pub use event::{
     ContentHolder, Digest, Event, EventHead, EventKind, KindHead, TableRecord, DATASET_EVENT,
     EVENT_ENCODING_VERSION,
 };
+pub use event_filter::{EventFilter, EVENT_TYPES};
 pub use log_reader::LogReader;
 pub use read::{History, VersionSummary};
 pub use refusal::{RefusalKind, UploadRefusal};
 pub use rollback::RollbackOutcome;
 pub use snapshot::{SnapshotInfo, SnapshotPolicy};
 pub use stats::StoreStats;
-pub use upload::{UploadFile, UploadOutcome, UploadRequest, UploadStatus};
+pub use upload::{UploadFile, UploadOutcome, UploadPlan, UploadRequest, UploadStatus};
 pub use version_ref::{parse_time, BareDate, VersionRef};
 
 use crate::blob::BlobStore;

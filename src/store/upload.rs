@@ -3,6 +3,7 @@
 
 use super::catalog::{Catalog, Dataset, VersionInfo};
 use super::event::{ContentHolder, Digest, EventKind, TableRecord};
+use super::refusal::{RefusalKind, UploadRefusal};
 use super::{new_event, DuplicatePolicy, Store};
 use crate::blob::{BlobStore, StagedBlob};
 use crate::digest::{Hasher, VERSION_TAG};
@@ -165,11 +166,36 @@ pub struct UploadOutcome {
     pub post_commit_warnings: Vec<String>,
 }
 
-/// A table read and written to a staged blob (which hashed it).
+/// A table read, hashed and (unless the upload is a dry run) written to a staged blob.
 struct StagedTable {
     file_name: String,
     scan: TableScan,
-    blob: StagedBlob,
+    /// SHA-256 of the file's bytes.
+    hash: Digest,
+    /// The staged blob holding them; `None` in a dry run, which writes nothing.
+    blob: Option<StagedBlob>,
+}
+
+/// Whether the stage phase writes the tables to staged blobs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Staging {
+    /// Write them (an upload).
+    Write,
+    /// Only read and hash them ([`Store::plan_upload`]).
+    DryRun,
+}
+
+/// What [`Store::plan_upload`] found an upload would do now.
+// One value per dry run: boxing the larger variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadPlan {
+    /// The upload would succeed with this outcome (`seq` is `None`: nothing was recorded).
+    /// For a new dataset, `dataset_id` is the nil UUID: the upload draws its own.
+    Proceed(UploadOutcome),
+    /// The upload would be refused for this reason (`seq` is `None`: a real drift refusal
+    /// would be recorded, a dry run records nothing).
+    Refused(UploadRefusal),
 }
 
 /// The stage phase's result: the tables in canonical order (by display name) and the
@@ -266,7 +292,8 @@ impl Store {
     /// `post_commit_warnings`).
     pub fn save_upload(&self, mut request: UploadRequest) -> Result<UploadOutcome> {
         check_request(&request)?;
-        let mut staged = stage_upload(&self.blobs, std::mem::take(&mut request.files))?;
+        let files = std::mem::take(&mut request.files);
+        let mut staged = stage_upload(&self.blobs, files, Staging::Write)?;
         let writer = self.lock_writer()?;
         let mut catalog = self.catalog_mut();
         self.catch_up(&mut catalog)?;
@@ -275,6 +302,49 @@ impl Store {
             Planned::Nothing(outcome) => Ok(outcome),
             Planned::Write(write) => self.record_upload(writer, catalog, write),
         }
+    }
+
+    /// What [`Store::save_upload`] would do with `request` now, without writing anything:
+    /// the same checks and the same decision (new dataset, new version, re-activation,
+    /// nothing to record, or a refusal with its drift), the drift and duplicate warnings and
+    /// the tables it would store. Every file is read and hashed, but no blob is staged and
+    /// no event is appended; the catalog is first caught up with other processes' events.
+    /// Another writer may still change the store before a real upload, which decides again.
+    ///
+    /// Returns `Err` for what [`Store::save_upload`] fails on before deciding (a malformed
+    /// request or file, an IO error); the refusals are [`UploadPlan::Refused`].
+    pub fn plan_upload(&self, mut request: UploadRequest) -> Result<UploadPlan> {
+        check_request(&request)?;
+        let files = std::mem::take(&mut request.files);
+        let mut staged = stage_upload(&self.blobs, files, Staging::DryRun)?;
+        self.refresh()?;
+        let catalog = self.catalog();
+        // A dry run records nothing: the time its answer would carry is the clock's reading.
+        let time = self.log.options().clock.now_micros();
+        let planned = match self.decide_write(&catalog, &request, &mut staged, time) {
+            Ok(planned) => planned,
+            Err(error) => {
+                drop(catalog);
+                return match self.upload_refusal(&error) {
+                    Some(refusal) => Ok(UploadPlan::Refused(refusal)),
+                    None => Err(error),
+                };
+            }
+        };
+        Ok(match planned {
+            Planned::Nothing(outcome) => UploadPlan::Proceed(outcome),
+            Planned::Write(write) => match write.answer {
+                Answer::Outcome(mut outcome) => {
+                    if outcome.status == UploadStatus::NewDataset {
+                        outcome.dataset_id = uuid::Uuid::nil();
+                    }
+                    UploadPlan::Proceed(outcome)
+                }
+                Answer::Refused { dataset, reason } => {
+                    UploadPlan::Refused(planned_drift_refusal(write.event, dataset, reason))
+                }
+            },
+        })
     }
 
     /// The decide phase, under the writer lock: decides against `catalog` and prepares what
@@ -356,12 +426,36 @@ impl Store {
     }
 }
 
+/// The drift refusal a dry run found, from the `overwrite_blocked` event it would record.
+fn planned_drift_refusal(event: super::Event, dataset: String, reason: String) -> UploadRefusal {
+    let (active_version, drift) = match event.kind {
+        EventKind::OverwriteBlocked { active, drift, .. } => (Some(active), Some(drift)),
+        _ => (None, None),
+    };
+    UploadRefusal {
+        kind: RefusalKind::DriftRefused,
+        dataset,
+        reason,
+        seq: None,
+        active_version,
+        drift,
+        post_commit_warnings: Vec::new(),
+    }
+}
+
 /// The stage phase, outside the writer lock: reads every file once (see [`stage_table`]),
 /// puts the tables in canonical order and hashes the version.
-fn stage_upload(blobs: &BlobStore, files: Vec<UploadFile>) -> Result<StagedUpload> {
+fn stage_upload(
+    blobs: &BlobStore,
+    files: Vec<UploadFile>,
+    staging: Staging,
+) -> Result<StagedUpload> {
     let mut tables = Vec::with_capacity(files.len());
     for file in files {
-        tables.push(stage_table(blobs, file)?);
+        tables.push(match staging {
+            Staging::Write => stage_table(blobs, file)?,
+            Staging::DryRun => scan_table(file)?,
+        });
     }
     tables.sort_by_key(|t| display_name(&t.file_name));
     let hash = version_hash(&tables);
@@ -523,7 +617,7 @@ impl Prepare<'_> {
         };
         Ok(PendingWrite {
             event: self.event(dataset_id, kind),
-            blobs: staged.drain(..).map(|t| t.blob).collect(),
+            blobs: staged.drain(..).filter_map(|t| t.blob).collect(),
             answer: Answer::Outcome(outcome),
         })
     }
@@ -578,7 +672,26 @@ fn stage_table(blobs: &BlobStore, file: UploadFile) -> Result<StagedTable> {
     Ok(StagedTable {
         file_name: file.name,
         scan,
-        blob,
+        hash: blob.hash,
+        blob: Some(blob),
+    })
+}
+
+/// Reads a file once for a dry run: parses, infers and hashes it, writing nothing.
+fn scan_table(file: UploadFile) -> Result<StagedTable> {
+    let mut hasher = Hasher::new();
+    let mut sink = |bytes: &[u8]| {
+        hasher.update(bytes);
+        Ok(())
+    };
+    let scan = scan_csv(file.reader, &file.name, &mut sink).map_err(|e| Error::Ingest {
+        source: Arc::new(e),
+    })?;
+    Ok(StagedTable {
+        file_name: file.name,
+        scan,
+        hash: hasher.finish(),
+        blob: None,
     })
 }
 
@@ -591,7 +704,7 @@ fn version_hash(tables: &[StagedTable]) -> Digest {
         let name = display_name(&table.file_name);
         hasher.update(&(name.len() as u64).to_le_bytes());
         hasher.update(name.as_bytes());
-        hasher.update(&table.blob.hash.0);
+        hasher.update(&table.hash.0);
     }
     hasher.finish()
 }
@@ -718,7 +831,7 @@ fn table_records(
             table_id,
             name,
             source_file: t.file_name.clone(),
-            content_hash: t.blob.hash,
+            content_hash: t.hash,
             byte_len: t.scan.byte_len,
             row_count: t.scan.row_count,
             column_count: t.scan.column_count as u64,

@@ -20,6 +20,7 @@ mod json_contract;
 mod log;
 mod repair;
 mod rollback;
+mod serve;
 mod show;
 mod snapshot;
 mod stat;

@@ -87,4 +87,12 @@ pub enum Command {
     /// Write a snapshot of the catalog now (they are also taken automatically).
     #[command(after_help = SEE_DOCS)]
     Snapshot(cmd::snapshot::Args),
+    /// Serve the HTTP API and the browser UI (loopback only without --users).
+    #[cfg(feature = "server")]
+    #[command(after_help = SEE_DOCS)]
+    Serve(cmd::serve::Args),
+    /// Manage the users file of `strata serve`: add, passwd, remove, list, token.
+    #[cfg(feature = "server")]
+    #[command(after_help = SEE_DOCS)]
+    User(cmd::user::Args),
 }

@@ -63,6 +63,10 @@ fn run(cli: Cli) -> CliResult {
         Command::Demo(args) => cmd::demo::run(&ctx, args),
         Command::CheckQuery(args) => cmd::check_query::run(&ctx, args),
         Command::Snapshot(args) => cmd::snapshot::run(&ctx, args),
+        #[cfg(feature = "server")]
+        Command::Serve(args) => cmd::serve::run(&ctx, args),
+        #[cfg(feature = "server")]
+        Command::User(args) => cmd::user::run(&ctx, args),
     }
 }
 

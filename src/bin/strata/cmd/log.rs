@@ -7,20 +7,12 @@ use crate::output::{Printer, Style};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 use strata::report;
-use strata::store::Event;
+use strata::store::{Event, EventFilter as Filter, EVENT_TYPES};
 use strata::Store;
 
 /// How long `--follow` waits for new records before it waits again (it is woken by the
 /// first append of any process).
 const FOLLOW_WAIT: Duration = Duration::from_secs(60);
-
-/// The event types `--type` accepts.
-const EVENT_TYPES: [&str; 4] = [
-    "upload_created",
-    "version_activated",
-    "rollback",
-    "overwrite_blocked",
-];
 
 /// Options of `strata log`.
 #[derive(Debug, clap::Args)]
@@ -40,26 +32,6 @@ pub struct Args {
     /// Keep printing events appended by other processes until interrupted.
     #[arg(long, short)]
     pub follow: bool,
-}
-
-/// Which events to print.
-struct Filter {
-    dataset_id: Option<uuid::Uuid>,
-    event_type: Option<String>,
-    since_micros: Option<i64>,
-}
-
-impl Filter {
-    fn accepts(&self, event: &Event) -> bool {
-        self.dataset_id.is_none_or(|id| event.dataset_id == id)
-            && self
-                .event_type
-                .as_deref()
-                .is_none_or(|t| event.kind.name() == t)
-            && self
-                .since_micros
-                .is_none_or(|s| event.timestamp_micros >= s)
-    }
 }
 
 /// Prints the matching events; with `--follow`, waits for new ones until interrupted (or

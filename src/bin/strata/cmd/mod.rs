@@ -11,8 +11,12 @@ pub mod init;
 pub mod log;
 pub mod repair;
 pub mod rollback;
+#[cfg(feature = "server")]
+pub mod serve;
 pub mod show;
 pub mod snapshot;
 pub mod stat;
 pub mod upload;
+#[cfg(feature = "server")]
+pub mod user;
 pub mod verify;

@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use strata::report;
 use strata::schema::{SchemaDrift, SchemaDriftPolicy};
-use strata::store::{UploadRefusal, UploadStatus};
+use strata::store::{UploadPlan, UploadRefusal, UploadStatus};
 use strata::{Store, UploadFile, UploadOutcome, UploadRequest};
 
 /// Files larger than this (in total) get a progress bar on a terminal.
@@ -56,6 +56,10 @@ pub struct Args {
     /// Version metadata: a file holding a JSON object.
     #[arg(long, value_name = "FILE.json")]
     pub metadata: Option<PathBuf>,
+
+    /// Show what the upload would do (and why it would be refused) without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Uploads; a refusal exits 1, a malformed file or an IO problem exits 2.
@@ -74,6 +78,9 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
         metadata,
     };
     let mut out = ctx.printer();
+    if args.dry_run {
+        return print_plan(&mut out, &store.plan_upload(request)?);
+    }
     match store.save_upload(request) {
         Ok(outcome) => print_outcome(&mut out, &outcome),
         Err(error) => Err(report_refusal(&mut out, &store, error)),
@@ -125,6 +132,48 @@ fn open_files(paths: &[PathBuf]) -> CliResult<Vec<UploadFile>> {
         files.push(file);
     }
     Ok(files)
+}
+
+/// Prints what an upload would do; a refusal it would meet exits 1, as the upload would.
+fn print_plan(out: &mut Printer, plan: &UploadPlan) -> CliResult {
+    out.json(&report::UploadPlan::from(plan))?;
+    out.line(out.paint(Style::Dim, "dry run: nothing was written"))?;
+    match plan {
+        UploadPlan::Proceed(outcome) => {
+            let verb = match outcome.status {
+                UploadStatus::NewDataset => "create dataset",
+                UploadStatus::NewVersion => "add version",
+                UploadStatus::Reactivated => "re-activate version",
+                UploadStatus::AlreadyActive => "record nothing: the active version is",
+            };
+            out.line(format!(
+                "the upload would {verb} {} of `{}` ({})",
+                outcome.version,
+                outcome.dataset,
+                outcome.hash.short()
+            ))?;
+            if let Some(drift) = &outcome.drift {
+                out.line(format!(
+                    "  schema drift: {}",
+                    display::painted_summary(out, drift)
+                ))?;
+            }
+            print_warnings(out, outcome.drift.as_ref(), &outcome.warnings)
+        }
+        UploadPlan::Refused(refusal) => {
+            out.line(format!(
+                "the upload would be {}: {}",
+                out.paint(Style::Red, "refused"),
+                refusal.reason
+            ))?;
+            if let Some(drift) = &refusal.drift {
+                for line in drift.describe() {
+                    out.line(format!("    {line}"))?;
+                }
+            }
+            Err(CliError::Reported(crate::error::Failure::Refused))
+        }
+    }
 }
 
 /// The label shown for an outcome (`new dataset`, `new version`, ...).
