@@ -850,10 +850,12 @@ fn every_pinned_event_vector_decodes_to_its_event() {
         assert_eq!(Event::decode(&bytes, at_seq_7).unwrap(), event, "{name}");
         let mut trailing = bytes.clone();
         trailing.push(0);
+        let err = Event::decode(&trailing, at_seq_7).unwrap_err();
         assert!(
-            Event::decode(&trailing, at_seq_7).is_err(),
-            "{name}: FORMAT.md says a reader refuses trailing bytes"
+            matches!(err, strata::Error::BadEvent { .. }),
+            "{name}: FORMAT.md says a reader refuses trailing bytes: {err}"
         );
+        assert_eq!(err.position(), Some(&at_seq_7()), "{name}: {err}");
     }
 }
 

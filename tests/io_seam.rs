@@ -697,3 +697,60 @@ fn appends_written_before_a_failed_roll_in_their_group_are_acknowledged() {
     assert_eq!(kinds, [(1, APP), (2, APP), (3, RecordType::SEAL)]);
     assert_eq!(reopened.append(APP, &body).unwrap(), 4);
 }
+
+/// After a failed `fdatasync` the kernel may have dropped the dirty pages and cleared the
+/// error, so a later sync could succeed without the bytes being on disk: the handle refuses
+/// every later append (and writes nothing), and only a reopened log, which reads what the
+/// file holds, appends again.
+#[test]
+fn a_failed_fdatasync_poisons_the_handle_until_the_log_is_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let (io, recorder) = recording();
+    let log = Log::create(dir.path(), log_options(io.clone(), Durability::Sync)).unwrap();
+    assert_eq!(log.append(APP, b"before").unwrap(), 1);
+    let segment = segment_of(&log, 1).0;
+    *recorder.fail_first.lock().unwrap() = Some((
+        |op| matches!(op, Op::SyncData(p) if p.extension().is_some_and(|e| e == "seg")),
+        libc::EIO,
+    ));
+    let failed = log.append(APP, b"not synced").unwrap_err();
+    assert_eq!(failed.kind(), ErrorKind::Io, "{failed}");
+    assert!(failed.to_string().contains("fdatasync"), "{failed}");
+
+    let start = recorder.len();
+    for attempt in [b"after".as_slice(), b"again"] {
+        let refused = log.append(APP, attempt).unwrap_err();
+        match &refused {
+            strata::log::Error::Poisoned { file, op, cause } => {
+                assert_eq!((file, *op), (&segment, "fdatasync"), "{refused}");
+                assert_eq!(cause.raw_os_error(), Some(libc::EIO), "{refused}");
+            }
+            other => panic!("expected a poisoned handle, got {other:?}"),
+        }
+        assert_eq!(refused.kind(), ErrorKind::Io, "{refused}");
+    }
+    let refused_batch = log.lock_writer().and_then(|mut guard| {
+        guard.append_batch(&[(APP, b"batch".as_slice())])?;
+        guard.commit()
+    });
+    assert!(
+        matches!(refused_batch, Err(strata::log::Error::Poisoned { .. })),
+        "{refused_batch:?}"
+    );
+    let written: Vec<Op> = recorder
+        .since(start)
+        .into_iter()
+        .filter(|op| matches!(op, Op::Write { .. } | Op::SyncData(_)))
+        .collect();
+    assert_eq!(written, [], "a poisoned handle writes and syncs nothing");
+    drop(log);
+
+    let reopened = Log::open(dir.path(), log_options(io, Durability::Sync)).unwrap();
+    let next = reopened.append(APP, b"after reopening").unwrap();
+    assert!(
+        next == 2 || next == 3,
+        "the unsynced record is kept or cut: {next}"
+    );
+    assert_eq!(reopened.read(1).unwrap().body, b"before");
+    assert_eq!(reopened.read(next).unwrap().body, b"after reopening");
+}

@@ -1,5 +1,5 @@
 //! Several real processes on one log. The test binary re-executes itself as the child
-//! process: `child_process_entry` does nothing unless `STRATA_CHILD` is set.
+//! process: `child_process_entry`, an ignored test that runs only with `STRATA_CHILD` set.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -30,11 +30,14 @@ fn child_body(child: u32, i: u64) -> Vec<u8> {
 /// - `guard-then-append`: take a writer guard, print `locked`, wait for a line on stdin, then
 ///   append one record through the guard and commit, printing `appended SEQ` or
 ///   `refused ERROR`.
+///
+/// Ignored, so that it never counts as a passing test: the tests that spawn children run it
+/// with `--ignored`, and run without `STRATA_CHILD` it fails.
 #[test]
+#[ignore = "the entry point of child processes, run by the tests that spawn them"]
 fn child_process_entry() {
-    let Ok(mode) = std::env::var("STRATA_CHILD") else {
-        return;
-    };
+    let mode = std::env::var("STRATA_CHILD")
+        .expect("STRATA_CHILD names the child's mode: this runs only as a spawned child");
     let dir = std::env::var("STRATA_CHILD_DIR").unwrap();
     let id: u32 = std::env::var("STRATA_CHILD_ID").unwrap().parse().unwrap();
     let mut out = std::io::stdout().lock();
@@ -79,6 +82,7 @@ fn child_process_entry() {
 fn spawn_child(dir: &Path, mode: &str, id: u32) -> Child {
     Command::new(std::env::current_exe().unwrap())
         .args([
+            "--ignored",
             "--exact",
             "child_process_entry",
             "--nocapture",

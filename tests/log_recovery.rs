@@ -298,7 +298,8 @@ fn a_flip_in_a_sealed_segment_opened_tail_only_is_caught_by_reads_and_verify() {
         ),
         "{err}"
     );
-    assert!(log.read(12).is_err());
+    let beyond = log.read(12).unwrap_err();
+    assert_eq!(beyond.kind(), strata::ErrorKind::Corrupt, "{beyond}");
     let report = log.verify().unwrap();
     assert_eq!(report.problems.len(), 1);
     assert_eq!(
@@ -407,7 +408,8 @@ fn corruption_leaves_every_file_unchanged() {
     let (segment, offset, _) = locate(dir.path(), 30);
     flip(&segment, offset + 3);
     let before = snapshot_files(dir.path());
-    assert!(Log::open(dir.path(), options()).is_err());
+    let (_, _, seq, _) = expect_corrupt(Log::open(dir.path(), options()));
+    assert_eq!(seq, 30);
     let report = log::verify(dir.path()).unwrap();
     assert!(!report.is_ok());
     assert_eq!(snapshot_files(dir.path()), before);
@@ -445,7 +447,8 @@ fn repair_cuts_at_the_first_damage_keeps_a_copy_and_logs_what_it_did() {
     let (segment, offset, _) = locate(dir.path(), 50);
     let segments_before = Log::open(dir.path(), options()).unwrap().segments();
     flip(&segment, offset + 33);
-    assert!(Log::open(dir.path(), options()).is_err());
+    let (_, _, seq, _) = expect_corrupt(Log::open(dir.path(), options()));
+    assert_eq!(seq, 50);
     let damaged = fs::read(&segment).unwrap();
 
     let report = log::repair(dir.path(), options()).unwrap();

@@ -360,6 +360,78 @@ fn rollback_switches_the_active_version_warns_about_removed_columns_and_is_recor
     assert!(back.warnings.is_empty());
 }
 
+/// The rollback event of `out` and the compatibility warnings it recorded.
+fn recorded_warnings(store: &Store, out: &strata::store::RollbackOutcome) -> Vec<String> {
+    match store.read_event(out.seq.unwrap()).unwrap().kind {
+        EventKind::Rollback { warnings, .. } => warnings,
+        other => panic!("expected a rollback event, got {other:?}"),
+    }
+}
+
+#[test]
+fn rollback_across_a_type_change_warns_with_the_type_in_each_version() {
+    let (_dir, store) = new_store();
+    store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
+    store
+        .save_upload(overwrite(
+            "d",
+            &[("t.csv", SMALL_BREAKING)],
+            SchemaDriftPolicy::Allow,
+        ))
+        .unwrap();
+    let planned = store.plan_rollback("d", "1").unwrap();
+    let out = store.rollback_to_version("d", "1", "ana", "").unwrap();
+    let expected = ["column `score` of table `t` is Float64 in version 1, not Utf8"];
+    assert_eq!(out.warnings, expected);
+    assert_eq!(planned.warnings, expected);
+    assert_eq!(recorded_warnings(&store, &out), expected);
+}
+
+#[test]
+fn rollback_across_a_removed_table_warns_that_queries_reading_it_fail() {
+    let (_dir, store) = new_store();
+    store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
+    store
+        .save_upload(overwrite(
+            "d",
+            &[("t.csv", SMALL), ("sites.csv", b"site,beds\nx,3\n")],
+            SchemaDriftPolicy::Reject,
+        ))
+        .unwrap();
+    let out = store.rollback_to_version("d", "1", "ana", "").unwrap();
+    let expected = ["table `sites` does not exist in version 1: queries that read it will fail"];
+    assert_eq!(out.warnings, expected);
+    assert_eq!(recorded_warnings(&store, &out), expected);
+}
+
+#[test]
+fn rollback_warnings_list_removed_tables_then_removed_columns_then_type_changes() {
+    let (_dir, store) = new_store();
+    store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
+    let v2 = [
+        (
+            "t.csv",
+            b"id,name,score,site\n1,ana,high,x\n2,bo,low,y\n" as &[u8],
+        ),
+        ("sites.csv", b"site\nx\n"),
+        ("labs.csv", b"lab\n1\n"),
+    ];
+    store
+        .save_upload(overwrite("d", &v2, SchemaDriftPolicy::Allow))
+        .unwrap();
+    let out = store.rollback_to_version("d", "1", "ana", "").unwrap();
+    assert_eq!(
+        out.warnings,
+        [
+            "table `labs` does not exist in version 1: queries that read it will fail",
+            "table `sites` does not exist in version 1: queries that read it will fail",
+            "column `site` (Utf8) of table `t` does not exist in version 1: queries that use it will fail",
+            "column `score` of table `t` is Float64 in version 1, not Utf8",
+        ]
+    );
+    assert_eq!(recorded_warnings(&store, &out), out.warnings);
+}
+
 #[test]
 fn rolling_back_to_the_active_version_appends_nothing_and_says_so() {
     let (_dir, store) = new_store();
@@ -382,7 +454,13 @@ fn unknown_datasets_and_versions_are_errors_that_name_them() {
         matches!(&err, Error::UnknownVersion { dataset, version, .. } if dataset == "d" && version == "7"),
         "{err}"
     );
-    assert!(store.rollback_to_version("d", "ffff", "ana", "").is_err());
+    let err = store
+        .rollback_to_version("d", "ffff", "ana", "")
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::UnknownVersion { version, .. } if version == "ffff"),
+        "{err}"
+    );
 }
 
 #[test]

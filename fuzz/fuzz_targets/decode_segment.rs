@@ -26,8 +26,8 @@
 use arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
 use strata::format::{
-    decode_record, scan_segment, Damage, Defect, RecordDecode, RecordType, SealBody, SegmentCursor,
-    SegmentEnd, SegmentHeader, Step, SEGMENT_HEADER_LEN,
+    decode_record, scan_segment, Defect, RecordDecode, RecordType, SealBody, SegmentCursor,
+    SegmentEnd, SegmentHeader, Step, FORMAT_VERSION, SEGMENT_HEADER_LEN,
 };
 use strata_fuzz::plan::{self, Dice};
 use strata_fuzz::spec::{self, NotRecord, Why};
@@ -196,13 +196,13 @@ fn check_segment(bytes: &[u8]) -> Option<spec::Scan<'_>> {
     }
     assert_eq!(summary.records, expected.records.len() as u64);
     assert_eq!(summary.end_offset, expected.end_offset);
-    check_end(bytes, &h, &summary.end, &expected);
+    check_end(&h, &summary.end, &expected);
     check_resumed(bytes, header, &summary.end, &expected);
     Some(expected)
 }
 
 /// How the scan ended, against how FORMAT.md says the segment ends.
-fn check_end(bytes: &[u8], h: &spec::Header, end: &SegmentEnd, expected: &spec::Scan<'_>) {
+fn check_end(h: &spec::Header, end: &SegmentEnd, expected: &spec::Scan<'_>) {
     match (end, &expected.end) {
         (SegmentEnd::Open, spec::End::Open) => {}
         (SegmentEnd::Sealed(seal), spec::End::Sealed { seal_offset }) => {
@@ -226,9 +226,7 @@ fn check_end(bytes: &[u8], h: &spec::Header, end: &SegmentEnd, expected: &spec::
                 damage.valid_after, want.valid_after,
                 "valid_after disagrees with a brute-force search: {damage:?} vs {want:?}"
             );
-            if !is_known_after_seal_bug(bytes, damage, want) {
-                assert_eq!(damage.after_seal, want.after_seal, "{damage:?} vs {want:?}");
-            }
+            assert_eq!(damage.after_seal, want.after_seal, "{damage:?} vs {want:?}");
             assert!(
                 damage_kind_matches(bytes, &damage.defect, want),
                 "the scan reports {damage:?} where FORMAT.md's rules give {want:?}"
@@ -241,16 +239,6 @@ fn check_end(bytes: &[u8], h: &spec::Header, end: &SegmentEnd, expected: &spec::
         }
         (got, want) => panic!("the scan ends {got:?}, FORMAT.md's rules say {want:?}"),
     }
-}
-
-/// KNOWN BUG, see `fuzz/regressions/decode_segment/README.md`: a valid seal numbered
-/// `u64::MAX` is refused (no record could follow it), and the scan reports that damage with
-/// `after_seal` set although the seal itself is the damaged record, so the segment was not
-/// sealed before it. Only this case is let through; remove the allowance with the fix.
-fn is_known_after_seal_bug(bytes: &[u8], damage: &Damage, want: &spec::Damage) -> bool {
-    let at_seal = spec::record(&bytes[want.offset as usize..])
-        .is_ok_and(|r| r.record_type == RecordType::SEAL.0);
-    want.why == Why::LastPossibleSeq && at_seal && damage.after_seal && !want.after_seal
 }
 
 /// Whether the library's defect is the kind of damage FORMAT.md's rules found.

@@ -218,8 +218,8 @@ pub enum Why {
     ZeroedHeader,
     /// A valid record that is not the next in order (gap or repeat).
     OutOfOrder,
-    /// A valid, in-order record numbered `u64::MAX`. FORMAT.md is silent here; the library
-    /// refuses it because no record could follow it (its own unit test pins that choice).
+    /// A valid, in-order record numbered `u64::MAX`, refused because no record could follow
+    /// it (FORMAT.md, Record: Sequence number); a seal so numbered does not seal its segment.
     LastPossibleSeq,
     /// A valid, in-order record of a type below `0x0100` that the log does not define, in a
     /// segment whose write version is at most the reader's.

@@ -136,17 +136,17 @@ impl<'a> SegmentCursor<'a> {
         if let Some(defect) = self.breaks_segment_rules(&header) {
             return Step::End(self.damage(defect));
         }
-        if header.record_type == RecordType::SEAL {
+        let seal = if header.record_type == RecordType::SEAL {
             match self.check_seal(body) {
-                Ok(seal) => self.sealed = Some(seal),
+                Ok(seal) => Some(seal),
                 Err(defect) => return Step::End(self.damage(defect)),
             }
-        }
-        let record = ScannedRecord {
-            offset: self.offset as u64,
-            header,
-            body,
+        } else {
+            None
         };
+        // No record could follow one numbered `u64::MAX`, so it is refused (FORMAT.md,
+        // Record). A seal so numbered is refused too, and the segment is marked sealed only
+        // once the seal is accepted: the damage is the seal itself, not something after it.
         let Some(next_seq) = self.next_seq.checked_add(1) else {
             let defect = Defect::BadField {
                 field: "sequence number",
@@ -154,6 +154,12 @@ impl<'a> SegmentCursor<'a> {
             };
             return Step::End(self.damage(defect));
         };
+        let record = ScannedRecord {
+            offset: self.offset as u64,
+            header,
+            body,
+        };
+        self.sealed = seal;
         self.offset += len;
         self.next_seq = next_seq;
         self.previous_time = Some(header.timestamp_micros);
@@ -420,6 +426,44 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    /// A seal numbered `u64::MAX` is itself the damage: the segment was not sealed before it,
+    /// and stepping again reports the same end, not the seal as a record after itself.
+    #[test]
+    fn a_seal_with_the_largest_sequence_number_is_damage_not_a_seal() {
+        let header = SegmentHeader {
+            read_version: FORMAT_VERSION,
+            write_version: FORMAT_VERSION,
+            store_id: [0; 16],
+            segment_number: 0,
+            base_seq: u64::MAX,
+            prev_seal_offset: 0,
+            created_at_micros: 0,
+        };
+        let mut bytes = header.encode().to_vec();
+        let seal = SealBody::for_segment(&header, u64::MAX, SEGMENT_HEADER_LEN as u64).unwrap();
+        encode_record(&mut bytes, RecordType::SEAL, u64::MAX, 0, &seal.encode());
+        bytes.extend_from_slice(&[0; 64]);
+        let mut cursor = SegmentCursor::new(&bytes, header);
+        let first = cursor.step();
+        let Step::End(SegmentEnd::Damaged(damage)) = &first else {
+            panic!("expected damage, got {first:?}");
+        };
+        assert_eq!(damage.offset, SEGMENT_HEADER_LEN as u64);
+        assert!(!damage.after_seal, "{damage:?}");
+        assert!(
+            matches!(
+                damage.defect,
+                Defect::BadField {
+                    field: "sequence number",
+                    value: u64::MAX
+                }
+            ),
+            "{damage:?}"
+        );
+        assert_eq!(cursor.step(), first, "the cursor stays at the end");
+        assert_eq!(cursor.offset(), SEGMENT_HEADER_LEN as u64);
     }
 
     #[test]

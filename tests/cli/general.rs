@@ -2,12 +2,18 @@
 
 use crate::support::*;
 
+/// The commands that create a store rather than need one (`demo` builds its own).
+const COMMANDS_THAT_CREATE_A_STORE: [&str; 2] = ["init", "demo"];
+
+/// Commands that read no store: `strata user` manages the users file of `strata serve`.
+const COMMANDS_WITHOUT_A_STORE: [&str; 1] = ["user"];
+
 #[test]
 fn commands_without_a_store_exit_2_with_a_hint_to_run_init_and_create_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let missing = tmp.path().join("nowhere");
     let csv = file(tmp.path(), "t.csv", SMALL);
-    let commands: Vec<Vec<&str>> = vec![
+    let runs: Vec<Vec<&str>> = vec![
         vec!["datasets"],
         vec!["history", "d"],
         vec!["show", "d"],
@@ -21,8 +27,19 @@ fn commands_without_a_store_exit_2_with_a_hint_to_run_init_and_create_nothing() 
         vec!["cat", "d"],
         vec!["rollback", "d", "1", "--yes"],
         vec!["repair", "--yes"],
+        vec!["check-query", "d", "--sql", "SELECT 1"],
+        vec!["snapshot"],
+        vec!["serve", "--bind", "127.0.0.1:0"],
     ];
-    for args in commands {
+    for command in clap_commands() {
+        assert!(
+            COMMANDS_THAT_CREATE_A_STORE.contains(&command.as_str())
+                || COMMANDS_WITHOUT_A_STORE.contains(&command.as_str())
+                || runs.iter().any(|args| args[0] == command),
+            "`strata {command}` is not run without a store here"
+        );
+    }
+    for args in runs {
         let r = expect(&missing, &args, 2);
         assert!(
             r.stderr.starts_with("error: no strata store at"),
@@ -75,12 +92,8 @@ fn usage_errors_exit_2() {
 #[test]
 fn every_command_help_points_to_docs_cli_md() {
     let tmp = tempfile::tempdir().unwrap();
-    let commands = [
-        "init", "upload", "datasets", "history", "show", "diff", "rollback", "cat", "log",
-        "verify", "dump", "stat", "repair", "demo",
-    ];
-    for command in commands {
-        let out = ok(tmp.path(), &[command, "--help"]);
+    for command in clap_commands() {
+        let out = ok(tmp.path(), &[&command, "--help"]);
         assert!(out.contains("docs/CLI.md"), "{command} --help:\n{out}");
     }
     assert!(ok(tmp.path(), &["--help"]).contains("Exit codes"));
@@ -125,6 +138,62 @@ fn output_has_no_escape_bytes_when_piped_or_with_no_color() {
             let output = cmd.args(&args).output().unwrap();
             assert!(!output.stdout.contains(&0x1b), "ESC in stdout of {args:?}");
             assert!(!output.stderr.contains(&0x1b), "ESC in stderr of {args:?}");
+        }
+    }
+}
+
+/// A command's output on a terminal: its exit code and whether standard output and standard
+/// error hold colour.
+fn colours_on_a_terminal(store: &Path, args: &[&str], no_color: Option<&str>) -> (i32, bool, bool) {
+    let mut cmd = strata_process(store);
+    cmd.env_remove("NO_COLOR").args(args);
+    if let Some(value) = no_color {
+        cmd.env("NO_COLOR", value);
+    }
+    let r = run_on_terminal(cmd);
+    (
+        r.code,
+        has_sgr_sequence(&r.stdout),
+        has_sgr_sequence(&r.stderr),
+    )
+}
+
+/// Piped output has no colour whatever `NO_COLOR` says (the test above), so colour is checked
+/// where it is drawn: on a pseudo-terminal, where `NO_COLOR` set to anything but the empty
+/// string turns it off (no-color.org: an empty value is as if unset).
+#[test]
+fn output_on_a_terminal_is_coloured_unless_no_color_is_set_and_not_empty() {
+    let (tmp, store) = new_store();
+    ok(&store, &["upload", "d", &file(tmp.path(), "t.csv", SMALL)]);
+    let breaking = file(tmp.path(), "t.csv", SMALL_BREAKING);
+    // (arguments, exit code, coloured standard output, coloured standard error) on a terminal.
+    let runs: Vec<(Vec<&str>, i32, bool, bool)> = vec![
+        (vec!["datasets"], 0, true, false),
+        (vec!["history", "d", "--events"], 0, true, false),
+        (vec!["show", "d"], 0, true, false),
+        (vec!["log"], 0, true, false),
+        (vec!["verify"], 0, true, false),
+        (vec!["dump"], 0, true, false),
+        (vec!["stat"], 0, true, false),
+        (vec!["upload", "d", &breaking, "--overwrite"], 1, true, true),
+        (vec!["history", "nope"], 2, false, true),
+    ];
+    for (args, code, stdout, stderr) in runs {
+        for unset in [None, Some("")] {
+            let coloured = colours_on_a_terminal(&store, &args, unset);
+            assert_eq!(
+                coloured,
+                (code, stdout, stderr),
+                "{args:?} with NO_COLOR={unset:?}"
+            );
+        }
+        for set in ["1", "0", "no"] {
+            let coloured = colours_on_a_terminal(&store, &args, Some(set));
+            assert_eq!(
+                coloured,
+                (code, false, false),
+                "{args:?} with NO_COLOR={set:?}"
+            );
         }
     }
 }

@@ -1418,7 +1418,11 @@ fn a_dump_from_a_sequence_number_matches_the_documented_shapes() {
         overwrite: true,
         ..strata::UploadRequest::new("stocks", vec![file], "ana")
     };
-    assert!(library.save_upload(overwrite).is_err());
+    let refused = library.save_upload(overwrite).unwrap_err();
+    assert!(
+        matches!(refused, strata::Error::DriftRefused { .. }),
+        "the refusal is recorded: {refused}"
+    );
     let from = library.log().last_seq();
     let dump: Vec<DumpItem> = lines(&json(&store, &["dump", "--from", &from.to_string()], 0));
     let records = records(&dump);

@@ -98,3 +98,12 @@ pub fn read_table(store: &Store, dataset: &str, version: &str, table: Option<&st
     std::io::Read::read_to_end(&mut reader, &mut out).unwrap();
     out
 }
+
+/// How many cases a property test runs: `PROPTEST_CASES` when set (for a longer run, as
+/// proptest's own default reads it), else `default`.
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
