@@ -82,7 +82,7 @@ fn the_durable_mark_is_raised_by_each_synced_commit_and_not_by_a_buffered_one() 
     );
     // The generation stays where it was: bytes 0..8 of the same file.
     let lock = fs::read(dir.path().join("log/LOCK")).unwrap();
-    assert_eq!(lock.len(), 24);
+    assert_eq!(lock.len(), 28);
     assert!(u64::from_le_bytes(lock[..8].try_into().unwrap()) > 0);
 }
 

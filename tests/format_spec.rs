@@ -138,20 +138,27 @@ fn lock_file_offsets_and_sizes_match_the_spec() {
             (GENERATION_OFFSET, Some(8)),
             (DURABLE_MARK_OFFSET, Some(8)),
             (DURABLE_MARK_OFFSET + 8, Some(8)),
+            (DURABLE_MARK_OFFSET + 16, Some(4)),
         ]
     );
-    assert_eq!(LOCK_FILE_LEN, 24);
-    // Written out as the table says: generation 5, mark (segment 2, offset 4096).
+    assert_eq!(LOCK_FILE_LEN, 28);
+    // Written out as the table says: generation 5, mark (segment 2, offset 4096), its CRC.
     let mut bytes = 5u64.to_le_bytes().to_vec();
     bytes.extend(2u64.to_le_bytes());
     bytes.extend(4096u64.to_le_bytes());
+    let crc = strata::format::crc32(&bytes[8..24]);
+    bytes.extend(crc.to_le_bytes());
     assert_eq!(decode_generation(&bytes), 5);
     assert_eq!(decode_durable_mark(&bytes), Some((2, 4096)));
     // "A shorter file reads as write generation 0 when it holds fewer than 8 bytes ..., and
-    // as no durable mark when it holds fewer than 24"; "a durable mark of zero is no mark".
+    // as no durable mark when it holds fewer than 28"; "a durable mark of zero is no mark";
+    // "a mark whose CRC does not match is no mark".
     assert_eq!(decode_generation(&bytes[..7]), 0);
-    assert_eq!(decode_durable_mark(&bytes[..23]), None);
-    assert_eq!(decode_durable_mark(&[0; 24]), None);
+    assert_eq!(decode_durable_mark(&bytes[..27]), None);
+    assert_eq!(decode_durable_mark(&[0; 28]), None);
+    let mut flipped = bytes.clone();
+    flipped[16] ^= 1;
+    assert_eq!(decode_durable_mark(&flipped), None);
 }
 
 #[test]

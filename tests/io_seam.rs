@@ -475,7 +475,7 @@ fn a_failed_operation_of_an_upload_is_named_and_the_store_still_opens() {
 
 /// Whether `op` is the write of the durable mark (bytes 8..24 of `log/LOCK`).
 fn is_durable_mark_write(op: &Op, store: &Path) -> bool {
-    matches!(op, Op::Write { path, offset: 8, len: 16 } if *path == store.join("log/LOCK"))
+    matches!(op, Op::Write { path, offset: 8, len: 20 } if *path == store.join("log/LOCK"))
 }
 
 #[test]
