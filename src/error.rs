@@ -301,6 +301,7 @@ mod tests {
 
     /// One error of every variant of the log's and the store's error types, with the kind
     /// `ErrorKind`'s documentation gives it.
+    /// (A table, one entry per variant: long because the error types are.)
     fn every_error() -> Vec<(Error, ErrorKind)> {
         let poisoned = |errno| log::Error::poisoned(io(errno));
         let log_errors = [

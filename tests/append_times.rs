@@ -5,10 +5,10 @@
 
 mod common;
 
-use common::{overwrite, upload, SMALL, SMALL_MORE_ROWS, SMALL_PLUS_COLUMN};
+use common::{corrupt, overwrite, upload, SMALL, SMALL_MORE_ROWS, SMALL_PLUS_COLUMN};
 use std::fs;
 use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use strata::format::{encode_record, Defect, RecordType, SegmentHeader};
@@ -137,17 +137,6 @@ fn log_options() -> LogOptions {
         segment_size: 4096,
         preallocate: 8192,
         ..LogOptions::default()
-    }
-}
-
-fn corrupt<T: std::fmt::Debug, E: Into<Error>>(
-    result: Result<T, E>,
-) -> (PathBuf, u64, u64, Defect) {
-    match result.map_err(Into::into) {
-        Err(Error::Log(strata::log::Error::Corrupt { position, defect })) => {
-            (position.segment, position.offset, position.seq, defect)
-        }
-        other => panic!("expected corruption, got {other:?}"),
     }
 }
 

@@ -2,13 +2,15 @@
 //! sync, it is the evidence that records were acknowledged, so damage before it is corruption
 //! and is never cut as a torn tail; beyond it, the format-1 rule still applies.
 
+mod common;
+
+use common::corrupt;
 use std::fs;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use strata::format::lock_file::decode_durable_mark;
 use strata::format::{encode_record, Defect, RecordType};
 use strata::log::{self, Durability, Log, LogOptions, RepairReport};
-use strata::Error;
 
 const APP: RecordType = RecordType(0x100);
 
@@ -46,17 +48,6 @@ fn flip(path: &Path, offset: u64) {
     let mut byte = [0u8];
     file.read_exact_at(&mut byte, offset).unwrap();
     file.write_all_at(&[byte[0] ^ 0x01], offset).unwrap();
-}
-
-fn corrupt<T: std::fmt::Debug, E: Into<Error>>(
-    result: Result<T, E>,
-) -> (PathBuf, u64, u64, Defect) {
-    match result.map_err(Into::into) {
-        Err(Error::Log(strata::log::Error::Corrupt { position, defect })) => {
-            (position.segment, position.offset, position.seq, defect)
-        }
-        other => panic!("expected corruption, got {other:?}"),
-    }
 }
 
 #[test]

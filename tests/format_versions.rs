@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{options, upload, SMALL, SMALL_PLUS_COLUMN};
+use common::{corrupt, options, upload, SMALL, SMALL_PLUS_COLUMN};
 use std::fs;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
@@ -59,17 +59,6 @@ fn append_by_hand(dir: &Path, record_type: RecordType, body: &[u8]) -> (PathBuf,
     let file = fs::OpenOptions::new().write(true).open(&last.path).unwrap();
     file.write_all_at(&bytes, last.end_offset).unwrap();
     (last.path, last.end_offset, seq)
-}
-
-fn corrupt<T: std::fmt::Debug, E: Into<Error>>(
-    result: Result<T, E>,
-) -> (PathBuf, u64, u64, Defect) {
-    match result.map_err(Into::into) {
-        Err(Error::Log(strata::log::Error::Corrupt { position, defect })) => {
-            (position.segment, position.offset, position.seq, defect)
-        }
-        other => panic!("expected corruption, got {other:?}"),
-    }
 }
 
 #[test]

@@ -458,10 +458,12 @@ fn repair_cuts_at_the_first_damage_keeps_a_copy_and_logs_what_it_did() {
         bytes_cut,
         segments_removed,
         repair_seq,
+        post_commit_warnings,
     } = report
     else {
         panic!("expected a repair, got {report:?}");
     };
+    assert_eq!(post_commit_warnings, Vec::<String>::new());
     assert_eq!(
         (
             problem.position.segment.as_path(),

@@ -27,7 +27,7 @@ use arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
 use strata::format::{
     decode_record, scan_segment, Defect, RecordDecode, RecordType, SealBody, SegmentCursor,
-    SegmentEnd, SegmentHeader, Step, FORMAT_VERSION, SEGMENT_HEADER_LEN,
+    SegmentEnd, SegmentHeader, Step, SEGMENT_HEADER_LEN,
 };
 use strata_fuzz::plan::{self, Dice};
 use strata_fuzz::spec::{self, NotRecord, Why};
@@ -196,13 +196,13 @@ fn check_segment(bytes: &[u8]) -> Option<spec::Scan<'_>> {
     }
     assert_eq!(summary.records, expected.records.len() as u64);
     assert_eq!(summary.end_offset, expected.end_offset);
-    check_end(&h, &summary.end, &expected);
+    check_end(bytes, &h, &summary.end, &expected);
     check_resumed(bytes, header, &summary.end, &expected);
     Some(expected)
 }
 
 /// How the scan ended, against how FORMAT.md says the segment ends.
-fn check_end(h: &spec::Header, end: &SegmentEnd, expected: &spec::Scan<'_>) {
+fn check_end(bytes: &[u8], h: &spec::Header, end: &SegmentEnd, expected: &spec::Scan<'_>) {
     match (end, &expected.end) {
         (SegmentEnd::Open, spec::End::Open) => {}
         (SegmentEnd::Sealed(seal), spec::End::Sealed { seal_offset }) => {

@@ -112,6 +112,16 @@ impl super::Log {
         self.mark_state().failure.take()
     }
 
+    /// [`Self::take_mark_failure`] as the warning a committed write reports with it.
+    pub fn take_mark_failure_warning(&self) -> Option<String> {
+        self.take_mark_failure().map(|e| {
+            format!(
+                "the write is committed, but recording that it was acknowledged (the durable \
+                 mark in log/LOCK) failed: {e}"
+            )
+        })
+    }
+
     /// Under the writer lock just taken: raises the mark to what an earlier sync of this
     /// handle left pending, unless another writer wrote since (`current` is false), whose own
     /// sync covers those bytes.

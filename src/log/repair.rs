@@ -37,6 +37,9 @@ pub enum RepairReport {
         segments_removed: Vec<PathBuf>,
         /// Sequence number of the repair record appended.
         repair_seq: u64,
+        /// What went wrong after the repair record was committed (which does not undo it):
+        /// a failure to raise the durable mark in `log/LOCK`.
+        post_commit_warnings: Vec<String>,
     },
 }
 
@@ -91,6 +94,7 @@ pub fn repair(store_dir: impl AsRef<Path>, options: LogOptions) -> Result<Repair
         bytes_cut,
         segments_removed,
         repair_seq,
+        post_commit_warnings: log.take_mark_failure_warning().into_iter().collect(),
     })
 }
 

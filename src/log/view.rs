@@ -246,6 +246,9 @@ impl LogView {
 
     /// Checks that a new segment continues the log: same store, next number, next sequence
     /// number, and a sealed predecessor whose seal is where the header says.
+    /// (Over 70 lines: one check per rule of FORMAT.md's chain, each with the message that
+    /// names what the header says and what was expected; split, the rules would lose their
+    /// order, which decides which defect a damaged chain reports first.)
     pub(crate) fn check_successor(
         &mut self,
         path: &Path,

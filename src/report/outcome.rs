@@ -310,6 +310,8 @@ pub enum Repair {
         segments_removed: Vec<String>,
         /// The repair record's sequence number.
         repair_seq: u64,
+        /// Failures after the repair record was committed, which do not undo it.
+        post_commit_warnings: Vec<String>,
     },
 }
 
@@ -325,6 +327,7 @@ impl From<&RepairReport> for Repair {
                 bytes_cut,
                 segments_removed,
                 repair_seq,
+                post_commit_warnings,
             } => Repair::Repaired {
                 segment: path_text(&problem.position.segment),
                 offset: problem.position.offset,
@@ -334,6 +337,7 @@ impl From<&RepairReport> for Repair {
                 bytes_cut: *bytes_cut,
                 segments_removed: segments_removed.iter().map(|p| path_text(p)).collect(),
                 repair_seq: *repair_seq,
+                post_commit_warnings: post_commit_warnings.clone(),
             },
         }
     }

@@ -10,8 +10,8 @@
 mod catalog;
 mod event;
 mod event_filter;
-mod gc;
 mod find;
+mod gc;
 mod log_reader;
 mod query;
 mod read;
@@ -30,8 +30,8 @@ pub use event::{
     EVENT_ENCODING_VERSION,
 };
 pub use event_filter::{EventFilter, EVENT_TYPES};
-pub use gc::{GcReport, Leftover, Leftovers};
 pub use find::ContentMatch;
+pub use gc::{GcReport, Leftover, Leftovers};
 pub use log_reader::LogReader;
 pub use read::{History, VersionSummary};
 pub use refusal::{RefusalKind, UploadRefusal};
@@ -258,12 +258,7 @@ impl Store {
     /// make it fail: each becomes a warning for the write's outcome.
     fn after_commit(&self) -> Vec<String> {
         let mut warnings = Vec::new();
-        if let Some(e) = self.log.take_mark_failure() {
-            warnings.push(format!(
-                "the write is committed, but recording that it was acknowledged (the durable \
-                 mark in log/LOCK) failed: {e}"
-            ));
-        }
+        warnings.extend(self.log.take_mark_failure_warning());
         if self.options.check_invariants {
             if let Err(e) = self.assert_invariants(false) {
                 warnings.push(format!(

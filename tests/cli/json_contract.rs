@@ -773,6 +773,7 @@ struct Repaired {
     bytes_cut: u64,
     segments_removed: Vec<String>,
     repair_seq: u64,
+    post_commit_warnings: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1375,6 +1376,7 @@ fn corruption_in_verify_dump_and_repair_matches_the_documented_shapes() {
         (third, 3, 3)
     );
     assert!(repaired.segments_removed.is_empty());
+    assert!(repaired.post_commit_warnings.is_empty());
     let dump: Vec<DumpItem> = lines(&json(&store, &["dump"], 0));
     let repair = bodies(&dump).into_iter().find_map(|b| match b {
         RecordBody::Repair(r) => Some(r),

@@ -107,3 +107,16 @@ pub fn proptest_cases(default: u32) -> u32 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
 }
+
+/// The position (segment file, offset, seq) and defect of a corruption error; panics on any
+/// other outcome.
+pub fn corrupt<T: std::fmt::Debug, E: Into<strata::Error>>(
+    result: Result<T, E>,
+) -> (PathBuf, u64, u64, strata::format::Defect) {
+    match result.map_err(Into::into) {
+        Err(strata::Error::Log(strata::log::Error::Corrupt { position, defect })) => {
+            (position.segment, position.offset, position.seq, defect)
+        }
+        other => panic!("expected corruption, got {other:?}"),
+    }
+}

@@ -217,6 +217,12 @@ fn after_a_failed_fdatasync_the_handle_refuses_writes_and_a_reopen_recovers() {
 struct AfterFull {
     same_handle: usize,
     reopened: usize,
+    committed_with_a_warning: usize,
+}
+
+/// Whether `op` raises the durable mark: the 20-byte write at offset 8 of `log/LOCK`.
+fn is_durable_mark_write(op: &Op) -> bool {
+    matches!(op, Op::Write { path, offset: 8, bytes } if bytes.len() == 20 && path.ends_with("log/LOCK"))
 }
 
 #[test]
@@ -236,6 +242,30 @@ fn after_a_full_disk_is_freed_the_store_continues_without_repair() {
         let (_dir, run, store) = one_version_store();
         run.backend.fail(Fault::nth(n, libc::ENOSPC).sticky());
         let context = format!("operation {n} ({op:?})");
+        match store.save_upload(overwrite_v2()) {
+            Ok(outcome) => {
+                // Only the durable mark is written after the commit: its failure is a
+                // warning of the committed upload, which the next one then overwrites.
+                assert!(
+                    is_durable_mark_write(op),
+                    "{context}: committed: {outcome:?}"
+                );
+                let warned = outcome.post_commit_warnings.iter();
+                assert!(
+                    warned
+                        .filter(|w| w.contains("No space left on device"))
+                        .count()
+                        == 1,
+                    "{context}: {:?}",
+                    outcome.post_commit_warnings
+                );
+                run.backend.stop_failing();
+                store.assert_invariants(true).unwrap();
+                after.committed_with_a_warning += 1;
+                continue;
+            }
+            Err(error) => assert_eq!(error.kind(), ErrorKind::StorageFull, "{context}: {error}"),
+        }
         let error = store.save_upload(overwrite_v2()).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::StorageFull, "{context}: {error}");
         assert!(
@@ -268,10 +298,11 @@ fn after_a_full_disk_is_freed_the_store_continues_without_repair() {
         }
     }
     super::summary(&format!(
-        "faults, full disk freed: {} uploads continued on the same handle, {} after a reopen (the log's own write failed), none needed a repair",
-        after.same_handle, after.reopened
+        "faults, full disk freed: {} uploads continued on the same handle, {} after a reopen (the log's own write failed), {} committed with a warning (the durable mark's write failed), none needed a repair",
+        after.same_handle, after.reopened, after.committed_with_a_warning
     ));
     assert!(after.same_handle >= 5, "{after:?}");
+    assert_eq!(after.committed_with_a_warning, 1, "{after:?}");
 }
 
 /// Found by `every_failed_operation_of_every_workload_is_named_and_loses_nothing`: a segment

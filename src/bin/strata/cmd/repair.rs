@@ -72,6 +72,7 @@ fn print_report(out: &mut output::Printer, done: &RepairReport) -> CliResult {
             bytes_cut,
             segments_removed,
             repair_seq,
+            post_commit_warnings,
         } => {
             out.line(format!(
                 "{}: cut segment {} at offset {} ({} moved out), {} moved out",
@@ -87,7 +88,8 @@ fn print_report(out: &mut output::Printer, done: &RepairReport) -> CliResult {
             ))?;
             out.line(format!(
                 "  recorded as repair record {repair_seq}; run `strata verify` to check the result"
-            ))
+            ))?;
+            super::upload::print_post_commit_warnings(out, "repair", post_commit_warnings)
         }
     }
 }
