@@ -41,8 +41,10 @@
 //!   their SHA-256, version and event rows, one transaction per upload, WAL, FULL) and the
 //!   JSON design (a file per version written atomically, then the dataset's metadata
 //!   rewritten atomically under a lock); both parse and hash the bytes once
-//!   (`benches/support/uploads.rs`). Targets: strata >= 1.5x SQLite single; with 8 uploaders
-//!   >= 4x strata single and >= 5x SQLite with 8 connections. After them,
+//!   (`benches/support/uploads.rs`); `strata_files` is strata with every table a blob file
+//!   (`inline_table_max` 0, the path before tables went into the log). Targets: strata at
+//!   least 1.5x SQLite single; with 8 uploaders at least 4x strata single and 5x SQLite with
+//!   8 connections. After them,
 //!   `upload/read_back/<system>` reads a past version's table back whole (target: strata no
 //!   slower than SQLite's SELECT), and the flushes per upload are counted and printed
 //!   (`upload flushes: ...`).
@@ -679,21 +681,31 @@ fn upload(c: &mut Criterion) {
             .throughput(Throughput::Elements(writers as u64));
         let root = tempdir();
 
-        let dir = root.path().join("strata");
-        let store = OnceCell::new();
-        let mut work: Vec<_> = (0..writers as u64).map(uploads::Workload::new).collect();
-        group.bench_function("strata", |b| {
-            let store = store
-                .get_or_init(|| Store::create(&dir, upload_options(Default::default())).unwrap());
-            b.iter_custom(|iters| {
-                let batches = work.iter_mut().map(|w| w.take(iters)).collect();
-                sync_all_files();
-                let mut states = vec![store; writers];
-                run_writers(&mut states, batches, |store, upload| {
-                    strata_upload(store, upload)
+        // `strata_files`: every table a blob file (`inline_table_max` 0), the write path as
+        // it was before small tables went into the log.
+        for (system, inline_table_max) in [
+            ("strata", strata::store::DEFAULT_INLINE_TABLE_MAX),
+            ("strata_files", 0),
+        ] {
+            let dir = root.path().join(system);
+            let store = OnceCell::new();
+            let mut work: Vec<_> = (0..writers as u64).map(uploads::Workload::new).collect();
+            group.bench_function(system, |b| {
+                let store = store.get_or_init(|| {
+                    let mut options = upload_options(Default::default());
+                    options.inline_table_max = inline_table_max;
+                    Store::create(&dir, options).unwrap()
+                });
+                b.iter_custom(|iters| {
+                    let batches = work.iter_mut().map(|w| w.take(iters)).collect();
+                    sync_all_files();
+                    let mut states = vec![store; writers];
+                    run_writers(&mut states, batches, |store, upload| {
+                        strata_upload(store, upload)
+                    })
                 })
-            })
-        });
+            });
+        }
 
         let path = root.path().join("uploads.db");
         let conns = std::cell::RefCell::new(Vec::new());
@@ -765,13 +777,25 @@ fn upload_read_back(c: &mut Criterion) {
 }
 
 /// Prints how many flushes (`fdatasync`, file and directory `fsync`) an upload of a small
-/// table makes, counted by a counting IO backend over 100 uploads by a lone uploader.
+/// table makes, counted by a counting IO backend over 100 uploads by a lone uploader, with
+/// small tables inside the log (the default) and with every table a blob file.
 fn count_upload_flushes() {
+    for (how, inline_table_max) in [
+        ("inside the log", strata::store::DEFAULT_INLINE_TABLE_MAX),
+        ("as blob files", 0),
+    ] {
+        count_upload_flushes_with(how, inline_table_max);
+    }
+}
+
+fn count_upload_flushes_with(how: &str, inline_table_max: u64) {
     const UPLOADS: u64 = 100;
     let root = tempdir();
     let backend = Arc::new(uploads::CountingBackend::default());
     let io = strata::io::Io::from_arc(backend.clone());
-    let store = Store::create(root.path().join("strata"), upload_options(io)).unwrap();
+    let mut options = upload_options(io);
+    options.inline_table_max = inline_table_max;
+    let store = Store::create(root.path().join("strata"), options).unwrap();
     let mut work = uploads::Workload::new(0);
     // The first upload of each dataset, and the folders every store creates once, are left
     // out: what is counted is the steady state.
@@ -784,7 +808,7 @@ fn count_upload_flushes() {
     }
     let flushes = backend.flushes() - before;
     eprintln!(
-        "upload flushes: {flushes} in {UPLOADS} uploads of small tables by one uploader ({:.2} per upload)",
+        "upload flushes, tables {how}: {flushes} in {UPLOADS} uploads of small tables by one uploader ({:.2} per upload)",
         flushes as f64 / UPLOADS as f64
     );
 }

@@ -5,10 +5,18 @@
 
 mod common;
 
-use common::{new_store, overwrite, upload, SMALL, SMALL_MORE_ROWS};
+use common::{overwrite, upload, SMALL, SMALL_MORE_ROWS};
 use strata::schema::SchemaDriftPolicy;
 use strata::store::UploadStatus;
 use strata::{Error, Store};
+
+/// A new store that keeps every table in a blob file: these tests are about blob files
+/// (tables inside the log are in `store_inline.rs`).
+fn new_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create(dir.path(), common::blob_file_options()).unwrap();
+    (dir, store)
+}
 
 fn blob_of(store: &Store, dataset: &str, version: &str) -> std::path::PathBuf {
     let info = store.version(dataset, &version.parse().unwrap()).unwrap();
@@ -198,7 +206,7 @@ fn garbage_collection_removes_orphans_but_never_a_blob_another_process_just_refe
     let orphan = dir.path().join("blobs/sha256/ee/an-orphan");
     write_file(&orphan, b"orphan");
     // Another handle (as another process would) uploads after the collector opened the store.
-    let other = Store::open(dir.path(), common::options()).unwrap();
+    let other = Store::open(dir.path(), common::blob_file_options()).unwrap();
     other
         .save_upload(upload("e", &[("t.csv", SMALL_MORE_ROWS)]))
         .unwrap();
@@ -239,9 +247,9 @@ fn a_failed_upload_leaves_an_orphan_that_stats_and_the_check_report() {
     let options = strata::StoreOptions {
         log: strata::log::LogOptions {
             io: backend.io(),
-            ..common::options().log
+            ..common::blob_file_options().log
         },
-        ..common::options()
+        ..common::blob_file_options()
     };
     let store = Store::open(dir.path(), options).unwrap();
     // The upload's blob is published, then writing its event fails.
@@ -250,7 +258,7 @@ fn a_failed_upload_leaves_an_orphan_that_stats_and_the_check_report() {
         .save_upload(upload("d", &[("t.csv", SMALL)]))
         .unwrap_err();
     drop(store);
-    let store = Store::open(dir.path(), common::options()).unwrap();
+    let store = Store::open(dir.path(), common::blob_file_options()).unwrap();
     let stats = store.stats().unwrap();
     assert_eq!(
         (stats.orphan_blobs, stats.orphan_blob_bytes),

@@ -83,7 +83,7 @@ pub fn table(uploader: u64, k: u64) -> Vec<u8> {
             18 + (x >> 16) % 70,
             40 + (x >> 24) % 80,
             (x >> 32) % 10,
-            (x >> 40) % 2 == 0
+            (x >> 40).is_multiple_of(2)
         );
     }
     out.into_bytes()
