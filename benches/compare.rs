@@ -47,7 +47,8 @@
 //!   8 connections. After them,
 //!   `upload/read_back/<system>` reads a past version's table back whole (target: strata no
 //!   slower than SQLite's SELECT), and the flushes per upload are counted and printed
-//!   (`upload flushes: ...`).
+//!   (`upload flushes: ...`). `upload/8_processes/strata` is eight processes (this binary
+//!   re-run as a child) uploading to one store at once.
 //!
 //! Bytes on disk of every system are printed as each store is built.
 //!
@@ -68,7 +69,7 @@ mod synthetic;
 mod uploads;
 
 use alternatives::{disk_bytes, json, mb, sqlite};
-use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use criterion::{criterion_group, Criterion, SamplingMode, Throughput};
 use dirs::tempdir;
 use std::cell::OnceCell;
 use std::collections::HashMap;
@@ -813,5 +814,78 @@ fn count_upload_flushes_with(how: &str, inline_table_max: u64) {
     );
 }
 
-criterion_group!(benches, write, open_active, upload);
-criterion_main!(benches);
+/// `upload/8_processes/strata`: eight processes (this binary, re-run as
+/// [`upload_child`]) uploading at once to one store, each to datasets of its own. Each child
+/// opens the store, then waits for the start file; the time runs from its creation to the
+/// last child's exit.
+fn upload_processes(c: &mut Criterion) {
+    let mut group = c.benchmark_group("upload/8_processes");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .throughput(Throughput::Elements(WRITERS as u64));
+    let root = tempdir();
+    let dir = root.path().join("strata");
+    drop(Store::create(&dir, upload_options(Default::default())).unwrap());
+    let mut round = 0u64;
+    group.bench_function("strata", |b| {
+        b.iter_custom(|iters| {
+            round += 1;
+            let start = root.path().join(format!("start-{round}"));
+            let children: Vec<_> = (0..WRITERS)
+                .map(|w| {
+                    std::process::Command::new(std::env::current_exe().unwrap())
+                        .env(UPLOAD_CHILD_ENV, &dir)
+                        .env(
+                            "STRATA_BENCH_UPLOAD_UPLOADER",
+                            format!("{}", w as u64 + round * 100),
+                        )
+                        .env("STRATA_BENCH_UPLOAD_COUNT", iters.to_string())
+                        .env("STRATA_BENCH_UPLOAD_START", &start)
+                        .spawn()
+                        .unwrap()
+                })
+                .collect();
+            // Let every child open the store before the start.
+            std::thread::sleep(Duration::from_millis(300));
+            sync_all_files();
+            let started = Instant::now();
+            std::fs::write(&start, b"go").unwrap();
+            for mut child in children {
+                assert!(child.wait().unwrap().success(), "an upload child failed");
+            }
+            started.elapsed()
+        })
+    });
+    group.finish();
+}
+
+/// Set in the environment of a child of [`upload_processes`]: the store it uploads to.
+const UPLOAD_CHILD_ENV: &str = "STRATA_BENCH_UPLOAD_CHILD";
+
+/// A child of [`upload_processes`]: opens the store, waits for the start file, uploads.
+fn upload_child(dir: &Path) {
+    let var = |name: &str| std::env::var(name).unwrap();
+    let uploader: u64 = var("STRATA_BENCH_UPLOAD_UPLOADER").parse().unwrap();
+    let count: u64 = var("STRATA_BENCH_UPLOAD_COUNT").parse().unwrap();
+    let start = PathBuf::from(var("STRATA_BENCH_UPLOAD_START"));
+    let store = Store::open(dir, upload_options(Default::default())).unwrap();
+    let uploads = uploads::Workload::new(uploader).take(count);
+    while !start.exists() {
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    for upload in uploads {
+        strata_upload(&store, upload);
+    }
+}
+
+criterion_group!(benches, write, open_active, upload, upload_processes);
+
+fn main() {
+    if let Some(dir) = std::env::var_os(UPLOAD_CHILD_ENV) {
+        upload_child(Path::new(&dir));
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

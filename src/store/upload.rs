@@ -184,6 +184,10 @@ enum StagedBytes {
     Memory(Vec<u8>),
     /// A synced temporary blob file, published under its name before the event.
     File(StagedBlob),
+    /// A blob file published before the writer lock was taken (see
+    /// [`Store::publish_before_lock`]); `restored` if no file held the content before (so
+    /// that, if the upload's content is an earlier version's, its bytes were missing).
+    Published { restored: bool },
     /// A dry run keeps nothing.
     Nothing,
 }
@@ -206,7 +210,7 @@ impl Storage {
                 self.inline.push((hash, bytes))
             }
             StagedBytes::File(blob) => self.blobs.push(blob),
-            StagedBytes::Memory(_) | StagedBytes::Nothing => {}
+            StagedBytes::Memory(_) | StagedBytes::Published { .. } | StagedBytes::Nothing => {}
         }
     }
 }
@@ -344,6 +348,7 @@ impl Store {
             inline_max: self.options.inline_table_max,
         };
         let mut staged = stage_upload(&self.blobs, files, staging)?;
+        self.publish_before_lock(&request, &mut staged)?;
         let early = self.drift_before_lock(&request, &staged);
         let writer = self.lock_writer()?;
         let mut catalog = self.catalog_mut();
@@ -363,6 +368,36 @@ impl Store {
         Ok(outcome)
     }
 
+    /// Publishes the staged blob files of tables whose content this handle's catalog does not
+    /// know inside the log, before the writer lock is taken: a rename and directory fsyncs
+    /// that need no lock, so that writers never wait behind them. A blob the upload then does
+    /// not refer to (it is refused, or fails) is an orphan, which `stat` and `verify` report
+    /// and `strata gc` removes; gc removes orphans only while no upload holds the staging lock,
+    /// which this upload holds until its event is committed, so it never removes a blob an
+    /// upload in flight is about to refer to. Content another process stored inside the log
+    /// meanwhile stays stored twice (both copies hash to the same name).
+    fn publish_before_lock(
+        &self,
+        request: &UploadRequest,
+        staged: &mut StagedUpload,
+    ) -> Result<()> {
+        check_event_fits(request)?;
+        for table in &mut staged.tables {
+            if !matches!(table.bytes, StagedBytes::File(_))
+                || self.catalog().inline_table(&table.hash).is_some()
+            {
+                continue;
+            }
+            let restored = !self.blobs.contains(&table.hash.0);
+            let published = StagedBytes::Published { restored };
+            let StagedBytes::File(blob) = std::mem::replace(&mut table.bytes, published) else {
+                unreachable!("matched above")
+            };
+            blob.publish(&self.blobs)?;
+        }
+        Ok(())
+    }
+
     /// Stores again, as a blob file, the bytes of a table that were missing (an upload that
     /// records nothing appends no record, so even small tables are restored as files).
     fn restore_as_file(&self, bytes: StagedBytes) -> Result<()> {
@@ -373,7 +408,7 @@ impl Store {
                 writer.write_bytes(&bytes)?;
                 writer.finish()?
             }
-            StagedBytes::Nothing => return Ok(()),
+            StagedBytes::Published { .. } | StagedBytes::Nothing => return Ok(()),
         };
         blob.publish(&self.blobs)?;
         Ok(())
@@ -652,8 +687,13 @@ impl Prepare<'_> {
     /// Whether `table`'s bytes, which an earlier version refers to, are missing from the
     /// store and staged (a dry run stages nothing, so it restores nothing).
     fn restores_bytes(&self, table: &StagedTable) -> bool {
-        !matches!(table.bytes, StagedBytes::Nothing)
-            && !self.store.holds_table_bytes(self.catalog, &table.hash)
+        match table.bytes {
+            StagedBytes::Nothing => false,
+            StagedBytes::Published { restored } => restored,
+            StagedBytes::Memory(_) | StagedBytes::File(_) => {
+                !self.store.holds_table_bytes(self.catalog, &table.hash)
+            }
+        }
     }
 
     /// How to store the staged tables' content that the store does not hold yet (content
@@ -787,6 +827,21 @@ impl Prepare<'_> {
             answer: Answer::Outcome(outcome),
         })
     }
+}
+
+/// Fails an upload whose event could not fit in a record whatever the decision adds to it
+/// (its metadata, note and actor alone are too long), before any blob is published. The
+/// event is checked in full before it is appended.
+fn check_event_fits(request: &UploadRequest) -> Result<()> {
+    let metadata = request.metadata.as_ref().map_or(0, |m| m.to_string().len());
+    let len = metadata + request.note.len() + request.actor.len();
+    if len > crate::format::MAX_BODY_LEN as usize {
+        return Err(Error::Log(crate::log::Error::RecordTooLarge {
+            len,
+            max: crate::format::MAX_BODY_LEN,
+        }));
+    }
+    Ok(())
 }
 
 fn missing_bytes_warning(table: &StagedTable) -> String {
