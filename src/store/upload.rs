@@ -913,8 +913,8 @@ fn stage_table(blobs: &BlobStore, file: UploadFile, inline_max: u64) -> Result<S
     })?;
     // The scan handed the sink every byte of the file, in order (see `scan_csv`).
     let (hash, bytes) = match sink.file {
-        Some(writer) => {
-            let blob = writer.finish()?;
+        Some(pipe) => {
+            let blob = pipe.finish()?.finish()?;
             debug_assert_eq!(blob.len, scan.byte_len);
             (blob.hash, StagedBytes::File(blob))
         }
@@ -937,13 +937,13 @@ struct TableSink<'a> {
     /// Hashes the bytes kept in memory (a blob writer hashes its own).
     hasher: Hasher,
     memory: Vec<u8>,
-    file: Option<BlobWriter>,
+    file: Option<BlobPipe>,
 }
 
 impl TableSink<'_> {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        if let Some(writer) = &mut self.file {
-            return writer.write(bytes);
+        if let Some(pipe) = &mut self.file {
+            return pipe.write(bytes);
         }
         if (self.memory.len() + bytes.len()) as u64 <= self.inline_max {
             self.hasher.update(bytes);
@@ -958,10 +958,68 @@ impl TableSink<'_> {
         if !self.memory.is_empty() {
             writer.write(&self.memory)?;
         }
-        writer.write(bytes)?;
         self.memory = Vec::new();
-        self.file = Some(writer);
+        let mut pipe = BlobPipe::start(writer);
+        pipe.write(bytes)?;
+        self.file = Some(pipe);
         Ok(())
+    }
+}
+
+/// Chunks a [`BlobPipe`] holds in flight at most: with the scan's 64 KiB reads, about 1 MiB,
+/// whatever the file's size.
+const PIPE_CHUNKS: usize = 16;
+
+/// Hashes and writes a large table's bytes to its staged blob on a thread of its own, while
+/// the scan parses and infers on the caller's: SHA-256 and the writes run beside the parser
+/// (on another core where there is one). A bounded channel of chunks between them keeps the
+/// memory bounded whatever the file's size, and makes the scan wait when the disk is slower.
+struct BlobPipe {
+    chunks: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    worker: Option<std::thread::JoinHandle<Result<BlobWriter>>>,
+}
+
+impl BlobPipe {
+    fn start(mut writer: BlobWriter) -> BlobPipe {
+        let (chunks, received) = std::sync::mpsc::sync_channel::<Vec<u8>>(PIPE_CHUNKS);
+        let worker = std::thread::spawn(move || {
+            for chunk in received {
+                writer.write_bytes(&chunk)?;
+            }
+            Ok(writer)
+        });
+        BlobPipe {
+            chunks: Some(chunks),
+            worker: Some(worker),
+        }
+    }
+
+    /// Hands a chunk to the worker; fails with the worker's error if it stopped.
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let sent = self.chunks.as_ref().map(|c| c.send(bytes.to_vec()));
+        if let Some(Ok(())) = sent {
+            return Ok(());
+        }
+        let error = match self.join() {
+            Err(Error::Io(e)) => std::io::Error::other(e),
+            Err(other) => std::io::Error::other(other),
+            Ok(_) => std::io::Error::other("the blob writer stopped before the end of the file"),
+        };
+        Err(error)
+    }
+
+    /// Waits for the worker to write every chunk handed to it; returns the blob writer.
+    fn finish(mut self) -> Result<BlobWriter> {
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<BlobWriter> {
+        drop(self.chunks.take());
+        let worker = self.worker.take().expect("joined once");
+        match worker.join() {
+            Ok(outcome) => outcome,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
 }
 
