@@ -11,8 +11,8 @@
 //!   disk is freed, the same handle) carries on.
 //!
 //! Each test prints a summary line of its counts (`cargo test` shows them). In CI's
-//! configuration (`STRATA_FAULT_CASES` unset: up to 8 states a crash point) they were: 11
-//! workloads, 286 crash points (178 enumerated whole), 347 distinct crash states checked;
+//! configuration (`STRATA_FAULT_CASES` unset: up to 8 states a crash point) they were: 12
+//! workloads, 227 crash points (92 enumerated whole), 576 distinct crash states checked;
 //! 424 failures injected; 1 bug found and fixed ([`BUGS_FOUND_AND_FIXED`]).
 //!
 //! The longer sweep is opt-in: `STRATA_FAULT_CASES=N cargo test --release --test faults`
