@@ -1,5 +1,6 @@
-//! `save_upload` in three phases: stage (ingest and staged blobs, outside the writer lock),
-//! decide (under the lock, against the fresh catalog) and record (blobs, event, commit).
+//! `save_upload` in three phases: stage (ingest, small tables kept in memory, large ones
+//! written to blob files and published, outside the writer lock), decide (under the lock,
+//! against the fresh catalog) and record (table bytes records and event in one commit).
 
 use super::catalog::{Catalog, Dataset, VersionInfo};
 use super::event::{ContentHolder, Digest, EventKind, TableRecord};
@@ -321,9 +322,12 @@ impl Store {
     /// and nothing is written.
     ///
     /// An upload runs in three phases: *stage* (outside the writer lock: each file read once,
-    /// parsed, hashed and written to a synced staged blob), *decide* (under the lock, against
-    /// the catalog caught up on every process's events: what to record, with every read it
-    /// needs done) and *record* (publish the blobs, append and apply the event, commit).
+    /// parsed and hashed, kept in memory up to [`super::StoreOptions::inline_table_max`],
+    /// else written to a synced staged blob, hashed and written on a thread beside the
+    /// parser, and published under its name), *decide* (under the lock, against the catalog
+    /// caught up on every process's events: what to record, with every read it needs done)
+    /// and *record* (append the `table_bytes` records of small tables the store does not
+    /// hold yet and the event with one write, apply them, commit with one `fdatasync`).
     ///
     /// Before staging, the temporary files that interrupted uploads and snapshots left are
     /// removed (when no other write is in progress), and the outcome's warnings say so.
