@@ -106,11 +106,12 @@ pub struct StoreProblem {
     pub detail: String,
 }
 
-/// A damaged or missing blob, with one version and table that uses it (a blob used by
-/// several is reported once per use).
+/// Damaged or missing table bytes (a blob file, or a `table_bytes` record inside the log),
+/// with one version and table that uses them (bytes used by several are reported once per
+/// use).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlobProblem {
-    /// The blob file.
+    /// The blob file, or the segment file holding the `table_bytes` record.
     pub path: PathBuf,
     /// The content hash it is stored under.
     pub hash: Digest,
@@ -281,7 +282,8 @@ fn check_snapshots(store: &Store, report: &mut CheckReport) {
     }
 }
 
-/// Reads every blob once and reports each version and table that uses a damaged one.
+/// Reads the bytes of every table content once, from its blob file or its `table_bytes`
+/// record, and reports each version and table that uses damaged ones.
 fn check_blobs(store: &Store, report: &mut CheckReport, progress: &mut impl FnMut(Progress)) {
     let uses = match store.all_tables() {
         Ok(tables) => tables,
@@ -302,10 +304,10 @@ fn check_blobs(store: &Store, report: &mut CheckReport, progress: &mut impl FnMu
         let hash = table.content_hash;
         let result = results
             .entry(hash)
-            .or_insert_with(|| store.blobs().verify(&hash.0).err().map(|e| e.to_string()));
+            .or_insert_with(|| store.verify_table_bytes(&hash).err().map(|e| e.to_string()));
         if let Some(detail) = result {
             report.blob_problems.push(BlobProblem {
-                path: store.blobs().path(&hash.0),
+                path: store.table_bytes_path(&hash),
                 hash,
                 dataset,
                 version,
@@ -335,9 +337,14 @@ mod tests {
 
     const TABLE: &[u8] = b"id,name\n1,ana\n2,bo\n";
 
+    /// A store that keeps every table in a blob file (these tests damage blob files).
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::create(dir.path(), StoreOptions::default()).unwrap();
+        let options = StoreOptions {
+            inline_table_max: 0,
+            ..StoreOptions::default()
+        };
+        let store = Store::create(dir.path(), options).unwrap();
         (dir, store)
     }
 

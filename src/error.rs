@@ -192,6 +192,16 @@ pub enum Error {
         detail: String,
     },
 
+    /// A `table_bytes` record (a table's bytes inside the log) is invalid: its head does not
+    /// decode, or its bytes do not hash to the SHA-256 it names.
+    #[error("the table_bytes record at {position} is invalid: {detail}")]
+    BadTableBytes {
+        /// Where the record is (its sequence number is `position.seq`).
+        position: Position,
+        /// What is wrong.
+        detail: String,
+    },
+
     /// The catalog broke one of its invariants.
     #[error("invariant violated{}: {detail}", at_event(*seq))]
     Invariant {
@@ -269,6 +279,7 @@ impl Error {
             Error::BlobMismatch { .. }
             | Error::MissingBlob { .. }
             | Error::BadEvent { .. }
+            | Error::BadTableBytes { .. }
             | Error::Invariant { .. } => ErrorKind::Corrupt,
         }
     }
@@ -278,7 +289,9 @@ impl Error {
     pub fn position(&self) -> Option<&Position> {
         match self {
             Error::Log(e) => e.position(),
-            Error::BadEvent { position, .. } => Some(position),
+            Error::BadEvent { position, .. } | Error::BadTableBytes { position, .. } => {
+                Some(position)
+            }
             _ => None,
         }
     }
@@ -441,6 +454,13 @@ mod tests {
                 },
                 ErrorKind::Corrupt,
             ),
+            (
+                Error::BadTableBytes {
+                    position: position(),
+                    detail: "the table's bytes do not hash to the SHA-256 the record names".into(),
+                },
+                ErrorKind::Corrupt,
+            ),
             (Error::invariant("two active versions"), ErrorKind::Corrupt),
             (
                 Error::invariant_at(5, "upload_created: version 3 of 1"),
@@ -507,7 +527,9 @@ mod tests {
         for (error, kind) in every_error() {
             let positioned = matches!(
                 error,
-                Error::Log(log::Error::Corrupt { .. }) | Error::BadEvent { .. }
+                Error::Log(log::Error::Corrupt { .. })
+                    | Error::BadEvent { .. }
+                    | Error::BadTableBytes { .. }
             );
             assert_eq!(error.position().is_some(), positioned, "{error:?}");
             if let Some(at) = error.position() {

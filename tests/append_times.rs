@@ -37,8 +37,9 @@ fn settable_clock() -> (Clock, Arc<AtomicI64>) {
     (Clock::from_fn(move || reading.load(Ordering::SeqCst)), now)
 }
 
+/// Blob files: one record per write, so that the times listed are the writes'.
 fn store_options(clock: Clock) -> StoreOptions {
-    let defaults = common::options();
+    let defaults = common::blob_file_options();
     StoreOptions {
         log: LogOptions {
             clock,
@@ -217,7 +218,8 @@ fn a_first_record_earlier_than_the_previous_segment_is_corruption_at_the_boundar
 #[test]
 fn an_event_whose_time_is_not_its_records_is_an_invariant_error_naming_its_seq() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::create(dir.path(), common::options()).unwrap();
+    // Blob files: record 1 is the upload's event.
+    let store = Store::create(dir.path(), common::blob_file_options()).unwrap();
     store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
     drop(store);
     // Re-encode event 1 with another time, keeping the record's.

@@ -261,3 +261,43 @@ fn repair_resets_the_durable_mark_so_a_later_torn_write_is_still_torn() {
     let log = Log::open(dir.path(), options(Durability::Sync)).unwrap();
     assert_eq!(log.torn_tail().unwrap().offset, at);
 }
+
+/// Found by the crash-state enumeration (`tests/faults`, workload `repair`): the reset was an
+/// unsynced write, so a power cut could keep the old mark over the repaired log, and an
+/// interrupted append below it then read as corruption of acknowledged records.
+#[test]
+fn repair_syncs_the_reset_of_the_durable_mark_before_it_cuts() {
+    use strata::io::fault::{FaultBackend, Op};
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::create(dir.path(), options(Durability::Sync)).unwrap();
+    for i in 1..=20 {
+        log.append(APP, &body(i)).unwrap();
+    }
+    drop(log);
+    let (segment, offset, _) = locate(dir.path(), 10);
+    flip(&segment, offset + 40);
+    let backend = FaultBackend::new(dir.path());
+    let repair_options = LogOptions {
+        io: backend.io(),
+        ..options(Durability::Sync)
+    };
+    log::repair(dir.path(), repair_options).unwrap();
+    let ops = backend.ops();
+    let lock = dir.path().join("log/LOCK");
+    let reset = ops
+        .iter()
+        .position(|op| {
+            matches!(op, Op::Write { path, offset: 8, bytes }
+                if *path == lock && decode_durable_mark(&[&[0u8; 8][..], bytes].concat()).is_none())
+        })
+        .expect("the mark is reset");
+    let cut = ops
+        .iter()
+        .position(|op| matches!(op, Op::Write { path, .. } if *path == segment))
+        .expect("the damaged bytes are zeroed");
+    assert!(reset < cut, "{ops:?}");
+    let synced = ops[reset..cut]
+        .iter()
+        .any(|op| matches!(op, Op::SyncData(p) | Op::SyncAll(p) if *p == lock));
+    assert!(synced, "the reset is synced before the cut: {ops:?}");
+}

@@ -224,8 +224,46 @@ fn record_types_match_the_spec() {
         "| `{:#06x}` | dataset event |",
         RecordType::FIRST_APPLICATION
     )));
-    let first_free = RecordType::FIRST_APPLICATION + 1;
+    assert!(spec.contains(&format!(
+        "| `{:#06x}` | table bytes |",
+        strata::format::TABLE_BYTES.0
+    )));
+    let first_free = strata::format::TABLE_BYTES.0 + 1;
     assert!(spec.contains(&format!("`{first_free:#06x}`–`0xFFFF` | application")));
+}
+
+#[test]
+fn a_table_bytes_body_is_laid_out_as_the_spec_says() {
+    use strata::format::{
+        decode_table_bytes, encode_table_bytes, MAX_INLINE_TABLE_LEN, TABLE_BYTES_HEAD_LEN,
+        TABLE_BYTES_VERSION,
+    };
+    let rows = offsets_and_sizes(&table("## Table bytes records"));
+    assert_eq!(
+        rows,
+        vec![(0, Some(1)), (1, Some(32)), (33, Some(8)), (41, None)]
+    );
+    assert_eq!(TABLE_BYTES_HEAD_LEN, 41);
+    let spec = spec();
+    assert!(spec.contains(&format!("table bytes version (`{TABLE_BYTES_VERSION}`)")));
+    assert!(spec.contains(&format!("16 MiB − 41 =\n`{MAX_INLINE_TABLE_LEN}`")));
+    assert!(spec.contains(&format!(
+        "default 256 KiB = `{}`",
+        strata::store::DEFAULT_INLINE_TABLE_MAX
+    )));
+    // Written out from the table: version, SHA-256, length, bytes.
+    let bytes = b"site,city\nS1,Oslo\n";
+    let hash = strata::digest::Digest::of(bytes).0;
+    let mut expected = vec![1u8];
+    expected.extend_from_slice(&hash);
+    expected.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    expected.extend_from_slice(bytes);
+    assert_eq!(encode_table_bytes(&hash, bytes), expected);
+    let (head, back) = decode_table_bytes(&expected).unwrap();
+    assert_eq!(
+        (head.hash, head.len, back),
+        (hash, bytes.len() as u64, &bytes[..])
+    );
 }
 
 #[test]

@@ -181,7 +181,12 @@ fn the_first_append_to_a_format_1_log_seals_it_and_starts_a_format_2_segment() {
     let dir = tmp.path().join("history");
     let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v1/history");
     copy_tree(Path::new(fixture), &dir);
-    let store = Store::open(&dir, StoreOptions::default()).unwrap();
+    // Blob files: the upload appends one record, its event.
+    let options = StoreOptions {
+        inline_table_max: 0,
+        ..StoreOptions::default()
+    };
+    let store = Store::open(&dir, options).unwrap();
     let records_before: Vec<_> = store.log().iter_from(1).map(Result::unwrap).collect();
     let catalog_before = store.catalog().clone();
     let segments_before = store.log().segments();
@@ -290,10 +295,11 @@ fn an_application_type_the_store_does_not_define_is_an_invariant_error_naming_it
     let store = Store::create(dir.path(), options()).unwrap();
     store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
     drop(store);
-    let (_, _, seq) = append_by_hand(dir.path(), RecordType(0x0101), b"not an event");
+    // 0x0101 is `table_bytes`; 0x0102 is the first type the store does not define.
+    let (_, _, seq) = append_by_hand(dir.path(), RecordType(0x0102), b"not an event");
     let error = Store::open(dir.path(), options()).unwrap_err();
     assert!(
-        matches!(&error, Error::Invariant { seq: Some(at), detail: m } if *at == seq && m.contains("0x0101")),
+        matches!(&error, Error::Invariant { seq: Some(at), detail: m } if *at == seq && m.contains("0x0102")),
         "{error}"
     );
     // The log itself treats the type as opaque: it opens.
@@ -309,7 +315,7 @@ fn an_application_type_the_store_does_not_define_is_skipped_under_a_newer_write_
     let store = Store::create(dir.path(), options()).unwrap();
     store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
     drop(store);
-    let (path, _, seq) = append_by_hand(dir.path(), RecordType(0x0101), b"not an event");
+    let (path, _, seq) = append_by_hand(dir.path(), RecordType(0x0102), b"not an event");
     rewrite_header(&path, |h| h.write_version = FORMAT_VERSION + 1);
     let store = Store::open(dir.path(), options()).unwrap();
     assert_eq!(store.catalog().last_seq, seq);

@@ -387,12 +387,72 @@ fn a_writer_guard_syncs_what_append_batch_wrote_when_it_commits() {
     }
 }
 
+/// Every table a blob file: the blob files' steps are what the upload tests below examine
+/// (`an_upload_of_small_tables_is_one_write_and_one_fdatasync` has the tables inside the log).
 fn store_options(io: Io) -> StoreOptions {
     let defaults = StoreOptions::default();
     StoreOptions {
         log: LogOptions { io, ..defaults.log },
+        inline_table_max: 0,
         ..defaults
     }
+}
+
+#[test]
+fn an_upload_of_small_tables_is_one_write_and_one_fdatasync() {
+    let dir = tempfile::tempdir().unwrap();
+    let (io, recorder) = recording();
+    let defaults = StoreOptions::default();
+    let options = StoreOptions {
+        log: LogOptions { io, ..defaults.log },
+        ..defaults
+    };
+    let store = Store::create(dir.path(), options).unwrap();
+    // The first upload creates the staging lock file; the second is the steady state.
+    store.save_upload(upload()).unwrap();
+    let second = UploadRequest {
+        overwrite: true,
+        drift_policy: strata::schema::SchemaDriftPolicy::Allow,
+        ..UploadRequest::new(
+            "trial-42",
+            vec![UploadFile::from_bytes("sites.csv", b"site\nS9\n".to_vec())],
+            "ana",
+        )
+    };
+    let start = recorder.len();
+    let outcome = store.save_upload(second).unwrap();
+    let ops = recorder.since(start);
+    let event = store.log().read(outcome.seq.unwrap()).unwrap();
+    let table = store.log().read(outcome.seq.unwrap() - 1).unwrap();
+    assert_eq!(table.record_type, strata::format::TABLE_BYTES);
+    let segment = &store.log().segments()[event.segment_number as usize].path;
+    let writes: Vec<&Op> = ops
+        .iter()
+        .filter(|op| matches!(op, Op::Write { path, .. } if path == segment))
+        .collect();
+    assert_eq!(writes.len(), 1, "one write of the log: {ops:?}");
+    let Op::Write { offset, len, .. } = writes[0] else {
+        unreachable!()
+    };
+    assert_eq!(*offset, table.offset, "the table's record first");
+    assert!(
+        event.offset + 32 + event.body.len() as u64 <= offset + len,
+        "then its event"
+    );
+    let flushes: Vec<&Op> = ops
+        .iter()
+        .filter(|op| matches!(op, Op::SyncData(_) | Op::SyncAll(_) | Op::SyncDir(_)))
+        .collect();
+    assert_eq!(
+        flushes,
+        [&Op::SyncData(segment.clone())],
+        "one flush: {ops:?}"
+    );
+    assert!(
+        !ops.iter()
+            .any(|op| op.path().starts_with(dir.path().join("blobs"))),
+        "no blob file: {ops:?}"
+    );
 }
 
 fn upload() -> UploadRequest {

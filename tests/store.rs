@@ -698,7 +698,8 @@ fn version_metadata_is_kept_with_its_version() {
 
 #[test]
 fn a_damaged_blob_is_caught_when_read_and_by_a_deep_invariant_check() {
-    let (dir, store) = new_store();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create(dir.path(), common::blob_file_options()).unwrap();
     let out = store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
     let path = store.blobs().path(&out.tables[0].content_hash.0);
     let mut bytes = std::fs::read(&path).unwrap();
@@ -811,7 +812,9 @@ fn a_store_waiting_for_new_events_is_woken_with_its_catalog_caught_up() {
 
 #[test]
 fn the_timeline_gives_each_active_interval_with_the_events_that_began_and_ended_it() {
-    let (_dir, store) = new_store();
+    // Blob files: one record per event, so that the sequence numbers below are the events'.
+    let _dir = tempfile::tempdir().unwrap();
+    let store = Store::create(_dir.path(), blob_file_options()).unwrap();
     store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
     let plus = [("t.csv", SMALL_PLUS_COLUMN)];
     store

@@ -5,10 +5,18 @@
 
 mod common;
 
-use common::{new_store, overwrite, upload, SMALL, SMALL_MORE_ROWS};
+use common::{overwrite, upload, SMALL, SMALL_MORE_ROWS};
 use strata::schema::SchemaDriftPolicy;
 use strata::store::UploadStatus;
 use strata::{Error, Store};
+
+/// A new store that keeps every table in a blob file: these tests are about blob files
+/// (tables inside the log are in `store_inline.rs`).
+fn new_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create(dir.path(), common::blob_file_options()).unwrap();
+    (dir, store)
+}
 
 fn blob_of(store: &Store, dataset: &str, version: &str) -> std::path::PathBuf {
     let info = store.version(dataset, &version.parse().unwrap()).unwrap();
@@ -198,7 +206,7 @@ fn garbage_collection_removes_orphans_but_never_a_blob_another_process_just_refe
     let orphan = dir.path().join("blobs/sha256/ee/an-orphan");
     write_file(&orphan, b"orphan");
     // Another handle (as another process would) uploads after the collector opened the store.
-    let other = Store::open(dir.path(), common::options()).unwrap();
+    let other = Store::open(dir.path(), common::blob_file_options()).unwrap();
     other
         .save_upload(upload("e", &[("t.csv", SMALL_MORE_ROWS)]))
         .unwrap();
@@ -239,9 +247,9 @@ fn a_failed_upload_leaves_an_orphan_that_stats_and_the_check_report() {
     let options = strata::StoreOptions {
         log: strata::log::LogOptions {
             io: backend.io(),
-            ..common::options().log
+            ..common::blob_file_options().log
         },
-        ..common::options()
+        ..common::blob_file_options()
     };
     let store = Store::open(dir.path(), options).unwrap();
     // The upload's blob is published, then writing its event fails.
@@ -250,7 +258,7 @@ fn a_failed_upload_leaves_an_orphan_that_stats_and_the_check_report() {
         .save_upload(upload("d", &[("t.csv", SMALL)]))
         .unwrap_err();
     drop(store);
-    let store = Store::open(dir.path(), common::options()).unwrap();
+    let store = Store::open(dir.path(), common::blob_file_options()).unwrap();
     let stats = store.stats().unwrap();
     assert_eq!(
         (stats.orphan_blobs, stats.orphan_blob_bytes),
@@ -266,4 +274,59 @@ fn a_failed_upload_leaves_an_orphan_that_stats_and_the_check_report() {
     assert_eq!(check.leftovers.unwrap().orphan_blobs.len(), 1);
     assert_eq!(store.collect_garbage(false).unwrap().orphan_blobs.len(), 1);
     assert_eq!(store.stats().unwrap().orphan_blobs, 0);
+}
+
+#[test]
+fn garbage_collection_leaves_orphans_alone_while_an_upload_holds_the_staging_lock() {
+    let (dir, store) = new_store();
+    store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
+    // An upload in flight publishes its blob before it takes the writer lock: until its
+    // event is committed the blob is referred to by nothing.
+    let bytes = b"id,name\n9,in-flight\n";
+    let orphan = store.blobs().path(&strata::digest::Digest::of(bytes).0);
+    std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+    std::fs::write(&orphan, bytes).unwrap();
+    let staging = std::fs::File::open(dir.path().join("log/STAGING")).unwrap();
+    fs2::FileExt::lock_shared(&staging).unwrap();
+    let report = store.collect_garbage(false).unwrap();
+    assert!(
+        report.orphan_blobs.is_empty() && report.writes_in_progress,
+        "{report:?}"
+    );
+    assert!(orphan.exists(), "the in-flight upload's blob is kept");
+    fs2::FileExt::unlock(&staging).unwrap();
+    let report = store.collect_garbage(false).unwrap();
+    assert_eq!(report.orphan_blobs.len(), 1, "{report:?}");
+    assert!(!orphan.exists());
+    store.assert_invariants(true).unwrap();
+}
+
+#[test]
+fn an_upload_publishes_its_blob_files_before_it_waits_for_the_writer_lock() {
+    let (dir, store) = new_store();
+    store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
+    let log = strata::log::Log::open(dir.path(), common::blob_file_options().log).unwrap();
+    let held = log.lock_writer().unwrap();
+    let before = common::blob_files(dir.path()).len();
+    std::thread::scope(|scope| {
+        let upload = scope.spawn(|| {
+            store.save_upload(overwrite(
+                "d",
+                &[("t.csv", SMALL_MORE_ROWS)],
+                SchemaDriftPolicy::Allow,
+            ))
+        });
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while common::blob_files(dir.path()).len() == before {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no blob published while the lock is held"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(!upload.is_finished(), "the upload waits for the lock");
+        drop(held);
+        assert_eq!(upload.join().unwrap().unwrap().version, 2);
+    });
+    store.assert_invariants(true).unwrap();
 }

@@ -323,7 +323,8 @@ fn snapshots_are_taken_automatically_every_n_records() {
             every_records: 3,
             ..SnapshotPolicy::default()
         },
-        ..options()
+        // Blob files: one record per upload.
+        ..common::blob_file_options()
     };
     let store = Store::create(dir.path(), options).unwrap();
     for i in 0..7 {

@@ -42,6 +42,7 @@ mod scan;
 mod segment_header;
 mod snapshot_header;
 mod system;
+mod table_bytes;
 mod walk;
 
 pub use defect::Defect;
@@ -60,6 +61,10 @@ pub use snapshot_header::{
 };
 pub use system::{
     RepairBody, SealBody, TornCutBody, REPAIR_BODY_FIXED_LEN, SEAL_BODY_LEN, TORN_CUT_BODY_LEN,
+};
+pub use table_bytes::{
+    decode_table_bytes, decode_table_bytes_head, encode_table_bytes, TableBytesDefect,
+    TableBytesHead, MAX_INLINE_TABLE_LEN, TABLE_BYTES, TABLE_BYTES_HEAD_LEN, TABLE_BYTES_VERSION,
 };
 pub use walk::{RecordDefect, SegmentWalk, WalkStep, WalkedRecord};
 

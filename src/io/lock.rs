@@ -163,9 +163,12 @@ impl LockGuard {
     }
 
     /// Clears the durable mark: repair, which may cut bytes it covered, does this before it
-    /// cuts anything.
+    /// cuts anything. Unlike a raise, the reset is synced: if a power cut kept the old mark
+    /// while the cut and the appends after it survived, an interrupted append at an offset
+    /// below the old mark would read as corruption of acknowledged records, not a torn tail.
     pub(crate) fn reset_durable_mark(&self) -> Result<()> {
-        self.write_mark(None)
+        self.write_mark(None)?;
+        Ok(self.file.sync_data()?)
     }
 
     fn write_mark(&self, mark: Option<LogPosition>) -> Result<()> {

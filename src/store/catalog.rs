@@ -226,6 +226,9 @@ pub struct Catalog {
     by_id: FastMap<Uuid, u32>,
     by_name: HashMap<String, u32>,
     by_content: ContentIndex,
+    /// Table content stored inside the log: content hash → the sequence number of the first
+    /// `table_bytes` record holding it. Content not here lives in a blob file.
+    inline_tables: FastMap<Digest, u64>,
     /// The sequence number of the last log record applied (dataset event or not).
     pub last_seq: u64,
     /// Number of dataset events applied.
@@ -293,6 +296,37 @@ impl Catalog {
     /// Notes that the log record `seq` is not a dataset event.
     pub fn skip(&mut self, seq: u64) {
         self.last_seq = self.last_seq.max(seq);
+    }
+
+    /// Applies the `table_bytes` record `seq`, which holds the table content `hash`: the
+    /// content index now finds it there. Content is stored once, so a writer never records
+    /// content the index already holds; were it recorded again, the first record stays the
+    /// one that is read.
+    pub fn apply_table_bytes(&mut self, seq: u64, hash: Digest) {
+        self.inline_tables.entry(hash).or_insert(seq);
+        self.skip(seq);
+    }
+
+    /// The sequence number of the `table_bytes` record holding the table content `hash`, if
+    /// it is stored inside the log (otherwise it is in a blob file, if stored at all).
+    pub fn inline_table(&self, hash: &Digest) -> Option<u64> {
+        self.inline_tables.get(hash).copied()
+    }
+
+    /// How many distinct table contents are stored inside the log.
+    pub fn inline_table_count(&self) -> usize {
+        self.inline_tables.len()
+    }
+
+    /// The inline tables, for a snapshot: `(sequence number, content hash)` in log order.
+    pub fn inline_image(&self) -> Vec<InlineTable> {
+        let mut out: Vec<InlineTable> = self
+            .inline_tables
+            .iter()
+            .map(|(hash, &seq)| InlineTable { seq, hash: *hash })
+            .collect();
+        out.sort_unstable_by_key(|t| t.seq);
+        out
     }
 
     /// Applies the event whose head is `head`, recorded at `seq`, checking it against the
@@ -527,13 +561,34 @@ impl Catalog {
         }
     }
 
-    /// Rebuilds a catalog (and its indexes) from a snapshot's contents, checking it.
-    pub fn from_image(image: OwnedCatalogImage) -> Result<Catalog> {
+    /// Rebuilds a catalog (and its indexes) from a snapshot's contents, checking it: the
+    /// datasets, and the tables stored inside the log up to the snapshot's sequence number.
+    pub fn from_image(image: OwnedCatalogImage, inline: Vec<InlineTable>) -> Result<Catalog> {
         let mut catalog = Catalog {
             last_seq: image.last_seq,
             events: image.events,
             ..Catalog::default()
         };
+        for table in inline {
+            if table.seq == 0 || table.seq > image.last_seq {
+                return Err(Error::invariant(format!(
+                    "inline table {} is at sequence {}, not in 1..={}",
+                    table.hash.short(),
+                    table.seq,
+                    image.last_seq
+                )));
+            }
+            if catalog
+                .inline_tables
+                .insert(table.hash, table.seq)
+                .is_some()
+            {
+                return Err(Error::invariant(format!(
+                    "inline table {} is listed twice",
+                    table.hash.short()
+                )));
+            }
+        }
         let versions = image.datasets.iter().map(|d| d.versions.len()).sum();
         catalog.by_content.first.reserve(versions);
         catalog.by_id.reserve(image.datasets.len());
@@ -645,6 +700,13 @@ pub fn differences(a: &Catalog, b: &Catalog) -> Vec<String> {
             ));
         }
     }
+    if a.inline_tables != b.inline_tables {
+        out.push(format!(
+            "{} tables stored inside the log against {}",
+            a.inline_tables.len(),
+            b.inline_tables.len()
+        ));
+    }
     if out.is_empty() && a != b {
         out.push("the indexes differ".into());
     }
@@ -664,6 +726,18 @@ pub struct CatalogImage<'a> {
     pub events: u64,
     /// Every dataset, in order of creation.
     pub datasets: &'a [Dataset],
+}
+
+/// A table stored inside the log, as a snapshot lists it (catalog encoding version 2).
+///
+/// On disk: its fields are encoded in declaration order (FORMAT.md, "Snapshots"), so
+/// reordering, inserting or removing one is a format break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InlineTable {
+    /// The sequence number of the `table_bytes` record.
+    pub seq: u64,
+    /// The SHA-256 of the table's bytes.
+    pub hash: Digest,
 }
 
 /// A [`CatalogImage`] read back.

@@ -61,7 +61,8 @@ pub struct GcReport {
     pub orphan_blobs: Vec<Leftover>,
     /// Temporary files.
     pub temp_files: Vec<Leftover>,
-    /// Temporary files were left alone because a write was in progress (they may be its).
+    /// Temporary files and orphan blobs were left alone because a write was in progress
+    /// (they may be its).
     pub writes_in_progress: bool,
 }
 
@@ -99,7 +100,9 @@ impl Store {
     /// Removes orphan blobs and temporary files (with `dry_run`, only says what it would
     /// remove). Takes the writer lock and catches up on the log first, so a blob that an event
     /// refers to is never removed, even one another process wrote since this store was
-    /// opened; temporary files are removed only when no write is in progress.
+    /// opened. Orphan blobs and staged temporary files are removed only when no upload is in
+    /// progress (the staging lock is free): an upload publishes its blobs before it takes
+    /// the writer lock, so until its event is committed they are referred to by nothing.
     pub fn collect_garbage(&self, dry_run: bool) -> Result<GcReport> {
         if dry_run {
             // Catch up first, so that another process's blobs are not listed as orphans.
@@ -112,16 +115,25 @@ impl Store {
                 writes_in_progress: false,
             });
         }
+        // Before the writer lock, as uploads take them.
+        let staging = match self.staging_lock(LockKind::Exclusive, Duration::ZERO) {
+            Ok(guard) => Some(guard),
+            Err(Error::Log(LogError::LockTimeout { .. })) => None,
+            Err(e) => return Err(e),
+        };
         let writer = self.lock_writer()?;
         self.catch_up(&mut self.catalog_mut())?;
-        let referenced = self.referenced_blobs()?;
-        let orphan_blobs: Vec<Leftover> = self
-            .blob_files()?
-            .into_iter()
-            .filter(|l| !referenced.contains(&l.path))
-            .collect();
         let io = self.log.io();
-        remove_all(io, &orphan_blobs)?;
+        let mut orphan_blobs = Vec::new();
+        if staging.is_some() {
+            let referenced = self.referenced_blobs()?;
+            orphan_blobs = self
+                .blob_files()?
+                .into_iter()
+                .filter(|l| !referenced.contains(&l.path))
+                .collect();
+            remove_all(io, &orphan_blobs)?;
+        }
         // Segments being created are written under the writer lock, which this holds.
         let mut temp_files = temp_files(io, self.log.paths(), true)?
             .into_iter()
@@ -129,8 +141,8 @@ impl Store {
             .collect::<Vec<_>>();
         remove_all(io, &temp_files)?;
         drop(writer);
-        let (removed, writes_in_progress) = match self.remove_staged_temp_files()? {
-            Some(removed) => (removed, false),
+        let (removed, writes_in_progress) = match staging {
+            Some(_exclusive) => (self.remove_staged_temp_files_locked()?, false),
             None => (Vec::new(), true),
         };
         temp_files.extend(removed);
@@ -175,13 +187,19 @@ impl Store {
             Err(Error::Log(LogError::LockTimeout { .. })) => return Ok(None),
             Err(e) => return Err(e),
         };
+        self.remove_staged_temp_files_locked().map(Some)
+    }
+
+    /// Removes the temporary files in the blob and snapshot folders; the caller holds the
+    /// staging lock exclusively.
+    fn remove_staged_temp_files_locked(&self) -> Result<Vec<Leftover>> {
         let io = self.log.io();
         let found: Vec<Leftover> = temp_files(io, self.log.paths(), true)?
             .into_iter()
             .filter(|l| !l.path.starts_with(self.log.paths().log_dir()))
             .collect();
         remove_all(io, &found)?;
-        Ok(Some(found))
+        Ok(found)
     }
 
     /// Holds the staging lock shared, while writing temporary files of blobs or snapshots.

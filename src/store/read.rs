@@ -3,10 +3,9 @@
 use super::catalog::{Dataset, VersionInfo, VersionMeta};
 use super::event::{Digest, Event, EventKind, TableRecord};
 use super::version_ref::{self, VersionRef};
-use super::{Store, DATASET_EVENT};
+use super::{Store, TableBytesReader, DATASET_EVENT};
 use crate::blob::VerifiedReader;
 use crate::error::{Error, Result};
-use crate::io::FileReader;
 use crate::schema::SchemaDrift;
 use uuid::Uuid;
 
@@ -191,10 +190,10 @@ impl Store {
         dataset: &str,
         version: &VersionRef,
         table: Option<&str>,
-    ) -> Result<(TableRecord, VerifiedReader<FileReader>)> {
+    ) -> Result<(TableRecord, VerifiedReader<TableBytesReader>)> {
         let v = self.version(dataset, version)?;
         let record = pick_table(dataset, &v, table)?;
-        let reader = self.blobs.reader(&record.content_hash.0)?;
+        let reader = self.table_bytes_reader(&record.content_hash)?;
         Ok((record, reader))
     }
 }

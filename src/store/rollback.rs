@@ -1,7 +1,7 @@
 //! Rollback: making an earlier version of a dataset the active one again, with the
 //! compatibility warnings of what queries written against the active version would lose.
 
-use super::catalog::{Dataset, VersionInfo};
+use super::catalog::{Catalog, Dataset, VersionInfo};
 use super::event::EventKind;
 use super::{new_event, version_ref, Store};
 use crate::error::{Error, Result};
@@ -77,7 +77,7 @@ impl Store {
         if outcome.to == outcome.from {
             return Ok(outcome);
         }
-        self.check_blobs_present(ds, outcome.to)?;
+        self.check_blobs_present(&catalog, ds, outcome.to)?;
         outcome.warnings.extend(extra_warnings(ds, outcome.to)?);
         let kind = EventKind::Rollback {
             from: outcome.from,
@@ -94,12 +94,12 @@ impl Store {
 
     /// Refuses to make `version` of `ds` active if a blob of one of its tables is missing:
     /// its readers would fail, and `verify` with them.
-    fn check_blobs_present(&self, ds: &Dataset, version: u64) -> Result<()> {
+    fn check_blobs_present(&self, catalog: &Catalog, ds: &Dataset, version: u64) -> Result<()> {
         let info = self.version_info(ds, ds.version(version).expect("resolved"))?;
         match info
             .tables
             .iter()
-            .find(|t| !self.blobs.contains(&t.content_hash.0))
+            .find(|t| !self.holds_table_bytes(catalog, &t.content_hash))
         {
             Some(table) => Err(Error::MissingBlob {
                 dataset: ds.name.clone(),

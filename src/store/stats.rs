@@ -34,6 +34,8 @@ pub struct StoreStats {
     pub versions: usize,
     /// Distinct table contents over all versions (by content hash).
     pub distinct_tables: usize,
+    /// Distinct table contents stored inside the log (`table_bytes` records).
+    pub inline_tables: usize,
     /// Files under the blob folder.
     pub blob_files: u64,
     /// Bytes of those files.
@@ -79,6 +81,7 @@ impl Store {
             datasets: catalog.len(),
             versions: catalog.version_count(),
             distinct_tables: distinct_tables.len(),
+            inline_tables: catalog.inline_table_count(),
             blob_files: blobs.files,
             blob_bytes: blobs.bytes,
             torn_tail: self.log.torn_tail(),
@@ -97,7 +100,11 @@ mod tests {
     #[test]
     fn stats_count_segments_records_datasets_versions_distinct_tables_and_blob_bytes() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::create(dir.path(), StoreOptions::default()).unwrap();
+        let options = StoreOptions {
+            inline_table_max: 0,
+            ..StoreOptions::default()
+        };
+        let store = Store::create(dir.path(), options).unwrap();
         let (v1, v2): (&[u8], &[u8]) = (b"a,b\n1,2\n", b"a,b,c\n1,2,3\n");
         for (name, bytes, overwrite) in [("d", v1, false), ("d", v2, true), ("e", v1, false)] {
             let file = UploadFile::from_bytes("t.csv", bytes.to_vec());
@@ -122,5 +129,26 @@ mod tests {
         assert_eq!(stats.store_id, store.log().store_id());
         assert_eq!(stats.torn_tail, None);
         assert_eq!((stats.orphan_blobs, stats.temp_files), (0, 0));
+        assert_eq!(stats.inline_tables, 0);
+    }
+
+    #[test]
+    fn stats_count_tables_stored_inside_the_log_once_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(dir.path(), StoreOptions::default()).unwrap();
+        let (v1, v2): (&[u8], &[u8]) = (b"a,b\n1,2\n", b"a,b,c\n1,2,3\n");
+        for (name, bytes, overwrite) in [("d", v1, false), ("d", v2, true), ("e", v1, false)] {
+            let file = UploadFile::from_bytes("t.csv", bytes.to_vec());
+            let request = UploadRequest {
+                overwrite,
+                ..UploadRequest::new(name, vec![file], "ana")
+            };
+            store.save_upload(request).unwrap();
+        }
+        let stats = store.stats().unwrap();
+        // Three events and two table_bytes records: e's content was d's version 1.
+        assert_eq!((stats.records, stats.events), (5, 3));
+        assert_eq!((stats.distinct_tables, stats.inline_tables), (2, 2));
+        assert_eq!((stats.blob_files, stats.blob_bytes), (0, 0));
     }
 }

@@ -1,11 +1,12 @@
-//! `save_upload` in three phases: stage (ingest and staged blobs, outside the writer lock),
-//! decide (under the lock, against the fresh catalog) and record (blobs, event, commit).
+//! `save_upload` in three phases: stage (ingest, small tables kept in memory, large ones
+//! written to blob files and published, outside the writer lock), decide (under the lock,
+//! against the fresh catalog) and record (table bytes records and event in one commit).
 
 use super::catalog::{Catalog, Dataset, VersionInfo};
 use super::event::{ContentHolder, Digest, EventKind, TableRecord};
 use super::refusal::{RefusalKind, UploadRefusal};
 use super::{new_event, DuplicatePolicy, Store};
-use crate::blob::{BlobStore, StagedBlob};
+use crate::blob::{BlobStore, BlobWriter, StagedBlob};
 use crate::digest::{Hasher, VERSION_TAG};
 use crate::error::{Error, Result};
 use crate::io::{Io, OpenMode};
@@ -166,21 +167,60 @@ pub struct UploadOutcome {
     pub post_commit_warnings: Vec<String>,
 }
 
-/// A table read, hashed and (unless the upload is a dry run) written to a staged blob.
+/// A table read, hashed and (unless the upload is a dry run) kept for the record phase.
 struct StagedTable {
     file_name: String,
     scan: TableScan,
     /// SHA-256 of the file's bytes.
     hash: Digest,
-    /// The staged blob holding them; `None` in a dry run, which writes nothing.
-    blob: Option<StagedBlob>,
+    /// The bytes, where they wait to be stored.
+    bytes: StagedBytes,
 }
 
-/// Whether the stage phase writes the tables to staged blobs.
+/// Where a staged table's bytes wait until the record phase stores them (if the store does
+/// not hold that content yet).
+enum StagedBytes {
+    /// In memory: at most [`super::StoreOptions::inline_table_max`] bytes, stored as a
+    /// `table_bytes` record in the commit of the event that names them.
+    Memory(Vec<u8>),
+    /// A synced temporary blob file, published under its name before the event.
+    File(StagedBlob),
+    /// A blob file published before the writer lock was taken (see
+    /// [`Store::publish_before_lock`]); `restored` if no file held the content before (so
+    /// that, if the upload's content is an earlier version's, its bytes were missing).
+    Published { restored: bool },
+    /// A dry run keeps nothing.
+    Nothing,
+}
+
+/// How the record phase stores the content of an upload's tables that the store does not
+/// hold yet.
+#[derive(Default)]
+struct Storage {
+    /// Content hash and bytes of the `table_bytes` records to write before the event.
+    inline: Vec<(Digest, Vec<u8>)>,
+    /// Blob files to publish before the event.
+    blobs: Vec<StagedBlob>,
+}
+
+impl Storage {
+    fn add(&mut self, hash: Digest, bytes: StagedBytes) {
+        match bytes {
+            // Two tables of one upload with the same bytes: stored once.
+            StagedBytes::Memory(bytes) if !self.inline.iter().any(|(h, _)| *h == hash) => {
+                self.inline.push((hash, bytes))
+            }
+            StagedBytes::File(blob) => self.blobs.push(blob),
+            StagedBytes::Memory(_) | StagedBytes::Published { .. } | StagedBytes::Nothing => {}
+        }
+    }
+}
+
+/// Whether the stage phase keeps the tables' bytes.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Staging {
-    /// Write them (an upload).
-    Write,
+    /// Keep them (an upload): in memory up to `inline_max` bytes, else in a staged blob.
+    Write { inline_max: u64 },
     /// Only read and hash them ([`Store::plan_upload`]).
     DryRun,
 }
@@ -241,10 +281,11 @@ struct NewVersion {
 #[allow(clippy::large_enum_variant)]
 enum Planned {
     /// Nothing to record (the content is the active version's): the outcome, and the staged
-    /// blobs of tables whose bytes were missing, to publish again.
+    /// bytes of tables whose bytes were missing, to store again (as blob files: no record is
+    /// appended when nothing is recorded).
     Nothing {
         outcome: UploadOutcome,
-        restore: Vec<StagedBlob>,
+        restore: Vec<StagedBytes>,
     },
     /// An event to record.
     Write(PendingWrite),
@@ -254,8 +295,9 @@ enum Planned {
 /// that between its append and its commit nothing can fail but the commit.
 struct PendingWrite {
     event: super::Event,
-    /// The staged table bytes the event refers to, published before it is appended.
-    blobs: Vec<StagedBlob>,
+    /// The table bytes the event refers to that the store does not hold yet: blob files
+    /// published before it is appended, records appended with it.
+    storage: Storage,
     /// What the upload answers once the event is committed.
     answer: Answer,
 }
@@ -280,9 +322,12 @@ impl Store {
     /// and nothing is written.
     ///
     /// An upload runs in three phases: *stage* (outside the writer lock: each file read once,
-    /// parsed, hashed and written to a synced staged blob), *decide* (under the lock, against
-    /// the catalog caught up on every process's events: what to record, with every read it
-    /// needs done) and *record* (publish the blobs, append and apply the event, commit).
+    /// parsed and hashed, kept in memory up to [`super::StoreOptions::inline_table_max`],
+    /// else written to a synced staged blob, hashed and written on a thread beside the
+    /// parser, and published under its name), *decide* (under the lock, against the catalog
+    /// caught up on every process's events: what to record, with every read it needs done)
+    /// and *record* (append the `table_bytes` records of small tables the store does not
+    /// hold yet and the event with one write, apply them, commit with one `fdatasync`).
     ///
     /// Before staging, the temporary files that interrupted uploads and snapshots left are
     /// removed (when no other write is in progress), and the outcome's warnings say so.
@@ -303,7 +348,11 @@ impl Store {
         // Held until the blobs are published: the staged files are not leftovers.
         let _staging = self.hold_staging_lock()?;
         let files = std::mem::take(&mut request.files);
-        let mut staged = stage_upload(&self.blobs, files, Staging::Write)?;
+        let staging = Staging::Write {
+            inline_max: self.options.inline_table_max,
+        };
+        let mut staged = stage_upload(&self.blobs, files, staging)?;
+        self.publish_before_lock(&request, &mut staged)?;
         let early = self.drift_before_lock(&request, &staged);
         let writer = self.lock_writer()?;
         let mut catalog = self.catalog_mut();
@@ -312,8 +361,8 @@ impl Store {
         let decided = self.decide_write(&catalog, &request, &mut staged, early, time)?;
         let mut outcome = match decided {
             Planned::Nothing { outcome, restore } => {
-                for blob in restore {
-                    blob.publish(&self.blobs)?;
+                for bytes in restore {
+                    self.restore_as_file(bytes)?;
                 }
                 outcome
             }
@@ -321,6 +370,52 @@ impl Store {
         };
         outcome.warnings.extend(notices);
         Ok(outcome)
+    }
+
+    /// Publishes the staged blob files of tables whose content this handle's catalog does not
+    /// know inside the log, before the writer lock is taken: a rename and directory fsyncs
+    /// that need no lock, so that writers never wait behind them. A blob the upload then does
+    /// not refer to (it is refused, or fails) is an orphan, which `stat` and `verify` report
+    /// and `strata gc` removes; gc removes orphans only while no upload holds the staging lock,
+    /// which this upload holds until its event is committed, so it never removes a blob an
+    /// upload in flight is about to refer to. Content another process stored inside the log
+    /// meanwhile stays stored twice (both copies hash to the same name).
+    fn publish_before_lock(
+        &self,
+        request: &UploadRequest,
+        staged: &mut StagedUpload,
+    ) -> Result<()> {
+        check_event_fits(request)?;
+        for table in &mut staged.tables {
+            if !matches!(table.bytes, StagedBytes::File(_))
+                || self.catalog().inline_table(&table.hash).is_some()
+            {
+                continue;
+            }
+            let restored = !self.blobs.contains(&table.hash.0);
+            let published = StagedBytes::Published { restored };
+            let StagedBytes::File(blob) = std::mem::replace(&mut table.bytes, published) else {
+                unreachable!("matched above")
+            };
+            blob.publish(&self.blobs)?;
+        }
+        Ok(())
+    }
+
+    /// Stores again, as a blob file, the bytes of a table that were missing (an upload that
+    /// records nothing appends no record, so even small tables are restored as files).
+    fn restore_as_file(&self, bytes: StagedBytes) -> Result<()> {
+        let blob = match bytes {
+            StagedBytes::File(blob) => blob,
+            StagedBytes::Memory(bytes) => {
+                let mut writer = self.blobs.writer()?;
+                writer.write_bytes(&bytes)?;
+                writer.finish()?
+            }
+            StagedBytes::Published { .. } | StagedBytes::Nothing => return Ok(()),
+        };
+        blob.publish(&self.blobs)?;
+        Ok(())
     }
 
     /// Before the writer lock: the drift of an overwrite against the active version as this
@@ -464,11 +559,13 @@ impl Store {
                 max: crate::format::MAX_BODY_LEN,
             }));
         }
-        // Table bytes are durable under their names before the event refers to them.
-        for blob in write.blobs {
+        // Table bytes are durable under their names before the event refers to them, or are
+        // written before it in its commit.
+        for blob in write.storage.blobs {
             blob.publish(&self.blobs)?;
         }
-        let seq = self.append_event(&mut writer, &mut catalog, &write.event)?;
+        let inline = &write.storage.inline;
+        let seq = self.append_with_tables(&mut writer, &mut catalog, inline, &write.event)?;
         drop(catalog);
         writer.commit()?;
         let post_commit_warnings = self.after_commit();
@@ -515,7 +612,7 @@ fn stage_upload(
     let mut tables = Vec::with_capacity(files.len());
     for file in files {
         tables.push(match staging {
-            Staging::Write => stage_table(blobs, file)?,
+            Staging::Write { inline_max } => stage_table(blobs, file, inline_max)?,
             Staging::DryRun => scan_table(file)?,
         });
     }
@@ -579,22 +676,40 @@ impl Prepare<'_> {
     /// The staged blobs of tables whose bytes are missing from the blob store (a version
     /// that refers to them exists: the upload has its content), to publish again, and a
     /// warning for each.
-    fn restores(&self, staged: &mut Vec<StagedTable>) -> (Vec<StagedBlob>, Vec<String>) {
-        let mut blobs = Vec::new();
+    fn restores(&self, staged: &mut Vec<StagedTable>) -> (Vec<StagedBytes>, Vec<String>) {
+        let mut restore = Vec::new();
         let mut warnings = Vec::new();
         for table in staged.drain(..) {
-            // A dry run staged nothing, so it restores nothing.
-            let Some(blob) = table.blob else { continue };
-            if !self.store.blobs.contains(&blob.hash.0) {
-                warnings.push(format!(
-                    "the bytes of table `{}` (blob {}) were missing from the blob store; this upload stored them again",
-                    display_name(&table.file_name),
-                    blob.hash.short()
-                ));
-                blobs.push(blob);
+            if self.restores_bytes(&table) {
+                warnings.push(missing_bytes_warning(&table));
+                restore.push(table.bytes);
             }
         }
-        (blobs, warnings)
+        (restore, warnings)
+    }
+
+    /// Whether `table`'s bytes, which an earlier version refers to, are missing from the
+    /// store and staged (a dry run stages nothing, so it restores nothing).
+    fn restores_bytes(&self, table: &StagedTable) -> bool {
+        match table.bytes {
+            StagedBytes::Nothing => false,
+            StagedBytes::Published { restored } => restored,
+            StagedBytes::Memory(_) | StagedBytes::File(_) => {
+                !self.store.holds_table_bytes(self.catalog, &table.hash)
+            }
+        }
+    }
+
+    /// How to store the staged tables' content that the store does not hold yet (content
+    /// is stored once, whether inside the log or as a blob file).
+    fn storage(&self, staged: &mut Vec<StagedTable>) -> Storage {
+        let mut storage = Storage::default();
+        for table in staged.drain(..) {
+            if !self.store.holds_table_bytes(self.catalog, &table.hash) {
+                storage.add(table.hash, table.bytes);
+            }
+        }
+        storage
     }
 
     /// The drift policy refused the overwrite: an `overwrite_blocked` event, then the refusal.
@@ -617,7 +732,7 @@ impl Prepare<'_> {
         };
         PendingWrite {
             event: self.event(dataset_id, kind),
-            blobs: Vec::new(),
+            storage: Storage::default(),
             answer: Answer::Refused {
                 dataset: self.dataset(&dataset_id).name.clone(),
                 reason,
@@ -639,12 +754,17 @@ impl Prepare<'_> {
         let info = self
             .store
             .version_info(ds, ds.version(version).expect("decided on it"))?;
-        let (blobs, mut warnings) = self.restores(staged);
+        let mut warnings: Vec<String> = staged
+            .iter()
+            .filter(|t| self.restores_bytes(t))
+            .map(missing_bytes_warning)
+            .collect();
+        let storage = self.storage(staged);
         warnings.extend(duplicates.iter().map(duplicate_warning));
         let status = UploadStatus::Reactivated;
         Ok(PendingWrite {
             event: self.event(dataset_id, EventKind::VersionActivated { version, from }),
-            blobs,
+            storage,
             answer: Answer::Outcome(outcome(ds, info, status, warnings, duplicates, None)),
         })
     }
@@ -707,10 +827,33 @@ impl Prepare<'_> {
         };
         Ok(PendingWrite {
             event: self.event(dataset_id, kind),
-            blobs: staged.drain(..).filter_map(|t| t.blob).collect(),
+            storage: self.storage(staged),
             answer: Answer::Outcome(outcome),
         })
     }
+}
+
+/// Fails an upload whose event could not fit in a record whatever the decision adds to it
+/// (its metadata, note and actor alone are too long), before any blob is published. The
+/// event is checked in full before it is appended.
+fn check_event_fits(request: &UploadRequest) -> Result<()> {
+    let metadata = request.metadata.as_ref().map_or(0, |m| m.to_string().len());
+    let len = metadata + request.note.len() + request.actor.len();
+    if len > crate::format::MAX_BODY_LEN as usize {
+        return Err(Error::Log(crate::log::Error::RecordTooLarge {
+            len,
+            max: crate::format::MAX_BODY_LEN,
+        }));
+    }
+    Ok(())
+}
+
+fn missing_bytes_warning(table: &StagedTable) -> String {
+    format!(
+        "the bytes of table `{}` (content {}) were missing from the store; this upload stored them again",
+        display_name(&table.file_name),
+        table.hash.short()
+    )
 }
 
 /// The drift of an overwrite, classified before the writer lock against the version then
@@ -757,23 +900,131 @@ fn check_request(request: &UploadRequest) -> Result<()> {
     Ok(())
 }
 
-/// Reads a file once: parses, infers, and writes it to a synced temporary blob, which hashes
-/// it as it is written.
-fn stage_table(blobs: &BlobStore, file: UploadFile) -> Result<StagedTable> {
-    let mut writer = blobs.writer()?;
-    let mut sink = |bytes: &[u8]| writer.write(bytes);
-    let scan = scan_csv(file.reader, &file.name, &mut sink).map_err(|e| Error::Ingest {
+/// Reads a file once: parses, infers and hashes it, keeping its bytes in memory while they
+/// are at most `inline_max`, and moving them to a synced temporary blob (which hashes what
+/// it is given) once they are more.
+fn stage_table(blobs: &BlobStore, file: UploadFile, inline_max: u64) -> Result<StagedTable> {
+    let mut sink = TableSink {
+        blobs,
+        inline_max,
+        hasher: Hasher::new(),
+        memory: Vec::new(),
+        file: None,
+    };
+    let mut write = |bytes: &[u8]| sink.write(bytes);
+    let scan = scan_csv(file.reader, &file.name, &mut write).map_err(|e| Error::Ingest {
         source: Arc::new(e),
     })?;
-    // The scan handed the writer every byte of the file, in order (see `scan_csv`).
-    let blob = writer.finish()?;
-    debug_assert_eq!(blob.len, scan.byte_len);
+    // The scan handed the sink every byte of the file, in order (see `scan_csv`).
+    let (hash, bytes) = match sink.file {
+        Some(pipe) => {
+            let blob = pipe.finish()?.finish()?;
+            debug_assert_eq!(blob.len, scan.byte_len);
+            (blob.hash, StagedBytes::File(blob))
+        }
+        None => (sink.hasher.finish(), StagedBytes::Memory(sink.memory)),
+    };
     Ok(StagedTable {
         file_name: file.name,
         scan,
-        hash: blob.hash,
-        blob: Some(blob),
+        hash,
+        bytes,
     })
+}
+
+/// Where [`stage_table`] puts a table's bytes as the scan reads them: memory, until they
+/// pass `inline_max`; from then on a temporary blob (created only then, so that an upload of
+/// small tables writes no file before its commit).
+struct TableSink<'a> {
+    blobs: &'a BlobStore,
+    inline_max: u64,
+    /// Hashes the bytes kept in memory (a blob writer hashes its own).
+    hasher: Hasher,
+    memory: Vec<u8>,
+    file: Option<BlobPipe>,
+}
+
+impl TableSink<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        if let Some(pipe) = &mut self.file {
+            return pipe.write(bytes);
+        }
+        if (self.memory.len() + bytes.len()) as u64 <= self.inline_max {
+            self.hasher.update(bytes);
+            self.memory.extend_from_slice(bytes);
+            return Ok(());
+        }
+        // The IO error inside, so that the ingest error has the kind its OS error gives.
+        let mut writer = self.blobs.writer().map_err(|e| match e {
+            Error::Io(e) => std::io::Error::other(e),
+            other => std::io::Error::other(other),
+        })?;
+        if !self.memory.is_empty() {
+            writer.write(&self.memory)?;
+        }
+        self.memory = Vec::new();
+        let mut pipe = BlobPipe::start(writer);
+        pipe.write(bytes)?;
+        self.file = Some(pipe);
+        Ok(())
+    }
+}
+
+/// Chunks a [`BlobPipe`] holds in flight at most: with the scan's 64 KiB reads, about 1 MiB,
+/// whatever the file's size.
+const PIPE_CHUNKS: usize = 16;
+
+/// Hashes and writes a large table's bytes to its staged blob on a thread of its own, while
+/// the scan parses and infers on the caller's: SHA-256 and the writes run beside the parser
+/// (on another core where there is one). A bounded channel of chunks between them keeps the
+/// memory bounded whatever the file's size, and makes the scan wait when the disk is slower.
+struct BlobPipe {
+    chunks: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    worker: Option<std::thread::JoinHandle<Result<BlobWriter>>>,
+}
+
+impl BlobPipe {
+    fn start(mut writer: BlobWriter) -> BlobPipe {
+        let (chunks, received) = std::sync::mpsc::sync_channel::<Vec<u8>>(PIPE_CHUNKS);
+        let worker = std::thread::spawn(move || {
+            for chunk in received {
+                writer.write_bytes(&chunk)?;
+            }
+            Ok(writer)
+        });
+        BlobPipe {
+            chunks: Some(chunks),
+            worker: Some(worker),
+        }
+    }
+
+    /// Hands a chunk to the worker; fails with the worker's error if it stopped.
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let sent = self.chunks.as_ref().map(|c| c.send(bytes.to_vec()));
+        if let Some(Ok(())) = sent {
+            return Ok(());
+        }
+        let error = match self.join() {
+            Err(Error::Io(e)) => std::io::Error::other(e),
+            Err(other) => std::io::Error::other(other),
+            Ok(_) => std::io::Error::other("the blob writer stopped before the end of the file"),
+        };
+        Err(error)
+    }
+
+    /// Waits for the worker to write every chunk handed to it; returns the blob writer.
+    fn finish(mut self) -> Result<BlobWriter> {
+        self.join()
+    }
+
+    fn join(&mut self) -> Result<BlobWriter> {
+        drop(self.chunks.take());
+        let worker = self.worker.take().expect("joined once");
+        match worker.join() {
+            Ok(outcome) => outcome,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
 }
 
 /// Reads a file once for a dry run: parses, infers and hashes it, writing nothing.
@@ -790,7 +1041,7 @@ fn scan_table(file: UploadFile) -> Result<StagedTable> {
         file_name: file.name,
         scan,
         hash: hasher.finish(),
-        blob: None,
+        bytes: StagedBytes::Nothing,
     })
 }
 

@@ -1389,12 +1389,14 @@ fn corruption_in_verify_dump_and_repair_matches_the_documented_shapes() {
 
 /// Library options for segments of about one upload each (the command line has no option
 /// for the segment size), so that dumps show seals.
+/// Small segments, and every table a blob file (one record, the event, per upload).
 fn small_segments() -> strata::StoreOptions {
     strata::StoreOptions {
         log: strata::log::LogOptions {
             segment_size: 1024,
             ..strata::StoreOptions::default().log
         },
+        inline_table_max: 0,
         ..strata::StoreOptions::default()
     }
 }

@@ -10,10 +10,23 @@ pub use std::process::Stdio;
 pub use std::sync::mpsc;
 pub use std::time::Duration;
 
-/// `strata --store <store>`, with a fixed actor and no inherited store location.
+/// `strata --store <store>`, with a fixed actor and no inherited store location. Every table
+/// is a blob file (`STRATA_INLINE_TABLE_MAX=0`): these tests examine and damage blob files;
+/// [`strata_inline`] runs with the default threshold.
 pub fn strata(store: &Path) -> Command {
+    let mut cmd = strata_inline(store);
+    cmd.env(INLINE_TABLE_MAX_ENV, "0");
+    cmd
+}
+
+/// The environment variable of the inline threshold.
+pub const INLINE_TABLE_MAX_ENV: &str = "STRATA_INLINE_TABLE_MAX";
+
+/// `strata --store <store>` with the default inline threshold (small tables inside the log).
+pub fn strata_inline(store: &Path) -> Command {
     let mut cmd = Command::cargo_bin("strata").unwrap();
     cmd.env_remove("STRATA_DIR")
+        .env_remove(INLINE_TABLE_MAX_ENV)
         .env("USER", "tester")
         .arg("--store")
         .arg(store);
@@ -24,6 +37,7 @@ pub fn strata(store: &Path) -> Command {
 pub fn strata_process(store: &Path) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_strata"));
     cmd.env_remove("STRATA_DIR")
+        .env(INLINE_TABLE_MAX_ENV, "0")
         .env("USER", "tester")
         .arg("--store")
         .arg(store);

@@ -30,6 +30,15 @@ pub fn options() -> StoreOptions {
     }
 }
 
+/// [`options`] with every table stored as a blob file (`inline_table_max` 0), for tests
+/// that examine blob files, or count and number the log's records as one per event.
+pub fn blob_file_options() -> StoreOptions {
+    StoreOptions {
+        inline_table_max: 0,
+        ..options()
+    }
+}
+
 /// A new store in a temporary directory.
 pub fn new_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();

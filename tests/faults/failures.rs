@@ -164,14 +164,28 @@ fn every_failed_operation_of_every_workload_is_named_and_loses_nothing() {
 }
 
 fn one_version_store() -> (tempfile::TempDir, Run, strata::Store) {
+    one_version_store_with(|_| {})
+}
+
+/// [`one_version_store`], opened with `tweak` applied to its options.
+fn one_version_store_with(
+    tweak: fn(&mut strata::StoreOptions),
+) -> (tempfile::TempDir, Run, strata::Store) {
     let workload = workloads::all()
         .into_iter()
         .find(|w| w.name == "overwrite with two tables")
         .unwrap();
     let (_template_dir, template) = workloads::template(&workload);
-    let (dir, run) = workloads::start(&workload, &template);
+    let (dir, mut run) = workloads::start(&workload, &template);
+    run.tweak = tweak;
     let store = run.open().unwrap();
     (dir, run, store)
+}
+
+/// Every table a blob file: an upload's blob operations are failures after which the same
+/// handle carries on (a failed write of the log stops the handle).
+fn blob_files_only(options: &mut strata::StoreOptions) {
+    options.inline_table_max = 0;
 }
 
 fn overwrite_v2() -> strata::UploadRequest {
@@ -227,7 +241,7 @@ fn is_durable_mark_write(op: &Op) -> bool {
 
 #[test]
 fn after_a_full_disk_is_freed_the_store_continues_without_repair() {
-    let (_dir, clean, store) = one_version_store();
+    let (_dir, clean, store) = one_version_store_with(blob_files_only);
     let start = clean.backend.op_count();
     store.save_upload(overwrite_v2()).unwrap();
     let ops = clean.backend.ops()[start..].to_vec();
@@ -239,7 +253,7 @@ fn after_a_full_disk_is_freed_the_store_continues_without_repair() {
         if !fills {
             continue;
         }
-        let (_dir, run, store) = one_version_store();
+        let (_dir, run, store) = one_version_store_with(blob_files_only);
         run.backend.fail(Fault::nth(n, libc::ENOSPC).sticky());
         let context = format!("operation {n} ({op:?})");
         match store.save_upload(overwrite_v2()) {

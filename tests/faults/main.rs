@@ -11,9 +11,9 @@
 //!   disk is freed, the same handle) carries on.
 //!
 //! Each test prints a summary line of its counts (`cargo test` shows them). In CI's
-//! configuration (`STRATA_FAULT_CASES` unset: up to 8 states a crash point) they were: 11
-//! workloads, 286 crash points (178 enumerated whole), 347 distinct crash states checked;
-//! 424 failures injected; 1 bug found and fixed ([`BUGS_FOUND_AND_FIXED`]).
+//! configuration (`STRATA_FAULT_CASES` unset: up to 8 states a crash point) they were: 12
+//! workloads, 227 crash points (92 enumerated whole), 576 distinct crash states checked;
+//! 424 failures injected; 2 bugs found and fixed ([`BUGS_FOUND_AND_FIXED`]).
 //!
 //! The longer sweep is opt-in: `STRATA_FAULT_CASES=N cargo test --release --test faults`
 //! checks up to N states a crash point (points with at most N are enumerated whole) and fails
@@ -41,8 +41,10 @@ pub fn seed() -> u64 {
 }
 
 /// Bugs these tests found, each fixed with a regression test of its own (named here).
-pub const BUGS_FOUND_AND_FIXED: &[&str] =
-    &["failures::a_segment_that_cannot_be_read_is_an_io_error_for_verify_and_repair_not_damage"];
+pub const BUGS_FOUND_AND_FIXED: &[&str] = &[
+    "failures::a_segment_that_cannot_be_read_is_an_io_error_for_verify_and_repair_not_damage",
+    "durable_mark::repair_syncs_the_reset_of_the_durable_mark_before_it_cuts",
+];
 
 /// Whether a longer sweep was asked for (`STRATA_FAULT_CASES` set): the failure test then
 /// fails every operation with every errno it can fail with, not one of them in turn.
@@ -73,9 +75,10 @@ impl Tally {
             format!("{} failures injected", self.failures)
         };
         summary(&format!(
-            "faults, {what}: {} workloads, {checked}; {} bug found and fixed (budget {} states a crash point{}, seed {})",
+            "faults, {what}: {} workloads, {checked}; {} bug{} found and fixed (budget {} states a crash point{}, seed {})",
             self.workloads,
             BUGS_FOUND_AND_FIXED.len(),
+            if BUGS_FOUND_AND_FIXED.len() == 1 { "" } else { "s" },
             budget(),
             if sweep() { ", every errno" } else { "" },
             seed()

@@ -364,6 +364,38 @@ fn run_repair(run: &mut Run) -> Result<()> {
     Ok(())
 }
 
+/// Tables of at most 32 bytes inside the log: `SITES_1` and `SITES_2` are, the visits tables
+/// are blob files.
+fn small_inline_threshold(options: &mut StoreOptions) {
+    options.inline_table_max = 32;
+}
+
+/// A new dataset whose upload stores one table inside the log and one as a blob file, then an
+/// overwrite that does the same with new content, then one whose visits are new and whose
+/// sites are the first version's (stored once: nothing new for them).
+fn run_mixed_inline_and_file(run: &mut Run) -> Result<()> {
+    assert!(SITES_2.len() <= 32 && VISITS_1.len() > 32);
+    run.ack_shown(Shown::Absent);
+    let store = Store::create(&run.dir, run.options())?;
+    run.ack(&store);
+    let outcome = store.save_upload(upload(
+        "trial",
+        &[("visits.csv", VISITS_1), ("sites.csv", SITES_1)],
+    ))?;
+    run.done(&store, &outcome.warnings, &outcome.post_commit_warnings);
+    let outcome = store.save_upload(overwrite(
+        "trial",
+        &[("visits.csv", VISITS_2), ("sites.csv", SITES_2)],
+    ))?;
+    run.done(&store, &outcome.warnings, &outcome.post_commit_warnings);
+    let outcome = store.save_upload(overwrite(
+        "trial",
+        &[("visits.csv", VISITS_BREAKING), ("sites.csv", SITES_1)],
+    ))?;
+    run.done(&store, &outcome.warnings, &outcome.post_commit_warnings);
+    Ok(())
+}
+
 fn run_two_writers(run: &mut Run) -> Result<()> {
     let a = run.open()?;
     let b = run.open()?;
@@ -436,6 +468,12 @@ pub fn all() -> Vec<Workload> {
         ),
         w("repair", setup_corrupt, run_repair, no_tweak),
         w("two writers", setup_one_version, run_two_writers, no_tweak),
+        w(
+            "mixed inline and file upload",
+            setup_nothing,
+            run_mixed_inline_and_file,
+            small_inline_threshold,
+        ),
     ]
 }
 

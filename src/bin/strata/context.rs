@@ -22,6 +22,10 @@ pub const DEFAULT_STORE: &str = "strata-store";
 /// The environment variable that names the store directory.
 pub const STORE_ENV: &str = "STRATA_DIR";
 
+/// The environment variable that sets the largest table stored inside the log, in bytes
+/// (`StoreOptions::inline_table_max`; `0` stores every table as a blob file).
+pub const INLINE_TABLE_MAX_ENV: &str = "STRATA_INLINE_TABLE_MAX";
+
 /// The global options every command runs with.
 #[derive(Debug, Clone)]
 pub struct Context {
@@ -33,6 +37,9 @@ pub struct Context {
     /// How long a write waits for the writer lock (`--lock-timeout`, `STRATA_LOCK_TIMEOUT`,
     /// or the library's default).
     pub lock_timeout: Option<Duration>,
+    /// The largest table stored inside the log (`STRATA_INLINE_TABLE_MAX`, or the library's
+    /// default).
+    pub inline_table_max: Option<u64>,
     /// Whether to print JSON Lines.
     pub json: bool,
 }
@@ -57,18 +64,29 @@ impl Context {
                 None => None,
             },
         };
+        let inline_table_max = match non_empty_env(INLINE_TABLE_MAX_ENV) {
+            Some(text) => Some(text.trim().parse::<u64>().map_err(|_| {
+                CliError::error(format!(
+                    "{INLINE_TABLE_MAX_ENV}: `{text}` is not a number of bytes (e.g. 262144)"
+                ))
+            })?),
+            None => None,
+        };
         Ok(Context {
             store_chosen: store.is_some(),
             store_dir: store.unwrap_or_else(|| PathBuf::from(DEFAULT_STORE)),
             lock_timeout,
+            inline_table_max,
             json,
         })
     }
 
-    /// The store's options: the library's defaults with the chosen lock timeout.
+    /// The store's options: the library's defaults with the chosen lock timeout and inline
+    /// threshold.
     pub fn store_options(&self) -> StoreOptions {
         let mut options = StoreOptions::default();
         options.log.lock_timeout = self.lock_timeout.unwrap_or(options.log.lock_timeout);
+        options.inline_table_max = self.inline_table_max.unwrap_or(options.inline_table_max);
         options
     }
 

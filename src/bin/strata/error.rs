@@ -185,7 +185,7 @@ pub fn hint(error: &strata::Error) -> Option<String> {
             "run the command again once the other process is done, or wait longer with \
              --lock-timeout (or {LOCK_TIMEOUT_ENV}), e.g. --lock-timeout 2m"
         ),
-        E::BadEvent { .. } | E::Invariant { .. } => {
+        E::BadEvent { .. } | E::BadTableBytes { .. } | E::Invariant { .. } => {
             "`strata verify` lists every problem of the store".to_owned()
         }
         _ => return hint_for_kind(error.kind()).map(str::to_owned),

@@ -1,6 +1,7 @@
 //! The segment writer: exclusive write access, where the next record goes, writes, rolls,
 //! new segments and torn-tail cuts.
 
+use super::sync::PendingWriter;
 use super::Mark;
 use crate::format::{
     encode_record, encoded_len, RecordType, SealBody, SegmentHeader, TornCutBody, SEAL_BODY_LEN,
@@ -99,6 +100,8 @@ pub struct WriterGuard<'a> {
     log: &'a Log,
     state: MutexGuard<'a, WriterState>,
     flock: LockGuard,
+    /// Counted among the writes about to happen until the locks are released.
+    pending: PendingWriter<'a>,
     pos: WriteCursor,
     written: Option<Mark>,
     /// The append time of every record this guard writes (see [`WriterGuard::commit_micros`]).
@@ -122,6 +125,7 @@ impl Log {
     /// for other processes, and catches up on their records. A torn tail is cut here.
     pub fn lock_writer(&self) -> Result<WriterGuard<'_>> {
         self.check_not_poisoned()?;
+        let pending = self.pending_writer();
         let mut state = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let timeout = self.options.lock_timeout;
         let (io, path) = (self.io(), &self.lock_path);
@@ -150,6 +154,7 @@ impl Log {
             log: self,
             state,
             flock,
+            pending,
             pos,
             written: None,
             time: clock::commit_time(&self.options.clock, last_time),
@@ -266,11 +271,14 @@ impl WriterGuard<'_> {
         let WriterGuard {
             state,
             flock,
+            pending,
             written,
             ..
         } = self;
         drop(flock);
         drop(state);
+        // After the locks: a writer gathering before its sync sees the write done.
+        drop(pending);
         written
     }
 
