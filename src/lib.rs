@@ -7,6 +7,8 @@
 //! The layers, from the bottom:
 //! - [`format`]: pure encoders and decoders over byte slices (no IO);
 //! - [`digest`]: the SHA-256 digest, its hex form and the domain tags of every hash;
+//! - [`merkle`]: the RFC 6962 tree over the log: frontier, roots, proofs and verifiers;
+//! - [`note`]: the C2SP text formats: signed notes, keys, checkpoints and proof files;
 //! - [`io`]: the IO seam: every file operation goes through its [`io::Backend`] (the real
 //!   file system by default), and [`paths`] names every folder and file of a store;
 //! - [`log`]: the segment log on files: appends with group commit, multi-process writer lock,
@@ -52,6 +54,8 @@ pub mod human;
 pub mod inspect;
 pub mod io;
 pub mod log;
+pub mod merkle;
+pub mod note;
 pub mod paths;
 pub mod query;
 pub mod report;
