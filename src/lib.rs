@@ -22,6 +22,7 @@
 //!
 //! What front ends (the `strata` command line, a server) show is built here too:
 //! - [`check`]: the whole-store check behind `strata verify`, with progress callbacks;
+//! - [`audit`]: tamper evidence: the tree rebuilt, checkpoints, proofs and their offline checks;
 //! - [`inspect`]: a damage-tolerant, record-level view of the segment files (`strata dump`);
 //! - [`report`]: the JSON shapes of every `--json` output, as serde types;
 //! - [`human`]: times, durations and ranges as people type and read them (`2 hours ago`,
@@ -45,6 +46,7 @@
 // that only its real backend may use.
 #![deny(clippy::disallowed_methods, clippy::disallowed_types)]
 
+pub mod audit;
 pub mod blob;
 pub mod check;
 pub mod digest;

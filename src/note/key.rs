@@ -16,7 +16,7 @@ pub fn key_id(name: &str, public: &[u8; 32]) -> u32 {
     hasher.update([b'\n', ED25519]);
     hasher.update(public);
     let hash = hasher.finalize();
-    u32::from_be_bytes([hash[0], hash[1], hash[2], hash[3]])
+    super::key_id_from_bytes([hash[0], hash[1], hash[2], hash[3]])
 }
 
 /// Whether `name` may name a key: non-empty, no Unicode space, no `+`.

@@ -37,6 +37,19 @@ pub(crate) fn error(line: usize, what: impl Into<String>) -> NoteError {
     }
 }
 
+/// A signed note's key id from its four bytes. C2SP stores key ids big-endian (the one
+/// big-endian field strata reads or writes; everything of its own is little-endian).
+#[allow(clippy::big_endian_bytes)]
+pub(crate) fn key_id_from_bytes(bytes: [u8; 4]) -> u32 {
+    u32::from_be_bytes(bytes)
+}
+
+/// A key id's four bytes, big-endian as C2SP writes them (see [`key_id_from_bytes`]).
+#[allow(clippy::big_endian_bytes)]
+pub(crate) fn key_id_to_bytes(id: u32) -> [u8; 4] {
+    id.to_be_bytes()
+}
+
 /// Standard base64 with padding (RFC 4648 §4), as every C2SP format writes it.
 pub fn b64(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)

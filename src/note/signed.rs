@@ -59,7 +59,7 @@ impl SignedNote {
         if !self.signatures.is_empty() {
             out.push('\n');
             for sig in &self.signatures {
-                let mut bytes = sig.id.to_be_bytes().to_vec();
+                let mut bytes = super::key_id_to_bytes(sig.id).to_vec();
                 bytes.extend_from_slice(&sig.bytes);
                 out.push_str(&format!("{SIG_PREFIX}{} {}\n", sig.name, b64(&bytes)));
             }
@@ -157,7 +157,7 @@ fn parse_signature(line: &str, line_no: usize) -> Result<Signature, NoteError> {
         .ok_or_else(|| error(line_no, "the signature is not base64 of at least 4 bytes"))?;
     Ok(Signature {
         name: name.to_owned(),
-        id: u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]),
+        id: super::key_id_from_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]),
         bytes: bytes[4..].to_vec(),
     })
 }
