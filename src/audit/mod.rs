@@ -322,10 +322,8 @@ pub fn verify_proof(
     })?;
     if input.seq.checked_sub(1) != Some(file.index) {
         return Err(AuditError::ProofFails(format!(
-            "the record is seq {}, but the proof is for index {} (seq {})",
-            input.seq,
-            file.index,
-            file.index + 1
+            "the record is seq {}, but the proof is for index {} (the record of seq index + 1)",
+            input.seq, file.index
         )));
     }
     merkle::verify_inclusion(
