@@ -38,10 +38,11 @@ impl TreeState {
 
 impl Log {
     /// The tree state at the end of the log as this handle sees it: from the last checkpoint
-    /// record of the last segment, or from the first record when the last segment has none
-    /// (segment 0 of a log, or a version-1 segment: a one-time hash of the whole log).
+    /// record of the last segment (or of the whole log when the last segment does not start
+    /// with one: segment 0, or a version-1 segment), hashing only the records after it; from
+    /// the first record when the log has none (a version-1 log: a one-time hash of it all).
     pub(crate) fn tree_at_end(&self) -> Result<TreeState> {
-        let (base, first_is_checkpoint) = {
+        let (base, has_records) = {
             let view = self.read_view();
             let last = view
                 .segments
@@ -49,12 +50,21 @@ impl Log {
                 .expect("a log has at least one segment");
             (last.header.base_seq, last.records() > 0)
         };
-        let start = if first_is_checkpoint && self.read(base)?.record_type == RecordType::CHECKPOINT
-        {
+        let first = if has_records && self.read(base)?.record_type == RecordType::CHECKPOINT {
             base
         } else {
             crate::format::FIRST_SEQ
         };
+        // Hash only from the last checkpoint record on: finding it reads record headers,
+        // which costs far less than hashing every record of the segment.
+        let mut start = first;
+        let mut iter = self.iter_from(first);
+        while let Some(record) = iter.next_ref() {
+            let record = record?;
+            if record.record_type == RecordType::CHECKPOINT {
+                start = record.seq;
+            }
+        }
         let mut tree = TreeState {
             frontier: Frontier::new(),
             since_checkpoint: 0,
