@@ -102,27 +102,26 @@ impl LogTree {
     /// the tree at its size.
     pub fn rebuild(log: &Log) -> crate::Result<LogTree> {
         let origin = crate::note::origin_for_store(&log.store_id());
-        let mut leaves = Vec::with_capacity(log.last_seq() as usize);
-        let mut frontier = merkle::Frontier::new();
+        // The levels are completed as leaves arrive, so a checkpoint's root is folded from
+        // at most 64 perfect subtrees already hashed: every node is hashed once.
+        let mut tree = MemoryTree::default();
         let mut checkpoints = Vec::new();
         let mut iter = log.iter_from(crate::format::FIRST_SEQ);
         while let Some(record) = iter.next_ref() {
             let record = record?;
             if record.record_type == RecordType::CHECKPOINT {
-                checkpoints.push(recorded(&record, &origin, &frontier)?);
+                checkpoints.push(recorded(&record, &origin, &tree)?);
             }
-            let leaf = crate::format::leaf::record_leaf(
+            tree.push(crate::format::leaf::record_leaf(
                 record.seq,
                 record.timestamp_micros,
                 record.record_type,
                 record.body,
-            );
-            frontier.push(leaf).expect("fewer than u64::MAX records");
-            leaves.push(leaf);
+            ));
         }
         Ok(LogTree {
             origin,
-            tree: MemoryTree::new(leaves),
+            tree,
             checkpoints,
         })
     }
@@ -178,7 +177,7 @@ impl LogTree {
 fn recorded(
     record: &crate::log::RecordRef<'_>,
     origin: &str,
-    frontier: &merkle::Frontier,
+    tree: &MemoryTree,
 ) -> crate::Result<RecordedCheckpoint> {
     let position = record.position();
     let corrupt = |defect| crate::log::Error::Corrupt {
@@ -190,7 +189,7 @@ fn recorded(
     Ok(RecordedCheckpoint {
         seq: record.seq,
         position: record.position(),
-        matches_log: body.size == frontier.size() && body.root == frontier.root(),
+        matches_log: body.size == tree.size() && tree.root_at(body.size).ok() == Some(body.root),
         body,
         checkpoint,
     })

@@ -42,9 +42,17 @@ pub enum ProofError {
 
 /// Every level of a tree, in memory: level 0 the leaf hashes, level `l` the hashes of the
 /// perfect subtrees of `2^l` leaves (a trailing incomplete subtree has none).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct MemoryTree {
+    /// Never empty: level 0 is always there.
     levels: Vec<Vec<Hash>>,
+}
+
+impl Default for MemoryTree {
+    /// The empty tree.
+    fn default() -> MemoryTree {
+        MemoryTree::new(Vec::new())
+    }
 }
 
 impl MemoryTree {
