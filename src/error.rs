@@ -103,6 +103,11 @@ pub enum Error {
     #[error("{0}")]
     InvalidRequest(String),
 
+    /// A tamper-evidence operation failed: a malformed file, a proof or signature that does
+    /// not verify, or a log that disagrees with a checkpoint.
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
+
     /// No dataset has this name or id.
     #[error("no dataset named `{dataset}`")]
     UnknownDataset {
@@ -272,6 +277,12 @@ impl Error {
             Error::Io(e) => e.kind(),
             Error::Ingest { source } => ingest_kind(source),
             Error::InvalidRequest(_) | Error::AmbiguousVersion { .. } => ErrorKind::Invalid,
+            Error::Audit(e) => match e {
+                crate::audit::AuditError::Malformed { .. }
+                | crate::audit::AuditError::Invalid(_) => ErrorKind::Invalid,
+                crate::audit::AuditError::NotCovered { .. } => ErrorKind::NotFound,
+                _ => ErrorKind::Refused,
+            },
             Error::UnknownDataset { .. } | Error::UnknownVersion { .. } => ErrorKind::NotFound,
             Error::DatasetExists { .. }
             | Error::DriftRefused { .. }

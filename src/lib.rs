@@ -7,6 +7,8 @@
 //! The layers, from the bottom:
 //! - [`format`]: pure encoders and decoders over byte slices (no IO);
 //! - [`digest`]: the SHA-256 digest, its hex form and the domain tags of every hash;
+//! - [`merkle`]: the RFC 6962 tree over the log: frontier, roots, proofs and verifiers;
+//! - [`note`]: the C2SP text formats: signed notes, keys, checkpoints and proof files;
 //! - [`io`]: the IO seam: every file operation goes through its [`io::Backend`] (the real
 //!   file system by default), and [`paths`] names every folder and file of a store;
 //! - [`log`]: the segment log on files: appends with group commit, multi-process writer lock,
@@ -20,6 +22,7 @@
 //!
 //! What front ends (the `strata` command line, a server) show is built here too:
 //! - [`check`]: the whole-store check behind `strata verify`, with progress callbacks;
+//! - [`audit`]: tamper evidence: the tree rebuilt, checkpoints, proofs and their offline checks;
 //! - [`inspect`]: a damage-tolerant, record-level view of the segment files (`strata dump`);
 //! - [`report`]: the JSON shapes of every `--json` output, as serde types;
 //! - [`human`]: times, durations and ranges as people type and read them (`2 hours ago`,
@@ -43,6 +46,7 @@
 // that only its real backend may use.
 #![deny(clippy::disallowed_methods, clippy::disallowed_types)]
 
+pub mod audit;
 pub mod blob;
 pub mod check;
 pub mod digest;
@@ -52,6 +56,8 @@ pub mod human;
 pub mod inspect;
 pub mod io;
 pub mod log;
+pub mod merkle;
+pub mod note;
 pub mod paths;
 pub mod query;
 pub mod report;

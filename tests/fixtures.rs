@@ -901,8 +901,14 @@ fn the_torn_tail_of_the_fixture_is_cut_and_recorded_before_the_next_append() {
     let outcome = store.save_upload(torn_upload()).unwrap();
     // The first append by a format-2 build to a format-1 log cuts the torn tail (seq 9, in
     // the format-1 segment, as format 1 did), then seals that segment (seq 10) and appends in
-    // a new format-2 segment (see FORMAT.md, "Version compatibility").
-    assert_eq!((outcome.version, outcome.seq), (2, Some(11)));
+    // a new format-2 segment (see FORMAT.md, "Version compatibility"), which starts with a
+    // checkpoint record of every earlier record (seq 11, "Checkpoint record").
+    assert_eq!((outcome.version, outcome.seq), (2, Some(12)));
+    let checkpoint = store.log().read(11).unwrap();
+    assert_eq!(
+        (checkpoint.record_type, checkpoint.segment_number),
+        (RecordType::CHECKPOINT, 3)
+    );
     let seal = store.log().read(10).unwrap();
     assert_eq!(
         (seal.record_type, seal.segment_number),

@@ -213,6 +213,7 @@ fn record_types_match_the_spec() {
         (RecordType::SEAL, "seal"),
         (RecordType::TORN_CUT, "torn-cut"),
         (RecordType::REPAIR, "repair"),
+        (RecordType::CHECKPOINT, "checkpoint"),
     ] {
         assert!(
             spec.contains(&format!("| `{:#06x}` | {name} |", t.0)),
@@ -224,6 +225,7 @@ fn record_types_match_the_spec() {
         "| `{:#06x}` | dataset event |",
         RecordType::FIRST_APPLICATION
     )));
+    assert!(spec.contains("| `0x0005`–`0x00FF` | reserved |"));
     assert!(spec.contains(&format!(
         "| `{:#06x}` | table bytes |",
         strata::format::TABLE_BYTES.0
@@ -1060,4 +1062,58 @@ fn the_snapshot_anchor_is_the_log_record_it_was_taken_after() {
         (micros, body_crc)
     );
     assert_eq!(log.store_id().to_string(), HISTORY_STORE_ID);
+}
+
+#[test]
+fn a_checkpoint_record_body_and_a_leaf_input_are_laid_out_as_the_spec_says() {
+    use strata::format::leaf::{leaf_input, CheckpointBody, TABLE_BYTES_COMMITTED_LEN};
+    let spec = spec();
+    for row in [
+        "| 0 | 1 | checkpoint body version (`1`) |",
+        "| 1 | 8 | tree size *n* (`u64`)",
+        "| 9 | 32 | root:",
+        "| 41 | 1 | frontier count *F* (`u8`)",
+        "| 42 | 32·*F* | the frontier:",
+        "| 0 | 8 | sequence number |",
+        "| 8 | 8 | append time (`i64` microseconds) |",
+        "| 16 | 2 | record type |",
+        "| 18 | 2 | record flags (`0` in versions 1 and 2) |",
+        "| 20 | rest | the commitment |",
+    ] {
+        assert!(spec.contains(row), "{row}");
+    }
+    assert!(spec.contains("whose commitment is the first 41 bytes"));
+    assert_eq!(TABLE_BYTES_COMMITTED_LEN, 41);
+    // A checkpoint of 3 records: frontier of 2 hashes (3 = 0b11), no digest, a note.
+    let a = strata::merkle::leaf_hash(b"a");
+    let b = strata::merkle::leaf_hash(b"b");
+    let c = strata::merkle::leaf_hash(b"c");
+    let ab = strata::merkle::node_hash(&a, &b);
+    let root = strata::merkle::node_hash(&ab, &c);
+    let note = strata::note::Checkpoint::new("strata/x", 3, root).encode();
+    let body = CheckpointBody {
+        size: 3,
+        root,
+        frontier: vec![ab, c],
+        catalog_digest: None,
+        note: note.clone(),
+    }
+    .encode();
+    let mut expected = vec![1u8];
+    expected.extend_from_slice(&3u64.to_le_bytes());
+    expected.extend_from_slice(&root);
+    expected.push(2);
+    expected.extend_from_slice(&ab);
+    expected.extend_from_slice(&c);
+    expected.push(0);
+    expected.extend_from_slice(&(note.len() as u32).to_le_bytes());
+    expected.extend_from_slice(note.as_bytes());
+    assert_eq!(body, expected);
+    let input = leaf_input(7, -2, RecordType(0x0100), b"body");
+    let mut expected = 7u64.to_le_bytes().to_vec();
+    expected.extend_from_slice(&(-2i64).to_le_bytes());
+    expected.extend_from_slice(&0x0100u16.to_le_bytes());
+    expected.extend_from_slice(&[0, 0]);
+    expected.extend_from_slice(b"body");
+    assert_eq!(input, expected);
 }

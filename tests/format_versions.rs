@@ -200,7 +200,9 @@ fn the_first_append_to_a_format_1_log_seals_it_and_starts_a_format_2_segment() {
         .save_upload(upload("added", &[("t.csv", SMALL)]))
         .unwrap();
     let seal_seq = records_before.len() as u64 + 1;
-    assert_eq!(outcome.seq, Some(seal_seq + 1));
+    // The new segment starts with a checkpoint record of every earlier record (FORMAT.md,
+    // "Checkpoint record"), so the upload follows it.
+    assert_eq!(outcome.seq, Some(seal_seq + 2));
 
     // The format-1 segment is sealed by the first append...
     let seal = store.log().read(seal_seq).unwrap();
@@ -217,7 +219,8 @@ fn the_first_append_to_a_format_1_log_seals_it_and_starts_a_format_2_segment() {
             seal_offset: last_v1.end_offset,
         }
     );
-    // ...and the upload is the first record of a format-2 segment chained to that seal.
+    // ...and the upload follows the checkpoint that starts a format-2 segment chained to
+    // that seal.
     let segments = store.log().segments();
     let new = segments.last().unwrap();
     assert_eq!(segments.len(), segments_before.len() + 1);
@@ -235,11 +238,22 @@ fn the_first_append_to_a_format_1_log_seals_it_and_starts_a_format_2_segment() {
         .0;
     assert_eq!(header.prev_seal_offset, last_v1.end_offset);
     assert_eq!(header.store_id, *store.log().store_id().as_bytes());
-    let upload_record = store.log().read(seal_seq + 1).unwrap();
+    let checkpoint = store.log().read(seal_seq + 1).unwrap();
     assert_eq!(
-        (upload_record.segment_number, upload_record.offset),
-        (new.number, 128)
+        (
+            checkpoint.record_type,
+            checkpoint.segment_number,
+            checkpoint.offset
+        ),
+        (RecordType::CHECKPOINT, new.number, 128)
     );
+    let body = strata::format::leaf::CheckpointBody::decode(&checkpoint.body).unwrap();
+    assert_eq!(
+        body.size, seal_seq,
+        "it covers every earlier record, the seal included"
+    );
+    let upload_record = store.log().read(seal_seq + 2).unwrap();
+    assert_eq!(upload_record.segment_number, new.number);
     drop(store);
 
     // Every earlier record and the catalog read as before, from a fresh full open.
@@ -253,20 +267,21 @@ fn the_first_append_to_a_format_1_log_seals_it_and_starts_a_format_2_segment() {
     assert!(reopened.log().verify().unwrap().is_ok());
     reopened.assert_invariants(true).unwrap();
     let full = Log::open(&dir, LogOptions::default()).unwrap();
-    assert_eq!(full.last_seq(), seal_seq + 1);
+    assert_eq!(full.last_seq(), seal_seq + 2);
 }
 
 #[test]
 fn an_unknown_system_type_is_corruption_under_a_write_version_this_build_knows() {
     let dir = tempfile::tempdir().unwrap();
     build(dir.path(), 3);
-    let (path, offset, seq) = append_by_hand(dir.path(), RecordType(0x0004), b"from a later build");
+    // 0x0004 is the checkpoint record from format 2 on; 0x0005 is defined by no version.
+    let (path, offset, seq) = append_by_hand(dir.path(), RecordType(0x0005), b"from a later build");
     let (segment, at, expected, defect) = corrupt(Log::open(dir.path(), log_options()));
     assert_eq!((segment, at, expected), (path, offset, seq));
     assert_eq!(
         defect,
         Defect::UnknownRecordType {
-            record_type: 4,
+            record_type: 5,
             write_version: FORMAT_VERSION
         }
     );
@@ -277,14 +292,14 @@ fn an_unknown_system_type_is_corruption_under_a_write_version_this_build_knows()
 fn an_unknown_system_type_is_skipped_under_a_newer_write_version() {
     let dir = tempfile::tempdir().unwrap();
     build(dir.path(), 3);
-    let (path, _, seq) = append_by_hand(dir.path(), RecordType(0x0004), b"from a later build");
+    let (path, _, seq) = append_by_hand(dir.path(), RecordType(0x0005), b"from a later build");
     rewrite_header(&path, |h| h.write_version = FORMAT_VERSION + 1);
     let log = Log::open(dir.path(), log_options()).unwrap();
     assert_eq!(log.last_seq(), seq);
     let record = log.read(seq).unwrap();
     assert_eq!(
         (record.record_type, record.segment_write_version),
-        (RecordType(4), FORMAT_VERSION + 1)
+        (RecordType(5), FORMAT_VERSION + 1)
     );
     assert!(log.verify().unwrap().is_ok());
 }

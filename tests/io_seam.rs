@@ -201,7 +201,7 @@ impl Backend for Recording {
     fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Box<dyn BackendFile>> {
         let existed = self.inner.metadata(path)?.is_some();
         let creates = match mode {
-            OpenMode::CreateNew | OpenMode::CreateTruncate => true,
+            OpenMode::CreateNew | OpenMode::CreateTruncate | OpenMode::CreateNewPrivate => true,
             OpenMode::OpenOrCreate => !existed,
             OpenMode::Read | OpenMode::ReadWrite => false,
         };
@@ -755,7 +755,12 @@ fn appends_written_before_a_failed_roll_in_their_group_are_acknowledged() {
     let records: Vec<_> = reopened.iter_from(1).map(Result::unwrap).collect();
     let kinds: Vec<_> = records.iter().map(|r| (r.seq, r.record_type)).collect();
     assert_eq!(kinds, [(1, APP), (2, APP), (3, RecordType::SEAL)]);
-    assert_eq!(reopened.append(APP, &body).unwrap(), 4);
+    // The next segment starts with a checkpoint record (seq 4), then the append.
+    assert_eq!(reopened.append(APP, &body).unwrap(), 5);
+    assert_eq!(
+        reopened.read(4).unwrap().record_type,
+        RecordType::CHECKPOINT
+    );
 }
 
 /// After a failed `fdatasync` the kernel may have dropped the dirty pages and cleared the

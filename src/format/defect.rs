@@ -36,6 +36,10 @@ pub enum Defect {
     BytesAfterSeal { len: u64 },
     /// A seal record's contents disagree with the segment it closes.
     BadSeal { detail: String },
+    /// A checkpoint record's body is malformed, its frontier does not hash to its root, its
+    /// size is not its seq minus one, or its note disagrees with it (FORMAT.md, *Checkpoint
+    /// record*). Its CRCs hold, so it was written that way: corruption or tampering.
+    BadCheckpoint { detail: String },
     /// A valid record exists after an invalid one: the damage is not a torn tail.
     ValidRecordAfterDamage {
         offset: u64,
@@ -130,6 +134,7 @@ impl fmt::Display for Defect {
                 write!(f, "{len} non-zero bytes follow the seal of a sealed segment")
             }
             Defect::BadSeal { detail } => write!(f, "seal record disagrees: {detail}"),
+            Defect::BadCheckpoint { detail } => write!(f, "checkpoint record is invalid: {detail}"),
             Defect::ValidRecordAfterDamage { offset, seq, damage } => write!(
                 f,
                 "{damage}, and a valid record (seq {seq} at offset {offset}) follows it, so this is not a torn write"

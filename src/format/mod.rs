@@ -36,6 +36,7 @@ pub mod layout {
         };
     }
 }
+pub mod leaf;
 pub mod lock_file;
 mod record;
 mod scan;

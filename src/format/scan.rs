@@ -136,6 +136,11 @@ impl<'a> SegmentCursor<'a> {
         if let Some(defect) = self.breaks_segment_rules(&header) {
             return Step::End(self.damage(defect));
         }
+        if header.record_type == RecordType::CHECKPOINT {
+            if let Err(defect) = self.check_checkpoint(&header, body) {
+                return Step::End(self.damage(defect));
+            }
+        }
         let seal = if header.record_type == RecordType::SEAL {
             match self.check_seal(body) {
                 Ok(seal) => Some(seal),
@@ -171,10 +176,10 @@ impl<'a> SegmentCursor<'a> {
     /// record's, in a segment that orders append times.
     fn breaks_segment_rules(&self, header: &RecordHeader) -> Option<Defect> {
         let record_type = header.record_type;
-        if record_type.is_system()
-            && !record_type.is_known_system()
-            && self.header.written_under_known_rules()
-        {
+        // Version 1 defined no checkpoint records: in a version-1 segment one is unknown.
+        let known = record_type.is_known_system()
+            && (record_type != RecordType::CHECKPOINT || self.header.read_version >= 2);
+        if record_type.is_system() && !known && self.header.written_under_known_rules() {
             return Some(Defect::UnknownRecordType {
                 record_type: record_type.0,
                 write_version: self.header.write_version,
@@ -191,6 +196,15 @@ impl<'a> SegmentCursor<'a> {
             }
             _ => None,
         }
+    }
+
+    /// A checkpoint record must be well formed and agree with where it is (its size is its
+    /// seq minus one, its note names this store); whether its root is the log's is checked
+    /// by verification, which rebuilds the tree.
+    fn check_checkpoint(&self, header: &RecordHeader, body: &[u8]) -> Result<(), Defect> {
+        let checkpoint = super::leaf::CheckpointBody::decode(body)?;
+        let origin = crate::note::origin_for_store(&uuid::Uuid::from_bytes(self.header.store_id));
+        checkpoint.check(header.seq, &origin).map(|_| ())
     }
 
     fn check_seal(&self, body: &[u8]) -> Result<SealBody, Defect> {
@@ -391,7 +405,19 @@ mod tests {
 
     #[test]
     fn an_unknown_system_type_is_damage_unless_a_newer_write_version_wrote_it() {
-        let records = [(APP, 1), (RecordType(0x0004), 1), (APP, 1)];
+        // 0x0005 is defined by no version; 0x0004 (checkpoint) only from version 2 on.
+        let v1_records = [(APP, 1), (RecordType(0x0004), 1), (APP, 1)];
+        let SegmentEnd::Damaged(damage) = end_of(&segment_of(version(1, 1), &v1_records)) else {
+            panic!("version 1 accepted a checkpoint record")
+        };
+        assert_eq!(
+            damage.defect,
+            Defect::UnknownRecordType {
+                record_type: 4,
+                write_version: 1
+            }
+        );
+        let records = [(APP, 1), (RecordType(0x0005), 1), (APP, 1)];
         for (read, write) in [(1, 1), (2, 2)] {
             let SegmentEnd::Damaged(damage) = end_of(&segment_of(version(read, write), &records))
             else {
@@ -400,7 +426,7 @@ mod tests {
             assert_eq!(
                 damage.defect,
                 Defect::UnknownRecordType {
-                    record_type: 4,
+                    record_type: 5,
                     write_version: write
                 }
             );

@@ -20,6 +20,9 @@ pub enum OpenMode {
     CreateTruncate,
     /// Read and write: created (empty) if missing, its bytes kept otherwise.
     OpenOrCreate,
+    /// As [`OpenMode::CreateNew`], readable and writable by its owner only (mode `0600`):
+    /// for secrets, such as a signing key.
+    CreateNewPrivate,
 }
 
 impl OpenMode {
@@ -27,7 +30,10 @@ impl OpenMode {
     pub fn creates(self) -> bool {
         matches!(
             self,
-            OpenMode::CreateNew | OpenMode::CreateTruncate | OpenMode::OpenOrCreate
+            OpenMode::CreateNew
+                | OpenMode::CreateTruncate
+                | OpenMode::OpenOrCreate
+                | OpenMode::CreateNewPrivate
         )
     }
 }

@@ -43,6 +43,10 @@ impl Backend for OsBackend {
             OpenMode::OpenOrCreate => {
                 options.write(true).create(true).truncate(false);
             }
+            OpenMode::CreateNewPrivate => {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.write(true).create_new(true).mode(0o600);
+            }
         }
         Ok(Box::new(OsFile(options.open(path)?)))
     }

@@ -28,6 +28,7 @@ mod error;
 mod mark;
 mod reader;
 mod repair;
+mod tree;
 mod verify;
 mod versions;
 mod view;
@@ -106,6 +107,10 @@ pub struct LogOptions {
     /// records carry the later of its reading and the last record's time, so that append
     /// times never go back even when the clock does.
     pub clock: Clock,
+    /// A writer records a checkpoint (the Merkle tree's size, root and frontier) before an
+    /// append once this many records follow the last checkpoint record; `0` only at the
+    /// start of each segment (which always starts with one). Default 1,000.
+    pub checkpoint_interval: u64,
 }
 
 impl Default for LogOptions {
@@ -118,6 +123,7 @@ impl Default for LogOptions {
             preallocate: 1024 * 1024,
             io: Io::default(),
             clock: Clock::default(),
+            checkpoint_interval: 1000,
         }
     }
 }

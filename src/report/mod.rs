@@ -16,6 +16,7 @@
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 
+mod audit;
 mod check;
 mod dataset;
 mod demo;
@@ -27,6 +28,9 @@ mod query;
 mod schema;
 mod timeline;
 
+pub use audit::{
+    record_type_name, CheckpointLine, KeygenLine, VerifiedConsistencyLine, VerifiedProofLine,
+};
 pub use check::{
     GcFile, GcLine, GcSummary, Stat, TornTail, VerifyLine, VerifyProblem, VerifySummary,
 };

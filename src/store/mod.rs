@@ -7,6 +7,7 @@
 //! catches up on events other processes appended, decides against that fresh state, appends,
 //! and releases: concurrent writers never lose an update.
 
+mod audit;
 mod catalog;
 mod event;
 mod event_filter;

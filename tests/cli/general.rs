@@ -7,13 +7,20 @@ const COMMANDS_THAT_CREATE_A_STORE: [&str; 2] = ["init", "demo"];
 
 /// Commands that read no store: the users file of `strata serve`, and what is generated from
 /// the command-line definitions.
-const COMMANDS_WITHOUT_A_STORE: [&str; 3] = ["user", "completions", "man"];
+const COMMANDS_WITHOUT_A_STORE: [&str; 5] = [
+    "user",
+    "completions",
+    "man",
+    "verify-proof",
+    "verify-consistency",
+];
 
 #[test]
 fn commands_without_a_store_exit_2_with_a_hint_to_run_init_and_create_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let missing = tmp.path().join("nowhere");
     let csv = file(tmp.path(), "t.csv", SMALL);
+    let key = tmp.path().join("signing.key").display().to_string();
     let runs: Vec<Vec<&str>> = vec![
         vec!["datasets"],
         vec!["history", "d"],
@@ -33,6 +40,11 @@ fn commands_without_a_store_exit_2_with_a_hint_to_run_init_and_create_nothing() 
         vec!["gc", "--dry-run"],
         vec!["find", &csv],
         vec!["serve", "--bind", "127.0.0.1:0"],
+        vec!["keygen", &key],
+        vec!["checkpoint"],
+        vec!["prove", "--seq", "1"],
+        vec!["consistency", &csv],
+        vec!["audit-export", "d"],
     ];
     for command in clap_commands() {
         assert!(
@@ -53,6 +65,10 @@ fn commands_without_a_store_exit_2_with_a_hint_to_run_init_and_create_nothing() 
         assert_eq!(r.stderr.lines().count(), 1, "one line: {}", r.stderr);
         assert!(!missing.exists(), "{args:?} created the store directory");
     }
+    assert!(
+        !Path::new(&key).exists(),
+        "keygen without a store wrote no key"
+    );
 }
 
 #[test]

@@ -7,6 +7,7 @@
 mod common;
 mod support;
 
+mod audit;
 mod cat;
 mod check_query;
 mod datasets;

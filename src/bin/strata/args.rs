@@ -18,7 +18,7 @@ fn help(examples: &str) -> String {
 /// Exit codes, shown in the top-level help.
 const EXIT_CODES: &str =
     "Exit codes: 0 success; 1 operation refused or verification found problems; \
-2 usage, input, IO or internal error.\nOutput (text and --json shapes): see docs/CLI.md";
+2 usage, input, IO or internal error; verify --trusted: 3 tampered, 4 unverifiable.\nOutput (text and --json shapes): see docs/CLI.md";
 
 /// strata: an embedded, audit-grade, event-sourced store for versioned CSV datasets.
 #[derive(Debug, Parser)]
@@ -109,6 +109,27 @@ pub enum Command {
     #[cfg(feature = "server")]
     #[command(after_help = help(cmd::user::EXAMPLES))]
     User(cmd::user::Args),
+    /// Write a new Ed25519 signing key for checkpoints (0600, outside the store) and print its vkey.
+    #[command(after_help = help(cmd::keygen::EXAMPLES))]
+    Keygen(cmd::keygen::Args),
+    /// Record a checkpoint of the log's Merkle tree (signed with --sign) and print it.
+    #[command(after_help = help(cmd::checkpoint::EXAMPLES))]
+    Checkpoint(cmd::checkpoint::Args),
+    /// An inclusion proof (c2sp.org/tlog-proof@v1) of an event, for offline checking.
+    #[command(after_help = help(cmd::prove::EXAMPLES))]
+    Prove(cmd::prove::Args),
+    /// Check a proof file (or --export an audit export) offline, with no store.
+    #[command(after_help = help(cmd::verify_proof::EXAMPLES))]
+    VerifyProof(cmd::verify_proof::Args),
+    /// The proof that the log only grew from a checkpoint held to a newer one.
+    #[command(after_help = help(cmd::consistency::EXAMPLES))]
+    Consistency(cmd::consistency::Args),
+    /// Check a consistency proof offline against the checkpoint held.
+    #[command(after_help = help(cmd::verify_consistency::EXAMPLES))]
+    VerifyConsistency(cmd::verify_consistency::Args),
+    /// Every event of a dataset with its proof, in one file an auditor takes away.
+    #[command(after_help = help(cmd::audit_export::EXAMPLES))]
+    AuditExport(cmd::audit_export::Args),
     /// Remove orphan blobs and temporary files left by failed or interrupted writes.
     #[command(after_help = help(cmd::gc::EXAMPLES))]
     Gc(cmd::gc::Args),

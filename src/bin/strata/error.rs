@@ -23,6 +23,10 @@ pub enum Failure {
     Refused,
     /// Usage, input, IO or internal error: exit 2.
     Error,
+    /// `verify --trusted`: the checksums hold but the hashes do not (tampering): exit 3.
+    Tampered,
+    /// `verify --trusted`: nothing to check the log against (no anchor): exit 4.
+    Unverifiable,
 }
 
 impl Failure {
@@ -31,6 +35,8 @@ impl Failure {
         match self {
             Failure::Refused => 1,
             Failure::Error => 2,
+            Failure::Tampered => 3,
+            Failure::Unverifiable => 4,
         }
     }
 }
@@ -167,6 +173,12 @@ pub fn hint(error: &strata::Error) -> Option<String> {
         }
         E::Log(LogError::LockReplaced { .. }) => {
             "never delete log/LOCK while the store is in use; run the command again".to_owned()
+        }
+        E::Audit(strata::audit::AuditError::NotCovered { .. }) => {
+            "record one with `strata checkpoint` (--sign KEYFILE to sign it)".to_owned()
+        }
+        E::Audit(strata::audit::AuditError::LogDisagrees(_)) => {
+            "`strata verify --trusted CHECKPOINT` reports what disagrees".to_owned()
         }
         E::UnknownDataset { .. } => "`strata datasets` lists them".to_owned(),
         E::UnknownVersion { dataset, .. } => format!("`strata history {dataset}` lists them"),

@@ -102,6 +102,13 @@ fn run(cli: Cli) -> CliResult {
         Command::Serve(args) => cmd::serve::run(&ctx, args),
         #[cfg(feature = "server")]
         Command::User(args) => cmd::user::run(&ctx, args),
+        Command::Keygen(args) => cmd::keygen::run(&ctx, args),
+        Command::Checkpoint(args) => cmd::checkpoint::run(&ctx, args),
+        Command::Prove(args) => cmd::prove::run(&ctx, args),
+        Command::VerifyProof(args) => cmd::verify_proof::run(&ctx, args),
+        Command::Consistency(args) => cmd::consistency::run(&ctx, args),
+        Command::VerifyConsistency(args) => cmd::verify_consistency::run(&ctx, args),
+        Command::AuditExport(args) => cmd::audit_export::run(&ctx, args),
         Command::Gc(args) => cmd::gc::run(&ctx, args),
         Command::Find(args) => cmd::find::run(&ctx, args),
         Command::Completions(args) => cmd::completions::run(&ctx, args),

@@ -98,6 +98,16 @@ impl Printer {
         writeln!(self.out, "{text}").map_err(stdout_error)
     }
 
+    /// Text as it is, in human mode (a proof file or a note on standard output; ignored in
+    /// JSON mode, whose shapes carry the text).
+    pub fn raw(&mut self, text: &str) -> CliResult {
+        if self.json {
+            return Ok(());
+        }
+        self.out.write_all(text.as_bytes()).map_err(stdout_error)?;
+        self.out.flush().map_err(stdout_error)
+    }
+
     /// An aligned table (ignored in JSON mode): the first row is the header, in bold; each
     /// other row in the style `style` gives it, if any.
     pub fn table(

@@ -705,7 +705,7 @@ impl Backend for FaultBackend {
     fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Box<dyn BackendFile>> {
         let existed = self.shared.inner.metadata(path)?.is_some();
         let created = match mode {
-            OpenMode::CreateNew | OpenMode::CreateTruncate => true,
+            OpenMode::CreateNew | OpenMode::CreateTruncate | OpenMode::CreateNewPrivate => true,
             OpenMode::OpenOrCreate => !existed,
             OpenMode::Read | OpenMode::ReadWrite => false,
         };
