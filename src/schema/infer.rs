@@ -28,9 +28,10 @@
 //!   of a numeric column.
 //! * Boolean: `true`/`false`/`yes`/`no`/`t`/`f`, case-insensitive. `0`/`1` are `Int64`.
 //! * Int64: optional sign and decimal digits that fit in an `i64`. Longer digit strings are
-//!   `Float64` (still numbers, but not exact 64-bit integers).
+//!   `Float64` (still numbers, but not exact 64-bit integers), up to `f64`'s range.
 //! * Float64: what Rust's `f64` parser accepts restricted to digits, sign, `.`, `e`/`E` (so
-//!   `inf`/`infinity`/`nan` spellings are text).
+//!   `inf`/`infinity`/`nan` spellings are text), and finite: a value beyond `f64`'s range
+//!   (`1e400`, which would overflow to infinity) is text, so the column is `Utf8`.
 //! * Numbers with a significant leading zero (`007`, `-01`, `00.5`) are text: leading zeros carry
 //!   meaning (postal codes, sample codes) that a number would lose. `0`, `0.5` and `-0.5` are numbers.
 //! * Date: `YYYY-MM-DD` or `YYYY/MM/DD`, a valid calendar date (checked with chrono).
@@ -147,16 +148,22 @@ pub(crate) fn classify_number(value: &str) -> Option<Inferred> {
     }
     if unsigned.iter().all(u8::is_ascii_digit) {
         // Digits that overflow i64 are still a number, but only a float can hold them.
-        return Some(if value.parse::<i64>().is_ok() {
-            Inferred::Int64
-        } else {
-            Inferred::Float64
-        });
+        if value.parse::<i64>().is_ok() {
+            return Some(Inferred::Int64);
+        }
+        return is_finite_float(value).then_some(Inferred::Float64);
     }
     let float_bytes_only = unsigned
         .iter()
         .all(|b| matches!(b, b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-'));
-    (float_bytes_only && value.parse::<f64>().is_ok()).then_some(Inferred::Float64)
+    (float_bytes_only && is_finite_float(value)).then_some(Inferred::Float64)
+}
+
+/// Whether the value parses as an `f64` that is finite: `1e400` (or a 400-digit integer)
+/// overflows to infinity, which would read back as a value the file does not hold, so it
+/// is not a number but text.
+fn is_finite_float(value: &str) -> bool {
+    value.parse::<f64>().is_ok_and(f64::is_finite)
 }
 
 /// `07`, `00.5`: a zero followed by another digit in the integer part.
@@ -566,6 +573,14 @@ mod tests {
         assert_eq!(type_of(&["9223372036854775807"]), ColumnType::Int64);
         assert_eq!(type_of(&["-9223372036854775808"]), ColumnType::Int64);
         assert_eq!(type_of(&["9223372036854775808"]), ColumnType::Float64);
+    }
+
+    #[test]
+    fn numbers_beyond_the_range_of_f64_are_text() {
+        assert_eq!(type_of(&["1e400"]), ColumnType::Utf8);
+        assert_eq!(type_of(&["1.5", "-1e400"]), ColumnType::Utf8);
+        assert_eq!(type_of(&["1", &"9".repeat(400)]), ColumnType::Utf8);
+        assert_eq!(type_of(&["1e308", "1e-400"]), ColumnType::Float64);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod infer;
 pub mod ingest;
 pub mod policy;
 mod sniff;
+mod strict;
 pub mod types;
 
 pub use crate::digest::hex;

@@ -217,6 +217,56 @@ fn a_malformed_csv_exits_2_naming_the_file_and_line_and_records_nothing() {
 }
 
 #[test]
+fn an_unterminated_quote_is_refused_naming_the_file_line_and_byte_and_records_nothing() {
+    let (tmp, store) = new_store();
+    let bad = file(tmp.path(), "open.csv", b"id,v\n1,\"unterminated\n2,3\n");
+    let r = expect(&store, &["upload", "d", &bad], 2);
+    assert!(
+        r.stderr
+            .starts_with("error: open.csv: the quote opened on line 2 (byte 7) is never closed"),
+        "{}",
+        r.stderr
+    );
+    let header = file(tmp.path(), "header.csv", b"a,\"b\n");
+    let r = expect(&store, &["upload", "d", &header], 2);
+    assert!(r.stderr.contains("line 1 (byte 2)"), "{}", r.stderr);
+    assert!(ok(&store, &["log", "--json"]).is_empty());
+    assert!(ok(&store, &["datasets", "--json"]).is_empty());
+}
+
+#[test]
+fn binary_and_utf16_files_are_refused_as_not_csv_text_with_the_offset() {
+    let (tmp, store) = new_store();
+    let zeros = file(tmp.path(), "zeros.csv", &[0u8; 100]);
+    let r = expect(&store, &["upload", "d", &zeros], 2);
+    assert!(
+        r.stderr
+            .starts_with("error: zeros.csv: line 1, byte 0 is a NUL byte"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("binary or UTF-16"), "{}", r.stderr);
+    let utf16 = file(tmp.path(), "utf16.csv", b"a\x00,\x00b\x00\n\x001\x00,\x002\x00\n\x00");
+    let r = expect(&store, &["upload", "d", &utf16], 2);
+    assert!(
+        r.stderr.contains("line 1, byte 1 is a NUL byte"),
+        "{}",
+        r.stderr
+    );
+    assert!(ok(&store, &["datasets", "--json"]).is_empty());
+}
+
+#[test]
+fn a_number_beyond_the_range_of_float64_is_inferred_as_text() {
+    let (tmp, store) = new_store();
+    let big = file(tmp.path(), "big.csv", b"x,y\n1e400,1.5\n2,2\n");
+    let out = json_one(&ok(&store, &["upload", "d", &big, "--json"]));
+    let columns = out["tables"][0]["columns"].as_array().unwrap();
+    assert_eq!(columns[0]["type"], "Utf8");
+    assert_eq!(columns[1]["type"], "Float64");
+}
+
+#[test]
 fn upload_metadata_note_and_actor_are_recorded_and_shown() {
     let (tmp, store) = new_store();
     let meta = file(
