@@ -192,6 +192,8 @@ fn store_upload(
     let request = if over {
         UploadRequest {
             override_reason: with_override.then(|| "model says so".into()),
+            // The model's overwrite creates a dataset it does not know yet.
+            create: true,
             ..overwrite(&name, &files, policy(p))
         }
     } else {

@@ -89,6 +89,8 @@ fn store_upload(
 ) -> Expect {
     let request = UploadRequest {
         overwrite,
+        // The model's overwrite creates a dataset it does not know yet.
+        create: true,
         drift_policy: policy(p),
         override_reason: with_override.then(|| "the model says so".into()),
         ..UploadRequest::new(

@@ -13,6 +13,7 @@ mod event_filter;
 mod find;
 mod gc;
 mod log_reader;
+pub mod names;
 mod query;
 mod read;
 mod refusal;

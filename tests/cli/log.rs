@@ -242,3 +242,39 @@ fn log_follow_waits_for_a_dataset_that_does_not_exist_yet() {
     assert_eq!(event["seq"], 3);
     expect(&store, &["log", "--dataset", "later2"], 2);
 }
+
+#[test]
+fn a_note_or_column_name_with_newlines_and_escapes_cannot_forge_log_lines() {
+    let (tmp, store) = new_store();
+    let forged = "ok\n#9     2024-05-01T12:00:00Z  rollback  d  root  rolled back\x1b[2K";
+    let columns = file(tmp.path(), "t.csv", b"\"a\nb\x1b[1A\",c\n1,2\n");
+    ok(&store, &["upload", "d", &columns, "--note", forged]);
+    let text = ok(&store, &["log"]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "one event, nothing forged:\n{text}");
+    assert!(!text.contains('\x1b'), "{text:?}");
+    assert!(
+        lines[0].contains("ok\\n#9     2024-05-01T12:00:00Z  rollback"),
+        "{text}"
+    );
+    let show = ok(&store, &["show", "d"]);
+    assert!(!show.contains('\x1b'), "{show:?}");
+    assert!(show.contains("a\\nb\\u{1b}[1A"), "{show}");
+    // JSON keeps the exact strings (JSON escapes them itself).
+    let json = json_one(&ok(&store, &["log", "--json"]));
+    assert_eq!(json["note"], forged);
+}
+
+#[test]
+fn an_actor_or_dataset_name_with_a_control_character_is_refused_with_exit_2() {
+    let (tmp, store) = new_store();
+    let t = file(tmp.path(), "t.csv", SMALL);
+    let r = expect(&store, &["upload", "d", &t, "--actor", "root\nx"], 2);
+    assert!(r.stderr.contains("root\\nx"), "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    let r = expect(&store, &["upload", "a\x1b[31mb", &t], 2);
+    assert!(r.stderr.contains("control character"), "{}", r.stderr);
+    assert!(!r.stderr.contains('\x1b'), "{:?}", r.stderr);
+    expect(&store, &["upload", " d", &t], 2);
+    assert!(ok(&store, &["log", "--json"]).is_empty());
+}

@@ -246,7 +246,11 @@ fn binary_and_utf16_files_are_refused_as_not_csv_text_with_the_offset() {
         r.stderr
     );
     assert!(r.stderr.contains("binary or UTF-16"), "{}", r.stderr);
-    let utf16 = file(tmp.path(), "utf16.csv", b"a\x00,\x00b\x00\n\x001\x00,\x002\x00\n\x00");
+    let utf16 = file(
+        tmp.path(),
+        "utf16.csv",
+        b"a\x00,\x00b\x00\n\x001\x00,\x002\x00\n\x00",
+    );
     let r = expect(&store, &["upload", "d", &utf16], 2);
     assert!(
         r.stderr.contains("line 1, byte 1 is a NUL byte"),
@@ -436,4 +440,83 @@ fn an_upload_past_a_file_size_limit_fails_with_an_error_line_and_loses_nothing()
         datasets.contains("small") && !datasets.contains("big"),
         "{datasets}"
     );
+}
+
+#[test]
+fn an_overwrite_of_a_mistyped_name_exits_2_with_the_closest_names_unless_create_is_given() {
+    let (tmp, store) = new_store();
+    let t = file(tmp.path(), "t.csv", SMALL);
+    ok(&store, &["upload", "trial-42", &t]);
+    let r = expect(&store, &["upload", "trail-42", &t, "--overwrite"], 2);
+    assert!(
+        r.stderr.contains(
+            "no dataset named `trail-42` to overwrite (the closest existing names: `trial-42`)"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("--create"), "{}", r.stderr);
+    assert_eq!(json_lines(&ok(&store, &["datasets", "--json"])).len(), 1);
+    let created = json_one(&ok(
+        &store,
+        &[
+            "upload",
+            "trail-42",
+            &t,
+            "--overwrite",
+            "--create",
+            "--json",
+        ],
+    ));
+    assert_eq!(created["status"], "new_dataset");
+}
+
+#[test]
+fn tables_are_named_by_table_equals_file_or_table_and_a_single_table_is_matched() {
+    let (tmp, store) = new_store();
+    let april = file(tmp.path(), "export-2024-04.csv", SMALL);
+    let may = file(tmp.path(), "export-2024-05.csv", SMALL_MORE_ROWS);
+    let first = json_one(&ok(
+        &store,
+        &["upload", "trial", &format!("visits={april}"), "--json"],
+    ));
+    assert_eq!(first["tables"][0]["name"], "visits");
+    assert_eq!(first["tables"][0]["source_file"], "export-2024-04.csv");
+    let second = json_one(&ok(
+        &store,
+        &[
+            "upload",
+            "trial",
+            &may,
+            "--table",
+            "visits",
+            "--overwrite",
+            "--json",
+        ],
+    ));
+    assert_eq!(second["status"], "new_version");
+    assert_eq!(second["tables"][0]["name"], "visits");
+    assert_eq!(second["drift"]["verdict"], "none", "{second}");
+    // Without a name, a single file is matched to the single table, and the output says so.
+    let june = file(tmp.path(), "export-2024-06.csv", SMALL_PLUS_COLUMN);
+    let text = ok(&store, &["upload", "trial", &june, "--overwrite"]);
+    assert!(text.starts_with("new version: `trial` version 3"), "{text}");
+    assert!(
+        text.contains("table `export-2024-06` from export-2024-06.csv is uploaded as `visits`"),
+        "{text}"
+    );
+    let r = expect(
+        &store,
+        &[
+            "upload",
+            "trial",
+            &june,
+            &april,
+            "--table",
+            "x",
+            "--overwrite",
+        ],
+        2,
+    );
+    assert!(r.stderr.contains("TABLE=FILE"), "{}", r.stderr);
 }

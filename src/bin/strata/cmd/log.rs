@@ -95,7 +95,10 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     };
     if let Some(name) = &pending {
         if !ctx.json {
-            eprintln!("no dataset named `{name}` yet: waiting for it to be created");
+            eprintln!(
+                "no dataset named `{}` yet: waiting for it to be created",
+                strata::human::escape_controls(name)
+            );
         }
     }
     let mut filter = Filter {
