@@ -342,7 +342,7 @@ mod tests {
             (
                 log::Error::LockTimeout {
                     lock_file: "/store/log/LOCK".into(),
-                    waited: Duration::from_secs(10),
+                    timeout: Duration::from_secs(10),
                 },
                 ErrorKind::Busy,
             ),

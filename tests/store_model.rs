@@ -4,31 +4,16 @@
 //! simple in-memory model. Every answer is compared.
 
 mod common;
+mod model;
 
-use common::{options, overwrite, proptest_cases, upload};
+use common::{options, proptest_cases};
+use model::{
+    model_rollback, model_upload, name, rollback_answer, upload_answer, upload_request, Expect,
+    Model, ModelDataset, Tables, CONTENTS, SECOND_TABLE,
+};
 use proptest::prelude::*;
-use strata::schema::SchemaDriftPolicy;
-use strata::store::{snapshot, SnapshotPolicy, UploadStatus};
-use strata::{Error, Store, StoreOptions, UploadRequest, VersionRef};
-
-/// Table contents and their schemas as `(column, type)` with I = Int64, S = Utf8, F = Float64.
-/// A table's bytes and its columns.
-type Content = (&'static [u8], &'static [(&'static str, char)]);
-
-const CONTENTS: [Content; 5] = [
-    (b"a,b\n1,x\n", &[("a", 'I'), ("b", 'S')]),
-    (b"a,b\n2,y\n3,z\n", &[("a", 'I'), ("b", 'S')]),
-    (b"a,b,c\n1,x,2.5\n", &[("a", 'I'), ("b", 'S'), ("c", 'F')]),
-    (b"a\n1\n", &[("a", 'I')]),
-    (b"a,b\nx,1\n", &[("a", 'S'), ("b", 'I')]),
-];
-
-/// The second table an upload may hold: removing it is breaking drift, adding it additive.
-const SECOND_TABLE: (&str, &[u8]) = ("sites.csv", b"site,beds\nx,3\n");
-
-/// What a version holds: the content of `t.csv` (an index into [`CONTENTS`]), and whether
-/// it has the second table.
-type Tables = (usize, bool);
+use strata::store::{snapshot, SnapshotPolicy};
+use strata::{Error, Store, StoreOptions, VersionRef};
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -65,180 +50,37 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-/// The model of one dataset: its versions' tables and the active version number.
-#[derive(Debug, Clone, Default)]
-struct ModelDataset {
-    versions: Vec<Tables>,
-    active: u64,
-}
-
-/// What the model expects an operation to return.
-#[derive(Debug, PartialEq, Eq)]
-enum Expect {
-    /// The status, the version now active, and the other datasets' versions holding the
-    /// same content (`(dataset, version)`, sorted).
-    Status(UploadStatus, u64, Vec<(String, u64)>),
-    Refused,
-    Exists,
-    UnknownDataset,
-    UnknownVersion,
-    RolledBack {
-        from: u64,
-        to: u64,
-        appended: bool,
-    },
-}
-
-/// A column removed or changed type, or the second table removed.
-fn breaking(old: Tables, new: Tables) -> bool {
-    let new_cols = CONTENTS[new.0].1;
-    let column_broken = CONTENTS[old.0]
-        .1
-        .iter()
-        .any(|(name, ty)| !new_cols.iter().any(|(n, t)| n == name && t == ty));
-    column_broken || (old.1 && !new.1)
-}
-
-/// The versions of datasets other than `ds` that hold `tables`, sorted.
-fn holders(model: &[Option<ModelDataset>], ds: usize, tables: Tables) -> Vec<(String, u64)> {
-    let mut found = Vec::new();
-    for (i, d) in model.iter().enumerate() {
-        let Some(d) = d.as_ref().filter(|_| i != ds) else {
-            continue;
-        };
-        for (v, held) in d.versions.iter().enumerate() {
-            if *held == tables {
-                found.push((format!("d{i}"), v as u64 + 1));
-            }
-        }
-    }
-    found.sort();
-    found
-}
-
-fn model_upload(
-    model: &mut [Option<ModelDataset>],
-    ds: usize,
-    tables: Tables,
-    overwrite: bool,
-    policy: u8,
-    with_override: bool,
-) -> Expect {
-    let others = holders(model, ds, tables);
-    let Some(d) = &mut model[ds] else {
-        model[ds] = Some(ModelDataset {
-            versions: vec![tables],
-            active: 1,
-        });
-        return Expect::Status(UploadStatus::NewDataset, 1, others);
-    };
-    if !overwrite {
-        return Expect::Exists;
-    }
-    if let Some(i) = d.versions.iter().position(|&held| held == tables) {
-        let number = i as u64 + 1;
-        if number == d.active {
-            return Expect::Status(UploadStatus::AlreadyActive, number, others);
-        }
-        d.active = number;
-        return Expect::Status(UploadStatus::Reactivated, number, others);
-    }
-    let active_tables = d.versions[d.active as usize - 1];
-    if breaking(active_tables, tables) && policy == 0 && !with_override {
-        return Expect::Refused;
-    }
-    d.versions.push(tables);
-    d.active = d.versions.len() as u64;
-    Expect::Status(UploadStatus::NewVersion, d.active, others)
-}
-
-fn model_rollback(model: &mut [Option<ModelDataset>], ds: usize, version: u64) -> Expect {
-    let Some(d) = &mut model[ds] else {
-        return Expect::UnknownDataset;
-    };
-    if version as usize > d.versions.len() {
-        return Expect::UnknownVersion;
-    }
-    let from = d.active;
-    d.active = version;
-    Expect::RolledBack {
-        from,
-        to: version,
-        appended: from != version,
-    }
-}
-
-fn policy(p: u8) -> SchemaDriftPolicy {
-    [
-        SchemaDriftPolicy::Reject,
-        SchemaDriftPolicy::Warn,
-        SchemaDriftPolicy::Allow,
-    ][p as usize]
-}
-
+/// An upload through the store, answered as the model answers; no upload here may warn
+/// after its commit.
 fn store_upload(
     store: &Store,
     ds: usize,
-    (content, second): Tables,
+    tables: Tables,
     over: bool,
     p: u8,
     with_override: bool,
 ) -> Expect {
-    let name = format!("d{ds}");
-    let mut files = vec![("t.csv", CONTENTS[content].0)];
-    if second {
-        files.push(SECOND_TABLE);
-    }
-    let request = if over {
-        UploadRequest {
-            override_reason: with_override.then(|| "model says so".into()),
-            // The model's overwrite creates a dataset it does not know yet.
-            create: true,
-            ..overwrite(&name, &files, policy(p))
-        }
-    } else {
-        UploadRequest {
-            drift_policy: policy(p),
-            ..upload(&name, &files)
-        }
-    };
-    match store.save_upload(request) {
-        Ok(out) => {
-            assert_eq!(out.post_commit_warnings, Vec::<String>::new());
-            let mut others: Vec<(String, u64)> = out
-                .duplicates
-                .iter()
-                .map(|h| (h.dataset_name.clone(), h.version))
-                .collect();
-            others.sort();
-            Expect::Status(out.status, out.version, others)
-        }
+    let result = store.save_upload(upload_request(ds, tables, over, p, with_override, "tester"));
+    match &result {
+        Ok(out) => assert_eq!(out.post_commit_warnings, Vec::<String>::new()),
         Err(Error::DriftRefused {
             post_commit_warnings,
             ..
         }) => {
-            assert_eq!(post_commit_warnings, Vec::<String>::new());
-            Expect::Refused
+            assert_eq!(post_commit_warnings, &Vec::<String>::new())
         }
-        Err(Error::DatasetExists { .. }) => Expect::Exists,
-        Err(e) => panic!("unexpected error {e}"),
+        Err(_) => {}
     }
+    upload_answer(result)
 }
 
+/// A rollback through the store, answered as the model answers.
 fn store_rollback(store: &Store, ds: usize, version: u64) -> Expect {
-    match store.rollback_to_version(&format!("d{ds}"), &version.to_string(), "model", "") {
-        Ok(out) => {
-            assert_eq!(out.post_commit_warnings, Vec::<String>::new());
-            Expect::RolledBack {
-                from: out.from,
-                to: out.to,
-                appended: out.seq.is_some(),
-            }
-        }
-        Err(Error::UnknownDataset { .. }) => Expect::UnknownDataset,
-        Err(Error::UnknownVersion { .. }) => Expect::UnknownVersion,
-        Err(e) => panic!("unexpected error {e}"),
+    let result = store.rollback_to_version(&name(ds), &version.to_string(), "model", "");
+    if let Ok(out) = &result {
+        assert_eq!(out.post_commit_warnings, Vec::<String>::new());
     }
+    rollback_answer(result)
 }
 
 fn compare_state(store: &Store, model: &[Option<ModelDataset>]) {
@@ -331,7 +173,7 @@ proptest! {
     fn random_histories_match_the_model_across_reopens(ops in prop::collection::vec(op(), 1..60)) {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::create(dir.path(), model_options()).unwrap();
-        let mut model: Vec<Option<ModelDataset>> = vec![None; 3];
+        let mut model: Model = vec![None; 3];
         let mut marks = vec![mark(&model)];
         for op in ops {
             match op {

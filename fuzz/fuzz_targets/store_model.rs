@@ -19,13 +19,16 @@ use std::path::PathBuf;
 use strata::io::fault::FaultBackend;
 use strata::log::{LogOptions, OpenVerify};
 use strata::store::SnapshotPolicy;
-use strata::{Error, Store, StoreOptions, UploadFile, UploadRequest};
+use strata::{Store, StoreOptions};
 
 /// The model the property test checks the store against (`tests/store_model.rs`).
 #[path = "../../tests/model/mod.rs"]
 mod model;
 
-use model::{model_rollback, model_upload, name, policy, Expect, Model, CONTENTS};
+use model::{
+    model_rollback, model_upload, name, rollback_answer, upload_answer, upload_request,
+    Model, Tables, CONTENTS, SECOND_TABLE,
+};
 
 const DATASETS: usize = 2;
 
@@ -33,7 +36,7 @@ const DATASETS: usize = 2;
 enum Op {
     Upload {
         ds: usize,
-        content: usize,
+        tables: Tables,
         overwrite: bool,
         policy: u8,
         with_override: bool,
@@ -59,7 +62,7 @@ fn script(data: &[u8]) -> Vec<Op> {
         .map(|c| match c[0] % 8 {
             0..=2 => Op::Upload {
                 ds: c[1] as usize % DATASETS,
-                content: c[2] as usize % CONTENTS.len(),
+                tables: (c[2] as usize % CONTENTS.len(), c[1] & 0x04 != 0),
                 overwrite: c[1] & 0x10 != 0 || c[0] % 8 == 2,
                 policy: (c[1] >> 5) % 3,
                 with_override: c[1] & 0x08 != 0,
@@ -78,53 +81,8 @@ fn script(data: &[u8]) -> Vec<Op> {
         .collect()
 }
 
-/// The upload through the store, answered as the model answers.
-fn store_upload(
-    store: &Store,
-    ds: usize,
-    content: usize,
-    overwrite: bool,
-    p: u8,
-    with_override: bool,
-) -> Expect {
-    let request = UploadRequest {
-        overwrite,
-        // The model's overwrite creates a dataset it does not know yet.
-        create: true,
-        drift_policy: policy(p),
-        override_reason: with_override.then(|| "the model says so".into()),
-        ..UploadRequest::new(
-            name(ds),
-            vec![UploadFile::from_bytes(
-                "t.csv",
-                CONTENTS[content].0.to_vec(),
-            )],
-            "fuzz",
-        )
-    };
-    match store.save_upload(request) {
-        Ok(out) => Expect::Status(out.status, out.version),
-        Err(Error::DriftRefused { .. }) => Expect::Refused,
-        Err(Error::DatasetExists { .. }) => Expect::Exists,
-        Err(e) => panic!("unexpected error: {e}"),
-    }
-}
-
-/// The rollback through the store, answered as the model answers.
-fn store_rollback(store: &Store, ds: usize, version: u64) -> Expect {
-    match store.rollback_to_version(&name(ds), &version.to_string(), "fuzz", "") {
-        Ok(out) => Expect::RolledBack {
-            from: out.from,
-            to: out.to,
-            appended: out.seq.is_some(),
-        },
-        Err(Error::UnknownDataset { .. }) => Expect::UnknownDataset,
-        Err(Error::UnknownVersion { .. }) => Expect::UnknownVersion,
-        Err(e) => panic!("unexpected error: {e}"),
-    }
-}
-
-/// Whether the store shows the model: each dataset's versions (by content) and active one.
+/// Whether the store shows the model: each dataset's versions (by their tables) and active
+/// one.
 fn shows(store: &Store, model: &Model) -> bool {
     model.iter().enumerate().all(|(i, d)| {
         let name = name(i);
@@ -133,15 +91,29 @@ fn shows(store: &Store, model: &Model) -> bool {
             (Some(d), Ok(ds)) => {
                 ds.active == d.active
                     && ds.versions.len() == d.versions.len()
-                    && d.versions.iter().enumerate().all(|(v, &c)| {
+                    && d.versions.iter().enumerate().all(|(v, &tables)| {
                         let info = store.version(&name, &strata::VersionRef::Number(v as u64 + 1));
-                        let hash = strata::digest::Digest::of(CONTENTS[c].0);
-                        info.is_ok_and(|info| info.tables[0].content_hash == hash)
+                        info.is_ok_and(|info| holds(&info.tables, tables))
                     })
             }
             _ => false,
         }
     })
+}
+
+/// Whether a version's tables are `tables`: `t` with its content, and the second table if
+/// and only if the model has it.
+fn holds(records: &[strata::store::TableRecord], (content, second): Tables) -> bool {
+    let hash_of = |name: &str| {
+        records
+            .iter()
+            .find(|t| t.name == name)
+            .map(|t| t.content_hash)
+    };
+    let second_hash = strata::digest::Digest::of(SECOND_TABLE.1);
+    records.len() == 1 + usize::from(second)
+        && hash_of("t") == Some(strata::digest::Digest::of(CONTENTS[content].0))
+        && (!second || hash_of("sites") == Some(second_hash))
 }
 
 fn options(io: strata::io::Io) -> StoreOptions {
@@ -226,17 +198,29 @@ fn run(live: &Live, model: &mut Model, op: Op) {
     let answers = match op {
         Op::Upload {
             ds,
-            content,
+            tables,
             overwrite,
             policy,
             with_override,
         } => Some((
-            model_upload(model, ds, content, overwrite, policy, with_override),
-            store_upload(&live.store, ds, content, overwrite, policy, with_override),
+            model_upload(model, ds, tables, overwrite, policy, with_override),
+            upload_answer(live.store.save_upload(upload_request(
+                ds,
+                tables,
+                overwrite,
+                policy,
+                with_override,
+                "fuzz",
+            ))),
         )),
         Op::Rollback { ds, version } => Some((
             model_rollback(model, ds, version),
-            store_rollback(&live.store, ds, version),
+            rollback_answer(live.store.rollback_to_version(
+                &name(ds),
+                &version.to_string(),
+                "fuzz",
+                "",
+            )),
         )),
         Op::Snapshot => {
             live.store.snapshot().unwrap();

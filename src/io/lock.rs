@@ -98,7 +98,7 @@ pub(crate) fn lock_verified(
         if waited >= timeout {
             return Err(Error::LockTimeout {
                 lock_file: path.to_path_buf(),
-                waited,
+                timeout,
             });
         }
         std::thread::sleep(pause.min(timeout - waited));

@@ -86,14 +86,15 @@ pub enum Error {
     #[error(
         "timed out after {} waiting for the writer lock {}: another process is writing to \
          this store",
-        crate::human::format_duration(*waited),
+        crate::human::format_duration(*timeout),
         lock_file.display()
     )]
     LockTimeout {
         /// The lock file.
         lock_file: PathBuf,
-        /// How long this writer waited.
-        waited: Duration,
+        /// The lock timeout, which passed while this writer waited (the message names it
+        /// rather than the time measured, which a busy machine stretches by a few ms).
+        timeout: Duration,
     },
 
     /// The log's last segment was written under a newer write version than this build

@@ -293,7 +293,7 @@ mod tests {
 
         let busy = LogError::LockTimeout {
             lock_file: "/store/log/LOCK".into(),
-            waited: Duration::from_secs(10),
+            timeout: Duration::from_secs(10),
         };
         let (failure, message) = failed(busy);
         assert_eq!(failure, Failure::Error);
