@@ -34,7 +34,7 @@ pub use event_filter::{EventFilter, EVENT_TYPES};
 pub use find::ContentMatch;
 pub use gc::{GcReport, Leftover, Leftovers};
 pub use log_reader::LogReader;
-pub use read::{History, VersionSummary};
+pub use read::{History, LogEntry, SystemRecord, VersionSummary};
 pub use refusal::{RefusalKind, UploadRefusal};
 pub use rollback::RollbackOutcome;
 pub use snapshot::{SnapshotInfo, SnapshotPolicy};

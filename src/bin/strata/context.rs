@@ -217,3 +217,20 @@ pub fn parse_lock_timeout(s: &str) -> Result<Duration, String> {
         )
     })
 }
+
+/// Says on standard error that this command cut a torn tail before its write (the cut is a
+/// record of the log too: `strata log` lists it): `notice: ...`, or under `--json` one
+/// object `{"notice": {"kind": "torn_tail_cut", "message", "seq"}}`.
+pub fn announce_torn_cuts(json: bool, store: &Store) {
+    for cut in store.log().take_torn_cuts() {
+        let message = strata::human::escape_controls(&cut.to_string()).into_owned();
+        if json {
+            let line = serde_json::json!({
+                "notice": {"kind": "torn_tail_cut", "message": message, "seq": cut.seq}
+            });
+            eprintln!("{line}");
+        } else {
+            eprintln!("notice: {message}");
+        }
+    }
+}

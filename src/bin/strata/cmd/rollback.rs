@@ -108,7 +108,9 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
         &context::actor(args.actor),
         args.reason.as_deref().unwrap_or(""),
         &saved,
-    )?;
+    );
+    context::announce_torn_cuts(out.is_json(), &store);
+    let outcome = outcome?;
     print_outcome(&mut out, &outcome)
 }
 

@@ -96,7 +96,9 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     if args.dry_run {
         return print_plan(&mut out, &store.plan_upload(request)?);
     }
-    match store.save_upload(request) {
+    let result = store.save_upload(request);
+    context::announce_torn_cuts(ctx.json, &store);
+    match result {
         Ok(outcome) => print_outcome(&mut out, &outcome),
         Err(error) => Err(report_refusal(&mut out, &store, error)),
     }
