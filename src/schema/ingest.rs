@@ -18,7 +18,7 @@
 //! fields and columns are 1-based; byte offsets are 0-based offsets into the raw file,
 //! including a UTF-8 byte order mark if there is one.
 
-use super::infer::{ColumnInference, DistinctBudget, DISTINCT_BUDGET};
+use super::infer::{ColumnInference, DateReading, DistinctBudget, DISTINCT_BUDGET};
 use super::sniff::{read_header_prefix, HeaderPrefix};
 pub use super::sniff::{Delimiter, HEADER_PREFIX_LIMIT};
 use super::strict::{StrictFailure, StrictReader};
@@ -49,6 +49,11 @@ pub struct TableScan {
     pub schema: Schema,
     /// The delimiter detected from the header line.
     pub delimiter: Delimiter,
+    /// How columns of spreadsheet-form dates were read (one line each, naming the column):
+    /// the form chosen, or that the column stayed text because day first and month first
+    /// both fit. Reported with the upload and recorded with its version.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// Why a CSV file could not be ingested. Every message is one line naming the file, the place
@@ -199,23 +204,40 @@ pub fn scan_csv<R: Read>(
     let (row_count, inferences) = scan.read_rows(names.len())?;
     let delimiter = scan.delimiter;
     let byte_len = scan.finish();
-    let schema = build_schema(names, inferences);
+    let (schema, notes) = build_schema(names, inferences);
     Ok(TableScan {
         byte_len,
         row_count,
         column_count: schema.columns.len(),
         schema,
         delimiter,
+        notes,
     })
 }
 
-fn build_schema(names: Vec<String>, inferences: Vec<ColumnInference>) -> Schema {
+fn build_schema(names: Vec<String>, inferences: Vec<ColumnInference>) -> (Schema, Vec<String>) {
+    let mut notes = Vec::new();
     let columns: Vec<Column> = names
         .into_iter()
         .zip(inferences)
-        .map(|(name, inference)| inference.finish(name))
+        .map(|(name, inference)| {
+            let (column, reading) = inference.finish_reading(name);
+            match reading {
+                Some(DateReading::Form(form)) => notes.push(format!(
+                    "column `{}` holds dates written {form}, the only form every value fits; read as {}",
+                    column.name,
+                    column.column_type.name()
+                )),
+                Some(DateReading::Ambiguous) => notes.push(format!(
+                    "column `{}` holds dates that read both day first and month first; kept as text (a value with a day above 12 would decide it)",
+                    column.name
+                )),
+                None => {}
+            }
+            column
+        })
         .collect();
-    Schema { columns }
+    (Schema { columns }, notes)
 }
 
 /// Why the tee stopped the stream; tells an I/O error from the CSV reader apart.
@@ -1027,6 +1049,28 @@ mod tests {
             ),
             "{error:?}"
         );
+    }
+
+    #[test]
+    fn the_scan_says_which_spreadsheet_date_form_it_read_and_which_it_left_as_text() {
+        let s = scan(b"visit,when,amb\n12/16/2005,2010/01/01 00:00,01/02/2003\n5/2/2008,2010/01/02 13:30,5/6/2007\n");
+        assert_eq!(
+            types(&s),
+            [ColumnType::Date, ColumnType::Timestamp, ColumnType::Utf8]
+        );
+        assert_eq!(s.notes.len(), 3, "{:?}", s.notes);
+        assert_eq!(
+            s.notes[0],
+            "column `visit` holds dates written M/D/YYYY (month first), the only form every value fits; read as Date"
+        );
+        assert!(
+            s.notes[1].contains("YYYY/M/D with a time of day (H:MM)"),
+            "{:?}",
+            s.notes
+        );
+        assert!(s.notes[2].starts_with(
+            "column `amb` holds dates that read both day first and month first; kept as text"
+        ));
     }
 
     #[test]

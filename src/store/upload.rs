@@ -503,9 +503,17 @@ impl Store {
         };
         staged.match_tables(active_tables.as_deref());
         let mut decision = decide_upload(self, catalog, &ctx, &staged.tables, staged.hash)?;
-        if let (Decision::Create(new), Some(notice)) = (&mut decision, &staged.matched) {
-            // Recorded with the new version's event, as its other notices are.
-            new.warnings.insert(0, notice.clone());
+        if let Decision::Create(new) = &mut decision {
+            // Recorded with the new version's event, as its other notices are: how its
+            // tables were named and how their dates were read.
+            let notes = staged.tables.iter().flat_map(|t| {
+                t.scan
+                    .notes
+                    .iter()
+                    .map(move |note| format!("table `{}`: {note}", t.name))
+            });
+            let notices: Vec<String> = staged.matched.iter().cloned().chain(notes).collect();
+            new.warnings.splice(0..0, notices);
         }
         let duplicates = other_holders(catalog, &staged.hash, &decision);
         let prepare = Prepare {

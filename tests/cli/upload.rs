@@ -520,3 +520,34 @@ fn tables_are_named_by_table_equals_file_or_table_and_a_single_table_is_matched(
     );
     assert!(r.stderr.contains("TABLE=FILE"), "{}", r.stderr);
 }
+
+#[test]
+fn spreadsheet_dates_are_read_in_the_one_form_the_column_decides_and_the_form_is_recorded() {
+    let (tmp, store) = new_store();
+    let visits = file(
+        tmp.path(),
+        "visits.csv",
+        b"patient,visit,seen\nP1,5/2/2008,01/02/2003\nP2,12/16/2005,5/6/2007\n",
+    );
+    let out = json_one(&ok(&store, &["upload", "d", &visits, "--json"]));
+    let columns = out["tables"][0]["columns"].as_array().unwrap();
+    assert_eq!(columns[1]["type"], "Date");
+    assert_eq!(
+        columns[2]["type"], "Utf8",
+        "day and month first both fit: text"
+    );
+    let warnings = out["warnings"].as_array().unwrap();
+    assert!(
+        warnings[0].as_str().unwrap().starts_with(
+            "table `visits`: column `visit` holds dates written M/D/YYYY (month first)"
+        ),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1].as_str().unwrap().contains("column `seen`"),
+        "{warnings:?}"
+    );
+    // The form is recorded with the version's event.
+    let event = json_one(&ok(&store, &["log", "--json"]));
+    assert_eq!(event["details"]["warnings"], out["warnings"]);
+}
