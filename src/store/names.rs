@@ -86,6 +86,61 @@ pub fn check_name(kind: NameKind, name: &str) -> Result<String> {
     Ok(normal)
 }
 
+/// The operating-system account this process runs as: its user id and, where the system's
+/// user database names it, its login name. Taken from the process (`getuid`, `getpwuid_r`),
+/// never from environment variables anyone can set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OsAccount {
+    /// The real user id.
+    pub uid: u32,
+    /// The login name, if the user database has one for `uid`.
+    pub name: Option<String>,
+}
+
+impl OsAccount {
+    /// The account of this process.
+    pub fn current() -> OsAccount {
+        // SAFETY: getuid has no preconditions and cannot fail.
+        let uid = unsafe { libc::getuid() };
+        OsAccount {
+            uid,
+            name: login_name(uid),
+        }
+    }
+
+    /// How the account is recorded as an actor: the login name, else `uid N`.
+    pub fn actor(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| format!("uid {}", self.uid))
+    }
+}
+
+/// The login name of `uid` from the user database, if it has one that is a valid name.
+fn login_name(uid: u32) -> Option<String> {
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: a zeroed passwd is a valid out-parameter; `getpwuid_r` writes only into it and
+    // into `buf` (of the length given), and `result` points at `pwd` or is null.
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    let status = unsafe {
+        libc::getpwuid_r(
+            uid,
+            &mut pwd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut result,
+        )
+    };
+    if status != 0 || result.is_null() || pwd.pw_name.is_null() {
+        return None;
+    }
+    // SAFETY: on success `pw_name` points at a NUL-terminated string inside `buf`.
+    let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+    let name = name.to_str().ok()?.to_owned();
+    check_name(NameKind::Actor, &name).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +172,16 @@ mod tests {
             check_name(NameKind::Dataset, "trial 42").unwrap(),
             "trial 42"
         );
+    }
+
+    #[test]
+    fn the_os_account_is_the_process_uid_and_never_empty() {
+        let account = OsAccount::current();
+        // SAFETY: getuid has no preconditions.
+        assert_eq!(account.uid, unsafe { libc::getuid() });
+        let actor = account.actor();
+        assert!(!actor.is_empty());
+        assert!(check_name(NameKind::Actor, &actor).is_ok(), "{actor}");
     }
 
     #[test]

@@ -551,3 +551,26 @@ fn spreadsheet_dates_are_read_in_the_one_form_the_column_decides_and_the_form_is
     let event = json_one(&ok(&store, &["log", "--json"]));
     assert_eq!(event["details"]["warnings"], out["warnings"]);
 }
+
+#[test]
+fn without_user_or_logname_the_actor_is_the_process_account_never_unknown() {
+    let (tmp, store) = new_store();
+    let csv = file(tmp.path(), "t.csv", SMALL);
+    let r = run(strata(&store)
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .args(["upload", "d", &csv]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let events = json_lines(&ok(&store, &["log", "--json"]));
+    let actor = events[0]["actor"].as_str().unwrap();
+    // What the system's user database says this process is (as `id` reads it).
+    let id = |flag: &str| {
+        let out = std::process::Command::new("id").arg(flag).output().unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let expected = match id("-un") {
+        name if !name.is_empty() => name,
+        _ => format!("uid {}", id("-u")),
+    };
+    assert_eq!(actor, expected);
+}

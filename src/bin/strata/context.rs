@@ -136,7 +136,8 @@ pub fn actor(given: Option<String>) -> String {
         .filter(|a| !a.trim().is_empty())
         .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
         .or_else(|| std::env::var("LOGNAME").ok().filter(|u| !u.is_empty()))
-        .unwrap_or_else(|| "unknown".to_string())
+        // Never an empty or made-up actor: the process's own account.
+        .unwrap_or_else(|| strata::store::names::OsAccount::current().actor())
 }
 
 /// Asks for confirmation of `action` on a terminal; without a terminal, `--yes` is required.

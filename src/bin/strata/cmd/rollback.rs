@@ -29,7 +29,7 @@ pub struct Args {
     #[arg(long, short)]
     pub yes: bool,
 
-    /// Who rolls back (default: the OS user from USER or LOGNAME).
+    /// Who rolls back (default: USER or LOGNAME, else the process's OS account).
     #[arg(long, value_name = "WHO")]
     pub actor: Option<String>,
 

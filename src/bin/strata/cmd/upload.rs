@@ -63,7 +63,7 @@ pub struct Args {
     )]
     pub note: String,
 
-    /// Who uploads (default: the OS user from USER or LOGNAME).
+    /// Who uploads (default: USER or LOGNAME, else the process's OS account).
     #[arg(long, value_name = "WHO")]
     pub actor: Option<String>,
 
