@@ -115,6 +115,16 @@ pub enum Error {
         dataset: String,
     },
 
+    /// An overwrite names no existing dataset, and the request does not allow creating one
+    /// (a typo must not become a new dataset).
+    #[error("no dataset named `{dataset}` to overwrite{}", closest_hint(closest))]
+    OverwriteOfUnknownDataset {
+        /// The name asked for.
+        dataset: String,
+        /// The existing names closest to it (likely typos), closest first; at most three.
+        closest: Vec<String>,
+    },
+
     /// The dataset has no such version.
     #[error("dataset `{dataset}` has no version `{version}` (it has {known})")]
     UnknownVersion {
@@ -243,6 +253,17 @@ fn ingest_kind(error: &IngestError) -> ErrorKind {
     }
 }
 
+fn closest_hint(closest: &[String]) -> String {
+    if closest.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = closest
+        .iter()
+        .map(|n| format!("`{}`", crate::human::escape_controls(n)))
+        .collect();
+    format!(" (the closest existing names: {})", names.join(", "))
+}
+
 fn at_event(seq: Option<u64>) -> String {
     seq.map(|s| format!(" by event {s}")).unwrap_or_default()
 }
@@ -283,7 +304,9 @@ impl Error {
                 crate::audit::AuditError::NotCovered { .. } => ErrorKind::NotFound,
                 _ => ErrorKind::Refused,
             },
-            Error::UnknownDataset { .. } | Error::UnknownVersion { .. } => ErrorKind::NotFound,
+            Error::UnknownDataset { .. }
+            | Error::OverwriteOfUnknownDataset { .. }
+            | Error::UnknownVersion { .. } => ErrorKind::NotFound,
             Error::DatasetExists { .. }
             | Error::DriftRefused { .. }
             | Error::DuplicateContent { .. } => ErrorKind::Refused,

@@ -182,6 +182,29 @@ pub fn versions(count: u64) -> String {
     }
 }
 
+/// `text` with every control character (and every invisible format character that reorders
+/// or hides text, see [`crate::store::names::is_hidden_control`]) written as a visible escape:
+/// `\n`, `\r`, `\t`, else `\u{..}`. What people typed (names, actors, notes, column and file names, reasons) is
+/// printed through this in human output, so that none of it can forge a line or colour a
+/// terminal. Borrowed when there is nothing to escape.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let needs = crate::store::names::is_hidden_control;
+    if !text.chars().any(needs) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -383,6 +383,22 @@ fn record_item(
     }
 }
 
+/// Decodes the body of a valid record of one of the log's own types (seal, torn-tail cut,
+/// repair); any other type is [`RecordBody::Application`].
+pub fn system_body(record_type: RecordType, body: &[u8]) -> RecordBody {
+    let undecodable = |d: Defect| RecordBody::Undecodable(d.to_string());
+    match record_type {
+        RecordType::SEAL => SealBody::decode(body).map_or_else(undecodable, RecordBody::Seal),
+        RecordType::TORN_CUT => {
+            TornCutBody::decode(body).map_or_else(undecodable, RecordBody::TornCut)
+        }
+        RecordType::REPAIR => RepairBody::decode(body).map_or_else(undecodable, RecordBody::Repair),
+        _ => RecordBody::Application {
+            len: body.len() as u64,
+        },
+    }
+}
+
 /// Decodes the body of a valid record by its type.
 /// `at` names the record's place (its segment by file name) in an undecodable event's
 /// message.

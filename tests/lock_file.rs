@@ -142,6 +142,7 @@ fn table(rows: &str) -> UploadRequest {
     let file = UploadFile::from_bytes("t.csv", format!("id,v\n{rows}").into_bytes());
     UploadRequest {
         overwrite: true,
+        create: true,
         ..UploadRequest::new("d", vec![file], "ana")
     }
 }

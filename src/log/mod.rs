@@ -219,9 +219,54 @@ pub struct Log {
     appended: Mutex<u64>,
     /// Notified when the view takes in records after `appended`.
     appended_changed: Condvar,
+    /// The torn tails this handle cut, not yet taken by [`Log::take_torn_cuts`].
+    torn_cuts: Mutex<Vec<TornCut>>,
+}
+
+/// A torn tail this handle cut before an append (see FORMAT.md, *Recovery*).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TornCut {
+    /// The sequence number of the torn-cut record that logs the cut.
+    pub seq: u64,
+    /// The segment file.
+    pub segment: PathBuf,
+    /// Byte offset where the torn bytes started.
+    pub offset: u64,
+    /// Bytes cut.
+    pub len: u64,
+    /// Where the copy of the torn bytes is kept.
+    pub copy: PathBuf,
+}
+
+impl std::fmt::Display for TornCut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a torn tail (an interrupted write) was cut before this write: {} bytes at offset {} of {}, copied to {}, recorded as record {}",
+            self.len,
+            self.offset,
+            self.segment.display(),
+            self.copy.display(),
+            self.seq
+        )
+    }
 }
 
 impl Log {
+    /// The torn tails this handle cut since the last call (each cut is also a torn-cut
+    /// record in the log), so that the command that performed a cut can say so.
+    pub fn take_torn_cuts(&self) -> Vec<TornCut> {
+        std::mem::take(&mut *self.torn_cuts.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Remembers a cut for [`Log::take_torn_cuts`].
+    pub(crate) fn note_torn_cut(&self, cut: TornCut) {
+        self.torn_cuts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(cut);
+    }
+
     /// Creates a new, empty log in `store_dir/log` (creating `store_dir` if needed) with a
     /// fresh store UUID, and opens it. Fails with [`Error::AlreadyExists`] if a log is there.
     pub fn create(store_dir: impl AsRef<Path>, options: LogOptions) -> Result<Log> {
@@ -280,6 +325,7 @@ impl Log {
             mark: Mutex::new(mark::MarkState::default()),
             appended: Mutex::new(0),
             appended_changed: Condvar::new(),
+            torn_cuts: Mutex::new(Vec::new()),
         })
     }
 

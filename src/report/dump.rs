@@ -118,7 +118,7 @@ pub enum DumpBody {
 
 impl DumpBody {
     /// The JSON of a decoded body; `None` for an opaque or undecodable one.
-    fn of(body: &RecordBody, seq: u64) -> Option<DumpBody> {
+    pub(crate) fn of(body: &RecordBody, seq: u64) -> Option<DumpBody> {
         Some(match body {
             RecordBody::Seal(s) => DumpBody::Seal {
                 segment_number: s.segment_number,

@@ -41,7 +41,7 @@ pub use dataset::{
 pub use demo::{DemoAction, DemoStep, DemoVerify, UploadResult};
 pub use dump::{BodyCrc, DumpBody, DumpItem, HeaderCrc, RecordLine, SegmentHeader, SegmentLine};
 pub use error::{ErrorBody, ErrorLine};
-pub use event::{ContentHolder, Event, EventDetails, UploadCreatedDetails};
+pub use event::{ContentHolder, Event, EventDetails, SystemEntry, UploadCreatedDetails};
 pub use outcome::{
     Cat, Init, Repair, Rollback, RollbackPlan, RollbackStatus, Snapshot, Upload, UploadPlan,
     UploadRefused,

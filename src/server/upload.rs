@@ -212,6 +212,7 @@ fn request(form: &Form, actor: &str) -> ApiResult<UploadRequest> {
         let reader = Io::os().open(spool.path(), OpenMode::Read)?.reader();
         files.push(UploadFile {
             name: name.clone(),
+            table: None,
             reader: Box::new(std::io::BufReader::with_capacity(1 << 16, reader)),
         });
     }
@@ -219,6 +220,9 @@ fn request(form: &Form, actor: &str) -> ApiResult<UploadRequest> {
         dataset,
         files,
         overwrite: form.overwrite,
+        // The form has no way to create under an overwrite: an overwrite of an unknown
+        // name is refused, as the library refuses it.
+        create: false,
         drift_policy: form.drift_policy,
         override_reason: form.override_reason.clone(),
         actor: actor.to_owned(),

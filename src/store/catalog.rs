@@ -258,7 +258,13 @@ impl Catalog {
 
     /// The dataset with this name, or this id (as text).
     pub fn find(&self, name_or_id: &str) -> Option<&Dataset> {
+        // Names are given in NFC from now on; a name stored before (in any form) is still
+        // found as it was written.
         let index = self.by_name.get(name_or_id).or_else(|| {
+            let normal = super::names::nfc(name_or_id);
+            self.by_name.get(normal.as_ref())
+        });
+        let index = index.or_else(|| {
             Uuid::parse_str(name_or_id)
                 .ok()
                 .and_then(|id| self.by_id.get(&id))

@@ -159,6 +159,34 @@ impl Store {
             })
     }
 
+    /// Every record from `from_seq` on, in log order: the dataset events and the log's own
+    /// records (seals, torn-tail cuts, repairs), so that a reader of the audit trail sees
+    /// every sequence number and what took it. Records of application types this build does
+    /// not define are left out (replay refuses them where this build could have written
+    /// them).
+    pub fn entries_from(
+        &self,
+        from_seq: u64,
+    ) -> impl Iterator<Item = Result<(u64, LogEntry)>> + '_ {
+        self.log
+            .iter_from(from_seq)
+            .filter_map(|record| match record {
+                Err(e) => Some(Err(e.into())),
+                Ok(r) if r.record_type == DATASET_EVENT => Some(
+                    Event::decode(&r.body, || r.position()).map(|e| (r.seq, LogEntry::Event(e))),
+                ),
+                Ok(r) if r.record_type.is_system() => Some(Ok((
+                    r.seq,
+                    LogEntry::System(SystemRecord {
+                        record_type: r.record_type,
+                        timestamp_micros: r.timestamp_micros,
+                        body: crate::inspect::system_body(r.record_type, &r.body),
+                    }),
+                ))),
+                Ok(_) => None,
+            })
+    }
+
     /// The number of the version `version` names in `dataset` (a number, a hash prefix,
     /// `active`, or a time: the version active then).
     pub fn resolve_version(&self, dataset: &str, version: &VersionRef) -> Result<u64> {
@@ -286,5 +314,39 @@ fn summarize(v: &VersionInfo, previous: Option<&VersionInfo>, active: u64) -> Ve
             .collect(),
         changes: previous.map(|p| v.drift_from(p)),
         override_reason: v.override_reason.clone(),
+    }
+}
+
+/// One record of the log, as [`Store::entries_from`] gives it.
+// One value per record read, consumed at once: boxing the event would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum LogEntry {
+    /// A dataset event.
+    Event(Event),
+    /// One of the log's own records.
+    System(SystemRecord),
+}
+
+/// A record of the log itself: a seal, a torn-tail cut or a repair.
+#[derive(Debug, Clone)]
+pub struct SystemRecord {
+    /// Its type.
+    pub record_type: crate::format::RecordType,
+    /// Its append time (microseconds since the Unix epoch).
+    pub timestamp_micros: i64,
+    /// Its decoded body.
+    pub body: crate::inspect::RecordBody,
+}
+
+impl SystemRecord {
+    /// `seal`, `torn_cut` or `repair` (`system` for a type this build does not define).
+    pub fn type_name(&self) -> &'static str {
+        match self.record_type {
+            crate::format::RecordType::SEAL => "seal",
+            crate::format::RecordType::TORN_CUT => "torn_cut",
+            crate::format::RecordType::REPAIR => "repair",
+            _ => "system",
+        }
     }
 }

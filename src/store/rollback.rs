@@ -69,6 +69,7 @@ impl Store {
         note: &str,
         extra_warnings: &dyn Fn(&Dataset, u64) -> Result<Vec<String>>,
     ) -> Result<RollbackOutcome> {
+        let actor = super::names::check_name(super::names::NameKind::Actor, actor)?;
         let mut writer = self.lock_writer()?;
         let mut catalog = self.catalog_mut();
         self.catch_up(&mut catalog)?;
@@ -84,7 +85,7 @@ impl Store {
             to: outcome.to,
             warnings: outcome.warnings.clone(),
         };
-        let event = new_event(ds.id, actor, note, kind, writer.commit_micros());
+        let event = new_event(ds.id, &actor, note, kind, writer.commit_micros());
         outcome.seq = Some(self.append_event(&mut writer, &mut catalog, &event)?);
         drop(catalog);
         writer.commit()?;

@@ -4,6 +4,7 @@
 
 use super::catalog::{Catalog, Dataset, VersionInfo};
 use super::event::{ContentHolder, Digest, EventKind, TableRecord};
+use super::names::{self, check_name, NameKind};
 use super::refusal::{RefusalKind, UploadRefusal};
 use super::{new_event, DuplicatePolicy, Store};
 use crate::blob::{BlobStore, BlobWriter, StagedBlob};
@@ -21,8 +22,14 @@ use std::sync::{Arc, RwLockWriteGuard};
 
 /// One file of an upload.
 pub struct UploadFile {
-    /// The file name (its stem becomes the table's display name).
+    /// The file name, recorded as the table's source file (its stem names the table unless
+    /// `table` does).
     pub name: String,
+    /// The table's name, if the caller gives one (`visits` for `export-2024-05.csv`); it is
+    /// checked against the naming rules ([`crate::store::names`]). Without it the table is
+    /// named by the file name without its extension, except that a single file overwriting
+    /// a dataset whose active version has a single table is matched to that table.
+    pub table: Option<String>,
     /// The bytes.
     pub reader: Box<dyn Read + Send>,
 }
@@ -31,6 +38,7 @@ impl std::fmt::Debug for UploadFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("UploadFile")
             .field("name", &self.name)
+            .field("table", &self.table)
             .finish_non_exhaustive()
     }
 }
@@ -46,6 +54,7 @@ impl UploadFile {
             .unwrap_or_default();
         Ok(UploadFile {
             name,
+            table: None,
             reader: Box::new(std::io::BufReader::with_capacity(1 << 16, file)),
         })
     }
@@ -54,13 +63,25 @@ impl UploadFile {
     pub fn from_bytes(name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> UploadFile {
         UploadFile {
             name: name.into(),
+            table: None,
             reader: Box::new(std::io::Cursor::new(bytes.into())),
         }
     }
 
-    /// The table's display name: the file name without its last extension.
+    /// The same file, uploaded as the table `table`.
+    pub fn as_table(self, table: impl Into<String>) -> UploadFile {
+        UploadFile {
+            table: Some(table.into()),
+            ..self
+        }
+    }
+
+    /// The table's display name: the name given, else the file name without its last
+    /// extension.
     pub fn display_name(&self) -> String {
-        display_name(&self.name)
+        self.table
+            .clone()
+            .unwrap_or_else(|| display_name(&self.name))
     }
 }
 
@@ -80,6 +101,11 @@ pub struct UploadRequest {
     pub files: Vec<UploadFile>,
     /// Add a version to an existing dataset.
     pub overwrite: bool,
+    /// With `overwrite`: create the dataset if no dataset has the name. Without it, an
+    /// overwrite of an unknown name is refused ([`Error::OverwriteOfUnknownDataset`], naming
+    /// the closest existing names), so that a typo does not become a new dataset. Without
+    /// `overwrite`, an unknown name always creates a dataset.
+    pub create: bool,
     /// How to treat breaking schema drift.
     pub drift_policy: SchemaDriftPolicy,
     /// Accept breaking drift under `Reject`, for this reason (recorded in the event).
@@ -103,6 +129,7 @@ impl UploadRequest {
             dataset: dataset.into(),
             files,
             overwrite: false,
+            create: false,
             drift_policy: SchemaDriftPolicy::Reject,
             override_reason: None,
             actor: actor.into(),
@@ -170,6 +197,11 @@ pub struct UploadOutcome {
 /// A table read, hashed and (unless the upload is a dry run) kept for the record phase.
 struct StagedTable {
     file_name: String,
+    /// The table's display name: the caller's, else the file's stem, or the name of the
+    /// table it was matched to (see [`StagedUpload::match_tables`]).
+    name: String,
+    /// Whether the caller named the table (a named table is never matched to another name).
+    named: bool,
     scan: TableScan,
     /// SHA-256 of the file's bytes.
     hash: Digest,
@@ -243,6 +275,36 @@ pub enum UploadPlan {
 struct StagedUpload {
     tables: Vec<StagedTable>,
     hash: Digest,
+    /// The notice of a single table matched to the active version's single table.
+    matched: Option<String>,
+}
+
+impl StagedUpload {
+    /// Names the tables for an overwrite of a dataset whose active version has the tables
+    /// `active` (`None`: not an overwrite of an existing dataset), and hashes the version.
+    ///
+    /// A single table the caller did not name, overwriting a version with a single table of
+    /// another name, takes that table's name (monthly exports with dated file names are one
+    /// table, not "+1 table, -1 table"); [`StagedUpload::matched`] says so. Every other table
+    /// keeps its own name. Idempotent: the names are derived afresh on each call, so deciding
+    /// again against a newer catalog gives the answer for that catalog.
+    fn match_tables(&mut self, active: Option<&[TableRecord]>) {
+        for table in self.tables.iter_mut().filter(|t| !t.named) {
+            table.name = display_name(&table.file_name);
+        }
+        self.matched = None;
+        if let (Some([existing]), [table]) = (active, self.tables.as_mut_slice()) {
+            if !table.named && table.name != existing.name {
+                self.matched = Some(format!(
+                    "table `{}` from {} is uploaded as `{}`, the only table of the active version (name the table with TABLE=FILE to keep another name)",
+                    table.name, table.file_name, existing.name
+                ));
+                table.name = existing.name.clone();
+            }
+        }
+        self.tables.sort_by(|a, b| a.name.cmp(&b.name));
+        self.hash = version_hash(&self.tables);
+    }
 }
 
 /// What the decision under the lock chose to record.
@@ -343,7 +405,8 @@ impl Store {
     /// snapshot) is in [`UploadOutcome::post_commit_warnings`] (or the refusal's
     /// `post_commit_warnings`).
     pub fn save_upload(&self, mut request: UploadRequest) -> Result<UploadOutcome> {
-        check_request(&request)?;
+        check_request(&mut request)?;
+        self.check_new_name(&request)?;
         let notices = self.clean_temp_files();
         // Held until the blobs are published: the staged files are not leftovers.
         let _staging = self.hold_staging_lock()?;
@@ -353,7 +416,7 @@ impl Store {
         };
         let mut staged = stage_upload(&self.blobs, files, staging)?;
         self.publish_before_lock(&request, &mut staged)?;
-        let early = self.drift_before_lock(&request, &staged);
+        let early = self.drift_before_lock(&request, &mut staged);
         let writer = self.lock_writer()?;
         let mut catalog = self.catalog_mut();
         self.catch_up(&mut catalog)?;
@@ -402,6 +465,15 @@ impl Store {
         Ok(())
     }
 
+    /// Before anything is staged: a name this handle knows no dataset by must pass the naming
+    /// rules (the decision checks again under the lock, against the caught-up catalog).
+    fn check_new_name(&self, request: &UploadRequest) -> Result<()> {
+        if self.catalog().find(&request.dataset).is_none() {
+            check_name(NameKind::Dataset, &request.dataset)?;
+        }
+        Ok(())
+    }
+
     /// Stores again, as a blob file, the bytes of a table that were missing (an upload that
     /// records nothing appends no record, so even small tables are restored as files).
     fn restore_as_file(&self, bytes: StagedBytes) -> Result<()> {
@@ -424,7 +496,7 @@ impl Store {
     fn drift_before_lock(
         &self,
         request: &UploadRequest,
-        staged: &StagedUpload,
+        staged: &mut StagedUpload,
     ) -> Option<EarlyDrift> {
         if !request.overwrite {
             return None;
@@ -432,12 +504,17 @@ impl Store {
         let (id, name, active) = {
             let catalog = self.catalog();
             let ds = catalog.find(&request.dataset)?;
-            if ds.versions.iter().any(|v| v.hash == staged.hash) {
-                return None;
-            }
             (ds.id, ds.name.clone(), *ds.active_version())
         };
         let info = self.version_info_of(id, &name, &active).ok()?;
+        staged.match_tables(Some(&info.tables));
+        if self
+            .catalog()
+            .by_id(&id)
+            .is_some_and(|ds| ds.versions.iter().any(|v| v.hash == staged.hash))
+        {
+            return None;
+        }
         Some(EarlyDrift {
             dataset_id: id,
             active: active.number,
@@ -455,14 +532,15 @@ impl Store {
     /// Returns `Err` for what [`Store::save_upload`] fails on before deciding (a malformed
     /// request or file, an IO error); the refusals are [`UploadPlan::Refused`].
     pub fn plan_upload(&self, mut request: UploadRequest) -> Result<UploadPlan> {
-        check_request(&request)?;
+        check_request(&mut request)?;
+        self.check_new_name(&request)?;
         let files = std::mem::take(&mut request.files);
         let mut staged = stage_upload(&self.blobs, files, Staging::DryRun)?;
         self.refresh()?;
         let catalog = self.catalog();
         // A dry run records nothing: the time its answer would carry is the clock's reading.
         let time = self.log.options().clock.now_micros();
-        let early = self.drift_before_lock(&request, &staged);
+        let early = self.drift_before_lock(&request, &mut staged);
         let planned = match self.decide_write(&catalog, &request, &mut staged, early, time) {
             Ok(planned) => planned,
             Err(error) => {
@@ -505,11 +583,33 @@ impl Store {
             early,
             request_dataset: &request.dataset,
             overwrite: request.overwrite,
+            create: request.create,
             policy: request.drift_policy,
             override_reason: request.override_reason.as_deref(),
             duplicate_policy: self.options.duplicate_policy,
         };
-        let decision = decide_upload(self, catalog, &ctx, &staged.tables, staged.hash)?;
+        // Only a single unnamed table can be matched: the active version is read for it only.
+        let may_match = matches!(staged.tables.as_slice(), [t] if !t.named);
+        let active_tables = match catalog.find(&request.dataset) {
+            Some(ds) if request.overwrite && may_match => {
+                Some(self.version_info(ds, ds.active_version())?.tables)
+            }
+            _ => None,
+        };
+        staged.match_tables(active_tables.as_deref());
+        let mut decision = decide_upload(self, catalog, &ctx, &staged.tables, staged.hash)?;
+        if let Decision::Create(new) = &mut decision {
+            // Recorded with the new version's event, as its other notices are: how its
+            // tables were named and how their dates were read.
+            let notes = staged.tables.iter().flat_map(|t| {
+                t.scan
+                    .notes
+                    .iter()
+                    .map(move |note| format!("table `{}`: {note}", t.name))
+            });
+            let notices: Vec<String> = staged.matched.iter().cloned().chain(notes).collect();
+            new.warnings.splice(0..0, notices);
+        }
         let duplicates = other_holders(catalog, &staged.hash, &decision);
         let prepare = Prepare {
             store: self,
@@ -523,7 +623,14 @@ impl Store {
                 dataset_id,
                 version,
             } => {
-                return prepare.already_active(&mut staged.tables, dataset_id, version, duplicates)
+                let mut planned =
+                    prepare.already_active(&mut staged.tables, dataset_id, version, duplicates)?;
+                if let (Planned::Nothing { outcome, .. }, Some(notice)) =
+                    (&mut planned, staged.matched.take())
+                {
+                    outcome.warnings.insert(0, notice);
+                }
+                return Ok(planned);
             }
             Decision::Block {
                 dataset_id,
@@ -535,7 +642,21 @@ impl Store {
                 dataset_id,
                 version,
                 from,
-            } => prepare.reactivation(&mut staged.tables, dataset_id, version, from, duplicates)?,
+            } => {
+                let mut write = prepare.reactivation(
+                    &mut staged.tables,
+                    dataset_id,
+                    version,
+                    from,
+                    duplicates,
+                )?;
+                if let (Answer::Outcome(outcome), Some(notice)) =
+                    (&mut write.answer, staged.matched.take())
+                {
+                    outcome.warnings.insert(0, notice);
+                }
+                write
+            }
             Decision::Create(new) => prepare.new_version(&mut staged.tables, new, duplicates)?,
         };
         Ok(Planned::Write(write))
@@ -616,9 +737,13 @@ fn stage_upload(
             Staging::DryRun => scan_table(file)?,
         });
     }
-    tables.sort_by_key(|t| display_name(&t.file_name));
-    let hash = version_hash(&tables);
-    Ok(StagedUpload { tables, hash })
+    let mut staged = StagedUpload {
+        tables,
+        hash: Digest([0; 32]),
+        matched: None,
+    };
+    staged.match_tables(None);
+    Ok(staged)
 }
 
 /// What the decide phase prepares an event from: the store, the catalog caught up under the
@@ -851,7 +976,7 @@ fn check_event_fits(request: &UploadRequest) -> Result<()> {
 fn missing_bytes_warning(table: &StagedTable) -> String {
     format!(
         "the bytes of table `{}` (content {}) were missing from the store; this upload stored them again",
-        display_name(&table.file_name),
+        table.name,
         table.hash.short()
     )
 }
@@ -868,18 +993,30 @@ struct Context<'a> {
     early: Option<EarlyDrift>,
     request_dataset: &'a str,
     overwrite: bool,
+    create: bool,
     policy: SchemaDriftPolicy,
     override_reason: Option<&'a str>,
     duplicate_policy: DuplicatePolicy,
 }
 
-fn check_request(request: &UploadRequest) -> Result<()> {
+/// Checks the request's shape, and puts its names in the form they are compared in: the
+/// dataset name in NFC (it is checked against the naming rules when it creates a dataset, in
+/// [`decide_upload`]: an existing dataset is found by the name it has), the actor checked
+/// against the naming rules.
+fn check_request(request: &mut UploadRequest) -> Result<()> {
     let invalid = |m: String| Err(Error::InvalidRequest(m));
     if request.dataset.trim().is_empty() {
         return invalid("the dataset name is empty".into());
     }
+    request.dataset = names::nfc(&request.dataset).into_owned();
+    request.actor = check_name(NameKind::Actor, &request.actor)?;
     if request.files.is_empty() {
         return invalid(format!("the upload of `{}` has no files", request.dataset));
+    }
+    for file in &mut request.files {
+        if let Some(table) = &file.table {
+            file.table = Some(check_name(NameKind::Table, table)?);
+        }
     }
     let mut names: Vec<String> = request.files.iter().map(UploadFile::display_name).collect();
     names.sort();
@@ -925,6 +1062,11 @@ fn stage_table(blobs: &BlobStore, file: UploadFile, inline_max: u64) -> Result<S
         None => (sink.hasher.finish(), StagedBytes::Memory(sink.memory)),
     };
     Ok(StagedTable {
+        name: file
+            .table
+            .clone()
+            .unwrap_or_else(|| display_name(&file.name)),
+        named: file.table.is_some(),
         file_name: file.name,
         scan,
         hash,
@@ -1038,6 +1180,11 @@ fn scan_table(file: UploadFile) -> Result<StagedTable> {
         source: Arc::new(e),
     })?;
     Ok(StagedTable {
+        name: file
+            .table
+            .clone()
+            .unwrap_or_else(|| display_name(&file.name)),
+        named: file.table.is_some(),
         file_name: file.name,
         scan,
         hash: hasher.finish(),
@@ -1051,7 +1198,7 @@ fn version_hash(tables: &[StagedTable]) -> Digest {
     let mut hasher = Hasher::with_tag(VERSION_TAG);
     hasher.update(&(tables.len() as u64).to_le_bytes());
     for table in tables {
-        let name = display_name(&table.file_name);
+        let name = &table.name;
         hasher.update(&(name.len() as u64).to_le_bytes());
         hasher.update(name.as_bytes());
         hasher.update(&table.hash.0);
@@ -1067,6 +1214,10 @@ fn decide_upload(
     hash: Digest,
 ) -> Result<Decision> {
     let Some(ds) = catalog.find(ctx.request_dataset) else {
+        if ctx.overwrite && !ctx.create {
+            return Err(unknown_overwrite(catalog, ctx.request_dataset));
+        }
+        check_name(NameKind::Dataset, ctx.request_dataset)?;
         check_duplicates(catalog, ctx, &hash)?;
         return Ok(Decision::Create(NewVersion {
             dataset_id: uuid::Uuid::new_v4(),
@@ -1130,11 +1281,23 @@ fn decide_upload(
     }
 }
 
+/// The refusal of an overwrite of a name no dataset has, with the closest names.
+fn unknown_overwrite(catalog: &Catalog, name: &str) -> Error {
+    let names = catalog.datasets().map(|d| d.name.as_str());
+    Error::OverwriteOfUnknownDataset {
+        dataset: name.to_owned(),
+        closest: crate::query::suggest::closest_names(name, names, 3)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+    }
+}
+
 /// The staged tables as `(display name, schema)` pairs, as drift classification takes.
 fn new_schemas(staged: &[StagedTable]) -> Vec<(String, crate::schema::Schema)> {
     staged
         .iter()
-        .map(|t| (display_name(&t.file_name), t.scan.schema.clone()))
+        .map(|t| (t.name.clone(), t.scan.schema.clone()))
         .collect()
 }
 
@@ -1180,7 +1343,7 @@ fn table_records(
     existing: Option<&Dataset>,
     staged: &[StagedTable],
 ) -> Result<Vec<TableRecord>> {
-    let names: Vec<String> = staged.iter().map(|t| display_name(&t.file_name)).collect();
+    let names: Vec<String> = staged.iter().map(|t| t.name.clone()).collect();
     let ids = match existing {
         Some(ds) => assign_table_ids(&store.version_infos(ds)?, &names),
         None => (0..names.len()).map(|i| format!("table_{i}")).collect(),

@@ -181,6 +181,8 @@ pub fn upload_request(
         .collect();
     UploadRequest {
         overwrite,
+        // The model's overwrite creates a dataset it does not know yet.
+        create: true,
         drift_policy: policy(p),
         override_reason: (overwrite && with_override).then(|| "the model says so".into()),
         ..UploadRequest::new(name(ds), files, actor)

@@ -530,3 +530,24 @@ fn an_upload_by_another_process_appears_on_the_event_stream() {
     assert_eq!(event["actor"], "cli-user", "{event}");
     assert!(started.elapsed() < Duration::from_secs(20));
 }
+
+#[test]
+fn a_dataset_name_with_control_characters_is_refused_by_the_api_as_by_the_library() {
+    let server = TestServer::start();
+    let writer = server.login(WRITER);
+    let raw = data("penguins-raw.csv");
+    let before = server.store_files();
+    for name in ["fake\nline", "a\u{1b}[2Kb", " penguins"] {
+        let message = writer
+            .post_form(
+                "/api/uploads",
+                &[
+                    Part::Text("dataset", name),
+                    Part::File("penguins.csv", &raw),
+                ],
+            )
+            .refused(400, "invalid");
+        assert!(message.contains("dataset name"), "{message}");
+    }
+    assert_eq!(server.store_files(), before);
+}

@@ -154,7 +154,8 @@ pub fn actor(given: Option<String>) -> String {
         .filter(|a| !a.trim().is_empty())
         .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
         .or_else(|| std::env::var("LOGNAME").ok().filter(|u| !u.is_empty()))
-        .unwrap_or_else(|| "unknown".to_string())
+        // Never an empty or made-up actor: the process's own account.
+        .unwrap_or_else(|| strata::store::names::OsAccount::current().actor())
 }
 
 /// Asks for confirmation of `action` on a terminal; without a terminal, `--yes` is required.
@@ -234,4 +235,21 @@ pub fn parse_lock_timeout(s: &str) -> Result<Duration, String> {
             s.trim()
         )
     })
+}
+
+/// Says on standard error that this command cut a torn tail before its write (the cut is a
+/// record of the log too: `strata log` lists it): `notice: ...`, or under `--json` one
+/// object `{"notice": {"kind": "torn_tail_cut", "message", "seq"}}`.
+pub fn announce_torn_cuts(json: bool, store: &Store) {
+    for cut in store.log().take_torn_cuts() {
+        let message = strata::human::escape_controls(&cut.to_string()).into_owned();
+        if json {
+            let line = serde_json::json!({
+                "notice": {"kind": "torn_tail_cut", "message": message, "seq": cut.seq}
+            });
+            eprintln!("{line}");
+        } else {
+            eprintln!("notice: {message}");
+        }
+    }
 }

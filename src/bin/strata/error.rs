@@ -181,6 +181,9 @@ pub fn hint(error: &strata::Error) -> Option<String> {
             "`strata verify --trusted CHECKPOINT` reports what disagrees".to_owned()
         }
         E::UnknownDataset { .. } => "`strata datasets` lists them".to_owned(),
+        E::OverwriteOfUnknownDataset { .. } => {
+            "check the name (`strata datasets` lists them), or add --create to create it".to_owned()
+        }
         E::UnknownVersion { dataset, .. } => format!("`strata history {dataset}` lists them"),
         E::DatasetExists { .. } => {
             "upload again with --overwrite to add a new version (earlier versions are kept)"

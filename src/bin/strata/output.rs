@@ -90,12 +90,19 @@ impl Printer {
         paint(self.color, style, text)
     }
 
-    /// One line of human text (ignored in JSON mode).
+    /// One line of human text (ignored in JSON mode). Every control character in it is
+    /// written as a visible escape (see [`one_line`]): a line is one line, whatever names or
+    /// notes it holds.
     pub fn line(&mut self, text: impl Display) -> CliResult {
         if self.json {
             return Ok(());
         }
-        writeln!(self.out, "{text}").map_err(stdout_error)
+        writeln!(self.out, "{}", one_line(&text.to_string())).map_err(stdout_error)
+    }
+
+    /// Several lines the front end composed (each is escaped as by [`Printer::line`]).
+    pub fn lines(&mut self, text: &str) -> CliResult {
+        text.split('\n').try_for_each(|line| self.line(line))
     }
 
     /// Text as it is, in human mode (a proof file or a note on standard output; ignored in
@@ -115,7 +122,11 @@ impl Printer {
         rows: &[Vec<String>],
         style: impl Fn(&[String]) -> Option<Style>,
     ) -> CliResult {
-        for (i, row) in crate::display::align(rows).into_iter().enumerate() {
+        let rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|row| row.iter().map(|cell| one_line(cell)).collect())
+            .collect();
+        for (i, row) in crate::display::align(&rows).into_iter().enumerate() {
             let line = row.join("  ").trim_end().to_string();
             let style = if i == 0 {
                 Some(Style::Bold)
@@ -159,6 +170,37 @@ impl Printer {
     }
 }
 
+/// The escape sequences [`paint`] writes, the only ones a printed line keeps.
+const OWN_STYLE_CODES: [&str; 7] = [
+    "\x1b[0m", "\x1b[1m", "\x1b[2m", "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[36m",
+];
+
+/// `text` as one printable line: every control character (newline, carriage return, ANSI
+/// escapes, the invisible format characters that reorder text) written as a visible escape by
+/// [`strata::human::escape_controls`], except the colour codes this printer writes itself
+/// (a name holding one of those could at worst colour the rest of its line, never move the
+/// cursor, erase or add a line).
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('\x1b') {
+        out.push_str(&strata::human::escape_controls(&rest[..at]));
+        rest = &rest[at..];
+        match OWN_STYLE_CODES.iter().find(|code| rest.starts_with(*code)) {
+            Some(code) => {
+                out.push_str(code);
+                rest = &rest[code.len()..];
+            }
+            None => {
+                out.push_str("\\u{1b}");
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(&strata::human::escape_controls(rest));
+    out
+}
+
 /// Maps a failed write to standard output: a closed pipe ends the command quietly.
 pub fn stdout_error(error: io::Error) -> CliError {
     if error.kind() == io::ErrorKind::BrokenPipe {
@@ -173,8 +215,9 @@ pub fn print_error(message: &str) {
     let color = io::stderr().is_terminal() && !no_color();
     let _ = writeln!(
         io::stderr().lock(),
-        "{} {message}",
-        paint(color, Style::Red, "error:")
+        "{} {}",
+        paint(color, Style::Red, "error:"),
+        strata::human::escape_controls(message)
     );
 }
 
@@ -227,4 +270,20 @@ pub fn count_bar(len: u64, message: impl Into<String>) -> ProgressBar {
     ProgressBar::new(len)
         .with_style(style)
         .with_message(message.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_escapes_user_controls_and_keeps_its_own_colours() {
+        let painted = paint(true, Style::Red, "refused");
+        assert_eq!(one_line(&painted), painted);
+        let forged = "ana\n#9  rollback  penguins  root\x1b[2K\x1b[1A";
+        assert_eq!(
+            one_line(forged),
+            "ana\\n#9  rollback  penguins  root\\u{1b}[2K\\u{1b}[1A"
+        );
+    }
 }

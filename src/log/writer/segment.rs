@@ -562,10 +562,19 @@ impl WriterGuard<'_> {
             offset: torn.offset,
             bytes_dropped: torn.len,
         };
+        let seq = self.pos.next_seq;
         let mut buf = Vec::new();
         self.pos
             .encode_next(&mut buf, RecordType::TORN_CUT, self.time, &body.encode());
-        self.write(&buf, true)
+        self.write(&buf, true)?;
+        self.log.note_torn_cut(crate::log::TornCut {
+            seq,
+            segment: self.pos.path.clone(),
+            offset: torn.offset,
+            len: torn.len,
+            copy,
+        });
+        Ok(())
     }
 
     /// Brings the shared view up to what this writer has written: after a roll by reading

@@ -75,7 +75,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     };
     demo.story()?;
     out.line("")?;
-    out.line(closing_text(&dir, temporary, &strata_command()))
+    out.lines(&closing_text(&dir, temporary, &strata_command()))
 }
 
 /// What the demo says at the end: where the store is, that it is kept, and commands to

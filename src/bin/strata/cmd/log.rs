@@ -1,4 +1,5 @@
-//! `strata log`: the dataset events, oldest first; `--follow` keeps printing new ones.
+//! `strata log`: the dataset events and the log's own records (seals, torn-tail cuts,
+//! repairs), oldest first; `--follow` keeps printing new ones.
 
 use crate::context::{self, Context};
 use crate::display;
@@ -7,7 +8,7 @@ use crate::output::{Printer, Style};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 use strata::report;
-use strata::store::{Event, EventFilter, EVENT_TYPES};
+use strata::store::{Event, EventFilter, LogEntry, SystemRecord, EVENT_TYPES};
 use strata::Store;
 
 /// How long `--follow` waits for new records before it waits again (it is woken by the
@@ -56,6 +57,11 @@ pub struct Args {
     /// Keep printing events appended by other processes until interrupted.
     #[arg(long, short)]
     pub follow: bool,
+
+    /// Hide the log's own records (seals, torn-tail cuts, repairs). They are also hidden by
+    /// --dataset and --type, which only dataset events match.
+    #[arg(long)]
+    pub no_system: bool,
 }
 
 /// Which events to print: the library's filter, and a dataset name that does not exist yet
@@ -63,6 +69,8 @@ pub struct Args {
 struct Filter {
     pending: Option<String>,
     events: EventFilter,
+    /// Whether the log's own records are shown.
+    system: bool,
 }
 
 impl Filter {
@@ -76,8 +84,17 @@ impl Filter {
         }
     }
 
-    fn accepts(&self, event: &Event) -> bool {
-        self.pending.is_none() && self.events.accepts(event)
+    fn accepts(&self, entry: &LogEntry) -> bool {
+        match entry {
+            LogEntry::Event(event) => self.pending.is_none() && self.events.accepts(event),
+            LogEntry::System(record) => {
+                self.system
+                    && self
+                        .events
+                        .since_micros
+                        .is_none_or(|since| record.timestamp_micros >= since)
+            }
+        }
     }
 }
 
@@ -95,11 +112,16 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     };
     if let Some(name) = &pending {
         if !ctx.json {
-            eprintln!("no dataset named `{name}` yet: waiting for it to be created");
+            eprintln!(
+                "no dataset named `{}` yet: waiting for it to be created",
+                strata::human::escape_controls(name)
+            );
         }
     }
+    let system = !args.no_system && args.dataset.is_none() && args.event_type.is_none();
     let mut filter = Filter {
         pending,
+        system,
         events: EventFilter {
             dataset_id,
             event_type: args.event_type,
@@ -150,10 +172,10 @@ fn matching_from(
     filter: &Filter,
     from_seq: u64,
     last: Option<usize>,
-) -> CliResult<(Vec<(u64, Event)>, u64)> {
+) -> CliResult<(Vec<(u64, LogEntry)>, u64)> {
     let end = store.log().next_seq();
     let mut events = std::collections::VecDeque::new();
-    for item in store.events_from(from_seq) {
+    for item in store.entries_from(from_seq) {
         let (seq, event) = item.map_err(CliError::from)?;
         if seq >= end {
             break;
@@ -177,12 +199,26 @@ struct Lines {
 }
 
 impl Lines {
-    fn print(&mut self, store: &Store, out: &mut Printer, events: &[(u64, Event)]) -> CliResult {
-        let names: Vec<String> = events.iter().map(|(_, e)| dataset_name(store, e)).collect();
-        let rows: Vec<Vec<String>> = events
+    fn print(
+        &mut self,
+        store: &Store,
+        out: &mut Printer,
+        entries: &[(u64, LogEntry)],
+    ) -> CliResult {
+        let names: Vec<String> = entries
+            .iter()
+            .map(|(_, entry)| match entry {
+                LogEntry::Event(e) => dataset_name(store, e),
+                LogEntry::System(_) => String::new(),
+            })
+            .collect();
+        let rows: Vec<Vec<String>> = entries
             .iter()
             .zip(&names)
-            .map(|((seq, event), name)| event_cells(*seq, event, name, self.relative))
+            .map(|((seq, entry), name)| match entry {
+                LogEntry::Event(event) => event_cells(*seq, event, name, self.relative),
+                LogEntry::System(record) => system_cells(*seq, record, self.relative),
+            })
             .collect();
         for cells in &rows {
             for (i, cell) in cells.iter().enumerate() {
@@ -193,9 +229,17 @@ impl Lines {
                 }
             }
         }
-        for ((cells, (seq, event)), name) in rows.iter().zip(events).zip(&names) {
-            out.json(&report::Event::new(*seq, event, Some(name)))?;
-            out.line(paint_cells(out, cells, event, &self.widths))?;
+        for ((cells, (seq, entry)), name) in rows.iter().zip(entries).zip(&names) {
+            match entry {
+                LogEntry::Event(event) => {
+                    out.json(&report::Event::new(*seq, event, Some(name)))?;
+                    out.line(paint_cells(out, cells, event.kind.name(), &self.widths))?;
+                }
+                LogEntry::System(record) => {
+                    out.json(&report::SystemEntry::new(*seq, record))?;
+                    out.line(paint_cells(out, cells, record.type_name(), &self.widths))?;
+                }
+            }
         }
         out.flush()
     }
@@ -232,11 +276,31 @@ pub fn event_cells(seq: u64, event: &Event, dataset: &str, relative: bool) -> Ve
     ]
 }
 
-/// The cells padded to `widths` (all but the last), painted, and joined by two spaces.
-fn paint_cells(out: &Printer, cells: &[String], event: &Event, widths: &[usize]) -> String {
-    let kind_style = match event.kind.name() {
-        "overwrite_blocked" => Style::Red,
+/// The cells of one of the log's own records: sequence number, time, type, `-` for the
+/// dataset and the actor (it has neither), and what the record says.
+fn system_cells(seq: u64, record: &SystemRecord, relative: bool) -> Vec<String> {
+    let time = if relative {
+        display::relative(record.timestamp_micros)
+    } else {
+        display::absolute(record.timestamp_micros)
+    };
+    vec![
+        format!("#{seq}"),
+        time,
+        record.type_name().to_owned(),
+        "-".to_owned(),
+        "-".to_owned(),
+        format!("(log) {}", display::record_body(&record.body)),
+    ]
+}
+
+/// The cells padded to `widths` (all but the last), painted by the record's type name, and
+/// joined by two spaces.
+fn paint_cells(out: &Printer, cells: &[String], type_name: &str, widths: &[usize]) -> String {
+    let kind_style = match type_name {
+        "overwrite_blocked" | "torn_cut" | "repair" => Style::Red,
         "rollback" => Style::Yellow,
+        "seal" => Style::Dim,
         _ => Style::Green,
     };
     let styles = [
@@ -278,5 +342,5 @@ pub fn event_line(out: &Printer, cells: &[String], event: &Event, rows: &[Vec<St
                 .unwrap_or(0)
         })
         .collect();
-    paint_cells(out, cells, event, &widths)
+    paint_cells(out, cells, event.kind.name(), &widths)
 }

@@ -29,7 +29,7 @@ pub struct Args {
     #[arg(long, short)]
     pub yes: bool,
 
-    /// Who rolls back (default: the OS user from USER or LOGNAME).
+    /// Who rolls back (default: USER or LOGNAME, else the process's OS account).
     #[arg(long, value_name = "WHO")]
     pub actor: Option<String>,
 
@@ -108,7 +108,9 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
         &context::actor(args.actor),
         args.reason.as_deref().unwrap_or(""),
         &saved,
-    )?;
+    );
+    context::announce_torn_cuts(out.is_json(), &store);
+    let outcome = outcome?;
     print_outcome(&mut out, &outcome)
 }
 

@@ -15,7 +15,7 @@ use strata::{Store, UploadFile, UploadOutcome, UploadRequest};
 const LARGE_UPLOAD_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Examples, shown by `--help`.
-pub const EXAMPLES: &str = "  strata upload trial-42 visits.csv sites.csv\n  strata upload trial-42 visits.csv --overwrite --note \"March export\"\n  strata upload trial-42 visits.csv --overwrite --override-drift --reason \"site column retired\"\n  strata upload trial-42 visits.csv --overwrite --metadata meta.json --json";
+pub const EXAMPLES: &str = "  strata upload trial-42 visits.csv sites.csv\n  strata upload trial-42 visits=export-2024-05.csv --overwrite\n  strata upload trial-42 visits.csv --overwrite --note \"March export\"\n  strata upload trial-42 visits.csv --overwrite --override-drift --reason \"site column retired\"\n  strata upload trial-42 visits.csv --overwrite --metadata meta.json --json";
 
 /// Options of `strata upload`.
 #[derive(Debug, clap::Args)]
@@ -23,13 +23,24 @@ pub struct Args {
     /// The dataset's name (or id, for an existing dataset).
     pub name: String,
 
-    /// CSV files, one table each; a file's name without its extension names the table.
-    #[arg(required = true, value_name = "FILE")]
+    /// CSV files, one table each: TABLE=FILE names the table, else the file's name without
+    /// its extension does (a single file overwriting a single-table dataset is matched to
+    /// that table).
+    #[arg(required = true, value_name = "[TABLE=]FILE")]
     pub files: Vec<PathBuf>,
+
+    /// The table's name, for a single file (the same as TABLE=FILE).
+    #[arg(long, value_name = "TABLE")]
+    pub table: Option<String>,
 
     /// Add a new version to an existing dataset (earlier versions are kept).
     #[arg(long)]
     pub overwrite: bool,
+
+    /// With --overwrite: create the dataset if no dataset has this name (without it, an
+    /// overwrite of an unknown name is refused, naming the closest existing names).
+    #[arg(long)]
+    pub create: bool,
 
     /// How to treat breaking schema drift: reject, warn or allow.
     #[arg(long, value_name = "POLICY", default_value = "reject")]
@@ -52,7 +63,7 @@ pub struct Args {
     )]
     pub note: String,
 
-    /// Who uploads (default: the OS user from USER or LOGNAME).
+    /// Who uploads (default: USER or LOGNAME, else the process's OS account).
     #[arg(long, value_name = "WHO")]
     pub actor: Option<String>,
 
@@ -69,11 +80,12 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> CliResult {
     let metadata = args.metadata.as_deref().map(read_metadata).transpose()?;
     let store = ctx.open_store()?;
-    let files = open_files(&args.files)?;
+    let files = open_files(&table_files(&args.files, args.table)?)?;
     let request = UploadRequest {
         dataset: args.name,
         files,
         overwrite: args.overwrite,
+        create: args.create,
         drift_policy: args.drift_policy,
         override_reason: args.reason.filter(|_| args.override_drift),
         actor: context::actor(args.actor),
@@ -84,7 +96,9 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     if args.dry_run {
         return print_plan(&mut out, &store.plan_upload(request)?);
     }
-    match store.save_upload(request) {
+    let result = store.save_upload(request);
+    context::announce_torn_cuts(ctx.json, &store);
+    match result {
         Ok(outcome) => print_outcome(&mut out, &outcome),
         Err(error) => Err(report_refusal(&mut out, &store, error)),
     }
@@ -113,21 +127,65 @@ fn read_metadata(path: &Path) -> CliResult<Value> {
     Ok(value)
 }
 
+/// The files with the table names given for them: `TABLE=FILE` (unless a file of that whole
+/// name exists: a file name may hold `=`), or `--table` for a single file.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "whether the user's argument names an existing input file"
+)]
+fn table_files(
+    args: &[PathBuf],
+    table: Option<String>,
+) -> CliResult<Vec<(Option<String>, PathBuf)>> {
+    let mut files: Vec<(Option<String>, PathBuf)> = args
+        .iter()
+        .map(|arg| {
+            let split = arg
+                .to_str()
+                .filter(|_| !arg.exists())
+                .and_then(|text| text.split_once('='))
+                .filter(|(name, path)| !name.is_empty() && !name.contains('/') && !path.is_empty());
+            match split {
+                Some((name, path)) => (Some(name.to_owned()), PathBuf::from(path)),
+                None => (None, arg.clone()),
+            }
+        })
+        .collect();
+    if let Some(table) = table {
+        match files.as_mut_slice() {
+            [(named @ None, _)] => *named = Some(table),
+            [(Some(_), _)] => {
+                return Err(CliError::error(
+                    "--table and TABLE=FILE both name the table; give one of them".to_owned(),
+                ))
+            }
+            _ => {
+                return Err(CliError::error(
+                    "--table names the table of a single file; with several files, name each as TABLE=FILE"
+                        .to_owned(),
+                ))
+            }
+        }
+    }
+    Ok(files)
+}
+
 /// Opens the files, with one progress bar over all of them when they are large.
 #[allow(
     clippy::disallowed_methods,
     reason = "the sizes of the user's input files, for the progress bar"
 )]
-fn open_files(paths: &[PathBuf]) -> CliResult<Vec<UploadFile>> {
+fn open_files(paths: &[(Option<String>, PathBuf)]) -> CliResult<Vec<UploadFile>> {
     let total: u64 = paths
         .iter()
-        .filter_map(|p| std::fs::metadata(p).ok())
+        .filter_map(|(_, p)| std::fs::metadata(p).ok())
         .map(|m| m.len())
         .sum();
     let bar = (total > LARGE_UPLOAD_BYTES).then(|| output::byte_bar(total, "uploading"));
     let mut files = Vec::with_capacity(paths.len());
-    for path in paths {
+    for (table, path) in paths {
         let mut file = UploadFile::from_path(path)?;
+        file.table = table.clone();
         if let Some(bar) = &bar {
             file.reader = Box::new(bar.clone().wrap_read(file.reader));
         }
