@@ -16,7 +16,7 @@ use strata::io::{
 };
 use strata::schema::SchemaDriftPolicy;
 use strata::store::DATASET_EVENT;
-use strata::{Store, StoreOptions};
+use strata::{Store, StoreOptions, UploadRequest};
 
 const VISITS: &[u8] = b"patient,visit,score\nP1,2024-01-05,3.5\nP2,2024-01-06,4.0\n";
 const SITES: &[u8] = b"site,city\nS1,Oslo\n";
@@ -148,11 +148,14 @@ fn the_content_index_is_rebuilt_the_same_by_replay_and_from_a_snapshot() {
         let small = table(&format!("s{i}"), 1);
         let large = table(&format!("l{i}"), 20);
         store
-            .save_upload(overwrite(
-                "trial",
-                &[("small.csv", &small), ("large.csv", &large)],
-                SchemaDriftPolicy::Allow,
-            ))
+            .save_upload(UploadRequest {
+                create: true,
+                ..overwrite(
+                    "trial",
+                    &[("small.csv", &small), ("large.csv", &large)],
+                    SchemaDriftPolicy::Allow,
+                )
+            })
             .unwrap();
     }
     store.snapshot().unwrap();
@@ -338,11 +341,14 @@ fn concurrent_uploaders_of_inline_and_file_tables_lose_nothing() {
                 for i in 0..8 {
                     let small = table(&format!("s{t}-{i}"), 1);
                     let large = table(&format!("l{t}-{i}"), 20);
-                    let request = overwrite(
-                        &format!("d{t}"),
-                        &[("small.csv", &small), ("large.csv", &large)],
-                        SchemaDriftPolicy::Allow,
-                    );
+                    let request = UploadRequest {
+                        create: true,
+                        ..overwrite(
+                            &format!("d{t}"),
+                            &[("small.csv", &small), ("large.csv", &large)],
+                            SchemaDriftPolicy::Allow,
+                        )
+                    };
                     store.save_upload(request).unwrap();
                 }
             });

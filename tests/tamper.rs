@@ -46,8 +46,12 @@ impl Fixture {
     }
 }
 
+/// Every table a blob file, so that each upload is one event record and the matrix's blob
+/// attacks have files to swap (a forged `table_bytes` record fails its SHA-256 on every read
+/// and on a deep check: `tests/store_inline.rs`).
 fn store_options() -> StoreOptions {
     let mut options = options();
+    options.inline_table_max = 0;
     options.log.segment_size = 16 * 1024;
     options.log.checkpoint_interval = 6;
     options

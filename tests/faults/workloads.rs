@@ -141,9 +141,12 @@ pub fn upload(dataset: &str, tables: &[(&str, &str)]) -> UploadRequest {
     UploadRequest::new(dataset, files(tables), "tester")
 }
 
+/// An overwrite of `dataset`, which creates it if no dataset has the name (after a repair
+/// cut its first upload, the next write still succeeds).
 pub fn overwrite(dataset: &str, tables: &[(&str, &str)]) -> UploadRequest {
     UploadRequest {
         overwrite: true,
+        create: true,
         drift_policy: SchemaDriftPolicy::Allow,
         ..upload(dataset, tables)
     }
