@@ -113,3 +113,45 @@ fn a_table_name_breaking_the_naming_rules_is_refused() {
     assert!(matches!(error, Error::InvalidRequest(_)), "{error:?}");
     assert_eq!(store.log().last_seq(), 0);
 }
+
+#[test]
+fn metadata_on_an_upload_that_stores_no_new_version_is_refused_not_dropped() {
+    let (_dir, store) = new_store();
+    store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
+    store
+        .save_upload(overwrite(
+            "d",
+            &[("t.csv", SMALL_MORE_ROWS)],
+            SchemaDriftPolicy::Reject,
+        ))
+        .unwrap();
+    let before = store.log().last_seq();
+    for content in [SMALL, SMALL_MORE_ROWS] {
+        let request = UploadRequest {
+            metadata: Some(serde_json::json!({"export": "june"})),
+            ..overwrite("d", &[("t.csv", content)], SchemaDriftPolicy::Reject)
+        };
+        let error = store.save_upload(request).unwrap_err();
+        assert!(matches!(error, Error::InvalidRequest(_)), "{error:?}");
+        assert!(
+            error
+                .to_string()
+                .contains("the metadata would not be recorded"),
+            "{error}"
+        );
+    }
+    assert_eq!(store.log().last_seq(), before, "nothing is recorded");
+    assert_eq!(store.get_active_version("d").unwrap().version, 2);
+    // Without metadata, the same re-activation goes ahead.
+    let again = store
+        .save_upload(overwrite(
+            "d",
+            &[("t.csv", SMALL)],
+            SchemaDriftPolicy::Reject,
+        ))
+        .unwrap();
+    assert_eq!(
+        (again.status, again.version),
+        (UploadStatus::Reactivated, 1)
+    );
+}

@@ -598,6 +598,7 @@ impl Store {
         };
         staged.match_tables(active_tables.as_deref());
         let mut decision = decide_upload(self, catalog, &ctx, &staged.tables, staged.hash)?;
+        check_metadata_is_recorded(catalog, request, &decision)?;
         if let Decision::Create(new) = &mut decision {
             // Recorded with the new version's event, as its other notices are: how its
             // tables were named and how their dates were read.
@@ -1279,6 +1280,35 @@ fn decide_upload(
             }))
         }
     }
+}
+
+/// Metadata is recorded only with a new version: an upload whose content is an existing
+/// version (re-activated, or already active) would drop it, so it is refused instead.
+fn check_metadata_is_recorded(
+    catalog: &Catalog,
+    request: &UploadRequest,
+    decision: &Decision,
+) -> Result<()> {
+    let (dataset_id, version, what) = match decision {
+        Decision::Reactivate {
+            dataset_id,
+            version,
+            ..
+        } => (dataset_id, version, "would make it active again"),
+        Decision::AlreadyActive {
+            dataset_id,
+            version,
+        } => (dataset_id, version, "is already active"),
+        _ => return Ok(()),
+    };
+    if request.metadata.is_none() {
+        return Ok(());
+    }
+    let name = catalog.by_id(dataset_id).map_or("", |d| d.name.as_str());
+    Err(Error::InvalidRequest(format!(
+        "the upload has metadata, but its content is version {version} of `{}`, which it {what} without storing a new version: the metadata would not be recorded (version {version} keeps the metadata it was uploaded with)",
+        crate::human::escape_controls(name)
+    )))
 }
 
 /// The refusal of an overwrite of a name no dataset has, with the closest names.

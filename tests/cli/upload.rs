@@ -574,3 +574,24 @@ fn without_user_or_logname_the_actor_is_the_process_account_never_unknown() {
     };
     assert_eq!(actor, expected);
 }
+
+#[test]
+fn metadata_on_a_re_activation_exits_2_and_records_nothing() {
+    let (tmp, store) = new_store();
+    let v1 = file(tmp.path(), "t.csv", SMALL);
+    ok(&store, &["upload", "d", &v1]);
+    let v2 = file(tmp.path(), "t.csv", SMALL_MORE_ROWS);
+    ok(&store, &["upload", "d", &v2, "--overwrite"]);
+    let meta = file(tmp.path(), "meta.json", br#"{"export": "june"}"#);
+    let r = expect(
+        &store,
+        &["upload", "d", &v1, "--overwrite", "--metadata", &meta],
+        2,
+    );
+    assert!(
+        r.stderr.contains("the metadata would not be recorded"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(json_lines(&ok(&store, &["log", "--json"])).len(), 2);
+}
