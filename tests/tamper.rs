@@ -82,7 +82,9 @@ fn fixture() -> Fixture {
         [42; 32],
     )
     .unwrap();
-    let (held_seq, held) = store.checkpoint(Some(&key)).unwrap();
+    let recorded = store.checkpoint(Some(&key)).unwrap();
+    assert_eq!(recorded.post_commit_warnings, Vec::<String>::new());
+    let (held_seq, held) = (recorded.seq, recorded.checkpoint);
     for _ in 0..2 {
         add(&store);
     }

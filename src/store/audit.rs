@@ -5,15 +5,33 @@ use super::{Result, Store};
 use crate::audit::{self, AuditExport, LogTree, TrustedReport};
 use crate::note::{Checkpoint, ProofFile, SigningKey, VerifierKey};
 
+/// A checkpoint recorded by [`Store::checkpoint`].
+#[derive(Debug, Clone)]
+pub struct CheckpointOutcome {
+    /// The checkpoint record's sequence number.
+    pub seq: u64,
+    /// The checkpoint (its tree covers every record before `seq`).
+    pub checkpoint: Checkpoint,
+    /// Failures after the record was committed, which do not undo it.
+    pub post_commit_warnings: Vec<String>,
+}
+
 impl Store {
     /// Records a checkpoint of the whole log now (signed with `key` if given) as a
     /// checkpoint record, durably, and returns its seq and checkpoint (whose tree covers
     /// every record before it).
-    pub fn checkpoint(&self, key: Option<&SigningKey>) -> Result<(u64, Checkpoint)> {
+    ///
+    /// Returns `Err` only if nothing was committed; what fails after the commit (raising the
+    /// durable mark in `log/LOCK`) is in [`CheckpointOutcome::post_commit_warnings`].
+    pub fn checkpoint(&self, key: Option<&SigningKey>) -> Result<CheckpointOutcome> {
         let mut writer = self.lock_writer()?;
-        let recorded = writer.append_checkpoint(key, None)?;
+        let (seq, checkpoint) = writer.append_checkpoint(key, None)?;
         writer.commit()?;
-        Ok(recorded)
+        Ok(CheckpointOutcome {
+            seq,
+            checkpoint,
+            post_commit_warnings: self.log.take_mark_failure_warning().into_iter().collect(),
+        })
     }
 
     /// The tree rebuilt from every record of the log, with every checkpoint record checked.

@@ -26,6 +26,7 @@ mod timeline;
 mod upload;
 mod version_ref;
 
+pub use audit::CheckpointOutcome;
 pub use catalog::{Activation, Catalog, Dataset, InlineTable, VersionInfo, VersionMeta};
 pub use event::{
     ContentHolder, Digest, Event, EventHead, EventKind, KindHead, TableRecord, DATASET_EVENT,

@@ -309,6 +309,21 @@ fn keep_one_snapshot(options: &mut StoreOptions) {
     options.snapshots.keep = 1;
 }
 
+fn run_checkpoint(run: &mut Run) -> Result<()> {
+    let store = run.open()?;
+    run.ack(&store);
+    let key = strata::note::SigningKey::from_seed(
+        &strata::note::origin_for_store(&store.log().store_id()),
+        [7; 32],
+    )
+    .expect("a seed makes a key");
+    let outcome = store.checkpoint(Some(&key))?;
+    run.done(&store, &[], &outcome.post_commit_warnings);
+    let outcome = store.save_upload(overwrite("trial", &[("visits.csv", VISITS_2)]))?;
+    run.done(&store, &outcome.warnings, &outcome.post_commit_warnings);
+    Ok(())
+}
+
 fn run_snapshot(run: &mut Run) -> Result<()> {
     let store = run.open()?;
     run.ack(&store);
@@ -471,6 +486,12 @@ pub fn all() -> Vec<Workload> {
         ),
         w("repair", setup_corrupt, run_repair, no_tweak),
         w("two writers", setup_one_version, run_two_writers, no_tweak),
+        w(
+            "signed checkpoint",
+            setup_one_version,
+            run_checkpoint,
+            no_tweak,
+        ),
         w(
             "mixed inline and file upload",
             setup_nothing,

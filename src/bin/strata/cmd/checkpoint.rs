@@ -32,7 +32,11 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
         None => None,
     };
     let store = ctx.open_store()?;
-    let (seq, checkpoint) = store.checkpoint(key.as_ref())?;
+    let strata::store::CheckpointOutcome {
+        seq,
+        checkpoint,
+        post_commit_warnings,
+    } = store.checkpoint(key.as_ref())?;
     let mut out = ctx.printer();
     out.json(&CheckpointLine::new(Some(seq), &checkpoint))?;
     out.raw(&checkpoint.encode())?;
@@ -47,6 +51,11 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
                 ", unsigned"
             }
         );
+    }
+    // Standard output holds the note alone: what failed after the commit goes beside the
+    // details.
+    for warning in &post_commit_warnings {
+        eprintln!("  {} {warning}", out.paint(Style::Yellow, "warning:"));
     }
     Ok(())
 }
