@@ -657,8 +657,10 @@ fn upload_options(io: strata::io::Io) -> strata::StoreOptions {
 
 /// One upload through `Store::save_upload`, checked to have stored a new version.
 fn strata_upload(store: &Store, upload: uploads::Upload) {
+    // The workload's first upload of each name creates its dataset.
     let request = strata::UploadRequest {
         overwrite: true,
+        create: true,
         ..strata::UploadRequest::new(
             upload.name,
             vec![strata::UploadFile::from_bytes(upload.file, upload.bytes)],
