@@ -276,6 +276,7 @@ fn damage_kind_matches(bytes: &[u8], defect: &Defect, want: &spec::Damage) -> bo
             field(16, 8) == Some(&found.to_le_bytes()[..]) && found < previous
         }
         (Defect::BadSeal { .. }, Why::BadSeal) => true,
+        (Defect::BadCheckpoint { .. }, Why::BadCheckpoint) => true,
         (
             Defect::BadField {
                 field: "seal body length",

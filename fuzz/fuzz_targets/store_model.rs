@@ -26,8 +26,8 @@ use strata::{Store, StoreOptions};
 mod model;
 
 use model::{
-    model_rollback, model_upload, name, rollback_answer, upload_answer, upload_request,
-    Model, Tables, CONTENTS, SECOND_TABLE,
+    model_rollback, model_upload, name, rollback_answer, upload_answer, upload_request, Model,
+    Tables, CONTENTS, SECOND_TABLE,
 };
 
 const DATASETS: usize = 2;

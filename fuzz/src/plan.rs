@@ -239,7 +239,11 @@ pub fn records(d: &mut Dice<'_, '_>, header: &HeaderPlan, seal: bool) -> Result<
         // A seal anywhere but last is a mistake; so is a type the log does not define, unless
         // a newer write version wrote the segment.
         let unknown = record_type < FIRST_APPLICATION_TYPE && !LOG_TYPES.contains(&record_type);
-        out.faithful &= record_type != SEAL && !(unknown && header.knows_every_type());
+        // A checkpoint record in a segment of read version 2 or later is checked whatever the
+        // write version, and a random body is no valid checkpoint.
+        let checkpoint = record_type == crate::spec::CHECKPOINT && header.version >= 2;
+        out.faithful &=
+            record_type != SEAL && !checkpoint && !(unknown && header.knows_every_type());
         let body = body(d)?;
         push(d, header, &mut out, record_type, body)?;
     }

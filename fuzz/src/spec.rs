@@ -227,6 +227,9 @@ pub enum Why {
     /// A valid, in-order record whose append time is before the previous record's, in a
     /// segment of read version 2 or later.
     TimeBack,
+    /// A valid record of type checkpoint, in a segment of read version 2 or later, that is
+    /// not a valid checkpoint record.
+    BadCheckpoint,
     /// A valid record of type seal that is not a valid seal.
     BadSeal,
     /// Non-zero bytes after a valid seal.
@@ -243,6 +246,7 @@ impl Why {
             | Why::UnknownType
             | Why::TimeBack
             | Why::LastPossibleSeq
+            | Why::BadCheckpoint
             | Why::BadSeal
             | Why::AfterSeal => false,
         }
@@ -300,6 +304,34 @@ pub struct Scan<'a> {
     pub end: End,
 }
 
+/// The checkpoint record's type.
+pub const CHECKPOINT: u16 = 0x0004;
+
+/// The origin line of this store's checkpoints: "`strata/<store UUID, lowercase,
+/// hyphenated>`".
+pub fn origin(store_id: &[u8; 16]) -> String {
+    let hex: String = store_id.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "strata/{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// Whether a checkpoint record is valid: "its body has exactly this layout ...; *n* is the
+/// record's sequence number minus one; and the note parses as a checkpoint whose origin is
+/// this store's". The body's own rules (the frontier hashing to the root, the note's syntax)
+/// are the library's decoder's: restating SHA-256 trees and C2SP notes here would be a
+/// second implementation, not a reading of FORMAT.md; this checks where the record is.
+fn checkpoint_is_valid(header: &Header, r: &Rec<'_>) -> bool {
+    strata::format::leaf::CheckpointBody::decode(r.body)
+        .and_then(|body| body.check(r.seq, &origin(&header.store_id)))
+        .is_ok()
+}
+
 /// Whether a segment "orders" its append times: "in a segment of read version 2 or later, each
 /// record's append time is at least the previous record's".
 pub fn orders_times(header: &Header) -> bool {
@@ -314,7 +346,11 @@ pub fn orders_times(header: &Header) -> bool {
 /// a record breaking several; the library checks the type, then the time, then a seal's body,
 /// then the last possible sequence number, and so does [`scan`].
 fn breaks_version_rules(header: &Header, r: &Rec<'_>, previous_time: Option<i64>) -> Option<Why> {
-    let unknown = r.record_type < FIRST_APPLICATION_TYPE && !LOG_TYPES.contains(&r.record_type);
+    // "`0x0004` checkpoint (version 2; a version-1 segment holds none)".
+    let checkpoint = r.record_type == CHECKPOINT && header.read_version >= 2;
+    let unknown = r.record_type < FIRST_APPLICATION_TYPE
+        && !LOG_TYPES.contains(&r.record_type)
+        && !checkpoint;
     if unknown && header.write_version <= READER_VERSION {
         return Some(Why::UnknownType);
     }
@@ -353,6 +389,9 @@ pub fn scan<'a>(segment: &'a [u8], header: &Header, previous_time: Option<i64>) 
                 Ok(r) if r.seq != scan.next_seq => Some(Why::OutOfOrder),
                 Ok(r) if breaks_version_rules(header, &r, previous_time).is_some() => {
                     breaks_version_rules(header, &r, previous_time)
+                }
+                Ok(r) if r.record_type == CHECKPOINT && !checkpoint_is_valid(header, &r) => {
+                    Some(Why::BadCheckpoint)
                 }
                 Ok(r) if r.record_type == SEAL && !seal_is_valid(header, &r, at as u64) => {
                     Some(Why::BadSeal)
