@@ -148,8 +148,39 @@ async fn spool_file(
     Ok((file_name, spool))
 }
 
-/// Reads the whole form: text fields into memory (bounded), files into spool files.
+/// Reads the whole form: text fields into memory (bounded), files into spool files. A form
+/// refused part-way is drained first (see [`drain`]), so its client reads the refusal.
 async fn read_form(app: &AppState, mut multipart: Multipart) -> ApiResult<Form> {
+    let mut total = 0u64;
+    let form = read_fields(app, &mut multipart, &mut total).await;
+    if form.is_err() {
+        drain(&mut multipart, &mut total, app.config.max_upload_bytes).await;
+    }
+    form
+}
+
+/// Reads and discards the rest of a refused form while the body stays within the upload
+/// limit. A server that answers early and closes with request bytes unread makes the kernel
+/// reset the connection, and a client still sending then loses the answer to a broken pipe.
+/// A body over the limit, or one that is not valid multipart, is not drained: its reset is
+/// the bound on what a client can make the server read.
+async fn drain(multipart: &mut Multipart, total: &mut u64, limit: u64) {
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        while let Ok(Some(chunk)) = field.chunk().await {
+            *total += chunk.len() as u64;
+            if *total > limit {
+                return;
+            }
+        }
+    }
+}
+
+/// The fields of the form, in the order they come; `total` counts the file bytes read.
+async fn read_fields(
+    app: &AppState,
+    multipart: &mut Multipart,
+    total: &mut u64,
+) -> ApiResult<Form> {
     let mut form = Form {
         dataset: None,
         overwrite: false,
@@ -159,11 +190,10 @@ async fn read_form(app: &AppState, mut multipart: Multipart) -> ApiResult<Form> 
         metadata: None,
         files: Vec::new(),
     };
-    let mut total = 0u64;
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
-            "file" => form.files.push(spool_file(app, field, &mut total).await?),
+            "file" => form.files.push(spool_file(app, field, total).await?),
             "dataset" => form.dataset = Some(read_text(field, &name).await?),
             "overwrite" => form.overwrite = parse_bool(&name, &read_text(field, &name).await?)?,
             "drift_policy" => {
