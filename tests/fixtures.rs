@@ -1045,7 +1045,8 @@ fn the_repaired_fixture_reads_its_repair_record_and_keeps_what_was_cut() {
             offset: 653,
             bytes_cut: 1048,
             segments_removed: 1,
-            salvage_dir: REPAIRED_SALVAGE_DIR.into()
+            salvage_dir: REPAIRED_SALVAGE_DIR.into(),
+            checkpoints_cut: Vec::new(),
         }
     );
     let salvage = dir.join("log").join(REPAIRED_SALVAGE_DIR);
@@ -1091,7 +1092,8 @@ fn a_snapshot_taken_before_a_repair_is_ignored_with_a_warning() {
             offset: 1068,
             bytes_cut: 752,
             segments_removed: 0,
-            salvage_dir: STALE_SNAPSHOT_SALVAGE_DIR.into()
+            salvage_dir: STALE_SNAPSHOT_SALVAGE_DIR.into(),
+            checkpoints_cut: Vec::new(),
         }
     );
 }

@@ -190,6 +190,11 @@ fn seal_body_layout_matches_the_spec() {
     assert!(spec().contains(&format!(
         "exactly {REPAIR_BODY_FIXED_LEN} plus the name length"
     )));
+    use strata::format::CUT_CHECKPOINT_LEN;
+    assert_eq!(CUT_CHECKPOINT_LEN, 8 + 8 + 32 + 1);
+    assert!(spec().contains(&format!(
+        "| {CUT_CHECKPOINT_LEN}·*C* | per checkpoint record cut, in log order: its sequence number (`u64`), its tree size (`u64`), its root (32 bytes), signed (`u8`"
+    )));
 }
 
 #[test]

@@ -62,7 +62,8 @@ pub use snapshot_header::{
     SNAPSHOT_HEADER_LEN, SNAPSHOT_MAGIC,
 };
 pub use system::{
-    RepairBody, SealBody, TornCutBody, REPAIR_BODY_FIXED_LEN, SEAL_BODY_LEN, TORN_CUT_BODY_LEN,
+    CutCheckpoint, RepairBody, SealBody, TornCutBody, CUT_CHECKPOINT_LEN, REPAIR_BODY_FIXED_LEN,
+    SEAL_BODY_LEN, TORN_CUT_BODY_LEN,
 };
 pub use table_bytes::{
     decode_table_bytes, decode_table_bytes_head, encode_table_bytes, TableBytesDefect,
