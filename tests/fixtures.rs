@@ -845,19 +845,35 @@ fn the_history_fixture_reads_back_exactly_as_written() {
     assert_fixture(&store, &HISTORY);
 }
 
+/// Format 1 snapshots are read but never used since snapshot format 2 (FORMAT.md, "Version
+/// compatibility"): no checkpoint record vouches for their catalog, so the fixture's snapshot
+/// is ignored with a warning and the whole log replayed to the same catalog; `verify` does not
+/// count it as a problem.
 #[test]
-fn the_history_fixture_opens_from_its_snapshot_and_the_records_after_it() {
-    let (_tmp, _dir, store) = open_copy("history");
-    let snapshot = store.loaded_snapshot().expect("the snapshot is used");
+fn the_history_fixture_ignores_its_format_1_snapshot_and_replays_its_log_to_the_same_catalog() {
+    let (_tmp, dir, store) = open_copy("history");
+    assert!(store.loaded_snapshot().is_none());
+    let snapshot = dir.join("snapshots/00000000000000000009.snap");
+    assert_eq!(fs::metadata(&snapshot).unwrap().len(), 638);
     assert_eq!(
-        (file_name(&snapshot.path), snapshot.seq, snapshot.bytes),
-        ("00000000000000000009.snap", 9, 638)
+        store.snapshot_warnings(),
+        [format!(
+            "ignored snapshot {}: it is snapshot format 1, which no checkpoint record anchors; the log is replayed instead (the next snapshot is format 2)",
+            snapshot.display()
+        )]
     );
-    assert!(store.snapshot_warnings().is_empty());
+    assert_eq!(
+        store.ignored_snapshots()[0].kind,
+        strata::store::snapshot::IgnoredKind::FormatOne
+    );
     assert_catalog(&store, &HISTORY);
-    let (checked, differences) = store.check_snapshot().unwrap().expect("a usable snapshot");
-    assert_eq!(checked.seq, 9);
-    assert!(differences.is_empty(), "{differences:?}");
+    assert!(store.check_snapshot().unwrap().is_none());
+    let report = strata::check::run(&dir, strata::check::CheckOptions::default(), |_| {}).unwrap();
+    assert_eq!(
+        report.outcome(),
+        strata::check::Outcome::Healthy,
+        "{report:?}"
+    );
 }
 
 #[test]
@@ -1029,7 +1045,8 @@ fn the_repaired_fixture_reads_its_repair_record_and_keeps_what_was_cut() {
             offset: 653,
             bytes_cut: 1048,
             segments_removed: 1,
-            salvage_dir: REPAIRED_SALVAGE_DIR.into()
+            salvage_dir: REPAIRED_SALVAGE_DIR.into(),
+            checkpoints_cut: Vec::new(),
         }
     );
     let salvage = dir.join("log").join(REPAIRED_SALVAGE_DIR);
@@ -1075,7 +1092,8 @@ fn a_snapshot_taken_before_a_repair_is_ignored_with_a_warning() {
             offset: 1068,
             bytes_cut: 752,
             segments_removed: 0,
-            salvage_dir: STALE_SNAPSHOT_SALVAGE_DIR.into()
+            salvage_dir: STALE_SNAPSHOT_SALVAGE_DIR.into(),
+            checkpoints_cut: Vec::new(),
         }
     );
 }

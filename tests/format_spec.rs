@@ -190,6 +190,11 @@ fn seal_body_layout_matches_the_spec() {
     assert!(spec().contains(&format!(
         "exactly {REPAIR_BODY_FIXED_LEN} plus the name length"
     )));
+    use strata::format::CUT_CHECKPOINT_LEN;
+    assert_eq!(CUT_CHECKPOINT_LEN, 8 + 8 + 32 + 1);
+    assert!(spec().contains(&format!(
+        "| {CUT_CHECKPOINT_LEN}·*C* | per checkpoint record cut, in log order: its sequence number (`u64`), its tree size (`u64`), its root (32 bytes), signed (`u8`"
+    )));
 }
 
 #[test]
@@ -1062,6 +1067,100 @@ fn the_snapshot_anchor_is_the_log_record_it_was_taken_after() {
         (micros, body_crc)
     );
     assert_eq!(log.store_id().to_string(), HISTORY_STORE_ID);
+}
+
+/// The rows of FORMAT.md's format-2 snapshot body table, the second table of "## Snapshots".
+fn snapshot_body_rows() -> Vec<(usize, String)> {
+    let spec = spec();
+    let start = spec.find("\n## Snapshots\n").unwrap();
+    let after = spec[start..].find("the body is:\n").unwrap();
+    spec[start + after..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .map(|row| {
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            (cells[1].parse().unwrap(), cells[2].to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn a_format_2_snapshot_file_is_laid_out_as_the_spec_says() {
+    use strata::store::snapshot::CHECKPOINT_ANCHOR_LEN;
+    let rows = snapshot_body_rows();
+    assert_eq!(
+        offsets_and_sizes(&rows),
+        [(0, Some(8)), (8, Some(8)), (16, Some(32)), (48, None)]
+    );
+    assert_eq!(rows[3].0, CHECKPOINT_ANCHOR_LEN);
+    let dir = tempfile::tempdir().unwrap();
+    let store = strata::Store::create(dir.path(), strata::StoreOptions::default()).unwrap();
+    let files = vec![strata::UploadFile::from_bytes("t.csv", b"a\n1\n".to_vec())];
+    let event_seq = store
+        .save_upload(strata::UploadRequest::new("d", files, "ana"))
+        .unwrap()
+        .seq
+        .unwrap();
+    let info = store.snapshot().unwrap();
+    let s = info.seq + 1; // the checkpoint record, after every record the snapshot includes
+    let checkpoint = {
+        let record = store.log().read(s).unwrap();
+        assert_eq!(record.record_type, RecordType::CHECKPOINT);
+        strata::format::leaf::CheckpointBody::decode(&record.body).unwrap()
+    };
+    let catalog = store.catalog();
+    let ds = catalog.get("d").unwrap();
+    let version = ds.active_version();
+    let table_seq = event_seq - 1; // the table_bytes record of the same commit
+    let content = strata::digest::Digest::of(b"a\n1\n");
+    assert_eq!(catalog.inline_table(&content), Some(table_seq));
+    let mut image = Spec::default();
+    image.u8(2); // catalog encoding version
+    image.u64(s - 1).u64(1).u64(1); // last_seq (the record before the checkpoint), events, datasets
+    image.u64(16).bytes(ds.id.as_bytes()).string("d");
+    image
+        .u64(1)
+        .u64(1)
+        .bytes(&version.hash.0)
+        .u64(event_seq)
+        .i64(version.created_micros);
+    image.u64(1); // active
+    image
+        .u64(1)
+        .i64(version.created_micros)
+        .u64(event_seq)
+        .u64(1); // activations
+    image.u64(1).u64(event_seq); // event_seqs
+    image.i64(ds.updated_micros);
+    image.u64(1).u64(table_seq).bytes(&content.0); // the tables inside the log
+    let mut body = Spec::default();
+    body.u64(s)
+        .u64(s - 1)
+        .bytes(&checkpoint.root)
+        .bytes(&image.0);
+    let file = std::fs::read(&info.path).unwrap();
+    let mut header = Spec::default();
+    header
+        .bytes(&[0x89, 0x53, 0x4E, 0x50, 0x0D, 0x0A, 0x1A, 0x0A]) // magic
+        .u16(2) // snapshot format version
+        .u16(64) // header length
+        .u32(0) // flags
+        .bytes(store.log().store_id().as_bytes())
+        .u64(s - 1) // the last record included: the checkpoint's tree size
+        .u64(body.0.len() as u64)
+        .bytes(&file[48..56]) // creation time
+        .u32(0); // reserved
+    assert_eq!(file[..60], header.0[..], "header bytes 0..60");
+    assert_eq!(file[64..], body.0[..], "the body, field by field");
+    let crc = u32::from_le_bytes(file[60..64].try_into().unwrap());
+    assert_eq!(crc, crc32(&[&file[..60], &file[64..]].concat()));
+    // The checkpoint record carries the SHA-256 of the catalog image.
+    use sha2::Digest as _;
+    let digest: [u8; 32] = sha2::Sha256::digest(&image.0).into();
+    assert_eq!(checkpoint.catalog_digest, Some(digest));
+    assert_eq!((checkpoint.size, s), (s - 1, event_seq + 1));
 }
 
 #[test]

@@ -9,16 +9,37 @@
 
 use super::verify::verify_with;
 use super::{Log, LogOptions, Problem, TornTail};
-use crate::format::{Defect, RecordType, RepairBody};
+use crate::format::leaf::CheckpointBody;
+use crate::format::{CutCheckpoint, Defect, RecordType, RepairBody, SegmentWalk, WalkStep};
 use crate::io::lock::lock;
 use crate::io::{Io, LockKind, OpenMode};
 use crate::log::{Error, Result};
 use crate::paths::{file_name, salvage_copy, StorePaths};
 use std::path::{Path, PathBuf};
 
+/// How far [`repair_with`] may go.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RepairOptions {
+    /// Cut even if the cut removes records that checkpoint records cover (a checkpoint,
+    /// possibly held by an auditor, commits to every record up to its size, so such a cut
+    /// makes it disagree with the log for good). Without it, such a repair is refused
+    /// ([`RepairReport::Refused`]) and nothing is changed; with it, the repair record lists
+    /// the checkpoints cut.
+    pub cut_checkpointed: bool,
+}
+
 /// What [`repair`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RepairReport {
+    /// The cut would remove records that checkpoint records cover, and
+    /// [`RepairOptions::cut_checkpointed`] was not given: nothing was changed.
+    Refused {
+        /// The problem the log would be cut at.
+        problem: Problem,
+        /// Every checkpoint record (readable in the bytes the cut would remove) whose tree
+        /// covers records the cut would remove, in log order.
+        checkpoints: Vec<CutCheckpoint>,
+    },
     /// No corruption was found; nothing was changed. A torn tail, if any, is cut by the next
     /// append.
     NothingToRepair {
@@ -37,15 +58,47 @@ pub enum RepairReport {
         segments_removed: Vec<PathBuf>,
         /// Sequence number of the repair record appended.
         repair_seq: u64,
+        /// The checkpoint records cut whose trees covered records the cut removed (listed
+        /// in the repair record too).
+        checkpoints_cut: Vec<CutCheckpoint>,
         /// What went wrong after the repair record was committed (which does not undo it):
         /// a failure to raise the durable mark in `log/LOCK`.
         post_commit_warnings: Vec<String>,
     },
 }
 
+/// What a repair would do now, without the writer lock and without changing anything (a
+/// preview for confirming: [`repair_with`] plans again under the lock): `None` if the log has
+/// no corruption, else the problem it would cut at and the checkpoint records the cut would
+/// remove whose trees cover removed records.
+pub fn repair_plan(
+    store_dir: impl AsRef<Path>,
+    options: &LogOptions,
+) -> Result<Option<(Problem, Vec<CutCheckpoint>)>> {
+    let store_dir = store_dir.as_ref();
+    let io = &options.io;
+    let report = verify_with(store_dir, io)?;
+    let Some(problem) = report.problems.first().cloned() else {
+        return Ok(None);
+    };
+    let cut = plan_cut(io, &StorePaths::new(store_dir).log_dir(), &problem)?;
+    let checkpoints = checkpoints_in_cut(io, &cut)?;
+    Ok(Some((problem, checkpoints)))
+}
+
 /// Salvages a corrupt log in `store_dir/log` (see the module documentation), doing its IO
-/// through [`LogOptions::io`].
+/// through [`LogOptions::io`]; refuses a cut of checkpointed records
+/// ([`RepairOptions::default`]).
 pub fn repair(store_dir: impl AsRef<Path>, options: LogOptions) -> Result<RepairReport> {
+    repair_with(store_dir, options, RepairOptions::default())
+}
+
+/// [`repair`], with `repair` saying whether records that checkpoints cover may be cut.
+pub fn repair_with(
+    store_dir: impl AsRef<Path>,
+    options: LogOptions,
+    repair: RepairOptions,
+) -> Result<RepairReport> {
     let store_dir = store_dir.as_ref();
     let paths = StorePaths::new(store_dir);
     let io = &options.io;
@@ -64,6 +117,13 @@ pub fn repair(store_dir: impl AsRef<Path>, options: LogOptions) -> Result<Repair
     };
     super::versions::check_dir_appendable(io, &dir)?;
     let cut = plan_cut(io, &dir, &problem)?;
+    let checkpoints_cut = checkpoints_in_cut(io, &cut)?;
+    if !checkpoints_cut.is_empty() && !repair.cut_checkpointed {
+        return Ok(RepairReport::Refused {
+            problem,
+            checkpoints: checkpoints_cut,
+        });
+    }
     // The mark may cover bytes about to be cut; the repair record's sync raises it again.
     guard.reset_durable_mark()?;
     let time = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ").to_string();
@@ -84,6 +144,7 @@ pub fn repair(store_dir: impl AsRef<Path>, options: LogOptions) -> Result<Repair
         bytes_cut,
         segments_removed: segments_removed.len() as u32,
         salvage_dir: file_name(&salvage_dir),
+        checkpoints_cut: checkpoints_cut.clone(),
     };
     let mut writer = log.lock_writer()?;
     let repair_seq = writer.append_system(RecordType::REPAIR, &body.encode())?;
@@ -94,7 +155,53 @@ pub fn repair(store_dir: impl AsRef<Path>, options: LogOptions) -> Result<Repair
         bytes_cut,
         segments_removed,
         repair_seq,
+        checkpoints_cut,
         post_commit_warnings: log.take_mark_failure_warning().into_iter().collect(),
+    })
+}
+
+/// The checkpoint records in the bytes `cut` removes (valid records of the damaged
+/// segment's tail after the damage, and of every segment moved out). Each one's tree
+/// covers the damaged record (it comes after it), so the cut removes records it covers.
+/// A checkpoint record too damaged to read is not found (its CRCs fail).
+fn checkpoints_in_cut(io: &Io, cut: &Cut) -> Result<Vec<CutCheckpoint>> {
+    let mut found = Vec::new();
+    let tail = cut.offset.map(|offset| (cut.segment.as_path(), offset));
+    let whole = cut.removed.iter().map(|p| (p.as_path(), 0));
+    for (segment, from) in tail.into_iter().chain(whole) {
+        let Some(base_seq) = segment
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(crate::format::parse_segment_file_name)
+        else {
+            continue;
+        };
+        let bytes = io.read(segment)?;
+        for step in SegmentWalk::iter(&bytes, base_seq) {
+            let WalkStep::Record(record) = step else {
+                continue;
+            };
+            if let Some(checkpoint) = cut_checkpoint(&record).filter(|_| record.offset >= from) {
+                found.push(checkpoint);
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn cut_checkpoint(record: &crate::format::WalkedRecord<'_>) -> Option<CutCheckpoint> {
+    let (header, body) = (record.header.as_ref()?, record.body?);
+    if header.record_type != RecordType::CHECKPOINT {
+        return None;
+    }
+    let decoded = CheckpointBody::decode(body).ok()?;
+    let signed = crate::note::Checkpoint::parse(decoded.note.as_bytes())
+        .is_ok_and(|c| !c.note.signatures.is_empty());
+    Some(CutCheckpoint {
+        seq: header.seq,
+        size: decoded.size,
+        root: decoded.root,
+        signed,
     })
 }
 

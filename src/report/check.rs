@@ -59,6 +59,12 @@ pub enum VerifyProblem {
         /// What is wrong.
         detail: String,
     },
+    /// Something whose checksums hold was changed: a forged snapshot, or a snapshot the log
+    /// vouches for that disagrees with a replay of it.
+    Tampering {
+        /// What was found, naming the snapshot file.
+        detail: String,
+    },
     /// A damaged or missing blob, with a version and table that uses it.
     Blob {
         /// The blob file.
@@ -90,8 +96,11 @@ impl From<&Problem> for VerifyProblem {
 
 impl From<&StoreProblem> for VerifyProblem {
     fn from(p: &StoreProblem) -> VerifyProblem {
-        VerifyProblem::Store {
-            detail: p.detail.clone(),
+        let detail = p.detail.clone();
+        if p.is_tampering() {
+            VerifyProblem::Tampering { detail }
+        } else {
+            VerifyProblem::Store { detail }
         }
     }
 }

@@ -43,8 +43,8 @@ pub use dump::{BodyCrc, DumpBody, DumpItem, HeaderCrc, RecordLine, SegmentHeader
 pub use error::{ErrorBody, ErrorLine};
 pub use event::{ContentHolder, Event, EventDetails, SystemEntry, UploadCreatedDetails};
 pub use outcome::{
-    Cat, Init, Repair, Rollback, RollbackPlan, RollbackStatus, Snapshot, Upload, UploadPlan,
-    UploadRefused,
+    Cat, CutCheckpoint, Init, Repair, Rollback, RollbackPlan, RollbackStatus, Snapshot, Upload,
+    UploadPlan, UploadRefused,
 };
 pub use query::{CheckQueryLine, Finding, FindingLine, VersionFindings};
 pub use schema::{

@@ -327,12 +327,13 @@ fn run_checkpoint(run: &mut Run) -> Result<()> {
 fn run_snapshot(run: &mut Run) -> Result<()> {
     let store = run.open()?;
     run.ack(&store);
-    store.snapshot()?;
-    run.ack(&store);
+    // A snapshot commits a checkpoint record first: its post-commit failures are reported.
+    let taken = store.take_snapshot()?;
+    run.done(&store, &[], &taken.post_commit_warnings);
     let outcome = store.save_upload(overwrite("trial", &[("visits.csv", VISITS_2)]))?;
     run.done(&store, &outcome.warnings, &outcome.post_commit_warnings);
-    store.snapshot()?;
-    run.ack(&store);
+    let taken = store.take_snapshot()?;
+    run.done(&store, &[], &taken.post_commit_warnings);
     Ok(())
 }
 
