@@ -1216,3 +1216,88 @@ fn a_checkpoint_record_body_and_a_leaf_input_are_laid_out_as_the_spec_says() {
     expected.extend_from_slice(b"body");
     assert_eq!(input, expected);
 }
+
+#[test]
+fn tile_paths_and_lengths_match_the_spec() {
+    use strata::format::tile::{index_path, tiles_of_tree, TileId, FULL_TILE_LEN, TILE_WIDTH};
+    let spec = spec();
+    assert!(spec.contains("index 1,234,067\n  is `x001/x234/067`"));
+    assert_eq!(index_path(1_234_067), "x001/x234/067");
+    assert!(spec.contains("a full tile is exactly\n  8,192 bytes"));
+    assert_eq!((FULL_TILE_LEN, TILE_WIDTH), (8192, 256));
+    // The spec's example: the tiles of a tree of 70,000 leaves.
+    let example = "A tree of 70,000 leaves has the full tiles `tile/0/000` to `tile/0/272`\n  \
+                   and `tile/1/000`, and the partial tiles `tile/0/273.p/112`, `tile/1/001.p/17`, \
+                   `tile/2/000.p/1`.";
+    assert!(spec.contains(example), "FORMAT.md's tile example moved");
+    let tiles: Vec<TileId> = tiles_of_tree(70_000).collect();
+    let paths: Vec<String> = tiles.iter().map(TileId::path).collect();
+    let mut expected: Vec<String> = (0..=272).map(|i| format!("tile/0/{i:03}")).collect();
+    expected.push("tile/0/273.p/112".into());
+    expected.extend(["tile/1/000".into(), "tile/1/001.p/17".into()]);
+    expected.push("tile/2/000.p/1".into());
+    assert_eq!(paths, expected);
+    for tile in &tiles {
+        assert_eq!(tile.byte_len(), 32 * tile.width as usize);
+    }
+}
+
+/// SHA-256 of `parts`, concatenated.
+fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    hasher.finalize().into()
+}
+
+#[test]
+fn the_tiles_a_proof_writes_hold_the_hashes_the_spec_defines() {
+    use strata::log::{Durability, Log, LogOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let options = LogOptions {
+        durability: Durability::Buffered,
+        checkpoint_interval: 0,
+        ..LogOptions::default()
+    };
+    let log = Log::create(dir.path(), options).unwrap();
+    let bodies: Vec<Vec<u8>> = (0..599).map(|i| format!("body {i}").into_bytes()).collect();
+    let batch: Vec<(RecordType, &[u8])> = bodies
+        .iter()
+        .map(|b| (RecordType(0x0102), b.as_slice()))
+        .collect();
+    log.append_batch(&batch).unwrap();
+    let mut writer = log.lock_writer().unwrap();
+    writer.append_checkpoint(None, None).unwrap();
+    writer.commit().unwrap();
+    strata::audit::prove_from_tiles(&log, 1, None).unwrap();
+    // Leaf hashes by FORMAT.md alone: SHA-256(0x00 ‖ seq ‖ time ‖ type ‖ flags ‖ body).
+    let leaves: Vec<[u8; 32]> = (1..=600)
+        .map(|seq| {
+            let r = log.read(seq).unwrap();
+            let (seq, time, kind) = (
+                r.seq.to_le_bytes(),
+                r.timestamp_micros.to_le_bytes(),
+                r.record_type.0.to_le_bytes(),
+            );
+            sha256(&[&[0x00], &seq, &time, &kind, &[0, 0], &r.body])
+        })
+        .collect();
+    let root = |hashes: &[[u8; 32]]| -> [u8; 32] {
+        let mut level = hashes.to_vec();
+        while level.len() > 1 {
+            level = level
+                .chunks(2)
+                .map(|p| sha256(&[&[0x01], &p[0], &p[1]]))
+                .collect();
+        }
+        level[0]
+    };
+    let read = |path: &str| std::fs::read(dir.path().join("log/tree").join(path)).unwrap();
+    assert_eq!(read("tile/0/000"), leaves[..256].concat());
+    assert_eq!(read("tile/0/001"), leaves[256..512].concat());
+    assert_eq!(read("tile/0/002.p/88"), leaves[512..600].concat());
+    let level1 = [root(&leaves[..256]), root(&leaves[256..512])];
+    assert_eq!(read("tile/1/000.p/2"), level1.concat());
+}

@@ -3,16 +3,22 @@
 //! proofs, and their offline verification (docs/AUDIT.md says what each proves).
 //!
 //! The store side ([`LogTree::rebuild`], [`prove`], [`consistency`], [`check_trusted`])
-//! reads the log and never writes; the auditor side ([`verify_proof`],
+//! reads the log and never writes to it; [`prove_from_tiles`] and [`consistency_from_tiles`]
+//! (what `strata prove` and `strata consistency` use) read the `log/tree/` sidecar of tree
+//! hashes and write to it, a derived cache, never evidence. The auditor side ([`verify_proof`],
 //! [`verify_consistency`]) needs no store at all: only the files, the pinned origin and the
 //! pinned verifier keys.
 
 mod export;
+mod from_tiles;
 mod keys;
+mod tiles;
 mod trusted;
 
 pub use export::{audit_export, verify_export, AuditExport, ExportedEvent, EXPORT_FORMAT};
+pub use from_tiles::{consistency_from_tiles, prove_from_tiles};
 pub use keys::{generate_key, read_signing_key, refuse_inside_store, write_signing_key};
+pub use tiles::SidecarReport;
 pub use trusted::{check_trusted, TrustedOutcome, TrustedReport};
 
 use crate::format::leaf::{leaf_input, CheckpointBody, LeafInput};

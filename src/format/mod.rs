@@ -44,6 +44,7 @@ mod segment_header;
 mod snapshot_header;
 mod system;
 mod table_bytes;
+pub mod tile;
 mod walk;
 
 pub use defect::Defect;

@@ -138,6 +138,7 @@ pub fn repair_with(
     guard.set_generation(guard.generation()? + 1)?;
     drop(guard);
     let log = Log::open(store_dir, options)?;
+    let kept = log.last_seq();
     let body = RepairBody {
         segment_number: cut.segment_number,
         offset: cut.offset.unwrap_or(0),
@@ -149,6 +150,16 @@ pub fn repair_with(
     let mut writer = log.lock_writer()?;
     let repair_seq = writer.append_system(RecordType::REPAIR, &body.encode())?;
     writer.commit()?;
+    let mut post_commit_warnings: Vec<String> =
+        log.take_mark_failure_warning().into_iter().collect();
+    // The sidecar's tiles of the records cut (and of the repair record's index) are of
+    // another history now.
+    for failure in super::tree::invalidate_tiles_past(log.io(), &paths.tree_dir(), kept) {
+        post_commit_warnings.push(format!(
+            "a tile of the records cut could not be removed ({failure}); it is found wrong \
+             and rewritten by the first proof that reads it"
+        ));
+    }
     Ok(RepairReport::Repaired {
         problem,
         salvage_dir,
@@ -156,7 +167,7 @@ pub fn repair_with(
         segments_removed,
         repair_seq,
         checkpoints_cut,
-        post_commit_warnings: log.take_mark_failure_warning().into_iter().collect(),
+        post_commit_warnings,
     })
 }
 

@@ -224,6 +224,10 @@ pub struct Stat {
     pub blob_files: u64,
     /// Their bytes.
     pub blob_bytes: u64,
+    /// Tile files in the `log/tree/` sidecar of tree hashes.
+    pub tree_tiles: u64,
+    /// Their bytes.
+    pub tree_bytes: u64,
     /// The torn tail found on open.
     pub torn_tail: Option<TornTail>,
     /// Blob files no event refers to.
@@ -253,6 +257,8 @@ impl From<&StoreStats> for Stat {
             log_file_bytes: s.log_file_bytes,
             blob_files: s.blob_files,
             blob_bytes: s.blob_bytes,
+            tree_tiles: s.tree_tiles,
+            tree_bytes: s.tree_bytes,
             torn_tail: s.torn_tail.as_ref().map(TornTail::from),
             orphan_blobs: s.orphan_blobs,
             orphan_blob_bytes: s.orphan_blob_bytes,

@@ -716,6 +716,8 @@ struct Stat {
     log_file_bytes: u64,
     blob_files: u64,
     blob_bytes: u64,
+    tree_tiles: u64,
+    tree_bytes: u64,
     #[serde(deserialize_with = "nullable")]
     torn_tail: Option<TornTail>,
     orphan_blobs: u64,

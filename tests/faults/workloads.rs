@@ -324,6 +324,26 @@ fn run_checkpoint(run: &mut Run) -> Result<()> {
     Ok(())
 }
 
+/// A proof writes the `log/tree/` sidecar's tiles (not synced): a crash may leave them
+/// missing, short or stale.
+fn run_proof_with_tiles(run: &mut Run) -> Result<()> {
+    let store = run.open()?;
+    run.ack(&store);
+    let outcome = store.checkpoint(None)?;
+    run.done(&store, &[], &outcome.post_commit_warnings);
+    let (_, report) = store.prove_reported(1, None)?;
+    run.notices.extend(report.warnings);
+    run.ack(&store);
+    let outcome = store.save_upload(overwrite("trial", &[("visits.csv", VISITS_2)]))?;
+    run.done(&store, &outcome.warnings, &outcome.post_commit_warnings);
+    let outcome = store.checkpoint(None)?;
+    run.done(&store, &[], &outcome.post_commit_warnings);
+    let (_, report) = store.prove_reported(2, None)?;
+    run.notices.extend(report.warnings);
+    run.ack(&store);
+    Ok(())
+}
+
 fn run_snapshot(run: &mut Run) -> Result<()> {
     let store = run.open()?;
     run.ack(&store);
@@ -491,6 +511,12 @@ pub fn all() -> Vec<Workload> {
             "signed checkpoint",
             setup_one_version,
             run_checkpoint,
+            no_tweak,
+        ),
+        w(
+            "proof with tiles",
+            setup_one_version,
+            run_proof_with_tiles,
             no_tweak,
         ),
         w(
