@@ -283,6 +283,8 @@ fn event(time: i64, kind: EventKind) -> Event {
         kind,
         actor: "ana".into(),
         note: String::new(),
+        os_account: None,
+        salvaged_from: None,
     }
 }
 

@@ -98,6 +98,11 @@ pub fn upload_event(dataset_id: uuid::Uuid, dataset: u64, version: u64, schema: 
             warnings: Vec::new(),
             duplicate_of: Vec::new(),
         },
+        os_account: Some(strata::store::OsAccount {
+            uid: 1000,
+            name: Some("data-manager".into()),
+        }),
+        salvaged_from: None,
     }
 }
 

@@ -177,8 +177,14 @@ pub struct Event {
     pub dataset_id: uuid::Uuid,
     /// The dataset's name (its current one; `null` where it is not known).
     pub dataset: Option<String>,
-    /// Who did it.
+    /// Who did it: the actor given (under `strata serve`, the authenticated user).
     pub actor: String,
+    /// The OS account of the process that recorded it (`{"uid", "name"}`, `name` null where
+    /// the user database has none); `null` in events written before event encoding 2.
+    pub os_account: Option<store::OsAccount>,
+    /// Where repair found the event before re-appending it (`{"segment_number", "offset",
+    /// "seq"}`); `null` for an event recorded as it happened.
+    pub salvaged_from: Option<store::SalvagedFrom>,
     /// Their note.
     pub note: String,
     /// What depends on the type.
@@ -196,6 +202,8 @@ impl Event {
             dataset_id: event.dataset_id,
             dataset: dataset.map(str::to_owned),
             actor: event.actor.clone(),
+            os_account: event.os_account.clone(),
+            salvaged_from: event.salvaged_from,
             note: event.note.clone(),
             details: EventDetails::from(&event.kind),
         }

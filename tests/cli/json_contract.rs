@@ -212,8 +212,28 @@ struct Event {
     #[serde(deserialize_with = "nullable")]
     dataset: Option<String>,
     actor: String,
+    #[serde(deserialize_with = "nullable")]
+    os_account: Option<OsAccount>,
+    #[serde(deserialize_with = "nullable")]
+    salvaged_from: Option<SalvagedFrom>,
     note: String,
     details: Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OsAccount {
+    uid: u32,
+    #[serde(deserialize_with = "nullable")]
+    name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SalvagedFrom {
+    segment_number: u64,
+    offset: u64,
+    seq: u64,
 }
 
 #[derive(Debug, Deserialize)]

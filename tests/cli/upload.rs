@@ -595,3 +595,82 @@ fn metadata_on_a_re_activation_exits_2_and_records_nothing() {
     );
     assert_eq!(json_lines(&ok(&store, &["log", "--json"])).len(), 2);
 }
+
+/// What the system's user database says this process is, as `id` reads it: (uid, name).
+fn os_account_by_id() -> (u64, Option<String>) {
+    let id = |flag: &str| {
+        let out = std::process::Command::new("id").arg(flag).output().unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let name = Some(id("-un")).filter(|n| !n.is_empty() && n.parse::<u64>().is_err());
+    (id("-u").parse().unwrap(), name)
+}
+
+#[test]
+fn every_event_records_the_os_account_beside_the_actor_given() {
+    let (tmp, store) = new_store();
+    let csv = file(tmp.path(), "t.csv", SMALL);
+    let r = run(strata(&store)
+        .env("USER", "not-the-account")
+        .args(["upload", "d", &csv, "--actor", "ana"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v2 = file(tmp.path(), "t.csv", SMALL_PLUS_COLUMN);
+    ok(
+        &store,
+        &["upload", "d", &v2, "--overwrite", "--actor", "bo"],
+    );
+    ok(
+        &store,
+        &[
+            "rollback", "d", "1", "--yes", "--actor", "cy", "--reason", "r",
+        ],
+    );
+    let (uid, name) = os_account_by_id();
+    let events = json_lines(&ok(&store, &["log", "--json"]));
+    assert_eq!(events.len(), 3);
+    for (event, actor) in events.iter().zip(["ana", "bo", "cy"]) {
+        assert_eq!(event["actor"], actor);
+        // The account comes from the process, never from `USER`.
+        assert_eq!(event["os_account"]["uid"], uid, "{event}");
+        assert_eq!(
+            event["os_account"]["name"],
+            serde_json::json!(name),
+            "{event}"
+        );
+        assert_eq!(event["salvaged_from"], Value::Null);
+    }
+    let history = json_lines(&ok(&store, &["history", "d", "--events", "--json"]));
+    let in_history: Vec<&Value> = history.iter().filter(|l| l["item"] == "event").collect();
+    assert_eq!(in_history.len(), 3);
+    assert!(in_history.iter().all(|e| e["os_account"]["uid"] == uid));
+
+    // The account in its own column, after the actor's (the columns are aligned).
+    let shown = name.clone().map_or(format!("uid {uid}"), |n| n);
+    let words = |text: String| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = words(ok(&store, &["log", "--time", "absolute"]));
+    assert!(
+        text.contains(&format!(" ana (os {shown}) version 1 ")),
+        "{text}"
+    );
+    let text = words(ok(&store, &["history", "d", "--events"]));
+    assert!(
+        text.contains(&format!(" cy (os {shown}) rolled back ")),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_actor_that_is_the_os_account_name_is_shown_once() {
+    let (tmp, store) = new_store();
+    let (uid, name) = os_account_by_id();
+    let Some(name) = name else {
+        // The user database does not name this account: the other test covers `uid N`.
+        return;
+    };
+    let csv = file(tmp.path(), "t.csv", SMALL);
+    ok(&store, &["upload", "d", &csv, "--actor", &name]);
+    let text = ok(&store, &["log", "--time", "absolute"]);
+    assert!(!text.contains("(os "), "{text}");
+    let events = json_lines(&ok(&store, &["log", "--json"]));
+    assert_eq!(events[0]["os_account"]["uid"], uid);
+}

@@ -155,7 +155,7 @@ pub fn record_body(body: &RecordBody) -> String {
             format!(
                 "{} `{shown}` by {}: {}",
                 event.kind.name(),
-                event.actor,
+                event.recorded_by(),
                 event_details(event)
             )
         }
