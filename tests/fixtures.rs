@@ -573,6 +573,7 @@ fn kind_text(kind: &strata::store::EventKind) -> String {
             drift,
             policy,
             reason,
+            ..
         } => format!(
             "overwrite_blocked active v{active} attempted {attempted_hash} files [{}] drift {} \
              policy {policy} reason {reason}",
@@ -707,8 +708,18 @@ fn assert_history(store: &Store, fixture: &Fixture) {
                 )
             );
             assert_eq!(kind_text(&event.kind), expected.kind, "event {seq}");
-            // Format-1 events are of event encoding version 1, which has no OS account.
+            // Format-1 events are of event encoding version 1, which has no OS account, and
+            // decided every type change as breaking.
             assert_eq!(event.os_account, None, "event {seq}");
+            if let strata::store::EventKind::UploadCreated { widening, .. }
+            | strata::store::EventKind::OverwriteBlocked { widening, .. } = &event.kind
+            {
+                assert_eq!(
+                    *widening,
+                    strata::schema::WideningRule::Breaking,
+                    "event {seq}"
+                );
+            }
             assert_eq!(event.salvaged_from, None, "event {seq}");
             assert_eq!(warnings_of(&event.kind), expected.warnings, "event {seq}");
         }

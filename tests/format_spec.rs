@@ -659,7 +659,7 @@ mod pinned {
     use std::sync::Arc;
     use strata::schema::{
         Column, ColumnSummary, ColumnType, Delimiter, RenameCandidate, Schema, SchemaDrift,
-        SchemaDriftPolicy, TableDrift, TypeChange,
+        SchemaDriftPolicy, TableDrift, TypeChange, WideningRule,
     };
     use strata::store::{
         ContentHolder, Digest, Event, EventHead, EventKind, KindHead, TableRecord,
@@ -790,6 +790,8 @@ mod pinned {
                 dataset_name: "trial-41".into(),
                 version: 7,
             }],
+            // Version 1 decided every type change as breaking: its events read so.
+            widening: WideningRule::Breaking,
         };
         event(kind, "ana", "May export")
     }
@@ -817,6 +819,7 @@ mod pinned {
             override_reason: None,
             warnings: Vec::new(),
             duplicate_of: Vec::new(),
+            widening: WideningRule::Breaking,
         };
         Event {
             event_id: uuid::Uuid::from_u128(0x00000000_0000_4000_8000_000000000001),
@@ -861,6 +864,7 @@ mod pinned {
             drift,
             policy: SchemaDriftPolicy::Warn,
             reason: "column `score` removed".into(),
+            widening: WideningRule::Breaking,
         };
         event(kind, "ana", "")
     }
@@ -1024,6 +1028,80 @@ const ROLLBACK_V2: &str = concat!(
     "0900000000000000",     // seq: 9
 );
 
+/// A version-2 refusal under a policy that counts widening as breaking: `widening` (1,
+/// breaking) follows `reason`, before the actor.
+const OVERWRITE_BLOCKED_V2: &str = concat!(
+    "02",                                                               // event encoding version
+    "1000000000000000",                                                 // event_id: u64 length 16
+    "a1b2c3d4e5f647189a2b3c4d5e6f7081", // a1b2c3d4-e5f6-4718-9a2b-3c4d5e6f7081
+    "056a3832c2190600",                 // timestamp_micros: 1717171717171717
+    "1000000000000000",                 // dataset_id: u64 length 16
+    "0f1e2d3c4b5a4968877665544332211f", // 0f1e2d3c-4b5a-4968-8776-65544332211f
+    "03000000",                         // kind: overwrite_blocked
+    "0300000000000000",                 // active: 3
+    "7777777777777777777777777777777777777777777777777777777777777777", // attempted_hash
+    "0100000000000000",                 // source_files: count 1
+    "0a00000000000000",                 // file: u64 length 10
+    "7669736974732e637376",             // "visits.csv"
+    "0000000000000000",                 // added_tables: count 0
+    "0000000000000000",                 // removed_tables: count 0
+    "0100000000000000",                 // changed_tables: count 1
+    "0600000000000000",                 // table: u64 length 6
+    "766973697473",                     // "visits"
+    "0000000000000000",                 // added_columns: count 0
+    "0100000000000000",                 // removed_columns: count 1
+    "0500000000000000",                 // name: u64 length 5
+    "73636f7265",                       // "score"
+    "02000000",                         // column_type Float64
+    "0000000000000000",                 // type_changes: count 0
+    "0000000000000000",                 // rename_candidates: count 0
+    "01000000",                         // policy warn
+    "1600000000000000",                 // reason: u64 length 22
+    "636f6c756d6e206073636f7265602072656d6f766564", // "column `score` removed"
+    "01000000",                         // widening: breaking
+    "0300000000000000",                 // actor: u64 length 3
+    "616e61",                           // "ana"
+    "0000000000000000",                 // note: u64 length 0
+    "01",                               // os_account: some
+    "e8030000",                         // uid: 1000
+    "00",                               // name: none
+    "00",                               // salvaged_from: none
+);
+
+/// A version-2 `upload_created` ends its kind with `widening` (0, compatible).
+#[test]
+fn a_version_2_upload_records_its_widening_rule_after_duplicate_of() {
+    use strata::schema::WideningRule;
+    use strata::store::{Event, EventKind, OsAccount};
+    let v1 = pinned::first_upload();
+    let mut kind = v1.kind.clone();
+    if let EventKind::UploadCreated { widening, .. } = &mut kind {
+        *widening = WideningRule::Compatible;
+    }
+    let v2 = Event {
+        kind,
+        os_account: Some(OsAccount {
+            uid: 1000,
+            name: None,
+        }),
+        ..v1.clone()
+    };
+    // Version 1's body, with the version byte 2, `00000000` (compatible) after the kind, and
+    // the account after the note.
+    let body_v1 = v1.encode_v1().unwrap();
+    let tail_v1 = 8 + 8; // actor and note: two empty strings
+    let kind_end = body_v1.len() - tail_v1;
+    let mut expected = vec![2];
+    expected.extend(&body_v1[1..kind_end]);
+    expected.extend(0u32.to_le_bytes());
+    expected.extend(&body_v1[kind_end..]);
+    expected.extend([1, 0xe8, 0x03, 0, 0, 0, 0]);
+    assert_eq!(v2.encode(), expected);
+    assert_eq!(v2.encode_v1(), None, "version 1 cannot say `compatible`");
+    let at = || strata::log::Position::new("log/00000000000000000005.seg", 1, 128, 7);
+    assert_eq!(Event::decode(&expected, at).unwrap(), v2);
+}
+
 /// The pinned version-2 events: name, event, vector, head.
 fn pinned_v2_events() -> Vec<(
     &'static str,
@@ -1064,6 +1142,18 @@ fn pinned_v2_events() -> Vec<(
             },
             ROLLBACK_V2,
             pinned::head(KindHead::Rollback { from: 3, to: 1 }),
+        ),
+        (
+            "overwrite_blocked v2",
+            Event {
+                os_account: Some(OsAccount {
+                    uid: 1000,
+                    name: None,
+                }),
+                ..pinned::overwrite_blocked()
+            },
+            OVERWRITE_BLOCKED_V2,
+            pinned::head(KindHead::OverwriteBlocked { active: 3 }),
         ),
     ]
 }

@@ -11,7 +11,7 @@ pub use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::format::RecordType;
 use crate::log::Position;
-use crate::schema::{Delimiter, Schema, SchemaDrift, SchemaDriftPolicy};
+use crate::schema::{Delimiter, Schema, SchemaDrift, SchemaDriftPolicy, WideningRule};
 pub use crate::store::names::OsAccount;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -116,6 +116,9 @@ pub enum EventKind {
         warnings: Vec<String>,
         /// Other datasets that already held the same content.
         duplicate_of: Vec<ContentHolder>,
+        /// How `policy` treated widening drift (version 2; version-1 events read as
+        /// [`WideningRule::Breaking`], the rule every type change was decided by then).
+        widening: WideningRule,
     },
     /// An overwrite with content equal to an existing version made that version active again.
     VersionActivated {
@@ -147,6 +150,9 @@ pub enum EventKind {
         policy: SchemaDriftPolicy,
         /// The refusal message.
         reason: String,
+        /// How `policy` treated widening drift (version 2; version-1 events read as
+        /// [`WideningRule::Breaking`]).
+        widening: WideningRule,
     },
 }
 
@@ -159,17 +165,6 @@ impl EventKind {
             EventKind::Rollback { .. } => "rollback",
             EventKind::OverwriteBlocked { .. } => "overwrite_blocked",
         }
-    }
-
-    /// Whether event encoding version 1 defines this kind (the first four do).
-    pub fn in_v1(&self) -> bool {
-        matches!(
-            self,
-            EventKind::UploadCreated { .. }
-                | EventKind::VersionActivated { .. }
-                | EventKind::Rollback { .. }
-                | EventKind::OverwriteBlocked { .. }
-        )
     }
 
     /// The version this event makes active, if it changes the active version.
@@ -220,9 +215,164 @@ struct EventV1 {
     event_id: uuid::Uuid,
     timestamp_micros: i64,
     dataset_id: uuid::Uuid,
-    kind: EventKind,
+    kind: EventKindV1,
     actor: String,
     note: String,
+}
+
+/// The kinds of event encoding version 1, frozen: [`EventKind`]'s first four variants as
+/// version 1 defined them (without the fields version 2 appended).
+///
+/// On disk: frozen (FORMAT.md, "Dataset events", version 1); it must never change.
+#[derive(Serialize, Deserialize)]
+enum EventKindV1 {
+    UploadCreated {
+        dataset_name: String,
+        version: u64,
+        hash: Digest,
+        previous_active: Option<u64>,
+        tables: Vec<TableRecord>,
+        metadata: Option<String>,
+        drift: Option<SchemaDrift>,
+        policy: SchemaDriftPolicy,
+        override_reason: Option<String>,
+        warnings: Vec<String>,
+        duplicate_of: Vec<ContentHolder>,
+    },
+    VersionActivated {
+        version: u64,
+        from: u64,
+    },
+    Rollback {
+        from: u64,
+        to: u64,
+        warnings: Vec<String>,
+    },
+    OverwriteBlocked {
+        active: u64,
+        attempted_hash: Digest,
+        source_files: Vec<String>,
+        drift: SchemaDrift,
+        policy: SchemaDriftPolicy,
+        reason: String,
+    },
+}
+
+/// Version 1 decided every type change as breaking drift: its events read as decided under
+/// [`WideningRule::Breaking`].
+const V1_WIDENING: WideningRule = WideningRule::Breaking;
+
+impl From<EventKindV1> for EventKind {
+    fn from(v1: EventKindV1) -> EventKind {
+        match v1 {
+            EventKindV1::UploadCreated {
+                dataset_name,
+                version,
+                hash,
+                previous_active,
+                tables,
+                metadata,
+                drift,
+                policy,
+                override_reason,
+                warnings,
+                duplicate_of,
+            } => EventKind::UploadCreated {
+                dataset_name,
+                version,
+                hash,
+                previous_active,
+                tables,
+                metadata,
+                drift,
+                policy,
+                override_reason,
+                warnings,
+                duplicate_of,
+                widening: V1_WIDENING,
+            },
+            EventKindV1::VersionActivated { version, from } => {
+                EventKind::VersionActivated { version, from }
+            }
+            EventKindV1::Rollback { from, to, warnings } => {
+                EventKind::Rollback { from, to, warnings }
+            }
+            EventKindV1::OverwriteBlocked {
+                active,
+                attempted_hash,
+                source_files,
+                drift,
+                policy,
+                reason,
+            } => EventKind::OverwriteBlocked {
+                active,
+                attempted_hash,
+                source_files,
+                drift,
+                policy,
+                reason,
+                widening: V1_WIDENING,
+            },
+        }
+    }
+}
+
+impl EventKindV1 {
+    /// `kind` as version 1 encodes it, if version 1 can hold it: one of its four kinds, with
+    /// the fields version 2 appended at their version-1 meaning.
+    fn of(kind: &EventKind) -> Option<EventKindV1> {
+        Some(match kind.clone() {
+            EventKind::UploadCreated {
+                dataset_name,
+                version,
+                hash,
+                previous_active,
+                tables,
+                metadata,
+                drift,
+                policy,
+                override_reason,
+                warnings,
+                duplicate_of,
+                widening: V1_WIDENING,
+            } => EventKindV1::UploadCreated {
+                dataset_name,
+                version,
+                hash,
+                previous_active,
+                tables,
+                metadata,
+                drift,
+                policy,
+                override_reason,
+                warnings,
+                duplicate_of,
+            },
+            EventKind::VersionActivated { version, from } => {
+                EventKindV1::VersionActivated { version, from }
+            }
+            EventKind::Rollback { from, to, warnings } => {
+                EventKindV1::Rollback { from, to, warnings }
+            }
+            EventKind::OverwriteBlocked {
+                active,
+                attempted_hash,
+                source_files,
+                drift,
+                policy,
+                reason,
+                widening: V1_WIDENING,
+            } => EventKindV1::OverwriteBlocked {
+                active,
+                attempted_hash,
+                source_files,
+                drift,
+                policy,
+                reason,
+            },
+            _ => return None,
+        })
+    }
 }
 
 impl From<EventV1> for Event {
@@ -231,7 +381,7 @@ impl From<EventV1> for Event {
             event_id: v1.event_id,
             timestamp_micros: v1.timestamp_micros,
             dataset_id: v1.dataset_id,
-            kind: v1.kind,
+            kind: v1.kind.into(),
             actor: v1.actor,
             note: v1.note,
             os_account: None,
@@ -390,14 +540,14 @@ impl Event {
     /// `None` if version 1 cannot hold it (it has an OS account, a salvage origin, or a kind
     /// version 1 does not define). Kept so that the version-1 encoding stays pinned.
     pub fn encode_v1(&self) -> Option<Vec<u8>> {
-        if self.os_account.is_some() || self.salvaged_from.is_some() || !self.kind.in_v1() {
+        if self.os_account.is_some() || self.salvaged_from.is_some() {
             return None;
         }
         let v1 = EventV1 {
             event_id: self.event_id,
             timestamp_micros: self.timestamp_micros,
             dataset_id: self.dataset_id,
-            kind: self.kind.clone(),
+            kind: EventKindV1::of(&self.kind)?,
             actor: self.actor.clone(),
             note: self.note.clone(),
         };
@@ -422,17 +572,8 @@ impl Event {
             if version == EVENT_ENCODING_VERSION {
                 return options.deserialize(rest).map_err(|e| e.to_string());
             }
-            let event: Event = options
-                .deserialize::<EventV1>(rest)
-                .map_err(|e| e.to_string())?
-                .into();
-            match event.kind.in_v1() {
-                true => Ok(event),
-                false => Err(format!(
-                    "event kind `{}` is not defined in event encoding version {EVENT_ENCODING_V1}",
-                    event.kind.name()
-                )),
-            }
+            let event: EventV1 = options.deserialize(rest).map_err(|e| e.to_string())?;
+            Ok(event.into())
         });
         decoded.map_err(|detail| bad_event(at(), detail))
     }

@@ -125,6 +125,7 @@ struct Table {
 enum Verdict {
     None,
     Additive,
+    Widening,
     Breaking,
 }
 
@@ -142,6 +143,7 @@ struct TypeChange {
     name: String,
     old_type: ColumnType,
     new_type: ColumnType,
+    widening: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -188,6 +190,13 @@ enum Policy {
     Reject,
     Warn,
     Allow,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Widening {
+    Compatible,
+    Breaking,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -250,6 +259,7 @@ struct UploadCreatedDetails {
     #[serde(deserialize_with = "nullable")]
     drift: Option<Drift>,
     policy: Policy,
+    widening: Widening,
     #[serde(deserialize_with = "nullable")]
     override_reason: Option<String>,
     warnings: Vec<String>,
@@ -279,6 +289,7 @@ struct OverwriteBlockedDetails {
     active: u64,
     drift: Drift,
     policy: Policy,
+    widening: Widening,
     reason: String,
 }
 

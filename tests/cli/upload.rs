@@ -674,3 +674,132 @@ fn an_actor_that_is_the_os_account_name_is_shown_once() {
     let events = json_lines(&ok(&store, &["log", "--json"]));
     assert_eq!(events[0]["os_account"]["uid"], uid);
 }
+
+const SCORES_INT: &[u8] = b"patient,score\n1,2\n2,3\n";
+const SCORES_FLOAT: &[u8] = b"patient,score\n1,2.5\n2,3\n";
+
+#[test]
+fn a_widened_column_is_accepted_under_reject_and_named_as_a_widening() {
+    let (tmp, store) = new_store();
+    ok(
+        &store,
+        &["upload", "d", &file(tmp.path(), "t.csv", SCORES_INT)],
+    );
+    let wider = file(tmp.path(), "t.csv", SCORES_FLOAT);
+    let text = ok(&store, &["upload", "d", &wider, "--overwrite"]);
+    assert!(
+        text.contains("table `t`: column `score` widened from Int64 to Float64"),
+        "{text}"
+    );
+    let events = json_lines(&ok(&store, &["log", "--json"]));
+    let details = &events[1]["details"];
+    assert_eq!(events[1]["type"], "upload_created");
+    assert_eq!(details["drift"]["verdict"], "widening", "{details}");
+    assert_eq!(
+        details["drift"]["changed_tables"][0]["type_changes"][0]["widening"],
+        true
+    );
+    assert_eq!(details["widening"], "compatible");
+    assert_eq!(details["override_reason"], Value::Null);
+    let history = ok(&store, &["history", "d"]);
+    assert!(history.contains("widening (1 widening)"), "{history}");
+}
+
+#[test]
+fn a_policy_counting_widening_as_breaking_refuses_it_and_records_the_rule() {
+    let (tmp, store) = new_store();
+    ok(
+        &store,
+        &["upload", "d", &file(tmp.path(), "t.csv", SCORES_INT)],
+    );
+    let wider = file(tmp.path(), "t.csv", SCORES_FLOAT);
+    let r = expect(
+        &store,
+        &[
+            "upload",
+            "d",
+            &wider,
+            "--overwrite",
+            "--widening",
+            "breaking",
+        ],
+        1,
+    );
+    assert!(
+        r.stdout
+            .contains("column `score` widened from Int64 to Float64"),
+        "{}",
+        r.stdout
+    );
+    let events = json_lines(&ok(&store, &["log", "--json"]));
+    assert_eq!(events[1]["type"], "overwrite_blocked");
+    assert_eq!(events[1]["details"]["widening"], "breaking");
+    let reason = events[1]["details"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("widened from Int64 to Float64 (the policy counts widening as breaking)"),
+        "{reason}"
+    );
+    let text = ok(&store, &["log", "--time", "absolute"]);
+    assert!(text.contains("(widening counted as breaking)"), "{text}");
+    // With an override and its reason, it is accepted and the rule is recorded.
+    let args = [
+        "upload",
+        "d",
+        &wider,
+        "--overwrite",
+        "--widening",
+        "breaking",
+        "--override-drift",
+        "--reason",
+        "scores are now fractional",
+    ];
+    ok(&store, &args);
+    let events = json_lines(&ok(&store, &["log", "--json"]));
+    assert_eq!(events[2]["details"]["widening"], "breaking");
+    assert_eq!(
+        events[2]["details"]["override_reason"],
+        "scores are now fractional"
+    );
+}
+
+#[test]
+fn a_narrowing_stays_breaking_and_a_rollback_to_a_wider_type_names_the_widening() {
+    let (tmp, store) = new_store();
+    ok(
+        &store,
+        &["upload", "d", &file(tmp.path(), "t.csv", SCORES_FLOAT)],
+    );
+    let narrower = file(tmp.path(), "t.csv", SCORES_INT);
+    let r = expect(&store, &["upload", "d", &narrower, "--overwrite"], 1);
+    assert!(
+        r.stdout
+            .contains("column `score` changed type from Float64 to Int64"),
+        "{}",
+        r.stdout
+    );
+    let args = [
+        "upload",
+        "d",
+        &narrower,
+        "--overwrite",
+        "--override-drift",
+        "--reason",
+        "r",
+    ];
+    ok(&store, &args);
+    // Version 2 (Int64) is active; rolling back to version 1 (Float64) widens the column.
+    let out = json_one(&ok(
+        &store,
+        &["rollback", "d", "1", "--yes", "--reason", "r", "--json"],
+    ));
+    let warnings: Vec<&str> = out["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        warnings,
+        ["column `score` of table `t` is Float64 in version 1, not Int64 (a widening: its values still read, as the wider type)"]
+    );
+}
