@@ -573,6 +573,7 @@ fn kind_text(kind: &strata::store::EventKind) -> String {
             drift,
             policy,
             reason,
+            ..
         } => format!(
             "overwrite_blocked active v{active} attempted {attempted_hash} files [{}] drift {} \
              policy {policy} reason {reason}",
@@ -707,6 +708,19 @@ fn assert_history(store: &Store, fixture: &Fixture) {
                 )
             );
             assert_eq!(kind_text(&event.kind), expected.kind, "event {seq}");
+            // Format-1 events are of event encoding version 1, which has no OS account, and
+            // decided every type change as breaking.
+            assert_eq!(event.os_account, None, "event {seq}");
+            if let strata::store::EventKind::UploadCreated { widening, .. }
+            | strata::store::EventKind::OverwriteBlocked { widening, .. } = &event.kind
+            {
+                assert_eq!(
+                    *widening,
+                    strata::schema::WideningRule::Breaking,
+                    "event {seq}"
+                );
+            }
+            assert_eq!(event.salvaged_from, None, "event {seq}");
             assert_eq!(warnings_of(&event.kind), expected.warnings, "event {seq}");
         }
         assert_eq!(history.versions.len(), want.versions.len(), "{}", want.name);
@@ -920,6 +934,12 @@ fn the_torn_tail_of_the_fixture_is_cut_and_recorded_before_the_next_append() {
     // a new format-2 segment (see FORMAT.md, "Version compatibility"), which starts with a
     // checkpoint record of every earlier record (seq 11, "Checkpoint record").
     assert_eq!((outcome.version, outcome.seq), (2, Some(12)));
+    let appended = store.log().read(12).unwrap();
+    assert_eq!(
+        appended.body[0],
+        strata::store::EVENT_ENCODING_VERSION,
+        "the event a format-2 build appends is of the event encoding it writes"
+    );
     let checkpoint = store.log().read(11).unwrap();
     assert_eq!(
         (checkpoint.record_type, checkpoint.segment_number),

@@ -275,12 +275,10 @@ fn a_table_bytes_body_is_laid_out_as_the_spec_says() {
 
 #[test]
 fn a_dataset_event_body_is_encoded_as_the_spec_says() {
-    use strata::store::{Event, EventKind, DATASET_EVENT, EVENT_ENCODING_VERSION};
+    use strata::store::{Event, EventKind, DATASET_EVENT, EVENT_ENCODING_V1};
     let spec = spec();
     assert!(spec.contains(&format!("| `{:#06x}` | dataset event |", DATASET_EVENT.0)));
-    assert!(spec.contains(&format!(
-        "event encoding version (`{EVENT_ENCODING_VERSION}`)"
-    )));
+    assert!(spec.contains(&format!("event encoding version (`{EVENT_ENCODING_V1}`")));
     let (event_id, dataset_id) = (
         uuid::Uuid::from_bytes([1; 16]),
         uuid::Uuid::from_bytes([2; 16]),
@@ -295,8 +293,56 @@ fn a_dataset_event_body_is_encoded_as_the_spec_says() {
             version: 2,
             from: 3,
         },
+        os_account: None,
+        salvaged_from: None,
     };
     // Written out field by field as FORMAT.md's "Dataset events" section lists them.
+    let mut expected = vec![EVENT_ENCODING_V1];
+    expected.extend(16u64.to_le_bytes());
+    expected.extend([1u8; 16]);
+    expected.extend((-5i64).to_le_bytes());
+    expected.extend(16u64.to_le_bytes());
+    expected.extend([2u8; 16]);
+    expected.extend(1u32.to_le_bytes()); // variant index of version_activated
+    expected.extend(2u64.to_le_bytes());
+    expected.extend(3u64.to_le_bytes());
+    expected.extend(3u64.to_le_bytes());
+    expected.extend(b"ana");
+    expected.extend(1u64.to_le_bytes());
+    expected.extend(b"n");
+    assert_eq!(event.encode_v1().unwrap(), expected);
+}
+
+#[test]
+fn a_version_2_event_body_is_encoded_as_the_spec_says() {
+    use strata::store::{Event, EventKind, OsAccount, SalvagedFrom, EVENT_ENCODING_VERSION};
+    let spec = spec();
+    assert_eq!(EVENT_ENCODING_VERSION, 2);
+    assert!(spec.contains(&format!(
+        "writes event encoding version (`{EVENT_ENCODING_VERSION}`)"
+    )));
+    let event = Event {
+        event_id: uuid::Uuid::from_bytes([1; 16]),
+        timestamp_micros: -5,
+        actor: "ana".into(),
+        note: "n".into(),
+        dataset_id: uuid::Uuid::from_bytes([2; 16]),
+        kind: EventKind::VersionActivated {
+            version: 2,
+            from: 3,
+        },
+        os_account: Some(OsAccount {
+            uid: 1001,
+            name: Some("svc".into()),
+        }),
+        salvaged_from: Some(SalvagedFrom {
+            segment_number: 4,
+            offset: 640,
+            seq: 9,
+        }),
+    };
+    // Written out field by field as FORMAT.md's "Dataset events" section lists them: version
+    // 1's fields, then `os_account` and `salvaged_from`.
     let mut expected = vec![EVENT_ENCODING_VERSION];
     expected.extend(16u64.to_le_bytes());
     expected.extend([1u8; 16]);
@@ -310,7 +356,17 @@ fn a_dataset_event_body_is_encoded_as_the_spec_says() {
     expected.extend(b"ana");
     expected.extend(1u64.to_le_bytes());
     expected.extend(b"n");
+    expected.push(1); // os_account: some
+    expected.extend(1001u32.to_le_bytes()); // uid
+    expected.push(1); // name: some
+    expected.extend(3u64.to_le_bytes());
+    expected.extend(b"svc");
+    expected.push(1); // salvaged_from: some
+    expected.extend(4u64.to_le_bytes()); // segment_number
+    expected.extend(640u64.to_le_bytes()); // offset
+    expected.extend(9u64.to_le_bytes()); // seq
     assert_eq!(event.encode(), expected);
+    assert_eq!(event.encode_v1(), None, "version 1 has no OS account");
 }
 
 #[test]
@@ -608,7 +664,7 @@ mod pinned {
     use std::sync::Arc;
     use strata::schema::{
         Column, ColumnSummary, ColumnType, Delimiter, RenameCandidate, Schema, SchemaDrift,
-        SchemaDriftPolicy, TableDrift, TypeChange,
+        SchemaDriftPolicy, TableDrift, TypeChange, WideningRule,
     };
     use strata::store::{
         ContentHolder, Digest, Event, EventHead, EventKind, KindHead, TableRecord,
@@ -627,6 +683,8 @@ mod pinned {
             kind,
             actor: actor.into(),
             note: note.into(),
+            os_account: None,
+            salvaged_from: None,
         }
     }
 
@@ -737,6 +795,8 @@ mod pinned {
                 dataset_name: "trial-41".into(),
                 version: 7,
             }],
+            // Version 1 decided every type change as breaking: its events read so.
+            widening: WideningRule::Breaking,
         };
         event(kind, "ana", "May export")
     }
@@ -764,6 +824,7 @@ mod pinned {
             override_reason: None,
             warnings: Vec::new(),
             duplicate_of: Vec::new(),
+            widening: WideningRule::Breaking,
         };
         Event {
             event_id: uuid::Uuid::from_u128(0x00000000_0000_4000_8000_000000000001),
@@ -808,6 +869,7 @@ mod pinned {
             drift,
             policy: SchemaDriftPolicy::Warn,
             reason: "column `score` removed".into(),
+            widening: WideningRule::Breaking,
         };
         event(kind, "ana", "")
     }
@@ -885,7 +947,7 @@ fn pinned_events() -> Vec<(
 #[test]
 fn every_dataset_event_kind_encodes_to_its_pinned_bytes() {
     for (name, event, hex, _) in pinned_events() {
-        assert_eq!(event.encode(), unhex(hex), "{name}");
+        assert_eq!(event.encode_v1().unwrap(), unhex(hex), "{name}");
     }
 }
 
@@ -919,6 +981,222 @@ fn every_pinned_event_vector_decodes_to_its_head() {
         assert_eq!(EventHead::decode(&bytes, at_seq_7).unwrap(), head, "{name}");
         assert_eq!(event.head(), head, "{name}");
     }
+}
+
+/// Event encoding version 2: version 1's fields, then the OS account and the salvage origin.
+const VERSION_ACTIVATED_V2: &str = concat!(
+    "02",                               // event encoding version
+    "1000000000000000",                 // event_id: u64 length 16
+    "a1b2c3d4e5f647189a2b3c4d5e6f7081", // a1b2c3d4-e5f6-4718-9a2b-3c4d5e6f7081
+    "056a3832c2190600",                 // timestamp_micros: 1717171717171717
+    "1000000000000000",                 // dataset_id: u64 length 16
+    "0f1e2d3c4b5a4968877665544332211f", // 0f1e2d3c-4b5a-4968-8776-65544332211f
+    "01000000",                         // kind: version_activated
+    "0200000000000000",                 // version: 2
+    "0300000000000000",                 // from: 3
+    "0200000000000000",                 // actor: u64 length 2
+    "626f",                             // "bo"
+    "0000000000000000",                 // note: u64 length 0
+    "01",                               // os_account: some
+    "e8030000",                         // uid: 1000
+    "01",                               // name: some
+    "0400000000000000",                 // u64 length 4
+    "626f6232",                         // "bob2"
+    "00",                               // salvaged_from: none
+);
+
+/// A version-2 rollback by an account the user database does not name, re-appended by repair.
+const ROLLBACK_V2: &str = concat!(
+    "02",                                               // event encoding version
+    "1000000000000000",                                 // event_id: u64 length 16
+    "a1b2c3d4e5f647189a2b3c4d5e6f7081",                 // a1b2c3d4-e5f6-4718-9a2b-3c4d5e6f7081
+    "056a3832c2190600",                                 // timestamp_micros: 1717171717171717
+    "1000000000000000",                                 // dataset_id: u64 length 16
+    "0f1e2d3c4b5a4968877665544332211f",                 // 0f1e2d3c-4b5a-4968-8776-65544332211f
+    "02000000",                                         // kind: rollback
+    "0300000000000000",                                 // from: 3
+    "0100000000000000",                                 // to: 1
+    "0100000000000000",                                 // warnings: count 1
+    "2100000000000000",                                 // warning: u64 length 33
+    "7461626c652060736974657360206973206e6f7420696e20", // "table `sites` is not in version 1"
+    "76657273696f6e2031",
+    "0200000000000000",     // actor: u64 length 2
+    "6379",                 // "cy"
+    "0a00000000000000",     // note: u64 length 10
+    "626164206578706f7274", // "bad export"
+    "01",                   // os_account: some
+    "39300000",             // uid: 12345
+    "00",                   // name: none
+    "01",                   // salvaged_from: some
+    "0200000000000000",     // segment_number: 2
+    "8002000000000000",     // offset: 640
+    "0900000000000000",     // seq: 9
+);
+
+/// A version-2 refusal under a policy that counts widening as breaking: `widening` (1,
+/// breaking) follows `reason`, before the actor.
+const OVERWRITE_BLOCKED_V2: &str = concat!(
+    "02",                                                               // event encoding version
+    "1000000000000000",                                                 // event_id: u64 length 16
+    "a1b2c3d4e5f647189a2b3c4d5e6f7081", // a1b2c3d4-e5f6-4718-9a2b-3c4d5e6f7081
+    "056a3832c2190600",                 // timestamp_micros: 1717171717171717
+    "1000000000000000",                 // dataset_id: u64 length 16
+    "0f1e2d3c4b5a4968877665544332211f", // 0f1e2d3c-4b5a-4968-8776-65544332211f
+    "03000000",                         // kind: overwrite_blocked
+    "0300000000000000",                 // active: 3
+    "7777777777777777777777777777777777777777777777777777777777777777", // attempted_hash
+    "0100000000000000",                 // source_files: count 1
+    "0a00000000000000",                 // file: u64 length 10
+    "7669736974732e637376",             // "visits.csv"
+    "0000000000000000",                 // added_tables: count 0
+    "0000000000000000",                 // removed_tables: count 0
+    "0100000000000000",                 // changed_tables: count 1
+    "0600000000000000",                 // table: u64 length 6
+    "766973697473",                     // "visits"
+    "0000000000000000",                 // added_columns: count 0
+    "0100000000000000",                 // removed_columns: count 1
+    "0500000000000000",                 // name: u64 length 5
+    "73636f7265",                       // "score"
+    "02000000",                         // column_type Float64
+    "0000000000000000",                 // type_changes: count 0
+    "0000000000000000",                 // rename_candidates: count 0
+    "01000000",                         // policy warn
+    "1600000000000000",                 // reason: u64 length 22
+    "636f6c756d6e206073636f7265602072656d6f766564", // "column `score` removed"
+    "01000000",                         // widening: breaking
+    "0300000000000000",                 // actor: u64 length 3
+    "616e61",                           // "ana"
+    "0000000000000000",                 // note: u64 length 0
+    "01",                               // os_account: some
+    "e8030000",                         // uid: 1000
+    "00",                               // name: none
+    "00",                               // salvaged_from: none
+);
+
+/// A version-2 `upload_created` ends its kind with `widening` (0, compatible).
+#[test]
+fn a_version_2_upload_records_its_widening_rule_after_duplicate_of() {
+    use strata::schema::WideningRule;
+    use strata::store::{Event, EventKind, OsAccount};
+    let v1 = pinned::first_upload();
+    let mut kind = v1.kind.clone();
+    if let EventKind::UploadCreated { widening, .. } = &mut kind {
+        *widening = WideningRule::Compatible;
+    }
+    let v2 = Event {
+        kind,
+        os_account: Some(OsAccount {
+            uid: 1000,
+            name: None,
+        }),
+        ..v1.clone()
+    };
+    // Version 1's body, with the version byte 2, `00000000` (compatible) after the kind, and
+    // the account after the note.
+    let body_v1 = v1.encode_v1().unwrap();
+    let tail_v1 = 8 + 8; // actor and note: two empty strings
+    let kind_end = body_v1.len() - tail_v1;
+    let mut expected = vec![2];
+    expected.extend(&body_v1[1..kind_end]);
+    expected.extend(0u32.to_le_bytes());
+    expected.extend(&body_v1[kind_end..]);
+    expected.extend([1, 0xe8, 0x03, 0, 0, 0, 0]);
+    assert_eq!(v2.encode(), expected);
+    assert_eq!(v2.encode_v1(), None, "version 1 cannot say `compatible`");
+    let at = || strata::log::Position::new("log/00000000000000000005.seg", 1, 128, 7);
+    assert_eq!(Event::decode(&expected, at).unwrap(), v2);
+}
+
+/// The pinned version-2 events: name, event, vector, head.
+fn pinned_v2_events() -> Vec<(
+    &'static str,
+    strata::store::Event,
+    &'static str,
+    strata::store::EventHead<'static>,
+)> {
+    use strata::store::{Event, KindHead, OsAccount, SalvagedFrom};
+    vec![
+        (
+            "version_activated v2",
+            Event {
+                os_account: Some(OsAccount {
+                    uid: 1000,
+                    name: Some("bob2".into()),
+                }),
+                ..pinned::version_activated()
+            },
+            VERSION_ACTIVATED_V2,
+            pinned::head(KindHead::VersionActivated {
+                version: 2,
+                from: 3,
+            }),
+        ),
+        (
+            "rollback v2",
+            Event {
+                os_account: Some(OsAccount {
+                    uid: 12345,
+                    name: None,
+                }),
+                salvaged_from: Some(SalvagedFrom {
+                    segment_number: 2,
+                    offset: 640,
+                    seq: 9,
+                }),
+                ..pinned::rollback()
+            },
+            ROLLBACK_V2,
+            pinned::head(KindHead::Rollback { from: 3, to: 1 }),
+        ),
+        (
+            "overwrite_blocked v2",
+            Event {
+                os_account: Some(OsAccount {
+                    uid: 1000,
+                    name: None,
+                }),
+                ..pinned::overwrite_blocked()
+            },
+            OVERWRITE_BLOCKED_V2,
+            pinned::head(KindHead::OverwriteBlocked { active: 3 }),
+        ),
+    ]
+}
+
+#[test]
+fn version_2_events_encode_to_and_decode_from_their_pinned_bytes() {
+    use strata::store::{Event, EventHead};
+    for (name, event, hex, head) in pinned_v2_events() {
+        let bytes = unhex(hex);
+        assert_eq!(event.encode(), bytes, "{name}");
+        assert_eq!(event.encoded_len(), bytes.len(), "{name}");
+        assert_eq!(Event::decode(&bytes, at_seq_7).unwrap(), event, "{name}");
+        assert_eq!(EventHead::decode(&bytes, at_seq_7).unwrap(), head, "{name}");
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        let err = Event::decode(&trailing, at_seq_7).unwrap_err();
+        assert_eq!(err.position(), Some(&at_seq_7()), "{name}: {err}");
+    }
+}
+
+#[test]
+fn version_1_vectors_decode_with_no_os_account_and_version_3_is_refused() {
+    use strata::store::Event;
+    for (name, _, hex, _) in pinned_events() {
+        let event = Event::decode(&unhex(hex), at_seq_7).unwrap();
+        assert_eq!(
+            (event.os_account, event.salvaged_from),
+            (None, None),
+            "{name}"
+        );
+    }
+    let mut v3 = unhex(VERSION_ACTIVATED_V2);
+    v3[0] = 3;
+    let err = Event::decode(&v3, at_seq_7).unwrap_err().to_string();
+    assert!(
+        err.contains("event encoding version 3") && err.contains("upgrade"),
+        "{err}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

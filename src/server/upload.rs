@@ -4,7 +4,8 @@
 //!
 //! The form's fields: `dataset` (the name), `file` (one part per CSV file, with its file
 //! name; several allowed), `overwrite` (`true` to add a version), `drift_policy` (`reject`,
-//! `warn`, `allow`), `override_reason` (accepts breaking drift under `reject`, recorded),
+//! `warn`, `allow`), `widening` (`compatible`, the default, or `breaking`: how the policy treats
+//! widening drift), `override_reason` (accepts breaking drift under `reject`, recorded),
 //! `note`, `metadata` (a JSON object). There is no actor field: the actor is the
 //! authenticated user, and an `actor` field is refused.
 
@@ -13,7 +14,7 @@ use super::error::{ApiError, ApiErrorKind, ApiResult};
 use super::{blocking, AppState, ServeError};
 use crate::io::{Io, OpenMode, TempFile};
 use crate::report;
-use crate::schema::SchemaDriftPolicy;
+use crate::schema::{SchemaDriftPolicy, WideningRule};
 use crate::store::Store;
 use crate::{UploadFile, UploadRequest};
 use axum::extract::multipart::{Field, Multipart, MultipartError, MultipartRejection};
@@ -76,6 +77,7 @@ struct Form {
     dataset: Option<String>,
     overwrite: bool,
     drift_policy: SchemaDriftPolicy,
+    widening: WideningRule,
     override_reason: Option<String>,
     note: String,
     metadata: Option<serde_json::Value>,
@@ -185,6 +187,7 @@ async fn read_fields(
         dataset: None,
         overwrite: false,
         drift_policy: SchemaDriftPolicy::Reject,
+        widening: WideningRule::Compatible,
         override_reason: None,
         note: String::new(),
         metadata: None,
@@ -201,6 +204,12 @@ async fn read_fields(
                 form.drift_policy = text
                     .parse()
                     .map_err(|e| ApiError::invalid(format!("the field `drift_policy`: {e}")))?;
+            }
+            "widening" => {
+                let text = read_text(field, &name).await?;
+                form.widening = text
+                    .parse()
+                    .map_err(|e| ApiError::invalid(format!("the field `widening`: {e}")))?;
             }
             "override_reason" => {
                 let text = read_text(field, &name).await?;
@@ -223,7 +232,7 @@ async fn read_fields(
             other => {
                 return Err(ApiError::invalid(format!(
                     "unknown field `{other}`; the upload form has dataset, file, overwrite, \
-                     drift_policy, override_reason, note and metadata"
+                     drift_policy, widening, override_reason, note and metadata"
                 )))
             }
         }
@@ -254,6 +263,7 @@ fn request(form: &Form, actor: &str) -> ApiResult<UploadRequest> {
         // name is refused, as the library refuses it.
         create: false,
         drift_policy: form.drift_policy,
+        widening: form.widening,
         override_reason: form.override_reason.clone(),
         actor: actor.to_owned(),
         note: form.note.clone(),

@@ -29,8 +29,8 @@ mod version_ref;
 pub use audit::CheckpointOutcome;
 pub use catalog::{Activation, Catalog, Dataset, InlineTable, VersionInfo, VersionMeta};
 pub use event::{
-    ContentHolder, Digest, Event, EventHead, EventKind, KindHead, TableRecord, DATASET_EVENT,
-    EVENT_ENCODING_VERSION,
+    ContentHolder, Digest, Event, EventHead, EventKind, KindHead, OsAccount, SalvagedFrom,
+    TableRecord, DATASET_EVENT, EVENT_ENCODING_V1, EVENT_ENCODING_VERSION,
 };
 pub use event_filter::{EventFilter, EVENT_TYPES};
 pub use find::ContentMatch;
@@ -595,6 +595,8 @@ impl std::io::Read for TableBytesReader {
 
 /// A new event at `time`: the commit time of the writer guard that appends it
 /// ([`WriterGuard::commit_micros`]), so that an event's time is its record's append time.
+/// It records this process's OS account beside `actor` (the one given, which callers have
+/// checked is a valid, non-empty actor).
 fn new_event(dataset_id: uuid::Uuid, actor: &str, note: &str, kind: EventKind, time: i64) -> Event {
     Event {
         event_id: uuid::Uuid::new_v4(),
@@ -603,5 +605,7 @@ fn new_event(dataset_id: uuid::Uuid, actor: &str, note: &str, kind: EventKind, t
         note: note.to_owned(),
         dataset_id,
         kind,
+        os_account: Some(OsAccount::current()),
+        salvaged_from: None,
     }
 }

@@ -125,6 +125,7 @@ struct Table {
 enum Verdict {
     None,
     Additive,
+    Widening,
     Breaking,
 }
 
@@ -142,6 +143,7 @@ struct TypeChange {
     name: String,
     old_type: ColumnType,
     new_type: ColumnType,
+    widening: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -191,6 +193,13 @@ enum Policy {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Widening {
+    Compatible,
+    Breaking,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum EventType {
     UploadCreated,
@@ -212,8 +221,28 @@ struct Event {
     #[serde(deserialize_with = "nullable")]
     dataset: Option<String>,
     actor: String,
+    #[serde(deserialize_with = "nullable")]
+    os_account: Option<OsAccount>,
+    #[serde(deserialize_with = "nullable")]
+    salvaged_from: Option<SalvagedFrom>,
     note: String,
     details: Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OsAccount {
+    uid: u32,
+    #[serde(deserialize_with = "nullable")]
+    name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SalvagedFrom {
+    segment_number: u64,
+    offset: u64,
+    seq: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -230,6 +259,7 @@ struct UploadCreatedDetails {
     #[serde(deserialize_with = "nullable")]
     drift: Option<Drift>,
     policy: Policy,
+    widening: Widening,
     #[serde(deserialize_with = "nullable")]
     override_reason: Option<String>,
     warnings: Vec<String>,
@@ -259,6 +289,7 @@ struct OverwriteBlockedDetails {
     active: u64,
     drift: Drift,
     policy: Policy,
+    widening: Widening,
     reason: String,
 }
 
