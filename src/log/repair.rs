@@ -150,16 +150,6 @@ pub fn repair_with(
     let mut writer = log.lock_writer()?;
     let repair_seq = writer.append_system(RecordType::REPAIR, &body.encode())?;
     writer.commit()?;
-    let mut post_commit_warnings: Vec<String> =
-        log.take_mark_failure_warning().into_iter().collect();
-    // The sidecar's tiles of the records cut (and of the repair record's index) are of
-    // another history now.
-    for failure in super::tree::invalidate_tiles_past(log.io(), &paths.tree_dir(), kept) {
-        post_commit_warnings.push(format!(
-            "a tile of the records cut could not be removed ({failure}); it is found wrong \
-             and rewritten by the first proof that reads it"
-        ));
-    }
     Ok(RepairReport::Repaired {
         problem,
         salvage_dir,
@@ -167,8 +157,22 @@ pub fn repair_with(
         segments_removed,
         repair_seq,
         checkpoints_cut,
-        post_commit_warnings,
+        post_commit_warnings: after_repair_record(&log, &paths, kept),
     })
+}
+
+/// What follows the committed repair record, reported as warnings (the repair is done): the
+/// durable mark's raise, and the removal of the sidecar's tiles past `kept`, which hold
+/// hashes of the records cut (and of the repair record's index) and so of another history.
+fn after_repair_record(log: &Log, paths: &StorePaths, kept: u64) -> Vec<String> {
+    let mut warnings: Vec<String> = log.take_mark_failure_warning().into_iter().collect();
+    for failure in super::tree::invalidate_tiles_past(log.io(), &paths.tree_dir(), kept) {
+        warnings.push(format!(
+            "a tile of the records cut could not be removed ({failure}); it is found wrong \
+             and rewritten by the first proof that reads it"
+        ));
+    }
+    warnings
 }
 
 /// The checkpoint records in the bytes `cut` removes (valid records of the damaged
