@@ -4,11 +4,14 @@
 //! records it cut.
 
 use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
 use strata::audit::{self, LogTree, SidecarReport};
 use strata::format::RecordType;
-use strata::io::{Backend, BackendFile, DirEntry, Io, Metadata, OpenMode, OsBackend};
+use strata::io::{Io, OsBackend};
+
+#[path = "common/read_only.rs"]
+mod read_only;
+use read_only::ReadOnlyFs;
 use strata::log::{Durability, Log, LogOptions};
 use strata::note::{Checkpoint, ConsistencyFile, ProofFile};
 
@@ -283,41 +286,6 @@ fn tiles_are_extended_as_the_log_grows_and_stale_partial_tiles_are_removed() {
     assert!(tile(dir.path(), &format!("tile/0/003.p/{}", n - 768)).is_file());
     assert!(!tile(dir.path(), "tile/1/000.p/2").exists());
     assert!(tile(dir.path(), "tile/1/000.p/3").is_file());
-}
-
-/// The real file system where nothing can be written, as on a read-only mount.
-#[derive(Debug)]
-struct ReadOnlyFs(OsBackend);
-
-fn denied() -> io::Error {
-    io::Error::from(io::ErrorKind::PermissionDenied)
-}
-
-impl Backend for ReadOnlyFs {
-    fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Box<dyn BackendFile>> {
-        match mode {
-            OpenMode::Read => self.0.open(path, mode),
-            _ => Err(denied()),
-        }
-    }
-    fn create_dir(&self, _: &Path) -> io::Result<()> {
-        Err(denied())
-    }
-    fn rename(&self, _: &Path, _: &Path) -> io::Result<()> {
-        Err(denied())
-    }
-    fn remove_file(&self, _: &Path) -> io::Result<()> {
-        Err(denied())
-    }
-    fn read_dir(&self, path: &Path) -> io::Result<Vec<DirEntry>> {
-        self.0.read_dir(path)
-    }
-    fn sync_dir(&self, _: &Path) -> io::Result<()> {
-        Err(denied())
-    }
-    fn metadata(&self, path: &Path) -> io::Result<Option<Metadata>> {
-        self.0.metadata(path)
-    }
 }
 
 #[test]
