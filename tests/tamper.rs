@@ -304,18 +304,24 @@ fn actor_offset(body: &[u8]) -> usize {
         .expect("the actor is in the body")
 }
 
+/// The log check's one problem, which must be at `seq`: its defect, or the damage a
+/// `ValidRecordAfterDamage` wraps (the valid record after it is what makes it damage).
+fn only_problem_at(f: &Fixture, seq: u64) -> Defect {
+    let problems = f.log_problems();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].position.seq, seq);
+    match &problems[0].defect {
+        Defect::ValidRecordAfterDamage { damage, .. } => damage.as_ref().clone(),
+        d => d.clone(),
+    }
+}
+
 #[test]
 fn attack_01_a_flipped_body_bit_without_a_crc_fix_is_media_corruption_at_its_record() {
     let f = fixture();
     let target = event_in_sealed_segment(&f);
     flip_byte_of_body(&target, 5);
-    let problems = f.log_problems();
-    assert_eq!(problems.len(), 1, "{problems:?}");
-    assert_eq!(problems[0].position.seq, target.seq);
-    let defect = match &problems[0].defect {
-        Defect::ValidRecordAfterDamage { damage, .. } => damage.as_ref(),
-        d => d,
-    };
+    let defect = only_problem_at(&f, target.seq);
     assert!(matches!(defect, Defect::BodyChecksum { .. }), "{defect}");
 }
 
@@ -378,13 +384,7 @@ fn attack_05_a_middle_record_deleted_without_renumbering_is_a_sequence_gap() {
     bytes.extend_from_slice(&segment[at + len..]);
     bytes.resize(segment.len(), 0);
     fs::write(&target.segment, bytes).unwrap();
-    let problems = f.log_problems();
-    assert_eq!(problems.len(), 1, "{problems:?}");
-    assert_eq!(problems[0].position.seq, target.seq);
-    let defect = match &problems[0].defect {
-        Defect::ValidRecordAfterDamage { damage, .. } => damage.as_ref(),
-        d => d,
-    };
+    let defect = only_problem_at(&f, target.seq);
     assert!(matches!(defect, Defect::SequenceGap { .. }), "{defect}");
 }
 
