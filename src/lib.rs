@@ -66,7 +66,7 @@ pub mod schema;
 pub mod server;
 pub mod store;
 
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, ReasonFor, Result};
 
 /// The examples of README.md, compiled and run as doctests.
 #[cfg(doctest)]

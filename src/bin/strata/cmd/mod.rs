@@ -18,6 +18,7 @@ pub mod init;
 pub mod keygen;
 pub mod log;
 pub mod man;
+pub mod policy;
 pub mod prove;
 pub mod repair;
 pub mod rollback;
