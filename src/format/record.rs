@@ -291,6 +291,45 @@ pub fn find_valid_record_after(bytes: &[u8], from: usize) -> Option<(usize, u64)
     })
 }
 
+/// A valid record found in bytes that hold damage: where it starts and what it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FoundRecord<'a> {
+    /// Its offset in the bytes searched.
+    pub offset: usize,
+    /// Its header.
+    pub header: RecordHeader,
+    /// Its body.
+    pub body: &'a [u8],
+}
+
+/// Every valid record in `bytes[from..]`, in order: records are read one after the other, and
+/// after anything that is not a valid record (damage, zeroes) the search resumes at the next
+/// position where a valid record starts ([`find_valid_record_after`]). What repair cut holds
+/// the damaged record and, after it, records that are still whole; this finds those.
+pub fn valid_records(bytes: &[u8], from: usize) -> Vec<FoundRecord<'_>> {
+    let mut found = Vec::new();
+    let mut at = from;
+    while at < bytes.len() {
+        match decode_record(&bytes[at..]) {
+            RecordDecode::Record { header, body, len } => {
+                found.push(FoundRecord {
+                    offset: at,
+                    header,
+                    body,
+                });
+                at += len;
+            }
+            RecordDecode::Zero | RecordDecode::Invalid(_) => {
+                match find_valid_record_after(bytes, at + 1) {
+                    Some((next, _)) => at = next,
+                    None => break,
+                }
+            }
+        }
+    }
+    found
+}
+
 fn plausible_header(header: &[u8]) -> bool {
     get_u64(header, SEQ_OFFSET) != 0
         && get_u16(header, TYPE_OFFSET) != 0
@@ -301,6 +340,22 @@ fn plausible_header(header: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn valid_records_are_found_after_damage_and_zeroes() {
+        let mut bytes = Vec::new();
+        encode_record(&mut bytes, RecordType(0x0100), 2, 10, b"two");
+        let damaged_end = bytes.len();
+        encode_record(&mut bytes, RecordType(0x0100), 3, 11, b"three");
+        bytes.extend_from_slice(&[0; 40]);
+        encode_record(&mut bytes, RecordType(0x0101), 4, 12, b"four");
+        bytes[5] ^= 0x40; // record 2's length: its header checksum fails
+        let found = valid_records(&bytes, 0);
+        let seqs: Vec<(u64, &[u8])> = found.iter().map(|r| (r.header.seq, r.body)).collect();
+        assert_eq!(seqs, [(3, &b"three"[..]), (4, &b"four"[..])]);
+        assert_eq!(found[0].offset, damaged_end);
+        assert!(valid_records(&bytes[..damaged_end], 0).is_empty());
+    }
 
     fn encoded(body: &[u8], seq: u64) -> Vec<u8> {
         let mut out = Vec::new();

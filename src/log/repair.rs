@@ -271,10 +271,19 @@ fn cut_segment_tail(io: &Io, segment: &Path, offset: u64, salvage_dir: &Path) ->
     let file = io.open(segment, OpenMode::ReadWrite)?;
     let bytes = file.map()?;
     let start = (offset as usize).min(bytes.len());
-    let end = bytes
+    // To the last non-zero byte, or to the end of the last whole record if that is later: a
+    // record may end in zero bytes (an event's last field is often a `None`), and the copy
+    // must hold it whole for the records cut to be read back.
+    let nonzero_end = bytes
         .iter()
         .rposition(|&b| b != 0)
         .map_or(start, |i| (i + 1).max(start));
+    let records_end = crate::format::valid_records(&bytes[start..], 0)
+        .last()
+        .map_or(start, |r| {
+            start + r.offset + crate::format::encoded_len(r.body.len())
+        });
+    let end = nonzero_end.max(records_end);
     drop(bytes);
     let copy = salvage_copy(salvage_dir, segment, offset);
     io.cut_out(&file, start as u64, end as u64, &copy)?;

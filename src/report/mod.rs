@@ -26,6 +26,7 @@ mod event;
 mod outcome;
 mod policy;
 mod query;
+mod salvage;
 mod schema;
 mod timeline;
 
@@ -49,6 +50,7 @@ pub use outcome::{
 };
 pub use policy::{Policy, PolicySet, PolicySetBy};
 pub use query::{CheckQueryLine, Finding, FindingLine, VersionFindings};
+pub use salvage::{DroppedLine, ReappendedLine, Salvage};
 pub use schema::{
     change_counts, change_summary, Column, ColumnChange, Drift, RenameCandidate, Table, TableDrift,
     TypeChange, Verdict,

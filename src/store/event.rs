@@ -32,7 +32,7 @@ pub const EVENT_ENCODING_V1: u8 = 1;
 ///
 /// On disk: its fields are encoded in declaration order (FORMAT.md, "Dataset events"), so
 /// reordering, inserting or removing one is a format break.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SalvagedFrom {
     /// The number of the segment that held the original record.
     pub segment_number: u64,

@@ -21,6 +21,7 @@ mod read;
 mod refusal;
 mod replay_rules;
 mod rollback;
+mod salvage;
 pub mod snapshot;
 mod stats;
 mod timeline;
@@ -44,6 +45,7 @@ pub use policy::{describe_source, PolicyOutcome, PolicyReport, PolicyScope, Poli
 pub use read::{History, LogEntry, SystemRecord, VersionSummary};
 pub use refusal::{RefusalKind, UploadRefusal};
 pub use rollback::RollbackOutcome;
+pub use salvage::{Dropped, Reappended, SalvageReport};
 pub use snapshot::{SnapshotInfo, SnapshotPolicy};
 pub use stats::StoreStats;
 pub use timeline::{timeline, ActiveInterval, Move};

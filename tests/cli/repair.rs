@@ -133,3 +133,67 @@ fn repair_with_cut_checkpointed_records_the_checkpoints_and_verify_trusted_names
         trusted.stdout
     );
 }
+
+#[test]
+fn repair_reappend_cut_brings_back_the_uploads_after_the_damage_marked_as_salvaged() {
+    let (tmp, store) = new_store();
+    let contents: [&[u8]; 3] = [SMALL, SMALL_MORE_ROWS, SMALL_PLUS_COLUMN];
+    for (name, bytes) in ["a", "b", "c"].into_iter().zip(contents) {
+        ok(&store, &["upload", name, &file(tmp.path(), "t.csv", bytes)]);
+    }
+    // Damage b's event: c, after it, is whole but cut with it.
+    let records = json_lines(&ok(&store, &["dump", "--json"]));
+    let b = records
+        .iter()
+        .find(|r| r["body"]["type"] == "upload_created" && r["body"]["dataset"] == "b")
+        .unwrap();
+    flip_byte(&segment_path(&store), b["offset"].as_u64().unwrap() + 40);
+    let repaired = ok(&store, &["repair", "--yes"]);
+    let repair_seq = b["seq"].as_u64().unwrap();
+    let hint = format!("strata repair --reappend-cut {repair_seq}");
+    assert!(repaired.contains(&hint), "{repaired}");
+    let names = |store: &Path| -> Vec<String> {
+        json_lines(&ok(store, &["datasets", "--json"]))
+            .iter()
+            .map(|d| d["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names(&store), ["a"]);
+
+    let salvage = json_one(&ok(
+        &store,
+        &[
+            "repair",
+            "--reappend-cut",
+            &repair_seq.to_string(),
+            "--json",
+        ],
+    ));
+    let reappended = salvage["reappended"].as_array().unwrap();
+    assert_eq!(reappended.len(), 1, "{salvage}");
+    assert_eq!(reappended[0]["dataset"], "c");
+    assert_eq!(reappended[0]["type"], "upload_created");
+    assert_eq!(names(&store), ["a", "c"]);
+    ok(&store, &["verify", "--deep"]);
+    // The event says where it was first recorded; `log` shows it.
+    let events = json_lines(&ok(&store, &["log", "--json", "--dataset", "c"]));
+    assert_eq!(events[0]["salvaged_from"], reappended[0]["from"]);
+    // Again: nothing twice.
+    let again = json_one(&ok(
+        &store,
+        &[
+            "repair",
+            "--reappend-cut",
+            &repair_seq.to_string(),
+            "--json",
+        ],
+    ));
+    assert_eq!(again["reappended"].as_array().unwrap().len(), 0);
+    assert_eq!(again["already_reappended"], 1);
+    let not_repair = expect(&store, &["repair", "--reappend-cut", "1"], 2);
+    assert!(
+        not_repair.stderr.contains("not a repair record"),
+        "{}",
+        not_repair.stderr
+    );
+}

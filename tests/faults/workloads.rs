@@ -407,6 +407,32 @@ fn run_repair(run: &mut Run) -> Result<()> {
     Ok(())
 }
 
+/// Repair, then append again what it cut: the events after the damaged record come back,
+/// each in the one commit of the re-append (a crash before it leaves the repaired log as it
+/// was, after it the events appended again).
+fn run_repair_and_reappend(run: &mut Run) -> Result<()> {
+    run.ack_shown(Shown::Corrupt);
+    let options = run.options();
+    let report = strata::log::repair(&run.dir, options.log.clone())?;
+    let strata::log::RepairReport::Repaired {
+        repair_seq,
+        post_commit_warnings,
+        ..
+    } = report
+    else {
+        panic!("the setup damaged the log, so repair cuts it: {report:?}");
+    };
+    let store = run.open()?;
+    run.done(&store, &[], &post_commit_warnings);
+    let salvage = store.reappend_salvaged(repair_seq)?;
+    assert!(
+        !salvage.reappended.is_empty(),
+        "the setup's later events come back: {salvage:?}"
+    );
+    run.done(&store, &[], &salvage.post_commit_warnings);
+    Ok(())
+}
+
 /// Tables of at most 32 bytes inside the log: `SITES_1` and `SITES_2` are, the visits tables
 /// are blob files.
 fn small_inline_threshold(options: &mut StoreOptions) {
@@ -510,6 +536,12 @@ pub fn all() -> Vec<Workload> {
             no_tweak,
         ),
         w("repair", setup_corrupt, run_repair, no_tweak),
+        w(
+            "repair and re-append",
+            setup_corrupt,
+            run_repair_and_reappend,
+            no_tweak,
+        ),
         w("two writers", setup_one_version, run_two_writers, no_tweak),
         w(
             "signed checkpoint",

@@ -8,8 +8,7 @@ use strata::log::RepairReport;
 use strata::report;
 
 /// Examples, shown by `--help`.
-pub const EXAMPLES: &str =
-    "  strata repair\n  strata repair --yes --json\n  strata repair --cut-checkpointed --yes";
+pub const EXAMPLES: &str = "  strata repair\n  strata repair --yes --json\n  strata repair --cut-checkpointed --yes\n  strata repair --reappend --yes\n  strata repair --reappend-cut 12";
 
 /// Options of `strata repair`.
 #[derive(Debug, clap::Args)]
@@ -22,11 +21,23 @@ pub struct Args {
     /// record lists them. Without it, such a repair is refused (exit 1) and nothing changes.
     #[arg(long)]
     pub cut_checkpointed: bool,
+    /// After the cut, append again the dataset events found whole after the damage, each
+    /// marked as salvaged (pointing at where it was first recorded), so that acknowledged
+    /// uploads stay in the catalog; prints what was appended again and what was dropped.
+    #[arg(long)]
+    pub reappend: bool,
+    /// Append again the events the repair recorded at REPAIR_SEQ cut (as --reappend does
+    /// right after a cut); appends nothing twice. Cuts nothing.
+    #[arg(long, value_name = "REPAIR_SEQ", conflicts_with_all = ["reappend", "cut_checkpointed"])]
+    pub reappend_cut: Option<u64>,
 }
 
 /// Shows the first problem, confirms, cuts the log there and prints what it did.
 pub fn run(ctx: &Context, args: Args) -> CliResult {
     ctx.require_store()?;
+    if let Some(repair_seq) = args.reappend_cut {
+        return reappend(ctx, &mut ctx.printer(), repair_seq);
+    }
     let spinner = output::spinner("checking the log");
     let report = strata::log::verify(&ctx.store_dir)?;
     spinner.finish_and_clear();
@@ -74,10 +85,67 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     };
     let done = strata::log::repair_with(&ctx.store_dir, ctx.log_options(), options)?;
     print_report(&mut out, &done)?;
-    if matches!(done, RepairReport::Refused { .. }) {
-        return Err(CliError::Reported(Failure::Refused));
+    match done {
+        RepairReport::Refused { .. } => Err(CliError::Reported(Failure::Refused)),
+        RepairReport::Repaired { repair_seq, .. } if args.reappend => {
+            reappend(ctx, &mut out, repair_seq)
+        }
+        RepairReport::Repaired { repair_seq, .. } => {
+            out.line(out.paint(
+                Style::Dim,
+                format!(
+                    "  the dataset events still whole after the damage can be appended again: \
+                     `strata repair --reappend-cut {repair_seq}`"
+                ),
+            ))?;
+            Ok(())
+        }
+        RepairReport::NothingToRepair { .. } => Ok(()),
     }
-    Ok(())
+}
+
+/// Appends again the events the repair at `repair_seq` cut, and prints what it did.
+fn reappend(ctx: &Context, out: &mut output::Printer, repair_seq: u64) -> CliResult {
+    let store = ctx.open_store()?;
+    let report = store.reappend_salvaged(repair_seq)?;
+    out.json(&report::Salvage::from(&report))?;
+    out.line(format!(
+        "{}: {} appended again, {} not (from {})",
+        out.paint(Style::Green, "salvaged"),
+        display::count(report.reappended.len() as u64, "event"),
+        display::count(report.dropped.len() as u64, "record"),
+        report.salvage_dir.display()
+    ))?;
+    for r in &report.reappended {
+        out.line(format!(
+            "  seq {} was seq {} (segment {}, offset {}, {}): {} {}",
+            r.seq,
+            r.from.seq,
+            r.from.segment_number,
+            r.from.offset,
+            display::when(r.first_recorded_micros),
+            r.event_type,
+            r.detail
+        ))?;
+    }
+    for d in &report.dropped {
+        out.line(format!(
+            "  {} seq {} (segment {}, offset {}) {}: {}",
+            out.paint(Style::Yellow, "dropped"),
+            d.from.seq,
+            d.from.segment_number,
+            d.from.offset,
+            d.what,
+            d.reason
+        ))?;
+    }
+    if report.already_reappended > 0 {
+        out.line(format!(
+            "  {} appended again by an earlier run",
+            display::count(report.already_reappended as u64, "record")
+        ))?;
+    }
+    super::upload::print_post_commit_warnings(out, "repair", &report.post_commit_warnings)
 }
 
 /// One line per checkpoint record a cut removes (or would remove).
