@@ -8,6 +8,7 @@ pub mod ingest;
 pub mod policy;
 mod sniff;
 pub mod types;
+pub mod value;
 
 pub use crate::digest::hex;
 pub use drift::{
