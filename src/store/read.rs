@@ -168,6 +168,21 @@ impl Store {
         version_ref::resolve(catalog.get(dataset)?, version)
     }
 
+    /// Splits `NAME[@VERSION]` into the dataset and the version ([`VersionRef::Active`] when
+    /// none is given). A name that is itself a dataset's name wins, so names containing `@`
+    /// still work.
+    pub fn parse_target(&self, target: &str) -> Result<(String, VersionRef)> {
+        if self.catalog().find(target).is_some() {
+            return Ok((target.to_string(), VersionRef::Active));
+        }
+        match target.rsplit_once('@') {
+            Some((name, version)) if !name.is_empty() => {
+                Ok((name.to_string(), version.parse::<VersionRef>()?))
+            }
+            _ => Ok((target.to_string(), VersionRef::Active)),
+        }
+    }
+
     /// A copy of a version's record.
     pub fn version(&self, dataset: &str, version: &VersionRef) -> Result<VersionInfo> {
         // Copies only what reading the event needs, not the dataset's whole history.
