@@ -32,7 +32,9 @@ pub use dataset::{
 };
 pub use demo::{DemoAction, DemoStep, DemoVerify, UploadResult};
 pub use dump::{BodyCrc, DumpBody, DumpItem, HeaderCrc, RecordLine, SegmentHeader, SegmentLine};
-pub use event::{ContentHolder, Event, EventDetails, UploadCreatedDetails};
+pub use event::{
+    ContentHolder, Event, EventDetails, QueryRun, QueryRunVersion, UploadCreatedDetails,
+};
 pub use outcome::{Cat, Init, Repair, Rollback, RollbackStatus, Snapshot, Upload, UploadRefused};
 pub use query::{CheckQueryLine, Finding, FindingLine, VersionFindings};
 pub use schema::{

@@ -11,6 +11,7 @@ mod catalog;
 mod event;
 mod log_reader;
 mod query;
+pub mod query_run;
 mod read;
 mod refusal;
 mod rollback;
@@ -25,6 +26,7 @@ pub use event::{
     EVENT_ENCODING_VERSION,
 };
 pub use log_reader::LogReader;
+pub use query_run::{LogEntry, QueryRun, QueryRunVersion, RecordedRun, QUERY_RUN};
 pub use read::{History, VersionSummary};
 pub use refusal::{RefusalKind, UploadRefusal};
 pub use rollback::RollbackOutcome;
@@ -156,6 +158,16 @@ impl Store {
         &self.blobs
     }
 
+    /// The IO seam the store works through.
+    pub fn io(&self) -> crate::io::Io {
+        self.log.io().clone()
+    }
+
+    /// The paths of the store's folders and files.
+    pub fn paths(&self) -> crate::paths::StorePaths {
+        self.log.paths().clone()
+    }
+
     /// The in-memory catalog, as of the last write or [`Store::refresh`].
     pub fn catalog(&self) -> RwLockReadGuard<'_, Catalog> {
         self.catalog.read().unwrap_or_else(|e| e.into_inner())
@@ -184,16 +196,20 @@ impl Store {
             if record.seq > until {
                 break;
             }
-            if record.record_type == DATASET_EVENT {
-                let head = EventHead::decode(
-                    record.body,
-                    record.seq,
-                    record.segment_number,
-                    record.offset,
-                )?;
-                catalog.apply(record.seq, &head)?;
-            } else {
-                catalog.skip(record.seq);
+            match record.record_type {
+                DATASET_EVENT => {
+                    let head = EventHead::decode(
+                        record.body,
+                        record.seq,
+                        record.segment_number,
+                        record.offset,
+                    )?;
+                    catalog.apply(record.seq, &head)?;
+                }
+                // A query run changes no dataset: the catalog only moves past it.
+                QUERY_RUN => catalog.skip(record.seq),
+                // Log records and application types of other layers.
+                _ => catalog.skip(record.seq),
             }
         }
         Ok(())

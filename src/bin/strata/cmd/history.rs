@@ -13,7 +13,8 @@ pub struct Args {
     /// The dataset's name or id.
     pub name: String,
 
-    /// Also list the dataset's events (uploads, re-activations, rollbacks, refusals).
+    /// Also list the dataset's events (uploads, re-activations, rollbacks, refusals) and the
+    /// recorded query runs that read it.
     #[arg(long)]
     pub events: bool,
 }
@@ -22,8 +23,13 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> CliResult {
     let store = ctx.open_store()?;
     let history = store.history(&args.name)?;
+    let runs = if args.events {
+        store.query_runs_of(history.dataset_id)?
+    } else {
+        Vec::new()
+    };
     let mut out = ctx.printer();
-    out.json_lines(&HistoryLine::all(&history, args.events))?;
+    out.json_lines(&HistoryLine::with_runs(&history, args.events, &runs))?;
     if out.is_json() {
         return Ok(());
     }
@@ -31,8 +37,23 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     if args.events {
         out.line("")?;
         out.line(out.paint(Style::Bold, "events:"))?;
-        for (seq, event) in &history.events {
-            out.line(super::log::event_line(&out, *seq, event, &history.name))?;
+        let mut lines: Vec<(u64, String)> = history
+            .events
+            .iter()
+            .map(|(seq, event)| {
+                (
+                    *seq,
+                    super::log::event_line(&out, *seq, event, &history.name),
+                )
+            })
+            .chain(
+                runs.iter()
+                    .map(|(seq, run)| (*seq, super::log::run_line(&out, *seq, run))),
+            )
+            .collect();
+        lines.sort_by_key(|(seq, _)| *seq);
+        for (_, line) in lines {
+            out.line(line)?;
         }
     }
     Ok(())

@@ -1,4 +1,5 @@
-//! `strata log`: the dataset events, oldest first; `--follow` keeps printing new ones.
+//! `strata log`: the dataset events and recorded query runs, oldest first; `--follow` keeps
+//! printing new ones.
 
 use crate::context::{self, Context};
 use crate::display;
@@ -7,18 +8,19 @@ use crate::output::{Printer, Style};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 use strata::report;
-use strata::store::Event;
+use strata::store::{Event, LogEntry, QueryRun};
 use strata::Store;
 
 /// How often `--follow` looks for new events.
 const FOLLOW_POLL: Duration = Duration::from_millis(200);
 
 /// The event types `--type` accepts.
-const EVENT_TYPES: [&str; 4] = [
+const EVENT_TYPES: [&str; 5] = [
     "upload_created",
     "version_activated",
     "rollback",
     "overwrite_blocked",
+    "query_run",
 ];
 
 /// Options of `strata log`.
@@ -49,6 +51,13 @@ struct Filter {
 }
 
 impl Filter {
+    fn accepts_run(&self, run: &QueryRun) -> bool {
+        self.dataset_id
+            .is_none_or(|id| run.versions.iter().any(|v| v.dataset_id == id))
+            && self.event_type.as_deref().is_none_or(|t| t == "query_run")
+            && self.since_micros.is_none_or(|s| run.timestamp_micros >= s)
+    }
+
     fn accepts(&self, event: &Event) -> bool {
         self.dataset_id.is_none_or(|id| event.dataset_id == id)
             && self
@@ -95,14 +104,20 @@ fn follow(store: &Store, out: &mut Printer, filter: &Filter, mut next: u64) -> C
 /// the sequence number to continue from.
 fn print_from(store: &Store, out: &mut Printer, filter: &Filter, from_seq: u64) -> CliResult<u64> {
     let end = store.log().next_seq();
-    for item in store.events_from(from_seq) {
-        let (seq, event) = item.map_err(CliError::from)?;
-        if !filter.accepts(&event) {
-            continue;
+    for item in store.log_entries(from_seq) {
+        let (seq, entry) = item.map_err(CliError::from)?;
+        match entry {
+            LogEntry::Event(event) if filter.accepts(&event) => {
+                let name = dataset_name(store, &event);
+                out.json(&report::Event::new(seq, &event, Some(&name)))?;
+                out.line(event_line(out, seq, &event, &name))?;
+            }
+            LogEntry::QueryRun(run) if filter.accepts_run(&run) => {
+                out.json(&report::QueryRun::new(seq, &run))?;
+                out.line(run_line(out, seq, &run))?;
+            }
+            _ => {}
         }
-        let name = dataset_name(store, &event);
-        out.json(&report::Event::new(seq, &event, Some(&name)))?;
-        out.line(event_line(out, seq, &event, &name))?;
     }
     out.flush()?;
     Ok(end)
@@ -137,5 +152,31 @@ pub fn event_line(out: &Printer, seq: u64, event: &Event, dataset: &str) -> Stri
         out.paint(Style::Cyan, dataset),
         event.actor,
         display::event_details(event),
+    )
+}
+
+/// One query run as a line of text: sequence number, time, type, versions, actor, result,
+/// SQL, note.
+pub fn run_line(out: &Printer, seq: u64, run: &QueryRun) -> String {
+    let versions: Vec<String> = run
+        .versions
+        .iter()
+        .map(|v| format!("{}@{}", v.dataset_name, v.version))
+        .collect();
+    let note = if run.note.is_empty() {
+        String::new()
+    } else {
+        format!("  note: {}", run.note)
+    };
+    format!(
+        "{}  {}  {}  {}  {}  {} rows, result {}  sql: {}{note}",
+        out.paint(Style::Dim, format!("#{seq:<4}")),
+        display::absolute(run.timestamp_micros),
+        out.paint(Style::Cyan, format!("{:<17}", "query_run")),
+        out.paint(Style::Cyan, versions.join(", ")),
+        run.actor,
+        run.row_count,
+        run.result_sha256.short(),
+        crate::error::one_line(&run.sql),
     )
 }
