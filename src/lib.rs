@@ -14,7 +14,9 @@
 //! - [`blob`]: content-addressed table bytes;
 //! - [`schema`]: streaming CSV ingest, type inference, schema fingerprints, drift and policy;
 //! - [`store`]: datasets, versions and events; the catalog, snapshots, rollback, time travel;
-//! - [`query`]: validating SQL and query plans against the schema of any version.
+//! - [`query`]: validating SQL and query plans against the schema of any version;
+//! - `sql` (feature `sql`, on by default): running SQL over any versions with Apache
+//!   DataFusion, columnar copies, exports and the row diff between versions.
 //!
 //! What front ends (the `strata` command line, a server) show is built here too:
 //! - [`check`]: the whole-store check behind `strata verify`, with progress callbacks;
@@ -51,6 +53,8 @@ pub mod paths;
 pub mod query;
 pub mod report;
 pub mod schema;
+#[cfg(feature = "sql")]
+pub mod sql;
 pub mod store;
 
 pub use error::{Error, Result};
