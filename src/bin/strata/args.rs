@@ -54,7 +54,7 @@ pub enum Command {
     /// A version's tables, columns, fingerprints and metadata.
     #[command(after_help = SEE_DOCS)]
     Show(cmd::show::Args),
-    /// The schema drift between two versions of a dataset.
+    /// The schema drift between two versions of a dataset; with --rows, the row changes.
     #[command(after_help = SEE_DOCS)]
     Diff(cmd::diff::Args),
     /// Make an earlier version the active one again (nothing is deleted).
@@ -87,4 +87,16 @@ pub enum Command {
     /// Write a snapshot of the catalog now (they are also taken automatically).
     #[command(after_help = SEE_DOCS)]
     Snapshot(cmd::snapshot::Args),
+    /// Run SQL over any version (and join versions of several datasets).
+    #[cfg(feature = "sql")]
+    #[command(after_help = SEE_DOCS)]
+    Query(cmd::query::Args),
+    /// Make the columnar (Parquet) copies of a version's tables that queries read.
+    #[cfg(feature = "sql")]
+    #[command(after_help = SEE_DOCS)]
+    Materialize(cmd::materialize::Args),
+    /// Write a version's tables as Parquet, CSV or Arrow files, with strata's metadata.
+    #[cfg(feature = "sql")]
+    #[command(after_help = SEE_DOCS)]
+    Export(cmd::export::Args),
 }

@@ -63,6 +63,12 @@ fn run(cli: Cli) -> CliResult {
         Command::Demo(args) => cmd::demo::run(&ctx, args),
         Command::CheckQuery(args) => cmd::check_query::run(&ctx, args),
         Command::Snapshot(args) => cmd::snapshot::run(&ctx, args),
+        #[cfg(feature = "sql")]
+        Command::Query(args) => cmd::query::run(&ctx, args),
+        #[cfg(feature = "sql")]
+        Command::Materialize(args) => cmd::materialize::run(&ctx, args),
+        #[cfg(feature = "sql")]
+        Command::Export(args) => cmd::export::run(&ctx, args),
     }
 }
 

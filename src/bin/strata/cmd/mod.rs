@@ -6,9 +6,15 @@ pub mod datasets;
 pub mod demo;
 pub mod diff;
 pub mod dump;
+#[cfg(feature = "sql")]
+pub mod export;
 pub mod history;
 pub mod init;
 pub mod log;
+#[cfg(feature = "sql")]
+pub mod materialize;
+#[cfg(feature = "sql")]
+pub mod query;
 pub mod repair;
 pub mod rollback;
 pub mod show;
