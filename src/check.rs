@@ -405,7 +405,10 @@ mod tests {
         assert_eq!(report.outcome(), Outcome::Corrupt);
         let problem = &report.log.problems[..];
         assert_eq!(problem.len(), 1);
-        assert_eq!((problem[0].offset, problem[0].seq), (second.offset, 2));
+        assert_eq!(
+            (problem[0].position.offset, problem[0].position.seq),
+            (second.offset, 2)
+        );
         assert!(!report.invariants_checked);
         assert!(report.store_problems.is_empty(), "listed once, by the log");
         assert_eq!(report.blobs_checked, 0);

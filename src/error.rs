@@ -1,126 +1,114 @@
-//! The crate's error type. Every variant says what went wrong, where (file, segment, byte
-//! offset, sequence number) and, where there is something to do, what to do next.
+//! The crate's error type, and [`ErrorKind`], the classification front ends map to exit
+//! codes and statuses.
+//!
+//! Each layer has its own error: the IO seam's [`IoError`], the log's [`log::Error`], and
+//! this one, the store's, which wraps both and adds its own. Every message says what went
+//! wrong and where (file, segment, byte offset, sequence number, dataset, version); what to
+//! do next is for the front end to say, in its own terms, from [`Error::kind`] and the
+//! variant.
 
-use crate::format::Defect;
-use std::io;
+use crate::io::{os_error_kind, IoError};
+use crate::log::{self, Position};
+use crate::schema::IngestError;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// A `Result` with the crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What kind of failure an error is: what a front end needs to choose an exit code, a
+/// status and what to suggest, without matching every variant. Every error has exactly one
+/// kind ([`Error::kind`], [`log::Error::kind`], [`IoError::kind`]).
+///
+/// The exit code is the one the `strata` command line ends with; the HTTP status is the one
+/// a server should answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A rule of the store refused the operation, and nothing is wrong with the store: the
+    /// drift policy ([`Error::DriftRefused`], the one refusal that is recorded), an upload
+    /// to an existing dataset that did not ask to overwrite it ([`Error::DatasetExists`]),
+    /// content the duplicate policy refuses ([`Error::DuplicateContent`]), a store created
+    /// where one exists ([`log::Error::AlreadyExists`]). Exit code 1; HTTP 409 Conflict.
+    Refused,
+    /// What was asked for does not exist: no store at the path ([`log::Error::NotFound`]),
+    /// no such dataset ([`Error::UnknownDataset`]) or version ([`Error::UnknownVersion`]),
+    /// a sequence number the log does not hold ([`log::Error::SeqOutOfRange`]). Exit code
+    /// 2; HTTP 404 Not Found.
+    NotFound,
+    /// The request or its input is malformed: [`Error::InvalidRequest`],
+    /// [`log::Error::InvalidOption`], [`Error::AmbiguousVersion`], and a CSV file that
+    /// cannot be ingested ([`Error::Ingest`], unless storing its bytes failed: that has the
+    /// kind of its OS error). Exit code 2; HTTP 400 Bad Request (422 Unprocessable Content
+    /// for a file that cannot be ingested).
+    Invalid,
+    /// A record is larger than the format allows ([`log::Error::RecordTooLarge`]). Exit
+    /// code 2; HTTP 413 Content Too Large.
+    TooLarge,
+    /// Another process holds the writer lock for longer than the lock timeout
+    /// ([`log::Error::LockTimeout`]); the same request may succeed later. Exit code 2;
+    /// HTTP 503 Service Unavailable, with `Retry-After`.
+    Busy,
+    /// The stored data is damaged or inconsistent, and nothing was changed: a corrupt log
+    /// ([`log::Error::Corrupt`]), an undecodable event ([`Error::BadEvent`]), a blob whose
+    /// bytes do not match its hash ([`Error::BlobMismatch`]), a broken invariant
+    /// ([`Error::Invariant`]). Exit code 2; HTTP 500 Internal Server Error.
+    Corrupt,
+    /// The file system is full, or the quota is used up (`ENOSPC`, `EDQUOT`), in an IO
+    /// error ([`Error::Io`], [`log::Error::Io`]) or in what stopped a log handle
+    /// ([`log::Error::Poisoned`]). Exit code 2; HTTP 507 Insufficient Storage.
+    StorageFull,
+    /// The file system is mounted read-only (`EROFS`), in an IO error or in what stopped a
+    /// log handle. Exit code 2; HTTP 503 Service Unavailable.
+    ReadOnly,
+    /// Any other failed operating-system call ([`Error::Io`], [`log::Error::Io`],
+    /// [`log::Error::Poisoned`]). Exit code 2; HTTP 500 Internal Server Error.
+    Io,
+}
+
+impl ErrorKind {
+    /// The name of the kind in `snake_case` (`refused`, `not_found`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Refused => "refused",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Invalid => "invalid",
+            ErrorKind::TooLarge => "too_large",
+            ErrorKind::Busy => "busy",
+            ErrorKind::Corrupt => "corrupt",
+            ErrorKind::StorageFull => "storage_full",
+            ErrorKind::ReadOnly => "read_only",
+            ErrorKind::Io => "io",
+        }
+    }
+}
 
 /// Everything that can go wrong in strata.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// An operating-system call failed.
-    #[error("cannot {op} {}: {source}", path.display())]
-    Io {
-        /// What was being done ("open", "fdatasync", ...).
-        op: &'static str,
-        /// The file or folder concerned.
-        path: PathBuf,
-        /// The OS error.
-        #[source]
-        source: Arc<io::Error>,
-    },
+    /// The log failed: IO on its files, corruption, a lock timeout, a stopped handle, ...
+    #[error(transparent)]
+    Log(#[from] log::Error),
 
-    /// The log is damaged in a way that is not a torn write.
-    #[error(
-        "corrupt log: {}, offset {offset}, at sequence number {seq}: {defect}. \
-         Nothing was changed; `strata verify` lists every problem and `strata repair` \
-         salvages the log (keeping a copy of what it cuts)",
-        segment.display()
-    )]
-    Corrupt {
-        /// The segment file.
-        segment: PathBuf,
-        /// Byte offset within the segment.
-        offset: u64,
-        /// The sequence number expected at that position.
-        seq: u64,
-        /// What is wrong.
-        defect: Defect,
-    },
-
-    /// Another writer held the lock for longer than the timeout.
-    #[error(
-        "timed out after {waited:?} waiting for the writer lock {}: another process is \
-         writing to this store; retry, or raise the lock timeout",
-        lock_file.display()
-    )]
-    LockTimeout {
-        /// The lock file.
-        lock_file: PathBuf,
-        /// How long this writer waited.
-        waited: Duration,
-    },
-
-    /// A previous fsync failed, so this handle can no longer promise durability.
-    #[error(
-        "this log handle stopped after a failed fsync of {} ({cause}); the kernel may have \
-         dropped unsynced writes: reopen the store to recover from what is on disk",
-        path.display()
-    )]
-    Poisoned {
-        /// The file whose sync failed.
-        path: PathBuf,
-        /// The original error.
-        cause: String,
-    },
-
-    /// A record body exceeds the format's maximum.
-    #[error("record body of {len} bytes exceeds the maximum of {max} bytes")]
-    RecordTooLarge {
-        /// The body length.
-        len: usize,
-        /// The maximum.
-        max: u32,
-    },
-
-    /// A sequence number that the log does not hold.
-    #[error("sequence number {seq} is not in the log (it holds {first}..={last})")]
-    SeqOutOfRange {
-        /// The sequence number asked for.
-        seq: u64,
-        /// The first sequence number in the log.
-        first: u64,
-        /// The last sequence number in the log (0 if empty).
-        last: u64,
-    },
-
-    /// There is no log (store) at the given place.
-    #[error("no strata store at {}: create one first (`strata init`)", path.display())]
-    NotFound {
-        /// The folder that was expected to hold the log.
-        path: PathBuf,
-    },
-
-    /// `create` was asked for where a log already exists.
-    #[error("a strata store already exists at {}", path.display())]
-    AlreadyExists {
-        /// The existing folder.
-        path: PathBuf,
-    },
-
-    /// An option value is out of range.
-    #[error("invalid option: {0}")]
-    InvalidOption(String),
+    /// An operating-system call on a file of the store outside the log (a blob, a snapshot)
+    /// failed.
+    #[error(transparent)]
+    Io(#[from] IoError),
 
     /// A request is malformed (for example an upload without files).
     #[error("{0}")]
     InvalidRequest(String),
 
     /// No dataset has this name or id.
-    #[error("no dataset named `{dataset}`; `strata datasets` lists them")]
+    #[error("no dataset named `{dataset}`")]
     UnknownDataset {
         /// The name or id asked for.
         dataset: String,
     },
 
     /// The dataset has no such version.
-    #[error("dataset `{dataset}` has no version `{version}` (it has versions {known}); `strata history {dataset}` lists them")]
+    #[error("dataset `{dataset}` has no version `{version}` (it has versions {known})")]
     UnknownVersion {
         /// The dataset's name.
         dataset: String,
@@ -142,7 +130,7 @@ pub enum Error {
     },
 
     /// An upload names an existing dataset without asking to overwrite it.
-    #[error("dataset `{dataset}` already exists; upload again with overwrite (`--overwrite`) to add a new version (earlier versions are kept)")]
+    #[error("dataset `{dataset}` already exists and the upload does not overwrite it")]
     DatasetExists {
         /// The dataset's name.
         dataset: String,
@@ -165,7 +153,7 @@ pub enum Error {
 
     /// The upload's content is already stored under another dataset and the duplicate policy
     /// refuses it.
-    #[error("the content uploaded as `{dataset}` is already stored as {others}; upload with the duplicate policy `warn` to store it under a second name")]
+    #[error("the content uploaded as `{dataset}` is already stored as {others}, and the duplicate policy refuses to store it under a second name")]
     DuplicateContent {
         /// The dataset being uploaded.
         dataset: String,
@@ -178,11 +166,11 @@ pub enum Error {
     Ingest {
         /// What went wrong, with the file, line and field.
         #[source]
-        source: Arc<crate::schema::IngestError>,
+        source: Arc<IngestError>,
     },
 
     /// A blob's bytes do not hash to its name.
-    #[error("blob {} is damaged: its bytes hash to {actual}, not {expected}; restore it from a backup (`strata verify --deep` lists every damaged blob)", path.display())]
+    #[error("blob {} is damaged: its bytes hash to {actual}, not {expected}", path.display())]
     BlobMismatch {
         /// The blob file.
         path: PathBuf,
@@ -193,41 +181,347 @@ pub enum Error {
     },
 
     /// A log record that should hold a dataset event cannot be decoded.
-    #[error("event {seq} (segment {segment}, offset {offset}) cannot be decoded: {detail}")]
+    #[error("the dataset event at {position} cannot be decoded: {detail}")]
     BadEvent {
-        /// Sequence number of the record.
-        seq: u64,
-        /// Segment number.
-        segment: u64,
-        /// Byte offset in the segment.
-        offset: u64,
+        /// Where the record is (its sequence number is `position.seq`).
+        position: Position,
+        /// What is wrong.
+        detail: String,
+    },
+
+    /// A log record that should hold a query run (type `0x0102`) cannot be decoded.
+    #[error("the query run at {position} cannot be decoded: {detail}")]
+    BadQueryRun {
+        /// Where the record is (its sequence number is `position.seq`).
+        position: Position,
         /// What is wrong.
         detail: String,
     },
 
     /// The catalog broke one of its invariants.
-    #[error("invariant violated: {0}")]
-    Invariant(String),
+    #[error("invariant violated{}: {detail}", at_event(*seq))]
+    Invariant {
+        /// The sequence number of the event that broke it, where one did.
+        seq: Option<u64>,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+/// A file that cannot be ingested is invalid input, unless storing its bytes failed: that is
+/// the store's IO, of the kind its OS error gives.
+fn ingest_kind(error: &IngestError) -> ErrorKind {
+    match error {
+        IngestError::Sink { source, .. } => match source.get_ref().and_then(|e| e.downcast_ref()) {
+            Some(IoError { source, .. }) => os_error_kind(source),
+            None => os_error_kind(source),
+        },
+        _ => ErrorKind::Invalid,
+    }
+}
+
+fn at_event(seq: Option<u64>) -> String {
+    seq.map(|s| format!(" by event {s}")).unwrap_or_default()
 }
 
 impl Error {
     /// Wraps an IO error with the operation and path it concerns.
-    pub fn io(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Error {
-        Error::Io {
-            op,
-            path: path.into(),
-            source: Arc::new(source),
+    pub fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io(IoError::new(op, path, source))
+    }
+
+    /// A broken invariant, found at no particular event.
+    pub(crate) fn invariant(detail: impl Into<String>) -> Error {
+        Error::Invariant {
+            seq: None,
+            detail: detail.into(),
+        }
+    }
+
+    /// A broken invariant found when applying or reading the event `seq`.
+    pub(crate) fn invariant_at(seq: u64, detail: impl Into<String>) -> Error {
+        Error::Invariant {
+            seq: Some(seq),
+            detail: detail.into(),
+        }
+    }
+
+    /// What kind of failure this is: the kind of the log's or the IO seam's error for
+    /// [`Error::Log`] and [`Error::Io`]; otherwise as [`ErrorKind`] lists.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Log(e) => e.kind(),
+            Error::Io(e) => e.kind(),
+            Error::Ingest { source } => ingest_kind(source),
+            Error::InvalidRequest(_) | Error::AmbiguousVersion { .. } => ErrorKind::Invalid,
+            Error::UnknownDataset { .. } | Error::UnknownVersion { .. } => ErrorKind::NotFound,
+            Error::DatasetExists { .. }
+            | Error::DriftRefused { .. }
+            | Error::DuplicateContent { .. } => ErrorKind::Refused,
+            Error::BlobMismatch { .. }
+            | Error::BadEvent { .. }
+            | Error::BadQueryRun { .. }
+            | Error::Invariant { .. } => ErrorKind::Corrupt,
+        }
+    }
+
+    /// The place in the log the error concerns, if it concerns one (corruption, an
+    /// undecodable event).
+    pub fn position(&self) -> Option<&Position> {
+        match self {
+            Error::Log(e) => e.position(),
+            Error::BadEvent { position, .. } | Error::BadQueryRun { position, .. } => {
+                Some(position)
+            }
+            _ => None,
         }
     }
 }
 
-/// Adds the operation and path to an `io::Result`.
-pub(crate) trait IoContext<T> {
-    fn ctx(self, op: &'static str, path: &std::path::Path) -> Result<T>;
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::Defect;
+    use std::time::Duration;
 
-impl<T> IoContext<T> for io::Result<T> {
-    fn ctx(self, op: &'static str, path: &std::path::Path) -> Result<T> {
-        self.map_err(|e| Error::io(op, path, e))
+    fn io(errno: i32) -> IoError {
+        let os = std::io::Error::from_raw_os_error(errno);
+        IoError::new("write", "/store/log/00000000000000000001.seg", os)
+    }
+
+    fn position() -> Position {
+        Position::new("/store/log/00000000000000000001.seg", 0, 653, 2)
+    }
+
+    /// One error of every variant of the log's and the store's error types, with the kind
+    /// `ErrorKind`'s documentation gives it.
+    fn every_error() -> Vec<(Error, ErrorKind)> {
+        let poisoned = |errno| log::Error::poisoned(io(errno));
+        let log_errors = [
+            (log::Error::Io(io(libc::EIO)), ErrorKind::Io),
+            (log::Error::Io(io(libc::ENOSPC)), ErrorKind::StorageFull),
+            (log::Error::Io(io(libc::EDQUOT)), ErrorKind::StorageFull),
+            (log::Error::Io(io(libc::EROFS)), ErrorKind::ReadOnly),
+            (
+                log::Error::Corrupt {
+                    position: position(),
+                    defect: Defect::UnsealedSegment,
+                },
+                ErrorKind::Corrupt,
+            ),
+            (
+                log::Error::LockTimeout {
+                    lock_file: "/store/log/LOCK".into(),
+                    waited: Duration::from_secs(10),
+                },
+                ErrorKind::Busy,
+            ),
+            (poisoned(libc::EIO), ErrorKind::Io),
+            (poisoned(libc::ENOSPC), ErrorKind::StorageFull),
+            (poisoned(libc::EROFS), ErrorKind::ReadOnly),
+            (
+                log::Error::RecordTooLarge { len: 5, max: 4 },
+                ErrorKind::TooLarge,
+            ),
+            (
+                log::Error::SeqOutOfRange {
+                    seq: 9,
+                    first: 1,
+                    last: 3,
+                },
+                ErrorKind::NotFound,
+            ),
+            (
+                log::Error::NotFound {
+                    path: "/store".into(),
+                },
+                ErrorKind::NotFound,
+            ),
+            (
+                log::Error::AlreadyExists {
+                    path: "/store".into(),
+                },
+                ErrorKind::Refused,
+            ),
+            (
+                log::Error::InvalidOption("segment_size 1 is too small".into()),
+                ErrorKind::Invalid,
+            ),
+        ];
+        let dataset = || "trial-42".to_owned();
+        let store_errors = [
+            (Error::Io(io(libc::EIO)), ErrorKind::Io),
+            (Error::Io(io(libc::ENOSPC)), ErrorKind::StorageFull),
+            (Error::InvalidRequest("no files".into()), ErrorKind::Invalid),
+            (
+                Error::UnknownDataset { dataset: dataset() },
+                ErrorKind::NotFound,
+            ),
+            (
+                Error::UnknownVersion {
+                    dataset: dataset(),
+                    version: "7".into(),
+                    known: "1..=2".into(),
+                },
+                ErrorKind::NotFound,
+            ),
+            (
+                Error::AmbiguousVersion {
+                    dataset: dataset(),
+                    prefix: "ab".into(),
+                    matches: "1, 2".into(),
+                },
+                ErrorKind::Invalid,
+            ),
+            (
+                Error::DatasetExists { dataset: dataset() },
+                ErrorKind::Refused,
+            ),
+            (
+                Error::DriftRefused {
+                    dataset: dataset(),
+                    reason: "column `site` removed".into(),
+                    seq: 4,
+                    post_commit_warnings: Vec::new(),
+                },
+                ErrorKind::Refused,
+            ),
+            (
+                Error::DuplicateContent {
+                    dataset: dataset(),
+                    others: "`a` version 1".into(),
+                },
+                ErrorKind::Refused,
+            ),
+            (
+                Error::Ingest {
+                    source: Arc::new(IngestError::Empty {
+                        file: "visits.csv".into(),
+                    }),
+                },
+                ErrorKind::Invalid,
+            ),
+            (
+                Error::Ingest {
+                    source: Arc::new(IngestError::Sink {
+                        file: "visits.csv".into(),
+                        source: std::io::Error::other(io(libc::ENOSPC)),
+                    }),
+                },
+                ErrorKind::StorageFull,
+            ),
+            (
+                Error::BlobMismatch {
+                    path: "/store/blobs/sha256/ab/cd".into(),
+                    expected: "abcd".into(),
+                    actual: "ef01".into(),
+                },
+                ErrorKind::Corrupt,
+            ),
+            (
+                Error::BadEvent {
+                    position: position(),
+                    detail: "empty body".into(),
+                },
+                ErrorKind::Corrupt,
+            ),
+            (
+                Error::BadQueryRun {
+                    position: position(),
+                    detail: "empty body".into(),
+                },
+                ErrorKind::Corrupt,
+            ),
+            (Error::invariant("two active versions"), ErrorKind::Corrupt),
+            (
+                Error::invariant_at(5, "upload_created: version 3 of 1"),
+                ErrorKind::Corrupt,
+            ),
+        ];
+        log_errors
+            .into_iter()
+            .map(|(e, kind)| (Error::Log(e), kind))
+            .chain(store_errors)
+            .collect()
+    }
+
+    #[test]
+    fn every_error_has_the_kind_its_documentation_gives() {
+        for (error, kind) in every_error() {
+            assert_eq!(error.kind(), kind, "{error:?}");
+            if let Error::Log(inner) = &error {
+                assert_eq!(inner.kind(), kind, "{inner:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_kind_has_its_own_snake_case_name() {
+        let kinds = [
+            ErrorKind::Refused,
+            ErrorKind::NotFound,
+            ErrorKind::Invalid,
+            ErrorKind::TooLarge,
+            ErrorKind::Busy,
+            ErrorKind::Corrupt,
+            ErrorKind::StorageFull,
+            ErrorKind::ReadOnly,
+            ErrorKind::Io,
+        ];
+        let names: std::collections::HashSet<_> = kinds.iter().map(|k| k.name()).collect();
+        assert_eq!(names.len(), kinds.len());
+        assert_eq!(ErrorKind::StorageFull.name(), "storage_full");
+        assert!(names
+            .iter()
+            .all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '_')));
+    }
+
+    #[test]
+    fn no_library_message_suggests_a_command_or_a_flag() {
+        for (error, _) in every_error() {
+            let message = error.to_string();
+            assert!(!message.contains("`strata "), "{message}");
+            assert!(!message.contains("--"), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_position_reads_as_segment_number_offset_and_seq() {
+        assert_eq!(
+            position().to_string(),
+            "segment 00000000000000000001.seg (number 0), offset 653, seq 2"
+        );
+    }
+
+    #[test]
+    fn corruption_and_undecodable_events_name_their_position() {
+        for (error, kind) in every_error() {
+            let positioned = matches!(
+                error,
+                Error::Log(log::Error::Corrupt { .. })
+                    | Error::BadEvent { .. }
+                    | Error::BadQueryRun { .. }
+            );
+            assert_eq!(error.position().is_some(), positioned, "{error:?}");
+            if let Some(at) = error.position() {
+                assert_eq!(kind, ErrorKind::Corrupt);
+                assert!(error.to_string().contains(&at.to_string()), "{error}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_stopped_handle_says_which_operation_failed_and_why() {
+        let message = log::Error::poisoned(io(libc::ENOSPC)).to_string();
+        assert!(message.starts_with("not committed"), "{message}");
+        assert!(message.contains("failed write of /store/log/"), "{message}");
+        assert!(message.contains("No space left on device"), "{message}");
+        assert!(!message.contains("fsync"), "{message}");
+    }
+
+    #[test]
+    fn an_invariant_names_the_event_that_broke_it() {
+        let message = Error::invariant_at(5, "upload_created: version 3 of 1").to_string();
+        assert!(message.contains("by event 5"), "{message}");
     }
 }

@@ -24,7 +24,7 @@ use crate::format::{
     SealBody, SegmentHeader, SegmentWalk, TornCutBody, WalkStep, WalkedRecord,
 };
 use crate::io::Io;
-use crate::log::LOG_DIR;
+use crate::log::{self, Position, LOG_DIR};
 use crate::store::{Event, EventKind, DATASET_EVENT};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -56,9 +56,10 @@ pub fn segment_files(store_dir: impl AsRef<Path>) -> Result<Vec<SegmentFile>> {
     let dir = store_dir.join(LOG_DIR);
     let io = Io::os();
     if !io.is_dir(&dir) {
-        return Err(Error::NotFound {
+        return Err(log::Error::NotFound {
             path: store_dir.to_path_buf(),
-        });
+        }
+        .into());
     }
     let mut segments = Vec::new();
     for entry in io.list_dir(&dir)? {
@@ -366,13 +367,10 @@ fn record_item(
     names: &mut HashMap<Uuid, String>,
 ) -> RecordItem {
     let body = match (record.body, record.header) {
-        (Some(body), Some(header)) => Some(decode_body(
-            &header,
-            body,
-            segment_number,
-            record.offset,
-            names,
-        )),
+        (Some(body), Some(header)) => {
+            let at = || Position::new(&segment, segment_number, record.offset, header.seq);
+            Some(decode_body(&header, body, at, names))
+        }
         _ => None,
     };
     RecordItem {
@@ -386,11 +384,12 @@ fn record_item(
 }
 
 /// Decodes the body of a valid record by its type.
+/// `at` names the record's place (its segment by file name) in an undecodable event's
+/// message.
 fn decode_body(
     header: &RawRecordHeader,
     body: &[u8],
-    segment_number: u64,
-    offset: u64,
+    at: impl FnOnce() -> Position,
     names: &mut HashMap<Uuid, String>,
 ) -> RecordBody {
     let undecodable = |d: Defect| RecordBody::Undecodable(d.to_string());
@@ -400,7 +399,7 @@ fn decode_body(
             TornCutBody::decode(body).map_or_else(undecodable, RecordBody::TornCut)
         }
         RecordType::REPAIR => RepairBody::decode(body).map_or_else(undecodable, RecordBody::Repair),
-        DATASET_EVENT => match Event::decode(body, header.seq, segment_number, offset) {
+        DATASET_EVENT => match Event::decode(body, at) {
             Ok(event) => {
                 if let EventKind::UploadCreated { dataset_name, .. } = &event.kind {
                     names.insert(event.dataset_id, dataset_name.clone());
@@ -572,7 +571,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert!(matches!(
             segment_files(dir.path()),
-            Err(Error::NotFound { .. })
+            Err(Error::Log(log::Error::NotFound { .. }))
         ));
     }
 }

@@ -57,7 +57,7 @@ pub mod schema;
 pub mod sql;
 pub mod store;
 
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 
 /// The examples of README.md, compiled and run as doctests.
 #[cfg(doctest)]

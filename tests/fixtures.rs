@@ -966,7 +966,9 @@ fn the_corrupt_sealed_fixture_refuses_to_open_naming_segment_offset_and_sequence
         seq: 3,
         damage: Box::new(damage),
     };
-    let full = strata::log::Log::open(&dir, LogOptions::default()).map(|_| ());
+    let full = strata::log::Log::open(&dir, LogOptions::default())
+        .map(|_| ())
+        .map_err(strata::Error::from);
     let (segment, offset, seq, defect) = corrupt(full);
     assert_eq!(
         (file_name(&segment), offset, seq, &defect),
@@ -976,7 +978,10 @@ fn the_corrupt_sealed_fixture_refuses_to_open_naming_segment_offset_and_sequence
     let problems: Vec<_> = report
         .problems
         .iter()
-        .map(|p| (file_name(&p.segment), p.offset, p.seq, &p.defect))
+        .map(|p| {
+            let at = &p.position;
+            (file_name(&at.segment), at.offset, at.seq, &p.defect)
+        })
         .collect();
     assert_eq!(
         problems,
@@ -1052,15 +1057,19 @@ fn a_snapshot_taken_before_a_repair_is_ignored_with_a_warning() {
     );
 }
 
-/// The position and defect of a [`strata::Error::Corrupt`].
+/// The position and defect of a [`strata::log::Error::Corrupt`].
 fn corrupt<T>(result: strata::Result<T>) -> (PathBuf, u64, u64, Defect) {
     match result {
-        Err(strata::Error::Corrupt {
-            segment,
-            offset,
-            seq,
+        Err(strata::Error::Log(strata::log::Error::Corrupt {
+            position:
+                strata::log::Position {
+                    segment,
+                    offset,
+                    seq,
+                    ..
+                },
             defect,
-        }) => (segment, offset, seq, defect),
+        })) => (segment, offset, seq, defect),
         Err(other) => panic!("expected corruption, got {other}"),
         Ok(_) => panic!("expected corruption, it opened"),
     }

@@ -7,13 +7,13 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use strata::format::RecordType;
 use strata::io::{
     Backend, BackendFile, DirEntry, Io, LockKind, Map, Metadata, OpenMode, OsBackend,
 };
 use strata::log::{Durability, Log, LogOptions};
-use strata::{Store, StoreOptions, UploadFile, UploadRequest};
+use strata::{ErrorKind, Store, StoreOptions, UploadFile, UploadRequest};
 
 const APP: RecordType = RecordType(0x0100);
 
@@ -85,7 +85,22 @@ impl Op {
 struct Recorder {
     ops: Mutex<Vec<Op>>,
     fail: Mutex<Option<(usize, i32)>>,
+    /// Fails the first operation it holds for (once), with the errno.
+    fail_first: Mutex<Option<(OpFilter, i32)>>,
     failed: Mutex<Option<Op>>,
+    hold: Mutex<SyncHold>,
+    hold_changed: Condvar,
+}
+
+/// Which operations something applies to.
+type OpFilter = fn(&Op) -> bool;
+
+/// Holding one `fdatasync` until the test releases it (see [`Recorder::hold_next_sync`]).
+#[derive(Debug, Default)]
+struct SyncHold {
+    armed: bool,
+    holding: bool,
+    released: bool,
 }
 
 impl Recorder {
@@ -95,12 +110,44 @@ impl Recorder {
         let index = ops.iter().filter(|o| o.mutates()).count();
         let chosen = *self.fail.lock().unwrap();
         ops.push(op.clone());
-        match chosen {
-            Some((at, errno)) if op.mutates() && at == index => {
+        let mut first = self.fail_first.lock().unwrap();
+        match (chosen, *first) {
+            (Some((at, errno)), _) if op.mutates() && at == index => {
+                *self.failed.lock().unwrap() = Some(op);
+                Err(io::Error::from_raw_os_error(errno))
+            }
+            (_, Some((which, errno))) if which(&op) => {
+                *first = None;
                 *self.failed.lock().unwrap() = Some(op);
                 Err(io::Error::from_raw_os_error(errno))
             }
             _ => Ok(()),
+        }
+    }
+
+    /// Makes the next `fdatasync` wait until [`Recorder::release_sync`].
+    fn hold_next_sync(&self) {
+        self.hold.lock().unwrap().armed = true;
+    }
+
+    /// Waits until the held `fdatasync` is waiting.
+    fn wait_until_sync_held(&self) {
+        let hold = self.hold.lock().unwrap();
+        drop(self.hold_changed.wait_while(hold, |h| !h.holding).unwrap());
+    }
+
+    fn release_sync(&self) {
+        self.hold.lock().unwrap().released = true;
+        self.hold_changed.notify_all();
+    }
+
+    /// Called by every `fdatasync`: waits there if it is the one to hold.
+    fn wait_if_held(&self) {
+        let mut hold = self.hold.lock().unwrap();
+        if std::mem::take(&mut hold.armed) {
+            hold.holding = true;
+            self.hold_changed.notify_all();
+            drop(self.hold_changed.wait_while(hold, |h| !h.released).unwrap());
         }
     }
 
@@ -219,6 +266,7 @@ impl BackendFile for RecordingFile {
 
     fn sync_data(&self) -> io::Result<()> {
         self.recorder.note(Op::SyncData(self.path.clone()))?;
+        self.recorder.wait_if_held();
         self.inner.sync_data()
     }
 
@@ -449,4 +497,185 @@ fn an_upload_creates_its_blobs_durably_before_the_event_that_names_them() {
             "the blob's folder was not fsynced before the event"
         );
     }
+}
+
+/// Store options that take an upload through every kind of step: little preallocated room
+/// (the event's write needs more zeros ahead of it), with `tiny_segments` segments of the
+/// smallest size (an event after a segment's first record rolls to a new segment), and a
+/// snapshot after every write (steps after the commit).
+fn demanding_options(io: Io, tiny_segments: bool) -> StoreOptions {
+    let defaults = StoreOptions::default();
+    let segment_size = if tiny_segments {
+        2 * strata::format::SEGMENT_HEADER_LEN as u64
+    } else {
+        defaults.log.segment_size
+    };
+    StoreOptions {
+        log: LogOptions {
+            io,
+            preallocate: 1024,
+            segment_size,
+            ..defaults.log
+        },
+        snapshots: strata::store::SnapshotPolicy {
+            every_records: 1,
+            ..strata::store::SnapshotPolicy::default()
+        },
+        ..defaults
+    }
+}
+
+/// A store for [`an_upload_is_committed_or_absent_whichever_step_runs_out_of_space`]: new,
+/// or (with `tiny_segments`) holding one dataset, so that the next event rolls.
+fn store_before_the_upload(dir: &Path, io: Io, tiny_segments: bool) -> Store {
+    let store = Store::create(dir, demanding_options(io, tiny_segments)).unwrap();
+    if tiny_segments {
+        let other = b"site,city\nS1,Oslo\nS2,Bergen\n";
+        let file = UploadFile::from_bytes("sites.csv", other.to_vec());
+        store
+            .save_upload(UploadRequest::new("first", vec![file], "ana"))
+            .unwrap();
+    }
+    store
+}
+
+/// Fails each mutating operation of an upload in turn with ENOSPC, and checks the outcome
+/// against what a reopened store holds: an acknowledged upload is active after reopening
+/// (a failure after its commit is a warning); a failed one is not, unless it failed in the
+/// `fdatasync` of its event, after its bytes reached the file, and says it is not committed.
+fn check_an_upload_out_of_space_at_every_step(tiny_segments: bool) {
+    let total = {
+        let dir = tempfile::tempdir().unwrap();
+        let (io, recorder) = recording();
+        let store = store_before_the_upload(dir.path(), io, tiny_segments);
+        let before = recorder.mutating();
+        store.save_upload(upload()).unwrap();
+        recorder.mutating() - before
+    };
+    let no_space = io::Error::from_raw_os_error(libc::ENOSPC).to_string();
+    for n in 0..total {
+        let dir = tempfile::tempdir().unwrap();
+        let (io, recorder) = recording();
+        let store = store_before_the_upload(dir.path(), io, tiny_segments);
+        recorder.fail_in(n, libc::ENOSPC);
+        let outcome = store.save_upload(upload());
+        let failed = recorder
+            .failed
+            .lock()
+            .unwrap()
+            .clone()
+            .expect("an op failed");
+        drop(store);
+        let reopened = Store::open(dir.path(), StoreOptions::default())
+            .unwrap_or_else(|e| panic!("operation {n} ({failed:?}): reopening failed: {e}"));
+        reopened.assert_invariants(true).unwrap();
+        let active = reopened
+            .get_active_version("trial-42")
+            .ok()
+            .map(|a| a.version);
+        match outcome {
+            Ok(done) => {
+                assert_eq!(
+                    active,
+                    Some(1),
+                    "operation {n} ({failed:?}): acknowledged, lost"
+                );
+                let warnings = done.post_commit_warnings.join("; ");
+                assert!(
+                    warnings.contains(&no_space),
+                    "operation {n} ({failed:?}) failed after the commit: `{warnings}`"
+                );
+            }
+            Err(error) => {
+                let message = error.to_string();
+                assert_eq!(error.kind(), ErrorKind::StorageFull, "{message}");
+                for expected in [
+                    failed.verb(),
+                    &failed.path().display().to_string(),
+                    &no_space,
+                ] {
+                    assert!(
+                        message.contains(expected),
+                        "operation {n} ({failed:?}): `{message}` does not say `{expected}`"
+                    );
+                }
+                if active.is_some() {
+                    let event_sync = matches!(&failed, Op::SyncData(p)
+                        if p.extension().is_some_and(|e| e == "seg"));
+                    assert!(
+                        event_sync && message.contains("not committed"),
+                        "operation {n} ({failed:?}) failed the upload, yet it is active after \
+                         reopening: `{message}`"
+                    );
+                }
+            }
+        }
+        if active.is_none() {
+            reopened.save_upload(upload()).unwrap();
+        }
+        assert_eq!(reopened.get_active_version("trial-42").unwrap().version, 1);
+    }
+}
+
+#[test]
+fn an_upload_is_committed_or_absent_whichever_step_runs_out_of_space() {
+    check_an_upload_out_of_space_at_every_step(false);
+}
+
+#[test]
+fn an_upload_that_rolls_the_segment_is_committed_or_absent_whichever_step_runs_out_of_space() {
+    check_an_upload_out_of_space_at_every_step(true);
+}
+
+#[test]
+fn appends_written_before_a_failed_roll_in_their_group_are_acknowledged() {
+    use strata::format::{encoded_len, RECORD_HEADER_LEN, SEAL_BODY_LEN, SEGMENT_HEADER_LEN};
+    let body = [7u8; 100];
+    let record = encoded_len(body.len()) as u64;
+    let seal = (RECORD_HEADER_LEN + SEAL_BODY_LEN) as u64;
+    let dir = tempfile::tempdir().unwrap();
+    let (io, recorder) = recording();
+    let options = LogOptions {
+        // The first segment holds two records and a seal: a third rolls to a new segment.
+        segment_size: SEGMENT_HEADER_LEN as u64 + 2 * record + seal,
+        preallocate: 0,
+        ..log_options(io, Durability::Sync)
+    };
+    let log = Arc::new(Log::create(dir.path(), options).unwrap());
+    // The first append's fdatasync waits, so that the next two queue and are committed
+    // together: the first of them fits, the second rolls, and the roll's new segment
+    // cannot be created.
+    recorder.hold_next_sync();
+    let append = |log: &Arc<Log>| {
+        let log = Arc::clone(log);
+        std::thread::spawn(move || log.append(APP, &body))
+    };
+    let first = append(&log);
+    recorder.wait_until_sync_held();
+    let (second, third) = (append(&log), append(&log));
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    *recorder.fail_first.lock().unwrap() = Some((
+        |op| matches!(op, Op::Create(p) if p.to_string_lossy().ends_with(".seg.tmp")),
+        libc::ENOSPC,
+    ));
+    recorder.release_sync();
+    assert_eq!(first.join().unwrap().unwrap(), 1);
+    let mut outcomes = [second.join().unwrap(), third.join().unwrap()];
+    outcomes.sort_by_key(|o| o.is_err());
+    let [written, failed] = outcomes;
+    assert_eq!(
+        written.unwrap(),
+        2,
+        "written and synced with the seal before the roll failed: acknowledged"
+    );
+    let failed = failed.unwrap_err();
+    assert_eq!(failed.kind(), ErrorKind::StorageFull, "{failed}");
+    assert!(failed.to_string().contains("not committed"), "{failed}");
+    drop(log);
+
+    let reopened = Log::open(dir.path(), LogOptions::default()).unwrap();
+    let records: Vec<_> = reopened.iter_from(1).map(Result::unwrap).collect();
+    let kinds: Vec<_> = records.iter().map(|r| (r.seq, r.record_type)).collect();
+    assert_eq!(kinds, [(1, APP), (2, APP), (3, RecordType::SEAL)]);
+    assert_eq!(reopened.append(APP, &body).unwrap(), 4);
 }

@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use strata::format::RecordType;
-use strata::log::{Log, LogOptions};
-use strata::Error;
+use strata::log::Error;
+use strata::log::{Log, LogOptions, WaitOutcome};
 
 const APP: RecordType = RecordType(0x100);
 
@@ -211,4 +211,30 @@ fn a_process_killed_mid_append_leaves_every_acknowledged_record() {
             );
         }
     }
+}
+
+#[test]
+fn a_waiter_is_woken_by_an_append_of_another_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::create(dir.path(), options()).unwrap();
+    log.append(APP, b"before").unwrap();
+    let waiter = std::thread::spawn(move || {
+        let outcome = log.wait_past(1, Duration::from_secs(60));
+        (outcome, Instant::now(), log)
+    });
+    // Long enough for the waiter's back-off to reach its longest pause.
+    std::thread::sleep(Duration::from_millis(300));
+    let child = spawn_child(dir.path(), "append 1", 7);
+    let out = child.wait_with_output().unwrap();
+    let acknowledged = Instant::now();
+    assert!(out.status.success());
+    assert_eq!(acks(&String::from_utf8(out.stdout).unwrap()), [(2, 0)]);
+    let (outcome, woken, log) = waiter.join().unwrap();
+    assert_eq!(outcome.unwrap(), WaitOutcome::Appended { last_seq: 2 });
+    let late = woken.saturating_duration_since(acknowledged);
+    assert!(
+        late < Duration::from_secs(2),
+        "woken {late:?} after the child's append"
+    );
+    assert_eq!(log.read(2).unwrap().body, child_body(7, 0));
 }

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use strata::format::{
     encode_record, Defect, RecordType, RepairBody, TornCutBody, SEGMENT_HEADER_LEN,
 };
+use strata::log::Error;
 use strata::log::{self, Log, LogOptions, OpenVerify, RepairReport};
-use strata::Error;
 
 const APP: RecordType = RecordType(0x100);
 
@@ -65,9 +65,13 @@ fn snapshot_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 fn expect_corrupt(result: Result<Log, Error>) -> (PathBuf, u64, u64, Defect) {
     match result {
         Err(Error::Corrupt {
-            segment,
-            offset,
-            seq,
+            position:
+                log::Position {
+                    segment,
+                    offset,
+                    seq,
+                    ..
+                },
             defect,
         }) => (segment, offset, seq, defect),
         Err(other) => panic!("expected corruption, got {other}"),
@@ -240,14 +244,20 @@ fn a_flip_in_a_sealed_segment_opened_tail_only_is_caught_by_reads_and_verify() {
         .find_map(Result::err)
         .expect("iteration reports the damage");
     assert!(
-        matches!(err, Error::Corrupt { offset: o, seq: 10, .. } if o == offset),
+        matches!(
+            &err,
+            Error::Corrupt { position: log::Position { offset: o, seq: 10, .. }, .. } if *o == offset
+        ),
         "{err}"
     );
     assert!(log.read(12).is_err());
     let report = log.verify().unwrap();
     assert_eq!(report.problems.len(), 1);
     assert_eq!(
-        (report.problems[0].offset, report.problems[0].seq),
+        (
+            report.problems[0].position.offset,
+            report.problems[0].position.seq
+        ),
         (offset, 10)
     );
 }
@@ -368,7 +378,13 @@ fn verify_reports_each_problem_with_segment_offset_and_sequence_number() {
     let found: Vec<_> = report
         .problems
         .iter()
-        .map(|p| (p.segment.clone(), p.offset, p.seq))
+        .map(|p| {
+            (
+                p.position.segment.clone(),
+                p.position.offset,
+                p.position.seq,
+            )
+        })
         .collect();
     assert!(found.contains(&(seg_a, off_a, 20)), "{found:?}");
     assert!(found.contains(&(seg_b, off_b, 150)), "{found:?}");
@@ -396,7 +412,11 @@ fn repair_cuts_at_the_first_damage_keeps_a_copy_and_logs_what_it_did() {
         panic!("expected a repair, got {report:?}");
     };
     assert_eq!(
-        (problem.segment.as_path(), problem.offset, problem.seq),
+        (
+            problem.position.segment.as_path(),
+            problem.position.offset,
+            problem.position.seq
+        ),
         (segment.as_path(), offset, 50)
     );
     assert!(bytes_cut > 0);

@@ -1,9 +1,10 @@
 //! Round trips through the segment log: every record size up to the maximum, across segment
 //! rolls, read back by iteration, by sequence number and after reopening.
 
+use std::time::{Duration, Instant};
 use strata::format::{RecordType, MAX_BODY_LEN};
-use strata::log::{Durability, Log, LogOptions, OpenVerify};
-use strata::Error;
+use strata::log::Error;
+use strata::log::{Durability, Log, LogOptions, OpenVerify, WaitOutcome};
 
 const APP: RecordType = RecordType(0x100);
 
@@ -318,4 +319,78 @@ fn a_second_handle_catches_up_on_refresh() {
     assert_eq!(seq, writer.last_seq() + 1);
     writer.refresh().unwrap();
     assert_eq!(writer.read(seq).unwrap().body, b"from reader");
+}
+
+#[test]
+fn a_waiter_is_woken_by_an_append_of_its_own_handle() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = std::sync::Arc::new(Log::create(dir.path(), LogOptions::default()).unwrap());
+    let waiter = {
+        let log = std::sync::Arc::clone(&log);
+        std::thread::spawn(move || {
+            let outcome = log.wait_past(0, Duration::from_secs(30));
+            (outcome, Instant::now())
+        })
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    let appending = Instant::now();
+    log.append(APP, b"wake up").unwrap();
+    let (outcome, woken) = waiter.join().unwrap();
+    assert_eq!(outcome.unwrap(), WaitOutcome::Appended { last_seq: 1 });
+    let late = woken.saturating_duration_since(appending);
+    assert!(
+        late < Duration::from_secs(1),
+        "woken {late:?} after the append"
+    );
+}
+
+#[test]
+fn a_second_handle_waiting_in_the_same_process_is_woken_and_caught_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let writer = Log::create(dir.path(), LogOptions::default()).unwrap();
+    writer.append(APP, b"one").unwrap();
+    let reader = Log::open(dir.path(), LogOptions::default()).unwrap();
+    let waiter = std::thread::spawn(move || {
+        let outcome = reader.wait_past(1, Duration::from_secs(30));
+        (outcome, reader)
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    writer.append(APP, b"two").unwrap();
+    let (outcome, reader) = waiter.join().unwrap();
+    assert_eq!(outcome.unwrap(), WaitOutcome::Appended { last_seq: 2 });
+    assert_eq!(
+        reader.read(2).unwrap().body,
+        b"two",
+        "the view holds the record"
+    );
+}
+
+#[test]
+fn waiting_past_the_last_record_times_out_when_nothing_is_appended() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::create(dir.path(), LogOptions::default()).unwrap();
+    log.append(APP, b"only").unwrap();
+    let started = Instant::now();
+    let timeout = Duration::from_millis(300);
+    assert_eq!(
+        log.wait_past(1, timeout).unwrap(),
+        WaitOutcome::TimedOut { last_seq: 1 }
+    );
+    let waited = started.elapsed();
+    assert!(
+        waited >= timeout && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+}
+
+#[test]
+fn waiting_past_a_record_that_is_not_the_last_returns_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::create(dir.path(), LogOptions::default()).unwrap();
+    log.append_batch(&[(APP, b"a".as_slice()), (APP, b"b")])
+        .unwrap();
+    let started = Instant::now();
+    let outcome = log.wait_past(1, Duration::from_secs(30)).unwrap();
+    assert_eq!(outcome, WaitOutcome::Appended { last_seq: 2 });
+    assert!(started.elapsed() < Duration::from_secs(5));
 }

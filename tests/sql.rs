@@ -314,7 +314,9 @@ fn a_time_names_the_version_active_then() {
         &engine(),
         &store,
         "d",
-        &format!("SELECT (SELECT COUNT(*) FROM \"d@{at}\".t) AS then, (SELECT COUNT(*) FROM t) AS now"),
+        &format!(
+            "SELECT (SELECT COUNT(*) FROM \"d@{at}\".t) AS then, (SELECT COUNT(*) FROM t) AS now"
+        ),
     );
     assert_eq!(rows, [[Cell::Int(2), Cell::Int(3)]]);
     let prepared = engine()

@@ -33,7 +33,7 @@ fn first_upload_creates_a_dataset_at_version_1_with_table_0() {
 }
 
 #[test]
-fn an_existing_name_without_overwrite_is_refused_with_a_hint() {
+fn an_existing_name_without_overwrite_is_refused_saying_why() {
     let (_dir, store) = new_store();
     store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
     let last = store.log().last_seq();
@@ -44,7 +44,12 @@ fn an_existing_name_without_overwrite_is_refused_with_a_hint() {
         matches!(&err, Error::DatasetExists { dataset } if dataset == "d"),
         "{err}"
     );
-    assert!(err.to_string().contains("--overwrite"));
+    // What to type next (`--overwrite`) is the command line's to say (tests/cli/upload.rs).
+    let message = err.to_string();
+    assert!(
+        message.contains("`d` already exists and the upload does not overwrite it"),
+        "{message}"
+    );
     assert_eq!(store.log().last_seq(), last, "nothing was appended");
 }
 
@@ -703,4 +708,25 @@ fn opening_and_reading_a_store_changes_no_file() {
     store.assert_invariants(true).unwrap();
     drop(store);
     assert_eq!(all_files(dir.path()), before);
+}
+
+#[test]
+fn a_store_waiting_for_new_events_is_woken_with_its_catalog_caught_up() {
+    let (dir, writer) = new_store();
+    writer
+        .save_upload(upload("a", &[("t.csv", SMALL)]))
+        .unwrap();
+    let reader = Store::open(dir.path(), options()).unwrap();
+    let last = reader.log().last_seq();
+    let waiter = std::thread::spawn(move || {
+        let outcome = reader.wait_past(last, std::time::Duration::from_secs(30));
+        (outcome, reader)
+    });
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    writer
+        .save_upload(upload("b", &[("u.csv", SMALL_PLUS_COLUMN)]))
+        .unwrap();
+    let (outcome, reader) = waiter.join().unwrap();
+    assert!(outcome.unwrap().appended());
+    assert_eq!(reader.get_active_version("b").unwrap().version, 1);
 }

@@ -81,7 +81,7 @@ pub struct Metadata {
 /// entries (a creation, rename or removal inside it) until [`Backend::sync_dir`] of it.
 ///
 /// Errors are plain [`io::Error`]s; the crate adds the operation and the path
-/// ([`crate::Error::Io`]), so a backend need not.
+/// ([`super::IoError`]), so a backend need not.
 pub trait Backend: fmt::Debug + Send + Sync {
     /// Opens the file at `path` as `mode` says. A mode that creates the file adds an entry to
     /// its directory (durable once the directory is synced).

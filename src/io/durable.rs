@@ -3,7 +3,7 @@
 //! of a file.
 
 use super::{Io, IoFile, OpenMode};
-use crate::error::{Error, Result};
+use super::{IoError, IoResult};
 use crate::paths::parent;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -13,7 +13,7 @@ impl Io {
     /// crash left it), fsynced, renamed to `path`, and the directory fsynced. A crash at any
     /// point leaves either no file at `path` or the whole file (plus perhaps `tmp`, which is
     /// never read).
-    pub fn create_durably(&self, path: &Path, tmp: &Path, contents: &[u8]) -> Result<()> {
+    pub fn create_durably(&self, path: &Path, tmp: &Path, contents: &[u8]) -> IoResult<()> {
         let mut file = TempFile::create(self, tmp, OpenMode::CreateTruncate)?;
         file.write(contents)?;
         file.persist(path)
@@ -22,14 +22,14 @@ impl Io {
     /// Starts writing a new file at `tmp` (which must not exist), to be written, then moved
     /// under its final name durably with [`TempFile::persist`]. Dropping it unpersisted removes
     /// it.
-    pub fn create_temp(&self, tmp: &Path) -> Result<TempFile> {
+    pub fn create_temp(&self, tmp: &Path) -> IoResult<TempFile> {
         TempFile::create(self, tmp, OpenMode::CreateNew)
     }
 
     /// Creates the folder `dir` and any missing folder above it, fsyncing the parent of each
     /// folder it creates, so that `dir` survives power loss once this returns. A folder that
     /// exists is left as it is.
-    pub fn ensure_dir_durably(&self, dir: &Path) -> Result<()> {
+    pub fn ensure_dir_durably(&self, dir: &Path) -> IoResult<()> {
         if self.is_dir(dir) {
             return Ok(());
         }
@@ -41,7 +41,7 @@ impl Io {
             Ok(()) => {}
             // Another process created it first; syncing its parent again is harmless.
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists && self.is_dir(dir) => {}
-            Err(e) => return Err(Error::io("create directory", dir, e)),
+            Err(e) => return Err(IoError::new("create directory", dir, e)),
         }
         self.sync_dir(up)
     }
@@ -50,7 +50,7 @@ impl Io {
     /// (see [`Io::create_durably`], through `copy` + `.tmp`), then the range is zeroed in
     /// place. The zeros are not synced: the caller syncs the file before anything relies on
     /// them.
-    pub fn cut_out(&self, file: &IoFile, from: u64, to: u64, copy: &Path) -> Result<()> {
+    pub fn cut_out(&self, file: &IoFile, from: u64, to: u64, copy: &Path) -> IoResult<()> {
         let mut bytes = vec![0u8; (to - from) as usize];
         file.read_exact_at(&mut bytes, from)?;
         self.create_durably(copy, &crate::paths::tmp_path(copy), &bytes)?;
@@ -61,7 +61,7 @@ impl Io {
 impl IoFile {
     /// Writes zero bytes over `from..to` of the file (growing it if it is shorter), in
     /// chunks of 64 KiB.
-    pub fn write_zeros(&self, from: u64, to: u64) -> Result<()> {
+    pub fn write_zeros(&self, from: u64, to: u64) -> IoResult<()> {
         const CHUNK: usize = 64 * 1024;
         static ZEROS: [u8; CHUNK] = [0; CHUNK];
         let mut at = from;
@@ -88,7 +88,7 @@ pub struct TempFile {
 }
 
 impl TempFile {
-    fn create(io: &Io, tmp: &Path, mode: OpenMode) -> Result<TempFile> {
+    fn create(io: &Io, tmp: &Path, mode: OpenMode) -> IoResult<TempFile> {
         let file = io.open(tmp, mode)?;
         Ok(TempFile {
             io: io.clone(),
@@ -110,7 +110,7 @@ impl TempFile {
     }
 
     /// Appends `bytes`.
-    pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
+    pub fn write(&mut self, bytes: &[u8]) -> IoResult<()> {
         let file = self.file.as_ref().expect("written before it is persisted");
         file.write_all_at(bytes, self.written)?;
         self.written += bytes.len() as u64;
@@ -119,7 +119,7 @@ impl TempFile {
     }
 
     /// fsyncs what was written (done by [`TempFile::persist`] if not done before).
-    pub fn sync(&mut self) -> Result<()> {
+    pub fn sync(&mut self) -> IoResult<()> {
         if !self.synced {
             let file = self.file.as_ref().expect("synced before it is persisted");
             file.sync_all()?;
@@ -131,7 +131,7 @@ impl TempFile {
     /// Moves the file to `target` durably: fsyncs it (unless synced since the last write),
     /// closes it, renames it to `target`, and fsyncs the folder of `target`, then the
     /// temporary folder if it is another one. `target`'s folder must exist.
-    pub fn persist(mut self, target: &Path) -> Result<()> {
+    pub fn persist(mut self, target: &Path) -> IoResult<()> {
         self.sync()?;
         drop(self.file.take());
         self.io.rename(&self.path, target)?;

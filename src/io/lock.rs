@@ -1,7 +1,10 @@
 //! The writer lock on `log/LOCK`, and the write generation stored in it.
+//!
+//! The lock is the log's: its errors (a timeout, or the IO of the lock file) are
+//! [`crate::log::Error`]s.
 
 use super::{Io, IoFile, LockKind, OpenMode};
-use crate::error::{Error, Result};
+use crate::log::{Error, Result};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -29,7 +32,7 @@ pub(crate) fn lock(io: &Io, path: &Path, kind: LockKind, timeout: Duration) -> R
 
 /// Opens (creating if needed) the lock file for reading and writing.
 pub(crate) fn open_lock_file(io: &Io, path: &Path) -> Result<IoFile> {
-    io.open(path, OpenMode::OpenOrCreate)
+    Ok(io.open(path, OpenMode::OpenOrCreate)?)
 }
 
 /// Takes a lock on an open lock file (see [`lock`]). A writer keeps one open lock file and
@@ -59,13 +62,21 @@ impl LockGuard {
     /// that finds the generation it last saw knows nobody else wrote, and need not re-read
     /// the log before appending.
     pub(crate) fn generation(&self) -> Result<u64> {
-        let mut bytes = [0u8; 8];
-        let n = self.file.read_at(&mut bytes, 0)?;
-        Ok(if n == 8 { u64::from_le_bytes(bytes) } else { 0 })
+        peek_generation(&self.file)
     }
 
     /// Stores the write generation (see [`LockGuard::generation`]).
     pub(crate) fn set_generation(&self, generation: u64) -> Result<()> {
-        self.file.write_all_at(&generation.to_le_bytes(), 0)
+        Ok(self.file.write_all_at(&generation.to_le_bytes(), 0)?)
     }
+}
+
+/// The write generation stored in an open lock file (see [`LockGuard::generation`]), read
+/// without taking the lock. A value read while a writer stores the next one may be torn;
+/// a watcher that polls it then looks at the log once for nothing, or sees the change at
+/// its next poll.
+pub(crate) fn peek_generation(file: &IoFile) -> Result<u64> {
+    let mut bytes = [0u8; 8];
+    let n = file.read_at(&mut bytes, 0)?;
+    Ok(if n == 8 { u64::from_le_bytes(bytes) } else { 0 })
 }

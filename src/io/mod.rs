@@ -6,7 +6,7 @@
 //!   each method with its contract. [`OsBackend`] is the real one, and the only code in the
 //!   library that calls `std::fs` (`clippy.toml` refuses it elsewhere).
 //! - [`Io`] and [`IoFile`]: the thin wrappers the rest of the crate uses. They add the
-//!   operation and the path to every error ([`crate::Error::Io`]).
+//!   operation and the path to every error ([`IoError`]).
 //! - The helpers built on them, one of each: [`Io::create_durably`] and [`TempFile`] (a
 //!   temporary file, fsync, rename, directory fsync), [`Io::sync_dir`],
 //!   [`Io::ensure_dir_durably`], [`IoFile::write_zeros`], [`Io::cut_out`], and the writer
@@ -19,14 +19,17 @@
 
 mod backend;
 mod durable;
+mod error;
 pub(crate) mod lock;
 mod os;
 
 pub use backend::{Backend, BackendFile, DirEntry, EntryKind, LockKind, Map, Metadata, OpenMode};
 pub use durable::TempFile;
+pub use error::{IoError, IoResult};
 pub use os::OsBackend;
 
-use crate::error::{IoContext, Result};
+pub(crate) use error::os_error_kind;
+use error::IoContext;
 use std::fmt;
 use std::io::{self, Read};
 use std::path::Path;
@@ -76,7 +79,7 @@ impl Io {
     }
 
     /// Opens a file (see [`Backend::open`]).
-    pub fn open(&self, path: &Path, mode: OpenMode) -> Result<IoFile> {
+    pub fn open(&self, path: &Path, mode: OpenMode) -> IoResult<IoFile> {
         let op = if mode.creates() && mode != OpenMode::OpenOrCreate {
             "create"
         } else {
@@ -91,33 +94,33 @@ impl Io {
 
     /// Creates one directory (see [`Backend::create_dir`]); [`Io::ensure_dir_durably`] is
     /// what callers want.
-    pub fn create_dir(&self, path: &Path) -> Result<()> {
+    pub fn create_dir(&self, path: &Path) -> IoResult<()> {
         self.backend.create_dir(path).ctx("create directory", path)
     }
 
     /// Renames `from` to `to` (see [`Backend::rename`]); the error names `to`.
-    pub fn rename(&self, from: &Path, to: &Path) -> Result<()> {
+    pub fn rename(&self, from: &Path, to: &Path) -> IoResult<()> {
         self.backend.rename(from, to).ctx("rename into", to)
     }
 
     /// Removes a file (see [`Backend::remove_file`]).
-    pub fn remove_file(&self, path: &Path) -> Result<()> {
+    pub fn remove_file(&self, path: &Path) -> IoResult<()> {
         self.backend.remove_file(path).ctx("remove", path)
     }
 
     /// The entries of a directory (see [`Backend::read_dir`]).
-    pub fn list_dir(&self, path: &Path) -> Result<Vec<DirEntry>> {
+    pub fn list_dir(&self, path: &Path) -> IoResult<Vec<DirEntry>> {
         self.backend.read_dir(path).ctx("list", path)
     }
 
     /// fsyncs a directory so that creations, renames and removals inside it survive power
     /// loss (see [`Backend::sync_dir`]).
-    pub fn sync_dir(&self, path: &Path) -> Result<()> {
+    pub fn sync_dir(&self, path: &Path) -> IoResult<()> {
         self.backend.sync_dir(path).ctx("fsync directory", path)
     }
 
     /// What is at `path` (see [`Backend::metadata`]).
-    pub fn metadata(&self, path: &Path) -> Result<Option<Metadata>> {
+    pub fn metadata(&self, path: &Path) -> IoResult<Option<Metadata>> {
         self.backend.metadata(path).ctx("stat", path)
     }
 
@@ -142,7 +145,7 @@ impl Io {
     }
 
     /// The whole content of a file.
-    pub fn read(&self, path: &Path) -> Result<Vec<u8>> {
+    pub fn read(&self, path: &Path) -> IoResult<Vec<u8>> {
         let file = self.open(path, OpenMode::Read)?;
         let len = usize::try_from(file.size()?).unwrap_or(usize::MAX);
         let mut bytes = vec![0; len];
@@ -175,12 +178,12 @@ impl IoFile {
     }
 
     /// Reads at `offset` until `buf` is full or the file ends; returns the bytes read.
-    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<usize> {
+    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> IoResult<usize> {
         read_fully_at(&*self.file, buf, offset).ctx("read", &self.path)
     }
 
     /// Reads exactly `buf.len()` bytes at `offset`; a file that ends first is an error.
-    pub fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> Result<()> {
+    pub fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> IoResult<()> {
         let n = self.read_at(buf, offset)?;
         if n < buf.len() {
             let short = io::Error::new(
@@ -193,46 +196,46 @@ impl IoFile {
     }
 
     /// Writes all of `bytes` at `offset` (see [`BackendFile::write_all_at`]).
-    pub fn write_all_at(&self, bytes: &[u8], offset: u64) -> Result<()> {
+    pub fn write_all_at(&self, bytes: &[u8], offset: u64) -> IoResult<()> {
         self.file
             .write_all_at(bytes, offset)
             .ctx("write", &self.path)
     }
 
     /// `fdatasync` (see [`BackendFile::sync_data`]).
-    pub fn sync_data(&self) -> Result<()> {
+    pub fn sync_data(&self) -> IoResult<()> {
         self.file.sync_data().ctx("fdatasync", &self.path)
     }
 
     /// `fsync` (see [`BackendFile::sync_all`]).
-    pub fn sync_all(&self) -> Result<()> {
+    pub fn sync_all(&self) -> IoResult<()> {
         self.file.sync_all().ctx("fsync", &self.path)
     }
 
     /// The file's length in bytes.
-    pub fn size(&self) -> Result<u64> {
+    pub fn size(&self) -> IoResult<u64> {
         self.file.size().ctx("stat", &self.path)
     }
 
     /// A read-only view of the whole file (see [`BackendFile::map`]).
-    pub fn map(&self) -> Result<Map> {
+    pub fn map(&self) -> IoResult<Map> {
         let len = self.size()?;
         self.map_len(len)
     }
 
     /// A read-only view of the first `len` bytes, `len` being at most the file's length
     /// (known to the caller, so no `stat`).
-    pub fn map_len(&self, len: u64) -> Result<Map> {
+    pub fn map_len(&self, len: u64) -> IoResult<Map> {
         self.file.map(len).ctx("map", &self.path)
     }
 
     /// Tries to take a lock (see [`BackendFile::try_lock`]).
-    pub fn try_lock(&self, kind: LockKind) -> Result<bool> {
+    pub fn try_lock(&self, kind: LockKind) -> IoResult<bool> {
         self.file.try_lock(kind).ctx("lock", &self.path)
     }
 
     /// Releases a lock (see [`BackendFile::unlock`]).
-    pub fn unlock(&self) -> Result<()> {
+    pub fn unlock(&self) -> IoResult<()> {
         self.file.unlock().ctx("unlock", &self.path)
     }
 

@@ -8,23 +8,27 @@
 //!   Concurrent appenders of one handle share `fdatasync`s (group commit).
 //! - Writers in any number of processes serialise on an exclusive lock of `log/LOCK`; before
 //!   appending, a writer catches up on records other processes appended.
-//! - Readers take no lock and see only complete, checksum-valid records.
+//! - Readers take no lock and see only complete, checksum-valid records;
+//!   [`Log::wait_past`] waits for new ones, from this handle or any other.
 //! - Opening is strict and read-only: a provably torn tail is reported ([`Log::torn_tail`])
 //!   and cut off (with a copy kept and a record logged) before the next append; any other
-//!   damage is [`crate::Error::Corrupt`], with the segment, offset and sequence number.
+//!   damage is [`Error::Corrupt`], with its [`Position`] (segment, offset, sequence number).
 //! - [`repair`] is the explicit salvage of a corrupt log.
 
+mod error;
 mod reader;
 mod repair;
 mod verify;
 mod view;
+mod wait;
 mod writer;
 
+pub use error::{Error, Position, Result};
 pub use reader::{LogIter, Record, RecordRef};
 pub use repair::{repair, RepairReport};
 pub use verify::{verify, verify_with, Problem, VerifyReport};
+pub use wait::WaitOutcome;
 
-use crate::error::{Error, Result};
 use crate::format::{
     RecordType, SegmentHeader, FIRST_SEQ, FORMAT_VERSION, MAX_BODY_LEN, SEGMENT_HEADER_LEN,
 };
@@ -169,6 +173,10 @@ pub struct Log {
     gathered: Condvar,
     sync: Mutex<SyncState>,
     synced: Condvar,
+    /// The last sequence number [`Log::wait_past`] waiters have been told of.
+    appended: Mutex<u64>,
+    /// Notified when the view takes in records after `appended`.
+    appended_changed: Condvar,
 }
 
 impl Log {
@@ -232,6 +240,8 @@ impl Log {
             gathered: Condvar::new(),
             sync: Mutex::new(SyncState::default()),
             synced: Condvar::new(),
+            appended: Mutex::new(0),
+            appended_changed: Condvar::new(),
         })
     }
 
@@ -299,6 +309,12 @@ impl Log {
 
     /// Catches up with records appended by other processes since the last refresh.
     pub fn refresh(&self) -> Result<()> {
+        let refreshed = self.refresh_view();
+        self.notify_appended();
+        refreshed
+    }
+
+    fn refresh_view(&self) -> Result<()> {
         let verify = self.options.verify;
         let outcome = self.write_view().refresh(verify);
         match outcome {

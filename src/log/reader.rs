@@ -2,14 +2,14 @@
 //! record by sequence number through the sparse index.
 
 use super::view::{corrupt, scan_segment_state, LogView};
-use super::Log;
-use crate::error::{Error, Result};
+use super::{Log, Position};
 use crate::format::{
     Defect, RecordType, SegmentCursor, SegmentEnd, SegmentHeader, Step, FIRST_SEQ,
     SEGMENT_HEADER_LEN,
 };
 use crate::io::Map;
-use std::path::PathBuf;
+use crate::log::{Error, Result};
+use std::path::Path;
 use std::sync::Arc;
 
 /// A record borrowed from a mapped segment.
@@ -27,6 +27,25 @@ pub struct RecordRef<'a> {
     pub segment_number: u64,
     /// Byte offset of its header in that segment.
     pub offset: u64,
+    /// The segment file.
+    segment: &'a Arc<Path>,
+}
+
+impl RecordRef<'_> {
+    /// The segment file holding the record.
+    pub fn segment(&self) -> &Path {
+        self.segment
+    }
+
+    /// Where the record is.
+    pub fn position(&self) -> Position {
+        Position::new(
+            self.segment.as_ref(),
+            self.segment_number,
+            self.offset,
+            self.seq,
+        )
+    }
 }
 
 /// An owned record.
@@ -44,6 +63,25 @@ pub struct Record {
     pub segment_number: u64,
     /// Byte offset of its header in that segment.
     pub offset: u64,
+    /// The segment file.
+    segment: Arc<Path>,
+}
+
+impl Record {
+    /// The segment file holding the record.
+    pub fn segment(&self) -> &Path {
+        &self.segment
+    }
+
+    /// Where the record is.
+    pub fn position(&self) -> Position {
+        Position::new(
+            self.segment.as_ref(),
+            self.segment_number,
+            self.offset,
+            self.seq,
+        )
+    }
 }
 
 impl From<RecordRef<'_>> for Record {
@@ -55,13 +93,14 @@ impl From<RecordRef<'_>> for Record {
             body: r.body.to_vec(),
             segment_number: r.segment_number,
             offset: r.offset,
+            segment: Arc::clone(r.segment),
         }
     }
 }
 
 #[derive(Debug, Clone)]
 struct SegmentHandle {
-    path: PathBuf,
+    path: Arc<Path>,
     header: SegmentHeader,
     map: Arc<Map>,
     end_offset: u64,
@@ -101,7 +140,7 @@ impl LogIter {
         let segments: Vec<SegmentHandle> = view.segments[first.min(view.segments.len())..]
             .iter()
             .map(|s| SegmentHandle {
-                path: s.path.clone(),
+                path: Arc::from(s.path.as_path()),
                 header: s.header,
                 map: Arc::clone(&s.map),
                 end_offset: s.end_offset,
@@ -141,6 +180,7 @@ impl LogIter {
                         body: r.body,
                         segment_number: seg.header.segment_number,
                         offset: r.offset,
+                        segment: &seg.path,
                     }));
                 }
                 Step::End(SegmentEnd::Open | SegmentEnd::Sealed(_)) => {
@@ -151,6 +191,7 @@ impl LogIter {
                     self.failed = true;
                     return Some(Err(corrupt(
                         &seg.path,
+                        seg.header.segment_number,
                         damage.offset,
                         cursor.next_seq(),
                         damage.defect,
@@ -237,12 +278,13 @@ impl Log {
             }
             Ok(_) => {
                 let detail = format!("a full scan ends at offset {}, seq {}, but the seal says offset {saved_end}, seq {saved_next}", seg.end_offset, seg.next_seq);
-                let path = seg.path.clone();
+                let (path, number) = (seg.path.clone(), seg.number());
                 seg.end_offset = saved_end;
                 seg.next_seq = saved_next;
                 seg.seal = saved_seal;
                 Err(corrupt(
                     &path,
+                    number,
                     saved_end,
                     saved_next,
                     Defect::BadSeal { detail },

@@ -9,10 +9,10 @@
 
 use super::verify::verify_with;
 use super::{Log, LogOptions, Problem, TornTail};
-use crate::error::{Error, Result};
 use crate::format::{Defect, RecordType, RepairBody};
 use crate::io::lock::lock;
 use crate::io::{Io, LockKind, OpenMode};
+use crate::log::{Error, Result};
 use crate::paths::{file_name, salvage_copy, StorePaths};
 use std::path::{Path, PathBuf};
 
@@ -102,21 +102,24 @@ struct Cut {
 
 fn plan_cut(io: &Io, dir: &Path, problem: &Problem) -> Result<Cut> {
     let files = super::view::list_segment_files(io, dir)?;
-    let Some(index) = files.iter().position(|(_, p)| *p == problem.segment) else {
+    let Some(index) = files
+        .iter()
+        .position(|(_, p)| *p == problem.position.segment)
+    else {
         return Err(cannot_repair(
             problem,
             "the damaged segment is not in the log folder",
         ));
     };
-    let whole_segment = problem.offset == 0;
+    let whole_segment = problem.position.offset == 0;
     if whole_segment && index == 0 {
         return Err(cannot_repair(problem, "the first segment's header is damaged, so the store's identity is lost; restore the log from a backup"));
     }
     let first_removed = if whole_segment { index } else { index + 1 };
     Ok(Cut {
-        segment: problem.segment.clone(),
+        segment: problem.position.segment.clone(),
         segment_number: index as u64,
-        offset: (!whole_segment).then_some(problem.offset),
+        offset: (!whole_segment).then_some(problem.position.offset),
         removed: files[first_removed..]
             .iter()
             .map(|(_, p)| p.clone())
@@ -126,9 +129,7 @@ fn plan_cut(io: &Io, dir: &Path, problem: &Problem) -> Result<Cut> {
 
 fn cannot_repair(problem: &Problem, why: &str) -> Error {
     Error::Corrupt {
-        segment: problem.segment.clone(),
-        offset: problem.offset,
-        seq: problem.seq,
+        position: problem.position.clone(),
         defect: Defect::Misplaced {
             detail: format!("{}; repair cannot salvage this: {why}", problem.defect),
         },

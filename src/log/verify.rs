@@ -4,23 +4,19 @@
 use super::view::{
     list_segment_files, new_segment_state, open_segment_file, scan_segment_state, LogView,
 };
-use super::{Log, OpenVerify, TornTail};
-use crate::error::{Error, Result};
+use super::{Log, OpenVerify, Position, TornTail};
 use crate::format::Defect;
 use crate::io::Io;
+use crate::log::{Error, Result};
 use crate::paths::StorePaths;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// One problem found by [`verify`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// The segment file.
-    pub segment: PathBuf,
-    /// Byte offset within it.
-    pub offset: u64,
-    /// The sequence number expected there.
-    pub seq: u64,
+    /// Where it is.
+    pub position: Position,
     /// What is wrong.
     pub defect: Defect,
 }
@@ -67,7 +63,8 @@ pub fn verify_with(store_dir: impl AsRef<Path>, io: &Io) -> Result<VerifyReport>
     let files = list_segment_files(io, &dir)?;
     let opened: Vec<_> = files
         .iter()
-        .map(|(_, path)| open_segment_file(io, path))
+        .zip(0u64..)
+        .map(|((_, path), number)| open_segment_file(io, path, number))
         .collect();
     let mut view = LogView {
         io: io.clone(),
@@ -116,9 +113,7 @@ pub fn verify_with(store_dir: impl AsRef<Path>, io: &Io) -> Result<VerifyReport>
             detail: "the log holds no segment file".into(),
         };
         report.problems.push(Problem {
-            segment: view.dir.clone(),
-            offset: 0,
-            seq: 1,
+            position: Position::new(&view.dir, 0, 0, 1),
             defect,
         });
     }
@@ -127,23 +122,11 @@ pub fn verify_with(store_dir: impl AsRef<Path>, io: &Io) -> Result<VerifyReport>
 
 fn push_problem(report: &mut VerifyReport, error: Error) {
     match error {
-        Error::Corrupt {
-            segment,
-            offset,
-            seq,
-            defect,
-        } => {
-            report.problems.push(Problem {
-                segment,
-                offset,
-                seq,
-                defect,
-            });
+        Error::Corrupt { position, defect } => {
+            report.problems.push(Problem { position, defect });
         }
         other => report.problems.push(Problem {
-            segment: PathBuf::new(),
-            offset: 0,
-            seq: 0,
+            position: Position::new("", 0, 0, 0),
             defect: Defect::Misplaced {
                 detail: other.to_string(),
             },

@@ -2,13 +2,13 @@
 //! ends, and a sparse index from sequence numbers to offsets. Built on open and caught up
 //! ("refreshed") before every append and on demand. Building it never writes to any file.
 
-use super::{OpenVerify, TornTail};
-use crate::error::{Error, Result};
+use super::{OpenVerify, Position, TornTail};
 use crate::format::{
     decode_record, parse_segment_file_name, Defect, RecordDecode, RecordType, SealBody,
     SegmentCursor, SegmentEnd, SegmentHeader, Step, FIRST_SEQ, SEGMENT_HEADER_LEN,
 };
-use crate::io::{Io, Map, OpenMode};
+use crate::io::{Io, IoError, Map, OpenMode};
+use crate::log::{Error, Result};
 use crate::paths::file_name;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -115,8 +115,9 @@ impl LogView {
         }
         let headers = new_files
             .iter()
-            .map(|(base, path)| {
-                open_segment_file(&self.io, path).map(|(h, map)| (*base, path, h, map))
+            .zip(self.segments.len() as u64..)
+            .map(|((base, path), number)| {
+                open_segment_file(&self.io, path, number).map(|(h, map)| (*base, path, h, map))
             })
             .collect::<Result<Vec<_>>>()?;
         for (i, (name_base, path, header, map)) in headers.iter().enumerate() {
@@ -172,6 +173,7 @@ impl LogView {
             if files.get(i).map(|(_, p)| p) != Some(&seg.path) {
                 return Err(corrupt(
                     &seg.path,
+                    seg.number(),
                     0,
                     seg.header.base_seq,
                     Defect::MissingSegment {
@@ -192,7 +194,8 @@ impl LogView {
         header: &SegmentHeader,
     ) -> Result<()> {
         let expected_seq = self.next_seq();
-        let fail = |defect| Err(corrupt(path, 0, expected_seq, defect));
+        let number = header.segment_number;
+        let fail = |defect| Err(corrupt(path, number, 0, expected_seq, defect));
         if header.base_seq != name_base {
             let detail = format!(
                 "file name says base {name_base}, header says {}",
@@ -219,6 +222,7 @@ impl LogView {
         let Some(seal) = prev.seal else {
             return Err(corrupt(
                 &prev.path,
+                prev.number(),
                 prev.end_offset,
                 prev.next_seq,
                 Defect::UnsealedSegment,
@@ -277,14 +281,19 @@ pub(crate) fn list_segment_files(io: &Io, dir: &Path) -> Result<Vec<(u64, PathBu
     Ok(files)
 }
 
-/// Maps a segment file and decodes its header.
-pub(crate) fn open_segment_file(io: &Io, path: &Path) -> Result<(SegmentHeader, Arc<Map>)> {
+/// Maps a segment file and decodes its header. `number` is the segment's place among the
+/// log's segment files, which names it in the error if the header cannot be decoded.
+pub(crate) fn open_segment_file(
+    io: &Io,
+    path: &Path,
+    number: u64,
+) -> Result<(SegmentHeader, Arc<Map>)> {
     let map = Arc::new(io.open(path, OpenMode::Read)?.map()?);
     match SegmentHeader::decode(&map) {
         Ok((header, _)) => Ok((header, map)),
         Err(defect) => {
             let seq = parse_segment_file_name(&file_name(path)).unwrap_or(0);
-            Err(corrupt(path, 0, seq, defect))
+            Err(corrupt(path, number, 0, seq, defect))
         }
     }
 }
@@ -293,7 +302,7 @@ pub(crate) fn open_segment_file(io: &Io, path: &Path) -> Result<(SegmentHeader, 
 fn remap_if_grown(io: &Io, seg: &mut SegmentState) -> Result<()> {
     let Some(meta) = io.metadata(&seg.path)? else {
         let gone = std::io::Error::from(std::io::ErrorKind::NotFound);
-        return Err(Error::io("stat", &seg.path, gone));
+        return Err(IoError::new("stat", &seg.path, gone).into());
     };
     if meta.len != seg.map.len() as u64 {
         let file = io.open(&seg.path, OpenMode::Read)?;
@@ -398,7 +407,14 @@ fn scan_segment_bounded(
                     },
                     _ => damage.defect,
                 };
-                return Err(corrupt(&seg.path, damage.offset, cursor.next_seq(), defect));
+                let number = seg.number();
+                return Err(corrupt(
+                    &seg.path,
+                    number,
+                    damage.offset,
+                    cursor.next_seq(),
+                    defect,
+                ));
             }
         }
     }
@@ -428,12 +444,11 @@ fn check_appended(seg: &SegmentState, records: &[(u64, u64)], written_end: u64, 
     );
 }
 
-/// Builds a corruption error.
-pub(crate) fn corrupt(segment: &Path, offset: u64, seq: u64, defect: Defect) -> Error {
+/// Builds a corruption error at `offset` of `segment` (number `number`), where `seq` was
+/// expected.
+pub(crate) fn corrupt(segment: &Path, number: u64, offset: u64, seq: u64, defect: Defect) -> Error {
     Error::Corrupt {
-        segment: segment.to_path_buf(),
-        offset,
-        seq,
+        position: Position::new(segment, number, offset, seq),
         defect,
     }
 }

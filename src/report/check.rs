@@ -76,10 +76,10 @@ pub enum VerifyProblem {
 impl From<&Problem> for VerifyProblem {
     fn from(p: &Problem) -> VerifyProblem {
         VerifyProblem::Log {
-            segment: file_name(&p.segment),
-            path: path_text(&p.segment),
-            offset: p.offset,
-            seq: p.seq,
+            segment: file_name(&p.position.segment),
+            path: path_text(&p.position.segment),
+            offset: p.position.offset,
+            seq: p.position.seq,
             defect: p.defect.to_string(),
         }
     }

@@ -275,9 +275,9 @@ impl From<&RepairReport> for Repair {
                 segments_removed,
                 repair_seq,
             } => Repair::Repaired {
-                segment: path_text(&problem.segment),
-                offset: problem.offset,
-                seq: problem.seq,
+                segment: path_text(&problem.position.segment),
+                offset: problem.position.offset,
+                seq: problem.position.seq,
                 defect: problem.defect.to_string(),
                 salvage_dir: path_text(salvage_dir),
                 bytes_cut: *bytes_cut,

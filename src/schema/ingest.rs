@@ -123,8 +123,9 @@ pub enum IngestError {
         /// The underlying error.
         source: io::Error,
     },
-    /// The sink refused the raw bytes.
-    #[error("{file}: storing the uploaded bytes failed: {source}; check free disk space and permissions, then try again")]
+    /// The sink refused the raw bytes (a failure to store them, not a fault of the file: the
+    /// store's error takes its kind from `source`).
+    #[error("{file}: storing the uploaded bytes failed: {source}")]
     Sink {
         /// The file name.
         file: String,

@@ -370,7 +370,7 @@ pub fn for_each_batch(
     let parser = ChunkParser::new(table, None);
     let to_error = |e: ReadError| match e {
         ReadError::Io(e) => blob_read_error(e, &path),
-        ReadError::Data(message) => Error::Invariant(format!(
+        ReadError::Data(message) => Error::invariant(format!(
             "table `{}` does not read back as ingested: {message}",
             table.name
         )),
@@ -443,7 +443,7 @@ impl Write for HashingFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if let Err(e) = self.file.write(buf) {
             let message = e.to_string();
-            self.failed = Some(e);
+            self.failed = Some(e.into());
             return Err(io::Error::other(message));
         }
         self.hasher.update(buf);

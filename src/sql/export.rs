@@ -216,7 +216,7 @@ fn fresh_temp(io: &Io, path: &Path) -> Result<crate::io::TempFile> {
         // A temporary file a crash left behind is never read: start it afresh.
         io.remove_file(&tmp)?;
     }
-    io.create_temp(&tmp)
+    Ok(io.create_temp(&tmp)?)
 }
 
 fn write_parquet(

@@ -57,9 +57,7 @@ impl Verifications {
         let mut first_error = None;
         for reader in readers {
             let outcome = reader.join().unwrap_or_else(|_| {
-                Err(crate::Error::Invariant(
-                    "a table reading thread panicked".into(),
-                ))
+                Err(crate::Error::invariant("a table reading thread panicked"))
             });
             if let (Err(e), None) = (outcome, &first_error) {
                 first_error = Some(e);
@@ -292,7 +290,7 @@ fn read_chunks<R: std::io::Read>(
 }
 
 fn table_error(table: &TableRecord, message: &str) -> crate::Error {
-    crate::Error::Invariant(format!(
+    crate::Error::invariant(format!(
         "table `{}` (blob {}) does not read back as ingested: {message}",
         table.name,
         table.content_hash.short()
@@ -302,7 +300,7 @@ fn table_error(table: &TableRecord, message: &str) -> crate::Error {
 fn data_error(name: &str, e: ReadError) -> DataFusionError {
     match e {
         ReadError::Io(e) => DataFusionError::External(Box::new(e)),
-        ReadError::Data(message) => external(crate::Error::Invariant(format!(
+        ReadError::Data(message) => external(crate::Error::invariant(format!(
             "table `{name}` does not read back as ingested: {message}"
         ))),
     }

@@ -281,9 +281,8 @@ impl Catalog {
     /// Applies the event whose head is `head`, recorded at `seq`, checking it against the
     /// state so far.
     pub fn apply(&mut self, seq: u64, head: &EventHead<'_>) -> Result<()> {
-        let bad = |detail: String| {
-            Error::Invariant(format!("event {seq} ({}): {detail}", head.kind.name()))
-        };
+        let bad =
+            |detail: String| Error::invariant_at(seq, format!("{}: {detail}", head.kind.name()));
         if seq <= self.last_seq {
             return Err(bad(format!("applied after event {}", self.last_seq)));
         }
@@ -434,7 +433,7 @@ impl Catalog {
     /// Checks the catalog's own invariants: every dataset has exactly one active version, and
     /// it exists; names, ids and the content index agree.
     pub fn check(&self) -> Result<()> {
-        let fail = |detail: String| Err(Error::Invariant(detail));
+        let fail = |detail: String| Err(Error::invariant(detail));
         if self.by_name.len() != self.datasets.len() || self.by_id.len() != self.datasets.len() {
             return fail(format!(
                 "{} names and {} ids for {} datasets",
@@ -492,7 +491,7 @@ impl Catalog {
                     .candidates(&v.hash)
                     .any(|h| h == (index as u32, v.number))
                 {
-                    return Err(Error::Invariant(format!(
+                    return Err(Error::invariant(format!(
                         "dataset `{}` version {} is not indexed by its content hash",
                         dataset.name, v.number
                     )));

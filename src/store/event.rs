@@ -8,6 +8,7 @@
 pub use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::format::RecordType;
+use crate::log::Position;
 use crate::schema::{Delimiter, Schema, SchemaDrift, SchemaDriftPolicy};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -239,19 +240,17 @@ impl KindHead<'_> {
 }
 
 impl<'a> EventHead<'a> {
-    /// Decodes the head of a record body. `seq`, `segment` and `offset` only locate errors.
-    pub fn decode(body: &'a [u8], seq: u64, segment: u64, offset: u64) -> Result<EventHead<'a>> {
-        let rest = check_encoding_version(body, seq, segment, offset)?;
-        let options = bincode::options()
-            .with_fixint_encoding()
-            .allow_trailing_bytes()
-            .with_limit(body.len() as u64);
-        options.deserialize(rest).map_err(|e| Error::BadEvent {
-            seq,
-            segment,
-            offset,
-            detail: e.to_string(),
-        })
+    /// Decodes the head of a record body. `at` says where the record is; it is called only
+    /// to name the place in an error ([`Error::BadEvent`]).
+    pub fn decode(body: &'a [u8], at: impl FnOnce() -> Position) -> Result<EventHead<'a>> {
+        let decoded = check_encoding_version(body).and_then(|rest| {
+            let options = bincode::options()
+                .with_fixint_encoding()
+                .allow_trailing_bytes()
+                .with_limit(body.len() as u64);
+            options.deserialize(rest).map_err(|e| e.to_string())
+        });
+        decoded.map_err(|detail| bad_event(at(), detail))
     }
 }
 
@@ -292,21 +291,20 @@ impl Event {
     }
 }
 
-/// Checks the encoding version byte and returns the bincode bytes after it.
-fn check_encoding_version(body: &[u8], seq: u64, segment: u64, offset: u64) -> Result<&[u8]> {
-    let bad = |detail: String| Error::BadEvent {
-        seq,
-        segment,
-        offset,
-        detail,
-    };
+/// Checks the encoding version byte and returns the bincode bytes after it, or what is
+/// wrong.
+fn check_encoding_version(body: &[u8]) -> std::result::Result<&[u8], String> {
     match body.split_first() {
         Some((&EVENT_ENCODING_VERSION, rest)) => Ok(rest),
-        Some((version, _)) => Err(bad(format!(
+        Some((version, _)) => Err(format!(
             "event encoding version {version} is not supported by this build (it reads {EVENT_ENCODING_VERSION}); upgrade strata"
-        ))),
-        None => Err(bad("empty body".into())),
+        )),
+        None => Err("empty body".into()),
     }
+}
+
+fn bad_event(position: Position, detail: String) -> Error {
+    Error::BadEvent { position, detail }
 }
 
 impl Event {
@@ -317,18 +315,16 @@ impl Event {
         body
     }
 
-    /// Decodes a record body. `seq`, `segment` and `offset` only locate errors.
-    pub fn decode(body: &[u8], seq: u64, segment: u64, offset: u64) -> Result<Event> {
-        let rest = check_encoding_version(body, seq, segment, offset)?;
-        let options = bincode::options()
-            .with_fixint_encoding()
-            .with_limit(crate::format::MAX_BODY_LEN as u64);
-        options.deserialize(rest).map_err(|e| Error::BadEvent {
-            seq,
-            segment,
-            offset,
-            detail: e.to_string(),
-        })
+    /// Decodes a record body. `at` says where the record is; it is called only to name the
+    /// place in an error ([`Error::BadEvent`]).
+    pub fn decode(body: &[u8], at: impl FnOnce() -> Position) -> Result<Event> {
+        let decoded = check_encoding_version(body).and_then(|rest| {
+            let options = bincode::options()
+                .with_fixint_encoding()
+                .with_limit(crate::format::MAX_BODY_LEN as u64);
+            options.deserialize(rest).map_err(|e| e.to_string())
+        });
+        decoded.map_err(|detail| bad_event(at(), detail))
     }
 
     /// The event time as a `chrono` value.
@@ -359,24 +355,30 @@ mod tests {
         };
         let body = event.encode();
         assert_eq!(body[0], EVENT_ENCODING_VERSION);
-        assert_eq!(Event::decode(&body, 1, 0, 128).unwrap(), event);
+        let at = || Position::new("log/00000000000000000001.seg", 0, 128, 1);
+        assert_eq!(Event::decode(&body, at).unwrap(), event);
     }
 
     #[test]
     fn a_future_encoding_version_is_refused_with_its_position() {
-        let err = Event::decode(&[9, 0, 0], 7, 2, 300).unwrap_err();
+        let at = || Position::new("log/00000000000000000005.seg", 2, 300, 7);
+        let err = Event::decode(&[9, 0, 0], at).unwrap_err();
         assert!(
             matches!(
-                err,
+                &err,
                 Error::BadEvent {
-                    seq: 7,
-                    segment: 2,
-                    offset: 300,
+                    position: Position {
+                        seq: 7,
+                        segment_number: 2,
+                        offset: 300,
+                        ..
+                    },
                     ..
                 }
             ),
             "{err}"
         );
+        assert_eq!(err.position(), Some(&at()));
         assert!(err.to_string().contains("upgrade"));
     }
 
@@ -395,7 +397,8 @@ mod tests {
         };
         let body = event.encode();
         for len in 0..body.len() {
-            assert!(Event::decode(&body[..len], 1, 0, 0).is_err());
+            let at = || Position::new("log/00000000000000000001.seg", 0, 0, 1);
+            assert!(Event::decode(&body[..len], at).is_err());
         }
     }
 }

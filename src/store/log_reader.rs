@@ -1,6 +1,6 @@
 //! The store's log, handed out for reading only.
 
-use crate::error::Result;
+use crate::log::Result;
 use crate::log::{Log, LogIter, LogOptions, Record, SegmentInfo, TornTail, VerifyReport};
 use std::path::Path;
 

@@ -37,9 +37,10 @@ pub use version_ref::{parse_time, BareDate, VersionRef};
 
 use crate::blob::BlobStore;
 use crate::error::{Error, Result};
-use crate::log::{Log, LogOptions, OpenVerify, WriterGuard};
+use crate::log::{Log, LogOptions, OpenVerify, WaitOutcome, WriterGuard};
 use std::path::{Path, PathBuf};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
 
 /// What to do when uploaded content already exists under another dataset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -183,6 +184,17 @@ impl Store {
         self.catch_up(&mut self.catalog_mut())
     }
 
+    /// Returns once the log holds a record after `seq` (from this or another process) or
+    /// `timeout` has passed (see [`Log::wait_past`]), with the catalog caught up on what
+    /// arrived.
+    pub fn wait_past(&self, seq: u64, timeout: Duration) -> Result<WaitOutcome> {
+        let outcome = self.log.wait_past(seq, timeout)?;
+        if outcome.appended() {
+            self.catch_up(&mut self.catalog_mut())?;
+        }
+        Ok(outcome)
+    }
+
     /// Applies every log record after the catalog's last sequence number.
     fn catch_up(&self, catalog: &mut Catalog) -> Result<()> {
         self.replay(catalog, u64::MAX)
@@ -198,12 +210,7 @@ impl Store {
             }
             match record.record_type {
                 DATASET_EVENT => {
-                    let head = EventHead::decode(
-                        record.body,
-                        record.seq,
-                        record.segment_number,
-                        record.offset,
-                    )?;
+                    let head = EventHead::decode(record.body, || record.position())?;
                     catalog.apply(record.seq, &head)?;
                 }
                 // A query run changes no dataset: the catalog only moves past it.
@@ -233,7 +240,7 @@ impl Store {
     }
 
     fn lock_writer(&self) -> Result<WriterGuard<'_>> {
-        self.log.lock_writer()
+        Ok(self.log.lock_writer()?)
     }
 
     /// Appends an event under the writer lock and applies it to the catalog. The event was
@@ -340,8 +347,8 @@ impl Store {
         self.catch_up(&mut fresh)?;
         fresh.last_seq = fresh.last_seq.max(catalog.last_seq);
         if fresh != *catalog {
-            return Err(Error::Invariant(
-                "the catalog differs from a fresh replay of the log".into(),
+            return Err(Error::invariant(
+                "the catalog differs from a fresh replay of the log",
             ));
         }
         for ds in catalog.datasets() {
@@ -366,7 +373,7 @@ impl Store {
             return self.blobs.verify(hash);
         }
         if !self.blobs.contains(hash) {
-            return Err(Error::Invariant(format!(
+            return Err(Error::invariant(format!(
                 "blob {} of table `{}` of `{}` version {} is missing",
                 table.content_hash.short(),
                 table.name,

@@ -10,6 +10,7 @@ use super::event::Digest;
 use super::Store;
 use crate::error::{Error, Result};
 use crate::format::RecordType;
+use crate::log::Position;
 use bincode::Options as _;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -92,33 +93,32 @@ impl QueryRun {
         body
     }
 
-    /// Decodes a record body; `seq`, `segment` and `offset` only locate errors. A body is
-    /// valid when its version byte is 1, the rest decodes with no trailing bytes, and
-    /// `sql_sha256` is the SHA-256 of `sql`.
-    pub fn decode(body: &[u8], seq: u64, segment: u64, offset: u64) -> Result<QueryRun> {
-        let bad = |detail: String| Error::BadEvent {
-            seq,
-            segment,
-            offset,
+    /// Decodes a record body; `at` gives the record's place, called only to name it in an
+    /// error ([`Error::BadQueryRun`]). A body is valid when its version byte is 1, the rest
+    /// decodes with no trailing bytes, and `sql_sha256` is the SHA-256 of `sql`.
+    pub fn decode(body: &[u8], at: impl FnOnce() -> Position) -> Result<QueryRun> {
+        Self::decode_body(body).map_err(|detail| Error::BadQueryRun {
+            position: at(),
             detail,
-        };
+        })
+    }
+
+    fn decode_body(body: &[u8]) -> std::result::Result<QueryRun, String> {
         let (version, rest) = body
             .split_first()
-            .ok_or_else(|| bad("empty query_run body".into()))?;
+            .ok_or_else(|| "empty query_run body".to_string())?;
         if *version != QUERY_RUN_ENCODING_VERSION {
-            return Err(bad(format!(
+            return Err(format!(
                 "query_run encoding version {version} is not known (this strata reads {QUERY_RUN_ENCODING_VERSION})"
-            )));
+            ));
         }
         let run: QueryRun = bincode::options()
             .with_fixint_encoding()
             .with_limit(crate::format::MAX_BODY_LEN as u64)
             .deserialize(rest)
-            .map_err(|e| bad(format!("query_run: {e}")))?;
+            .map_err(|e| format!("query_run: {e}"))?;
         if Digest::of(run.sql.as_bytes()) != run.sql_sha256 {
-            return Err(bad(
-                "query_run: sql_sha256 is not the SHA-256 of the SQL text".into(),
-            ));
+            return Err("query_run: sql_sha256 is not the SHA-256 of the SQL text".into());
         }
         Ok(run)
     }
@@ -153,13 +153,13 @@ impl Store {
         self.log
             .iter_from(from_seq)
             .filter_map(|record| match record {
-                Err(e) => Some(Err(e)),
+                Err(e) => Some(Err(e.into())),
                 Ok(r) if r.record_type == super::DATASET_EVENT => Some(
-                    super::Event::decode(&r.body, r.seq, r.segment_number, r.offset)
+                    super::Event::decode(&r.body, || r.position())
                         .map(|e| (r.seq, LogEntry::Event(e))),
                 ),
                 Ok(r) if r.record_type == QUERY_RUN => Some(
-                    QueryRun::decode(&r.body, r.seq, r.segment_number, r.offset)
+                    QueryRun::decode(&r.body, || r.position())
                         .map(|q| (r.seq, LogEntry::QueryRun(q))),
                 ),
                 Ok(_) => None,
@@ -190,11 +190,10 @@ impl Store {
         self.log
             .iter_from(from_seq)
             .filter_map(|record| match record {
-                Err(e) => Some(Err(e)),
-                Ok(r) if r.record_type == QUERY_RUN => Some(
-                    QueryRun::decode(&r.body, r.seq, r.segment_number, r.offset)
-                        .map(|q| (r.seq, q)),
-                ),
+                Err(e) => Some(Err(e.into())),
+                Ok(r) if r.record_type == QUERY_RUN => {
+                    Some(QueryRun::decode(&r.body, || r.position()).map(|q| (r.seq, q)))
+                }
                 Ok(_) => None,
             })
     }
@@ -215,6 +214,10 @@ impl Store {
 mod tests {
     use super::*;
 
+    fn at() -> Position {
+        Position::new("log/00000000000000000001.seg", 1, 128, 5)
+    }
+
     fn run() -> QueryRun {
         QueryRun::new(
             "ann",
@@ -234,14 +237,14 @@ mod tests {
     #[test]
     fn a_query_run_round_trips() {
         let run = run();
-        assert_eq!(QueryRun::decode(&run.encode(), 1, 1, 0).unwrap(), run);
+        assert_eq!(QueryRun::decode(&run.encode(), at).unwrap(), run);
     }
 
     #[test]
     fn a_body_whose_sql_hash_does_not_match_is_refused() {
         let mut run = run();
         run.sql_sha256 = Digest([0; 32]);
-        let error = QueryRun::decode(&run.encode(), 5, 1, 64).unwrap_err();
+        let error = QueryRun::decode(&run.encode(), at).unwrap_err();
         assert!(error.to_string().contains("sql_sha256"), "{error}");
     }
 
@@ -249,9 +252,9 @@ mod tests {
     fn an_unknown_version_byte_and_trailing_bytes_are_refused() {
         let mut body = run().encode();
         body[0] = 2;
-        assert!(QueryRun::decode(&body, 1, 1, 0).is_err());
+        assert!(QueryRun::decode(&body, at).is_err());
         let mut body = run().encode();
         body.push(0);
-        assert!(QueryRun::decode(&body, 1, 1, 0).is_err());
+        assert!(QueryRun::decode(&body, at).is_err());
     }
 }

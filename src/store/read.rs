@@ -64,7 +64,7 @@ impl Store {
                     .binary_search_by_key(&meta.created_seq, |(seq, _)| *seq)
                     .map(|i| events[i].1.clone())
                     .map_err(|_| {
-                        Error::Invariant(format!(
+                        Error::invariant_at(meta.created_seq, format!(
                             "version {} of `{}` was created by event {}, which is not one of its events",
                             meta.number, ds.name, meta.created_seq
                         ))
@@ -136,16 +136,14 @@ impl Store {
         let record = self.log.read(seq)?;
         if record.record_type != DATASET_EVENT {
             return Err(Error::BadEvent {
-                seq,
-                segment: record.segment_number,
-                offset: record.offset,
+                position: record.position(),
                 detail: format!(
                     "record type {} is not a dataset event",
                     record.record_type.name()
                 ),
             });
         }
-        Event::decode(&record.body, seq, record.segment_number, record.offset)
+        Event::decode(&record.body, || record.position())
     }
 
     /// Every dataset event from `from_seq` on, in log order.
@@ -153,10 +151,10 @@ impl Store {
         self.log
             .iter_from(from_seq)
             .filter_map(|record| match record {
-                Err(e) => Some(Err(e)),
-                Ok(r) if r.record_type == DATASET_EVENT => Some(
-                    Event::decode(&r.body, r.seq, r.segment_number, r.offset).map(|e| (r.seq, e)),
-                ),
+                Err(e) => Some(Err(e.into())),
+                Ok(r) if r.record_type == DATASET_EVENT => {
+                    Some(Event::decode(&r.body, || r.position()).map(|e| (r.seq, e)))
+                }
                 Ok(_) => None,
             })
     }
@@ -223,10 +221,13 @@ fn info_from_event(
     meta: &VersionMeta,
 ) -> Result<VersionInfo> {
     let mismatch = || {
-        Error::Invariant(format!(
-            "event {} is not the upload of version {} of `{dataset_name}`",
-            meta.created_seq, meta.number
-        ))
+        Error::invariant_at(
+            meta.created_seq,
+            format!(
+                "event {} is not the upload of version {} of `{dataset_name}`",
+                meta.created_seq, meta.number
+            ),
+        )
     };
     if event.dataset_id != dataset_id {
         return Err(mismatch());

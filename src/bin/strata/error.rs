@@ -2,11 +2,16 @@
 //!
 //! Exit codes: 0 success; 1 the operation was refused (drift policy, existing dataset,
 //! duplicate content, existing store, a declined confirmation) or verification found
-//! problems; 2 usage, input, IO or internal error.
+//! problems; 2 usage, input, IO or internal error. A library error's exit code comes from
+//! its [`ErrorKind`] ([`failure_of`]), and its message gains a hint in shell terms
+//! ([`hint`]).
 
 use std::fmt;
 use std::path::Path;
 use std::process::ExitCode;
+use strata::io::IoError;
+use strata::log::Error as LogError;
+use strata::ErrorKind;
 
 /// Which exit code a failure ends with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,16 +99,82 @@ impl fmt::Display for CliError {
 }
 
 impl From<strata::Error> for CliError {
+    /// The library's message, with what to type next (see [`hint`]) after it; the exit code
+    /// from the error's kind (see [`failure_of`]).
     fn from(error: strata::Error) -> CliError {
-        use strata::Error as E;
-        match error {
-            E::NotFound { path } => CliError::no_store(&path),
-            E::DriftRefused { .. }
-            | E::DatasetExists { .. }
-            | E::DuplicateContent { .. }
-            | E::AlreadyExists { .. } => CliError::refused(error.to_string()),
-            other => CliError::error(one_line(&other.to_string())),
+        if let strata::Error::Log(LogError::NotFound { path }) = &error {
+            return CliError::no_store(path);
         }
+        let what = one_line(&error.to_string());
+        let message = match hint(&error) {
+            Some(hint) => format!("{what}; {hint}"),
+            None => what,
+        };
+        CliError::Failed {
+            failure: failure_of(error.kind()),
+            message,
+        }
+    }
+}
+
+impl From<LogError> for CliError {
+    fn from(error: LogError) -> CliError {
+        strata::Error::from(error).into()
+    }
+}
+
+impl From<IoError> for CliError {
+    fn from(error: IoError) -> CliError {
+        strata::Error::from(error).into()
+    }
+}
+
+/// The exit code's kind for an error of `kind`: refusals exit 1, everything else 2.
+pub fn failure_of(kind: ErrorKind) -> Failure {
+    match kind {
+        ErrorKind::Refused => Failure::Refused,
+        _ => Failure::Error,
+    }
+}
+
+/// What to type (or do) next after `error`, in the command line's terms, if there is
+/// something to suggest. The library's message says what is wrong and where; this adds the
+/// commands and flags that help.
+pub fn hint(error: &strata::Error) -> Option<String> {
+    use strata::Error as E;
+    let hint = match error {
+        E::Log(LogError::Corrupt { .. }) => {
+            "`strata verify` lists every problem and `strata repair` salvages the log \
+             (keeping a copy of what it cuts)"
+                .to_owned()
+        }
+        E::UnknownDataset { .. } => "`strata datasets` lists them".to_owned(),
+        E::UnknownVersion { dataset, .. } => format!("`strata history {dataset}` lists them"),
+        E::DatasetExists { .. } => {
+            "upload again with --overwrite to add a new version (earlier versions are kept)"
+                .to_owned()
+        }
+        E::BlobMismatch { .. } => {
+            "restore it from a backup (`strata verify --deep` lists every damaged blob)".to_owned()
+        }
+        E::Log(LogError::Poisoned { .. }) if error.kind() == ErrorKind::Io => {
+            "`strata verify` checks the store; then run the command again".to_owned()
+        }
+        E::BadEvent { .. } | E::Invariant { .. } => {
+            "`strata verify` lists every problem of the store".to_owned()
+        }
+        _ => return hint_for_kind(error.kind()).map(str::to_owned),
+    };
+    Some(hint)
+}
+
+/// The hint for an error of `kind` that [`hint`] has no more precise one for.
+fn hint_for_kind(kind: ErrorKind) -> Option<&'static str> {
+    match kind {
+        ErrorKind::StorageFull => Some("free space and run the command again"),
+        ErrorKind::Busy => Some("run the command again once the other process is done"),
+        ErrorKind::ReadOnly => Some("the store must be on a writable file system to change it"),
+        _ => None,
     }
 }
 
@@ -115,4 +186,89 @@ pub fn one_line(message: &str) -> String {
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn no_space() -> IoError {
+        let os = std::io::Error::from_raw_os_error(libc::ENOSPC);
+        IoError::new("write", "/store/log/00000000000000000001.seg", os)
+    }
+
+    fn failed(error: impl Into<CliError>) -> (Failure, String) {
+        match error.into() {
+            CliError::Failed { failure, message } => (failure, message),
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn refusals_exit_1_and_every_other_kind_exits_2() {
+        let kinds = [
+            (ErrorKind::Refused, 1),
+            (ErrorKind::NotFound, 2),
+            (ErrorKind::Invalid, 2),
+            (ErrorKind::TooLarge, 2),
+            (ErrorKind::Busy, 2),
+            (ErrorKind::Corrupt, 2),
+            (ErrorKind::StorageFull, 2),
+            (ErrorKind::ReadOnly, 2),
+            (ErrorKind::Io, 2),
+        ];
+        for (kind, code) in kinds {
+            assert_eq!(failure_of(kind).code(), code, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_full_device_says_to_free_space_and_run_the_command_again() {
+        let stopped = strata::Error::from(LogError::Poisoned {
+            file: "/store/log/00000000000000000001.seg".into(),
+            op: "write",
+            cause: std::sync::Arc::new(std::io::Error::from_raw_os_error(libc::ENOSPC)),
+        });
+        for error in [strata::Error::Io(no_space()), stopped] {
+            let (failure, message) = failed(error);
+            assert_eq!(failure, Failure::Error);
+            assert!(message.contains("No space left on device"), "{message}");
+            assert!(
+                message.ends_with("; free space and run the command again"),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_command_line_adds_what_to_type_next_to_the_library_message() {
+        let unknown = strata::Error::UnknownDataset {
+            dataset: "nope".into(),
+        };
+        let (failure, message) = failed(unknown);
+        assert_eq!(failure, Failure::Error);
+        assert_eq!(
+            message,
+            "no dataset named `nope`; `strata datasets` lists them"
+        );
+
+        let exists = strata::Error::DatasetExists {
+            dataset: "d".into(),
+        };
+        let (failure, message) = failed(exists);
+        assert_eq!(failure, Failure::Refused);
+        assert!(
+            message.contains("upload again with --overwrite"),
+            "{message}"
+        );
+
+        let busy = LogError::LockTimeout {
+            lock_file: "/store/log/LOCK".into(),
+            waited: Duration::from_secs(10),
+        };
+        let (failure, message) = failed(busy);
+        assert_eq!(failure, Failure::Error);
+        assert!(message.ends_with("run the command again once the other process is done"));
+    }
 }

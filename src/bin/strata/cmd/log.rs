@@ -11,8 +11,9 @@ use strata::report;
 use strata::store::{Event, LogEntry, QueryRun};
 use strata::Store;
 
-/// How often `--follow` looks for new events.
-const FOLLOW_POLL: Duration = Duration::from_millis(200);
+/// How long `--follow` waits for new records before it waits again (it is woken by the
+/// first append of any process).
+const FOLLOW_WAIT: Duration = Duration::from_secs(60);
 
 /// The event types `--type` accepts.
 const EVENT_TYPES: [&str; 5] = [
@@ -70,7 +71,7 @@ impl Filter {
     }
 }
 
-/// Prints the matching events; with `--follow`, polls for new ones until interrupted (or
+/// Prints the matching events; with `--follow`, waits for new ones until interrupted (or
 /// until standard output is closed).
 pub fn run(ctx: &Context, args: Args) -> CliResult {
     let store = ctx.open_store()?;
@@ -90,13 +91,13 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     Ok(())
 }
 
-/// Polls for events other processes append, forever (until interrupted, or until standard
-/// output is closed, which ends the command quietly).
+/// Prints the events other processes append, as they arrive, forever (until interrupted,
+/// or until standard output is closed, which ends the command quietly).
 fn follow(store: &Store, out: &mut Printer, filter: &Filter, mut next: u64) -> CliResult {
     loop {
-        std::thread::sleep(FOLLOW_POLL);
-        store.refresh()?;
-        next = print_from(store, out, filter, next)?;
+        if store.wait_past(next - 1, FOLLOW_WAIT)?.appended() {
+            next = print_from(store, out, filter, next)?;
+        }
     }
 }
 

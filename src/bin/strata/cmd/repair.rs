@@ -33,15 +33,15 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     if !out.is_json() {
         out.line(format!(
             "the log is damaged at segment {}, offset {}, seq {}: {}",
-            problem.segment.display(),
-            problem.offset,
-            problem.seq,
+            problem.position.segment.display(),
+            problem.position.offset,
+            problem.position.seq,
             problem.defect
         ))?;
         out.line(format!(
             "repair cuts the log there: records from seq {} on leave the live log (their bytes \
              are kept in a salvage folder under log/), and a repair record is appended",
-            problem.seq
+            problem.position.seq
         ))?;
         out.flush()?;
     }
@@ -73,8 +73,8 @@ fn print_report(out: &mut output::Printer, done: &RepairReport) -> CliResult {
             out.line(format!(
                 "{}: cut segment {} at offset {} ({} moved out), {} moved out",
                 out.paint(Style::Green, "repaired"),
-                problem.segment.display(),
-                problem.offset,
+                problem.position.segment.display(),
+                problem.position.offset,
                 display::count(*bytes_cut, "byte"),
                 display::count(segments_removed.len() as u64, "later segment"),
             ))?;

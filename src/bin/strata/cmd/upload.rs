@@ -243,7 +243,7 @@ pub fn report_refusal(out: &mut Printer, store: &Store, error: strata::Error) ->
              the breaking change, upload again with --override-drift --reason TEXT",
             refusal.dataset
         )),
-        _ => CliError::refused(error.to_string()),
+        _ => error.into(),
     }
 }
 

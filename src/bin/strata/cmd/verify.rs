@@ -96,9 +96,9 @@ fn print_text(out: &mut Printer, dir: &Path, report: &CheckReport) -> CliResult 
     for p in &log.problems {
         out.line(format!(
             "{problem} segment {}, offset {}, seq {}: {}",
-            segment_name(&p.segment),
-            p.offset,
-            p.seq,
+            segment_name(&p.position.segment),
+            p.position.offset,
+            p.position.seq,
             p.defect
         ))?;
     }

@@ -1,5 +1,4 @@
-lines starting with '--' are comments.
-
+-- mean mass per species
 SELECT species, AVG(body_mass_g) AS avg_mass
 FROM penguins
 GROUP BY species

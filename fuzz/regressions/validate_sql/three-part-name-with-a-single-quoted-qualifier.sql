@@ -1,0 +1,1 @@
+SELeCT p.                           '['.                          SEC T

@@ -1,0 +1,2 @@
+SELECT p.species, p.island.species
+FROM penguins p

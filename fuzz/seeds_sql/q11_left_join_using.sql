@@ -1,0 +1,2 @@
+SELECT island, species, since
+FROM penguins LEFT JOIN sites USING (island)

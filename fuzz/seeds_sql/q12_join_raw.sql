@@ -1,0 +1,3 @@
+SELECT p.species, r."Sex"
+FROM penguins p
+JOIN "penguins-raw" r ON p.island = r."Island" AND p.species = r."Species"

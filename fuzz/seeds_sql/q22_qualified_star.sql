@@ -1,0 +1,2 @@
+SELECT x.species, x.latitude
+FROM (SELECT p.*, s.latitude FROM penguins p, sites s) x

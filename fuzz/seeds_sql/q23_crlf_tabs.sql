@@ -1,0 +1,4 @@
+SELECT	species,
+	island
+FROM	penguins
+WHERE	sex = 'FEMALE';

@@ -1,0 +1,2 @@
+SELECT species
+FROM pengiuns

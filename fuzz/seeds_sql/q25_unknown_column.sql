@@ -1,0 +1,4 @@
+SELECT species,
+       AVG(p.bill_lenght_mm)
+FROM penguins p
+GROUP BY species

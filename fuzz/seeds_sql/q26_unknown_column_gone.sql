@@ -1,0 +1,1 @@
+SELECT species, "Culmen Length (mm)" FROM penguins

@@ -1,0 +1,1 @@
+SELECT q.species FROM penguins p

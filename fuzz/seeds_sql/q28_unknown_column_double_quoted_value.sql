@@ -1,0 +1,1 @@
+SELECT * FROM penguins WHERE species = "Adelie"

@@ -1,0 +1,2 @@
+SELECT island, species
+FROM penguins p JOIN sites s ON p.island = s.island

@@ -1,0 +1,2 @@
+SELECT island,
+  SUM(species) FROM penguins GROUP BY island

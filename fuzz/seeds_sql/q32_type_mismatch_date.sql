@@ -1,0 +1,1 @@
+SELECT "Species" FROM "penguins-raw" WHERE 2008 < "Date Egg"
