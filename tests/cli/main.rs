@@ -18,6 +18,7 @@ mod history;
 mod init;
 mod json_contract;
 mod log;
+mod query;
 mod repair;
 mod rollback;
 mod show;

@@ -112,7 +112,8 @@ pub fn engine_options(
 pub fn sql_error(error: SqlError) -> CliError {
     match error {
         SqlError::Store(e) => CliError::from(e),
-        e @ (SqlError::NotReadOnly { .. } | SqlError::Findings(_)) => {
+        e @ SqlError::NotReadOnly { .. } => CliError::refused(e.to_string()),
+        e @ SqlError::Findings(_) => {
             CliError::refused(format!("{e}; `strata check-query` explains the findings"))
         }
         e @ SqlError::MemoryLimit { .. } => CliError::error(format!(
