@@ -35,6 +35,21 @@
 //!   `get_active_version` against SQLite's indexed query on a prepared statement. Target:
 //!   strata >= 50x faster.
 //!
+//! - `upload/single/<system>`, `upload/8_uploaders/<system>`: uploads of small tables per
+//!   second, end to end: `Store::save_upload` of a new version (50 to 300 rows, new content
+//!   every upload, 20 datasets per uploader) against SQLite (the bytes as a BLOB keyed by
+//!   their SHA-256, version and event rows, one transaction per upload, WAL, FULL) and the
+//!   JSON design (a file per version written atomically, then the dataset's metadata
+//!   rewritten atomically under a lock); both parse and hash the bytes once
+//!   (`benches/support/uploads.rs`); `strata_files` is strata with every table a blob file
+//!   (`inline_table_max` 0, the path before tables went into the log). Targets: strata at
+//!   least 1.5x SQLite single; with 8 uploaders at least 4x strata single and 5x SQLite with
+//!   8 connections. After them,
+//!   `upload/read_back/<system>` reads a past version's table back whole (target: strata no
+//!   slower than SQLite's SELECT), and the flushes per upload are counted and printed
+//!   (`upload flushes: ...`). `upload/8_processes/strata` is eight processes (this binary
+//!   re-run as a child) uploading to one store at once.
+//!
 //! Bytes on disk of every system are printed as each store is built.
 //!
 //! Run: `cargo bench --bench compare -- --warm-up-time 1 --measurement-time 3`.
@@ -50,9 +65,11 @@ mod dirs;
 mod floor;
 #[path = "support/synthetic.rs"]
 mod synthetic;
+#[path = "support/uploads.rs"]
+mod uploads;
 
 use alternatives::{disk_bytes, json, mb, sqlite};
-use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use criterion::{criterion_group, Criterion, SamplingMode, Throughput};
 use dirs::tempdir;
 use std::cell::OnceCell;
 use std::collections::HashMap;
@@ -631,5 +648,246 @@ fn lookup(
     group.finish();
 }
 
-criterion_group!(benches, write, open_active);
-criterion_main!(benches);
+/// Store options for the upload benchmarks, doing their IO through `io`.
+fn upload_options(io: strata::io::Io) -> strata::StoreOptions {
+    let mut options = synthetic::release_options();
+    options.log.io = io;
+    options
+}
+
+/// One upload through `Store::save_upload`, checked to have stored a new version.
+fn strata_upload(store: &Store, upload: uploads::Upload) {
+    // The workload's first upload of each name creates its dataset.
+    let request = strata::UploadRequest {
+        overwrite: true,
+        create: true,
+        ..strata::UploadRequest::new(
+            upload.name,
+            vec![strata::UploadFile::from_bytes(upload.file, upload.bytes)],
+            "bench",
+        )
+    };
+    let outcome = store.save_upload(request).unwrap();
+    assert!(outcome.seq.is_some(), "the upload recorded a new version");
+}
+
+/// `upload/single/*` and `upload/8_uploaders/*`: uploads of small tables per second, end to
+/// end (`benches/support/uploads.rs` has the workload and the alternatives). Eight uploaders
+/// are eight threads sharing one `Store`, eight SQLite connections, or eight threads on one
+/// JSON folder; each uploader has datasets of its own.
+fn upload(c: &mut Criterion) {
+    for (group_name, writers) in [("upload/single", 1), ("upload/8_uploaders", WRITERS)] {
+        let mut group = c.benchmark_group(group_name);
+        group
+            .sampling_mode(SamplingMode::Flat)
+            .sample_size(10)
+            .throughput(Throughput::Elements(writers as u64));
+        let root = tempdir();
+
+        // `strata_files`: every table a blob file (`inline_table_max` 0), the write path as
+        // it was before small tables went into the log.
+        for (system, inline_table_max) in [
+            ("strata", strata::store::DEFAULT_INLINE_TABLE_MAX),
+            ("strata_files", 0),
+        ] {
+            let dir = root.path().join(system);
+            let store = OnceCell::new();
+            let mut work: Vec<_> = (0..writers as u64).map(uploads::Workload::new).collect();
+            group.bench_function(system, |b| {
+                let store = store.get_or_init(|| {
+                    let mut options = upload_options(Default::default());
+                    options.inline_table_max = inline_table_max;
+                    Store::create(&dir, options).unwrap()
+                });
+                b.iter_custom(|iters| {
+                    let batches = work.iter_mut().map(|w| w.take(iters)).collect();
+                    sync_all_files();
+                    let mut states = vec![store; writers];
+                    run_writers(&mut states, batches, |store, upload| {
+                        strata_upload(store, upload)
+                    })
+                })
+            });
+        }
+
+        let path = root.path().join("uploads.db");
+        let conns = std::cell::RefCell::new(Vec::new());
+        let mut work: Vec<_> = (0..writers as u64).map(uploads::Workload::new).collect();
+        group.bench_function("sqlite_full", |b| {
+            let mut conns = conns.borrow_mut();
+            if conns.is_empty() {
+                conns.extend((0..writers).map(|_| uploads::sqlite_uploads::open(&path)));
+            }
+            b.iter_custom(|iters| {
+                let batches = work.iter_mut().map(|w| w.take(iters)).collect();
+                sync_all_files();
+                run_writers(&mut conns[..], batches, |conn, upload| {
+                    uploads::sqlite_uploads::upload(conn, &upload)
+                })
+            })
+        });
+
+        let json_dir = root.path().join("json");
+        uploads::json_uploads::init(&json_dir);
+        let mut work: Vec<_> = (0..writers as u64).map(uploads::Workload::new).collect();
+        group.bench_function("json", |b| {
+            b.iter_custom(|iters| {
+                let batches = work.iter_mut().map(|w| w.take(iters)).collect();
+                sync_all_files();
+                let mut states = vec![(); writers];
+                run_writers(&mut states, batches, |_, upload| {
+                    uploads::json_uploads::upload(&json_dir, &upload)
+                })
+            })
+        });
+        group.finish();
+    }
+    upload_read_back(c);
+    count_upload_flushes();
+}
+
+/// `upload/read_back/*`: reading a past version's table back whole, verified: strata's
+/// `Store::open_table` and a read to the end, against SQLite's SELECT of the BLOB.
+fn upload_read_back(c: &mut Criterion) {
+    const UPLOADS: u64 = 200;
+    let root = tempdir();
+    let store = Store::create(
+        root.path().join("strata"),
+        upload_options(Default::default()),
+    )
+    .unwrap();
+    let mut conn = uploads::sqlite_uploads::open(&root.path().join("uploads.db"));
+    for upload in uploads::Workload::new(0).take(UPLOADS) {
+        uploads::sqlite_uploads::upload(&mut conn, &upload);
+        strata_upload(&store, upload);
+    }
+    let name = uploads::Workload::new(0).take(1).remove(0).name;
+    let mut group = c.benchmark_group("upload/read_back");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("strata", |b| {
+        let version = strata::VersionRef::Number(3);
+        b.iter(|| {
+            let (_, mut reader) = store.open_table(&name, &version, None).unwrap();
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut reader, &mut bytes).unwrap();
+            black_box(bytes)
+        })
+    });
+    group.bench_function("sqlite", |b| {
+        b.iter(|| black_box(uploads::sqlite_uploads::read(&conn, &name, 3)))
+    });
+    group.finish();
+}
+
+/// Prints how many flushes (`fdatasync`, file and directory `fsync`) an upload of a small
+/// table makes, counted by a counting IO backend over 100 uploads by a lone uploader, with
+/// small tables inside the log (the default) and with every table a blob file.
+fn count_upload_flushes() {
+    for (how, inline_table_max) in [
+        ("inside the log", strata::store::DEFAULT_INLINE_TABLE_MAX),
+        ("as blob files", 0),
+    ] {
+        count_upload_flushes_with(how, inline_table_max);
+    }
+}
+
+fn count_upload_flushes_with(how: &str, inline_table_max: u64) {
+    const UPLOADS: u64 = 100;
+    let root = tempdir();
+    let backend = Arc::new(uploads::CountingBackend::default());
+    let io = strata::io::Io::from_arc(backend.clone());
+    let mut options = upload_options(io);
+    options.inline_table_max = inline_table_max;
+    let store = Store::create(root.path().join("strata"), options).unwrap();
+    let mut work = uploads::Workload::new(0);
+    // The first upload of each dataset, and the folders every store creates once, are left
+    // out: what is counted is the steady state.
+    for upload in work.take(uploads::DATASETS) {
+        strata_upload(&store, upload);
+    }
+    let before = backend.flushes();
+    for upload in work.take(UPLOADS) {
+        strata_upload(&store, upload);
+    }
+    let flushes = backend.flushes() - before;
+    eprintln!(
+        "upload flushes, tables {how}: {flushes} in {UPLOADS} uploads of small tables by one uploader ({:.2} per upload)",
+        flushes as f64 / UPLOADS as f64
+    );
+}
+
+/// `upload/8_processes/strata`: eight processes (this binary, re-run as
+/// [`upload_child`]) uploading at once to one store, each to datasets of its own. Each child
+/// opens the store, then waits for the start file; the time runs from its creation to the
+/// last child's exit.
+fn upload_processes(c: &mut Criterion) {
+    let mut group = c.benchmark_group("upload/8_processes");
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .throughput(Throughput::Elements(WRITERS as u64));
+    let root = tempdir();
+    let dir = root.path().join("strata");
+    drop(Store::create(&dir, upload_options(Default::default())).unwrap());
+    let mut round = 0u64;
+    group.bench_function("strata", |b| {
+        b.iter_custom(|iters| {
+            round += 1;
+            let start = root.path().join(format!("start-{round}"));
+            let children: Vec<_> = (0..WRITERS)
+                .map(|w| {
+                    std::process::Command::new(std::env::current_exe().unwrap())
+                        .env(UPLOAD_CHILD_ENV, &dir)
+                        .env(
+                            "STRATA_BENCH_UPLOAD_UPLOADER",
+                            format!("{}", w as u64 + round * 100),
+                        )
+                        .env("STRATA_BENCH_UPLOAD_COUNT", iters.to_string())
+                        .env("STRATA_BENCH_UPLOAD_START", &start)
+                        .spawn()
+                        .unwrap()
+                })
+                .collect();
+            // Let every child open the store before the start.
+            std::thread::sleep(Duration::from_millis(300));
+            sync_all_files();
+            let started = Instant::now();
+            std::fs::write(&start, b"go").unwrap();
+            for mut child in children {
+                assert!(child.wait().unwrap().success(), "an upload child failed");
+            }
+            started.elapsed()
+        })
+    });
+    group.finish();
+}
+
+/// Set in the environment of a child of [`upload_processes`]: the store it uploads to.
+const UPLOAD_CHILD_ENV: &str = "STRATA_BENCH_UPLOAD_CHILD";
+
+/// A child of [`upload_processes`]: opens the store, waits for the start file, uploads.
+fn upload_child(dir: &Path) {
+    let var = |name: &str| std::env::var(name).unwrap();
+    let uploader: u64 = var("STRATA_BENCH_UPLOAD_UPLOADER").parse().unwrap();
+    let count: u64 = var("STRATA_BENCH_UPLOAD_COUNT").parse().unwrap();
+    let start = PathBuf::from(var("STRATA_BENCH_UPLOAD_START"));
+    let store = Store::open(dir, upload_options(Default::default())).unwrap();
+    let uploads = uploads::Workload::new(uploader).take(count);
+    while !start.exists() {
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    for upload in uploads {
+        strata_upload(&store, upload);
+    }
+}
+
+criterion_group!(benches, write, open_active, upload, upload_processes);
+
+fn main() {
+    if let Some(dir) = std::env::var_os(UPLOAD_CHILD_ENV) {
+        upload_child(Path::new(&dir));
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

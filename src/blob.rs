@@ -148,10 +148,16 @@ pub struct StagedBlob {
 }
 
 impl BlobWriter {
-    /// Appends bytes.
+    /// Appends bytes (for a sink that reports [`io::Error`]s: the crate's error is inside).
     pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.hasher.update(bytes);
         self.file.write(bytes).map_err(io::Error::other)
+    }
+
+    /// Appends bytes.
+    pub fn write_bytes(&mut self, bytes: &[u8]) -> Result<()> {
+        self.hasher.update(bytes);
+        Ok(self.file.write(bytes)?)
     }
 
     /// fsyncs the temporary file and names it by the SHA-256 of every byte written; the
@@ -216,6 +222,19 @@ impl<R: Read> VerifiedReader<R> {
             expected,
             path,
             done: false,
+        }
+    }
+}
+
+impl<R> VerifiedReader<R> {
+    /// The same reader over `f(inner)` (before anything is read: the hash so far is kept).
+    pub fn map_inner<S>(self, f: impl FnOnce(R) -> S) -> VerifiedReader<S> {
+        VerifiedReader {
+            inner: f(self.inner),
+            hasher: self.hasher,
+            expected: self.expected,
+            path: self.path,
+            done: self.done,
         }
     }
 }

@@ -18,7 +18,7 @@
 
 use crate::error::Result;
 use crate::log::VerifyReport;
-use crate::store::{Digest, Store, StoreOptions};
+use crate::store::{Digest, Leftovers, Store, StoreOptions};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -106,11 +106,12 @@ pub struct StoreProblem {
     pub detail: String,
 }
 
-/// A damaged or missing blob, with one version and table that uses it (a blob used by
-/// several is reported once per use).
+/// Damaged or missing table bytes (a blob file, or a `table_bytes` record inside the log),
+/// with one version and table that uses them (bytes used by several are reported once per
+/// use).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlobProblem {
-    /// The blob file.
+    /// The blob file, or the segment file holding the `table_bytes` record.
     pub path: PathBuf,
     /// The content hash it is stored under.
     pub hash: Digest,
@@ -142,6 +143,9 @@ pub struct CheckReport {
     pub blob_problems: Vec<BlobProblem>,
     /// The sequence number of the snapshot compared with a replay of the log, if any.
     pub snapshot_checked: Option<u64>,
+    /// The files nothing reads (orphan blobs, temporary files), if the store could be
+    /// opened. Not problems: `strata gc` removes them.
+    pub leftovers: Option<Leftovers>,
 }
 
 impl CheckReport {
@@ -175,7 +179,8 @@ impl CheckReport {
 }
 
 /// Checks the store in `store_dir`: the log ([`crate::log::verify`]), then (if the store
-/// can be opened) its invariants and snapshots, then with `deep` every blob. Never writes.
+/// can be opened) its invariants, its snapshots and the files nothing reads, then with
+/// `deep` every blob. Never writes.
 /// Fails only if there is no log or it cannot be listed; damage is in the report.
 pub fn run(
     store_dir: impl AsRef<Path>,
@@ -197,6 +202,7 @@ pub fn run(
         blobs_checked: 0,
         blob_problems: Vec::new(),
         snapshot_checked: None,
+        leftovers: None,
     };
     progress(Progress::Started {
         phase: Phase::Store,
@@ -235,6 +241,13 @@ fn open(store_dir: &Path, report: &mut CheckReport) -> Option<Store> {
         });
     }
     check_snapshots(&store, report);
+    match store.leftovers() {
+        Ok(leftovers) => report.leftovers = Some(leftovers),
+        Err(e) => report.store_problems.push(StoreProblem {
+            kind: StoreProblemKind::TablesUnreadable,
+            detail: e.to_string(),
+        }),
+    }
     Some(store)
 }
 
@@ -269,7 +282,8 @@ fn check_snapshots(store: &Store, report: &mut CheckReport) {
     }
 }
 
-/// Reads every blob once and reports each version and table that uses a damaged one.
+/// Reads the bytes of every table content once, from its blob file or its `table_bytes`
+/// record, and reports each version and table that uses damaged ones.
 fn check_blobs(store: &Store, report: &mut CheckReport, progress: &mut impl FnMut(Progress)) {
     let uses = match store.all_tables() {
         Ok(tables) => tables,
@@ -290,10 +304,10 @@ fn check_blobs(store: &Store, report: &mut CheckReport, progress: &mut impl FnMu
         let hash = table.content_hash;
         let result = results
             .entry(hash)
-            .or_insert_with(|| store.blobs().verify(&hash.0).err().map(|e| e.to_string()));
+            .or_insert_with(|| store.verify_table_bytes(&hash).err().map(|e| e.to_string()));
         if let Some(detail) = result {
             report.blob_problems.push(BlobProblem {
-                path: store.blobs().path(&hash.0),
+                path: store.table_bytes_path(&hash),
                 hash,
                 dataset,
                 version,
@@ -323,9 +337,14 @@ mod tests {
 
     const TABLE: &[u8] = b"id,name\n1,ana\n2,bo\n";
 
+    /// A store that keeps every table in a blob file (these tests damage blob files).
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::create(dir.path(), StoreOptions::default()).unwrap();
+        let options = StoreOptions {
+            inline_table_max: 0,
+            ..StoreOptions::default()
+        };
+        let store = Store::create(dir.path(), options).unwrap();
         (dir, store)
     }
 

@@ -51,15 +51,18 @@ pub enum ErrorKind {
     Busy,
     /// The stored data is damaged or inconsistent, and nothing was changed: a corrupt log
     /// ([`log::Error::Corrupt`]), an undecodable event ([`Error::BadEvent`]), a blob whose
-    /// bytes do not match its hash ([`Error::BlobMismatch`]), a broken invariant
+    /// bytes do not match its hash ([`Error::BlobMismatch`]) or that is missing
+    /// ([`Error::MissingBlob`], refusing a rollback to its version), a broken invariant
     /// ([`Error::Invariant`]). Exit code 2; HTTP 500 Internal Server Error.
     Corrupt,
     /// The file system is full, or the quota is used up (`ENOSPC`, `EDQUOT`), in an IO
     /// error ([`Error::Io`], [`log::Error::Io`]) or in what stopped a log handle
     /// ([`log::Error::Poisoned`]). Exit code 2; HTTP 507 Insufficient Storage.
     StorageFull,
-    /// The file system is mounted read-only (`EROFS`), in an IO error or in what stopped a
-    /// log handle. Exit code 2; HTTP 503 Service Unavailable.
+    /// The store cannot be written here: the file system is mounted read-only (`EROFS`), in
+    /// an IO error or in what stopped a log handle; or the log was written under a newer
+    /// write version than this build implements ([`log::Error::ReadOnly`]), so this build
+    /// reads it but must not append. Exit code 2; HTTP 503 Service Unavailable.
     ReadOnly,
     /// Any other failed operating-system call ([`Error::Io`], [`log::Error::Io`],
     /// [`log::Error::Poisoned`]). Exit code 2; HTTP 500 Internal Server Error.
@@ -100,6 +103,11 @@ pub enum Error {
     #[error("{0}")]
     InvalidRequest(String),
 
+    /// A tamper-evidence operation failed: a malformed file, a proof or signature that does
+    /// not verify, or a log that disagrees with a checkpoint.
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
+
     /// No dataset has this name or id.
     #[error("no dataset named `{dataset}`")]
     UnknownDataset {
@@ -107,8 +115,18 @@ pub enum Error {
         dataset: String,
     },
 
+    /// An overwrite names no existing dataset, and the request does not allow creating one
+    /// (a typo must not become a new dataset).
+    #[error("no dataset named `{dataset}` to overwrite{}", closest_hint(closest))]
+    OverwriteOfUnknownDataset {
+        /// The name asked for.
+        dataset: String,
+        /// The existing names closest to it (likely typos), closest first; at most three.
+        closest: Vec<String>,
+    },
+
     /// The dataset has no such version.
-    #[error("dataset `{dataset}` has no version `{version}` (it has versions {known})")]
+    #[error("dataset `{dataset}` has no version `{version}` (it has {known})")]
     UnknownVersion {
         /// The dataset's name.
         dataset: String,
@@ -198,6 +216,16 @@ pub enum Error {
         detail: String,
     },
 
+    /// A `table_bytes` record (a table's bytes inside the log) is invalid: its head does not
+    /// decode, or its bytes do not hash to the SHA-256 it names.
+    #[error("the table_bytes record at {position} is invalid: {detail}")]
+    BadTableBytes {
+        /// Where the record is (its sequence number is `position.seq`).
+        position: Position,
+        /// What is wrong.
+        detail: String,
+    },
+
     /// The catalog broke one of its invariants.
     #[error("invariant violated{}: {detail}", at_event(*seq))]
     Invariant {
@@ -205,6 +233,20 @@ pub enum Error {
         seq: Option<u64>,
         /// What is wrong.
         detail: String,
+    },
+
+    /// A version cannot be made active because the bytes of one of its tables are missing
+    /// from the blob store (nothing was changed).
+    #[error("version {version} of `{dataset}` cannot be made active: the bytes of its table `{table}` (blob {}) are missing; upload the original file again to restore them", path.display())]
+    MissingBlob {
+        /// The dataset's name.
+        dataset: String,
+        /// The version.
+        version: u64,
+        /// The table's display name.
+        table: String,
+        /// The blob file that is missing.
+        path: PathBuf,
     },
 }
 
@@ -218,6 +260,17 @@ fn ingest_kind(error: &IngestError) -> ErrorKind {
         },
         _ => ErrorKind::Invalid,
     }
+}
+
+fn closest_hint(closest: &[String]) -> String {
+    if closest.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = closest
+        .iter()
+        .map(|n| format!("`{}`", crate::human::escape_controls(n)))
+        .collect();
+    format!(" (the closest existing names: {})", names.join(", "))
 }
 
 fn at_event(seq: Option<u64>) -> String {
@@ -254,13 +307,23 @@ impl Error {
             Error::Io(e) => e.kind(),
             Error::Ingest { source } => ingest_kind(source),
             Error::InvalidRequest(_) | Error::AmbiguousVersion { .. } => ErrorKind::Invalid,
-            Error::UnknownDataset { .. } | Error::UnknownVersion { .. } => ErrorKind::NotFound,
+            Error::Audit(e) => match e {
+                crate::audit::AuditError::Malformed { .. }
+                | crate::audit::AuditError::Invalid(_) => ErrorKind::Invalid,
+                crate::audit::AuditError::NotCovered { .. } => ErrorKind::NotFound,
+                _ => ErrorKind::Refused,
+            },
+            Error::UnknownDataset { .. }
+            | Error::OverwriteOfUnknownDataset { .. }
+            | Error::UnknownVersion { .. } => ErrorKind::NotFound,
             Error::DatasetExists { .. }
             | Error::DriftRefused { .. }
             | Error::DuplicateContent { .. } => ErrorKind::Refused,
             Error::BlobMismatch { .. }
+            | Error::MissingBlob { .. }
             | Error::BadEvent { .. }
             | Error::BadQueryRun { .. }
+            | Error::BadTableBytes { .. }
             | Error::Invariant { .. } => ErrorKind::Corrupt,
         }
     }
@@ -270,9 +333,9 @@ impl Error {
     pub fn position(&self) -> Option<&Position> {
         match self {
             Error::Log(e) => e.position(),
-            Error::BadEvent { position, .. } | Error::BadQueryRun { position, .. } => {
-                Some(position)
-            }
+            Error::BadEvent { position, .. }
+            | Error::BadQueryRun { position, .. }
+            | Error::BadTableBytes { position, .. } => Some(position),
             _ => None,
         }
     }
@@ -295,6 +358,7 @@ mod tests {
 
     /// One error of every variant of the log's and the store's error types, with the kind
     /// `ErrorKind`'s documentation gives it.
+    /// (A table, one entry per variant: long because the error types are.)
     fn every_error() -> Vec<(Error, ErrorKind)> {
         let poisoned = |errno| log::Error::poisoned(io(errno));
         let log_errors = [
@@ -312,7 +376,7 @@ mod tests {
             (
                 log::Error::LockTimeout {
                     lock_file: "/store/log/LOCK".into(),
-                    waited: Duration::from_secs(10),
+                    timeout: Duration::from_secs(10),
                 },
                 ErrorKind::Busy,
             ),
@@ -361,7 +425,7 @@ mod tests {
                 Error::UnknownVersion {
                     dataset: dataset(),
                     version: "7".into(),
-                    known: "1..=2".into(),
+                    known: "versions 1 and 2".into(),
                 },
                 ErrorKind::NotFound,
             ),
@@ -419,6 +483,15 @@ mod tests {
                 ErrorKind::Corrupt,
             ),
             (
+                Error::MissingBlob {
+                    dataset: "trial".into(),
+                    version: 1,
+                    table: "visits.csv".into(),
+                    path: "/store/blobs/sha256/ab/cd".into(),
+                },
+                ErrorKind::Corrupt,
+            ),
+            (
                 Error::BadEvent {
                     position: position(),
                     detail: "empty body".into(),
@@ -429,6 +502,13 @@ mod tests {
                 Error::BadQueryRun {
                     position: position(),
                     detail: "empty body".into(),
+                },
+                ErrorKind::Corrupt,
+            ),
+            (
+                Error::BadTableBytes {
+                    position: position(),
+                    detail: "the table's bytes do not hash to the SHA-256 the record names".into(),
                 },
                 ErrorKind::Corrupt,
             ),
@@ -501,6 +581,7 @@ mod tests {
                 Error::Log(log::Error::Corrupt { .. })
                     | Error::BadEvent { .. }
                     | Error::BadQueryRun { .. }
+                    | Error::BadTableBytes { .. }
             );
             assert_eq!(error.position().is_some(), positioned, "{error:?}");
             if let Some(at) = error.position() {

@@ -221,10 +221,12 @@ pub enum Item {
 }
 
 /// A record type's name in inspection output: `seal`, `torn-cut`, `repair`,
-/// `dataset-event`, `query-run`, or `type-0x....`.
+/// `dataset-event`, `table-bytes`, `query-run`, or `type-0x....`.
 pub fn record_type_name(record_type: RecordType) -> String {
     if record_type == DATASET_EVENT {
         "dataset-event".into()
+    } else if record_type == crate::format::TABLE_BYTES {
+        "table-bytes".into()
     } else if record_type == crate::store::QUERY_RUN {
         "query-run".into()
     } else {
@@ -380,6 +382,22 @@ fn record_item(
         body_crc_computed: record.body_crc_computed,
         defects: record.defects,
         body,
+    }
+}
+
+/// Decodes the body of a valid record of one of the log's own types (seal, torn-tail cut,
+/// repair); any other type is [`RecordBody::Application`].
+pub fn system_body(record_type: RecordType, body: &[u8]) -> RecordBody {
+    let undecodable = |d: Defect| RecordBody::Undecodable(d.to_string());
+    match record_type {
+        RecordType::SEAL => SealBody::decode(body).map_or_else(undecodable, RecordBody::Seal),
+        RecordType::TORN_CUT => {
+            TornCutBody::decode(body).map_or_else(undecodable, RecordBody::TornCut)
+        }
+        RecordType::REPAIR => RepairBody::decode(body).map_or_else(undecodable, RecordBody::Repair),
+        _ => RecordBody::Application {
+            len: body.len() as u64,
+        },
     }
 }
 

@@ -7,6 +7,8 @@
 //! The layers, from the bottom:
 //! - [`format`]: pure encoders and decoders over byte slices (no IO);
 //! - [`digest`]: the SHA-256 digest, its hex form and the domain tags of every hash;
+//! - [`merkle`]: the RFC 6962 tree over the log: frontier, roots, proofs and verifiers;
+//! - [`note`]: the C2SP text formats: signed notes, keys, checkpoints and proof files;
 //! - [`io`]: the IO seam: every file operation goes through its [`io::Backend`] (the real
 //!   file system by default), and [`paths`] names every folder and file of a store;
 //! - [`log`]: the segment log on files: appends with group commit, multi-process writer lock,
@@ -16,12 +18,17 @@
 //! - [`store`]: datasets, versions and events; the catalog, snapshots, rollback, time travel;
 //! - [`query`]: validating SQL and query plans against the schema of any version;
 //! - `sql` (feature `sql`, on by default): running SQL over any versions with Apache
-//!   DataFusion, columnar copies, exports and the row diff between versions.
+//!   DataFusion, columnar copies, exports and the row diff between versions;
+//! - [`server`] (feature `server`, on by default): the HTTP API and browser UI of
+//!   `strata serve`, a front end over the layers above.
 //!
 //! What front ends (the `strata` command line, a server) show is built here too:
 //! - [`check`]: the whole-store check behind `strata verify`, with progress callbacks;
+//! - [`audit`]: tamper evidence: the tree rebuilt, checkpoints, proofs and their offline checks;
 //! - [`inspect`]: a damage-tolerant, record-level view of the segment files (`strata dump`);
-//! - [`report`]: the JSON shapes of every `--json` output, as serde types.
+//! - [`report`]: the JSON shapes of every `--json` output, as serde types;
+//! - [`human`]: times, durations and ranges as people type and read them (`2 hours ago`,
+//!   `30s`, `versions 1 to 4`).
 //!
 //! README.md has a tour of the store's API; FORMAT.md specifies every byte.
 //!
@@ -41,18 +48,24 @@
 // that only its real backend may use.
 #![deny(clippy::disallowed_methods, clippy::disallowed_types)]
 
+pub mod audit;
 pub mod blob;
 pub mod check;
 pub mod digest;
 pub mod error;
 pub mod format;
+pub mod human;
 pub mod inspect;
 pub mod io;
 pub mod log;
+pub mod merkle;
+pub mod note;
 pub mod paths;
 pub mod query;
 pub mod report;
 pub mod schema;
+#[cfg(feature = "server")]
+pub mod server;
 #[cfg(feature = "sql")]
 pub mod sql;
 pub mod store;

@@ -5,6 +5,7 @@
 //! <store>/
 //!   log/                               LOG_DIR
 //!     LOCK                             LOCK_FILE
+//!     STAGING                          STAGING_LOCK_FILE: held while writing temporary files
 //!     <20-digit seq>.seg               segments (crate::format::segment_file_name)
 //!     <20-digit seq>.seg.tmp           a segment being created (tmp_path)
 //!     torn/<segment>.<offset>.torn     TORN_DIR: torn tails cut before an append
@@ -17,7 +18,7 @@
 //!   snapshots/                         SNAPSHOT_DIR
 //!     <20-digit seq>.snap              SNAPSHOT_SUFFIX
 //!     <20-digit seq>.snap.<uuid>.tmp   snapshots being written
-//!   derived/                           DERIVED_DIR: rebuildable from the blobs, removable
+//!   derived/                           DERIVED_DIR: rebuildable from the tables' bytes, removable
 //!     parquet/<64 hex>.parquet         PARQUET_DIR: columnar copies by their own SHA-256
 //!     parquet/index/<64 hex>.json      which copy holds the table with this content hash
 //!     parquet/tmp/<uuid>.tmp           copies being written
@@ -45,6 +46,9 @@ pub const BLOB_DIR: &str = "blobs";
 pub const BLOB_OBJECTS_DIR: &str = "sha256";
 /// Folder (inside the blob folder) holding blobs being written.
 pub const BLOB_TMP_DIR: &str = "tmp";
+/// Name of the lock file (inside the log folder) that writers of temporary blob and snapshot
+/// files hold shared, and their cleaner exclusively.
+pub const STAGING_LOCK_FILE: &str = "STAGING";
 /// Name of the snapshot folder inside a store directory.
 pub const SNAPSHOT_DIR: &str = "snapshots";
 /// Suffix of a snapshot file.
@@ -83,6 +87,11 @@ impl StorePaths {
     /// `log/LOCK`.
     pub fn lock_file(&self) -> PathBuf {
         self.log_dir().join(LOCK_FILE)
+    }
+
+    /// `log/STAGING`: the staging lock (see [`STAGING_LOCK_FILE`]).
+    pub fn staging_lock(&self) -> PathBuf {
+        self.log_dir().join(STAGING_LOCK_FILE)
     }
 
     /// `log/<20-digit base_seq>.seg`.
@@ -243,6 +252,7 @@ mod tests {
         let blob = p.blob(&hash);
         assert_eq!(blob.parent().unwrap(), Path::new("/s/blobs/sha256/ab"));
         assert_eq!(file_name(&blob).len(), 62);
+        assert_eq!(p.staging_lock(), Path::new("/s/log/STAGING"));
         let id = uuid::Uuid::nil();
         assert_eq!(
             p.blob_tmp(id),

@@ -899,7 +899,30 @@ fn the_torn_tail_of_the_fixture_is_cut_and_recorded_before_the_next_append() {
     let segment = dir.join("log/00000000000000000009.seg");
     let torn_bytes = fs::read(&segment).unwrap()[128..128 + 610].to_vec();
     let outcome = store.save_upload(torn_upload()).unwrap();
-    assert_eq!((outcome.version, outcome.seq), (2, Some(10)));
+    // The first append by a format-2 build to a format-1 log cuts the torn tail (seq 9, in
+    // the format-1 segment, as format 1 did), then seals that segment (seq 10) and appends in
+    // a new format-2 segment (see FORMAT.md, "Version compatibility"), which starts with a
+    // checkpoint record of every earlier record (seq 11, "Checkpoint record").
+    assert_eq!((outcome.version, outcome.seq), (2, Some(12)));
+    let checkpoint = store.log().read(11).unwrap();
+    assert_eq!(
+        (checkpoint.record_type, checkpoint.segment_number),
+        (RecordType::CHECKPOINT, 3)
+    );
+    let seal = store.log().read(10).unwrap();
+    assert_eq!(
+        (seal.record_type, seal.segment_number),
+        (RecordType::SEAL, 2)
+    );
+    let upgraded = &store.log().segments()[3];
+    assert_eq!(
+        (
+            upgraded.read_version,
+            upgraded.write_version,
+            upgraded.base_seq
+        ),
+        (2, 2, 11)
+    );
     assert!(store.log().torn_tail().is_none());
     let cut = store.log().read(9).unwrap();
     assert_eq!(

@@ -46,6 +46,7 @@ fn segment_header_offsets_and_sizes_match_the_spec() {
         (seg::BASE_SEQ_OFFSET, Some(8)),
         (seg::PREV_SEAL_OFFSET_OFFSET, Some(8)),
         (seg::CREATED_AT_OFFSET, Some(8)),
+        (seg::WRITE_VERSION_OFFSET, Some(2)),
         (
             seg::RESERVED_OFFSET,
             Some(seg::HEADER_CRC_OFFSET - seg::RESERVED_OFFSET),
@@ -55,6 +56,109 @@ fn segment_header_offsets_and_sizes_match_the_spec() {
     assert_eq!(rows, code);
     assert_eq!(seg::HEADER_CRC_OFFSET + 4, SEGMENT_HEADER_LEN);
     assert!(spec().contains(&format!("header length in bytes (`{SEGMENT_HEADER_LEN}`)")));
+    assert!(spec().contains(&format!("| 8   | 2  | read version (`{FORMAT_VERSION}`;")));
+    assert!(spec().contains(&format!(
+        "| 64  | 2  | write version (`{FORMAT_VERSION}`; `0` in version 1"
+    )));
+}
+
+/// A segment header written out field by field from FORMAT.md's "Segment header" table.
+fn spec_segment_header(read_version: u16, stored_write_version: u16) -> Vec<u8> {
+    let mut h = Vec::new();
+    h.extend([0x89, 0x53, 0x4C, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]); // magic
+    h.extend(read_version.to_le_bytes()); // read version
+    h.extend(128u16.to_le_bytes()); // header length
+    h.extend(0u32.to_le_bytes()); // flags
+    h.extend([0x11; 16]); // store UUID
+    h.extend(3u64.to_le_bytes()); // segment number
+    h.extend(700u64.to_le_bytes()); // base sequence number
+    h.extend(1_999u64.to_le_bytes()); // offset of the previous seal
+    h.extend(1_717_171_717_000_000i64.to_le_bytes()); // creation time
+    h.extend(stored_write_version.to_le_bytes()); // write version (0 in version 1)
+    h.extend([0u8; 58]); // reserved
+    let crc = crc32(&h);
+    h.extend(crc.to_le_bytes()); // CRC of bytes 0..124
+    h
+}
+
+#[test]
+fn a_version_2_segment_header_is_laid_out_as_the_spec_says() {
+    use strata::format::SegmentHeader;
+    let header = SegmentHeader::current([0x11; 16], 3, 700, 1_999, 1_717_171_717_000_000);
+    let bytes = spec_segment_header(2, 2);
+    assert_eq!(bytes.len(), SEGMENT_HEADER_LEN);
+    assert_eq!(header.encode().to_vec(), bytes);
+    assert_eq!(SegmentHeader::decode(&bytes).unwrap().0, header);
+    assert_eq!((header.read_version, header.write_version), (2, 2));
+}
+
+#[test]
+fn a_version_1_segment_header_reads_as_write_version_1() {
+    use strata::format::SegmentHeader;
+    let (header, _) = SegmentHeader::decode(&spec_segment_header(1, 0)).unwrap();
+    assert_eq!((header.read_version, header.write_version), (1, 1));
+    assert_eq!((header.segment_number, header.base_seq), (3, 700));
+    // A version-1 header with a non-zero byte in what version 1 reserves is still refused.
+    assert!(SegmentHeader::decode(&spec_segment_header(1, 1)).is_err());
+    // A version-2 header whose write version is below its read version is invalid; one whose
+    // write version is newer than this build's decodes (the log is then read-only).
+    assert!(SegmentHeader::decode(&spec_segment_header(2, 1)).is_err());
+    let (newer, _) = SegmentHeader::decode(&spec_segment_header(2, 3)).unwrap();
+    assert!(!newer.appendable());
+    // A read version newer than this build's is refused.
+    assert!(SegmentHeader::decode(&spec_segment_header(3, 3)).is_err());
+}
+
+#[test]
+fn the_segment_headers_of_the_format_1_fixtures_read_as_version_1() {
+    use strata::format::SegmentHeader;
+    let segment = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/v1/history/log/00000000000000000001.seg"
+    );
+    let bytes = std::fs::read(segment).unwrap();
+    let (header, _) = SegmentHeader::decode(&bytes).unwrap();
+    assert_eq!((header.read_version, header.write_version), (1, 1));
+    assert_eq!(
+        &bytes[seg::WRITE_VERSION_OFFSET..seg::WRITE_VERSION_OFFSET + 2],
+        [0, 0]
+    );
+}
+
+#[test]
+fn lock_file_offsets_and_sizes_match_the_spec() {
+    use strata::format::lock_file::{
+        decode_durable_mark, decode_generation, DURABLE_MARK_OFFSET, GENERATION_OFFSET,
+        LOCK_FILE_LEN,
+    };
+    let rows = offsets_and_sizes(&table("### The lock file"));
+    assert_eq!(
+        rows,
+        vec![
+            (GENERATION_OFFSET, Some(8)),
+            (DURABLE_MARK_OFFSET, Some(8)),
+            (DURABLE_MARK_OFFSET + 8, Some(8)),
+            (DURABLE_MARK_OFFSET + 16, Some(4)),
+        ]
+    );
+    assert_eq!(LOCK_FILE_LEN, 28);
+    // Written out as the table says: generation 5, mark (segment 2, offset 4096), its CRC.
+    let mut bytes = 5u64.to_le_bytes().to_vec();
+    bytes.extend(2u64.to_le_bytes());
+    bytes.extend(4096u64.to_le_bytes());
+    let crc = strata::format::crc32(&bytes[8..24]);
+    bytes.extend(crc.to_le_bytes());
+    assert_eq!(decode_generation(&bytes), 5);
+    assert_eq!(decode_durable_mark(&bytes), Some((2, 4096)));
+    // "A shorter file reads as write generation 0 when it holds fewer than 8 bytes ..., and
+    // as no durable mark when it holds fewer than 28"; "a durable mark of zero is no mark";
+    // "a mark whose CRC does not match is no mark".
+    assert_eq!(decode_generation(&bytes[..7]), 0);
+    assert_eq!(decode_durable_mark(&bytes[..27]), None);
+    assert_eq!(decode_durable_mark(&[0; 28]), None);
+    let mut flipped = bytes.clone();
+    flipped[16] ^= 1;
+    assert_eq!(decode_durable_mark(&flipped), None);
 }
 
 #[test]
@@ -109,6 +213,7 @@ fn record_types_match_the_spec() {
         (RecordType::SEAL, "seal"),
         (RecordType::TORN_CUT, "torn-cut"),
         (RecordType::REPAIR, "repair"),
+        (RecordType::CHECKPOINT, "checkpoint"),
     ] {
         assert!(
             spec.contains(&format!("| `{:#06x}` | {name} |", t.0)),
@@ -120,8 +225,55 @@ fn record_types_match_the_spec() {
         "| `{:#06x}` | dataset event |",
         RecordType::FIRST_APPLICATION
     )));
-    let first_free = RecordType::FIRST_APPLICATION + 1;
+    assert!(spec.contains("| `0x0005`–`0x00FF` | reserved |"));
+    assert!(spec.contains(&format!(
+        "| `{:#06x}` | table bytes |",
+        strata::format::TABLE_BYTES.0
+    )));
+    assert!(spec.contains(&format!(
+        "| `{:#06x}` | query run |",
+        strata::store::QUERY_RUN.0
+    )));
+    assert_eq!(
+        strata::store::QUERY_RUN.0,
+        strata::format::TABLE_BYTES.0 + 1
+    );
+    let first_free = strata::store::QUERY_RUN.0 + 1;
     assert!(spec.contains(&format!("`{first_free:#06x}`–`0xFFFF` | application")));
+}
+
+#[test]
+fn a_table_bytes_body_is_laid_out_as_the_spec_says() {
+    use strata::format::{
+        decode_table_bytes, encode_table_bytes, MAX_INLINE_TABLE_LEN, TABLE_BYTES_HEAD_LEN,
+        TABLE_BYTES_VERSION,
+    };
+    let rows = offsets_and_sizes(&table("## Table bytes records"));
+    assert_eq!(
+        rows,
+        vec![(0, Some(1)), (1, Some(32)), (33, Some(8)), (41, None)]
+    );
+    assert_eq!(TABLE_BYTES_HEAD_LEN, 41);
+    let spec = spec();
+    assert!(spec.contains(&format!("table bytes version (`{TABLE_BYTES_VERSION}`)")));
+    assert!(spec.contains(&format!("16 MiB − 41 =\n`{MAX_INLINE_TABLE_LEN}`")));
+    assert!(spec.contains(&format!(
+        "default 256 KiB = `{}`",
+        strata::store::DEFAULT_INLINE_TABLE_MAX
+    )));
+    // Written out from the table: version, SHA-256, length, bytes.
+    let bytes = b"site,city\nS1,Oslo\n";
+    let hash = strata::digest::Digest::of(bytes).0;
+    let mut expected = vec![1u8];
+    expected.extend_from_slice(&hash);
+    expected.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
+    expected.extend_from_slice(bytes);
+    assert_eq!(encode_table_bytes(&hash, bytes), expected);
+    let (head, back) = decode_table_bytes(&expected).unwrap();
+    assert_eq!(
+        (head.hash, head.len, back),
+        (hash, bytes.len() as u64, &bytes[..])
+    );
 }
 
 #[test]
@@ -753,10 +905,12 @@ fn every_pinned_event_vector_decodes_to_its_event() {
         assert_eq!(Event::decode(&bytes, at_seq_7).unwrap(), event, "{name}");
         let mut trailing = bytes.clone();
         trailing.push(0);
+        let err = Event::decode(&trailing, at_seq_7).unwrap_err();
         assert!(
-            Event::decode(&trailing, at_seq_7).is_err(),
-            "{name}: FORMAT.md says a reader refuses trailing bytes"
+            matches!(err, strata::Error::BadEvent { .. }),
+            "{name}: FORMAT.md says a reader refuses trailing bytes: {err}"
         );
+        assert_eq!(err.position(), Some(&at_seq_7()), "{name}: {err}");
     }
 }
 
@@ -980,4 +1134,61 @@ fn a_query_run_body_is_encoded_as_the_spec_says() {
         QueryRun::decode(&expected, || strata::log::Position::new("s", 1, 128, 1)).unwrap(),
         run
     );
+    // A query run is an application record: its leaf commits to its whole body.
+    let input = strata::format::leaf::leaf_input(9, 7, QUERY_RUN, &expected);
+    assert_eq!(&input[20..], &expected[..]);
+}
+
+#[test]
+fn a_checkpoint_record_body_and_a_leaf_input_are_laid_out_as_the_spec_says() {
+    use strata::format::leaf::{leaf_input, CheckpointBody, TABLE_BYTES_COMMITTED_LEN};
+    let spec = spec();
+    for row in [
+        "| 0 | 1 | checkpoint body version (`1`) |",
+        "| 1 | 8 | tree size *n* (`u64`)",
+        "| 9 | 32 | root:",
+        "| 41 | 1 | frontier count *F* (`u8`)",
+        "| 42 | 32·*F* | the frontier:",
+        "| 0 | 8 | sequence number |",
+        "| 8 | 8 | append time (`i64` microseconds) |",
+        "| 16 | 2 | record type |",
+        "| 18 | 2 | record flags (`0` in versions 1 and 2) |",
+        "| 20 | rest | the commitment |",
+    ] {
+        assert!(spec.contains(row), "{row}");
+    }
+    assert!(spec.contains("whose commitment is the first 41 bytes"));
+    assert_eq!(TABLE_BYTES_COMMITTED_LEN, 41);
+    // A checkpoint of 3 records: frontier of 2 hashes (3 = 0b11), no digest, a note.
+    let a = strata::merkle::leaf_hash(b"a");
+    let b = strata::merkle::leaf_hash(b"b");
+    let c = strata::merkle::leaf_hash(b"c");
+    let ab = strata::merkle::node_hash(&a, &b);
+    let root = strata::merkle::node_hash(&ab, &c);
+    let note = strata::note::Checkpoint::new("strata/x", 3, root).encode();
+    let body = CheckpointBody {
+        size: 3,
+        root,
+        frontier: vec![ab, c],
+        catalog_digest: None,
+        note: note.clone(),
+    }
+    .encode();
+    let mut expected = vec![1u8];
+    expected.extend_from_slice(&3u64.to_le_bytes());
+    expected.extend_from_slice(&root);
+    expected.push(2);
+    expected.extend_from_slice(&ab);
+    expected.extend_from_slice(&c);
+    expected.push(0);
+    expected.extend_from_slice(&(note.len() as u32).to_le_bytes());
+    expected.extend_from_slice(note.as_bytes());
+    assert_eq!(body, expected);
+    let input = leaf_input(7, -2, RecordType(0x0100), b"body");
+    let mut expected = 7u64.to_le_bytes().to_vec();
+    expected.extend_from_slice(&(-2i64).to_le_bytes());
+    expected.extend_from_slice(&0x0100u16.to_le_bytes());
+    expected.extend_from_slice(&[0, 0]);
+    expected.extend_from_slice(b"body");
+    assert_eq!(input, expected);
 }

@@ -9,7 +9,7 @@ use strata::format::{
     encode_record, Defect, RecordType, RepairBody, TornCutBody, SEGMENT_HEADER_LEN,
 };
 use strata::log::Error;
-use strata::log::{self, Log, LogOptions, OpenVerify, RepairReport};
+use strata::log::{self, Durability, Log, LogOptions, OpenVerify, RepairReport};
 
 const APP: RecordType = RecordType(0x100);
 
@@ -31,6 +31,22 @@ fn build(dir: &Path, n: u64) {
     for i in 1..=n {
         log.append(APP, &body(i)).unwrap();
     }
+}
+
+/// A log of `n` application records whose last was appended with `Durability::Buffered`:
+/// written but never synced, so the durable mark does not cover it, and a crash may tear it
+/// (a synced record is covered, and damage to it is corruption: see
+/// `damage_to_an_acknowledged_record_is_corruption_and_is_not_cut`).
+fn build_with_unsynced_last(dir: &Path, n: u64) {
+    build(dir, n - 1);
+    let buffered = LogOptions {
+        durability: Durability::Buffered,
+        ..options()
+    };
+    Log::open(dir, buffered)
+        .unwrap()
+        .append(APP, &body(n))
+        .unwrap();
 }
 
 /// Segment file, offset and encoded length of the record with sequence number `seq`.
@@ -93,7 +109,7 @@ fn flip(path: &Path, offset: u64) {
 #[test]
 fn a_log_truncated_at_every_offset_of_its_last_record_reopens_with_the_earlier_records() {
     let dir = tempfile::tempdir().unwrap();
-    build(dir.path(), 30);
+    build_with_unsynced_last(dir.path(), 30);
     let last = Log::open(dir.path(), options()).unwrap().last_seq();
     let (segment, offset, len) = locate(dir.path(), last);
     let original = fs::read(&segment).unwrap();
@@ -123,7 +139,7 @@ fn a_log_truncated_at_every_offset_of_its_last_record_reopens_with_the_earlier_r
 #[test]
 fn opening_a_log_with_a_torn_tail_does_not_change_any_file() {
     let dir = tempfile::tempdir().unwrap();
-    build(dir.path(), 30);
+    build_with_unsynced_last(dir.path(), 30);
     let last = Log::open(dir.path(), options()).unwrap().last_seq();
     let (segment, offset, len) = locate(dir.path(), last);
     let file = fs::OpenOptions::new().write(true).open(&segment).unwrap();
@@ -139,7 +155,7 @@ fn opening_a_log_with_a_torn_tail_does_not_change_any_file() {
 #[test]
 fn torn_tail_is_cut_with_a_copy_and_a_logged_record_before_the_next_append() {
     let dir = tempfile::tempdir().unwrap();
-    build(dir.path(), 30);
+    build_with_unsynced_last(dir.path(), 30);
     let last = Log::open(dir.path(), options()).unwrap().last_seq();
     let (segment, offset, len) = locate(dir.path(), last);
     let torn_bytes =
@@ -166,12 +182,44 @@ fn torn_tail_is_cut_with_a_copy_and_a_logged_record_before_the_next_append() {
         segment.file_name().unwrap().to_str().unwrap()
     ));
     let kept = fs::read(copy).expect("a copy of the torn bytes is kept");
-    assert_eq!(kept, torn_bytes[..kept.len()]);
+    assert_eq!(kept, torn_bytes, "the copy holds every torn byte");
 
     drop(log);
     let reopened = Log::open(dir.path(), options()).unwrap();
     assert!(reopened.torn_tail().is_none());
     assert_eq!(reopened.read(seq).unwrap().body, b"after the cut");
+}
+
+#[test]
+fn a_cut_torn_tail_longer_than_the_next_append_is_zeroed_to_its_end() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 5);
+    let log = Log::open(dir.path(), options()).unwrap();
+    let seg = log.segments().pop().unwrap();
+    drop(log);
+    let torn_len = 700u64;
+    let file = fs::OpenOptions::new().write(true).open(&seg.path).unwrap();
+    file.write_all_at(&vec![0xA5; torn_len as usize], seg.end_offset)
+        .unwrap();
+
+    let log = Log::open(dir.path(), options()).unwrap();
+    assert_eq!(log.torn_tail().unwrap().len, torn_len);
+    let seq = log.append(APP, b"short").unwrap();
+    drop(log);
+    let reopened = Log::open(dir.path(), options()).unwrap();
+    assert!(reopened.torn_tail().is_none());
+    let end = reopened.segments().pop().unwrap().end_offset;
+    assert_eq!(reopened.read(seq).unwrap().body, b"short");
+    assert!(
+        end < seg.end_offset + torn_len,
+        "the torn-cut record and the append are shorter than the torn bytes"
+    );
+    let bytes = fs::read(&seg.path).unwrap();
+    let past = &bytes[end as usize..(seg.end_offset + torn_len) as usize];
+    assert!(
+        past.iter().all(|&b| b == 0),
+        "the torn bytes past the new records were zeroed"
+    );
 }
 
 #[test]
@@ -250,7 +298,8 @@ fn a_flip_in_a_sealed_segment_opened_tail_only_is_caught_by_reads_and_verify() {
         ),
         "{err}"
     );
-    assert!(log.read(12).is_err());
+    let beyond = log.read(12).unwrap_err();
+    assert_eq!(beyond.kind(), strata::ErrorKind::Corrupt, "{beyond}");
     let report = log.verify().unwrap();
     assert_eq!(report.problems.len(), 1);
     assert_eq!(
@@ -359,7 +408,8 @@ fn corruption_leaves_every_file_unchanged() {
     let (segment, offset, _) = locate(dir.path(), 30);
     flip(&segment, offset + 3);
     let before = snapshot_files(dir.path());
-    assert!(Log::open(dir.path(), options()).is_err());
+    let (_, _, seq, _) = expect_corrupt(Log::open(dir.path(), options()));
+    assert_eq!(seq, 30);
     let report = log::verify(dir.path()).unwrap();
     assert!(!report.is_ok());
     assert_eq!(snapshot_files(dir.path()), before);
@@ -397,7 +447,8 @@ fn repair_cuts_at_the_first_damage_keeps_a_copy_and_logs_what_it_did() {
     let (segment, offset, _) = locate(dir.path(), 50);
     let segments_before = Log::open(dir.path(), options()).unwrap().segments();
     flip(&segment, offset + 33);
-    assert!(Log::open(dir.path(), options()).is_err());
+    let (_, _, seq, _) = expect_corrupt(Log::open(dir.path(), options()));
+    assert_eq!(seq, 50);
     let damaged = fs::read(&segment).unwrap();
 
     let report = log::repair(dir.path(), options()).unwrap();
@@ -407,10 +458,12 @@ fn repair_cuts_at_the_first_damage_keeps_a_copy_and_logs_what_it_did() {
         bytes_cut,
         segments_removed,
         repair_seq,
+        post_commit_warnings,
     } = report
     else {
         panic!("expected a repair, got {report:?}");
     };
+    assert_eq!(post_commit_warnings, Vec::<String>::new());
     assert_eq!(
         (
             problem.position.segment.as_path(),

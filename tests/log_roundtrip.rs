@@ -112,8 +112,11 @@ fn a_body_over_the_maximum_is_refused_before_anything_is_written() {
 fn system_record_types_cannot_be_appended_by_callers() {
     let dir = tempfile::tempdir().unwrap();
     let log = Log::create(dir.path(), options(1 << 20)).unwrap();
-    assert!(log.append(RecordType::SEAL, b"").is_err());
-    assert!(log.append(RecordType(0), b"").is_err());
+    for system in [RecordType::SEAL, RecordType(0)] {
+        let err = log.append(system, b"").unwrap_err();
+        assert!(matches!(err, Error::InvalidOption(_)), "{err:?}");
+        assert_eq!(err.kind(), strata::ErrorKind::Invalid, "{err}");
+    }
     assert_eq!(log.last_seq(), 0);
 }
 
@@ -182,7 +185,12 @@ fn reading_a_sequence_number_outside_the_log_says_what_it_holds() {
         ),
         "{err}"
     );
-    assert!(log.read(0).is_err());
+    let zero = log.read(0).unwrap_err();
+    assert!(
+        matches!(zero, Error::SeqOutOfRange { seq: 0, .. }),
+        "{zero}"
+    );
+    assert_eq!(zero.kind(), strata::ErrorKind::NotFound, "{zero}");
 }
 
 #[test]

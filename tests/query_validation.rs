@@ -533,6 +533,21 @@ fn sql_unknown_qualifier_is_an_unknown_table_at_the_qualifier() {
 }
 
 #[test]
+fn sql_unknown_qualifier_of_a_three_part_name_is_located_at_that_qualifier() {
+    let finding = only(check_sql(
+        "SELECT p.species, p.island.species FROM penguins p",
+    ));
+    assert_eq!(finding.kind, FindingKind::UnknownTable);
+    assert_eq!(finding.reference, "island");
+    assert_eq!(finding.location, at(1, 21), "at `island`, not at `p`");
+    let spaced = only(check_sql(
+        "SELECT p.species,\n  p .\n  \"Isle\" . species FROM penguins p",
+    ));
+    assert_eq!(spaced.reference, "\"Isle\"");
+    assert_eq!(spaced.location, at(3, 3));
+}
+
+#[test]
 fn sql_unknown_table_does_not_cascade_into_unknown_columns() {
     let finding = only(check_sql(
         "SELECT x.a, b, c FROM missing_table x WHERE d > 3",
@@ -1060,6 +1075,147 @@ fn nesting_beyond_the_parser_limit_is_an_error_not_a_crash() {
     assert!(error.message.contains("recursion limit"), "{error}");
 }
 
+// ---- generated SQL: text that parses, with names known and unknown -------------------------
+
+/// Picks from `choices`, each as often as its weight. (Plain `select`s, not weighted unions:
+/// nesting unions in the tuples below overflows the test thread's stack in debug builds.)
+fn weighted(choices: &[(u32, &'static str)]) -> impl Strategy<Value = &'static str> {
+    let repeated = choices
+        .iter()
+        .flat_map(|&(weight, choice)| std::iter::repeat_n(choice, weight as usize))
+        .collect::<Vec<_>>();
+    prop::sample::select(repeated)
+}
+
+/// A column name of `penguins` or `seattle-weather`, or (less often) one neither has.
+fn any_column_name() -> impl Strategy<Value = &'static str> {
+    weighted(&[
+        (3, "species"),
+        (3, "island"),
+        (3, "body_mass_g"),
+        (3, "year"),
+        (3, "sex"),
+        (2, "date"),
+        (2, "temp_max"),
+        (2, "weather"),
+        (1, "speceis"),
+        (1, "mass"),
+        (1, "Island"),
+    ])
+}
+
+/// A column reference: bare, or qualified by one of the generated aliases, another name, or
+/// a three-part name whose middle part is no table.
+fn any_column_ref() -> impl Strategy<Value = String> {
+    let qualifier = weighted(&[(8, ""), (8, "p."), (2, "w."), (2, "x."), (1, "p.x.")]);
+    (qualifier, any_column_name()).prop_map(|(qualifier, name)| format!("{qualifier}{name}"))
+}
+
+fn any_literal() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "1",
+        "2007",
+        "4.5",
+        "'Adelie'",
+        "DATE '2012-01-01'",
+        "NULL",
+    ])
+}
+
+/// A condition: comparisons, IN, BETWEEN, IS NULL, LIKE, combined with AND, OR and NOT.
+fn any_condition() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        (
+            any_column_ref(),
+            prop::sample::select(vec!["=", "<>", "<", ">="]),
+            any_literal()
+        )
+            .prop_map(|(c, op, l)| format!("{c} {op} {l}")),
+        (any_column_ref(), any_column_ref()).prop_map(|(a, b)| format!("{a} = {b}")),
+        (any_column_ref(), any_literal(), any_literal())
+            .prop_map(|(c, a, b)| format!("{c} IN ({a}, {b})")),
+        (any_column_ref(), any_literal(), any_literal())
+            .prop_map(|(c, a, b)| format!("{c} BETWEEN {a} AND {b}")),
+        any_column_ref().prop_map(|c| format!("{c} IS NOT NULL")),
+        any_column_ref().prop_map(|c| format!("{c} LIKE 'A%'")),
+    ];
+    leaf.prop_recursive(3, 8, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} AND {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} OR {b}")),
+            inner.prop_map(|a| format!("NOT ({a})")),
+        ]
+    })
+}
+
+/// An item of a SELECT list.
+fn any_select_item() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => any_column_ref(),
+        1 => (prop::sample::select(vec!["COUNT", "AVG", "MIN", "MAX", "SUM"]), any_column_ref())
+            .prop_map(|(f, c)| format!("{f}({c})")),
+        1 => (any_column_ref(), any_literal()).prop_map(|(c, l)| format!("{c} + {l} AS total")),
+        1 => Just("*".to_owned()),
+        1 => Just("COUNT(*) AS n".to_owned()),
+    ]
+}
+
+/// What a SELECT reads: a table (known or not) under alias `p`, optionally joined with
+/// another under `w`, or a CTE `c`.
+fn any_from() -> impl Strategy<Value = String> {
+    let table = || weighted(&[(6, "penguins"), (2, "\"seattle-weather\""), (1, "penguinz")]);
+    prop_oneof![
+        table().prop_map(|t| format!("{t} p")),
+        (table(), table(), any_column_ref(), any_column_ref())
+            .prop_map(|(a, b, l, r)| format!("{a} AS p JOIN {b} AS w ON {l} = {r}")),
+        (table(), table(), any_column_ref())
+            .prop_map(|(a, b, l)| format!("{a} p LEFT JOIN {b} w ON {l} = w.date")),
+    ]
+}
+
+/// One SELECT: items, FROM, and optionally WHERE, GROUP BY and a subquery in WHERE.
+fn any_select() -> impl Strategy<Value = String> {
+    (
+        prop::collection::vec(any_select_item(), 1..4),
+        any_from(),
+        prop::option::of(any_condition()),
+        prop::option::of(any_column_ref()),
+        prop::option::of(any_column_name()),
+    )
+        .prop_map(|(items, from, condition, group_by, in_subquery)| {
+            let mut text = format!("SELECT {} FROM {from}", items.join(", "));
+            let mut conditions: Vec<String> = condition.into_iter().collect();
+            if let Some(name) = in_subquery {
+                conditions.push(format!("{name} IN (SELECT {name} FROM penguins)"));
+            }
+            if !conditions.is_empty() {
+                text += &format!(" WHERE {}", conditions.join(" AND "));
+            }
+            if let Some(column) = group_by {
+                text += &format!(" GROUP BY {column}");
+            }
+            text
+        })
+}
+
+/// A query: a SELECT, a UNION of two, or a SELECT over a CTE named `c`.
+fn any_generated_query() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => any_select(),
+        1 => (any_select(), any_select()).prop_map(|(a, b)| format!("{a} UNION ALL {b}")),
+        1 => (any_select(), prop::collection::vec(any_column_ref(), 1..3)).prop_map(
+            |(inner, columns)| format!("WITH c AS ({inner}) SELECT {} FROM c", columns.join(", "))
+        ),
+    ]
+}
+
+/// Whether the text at a 1-based `column` of one-line `text` starts with `name`.
+fn text_at_column_starts_with(text: &str, column: u64, name: &str) -> bool {
+    let skip = column as usize - 1;
+    let rest: String = text.chars().skip(skip).collect();
+    rest.starts_with(name)
+}
+
 fn any_valid_query() -> impl Strategy<Value = String> {
     prop::sample::select(valid_queries())
 }
@@ -1092,6 +1248,34 @@ proptest! {
                 validate(&Query::Sql(query), &version, std::slice::from_ref(&version), &ValidateOptions::default());
             }
             Err(error) => prop_assert!(!error.message.is_empty()),
+        }
+    }
+
+    /// Generated from a grammar, so every text parses (unlike mutated or arbitrary text,
+    /// which mostly does not): validation then never panics, every finding is located
+    /// inside the text, and an unknown column's or table's finding points at the reference
+    /// it names.
+    #[test]
+    fn generated_queries_parse_and_every_finding_is_located_inside_the_text(
+        text in any_generated_query(),
+    ) {
+        let query = SqlQuery::parse(&text).map_err(|e| TestCaseError::fail(format!("{text}: {e}")))?;
+        let samples = Samples::new();
+        let version = samples.all_tables();
+        let findings = validate(&Query::Sql(query), &version, std::slice::from_ref(&version), &ValidateOptions::default());
+        let width = text.chars().count() as u64;
+        for finding in &findings {
+            let Location::Sql { line, column } = finding.location else {
+                return Err(TestCaseError::fail(format!("not an SQL location: {finding:?}")));
+            };
+            prop_assert_eq!(line, 1, "{}: {:?}", text, finding);
+            prop_assert!((1..=width).contains(&column), "{}: {:?}", text, finding);
+            if matches!(finding.kind, FindingKind::UnknownColumn | FindingKind::UnknownTable) {
+                prop_assert!(
+                    text_at_column_starts_with(&text, column, &finding.reference),
+                    "{}: column {} does not start {:?}: {:?}", text, column, finding.reference, finding
+                );
+            }
         }
     }
 

@@ -114,6 +114,37 @@ fn a_grouped_aggregate_matches_a_reference_computation_over_the_csv() {
 }
 
 #[test]
+fn a_table_inside_the_log_and_the_same_table_as_a_blob_file_answer_alike() {
+    let sql = "SELECT species, island, COUNT(*) AS n, SUM(body_mass_g) AS mass FROM penguins \
+               GROUP BY species, island ORDER BY species, island";
+    let (_dir, inline) = penguins_store();
+    let blob_dir = tempfile::tempdir().unwrap();
+    let blob_file = Store::create(blob_dir.path(), blob_file_options()).unwrap();
+    blob_file
+        .save_upload(upload_data("penguins", &["penguins.csv"]))
+        .unwrap();
+    let hash = inline
+        .version("penguins", &VersionRef::Active)
+        .unwrap()
+        .tables[0]
+        .content_hash;
+    assert!(inline.table_bytes_source(&hash).unwrap().is_inline());
+    assert!(
+        !inline.blobs().contains(&hash.0),
+        "no blob file: the bytes are in the log"
+    );
+    assert!(!blob_file.table_bytes_source(&hash).unwrap().is_inline());
+    let from_log = query(&csv_engine(), &inline, "penguins", sql);
+    assert_eq!(from_log.len(), 5, "{from_log:?}");
+    assert_eq!(from_log, query(&csv_engine(), &blob_file, "penguins", sql));
+    // The columnar copy of a table inside the log is made from the log's bytes.
+    materialize_version(&inline, "penguins", &VersionRef::Active).unwrap();
+    let prepared = engine().prepare(&inline, Some("penguins"), sql).unwrap();
+    assert!(prepared.without_copy.is_empty(), "the copy is used");
+    assert_eq!(query(&engine(), &inline, "penguins", sql), from_log);
+}
+
+#[test]
 fn every_sample_table_reads_back_with_the_types_inference_gave_it() {
     let (_dir, store) = new_store();
     let files = [

@@ -360,6 +360,78 @@ fn rollback_switches_the_active_version_warns_about_removed_columns_and_is_recor
     assert!(back.warnings.is_empty());
 }
 
+/// The rollback event of `out` and the compatibility warnings it recorded.
+fn recorded_warnings(store: &Store, out: &strata::store::RollbackOutcome) -> Vec<String> {
+    match store.read_event(out.seq.unwrap()).unwrap().kind {
+        EventKind::Rollback { warnings, .. } => warnings,
+        other => panic!("expected a rollback event, got {other:?}"),
+    }
+}
+
+#[test]
+fn rollback_across_a_type_change_warns_with_the_type_in_each_version() {
+    let (_dir, store) = new_store();
+    store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
+    store
+        .save_upload(overwrite(
+            "d",
+            &[("t.csv", SMALL_BREAKING)],
+            SchemaDriftPolicy::Allow,
+        ))
+        .unwrap();
+    let planned = store.plan_rollback("d", "1").unwrap();
+    let out = store.rollback_to_version("d", "1", "ana", "").unwrap();
+    let expected = ["column `score` of table `t` is Float64 in version 1, not Utf8"];
+    assert_eq!(out.warnings, expected);
+    assert_eq!(planned.warnings, expected);
+    assert_eq!(recorded_warnings(&store, &out), expected);
+}
+
+#[test]
+fn rollback_across_a_removed_table_warns_that_queries_reading_it_fail() {
+    let (_dir, store) = new_store();
+    store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
+    store
+        .save_upload(overwrite(
+            "d",
+            &[("t.csv", SMALL), ("sites.csv", b"site,beds\nx,3\n")],
+            SchemaDriftPolicy::Reject,
+        ))
+        .unwrap();
+    let out = store.rollback_to_version("d", "1", "ana", "").unwrap();
+    let expected = ["table `sites` does not exist in version 1: queries that read it will fail"];
+    assert_eq!(out.warnings, expected);
+    assert_eq!(recorded_warnings(&store, &out), expected);
+}
+
+#[test]
+fn rollback_warnings_list_removed_tables_then_removed_columns_then_type_changes() {
+    let (_dir, store) = new_store();
+    store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
+    let v2 = [
+        (
+            "t.csv",
+            b"id,name,score,site\n1,ana,high,x\n2,bo,low,y\n" as &[u8],
+        ),
+        ("sites.csv", b"site\nx\n"),
+        ("labs.csv", b"lab\n1\n"),
+    ];
+    store
+        .save_upload(overwrite("d", &v2, SchemaDriftPolicy::Allow))
+        .unwrap();
+    let out = store.rollback_to_version("d", "1", "ana", "").unwrap();
+    assert_eq!(
+        out.warnings,
+        [
+            "table `labs` does not exist in version 1: queries that read it will fail",
+            "table `sites` does not exist in version 1: queries that read it will fail",
+            "column `site` (Utf8) of table `t` does not exist in version 1: queries that use it will fail",
+            "column `score` of table `t` is Float64 in version 1, not Utf8",
+        ]
+    );
+    assert_eq!(recorded_warnings(&store, &out), out.warnings);
+}
+
 #[test]
 fn rolling_back_to_the_active_version_appends_nothing_and_says_so() {
     let (_dir, store) = new_store();
@@ -382,7 +454,13 @@ fn unknown_datasets_and_versions_are_errors_that_name_them() {
         matches!(&err, Error::UnknownVersion { dataset, version, .. } if dataset == "d" && version == "7"),
         "{err}"
     );
-    assert!(store.rollback_to_version("d", "ffff", "ana", "").is_err());
+    let err = store
+        .rollback_to_version("d", "ffff", "ana", "")
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::UnknownVersion { version, .. } if version == "ffff"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -620,7 +698,8 @@ fn version_metadata_is_kept_with_its_version() {
 
 #[test]
 fn a_damaged_blob_is_caught_when_read_and_by_a_deep_invariant_check() {
-    let (dir, store) = new_store();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create(dir.path(), common::blob_file_options()).unwrap();
     let out = store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
     let path = store.blobs().path(&out.tables[0].content_hash.0);
     let mut bytes = std::fs::read(&path).unwrap();
@@ -729,4 +808,52 @@ fn a_store_waiting_for_new_events_is_woken_with_its_catalog_caught_up() {
     let (outcome, reader) = waiter.join().unwrap();
     assert!(outcome.unwrap().appended());
     assert_eq!(reader.get_active_version("b").unwrap().version, 1);
+}
+
+#[test]
+fn the_timeline_gives_each_active_interval_with_the_events_that_began_and_ended_it() {
+    // Blob files: one record per event, so that the sequence numbers below are the events'.
+    let _dir = tempfile::tempdir().unwrap();
+    let store = Store::create(_dir.path(), blob_file_options()).unwrap();
+    store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
+    let plus = [("t.csv", SMALL_PLUS_COLUMN)];
+    store
+        .save_upload(overwrite("d", &plus, SchemaDriftPolicy::Reject))
+        .unwrap();
+    // A refused overwrite changes nothing in the timeline.
+    let breaking = [("t.csv", SMALL_BREAKING)];
+    assert!(store
+        .save_upload(overwrite("d", &breaking, SchemaDriftPolicy::Reject))
+        .is_err());
+    store
+        .rollback_to_version("d", "1", "bo", "bad export")
+        .unwrap();
+    let again = store
+        .save_upload(overwrite("d", &plus, SchemaDriftPolicy::Reject))
+        .unwrap();
+    assert_eq!(again.status, UploadStatus::Reactivated);
+
+    let timeline = store.history("d").unwrap().timeline();
+    // (version, from seq, from event, (to seq, to event))
+    type Span<'a> = (u64, u64, &'a str, Option<(u64, &'a str)>);
+    let spans: Vec<Span> = timeline
+        .iter()
+        .map(|i| {
+            let to = i.to.as_ref().map(|m| (m.seq, m.event));
+            (i.version, i.from.seq, i.from.event, to)
+        })
+        .collect();
+    assert_eq!(
+        spans,
+        [
+            (1, 1, "upload_created", Some((2, "upload_created"))),
+            (2, 2, "upload_created", Some((4, "rollback"))),
+            (1, 4, "rollback", Some((5, "version_activated"))),
+            (2, 5, "version_activated", None),
+        ]
+    );
+    assert_eq!(timeline[1].to.as_ref().unwrap().actor, "bo");
+    assert!(timeline
+        .windows(2)
+        .all(|w| w[0].to.as_ref() == Some(&w[1].from)));
 }

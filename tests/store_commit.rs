@@ -131,7 +131,9 @@ fn a_refused_overwrite_whose_automatic_snapshot_fails_still_comes_back_as_the_re
 
 #[test]
 fn an_upload_whose_invariant_check_fails_after_the_commit_is_reported_done_with_a_warning() {
-    let (dir, store) = new_store();
+    // Blob files, so that the bytes of `a` can go missing.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create(dir.path(), common::blob_file_options()).unwrap();
     store.save_upload(upload("a", &[("t.csv", SMALL)])).unwrap();
     // The blob of `a` version 1 goes missing: the next write's invariant check fails.
     for blob in blob_files(dir.path()) {

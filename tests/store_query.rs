@@ -62,15 +62,89 @@ fn a_query_against_the_active_version_reports_a_vanished_column_and_where_it_las
     assert!(on_v1.is_empty(), "{on_v1:?}");
 }
 
+/// Whether `query` validates without findings against the version active at `micros`.
+fn clean_at(store: &Store, query: &Query, micros: i64) -> bool {
+    let at = chrono::DateTime::from_timestamp_micros(micros).unwrap();
+    store
+        .validate_query(
+            "penguins",
+            query,
+            &VersionRef::At(at),
+            &ValidateOptions::default(),
+        )
+        .unwrap()
+        .is_empty()
+}
+
+/// v1 (raw), v2 (clean), then a rollback to v1: at each instant the query is checked against
+/// the version active then, from the instant it was activated to just before the next one.
 #[test]
 fn validation_against_a_time_uses_the_version_active_then() {
     let (_dir, store) = penguins_history();
-    let query = Query::sql(CLEAN_QUERY).unwrap();
-    let now = VersionRef::At(chrono::Utc::now());
-    assert!(store
-        .validate_query("penguins", &query, &now, &ValidateOptions::default())
+    store
+        .rollback_to_version("penguins", "1", "tester", "")
+        .unwrap();
+    let activations = store
+        .catalog()
+        .find("penguins")
         .unwrap()
-        .is_empty());
+        .activations
+        .clone();
+    let times: Vec<i64> = activations.iter().map(|a| a.micros).collect();
+    let versions: Vec<u64> = activations.iter().map(|a| a.version).collect();
+    assert_eq!(versions, [1, 2, 1]);
+    assert!(times[0] < times[1] && times[1] < times[2], "{times:?}");
+    let (raw, clean) = (
+        Query::sql(RAW_QUERY).unwrap(),
+        Query::sql(CLEAN_QUERY).unwrap(),
+    );
+    let runs_raw_and_clean = |micros| {
+        (
+            clean_at(&store, &raw, micros),
+            clean_at(&store, &clean, micros),
+        )
+    };
+    assert_eq!(
+        runs_raw_and_clean(times[0]),
+        (true, false),
+        "v1 from its upload"
+    );
+    assert_eq!(
+        runs_raw_and_clean(times[1] - 1),
+        (true, false),
+        "v1 until v2"
+    );
+    assert_eq!(
+        runs_raw_and_clean(times[1]),
+        (false, true),
+        "v2 from its upload"
+    );
+    assert_eq!(
+        runs_raw_and_clean(times[2] - 1),
+        (false, true),
+        "v2 until the rollback"
+    );
+    assert_eq!(
+        runs_raw_and_clean(times[2]),
+        (true, false),
+        "v1 from the rollback"
+    );
+    let now = chrono::Utc::now().timestamp_micros();
+    assert_eq!(runs_raw_and_clean(now), (true, false), "v1 now");
+
+    let before = chrono::DateTime::from_timestamp_micros(times[0] - 1).unwrap();
+    let err = store
+        .validate_query(
+            "penguins",
+            &raw,
+            &VersionRef::At(before),
+            &ValidateOptions::default(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, strata::Error::UnknownVersion { .. }),
+        "before the dataset existed: {err:?}"
+    );
 }
 
 #[test]

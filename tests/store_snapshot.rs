@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 use strata::format::{SnapshotHeader, SNAPSHOT_HEADER_LEN};
 use strata::schema::SchemaDriftPolicy;
-use strata::store::{snapshot, SnapshotPolicy};
+use strata::store::{snapshot, SnapshotPolicy, UploadStatus};
 use strata::{Store, StoreOptions};
 
 fn manual_snapshots() -> StoreOptions {
@@ -168,6 +168,76 @@ fn a_snapshot_claiming_records_beyond_the_log_is_ignored_with_a_warning() {
     assert_ignored_with(dir.path(), "the log ends at");
 }
 
+/// Flips every bit of one byte of the body of the record numbered `seq`.
+fn damage_record_body(store: &Store, seq: u64) {
+    use std::os::unix::fs::FileExt;
+    let record = store.log().read(seq).unwrap();
+    let segment = store
+        .log()
+        .segments()
+        .into_iter()
+        .find(|s| s.number == record.segment_number)
+        .unwrap();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&segment.path)
+        .unwrap();
+    let at =
+        record.offset + strata::format::RECORD_HEADER_LEN as u64 + record.body.len() as u64 / 2;
+    let mut byte = [0u8];
+    file.read_exact_at(&mut byte, at).unwrap();
+    file.write_all_at(&[!byte[0]], at).unwrap();
+}
+
+/// A repair cuts the log and reuses the sequence numbers it cut: a snapshot taken before it
+/// describes records the log no longer has, even once the log has a record at its sequence
+/// number again. Only the anchor (the record the snapshot was taken after) tells them apart.
+#[test]
+fn a_snapshot_from_before_a_repair_is_ignored_once_the_log_is_written_past_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = small_history(dir.path());
+    let cut = store
+        .save_upload(upload("cut-by-the-repair", &[("t.csv", b"a\n1\n")]))
+        .unwrap()
+        .seq
+        .unwrap();
+    store
+        .save_upload(upload("also-cut", &[("t.csv", b"a\n2\n")]))
+        .unwrap();
+    let info = store.snapshot().unwrap();
+    assert!(info.seq > cut);
+    damage_record_body(&store, cut);
+    drop(store);
+
+    let report = strata::log::repair(dir.path(), manual_snapshots().log).unwrap();
+    assert!(matches!(report, strata::log::RepairReport::Repaired { .. }));
+    let store = Store::open(dir.path(), manual_snapshots()).unwrap();
+    assert!(store.log().last_seq() < info.seq, "the repair cut the log");
+    let mut i = 0;
+    while store.log().last_seq() <= info.seq {
+        store
+            .save_upload(upload(&format!("after-{i}"), &[("t.csv", b"b\n1\n")]))
+            .unwrap();
+        i += 1;
+    }
+    drop(store);
+
+    let store = Store::open(dir.path(), manual_snapshots()).unwrap();
+    assert_eq!(store.loaded_snapshot(), None);
+    assert_eq!(
+        store.snapshot_warnings(),
+        [format!(
+            "ignored snapshot {}: the log's record {} is not the one the snapshot was taken after (was the log repaired?)",
+            info.path.display(),
+            info.seq
+        )]
+    );
+    assert!(store.catalog().find("cut-by-the-repair").is_none());
+    assert!(store.catalog().find("also-cut").is_none());
+    assert_eq!(*store.catalog(), replayed_catalog(dir.path()));
+}
+
 #[test]
 fn a_crash_while_writing_a_snapshot_leaves_a_store_that_opens_with_the_same_catalog() {
     let dir = tempfile::tempdir().unwrap();
@@ -253,7 +323,8 @@ fn snapshots_are_taken_automatically_every_n_records() {
             every_records: 3,
             ..SnapshotPolicy::default()
         },
-        ..options()
+        // Blob files: one record per upload.
+        ..common::blob_file_options()
     };
     let store = Store::create(dir.path(), options).unwrap();
     for i in 0..7 {
@@ -272,27 +343,107 @@ fn snapshots_are_taken_automatically_every_n_records() {
     assert_eq!(seqs, [6, 3]);
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+/// The tables the snapshot property test uploads (none of their changes is refused under
+/// `Warn`).
+const CONTENTS: [&[u8]; 4] = [b"a,b\n1,x\n", b"a,b\n2,y\n", b"a,b,c\n1,x,2\n", b"a\n1\n"];
 
-    /// Random uploads, overwrites and rollbacks with snapshots at random points: opening
-    /// from the snapshots always gives the catalog a full replay gives.
+/// A step of the snapshot property test: an upload (or overwrite) of a content, a rollback
+/// to a version, or a snapshot.
+#[derive(Debug, Clone, Copy)]
+enum SnapOp {
+    Upload { ds: usize, content: usize },
+    Rollback { ds: usize, version: u64 },
+    Snapshot,
+}
+
+fn snap_op() -> impl Strategy<Value = SnapOp> {
+    prop_oneof![
+        3 => (0..3usize, 0..4usize).prop_map(|(ds, content)| SnapOp::Upload { ds, content }),
+        2 => (0..3usize, 1..5u64).prop_map(|(ds, version)| SnapOp::Rollback { ds, version }),
+        1 => Just(SnapOp::Snapshot),
+    ]
+}
+
+/// Each dataset's versions (as indexes into [`CONTENTS`]) and its active version number.
+type SnapModel = [Option<(Vec<usize>, u64)>; 3];
+
+/// Runs an upload, checking its outcome against the model, which it updates.
+fn upload_as_modelled(store: &Store, model: &mut SnapModel, ds: usize, content: usize) {
+    let (name, files) = (format!("d{ds}"), [("t.csv", CONTENTS[content])]);
+    let Some((versions, active)) = &mut model[ds] else {
+        let out = store.save_upload(upload(&name, &files)).unwrap();
+        assert_eq!((out.status, out.version), (UploadStatus::NewDataset, 1));
+        model[ds] = Some((vec![content], 1));
+        return;
+    };
+    let out = store
+        .save_upload(overwrite(&name, &files, SchemaDriftPolicy::Warn))
+        .unwrap();
+    let expected = match versions.iter().position(|&c| c == content) {
+        Some(i) if i as u64 + 1 == *active => (UploadStatus::AlreadyActive, *active),
+        Some(i) => (UploadStatus::Reactivated, i as u64 + 1),
+        None => {
+            versions.push(content);
+            (UploadStatus::NewVersion, versions.len() as u64)
+        }
+    };
+    assert_eq!((out.status, out.version), expected, "{name}");
+    *active = expected.1;
+}
+
+/// Runs a rollback, checking its outcome (or its error) against the model, which it updates.
+fn rollback_as_modelled(store: &Store, model: &mut SnapModel, ds: usize, version: u64) {
+    let name = format!("d{ds}");
+    let result = store.rollback_to_version(&name, &version.to_string(), "p", "");
+    match &mut model[ds] {
+        None => assert!(
+            matches!(result, Err(strata::Error::UnknownDataset { .. })),
+            "{name}: {result:?}"
+        ),
+        Some((versions, _)) if version as usize > versions.len() => assert!(
+            matches!(result, Err(strata::Error::UnknownVersion { .. })),
+            "{name} v{version}: {result:?}"
+        ),
+        Some((_, active)) => {
+            let out = result.unwrap();
+            assert_eq!((out.from, out.to), (*active, version), "{name}");
+            assert_eq!(out.seq.is_some(), *active != version, "{name}");
+            *active = version;
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: proptest_cases(32), ..ProptestConfig::default() })]
+
+    /// Random uploads, overwrites and rollbacks with snapshots at random points (at least
+    /// one), each outcome checked against a model: reopening loads the newest snapshot, warns
+    /// of nothing, and gives the catalog a full replay gives.
     #[test]
-    fn open_with_a_snapshot_equals_open_by_full_replay(ops in prop::collection::vec((0..3usize, 0..4usize, 0..3u8), 1..25)) {
+    fn open_with_a_snapshot_equals_open_by_full_replay(
+        mut ops in prop::collection::vec(snap_op(), 1..25),
+        forced in any::<prop::sample::Index>(),
+    ) {
+        let at = forced.index(ops.len() + 1);
+        ops.insert(at, SnapOp::Snapshot);
         let dir = tempfile::tempdir().unwrap();
         let store = Store::create(dir.path(), manual_snapshots()).unwrap();
-        let contents: [&[u8]; 4] = [b"a,b\n1,x\n", b"a,b\n2,y\n", b"a,b,c\n1,x,2\n", b"a\n1\n"];
-        for (ds, content, action) in ops {
-            let name = format!("d{ds}");
-            match action {
-                0 => { let _ = store.save_upload(overwrite(&name, &[("t.csv", contents[content])], SchemaDriftPolicy::Warn)).or_else(|_| store.save_upload(upload(&name, &[("t.csv", contents[content])]))); }
-                1 => { let _ = store.rollback_to_version(&name, &(content as u64 + 1).to_string(), "p", ""); }
-                _ => { store.snapshot().unwrap(); }
+        let mut model: SnapModel = Default::default();
+        upload_as_modelled(&store, &mut model, 0, 0);
+        let mut newest = None;
+        for op in ops {
+            match op {
+                SnapOp::Upload { ds, content } => upload_as_modelled(&store, &mut model, ds, content),
+                SnapOp::Rollback { ds, version } => rollback_as_modelled(&store, &mut model, ds, version),
+                SnapOp::Snapshot => newest = Some(store.snapshot().unwrap().seq),
             }
         }
         let expected = store.catalog().clone();
         drop(store);
         let reopened = Store::open(dir.path(), manual_snapshots()).unwrap();
+        prop_assert_eq!(reopened.snapshot_warnings(), &[] as &[String]);
+        prop_assert_eq!(reopened.loaded_snapshot().map(|s| s.seq), newest);
+        prop_assert!(newest.is_some());
         prop_assert_eq!(&*reopened.catalog(), &expected);
         prop_assert_eq!(&*reopened.catalog(), &replayed_catalog(dir.path()));
     }

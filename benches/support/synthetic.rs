@@ -114,18 +114,25 @@ pub fn build_store(dir: &Path, datasets: u64, versions: u64) {
     for version in 1..=versions {
         for chunk in ids.chunks(1000).enumerate() {
             let (start, ids) = chunk;
+            // An event carries its record's append time (FORMAT.md, "Dataset events"): the
+            // commit time of the guard that appends it.
+            let mut guard = log.lock_writer().unwrap();
+            let time = guard.commit_micros();
             let bodies: Vec<Vec<u8>> = ids
                 .iter()
                 .enumerate()
                 .map(|(i, id)| {
-                    upload_event(*id, (start * 1000 + i) as u64, version, &schema).encode()
+                    let mut event = upload_event(*id, (start * 1000 + i) as u64, version, &schema);
+                    event.timestamp_micros = time;
+                    event.encode()
                 })
                 .collect();
             let batch: Vec<_> = bodies
                 .iter()
                 .map(|b| (DATASET_EVENT, b.as_slice()))
                 .collect();
-            log.append_batch(&batch).unwrap();
+            guard.append_batch(&batch).unwrap();
+            guard.commit().unwrap();
         }
     }
 }

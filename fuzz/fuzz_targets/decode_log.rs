@@ -28,8 +28,8 @@ use arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use strata::log::Error;
 use strata::log::{Log, LogOptions, OpenVerify};
-use strata::Error;
 use strata_fuzz::log_spec::{self, Mode, Opening, ReadRecord};
 use strata_fuzz::plan::{self, Dice, LogBuild};
 use strata_fuzz::stats;
@@ -154,27 +154,18 @@ fn check_open(store: &Path, build: &LogBuild, mode: Mode, expected: &Opening) {
     let opened = Log::open(store, options);
     match (opened, expected) {
         (Err(Error::NotFound { .. }), Opening::NotFound) => {}
-        (
-            Err(Error::Corrupt {
-                segment,
-                offset,
-                seq,
-                defect,
-            }),
-            Opening::Corrupt(places),
-        ) => {
-            let place = (segment_index(build, &segment), offset, seq);
+        (Err(Error::Corrupt { position, defect }), Opening::Corrupt(places)) => {
+            let segment = position.segment.clone();
+            let place = (
+                segment_index(build, &segment),
+                position.offset,
+                position.seq,
+            );
             assert!(
                 places.contains(&place),
                 "{mode:?}: corrupt at {place:?} ({defect:?}), FORMAT.md's rules give {places:?}"
             );
-            let message = Error::Corrupt {
-                segment: segment.clone(),
-                offset,
-                seq,
-                defect,
-            }
-            .to_string();
+            let message = Error::Corrupt { position, defect }.to_string();
             let name = segment.file_name().unwrap().to_string_lossy().into_owned();
             assert!(
                 message.contains(&name),

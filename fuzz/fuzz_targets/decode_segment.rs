@@ -26,8 +26,8 @@
 use arbitrary::Unstructured;
 use libfuzzer_sys::fuzz_target;
 use strata::format::{
-    decode_record, scan_segment, Damage, Defect, RecordDecode, RecordType, SealBody, SegmentCursor,
-    SegmentEnd, SegmentHeader, Step, FORMAT_VERSION, SEGMENT_HEADER_LEN,
+    decode_record, scan_segment, Defect, RecordDecode, RecordType, SealBody, SegmentCursor,
+    SegmentEnd, SegmentHeader, Step, SEGMENT_HEADER_LEN,
 };
 use strata_fuzz::plan::{self, Dice};
 use strata_fuzz::spec::{self, NotRecord, Why};
@@ -76,14 +76,13 @@ fuzz_target!(|data: &[u8]| {
 });
 
 fn header(base_seq: u64, segment_number: u64) -> SegmentHeader {
-    SegmentHeader {
-        format_version: FORMAT_VERSION,
-        store_id: [0x5A; 16],
+    SegmentHeader::current(
+        [0x5A; 16],
         segment_number,
         base_seq,
-        prev_seal_offset: 0,
-        created_at_micros: 1_700_000_000_000_000,
-    }
+        0,
+        1_700_000_000_000_000,
+    )
 }
 
 fn prepend(header: &SegmentHeader, data: &[u8]) -> Vec<u8> {
@@ -167,9 +166,13 @@ fn check_segment(bytes: &[u8]) -> Option<spec::Scan<'_>> {
         (header.prev_seal_offset, header.created_at_micros),
         (h.prev_seal_offset, h.created_at_micros)
     );
+    assert_eq!(
+        (header.read_version, header.write_version),
+        (h.read_version, h.write_version)
+    );
     let summary = result.expect("scan_segment failed on a valid header");
     assert_eq!(summary.header, header);
-    let expected = spec::scan(bytes, &h);
+    let expected = spec::scan(bytes, &h, None);
     assert_eq!(
         yielded.len(),
         expected.records.len(),
@@ -223,11 +226,9 @@ fn check_end(bytes: &[u8], h: &spec::Header, end: &SegmentEnd, expected: &spec::
                 damage.valid_after, want.valid_after,
                 "valid_after disagrees with a brute-force search: {damage:?} vs {want:?}"
             );
-            if !is_known_after_seal_bug(bytes, damage, want) {
-                assert_eq!(damage.after_seal, want.after_seal, "{damage:?} vs {want:?}");
-            }
+            assert_eq!(damage.after_seal, want.after_seal, "{damage:?} vs {want:?}");
             assert!(
-                damage_kind_matches(&damage.defect, want),
+                damage_kind_matches(bytes, &damage.defect, want),
                 "the scan reports {damage:?} where FORMAT.md's rules give {want:?}"
             );
             assert_eq!(
@@ -240,18 +241,11 @@ fn check_end(bytes: &[u8], h: &spec::Header, end: &SegmentEnd, expected: &spec::
     }
 }
 
-/// KNOWN BUG, see `fuzz/regressions/decode_segment/README.md`: a valid seal numbered
-/// `u64::MAX` is refused (no record could follow it), and the scan reports that damage with
-/// `after_seal` set although the seal itself is the damaged record, so the segment was not
-/// sealed before it. Only this case is let through; remove the allowance with the fix.
-fn is_known_after_seal_bug(bytes: &[u8], damage: &Damage, want: &spec::Damage) -> bool {
-    let at_seal = spec::record(&bytes[want.offset as usize..])
-        .is_ok_and(|r| r.record_type == RecordType::SEAL.0);
-    want.why == Why::LastPossibleSeq && at_seal && damage.after_seal && !want.after_seal
-}
-
 /// Whether the library's defect is the kind of damage FORMAT.md's rules found.
-fn damage_kind_matches(defect: &Defect, want: &spec::Damage) -> bool {
+fn damage_kind_matches(bytes: &[u8], defect: &Defect, want: &spec::Damage) -> bool {
+    // The record at the damage, for the defects of a valid record.
+    let at = want.offset as usize;
+    let field = |from: usize, len: usize| bytes.get(at + from..at + from + len);
     match (defect, want.why) {
         (_, Why::NotRecord(not)) => record_defect_kind(defect) == Some(not),
         (Defect::ZeroedHeader { nonzero_at }, Why::ZeroedHeader) => *nonzero_at > want.offset,
@@ -268,7 +262,21 @@ fn damage_kind_matches(defect: &Defect, want: &spec::Damage) -> bool {
             },
             Why::LastPossibleSeq,
         ) => *value == u64::MAX,
+        (
+            Defect::UnknownRecordType {
+                record_type,
+                write_version,
+            },
+            Why::UnknownType,
+        ) => {
+            field(24, 2) == Some(&record_type.to_le_bytes()[..])
+                && *write_version <= spec::READER_VERSION
+        }
+        (Defect::TimeWentBackwards { previous, found }, Why::TimeBack) => {
+            field(16, 8) == Some(&found.to_le_bytes()[..]) && found < previous
+        }
         (Defect::BadSeal { .. }, Why::BadSeal) => true,
+        (Defect::BadCheckpoint { .. }, Why::BadCheckpoint) => true,
         (
             Defect::BadField {
                 field: "seal body length",
@@ -293,7 +301,12 @@ fn check_resumed(bytes: &[u8], header: SegmentHeader, end: &SegmentEnd, expected
         if record.record_type == RecordType::SEAL.0 {
             continue; // A resumed cursor does not know the segment was sealed.
         }
-        let mut cursor = SegmentCursor::resume(bytes, header, *offset, record.seq);
+        // A refresh resumes knowing the last record's time, as the full scan did there.
+        let previous_time = i
+            .checked_sub(1)
+            .map(|p| expected.records[p].1.timestamp_micros);
+        let mut cursor =
+            SegmentCursor::resume(bytes, header, *offset, record.seq).after_time(previous_time);
         let mut seen = i;
         loop {
             match cursor.step() {

@@ -62,6 +62,15 @@ struct Walked {
     header: Header,
     seal_offset: Option<u64>,
     next_seq: u64,
+    /// The append time of its last record taken in (its seal's, in tail mode).
+    last_time: Option<i64>,
+}
+
+/// The time the first record of a segment with `header` must not precede: the last record's
+/// of the segment before it, "when that segment's read version is 2 or later too".
+fn carried_time(prev: Option<&Walked>, header: &Header) -> Option<i64> {
+    prev.filter(|p| spec::orders_times(&p.header) && spec::orders_times(header))
+        .and_then(|p| p.last_time)
 }
 
 /// What [`open`] must do with `files` in `mode`.
@@ -108,7 +117,7 @@ pub fn open(files: &[(String, Vec<u8>)], mode: Mode) -> Opening {
                 continue;
             }
         }
-        let scan = spec::scan(bytes, &header);
+        let scan = spec::scan(bytes, &header, carried_time(walked.last(), &header));
         let (sealed, seal_offset) = match scan.end {
             End::Open => (false, None),
             End::Sealed { seal_offset } => (true, Some(seal_offset)),
@@ -130,6 +139,7 @@ pub fn open(files: &[(String, Vec<u8>)], mode: Mode) -> Opening {
             header,
             seal_offset,
             next_seq: scan.next_seq,
+            last_time: scan.records.last().map(|(_, r)| r.timestamp_micros),
         });
     }
     Opening::Opens {
@@ -202,6 +212,7 @@ fn trusted_seal(bytes: &[u8], header: &Header, next: &Header) -> Option<Walked> 
         header: *header,
         seal_offset: Some(at as u64),
         next_seq: next.base_seq,
+        last_time: Some(seal.timestamp_micros),
     })
 }
 
@@ -217,18 +228,25 @@ pub struct ReadRecord {
 
 /// What reading an opened log from its first record yields: each segment's records up to
 /// where the open left it (`segments`, from [`Opening::Opens`]), every one checked as it is
-/// read; and whether reading stops at damage (which only a sealed segment that tail mode did
-/// not read can hold).
+/// read (its time against the record read before it, across a boundary between segments that
+/// order their times); and whether reading stops at damage (which only a sealed segment that
+/// tail mode did not read can hold).
 pub fn read_back(
     files: &[(String, Vec<u8>)],
     segments: &[SegmentOutcome],
 ) -> (Vec<ReadRecord>, bool) {
     let mut out = Vec::new();
+    let mut previous: Option<(Header, Option<i64>)> = None;
     for (&(file, _), outcome) in segment_files(files).iter().zip(segments) {
         let bytes = &files[file].1;
         let header = spec::segment_header(bytes).expect("an opened log's headers are valid");
         let known = &bytes[..outcome.end_offset as usize];
-        let scan = spec::scan(known, &header);
+        let carried = previous
+            .filter(|(p, _)| spec::orders_times(p) && spec::orders_times(&header))
+            .and_then(|(_, t)| t);
+        let scan = spec::scan(known, &header, carried);
+        let last = scan.records.last().map(|(_, r)| r.timestamp_micros);
+        previous = Some((header, last));
         out.extend(scan.records.iter().map(|(offset, r)| ReadRecord {
             segment_number: header.segment_number,
             offset: *offset,

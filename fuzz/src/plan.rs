@@ -9,7 +9,10 @@
 //! are encoded here from FORMAT.md's table, not with `strata::format::encode_record`, so that
 //! wrong fields can carry right CRCs.
 
-use crate::spec::{crc, segment_name, FIRST_SEQ, MAX_BODY_LEN, SEAL, SEGMENT_HEADER_LEN};
+use crate::spec::{
+    crc, segment_name, FIRST_APPLICATION_TYPE, FIRST_SEQ, LOG_TYPES, MAX_BODY_LEN, READER_VERSION,
+    SEAL, SEGMENT_HEADER_LEN,
+};
 use arbitrary::{Result, Unstructured};
 
 /// The input being read as a script, and whether the script may make mistakes at all: a
@@ -83,7 +86,10 @@ impl RecordPlan {
 /// A segment header to encode, with each field as given (correct or not).
 #[derive(Debug, Clone, Copy)]
 pub struct HeaderPlan {
+    /// The read version (offset 8).
     pub version: u16,
+    /// The write version as stored (offset 64): `0` in a version-1 header.
+    pub write_version: u16,
     pub header_len: u16,
     pub flags: u32,
     pub store_id: [u8; 16],
@@ -109,16 +115,33 @@ impl HeaderPlan {
         h[40..48].copy_from_slice(&self.base_seq.to_le_bytes());
         h[48..56].copy_from_slice(&self.prev_seal_offset.to_le_bytes());
         h[56..64].copy_from_slice(&self.created_at_micros.to_le_bytes());
+        h[64..66].copy_from_slice(&self.write_version.to_le_bytes());
         if let Some((at, value)) = self.reserved {
-            h[64 + at % 60] = value;
+            h[66 + at % 58] = value;
         }
         let header_crc = crc(&h[..124]) ^ self.crc_xor;
         h[124..128].copy_from_slice(&header_crc.to_le_bytes());
         h
     }
 
+    /// Whether the records' append times must not go back (read version 2 or later).
+    pub fn orders_times(&self) -> bool {
+        self.version >= 2
+    }
+
+    /// Whether every record type below `0x0100` must be one the log defines (the write version
+    /// is one the reader knows).
+    pub fn knows_every_type(&self) -> bool {
+        self.version == 1 || self.write_version <= READER_VERSION
+    }
+
     fn is_faithful(&self) -> bool {
-        self.version == 1
+        let versions = match self.version {
+            1 => self.write_version == 0,
+            2 => self.write_version >= 2,
+            _ => false,
+        };
+        versions
             && self.header_len == 128
             && self.flags == 0
             && self.base_seq != 0
@@ -138,8 +161,16 @@ pub struct Chain {
 
 /// A header for `chain`, each field rarely wrong.
 pub fn header(d: &mut Dice<'_, '_>, chain: &Chain) -> Result<HeaderPlan> {
+    // Mostly format 2; now and then a format-1 header (as a log written before the upgrade
+    // holds) or one of a newer write version (which reads, read-only): all valid.
+    let (version, write_version) = match d.u.int_in_range(0..=15u8)? {
+        13 | 14 => (1, 0),
+        15 => (2, READER_VERSION + 1),
+        _ => (2, 2),
+    };
     let mut plan = HeaderPlan {
-        version: 1,
+        version,
+        write_version,
         header_len: 128,
         flags: 0,
         store_id: chain.store_id,
@@ -151,7 +182,11 @@ pub fn header(d: &mut Dice<'_, '_>, chain: &Chain) -> Result<HeaderPlan> {
         crc_xor: 0,
     };
     if d.rarely(4)? {
-        plan.version = *d.u.choose(&[0, 2, 0xFFFF])?;
+        plan.version = *d.u.choose(&[0, READER_VERSION + 1, 0xFFFF])?;
+    }
+    if d.rarely(3)? {
+        // A write version below the read version, or a non-zero one in a version-1 header.
+        plan.write_version = if plan.version == 1 { 2 } else { 1 };
     }
     if d.rarely(3)? {
         plan.header_len = *d.u.choose(&[0, 64, 127, 129, 256])?;
@@ -201,10 +236,16 @@ pub fn records(d: &mut Dice<'_, '_>, header: &HeaderPlan, seal: bool) -> Result<
     let count = d.u.int_in_range(0..=6)?;
     for _ in 0..count {
         let record_type = record_type(d)?;
-        // A seal anywhere but last is a mistake.
-        out.faithful &= record_type != SEAL;
+        // A seal anywhere but last is a mistake; so is a type the log does not define, unless
+        // a newer write version wrote the segment.
+        let unknown = record_type < FIRST_APPLICATION_TYPE && !LOG_TYPES.contains(&record_type);
+        // A checkpoint record in a segment of read version 2 or later is checked whatever the
+        // write version, and a random body is no valid checkpoint.
+        let checkpoint = record_type == crate::spec::CHECKPOINT && header.version >= 2;
+        out.faithful &=
+            record_type != SEAL && !checkpoint && !(unknown && header.knows_every_type());
         let body = body(d)?;
-        push(d, &mut out, record_type, body)?;
+        push(d, header, &mut out, record_type, body)?;
     }
     if seal {
         let count = out.next_seq.wrapping_sub(header.base_seq);
@@ -231,14 +272,26 @@ pub fn records(d: &mut Dice<'_, '_>, header: &HeaderPlan, seal: bool) -> Result<
         }
         out.faithful &= correct && body.len() == 32;
         out.seal_offset = Some(out.end as u64);
-        push(d, &mut out, SEAL, body)?;
+        push(d, header, &mut out, SEAL, body)?;
     }
     Ok(out)
 }
 
+/// The append time of the record numbered `seq` as a writer would give it: times that grow
+/// with the sequence numbers, so they never go back within a segment or across segments.
+pub fn append_time(seq: u64) -> i64 {
+    1_700_000_000_000_000i64.wrapping_add(seq as i64)
+}
+
 /// Appends one record with sequence number `out.next_seq` (rarely another) and `record_type`,
-/// each other field rarely wrong.
-fn push(d: &mut Dice<'_, '_>, out: &mut Records, record_type: u16, body: Vec<u8>) -> Result<()> {
+/// each other field rarely wrong (its time rarely before the previous record's).
+fn push(
+    d: &mut Dice<'_, '_>,
+    header: &HeaderPlan,
+    out: &mut Records,
+    record_type: u16,
+    body: Vec<u8>,
+) -> Result<()> {
     let expected = out.next_seq;
     let seq = if d.rarely(8)? {
         *d.u.choose(&[
@@ -255,7 +308,7 @@ fn push(d: &mut Dice<'_, '_>, out: &mut Records, record_type: u16, body: Vec<u8>
         seq,
         record_type,
         flags: 0,
-        timestamp_micros: 1_700_000_000_000_000 + out.records.len() as i64,
+        timestamp_micros: append_time(expected),
         body,
         body_len_field: None,
         header_crc_xor: 0,
@@ -280,9 +333,17 @@ fn push(d: &mut Dice<'_, '_>, out: &mut Records, record_type: u16, body: Vec<u8>
     if d.rarely(5)? {
         plan.body_crc_xor = d.u.arbitrary::<u32>()? | 1;
     }
+    let back = if d.rarely(5)? {
+        // Before the previous record's time (or, for a first record, the time a previous
+        // segment's last record would have).
+        plan.timestamp_micros = append_time(expected).wrapping_sub(2);
+        header.orders_times()
+    } else {
+        false
+    };
     // A record numbered u64::MAX is refused by the library (no record could follow it; see
     // `spec::Why::LastPossibleSeq`), so a script that reaches it is not counted as faithful.
-    out.faithful &= plan.is_faithful() && seq == expected && seq != u64::MAX;
+    out.faithful &= plan.is_faithful() && seq == expected && seq != u64::MAX && !back;
     out.offsets.push(out.end);
     out.end += plan.encoded_len();
     out.next_seq = seq.wrapping_add(1);
@@ -290,15 +351,17 @@ fn push(d: &mut Dice<'_, '_>, out: &mut Records, record_type: u16, body: Vec<u8>
     Ok(())
 }
 
-/// Mostly dataset events and application types; rarely a log type, a stray seal, or zero.
+/// Mostly dataset events and application types; rarely a log type, a stray seal, a type
+/// below `0x0100` the log does not define, or zero.
 fn record_type(d: &mut Dice<'_, '_>) -> Result<u16> {
-    let top = if d.faults { 31 } else { 29 };
+    let top = if d.faults { 32 } else { 29 };
     Ok(match d.u.int_in_range(0..=top)? {
         0..=23 => 0x0100,
         24..=27 => 0x0100 | d.u.arbitrary::<u16>()?,
         28 => 0x0002,
         29 => 0x0003,
         30 => SEAL,
+        31 => d.u.int_in_range(0x0004..=0x00FF)?,
         _ => 0,
     })
 }

@@ -13,10 +13,34 @@ pub const RECORD_HEADER_LEN: usize = 32;
 pub const MAX_BODY_LEN: u64 = 16_777_216;
 /// "magic: 89 53 4C 47 0D 0A 1A 0A".
 pub const MAGIC: [u8; 8] = [0x89, 0x53, 0x4C, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
-/// "Format version described here: 1": the newest (and oldest) version a reader accepts.
-pub const READER_VERSION: u16 = 1;
+/// "Format version described here: 2": the newest read version a reader accepts (the oldest
+/// is 1), and the newest write version whose record types it knows.
+pub const READER_VERSION: u16 = 2;
 /// Record type of a seal.
 pub const SEAL: u16 = 0x0001;
+/// The record types the log defines: "`0x0001` seal, `0x0002` torn-cut, `0x0003` repair".
+pub const LOG_TYPES: [u16; 3] = [0x0001, 0x0002, 0x0003];
+/// "Types below `0x0100` belong to the log itself".
+pub const FIRST_APPLICATION_TYPE: u16 = 0x0100;
+/// The application record types FORMAT.md's table defines: "`0x0100` dataset event",
+/// "`0x0101` table bytes", "`0x0102` query run".
+pub const DATASET_EVENT: u16 = 0x0100;
+pub const TABLE_BYTES: u16 = 0x0101;
+pub const QUERY_RUN: u16 = 0x0102;
+/// "`0x0103`–`0xFFFF` application: opaque to the log; reserved for the layers above".
+pub const FIRST_UNDEFINED_APPLICATION_TYPE: u16 = 0x0103;
+
+/// "The commitment is the record's body, except for records of type `0x0101`
+/// (`table_bytes`) ..., whose commitment is the first 41 bytes of the body (...; the whole
+/// body if it is shorter)": how many bytes of a body its Merkle leaf commits to.
+pub fn leaf_commitment_len(record_type: u16, body_len: usize) -> usize {
+    if record_type == TABLE_BYTES {
+        body_len.min(41)
+    } else {
+        body_len
+    }
+}
+
 /// "Its body, 32 bytes".
 pub const SEAL_BODY_LEN: usize = 32;
 /// "The first record of a log has sequence number 1".
@@ -41,6 +65,9 @@ pub fn u64_at(bytes: &[u8], at: usize) -> u64 {
 /// The fields of a valid segment header that the log's rules refer to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header {
+    pub read_version: u16,
+    /// As it reads: "a zero here in a segment of read version 1 reads as write version 1".
+    pub write_version: u16,
     pub store_id: [u8; 16],
     pub segment_number: u64,
     pub base_seq: u64,
@@ -49,18 +76,30 @@ pub struct Header {
 }
 
 /// "A segment header is valid if and only if: the file holds at least 128 bytes; the magic
-/// matches; the CRC matches; the version is between 1 and the reader's version; the header
-/// length is 128; flags and reserved bytes are zero; and the base sequence number is not zero."
+/// matches; the CRC matches; the read version is between 1 and the reader's version; the write
+/// version is `0` when the read version is `1`, and at least the read version otherwise (it
+/// may be newer than the reader's version ...); the header length is 128; flags and reserved
+/// bytes (66..124; 64..124 in a read version 1 header) are zero; and the base sequence number
+/// is not zero."
 pub fn segment_header(file: &[u8]) -> Option<Header> {
     let h = file.get(..SEGMENT_HEADER_LEN)?;
+    let (read_version, stored_write) = (u16_at(h, 8), u16_at(h, 64));
+    let write_ok = if read_version == 1 {
+        stored_write == 0
+    } else {
+        stored_write >= read_version
+    };
     let valid = h[0..8] == MAGIC
         && u32_at(h, 124) == crc(&h[..124])
-        && (1..=READER_VERSION).contains(&u16_at(h, 8))
+        && (1..=READER_VERSION).contains(&read_version)
+        && write_ok
         && u16_at(h, 10) == 128
         && u32_at(h, 12) == 0
-        && h[64..124].iter().all(|&b| b == 0)
+        && h[66..124].iter().all(|&b| b == 0)
         && u64_at(h, 40) != 0;
     valid.then(|| Header {
+        read_version,
+        write_version: if read_version == 1 { 1 } else { stored_write },
         store_id: h[16..32].try_into().unwrap(),
         segment_number: u64_at(h, 32),
         base_seq: u64_at(h, 40),
@@ -198,9 +237,18 @@ pub enum Why {
     ZeroedHeader,
     /// A valid record that is not the next in order (gap or repeat).
     OutOfOrder,
-    /// A valid, in-order record numbered `u64::MAX`. FORMAT.md is silent here; the library
-    /// refuses it because no record could follow it (its own unit test pins that choice).
+    /// A valid, in-order record numbered `u64::MAX`, refused because no record could follow
+    /// it (FORMAT.md, Record: Sequence number); a seal so numbered does not seal its segment.
     LastPossibleSeq,
+    /// A valid, in-order record of a type below `0x0100` that the log does not define, in a
+    /// segment whose write version is at most the reader's.
+    UnknownType,
+    /// A valid, in-order record whose append time is before the previous record's, in a
+    /// segment of read version 2 or later.
+    TimeBack,
+    /// A valid record of type checkpoint, in a segment of read version 2 or later, that is
+    /// not a valid checkpoint record.
+    BadCheckpoint,
     /// A valid record of type seal that is not a valid seal.
     BadSeal,
     /// Non-zero bytes after a valid seal.
@@ -213,7 +261,13 @@ impl Why {
         match self {
             Why::NotRecord(not) => not.torn_write_could_leave(),
             Why::ZeroedHeader => true,
-            Why::OutOfOrder | Why::LastPossibleSeq | Why::BadSeal | Why::AfterSeal => false,
+            Why::OutOfOrder
+            | Why::UnknownType
+            | Why::TimeBack
+            | Why::LastPossibleSeq
+            | Why::BadCheckpoint
+            | Why::BadSeal
+            | Why::AfterSeal => false,
         }
     }
 }
@@ -269,10 +323,67 @@ pub struct Scan<'a> {
     pub end: End,
 }
 
+/// The checkpoint record's type.
+pub const CHECKPOINT: u16 = 0x0004;
+
+/// The origin line of this store's checkpoints: "`strata/<store UUID, lowercase,
+/// hyphenated>`".
+pub fn origin(store_id: &[u8; 16]) -> String {
+    let hex: String = store_id.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "strata/{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// Whether a checkpoint record is valid: "its body has exactly this layout ...; *n* is the
+/// record's sequence number minus one; and the note parses as a checkpoint whose origin is
+/// this store's". The body's own rules (the frontier hashing to the root, the note's syntax)
+/// are the library's decoder's: restating SHA-256 trees and C2SP notes here would be a
+/// second implementation, not a reading of FORMAT.md; this checks where the record is.
+fn checkpoint_is_valid(header: &Header, r: &Rec<'_>) -> bool {
+    strata::format::leaf::CheckpointBody::decode(r.body)
+        .and_then(|body| body.check(r.seq, &origin(&header.store_id)))
+        .is_ok()
+}
+
+/// Whether a segment "orders" its append times: "in a segment of read version 2 or later, each
+/// record's append time is at least the previous record's".
+pub fn orders_times(header: &Header) -> bool {
+    header.read_version >= 2
+}
+
+/// Whether a record breaks a version rule of "in order": "in a segment of read version 2 or
+/// later, each record's append time is at least the previous record's (for the first record:
+/// the last record's of the previous segment, when that segment's read version is 2 or later
+/// too); and, in a segment whose write version is at most the reader's version, every record
+/// type below `0x0100` is one the table above defines". FORMAT.md does not order the checks of
+/// a record breaking several; the library checks the type, then the time, then a seal's body,
+/// then the last possible sequence number, and so does [`scan`].
+fn breaks_version_rules(header: &Header, r: &Rec<'_>, previous_time: Option<i64>) -> Option<Why> {
+    // "`0x0004` checkpoint (version 2; a version-1 segment holds none)".
+    let checkpoint = r.record_type == CHECKPOINT && header.read_version >= 2;
+    let unknown = r.record_type < FIRST_APPLICATION_TYPE
+        && !LOG_TYPES.contains(&r.record_type)
+        && !checkpoint;
+    if unknown && header.write_version <= READER_VERSION {
+        return Some(Why::UnknownType);
+    }
+    let back = previous_time.is_some_and(|t| r.timestamp_micros < t);
+    (orders_times(header) && back).then_some(Why::TimeBack)
+}
+
 /// Reads `segment` (a whole file, whose header is `header`) from its first record: records
 /// must be valid and "in order" ("the first has the segment's base sequence number and each
-/// next one the previous one's plus one"); "after a valid seal, only zero bytes may follow".
-pub fn scan<'a>(segment: &'a [u8], header: &Header) -> Scan<'a> {
+/// next one the previous one's plus one", and the version rules of [`breaks_version_rules`],
+/// the first record's time checked against `previous_time`); "after a valid seal, only zero
+/// bytes may follow".
+pub fn scan<'a>(segment: &'a [u8], header: &Header, previous_time: Option<i64>) -> Scan<'a> {
+    let mut previous_time = previous_time;
     let mut scan = Scan {
         records: Vec::new(),
         end_offset: SEGMENT_HEADER_LEN as u64,
@@ -295,6 +406,12 @@ pub fn scan<'a>(segment: &'a [u8], header: &Header) -> Scan<'a> {
                 Err(NotRecord::Zero) => Some(Why::ZeroedHeader),
                 Err(not) => Some(Why::NotRecord(not)),
                 Ok(r) if r.seq != scan.next_seq => Some(Why::OutOfOrder),
+                Ok(r) if breaks_version_rules(header, &r, previous_time).is_some() => {
+                    breaks_version_rules(header, &r, previous_time)
+                }
+                Ok(r) if r.record_type == CHECKPOINT && !checkpoint_is_valid(header, &r) => {
+                    Some(Why::BadCheckpoint)
+                }
                 Ok(r) if r.record_type == SEAL && !seal_is_valid(header, &r, at as u64) => {
                     Some(Why::BadSeal)
                 }
@@ -303,6 +420,7 @@ pub fn scan<'a>(segment: &'a [u8], header: &Header) -> Scan<'a> {
                     if r.record_type == SEAL {
                         sealed_at = Some(at as u64);
                     }
+                    previous_time = Some(r.timestamp_micros);
                     scan.records.push((at as u64, r));
                     scan.end_offset += r.encoded_len() as u64;
                     scan.next_seq += 1;

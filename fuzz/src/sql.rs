@@ -242,7 +242,6 @@ pub fn check_location(text: &str, finding: &Finding) -> Result<(), String> {
     let at = text_at(text, line, column).expect("the position is inside the text");
     let shown = || at.chars().take(40).collect::<String>();
     match located_name(finding) {
-        Some(name) if is_known_three_part_bug(finding, at, name) => Ok(()),
         Some(name) if !starts_with_name(at, name) => Err(format!(
             "line {line}, column {column} reads {:?}, not the name {name:?}: {finding:?}",
             shown()
@@ -298,46 +297,6 @@ fn text_at(text: &str, line: u64, column: u64) -> Option<&str> {
     (line_text.chars().count() > skip).then(|| &text[line_start + in_line..])
 }
 
-/// KNOWN BUG, see `fuzz/regressions/validate_sql/README.md`: in a three-part column
-/// reference `a.b.c` whose qualifier `b` designates no table, the unknown-table finding names
-/// `b` but points at `a`. Only that case is let through: the text at the position is a
-/// dotted name of three parts whose middle one is the finding's name. Remove with the fix.
-fn is_known_three_part_bug(finding: &Finding, at: &str, name: &str) -> bool {
-    if finding.kind != FindingKind::UnknownTable {
-        return false;
-    }
-    let parts = dotted_name_at(at);
-    parts.len() >= 3 && starts_with_name(parts[1], name)
-}
-
-/// The identifiers of the dotted name that starts `text` (`a . "b c".d` is `a`, `"b c"`, `d`),
-/// each bare or quoted in any of the ways sqlparser's generic dialect allows.
-fn dotted_name_at(text: &str) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let mut rest = text;
-    loop {
-        rest = rest.trim_start_matches(char::is_whitespace);
-        let len = match rest.chars().next() {
-            Some(q @ ('"' | '`' | '\'' | '[')) => {
-                let close = if q == '[' { ']' } else { q };
-                rest[1..].find(close).map_or(rest.len(), |i| i + 2)
-            }
-            _ => rest
-                .find(|c: char| c.is_whitespace() || ".,;()[]=<>+-*/%|'\"`".contains(c))
-                .unwrap_or(rest.len()),
-        };
-        if len == 0 {
-            return parts;
-        }
-        parts.push(&rest[..len]);
-        rest = rest[len..].trim_start_matches(char::is_whitespace);
-        match rest.strip_prefix('.') {
-            Some(after) => rest = after,
-            None => return parts,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,20 +307,6 @@ mod tests {
         assert_eq!(reference_parts("p.\"a.b\""), vec!["p", "\"a.b\""]);
         assert_eq!(reference_parts("x"), vec!["x"]);
         assert_eq!(reference_parts("s.t.[c.d]"), vec!["s", "t", "[c.d]"]);
-    }
-
-    #[test]
-    fn dotted_names_are_read_with_quotes_spaces_and_odd_characters() {
-        assert_eq!(dotted_name_at("p.@x.y FROM t"), vec!["p", "@x", "y"]);
-        assert_eq!(
-            dotted_name_at("a . \"b.c\" .d, e"),
-            vec!["a", "\"b.c\"", "d"]
-        );
-        assert_eq!(dotted_name_at("(a)"), Vec::<&str>::new());
-        assert_eq!(
-            dotted_name_at("p.\u{b}'['\u{b}. [x y]"),
-            vec!["p", "'['", "[x y]"]
-        );
     }
 
     #[test]
@@ -399,6 +344,22 @@ mod tests {
             column: 16,
         };
         assert!(check_location(text, &moved).is_err());
+    }
+
+    #[test]
+    fn an_unknown_qualifier_of_a_three_part_name_is_located_at_the_qualifier() {
+        let text = "SELECT p.species, p.island.species\nFROM penguins p";
+        let found = findings(text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].kind, FindingKind::UnknownTable);
+        assert_eq!(
+            found[0].location,
+            Location::Sql {
+                line: 1,
+                column: 21
+            }
+        );
+        assert_eq!(check_location(text, &found[0]), Ok(()));
     }
 
     #[test]

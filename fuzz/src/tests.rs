@@ -115,18 +115,18 @@ fn the_segment_seeds_read_as_open_sealed_and_torn() {
     let read = |name: &str| std::fs::read(dir("seeds").join(name)).unwrap();
     let open = read("open.seg");
     let header = spec::segment_header(&open).unwrap();
-    let scan = spec::scan(&open, &header);
+    let scan = spec::scan(&open, &header, None);
     assert_eq!((scan.records.len(), scan.end), (3, End::Open));
     assert!(
         scan.records[1].1.body.is_empty(),
         "the second record has an empty body"
     );
     let sealed = read("sealed.seg");
-    let scan = spec::scan(&sealed, &spec::segment_header(&sealed).unwrap());
+    let scan = spec::scan(&sealed, &spec::segment_header(&sealed).unwrap(), None);
     assert_eq!(scan.records.len(), 3);
     assert!(matches!(scan.end, End::Sealed { .. }), "{:?}", scan.end);
     let torn = read("torn.seg");
-    let scan = spec::scan(&torn, &spec::segment_header(&torn).unwrap());
+    let scan = spec::scan(&torn, &spec::segment_header(&torn).unwrap(), None);
     let End::Damaged(damage) = scan.end else {
         panic!("{:?}", scan.end)
     };
@@ -258,4 +258,29 @@ fn the_log_seeds_are_scripts_of_several_segments_faithful_or_not_as_named() {
     }
     assert!(segments >= 24, "{segments} segments in all");
     assert!(faulty >= 3, "only {faulty} scripts make mistakes");
+}
+
+#[test]
+fn the_application_record_types_and_their_leaf_commitments_are_the_librarys() {
+    use strata::format::leaf::leaf_commitment;
+    use strata::format::RecordType;
+    assert_eq!(spec::DATASET_EVENT, strata::store::DATASET_EVENT.0);
+    assert_eq!(spec::TABLE_BYTES, strata::format::TABLE_BYTES.0);
+    assert_eq!(spec::QUERY_RUN, strata::store::QUERY_RUN.0);
+    assert_eq!(spec::FIRST_UNDEFINED_APPLICATION_TYPE, spec::QUERY_RUN + 1);
+    let body = [7u8; 100];
+    for t in [
+        spec::DATASET_EVENT,
+        spec::TABLE_BYTES,
+        spec::QUERY_RUN,
+        spec::FIRST_UNDEFINED_APPLICATION_TYPE,
+    ] {
+        for len in [0, 40, 41, 42, 100] {
+            assert_eq!(
+                leaf_commitment(RecordType(t), &body[..len]).len(),
+                spec::leaf_commitment_len(t, len),
+                "type {t:#06x}, body of {len} bytes"
+            );
+        }
+    }
 }

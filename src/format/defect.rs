@@ -36,6 +36,10 @@ pub enum Defect {
     BytesAfterSeal { len: u64 },
     /// A seal record's contents disagree with the segment it closes.
     BadSeal { detail: String },
+    /// A checkpoint record's body is malformed, its frontier does not hash to its root, its
+    /// size is not its seq minus one, or its note disagrees with it (FORMAT.md, *Checkpoint
+    /// record*). Its CRCs hold, so it was written that way: corruption or tampering.
+    BadCheckpoint { detail: String },
     /// A valid record exists after an invalid one: the damage is not a torn tail.
     ValidRecordAfterDamage {
         offset: u64,
@@ -52,6 +56,25 @@ pub enum Defect {
     UnsealedSegment,
     /// A record header is all zero but non-zero bytes follow it.
     ZeroedHeader { nonzero_at: u64 },
+    /// A system record type this build does not define, in a segment whose write version
+    /// says it should know every type (a newer write version's unknown types are skipped).
+    UnknownRecordType {
+        record_type: u16,
+        write_version: u16,
+    },
+    /// A record's append time is before the previous record's, in a segment whose format
+    /// version orders append times.
+    TimeWentBackwards { previous: i64, found: i64 },
+    /// Damage that would read as a torn tail, but starts before the durable mark in
+    /// `log/LOCK`: a sync covered these bytes and their records were acknowledged, so it is
+    /// corruption, never cut as a torn write.
+    DamagedAcknowledgedRecord {
+        durable_end: u64,
+        damage: Box<Defect>,
+    },
+    /// Non-zero bytes where a writer was about to append: the log grew without this writer
+    /// knowing, and it refuses to write over what is there.
+    OccupiedAppendOffset { nonzero_at: u64 },
 }
 
 impl Defect {
@@ -71,6 +94,7 @@ impl Defect {
 }
 
 impl fmt::Display for Defect {
+    // One arm per variant, each a sentence: splitting the match would only scatter them.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Defect::TruncatedHeader { available, needed } => {
@@ -110,6 +134,7 @@ impl fmt::Display for Defect {
                 write!(f, "{len} non-zero bytes follow the seal of a sealed segment")
             }
             Defect::BadSeal { detail } => write!(f, "seal record disagrees: {detail}"),
+            Defect::BadCheckpoint { detail } => write!(f, "checkpoint record is invalid: {detail}"),
             Defect::ValidRecordAfterDamage { offset, seq, damage } => write!(
                 f,
                 "{damage}, and a valid record (seq {seq} at offset {offset}) follows it, so this is not a torn write"
@@ -126,6 +151,33 @@ impl fmt::Display for Defect {
             Defect::ZeroedHeader { nonzero_at } => write!(
                 f,
                 "zeroed record header followed by non-zero bytes (at offset {nonzero_at})"
+            ),
+            Defect::UnknownRecordType {
+                record_type,
+                write_version,
+            } => write!(
+                f,
+                "record type {record_type:#06x} is not defined by format version \
+                 {write_version}, under which this segment was written"
+            ),
+            Defect::TimeWentBackwards { previous, found } => write!(
+                f,
+                "append time {found} is before the previous record's {previous} \
+                 (microseconds since the Unix epoch); append times never go back"
+            ),
+            Defect::DamagedAcknowledgedRecord {
+                durable_end,
+                damage,
+            } => write!(
+                f,
+                "{damage}, before the durable mark (offset {durable_end}): an fdatasync \
+                 covered these bytes and their records were acknowledged, so this is not a \
+                 torn write"
+            ),
+            Defect::OccupiedAppendOffset { nonzero_at } => write!(
+                f,
+                "non-zero bytes at offset {nonzero_at}, where this writer was to append: \
+                 another writer appended without this one seeing it; nothing was written"
             ),
         }
     }

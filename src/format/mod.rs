@@ -17,7 +17,7 @@ pub mod layout {
         pub use crate::format::segment_header::{
             BASE_SEQ_OFFSET, CREATED_AT_OFFSET, FLAGS_OFFSET, HEADER_CRC_OFFSET, HEADER_LEN_OFFSET,
             MAGIC_OFFSET, PREV_SEAL_OFFSET_OFFSET, RESERVED_OFFSET, SEGMENT_NUMBER_OFFSET,
-            STORE_ID_OFFSET, VERSION_OFFSET,
+            STORE_ID_OFFSET, VERSION_OFFSET, WRITE_VERSION_OFFSET,
         };
     }
     /// Snapshot header field offsets.
@@ -36,11 +36,14 @@ pub mod layout {
         };
     }
 }
+pub mod leaf;
+pub mod lock_file;
 mod record;
 mod scan;
 mod segment_header;
 mod snapshot_header;
 mod system;
+mod table_bytes;
 mod walk;
 
 pub use defect::Defect;
@@ -51,12 +54,18 @@ pub use record::{
 pub use scan::{
     scan_segment, Damage, ScannedRecord, SegmentCursor, SegmentEnd, SegmentSummary, Step,
 };
-pub use segment_header::{SegmentHeader, SEGMENT_HEADER_LEN};
+pub use segment_header::{
+    known_write_version, orders_append_times, SegmentHeader, SEGMENT_HEADER_LEN,
+};
 pub use snapshot_header::{
     SnapshotDefect, SnapshotHeader, SNAPSHOT_FORMAT_VERSION, SNAPSHOT_HEADER_LEN, SNAPSHOT_MAGIC,
 };
 pub use system::{
     RepairBody, SealBody, TornCutBody, REPAIR_BODY_FIXED_LEN, SEAL_BODY_LEN, TORN_CUT_BODY_LEN,
+};
+pub use table_bytes::{
+    decode_table_bytes, decode_table_bytes_head, encode_table_bytes, TableBytesDefect,
+    TableBytesHead, MAX_INLINE_TABLE_LEN, TABLE_BYTES, TABLE_BYTES_HEAD_LEN, TABLE_BYTES_VERSION,
 };
 pub use walk::{RecordDefect, SegmentWalk, WalkStep, WalkedRecord};
 
@@ -64,8 +73,10 @@ pub use walk::{RecordDefect, SegmentWalk, WalkStep, WalkedRecord};
 /// byte and the CR LF, SUB, LF sequence catch files mangled by 7-bit or text-mode transfers.
 pub const SEGMENT_MAGIC: [u8; 8] = *b"\x89SLG\r\n\x1a\n";
 
-/// The segment format version this build writes.
-pub const FORMAT_VERSION: u16 = 1;
+/// The format version this build implements: it reads segments whose read version is at
+/// most this, appends to logs whose last segment's write version is at most this, and writes
+/// new segments with this read and write version.
+pub const FORMAT_VERSION: u16 = 2;
 
 /// The oldest segment format version this build reads.
 pub const OLDEST_READABLE_FORMAT_VERSION: u16 = 1;

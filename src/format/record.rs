@@ -35,12 +35,25 @@ impl RecordType {
     pub const TORN_CUT: RecordType = RecordType(2);
     /// Records that an explicit repair salvaged a corrupt log.
     pub const REPAIR: RecordType = RecordType(3);
+    /// Records the Merkle tree of every record before it (size, root, frontier) and its
+    /// C2SP checkpoint note; every version-2 segment starts with one.
+    pub const CHECKPOINT: RecordType = RecordType(4);
     /// The first type available to layers above the log.
     pub const FIRST_APPLICATION: u16 = 0x0100;
 
-    /// Whether the log layer defines this type.
+    /// Whether the type is in the log's own range (below [`Self::FIRST_APPLICATION`]).
     pub fn is_system(self) -> bool {
         self.0 < Self::FIRST_APPLICATION
+    }
+
+    /// Whether this build defines this system type (seal, torn-cut, repair, checkpoint). Another system
+    /// type is corruption in a segment written under rules this build knows, and is skipped
+    /// in one written under a newer write version.
+    pub fn is_known_system(self) -> bool {
+        matches!(
+            self,
+            RecordType::SEAL | RecordType::TORN_CUT | RecordType::REPAIR | RecordType::CHECKPOINT
+        )
     }
 
     /// A short name for inspection output.
@@ -49,6 +62,7 @@ impl RecordType {
             RecordType::SEAL => "seal".into(),
             RecordType::TORN_CUT => "torn-cut".into(),
             RecordType::REPAIR => "repair".into(),
+            RecordType::CHECKPOINT => "checkpoint".into(),
             RecordType(t) => format!("type-{t:#06x}"),
         }
     }

@@ -228,17 +228,10 @@ impl SegmentWalk {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::{encode_record, SealBody, SegmentHeader, FORMAT_VERSION};
+    use crate::format::{encode_record, SealBody, SegmentHeader};
 
     fn segment(records: &[(RecordType, u64, &[u8])]) -> Vec<u8> {
-        let header = SegmentHeader {
-            format_version: FORMAT_VERSION,
-            store_id: [1; 16],
-            segment_number: 0,
-            base_seq: 1,
-            prev_seal_offset: 0,
-            created_at_micros: 0,
-        };
+        let header = SegmentHeader::current([1; 16], 0, 1, 0, 0);
         let mut bytes = header.encode().to_vec();
         for (t, seq, body) in records {
             encode_record(&mut bytes, *t, *seq, 7, body);

@@ -20,6 +20,9 @@ pub enum OpenMode {
     CreateTruncate,
     /// Read and write: created (empty) if missing, its bytes kept otherwise.
     OpenOrCreate,
+    /// As [`OpenMode::CreateNew`], readable and writable by its owner only (mode `0600`):
+    /// for secrets, such as a signing key.
+    CreateNewPrivate,
 }
 
 impl OpenMode {
@@ -27,7 +30,10 @@ impl OpenMode {
     pub fn creates(self) -> bool {
         matches!(
             self,
-            OpenMode::CreateNew | OpenMode::CreateTruncate | OpenMode::OpenOrCreate
+            OpenMode::CreateNew
+                | OpenMode::CreateTruncate
+                | OpenMode::OpenOrCreate
+                | OpenMode::CreateNewPrivate
         )
     }
 }
@@ -62,6 +68,17 @@ pub struct DirEntry {
     pub kind: EntryKind,
 }
 
+/// What identifies a file within its backend: the device and inode number on Unix. Two paths,
+/// or an open file and a path, with the same identity are the same file; a file deleted and
+/// created again under its name has a new identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FileId {
+    /// The device (file system) holding the file.
+    pub device: u64,
+    /// The file's number on that device.
+    pub inode: u64,
+}
+
 /// What [`Backend::metadata`] reports about a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Metadata {
@@ -69,6 +86,8 @@ pub struct Metadata {
     pub kind: EntryKind,
     /// Its length in bytes (for a file).
     pub len: u64,
+    /// Which file it is (see [`BackendFile::id`]).
+    pub id: FileId,
 }
 
 /// A file system, as strata uses it. The real one is [`super::OsBackend`]; a test can wrap it
@@ -132,6 +151,11 @@ pub trait BackendFile: fmt::Debug + Send + Sync {
 
     /// The file's length in bytes.
     fn size(&self) -> io::Result<u64>;
+
+    /// Which file this is: equal to [`Metadata::id`] of its path for as long as the path
+    /// names this file (the writer checks this after taking its lock, so that a lock file
+    /// deleted and created again is noticed).
+    fn id(&self) -> io::Result<FileId>;
 
     /// A read-only view of the first `len` bytes (at most the file's length), memory-mapped
     /// where the backend can. The view may reflect later writes to those bytes; strata

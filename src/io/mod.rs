@@ -14,16 +14,19 @@
 //!
 //! The backend is chosen with [`crate::log::LogOptions::io`]; a store uses the same one for
 //! its log, its blobs and its snapshots. Every change to the disk passes through the backend,
-//! so a wrapper around [`OsBackend`] can count, record or fail any of them (see
-//! `tests/io_seam.rs`).
+//! so a wrapper around [`OsBackend`] can count, record or fail any of them: [`fault`] is
+//! such a wrapper, for tests (recording, failure injection and crash states).
 
 mod backend;
 mod durable;
 mod error;
+pub mod fault;
 pub(crate) mod lock;
 mod os;
 
-pub use backend::{Backend, BackendFile, DirEntry, EntryKind, LockKind, Map, Metadata, OpenMode};
+pub use backend::{
+    Backend, BackendFile, DirEntry, EntryKind, FileId, LockKind, Map, Metadata, OpenMode,
+};
 pub use durable::TempFile;
 pub use error::{IoError, IoResult};
 pub use os::OsBackend;
@@ -215,6 +218,11 @@ impl IoFile {
     /// The file's length in bytes.
     pub fn size(&self) -> IoResult<u64> {
         self.file.size().ctx("stat", &self.path)
+    }
+
+    /// Which file this is (see [`BackendFile::id`]).
+    pub fn id(&self) -> IoResult<FileId> {
+        self.file.id().ctx("stat", &self.path)
     }
 
     /// A read-only view of the whole file (see [`BackendFile::map`]).

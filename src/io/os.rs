@@ -9,11 +9,12 @@
 )]
 
 use super::backend::{
-    Backend, BackendFile, DirEntry, EntryKind, LockKind, Map, Metadata, OpenMode,
+    Backend, BackendFile, DirEntry, EntryKind, FileId, LockKind, Map, Metadata, OpenMode,
 };
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt as _;
+use std::os::unix::fs::MetadataExt as _;
 use std::path::Path;
 
 /// The operating system's file system ([`std::fs`], `mmap`, `flock`).
@@ -41,6 +42,10 @@ impl Backend for OsBackend {
             }
             OpenMode::OpenOrCreate => {
                 options.write(true).create(true).truncate(false);
+            }
+            OpenMode::CreateNewPrivate => {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.write(true).create_new(true).mode(0o600);
             }
         }
         Ok(Box::new(OsFile(options.open(path)?)))
@@ -80,10 +85,18 @@ impl Backend for OsBackend {
             Ok(meta) => Ok(Some(Metadata {
                 kind: kind_of(meta.file_type()),
                 len: meta.len(),
+                id: id_of(&meta),
             })),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
+    }
+}
+
+fn id_of(meta: &std::fs::Metadata) -> FileId {
+    FileId {
+        device: meta.dev(),
+        inode: meta.ino(),
     }
 }
 
@@ -121,6 +134,10 @@ impl BackendFile for OsFile {
 
     fn size(&self) -> io::Result<u64> {
         Ok(self.0.metadata()?.len())
+    }
+
+    fn id(&self) -> io::Result<FileId> {
+        Ok(id_of(&self.0.metadata()?))
     }
 
     fn map(&self, len: u64) -> io::Result<Map> {

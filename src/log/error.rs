@@ -84,15 +84,44 @@ pub enum Error {
 
     /// Another writer held the writer lock for longer than the lock timeout.
     #[error(
-        "timed out after {waited:?} waiting for the writer lock {}: another process is \
-         writing to this store",
+        "timed out after {} waiting for the writer lock {}: another process is writing to \
+         this store",
+        crate::human::format_duration(*timeout),
         lock_file.display()
     )]
     LockTimeout {
         /// The lock file.
         lock_file: PathBuf,
-        /// How long this writer waited.
-        waited: Duration,
+        /// The lock timeout, which passed while this writer waited (the message names it
+        /// rather than the time measured, which a busy machine stretches by a few ms).
+        timeout: Duration,
+    },
+
+    /// The log's last segment was written under a newer write version than this build
+    /// implements: every read works, but this build must not append (it does not know the
+    /// rules that version's writers keep).
+    #[error(
+        "the log was written by a newer strata (write version {write_version}, in {}); this \
+         build reads it but must not append to it",
+        segment.display()
+    )]
+    ReadOnly {
+        /// The last segment file.
+        segment: PathBuf,
+        /// Its write version.
+        write_version: u16,
+    },
+
+    /// The lock file a writer held was deleted (and perhaps created again) while it held it,
+    /// so its lock no longer excluded other writers. Nothing was written.
+    #[error(
+        "the lock file {} was deleted or replaced while this writer held it, so another \
+         writer may be appending; nothing was written",
+        lock_file.display()
+    )]
+    LockReplaced {
+        /// The lock file.
+        lock_file: PathBuf,
     },
 
     /// A write or sync of this handle failed, so it can no longer promise durability. The
@@ -126,7 +155,10 @@ pub enum Error {
     },
 
     /// A sequence number that the log does not hold.
-    #[error("sequence number {seq} is not in the log (it holds {first}..={last})")]
+    #[error(
+        "sequence number {seq} is not in the log (it holds sequence numbers {})",
+        crate::human::range(*first, *last)
+    )]
     SeqOutOfRange {
         /// The sequence number asked for.
         seq: u64,
@@ -166,14 +198,16 @@ impl Error {
     }
 
     /// What kind of failure this is (see [`ErrorKind`] for what each kind means to a front
-    /// end): `Io` by its OS error; `Corrupt`; `Busy` for a lock timeout; `Poisoned` by the
-    /// OS error that stopped the handle; `TooLarge`; `NotFound` for a sequence number or a
-    /// log that is not there; `Refused` for a log that already exists; `Invalid`.
+    /// end): `Io` by its OS error; `Corrupt`; `Busy` for a lock timeout or a lock file
+    /// replaced under the writer; `ReadOnly` for a log of a newer write version; `Poisoned`
+    /// by the OS error that stopped the handle; `TooLarge`; `NotFound` for a sequence number
+    /// or a log that is not there; `Refused` for a log that already exists; `Invalid`.
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Io(e) => e.kind(),
             Error::Corrupt { .. } => ErrorKind::Corrupt,
-            Error::LockTimeout { .. } => ErrorKind::Busy,
+            Error::LockTimeout { .. } | Error::LockReplaced { .. } => ErrorKind::Busy,
+            Error::ReadOnly { .. } => ErrorKind::ReadOnly,
             Error::Poisoned { cause, .. } => os_error_kind(cause),
             Error::RecordTooLarge { .. } => ErrorKind::TooLarge,
             Error::SeqOutOfRange { .. } | Error::NotFound { .. } => ErrorKind::NotFound,

@@ -13,25 +13,36 @@
 //! - Opening is strict and read-only: a provably torn tail is reported ([`Log::torn_tail`])
 //!   and cut off (with a copy kept and a record logged) before the next append; any other
 //!   damage is [`Error::Corrupt`], with its [`Position`] (segment, offset, sequence number).
+//!   After each completed sync, the writer raises the durable mark in `log/LOCK`: damage
+//!   before it is in acknowledged records, so it is corruption, never a torn tail.
+//! - Append times never go back: a commit's time is the later of [`LogOptions::clock`] and
+//!   the last record's, and every scan checks the order in format-2 segments.
+//! - A log whose last segment has a newer write version than this build's reads, but refuses
+//!   every append ([`Error::ReadOnly`]); the first append to an older log seals its last
+//!   segment and starts one of this build's version.
 //! - [`repair`] is the explicit salvage of a corrupt log.
 
+mod append_checks;
+mod clock;
 mod error;
+mod mark;
 mod reader;
 mod repair;
+mod tree;
 mod verify;
+mod versions;
 mod view;
 mod wait;
 mod writer;
 
+pub use clock::Clock;
 pub use error::{Error, Position, Result};
 pub use reader::{LogIter, Record, RecordRef};
 pub use repair::{repair, RepairReport};
 pub use verify::{verify, verify_with, Problem, VerifyReport};
 pub use wait::WaitOutcome;
 
-use crate::format::{
-    RecordType, SegmentHeader, FIRST_SEQ, FORMAT_VERSION, MAX_BODY_LEN, SEGMENT_HEADER_LEN,
-};
+use crate::format::{RecordType, SegmentHeader, FIRST_SEQ, MAX_BODY_LEN, SEGMENT_HEADER_LEN};
 use crate::io::lock::lock;
 use crate::io::{Io, LockKind};
 use crate::paths::StorePaths;
@@ -92,6 +103,14 @@ pub struct LogOptions {
     /// The file system every file operation goes through. Default the real one
     /// ([`crate::io::OsBackend`]); a store uses it for its blobs and snapshots too.
     pub io: Io,
+    /// Where a writer reads the time of each commit. Default the system clock. A commit's
+    /// records carry the later of its reading and the last record's time, so that append
+    /// times never go back even when the clock does.
+    pub clock: Clock,
+    /// A writer records a checkpoint (the Merkle tree's size, root and frontier) before an
+    /// append once this many records follow the last checkpoint record; `0` only at the
+    /// start of each segment (which always starts with one). Default 1,000.
+    pub checkpoint_interval: u64,
 }
 
 impl Default for LogOptions {
@@ -103,6 +122,8 @@ impl Default for LogOptions {
             verify: OpenVerify::Full,
             preallocate: 1024 * 1024,
             io: Io::default(),
+            clock: Clock::default(),
+            checkpoint_interval: 1000,
         }
     }
 }
@@ -135,6 +156,21 @@ pub struct TornTail {
     pub len: u64,
     /// Why the bytes at `offset` are not a record.
     pub defect: crate::format::Defect,
+    /// Why the tail could not be looked at again under a shared lock on `log/LOCK`, if it
+    /// could not (the lock file cannot be opened: a read-only copy, another user's store).
+    /// The bytes may then be an append in flight in another process.
+    pub unchecked: Option<String>,
+}
+
+impl TornTail {
+    /// The torn tail, noting why it could not be re-checked under a lock.
+    fn unchecked_because(mut self, error: &Error) -> TornTail {
+        self.unchecked = Some(format!(
+            "the tail could not be re-checked under a shared lock ({error}); it may be an \
+             append in flight in another process"
+        ));
+        self
+    }
 }
 
 /// Summary of one segment, for inspection.
@@ -154,6 +190,10 @@ pub struct SegmentInfo {
     pub file_len: u64,
     /// Whether it has been sealed.
     pub sealed: bool,
+    /// Its read version (see [`crate::format::SegmentHeader`]).
+    pub read_version: u16,
+    /// Its write version.
+    pub write_version: u16,
 }
 
 /// A handle on a segment log. `Log` is `Send + Sync`: share it (for example in an `Arc`)
@@ -173,13 +213,60 @@ pub struct Log {
     gathered: Condvar,
     sync: Mutex<SyncState>,
     synced: Condvar,
+    /// The durable mark this handle has to publish in `log/LOCK`.
+    mark: Mutex<mark::MarkState>,
     /// The last sequence number [`Log::wait_past`] waiters have been told of.
     appended: Mutex<u64>,
     /// Notified when the view takes in records after `appended`.
     appended_changed: Condvar,
+    /// The torn tails this handle cut, not yet taken by [`Log::take_torn_cuts`].
+    torn_cuts: Mutex<Vec<TornCut>>,
+}
+
+/// A torn tail this handle cut before an append (see FORMAT.md, *Recovery*).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TornCut {
+    /// The sequence number of the torn-cut record that logs the cut.
+    pub seq: u64,
+    /// The segment file.
+    pub segment: PathBuf,
+    /// Byte offset where the torn bytes started.
+    pub offset: u64,
+    /// Bytes cut.
+    pub len: u64,
+    /// Where the copy of the torn bytes is kept.
+    pub copy: PathBuf,
+}
+
+impl std::fmt::Display for TornCut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a torn tail (an interrupted write) was cut before this write: {} bytes at offset {} of {}, copied to {}, recorded as record {}",
+            self.len,
+            self.offset,
+            self.segment.display(),
+            self.copy.display(),
+            self.seq
+        )
+    }
 }
 
 impl Log {
+    /// The torn tails this handle cut since the last call (each cut is also a torn-cut
+    /// record in the log), so that the command that performed a cut can say so.
+    pub fn take_torn_cuts(&self) -> Vec<TornCut> {
+        std::mem::take(&mut *self.torn_cuts.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Remembers a cut for [`Log::take_torn_cuts`].
+    pub(crate) fn note_torn_cut(&self, cut: TornCut) {
+        self.torn_cuts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(cut);
+    }
+
     /// Creates a new, empty log in `store_dir/log` (creating `store_dir` if needed) with a
     /// fresh store UUID, and opens it. Fails with [`Error::AlreadyExists`] if a log is there.
     pub fn create(store_dir: impl AsRef<Path>, options: LogOptions) -> Result<Log> {
@@ -202,14 +289,9 @@ impl Log {
         )?;
         // The lock file may have just been created.
         io.sync_dir(&dir)?;
-        let header = SegmentHeader {
-            format_version: FORMAT_VERSION,
-            store_id: *uuid::Uuid::new_v4().as_bytes(),
-            segment_number: 0,
-            base_seq: FIRST_SEQ,
-            prev_seal_offset: 0,
-            created_at_micros: now_micros(),
-        };
+        let store_id = *uuid::Uuid::new_v4().as_bytes();
+        let created = options.clock.now_micros();
+        let header = SegmentHeader::current(store_id, 0, FIRST_SEQ, 0, created);
         writer::create_segment_file(io, &paths, &header, options.preallocate)?;
         drop(_guard);
         Log::open(store_dir, options)
@@ -240,8 +322,10 @@ impl Log {
             gathered: Condvar::new(),
             sync: Mutex::new(SyncState::default()),
             synced: Condvar::new(),
+            mark: Mutex::new(mark::MarkState::default()),
             appended: Mutex::new(0),
             appended_changed: Condvar::new(),
+            torn_cuts: Mutex::new(Vec::new()),
         })
     }
 
@@ -303,6 +387,8 @@ impl Log {
                 end_offset: s.end_offset,
                 file_len: s.map.len() as u64,
                 sealed: s.seal.is_some(),
+                read_version: s.header.read_version,
+                write_version: s.header.write_version,
             })
             .collect()
     }
@@ -317,15 +403,21 @@ impl Log {
     fn refresh_view(&self) -> Result<()> {
         let verify = self.options.verify;
         let outcome = self.write_view().refresh(verify);
-        match outcome {
-            Ok(()) if self.read_view().torn.is_none() => Ok(()),
-            _ => {
-                // Damage at the tail may be an append in flight in another process: look
-                // again while no writer can be writing.
-                let timeout = self.options.lock_timeout;
-                let _shared = lock(self.io(), &self.lock_path, LockKind::Shared, timeout)?;
-                self.write_view().refresh(verify)
+        if outcome.is_ok() && self.read_view().torn.is_none() {
+            return Ok(());
+        }
+        // Damage at the tail may be an append in flight in another process: look again
+        // while no writer can be writing.
+        let timeout = self.options.lock_timeout;
+        match lock(self.io(), &self.lock_path, LockKind::Shared, timeout) {
+            Ok(_shared) => self.write_view().refresh(verify),
+            Err(e @ Error::Io(_)) => {
+                outcome?;
+                let mut view = self.write_view();
+                view.torn = view.torn.take().map(|t| t.unchecked_because(&e));
+                Ok(())
             }
+            Err(e) => Err(e),
         }
     }
 
@@ -357,15 +449,24 @@ impl Log {
 
 /// Loads the view; if the tail looks damaged, looks again under a shared lock, since the
 /// damage may be an append in flight in another process.
+///
+/// The shared lock opens the lock file read-only: reading needs no write access. If it cannot
+/// be opened at all, what was found without the lock stands, and a torn tail says it could
+/// not be re-checked.
 fn load_view(dir: &Path, lock_path: &Path, options: &LogOptions) -> Result<LogView> {
     let io = &options.io;
-    match LogView::load(io, dir, options.verify) {
-        Ok(view) if view.torn.is_none() => Ok(view),
-        Err(Error::NotFound { path }) => Err(Error::NotFound { path }),
-        _ => {
-            let _shared = lock(io, lock_path, LockKind::Shared, options.lock_timeout)?;
-            LogView::load(io, dir, options.verify)
-        }
+    let first = match LogView::load(io, dir, options.verify) {
+        Ok(view) if view.torn.is_none() => return Ok(view),
+        Err(Error::NotFound { path }) => return Err(Error::NotFound { path }),
+        first => first,
+    };
+    match lock(io, lock_path, LockKind::Shared, options.lock_timeout) {
+        Ok(_shared) => LogView::load(io, dir, options.verify),
+        Err(e @ Error::Io(_)) => first.map(|mut view| {
+            view.torn = view.torn.take().map(|t| t.unchecked_because(&e));
+            view
+        }),
+        Err(e) => Err(e),
     }
 }
 

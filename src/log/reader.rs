@@ -1,7 +1,7 @@
 //! Reading: iteration from any sequence number over memory-mapped segments, and reading one
 //! record by sequence number through the sparse index.
 
-use super::view::{corrupt, scan_segment_state, LogView};
+use super::view::{carried_time, corrupt, scan_segment_state, LogView};
 use super::{Log, Position};
 use crate::format::{
     Defect, RecordType, SegmentCursor, SegmentEnd, SegmentHeader, Step, FIRST_SEQ,
@@ -27,6 +27,11 @@ pub struct RecordRef<'a> {
     pub segment_number: u64,
     /// Byte offset of its header in that segment.
     pub offset: u64,
+    /// The read version of that segment (see [`crate::format::SegmentHeader`]).
+    pub segment_read_version: u16,
+    /// The write version of that segment: the layers above skip record types they do not
+    /// define only in segments written under a newer write version than this build's.
+    pub segment_write_version: u16,
     /// The segment file.
     segment: &'a Arc<Path>,
 }
@@ -63,6 +68,10 @@ pub struct Record {
     pub segment_number: u64,
     /// Byte offset of its header in that segment.
     pub offset: u64,
+    /// The read version of that segment.
+    pub segment_read_version: u16,
+    /// The write version of that segment.
+    pub segment_write_version: u16,
     /// The segment file.
     segment: Arc<Path>,
 }
@@ -93,6 +102,8 @@ impl From<RecordRef<'_>> for Record {
             body: r.body.to_vec(),
             segment_number: r.segment_number,
             offset: r.offset,
+            segment_read_version: r.segment_read_version,
+            segment_write_version: r.segment_write_version,
             segment: Arc::clone(r.segment),
         }
     }
@@ -117,6 +128,9 @@ pub struct LogIter {
     next_seq: u64,
     from_seq: u64,
     failed: bool,
+    /// The append time of the last record read, for the check that times never go back
+    /// (unknown where the iteration starts, inside a segment).
+    previous_time: Option<i64>,
 }
 
 impl LogIter {
@@ -154,6 +168,7 @@ impl LogIter {
             next_seq,
             from_seq,
             failed: false,
+            previous_time: None,
         }
     }
 
@@ -165,11 +180,13 @@ impl LogIter {
             }
             let seg = self.segments.get(self.current)?;
             let bytes = &seg.map[..seg.end_offset as usize];
-            let mut cursor = SegmentCursor::resume(bytes, seg.header, self.offset, self.next_seq);
+            let mut cursor = SegmentCursor::resume(bytes, seg.header, self.offset, self.next_seq)
+                .after_time(self.previous_time);
             match cursor.step() {
                 Step::Record(r) => {
                     self.offset = cursor.offset();
                     self.next_seq = cursor.next_seq();
+                    self.previous_time = cursor.previous_time();
                     if r.header.seq < self.from_seq {
                         continue;
                     }
@@ -180,12 +197,22 @@ impl LogIter {
                         body: r.body,
                         segment_number: seg.header.segment_number,
                         offset: r.offset,
+                        segment_read_version: seg.header.read_version,
+                        segment_write_version: seg.header.write_version,
                         segment: &seg.path,
                     }));
                 }
                 Step::End(SegmentEnd::Open | SegmentEnd::Sealed(_)) => {
+                    let orders = seg.header.orders_append_times();
                     self.current += 1;
                     self.offset = SEGMENT_HEADER_LEN as u64;
+                    let next_orders = self
+                        .segments
+                        .get(self.current)
+                        .is_some_and(|s| s.header.orders_append_times());
+                    if !(orders && next_orders) {
+                        self.previous_time = None;
+                    }
                 }
                 Step::End(SegmentEnd::Damaged(damage)) => {
                     self.failed = true;
@@ -260,15 +287,19 @@ impl Log {
             .segments
             .partition_point(|s| s.header.base_seq <= seq)
             .saturating_sub(1);
-        let seg = &mut view.segments[i];
+        let (before, from) = view.segments.split_at_mut(i);
+        let seg = &mut from[0];
         if seg.checked {
             return Ok(());
         }
+        let carried = carried_time(before.last(), &seg.header);
         let (saved_end, saved_next, saved_seal) = (seg.end_offset, seg.next_seq, seg.seal);
+        let saved_time = seg.last_time;
         seg.end_offset = SEGMENT_HEADER_LEN as u64;
         seg.next_seq = seg.header.base_seq;
         seg.seal = None;
-        let scanned = scan_segment_state(seg, false);
+        seg.last_time = None;
+        let scanned = scan_segment_state(seg, false, carried);
         let consistent =
             seg.end_offset == saved_end && seg.next_seq == saved_next && seg.seal == saved_seal;
         match scanned {
@@ -282,6 +313,7 @@ impl Log {
                 seg.end_offset = saved_end;
                 seg.next_seq = saved_next;
                 seg.seal = saved_seal;
+                seg.last_time = saved_time;
                 Err(corrupt(
                     &path,
                     number,
@@ -294,6 +326,7 @@ impl Log {
                 seg.end_offset = saved_end;
                 seg.next_seq = saved_next;
                 seg.seal = saved_seal;
+                seg.last_time = saved_time;
                 Err(e)
             }
         }

@@ -37,6 +37,9 @@ pub enum RepairReport {
         segments_removed: Vec<PathBuf>,
         /// Sequence number of the repair record appended.
         repair_seq: u64,
+        /// What went wrong after the repair record was committed (which does not undo it):
+        /// a failure to raise the durable mark in `log/LOCK`.
+        post_commit_warnings: Vec<String>,
     },
 }
 
@@ -59,7 +62,10 @@ pub fn repair(store_dir: impl AsRef<Path>, options: LogOptions) -> Result<Repair
             torn_tail: report.torn_tail,
         });
     };
+    super::versions::check_dir_appendable(io, &dir)?;
     let cut = plan_cut(io, &dir, &problem)?;
+    // The mark may cover bytes about to be cut; the repair record's sync raises it again.
+    guard.reset_durable_mark()?;
     let time = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ").to_string();
     let salvage_dir = paths.salvage_dir(&time);
     io.ensure_dir_durably(&salvage_dir)?;
@@ -88,6 +94,7 @@ pub fn repair(store_dir: impl AsRef<Path>, options: LogOptions) -> Result<Repair
         bytes_cut,
         segments_removed,
         repair_seq,
+        post_commit_warnings: log.take_mark_failure_warning().into_iter().collect(),
     })
 }
 

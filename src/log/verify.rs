@@ -2,7 +2,8 @@
 //! instead of stopping at the first one.
 
 use super::view::{
-    list_segment_files, new_segment_state, open_segment_file, scan_segment_state, LogView,
+    carried_time, list_segment_files, new_segment_state, open_segment_file, scan_segment_state,
+    LogView, SegmentState,
 };
 use super::{Log, OpenVerify, Position, TornTail};
 use crate::format::Defect;
@@ -47,7 +48,9 @@ impl VerifyReport {
 
 /// Reads every segment of the log in `store_dir/log`, checking every header, checksum,
 /// sequence number, seal and the chain between segments. Never writes. Fails only if the
-/// log cannot be listed; damage is reported in the [`VerifyReport`].
+/// log cannot be listed or a segment cannot be read (an IO error is not damage: reported as
+/// a problem, it would send `repair` cutting a sound log); damage is reported in the
+/// [`VerifyReport`].
 pub fn verify(store_dir: impl AsRef<Path>) -> Result<VerifyReport> {
     verify_with(store_dir, &Io::default())
 }
@@ -81,19 +84,20 @@ pub fn verify_with(store_dir: impl AsRef<Path>, io: &Io) -> Result<VerifyReport>
         let (header, map) = match opened_segment {
             Ok((header, map)) => (*header, Arc::clone(map)),
             Err(e) => {
-                push_problem(&mut report, e.clone());
+                push_problem(&mut report, e.clone())?;
                 continue;
             }
         };
         if let Err(e) = view.check_successor(path, *name_base, &header) {
-            push_problem(&mut report, e);
+            push_problem(&mut report, e)?;
         }
         let is_last = i + 1 == files.len();
         let mut seg = new_segment_state(path, header, Arc::clone(&map), OpenVerify::Full, None)?;
-        match scan_segment_state(&mut seg, is_last) {
-            Ok(torn) => report.torn_tail = torn,
+        let carried = carried_time(view.segments.last(), &header);
+        let torn = match scan_segment_state(&mut seg, is_last, carried) {
+            Ok(torn) => torn,
             Err(e) => {
-                push_problem(&mut report, e);
+                push_problem(&mut report, e)?;
                 // Resynchronise on the successor's header, so that damage inside this
                 // segment is not reported a second time as a broken chain.
                 let next_header = opened.get(i + 1).and_then(|o| o.as_ref().ok()).map(|o| o.0);
@@ -101,12 +105,10 @@ pub fn verify_with(store_dir: impl AsRef<Path>, io: &Io) -> Result<VerifyReport>
                 if resync.seal.is_some() {
                     seg = resync;
                 }
+                None
             }
-        }
-        report.records += seg.records();
-        report.bytes += seg.end_offset;
-        report.last_seq = report.last_seq.max(seg.next_seq.saturating_sub(1));
-        view.segments.push(seg);
+        };
+        add_segment(&mut report, &mut view, seg, torn)?;
     }
     if files.is_empty() {
         let defect = Defect::MissingSegment {
@@ -120,17 +122,35 @@ pub fn verify_with(store_dir: impl AsRef<Path>, io: &Io) -> Result<VerifyReport>
     Ok(report)
 }
 
-fn push_problem(report: &mut VerifyReport, error: Error) {
+/// Counts a scanned segment in the report and keeps it in the view (the next segment's checks
+/// need it). Its torn tail is reported, unless it starts before the durable mark: then it is
+/// damage to acknowledged records, a problem.
+fn add_segment(
+    report: &mut VerifyReport,
+    view: &mut LogView,
+    seg: SegmentState,
+    torn: Option<TornTail>,
+) -> Result<()> {
+    report.records += seg.records();
+    report.bytes += seg.end_offset;
+    report.last_seq = report.last_seq.max(seg.next_seq.saturating_sub(1));
+    view.segments.push(seg);
+    match view.unless_acknowledged(view.segments.len() - 1, torn) {
+        Ok(Some(torn)) => report.torn_tail = Some(torn),
+        Ok(None) => {}
+        Err(e) => push_problem(report, e)?,
+    }
+    Ok(())
+}
+
+/// Adds a corruption to the report; any other error (an IO error) is returned.
+fn push_problem(report: &mut VerifyReport, error: Error) -> Result<()> {
     match error {
         Error::Corrupt { position, defect } => {
             report.problems.push(Problem { position, defect });
+            Ok(())
         }
-        other => report.problems.push(Problem {
-            position: Position::new("", 0, 0, 0),
-            defect: Defect::Misplaced {
-                detail: other.to_string(),
-            },
-        }),
+        other => Err(other),
     }
 }
 

@@ -55,6 +55,9 @@ pub(crate) struct SegmentState {
     pub(crate) index: SparseIndex,
     /// Whether every record has been checked (otherwise only the seal was, see [`OpenVerify`]).
     pub(crate) checked: bool,
+    /// The append time of the last validated record (the seal's, for a sealed segment opened
+    /// without checking its records); `None` while it holds none.
+    pub(crate) last_time: Option<i64>,
 }
 
 impl SegmentState {
@@ -65,6 +68,14 @@ impl SegmentState {
     pub(crate) fn records(&self) -> u64 {
         self.next_seq - self.header.base_seq
     }
+}
+
+/// The append time the first record of `next` must not precede: the last record time of the
+/// segment before it, when both order their append times (format version 2 on).
+pub(crate) fn carried_time(previous: Option<&SegmentState>, next: &SegmentHeader) -> Option<i64> {
+    previous
+        .filter(|p| p.header.orders_append_times() && next.orders_append_times())
+        .and_then(|p| p.last_time)
 }
 
 /// The validated state of the whole log.
@@ -101,16 +112,24 @@ impl LogView {
         self.segments.last().map_or(FIRST_SEQ, |s| s.next_seq)
     }
 
+    /// The append time of the last record of the log, if it holds one.
+    pub(crate) fn last_record_time(&self) -> Option<i64> {
+        self.segments.iter().rev().find_map(|s| s.last_time)
+    }
+
     /// Catches up with segments and records appended since the last refresh (by this or any
     /// other process). Validates everything new; never writes.
     pub(crate) fn refresh(&mut self, verify: OpenVerify) -> Result<()> {
         let files = list_segment_files(&self.io, &self.dir)?;
         self.check_known_files_still_there(&files)?;
         let new_files = &files[self.segments.len()..];
-        if let Some(last) = self.segments.last_mut() {
+        let count = self.segments.len();
+        if let Some((last, before)) = self.segments.split_last_mut() {
             if last.seal.is_none() {
                 remap_if_grown(&self.io, last)?;
-                self.torn = scan_segment_state(last, new_files.is_empty())?;
+                let carried = carried_time(before.last(), &last.header);
+                let torn = scan_segment_state(last, new_files.is_empty(), carried)?;
+                self.torn = self.unless_acknowledged(count - 1, torn)?;
             }
         }
         let headers = new_files
@@ -125,26 +144,63 @@ impl LogView {
             let next_header = headers.get(i + 1).map(|h| h.2);
             let is_last = next_header.is_none();
             let seg = new_segment_state(path, *header, Arc::clone(map), verify, next_header)?;
+            let carried = carried_time(self.segments.last(), header);
             self.segments.push(seg);
             if !seg_is_verified(self.segments.last()) {
                 let last = self.segments.last_mut().expect("just pushed");
-                self.torn = scan_segment_state(last, is_last)?;
+                let torn = scan_segment_state(last, is_last, carried)?;
+                self.torn = self.unless_acknowledged(self.segments.len() - 1, torn)?;
             }
         }
         Ok(())
+    }
+
+    /// A torn tail of segment `index`, unless it starts before the durable mark in
+    /// `log/LOCK`: bytes a sync covered held acknowledged records, so damage there is
+    /// corruption, never a torn write. The mark is read only when a torn tail is found.
+    pub(crate) fn unless_acknowledged(
+        &self,
+        index: usize,
+        torn: Option<TornTail>,
+    ) -> Result<Option<TornTail>> {
+        let Some(torn) = torn else {
+            return Ok(None);
+        };
+        let lock_path = self.dir.join(crate::paths::LOCK_FILE);
+        match crate::io::lock::read_durable_mark(&self.io, &lock_path)? {
+            Some((segment, durable_end))
+                if segment == torn.segment_number && torn.offset < durable_end =>
+            {
+                let seg = &self.segments[index];
+                let defect = Defect::DamagedAcknowledgedRecord {
+                    durable_end,
+                    damage: Box::new(torn.defect),
+                };
+                Err(corrupt(
+                    &seg.path,
+                    seg.header.segment_number,
+                    torn.offset,
+                    seg.next_seq,
+                    defect,
+                ))
+            }
+            _ => Ok(Some(torn)),
+        }
     }
 
     /// Takes in the records this handle's writer just appended to the last segment (their
     /// `(seq, offset)`, ending at `written_end` with `next_seq` next), in a file it knows to
     /// be `file_len` bytes long. The writer encoded them itself, so they are not read back
     /// (debug builds check them against the bytes), and the file is not even stat'ed. Never
-    /// given a seal: a roll updates the view with [`LogView::refresh`].
+    /// given a seal: a roll updates the view with [`LogView::refresh`]. Every record of one
+    /// write carries `time`.
     pub(crate) fn extend_last(
         &mut self,
         records: &[(u64, u64)],
         written_end: u64,
         next_seq: u64,
         file_len: u64,
+        time: i64,
     ) -> Result<()> {
         let last = self
             .segments
@@ -163,6 +219,9 @@ impl LogView {
         }
         last.end_offset = written_end;
         last.next_seq = next_seq;
+        if !records.is_empty() {
+            last.last_time = Some(time);
+        }
         // Anything torn was cut (and zeroed) before the writer appended.
         self.torn = None;
         Ok(())
@@ -187,6 +246,9 @@ impl LogView {
 
     /// Checks that a new segment continues the log: same store, next number, next sequence
     /// number, and a sealed predecessor whose seal is where the header says.
+    /// (Over 70 lines: one check per rule of FORMAT.md's chain, each with the message that
+    /// names what the header says and what was expected; split, the rules would lose their
+    /// order, which decides which defect a damaged chain reports first.)
     pub(crate) fn check_successor(
         &mut self,
         path: &Path,
@@ -327,21 +389,24 @@ pub(crate) fn new_segment_state(
         seal: None,
         index: SparseIndex::default(),
         checked: true,
+        last_time: None,
     };
     if let (OpenVerify::Tail, Some(next)) = (verify, next_header) {
-        if let Some((seal, seal_len)) = seal_at(&seg, next) {
+        if let Some((seal, seal_len, seal_time)) = seal_at(&seg, next) {
             seg.end_offset = seal.seal_offset + seal_len;
             seg.next_seq = next.base_seq;
             seg.seal = Some(seal);
             seg.checked = false;
+            seg.last_time = Some(seal_time);
         }
     }
     Ok(seg)
 }
 
-/// The seal record a successor's header points at, if it is valid and consistent. `None`
-/// makes the caller fall back to a full scan, which reports exactly what is wrong.
-fn seal_at(seg: &SegmentState, next: SegmentHeader) -> Option<(SealBody, u64)> {
+/// The seal record a successor's header points at, with its length and append time, if it
+/// is valid and consistent. `None` makes the caller fall back to a full scan, which reports
+/// exactly what is wrong.
+fn seal_at(seg: &SegmentState, next: SegmentHeader) -> Option<(SealBody, u64, i64)> {
     let at = usize::try_from(next.prev_seal_offset).ok()?;
     let RecordDecode::Record { header, body, len } = decode_record(seg.map.get(at..)?) else {
         return None;
@@ -350,29 +415,23 @@ fn seal_at(seg: &SegmentState, next: SegmentHeader) -> Option<(SealBody, u64)> {
     let consistent = header.record_type == RecordType::SEAL
         && header.seq.checked_add(1) == Some(next.base_seq)
         && Some(seal) == SealBody::for_segment(&seg.header, header.seq, next.prev_seal_offset);
-    consistent.then_some((seal, len as u64))
+    consistent.then_some((seal, len as u64, header.timestamp_micros))
 }
 
 /// Scans a segment from where its state ends, extending the state with every valid record.
-/// Returns the torn tail if the segment is the last one and ends in a provable torn write;
-/// any other damage is corruption.
+/// `carried` is the time its first record must not precede (see [`carried_time`]), used
+/// while the state holds no record. Returns the torn tail if the segment is the last one and
+/// its bytes end in a provable torn write; any other damage is corruption. (Whether a torn
+/// tail lies before the durable mark is for the caller: [`LogView::refresh`] checks it.)
 pub(crate) fn scan_segment_state(
     seg: &mut SegmentState,
     is_last: bool,
-) -> Result<Option<TornTail>> {
-    let len = seg.map.len();
-    scan_segment_bounded(seg, is_last, len)
-}
-
-/// [`scan_segment_state`] over the first `bound` bytes of the segment only.
-fn scan_segment_bounded(
-    seg: &mut SegmentState,
-    is_last: bool,
-    bound: usize,
+    carried: Option<i64>,
 ) -> Result<Option<TornTail>> {
     let map = Arc::clone(&seg.map);
-    let bytes = &map[..bound.min(map.len())];
-    let mut cursor = SegmentCursor::resume(bytes, seg.header, seg.end_offset, seg.next_seq);
+    let bytes = &map[..];
+    let mut cursor = SegmentCursor::resume(bytes, seg.header, seg.end_offset, seg.next_seq)
+        .after_time(seg.last_time.or(carried));
     loop {
         match cursor.step() {
             Step::Record(record) => {
@@ -382,6 +441,7 @@ fn scan_segment_bounded(
                 }
                 seg.end_offset = cursor.offset();
                 seg.next_seq = cursor.next_seq();
+                seg.last_time = Some(record.header.timestamp_micros);
             }
             Step::End(SegmentEnd::Open) => return Ok(None),
             Step::End(SegmentEnd::Sealed(_)) => return Ok(None),
@@ -397,6 +457,7 @@ fn scan_segment_bounded(
                         offset: damage.offset,
                         len: damage.nonzero_end - damage.offset,
                         defect: damage.defect,
+                        unchecked: None,
                     }));
                 }
                 let defect = match damage.valid_after {
@@ -425,7 +486,8 @@ fn scan_segment_bounded(
 #[cfg(debug_assertions)]
 fn check_appended(seg: &SegmentState, records: &[(u64, u64)], written_end: u64, next_seq: u64) {
     let bytes = &seg.map[..written_end as usize];
-    let mut cursor = SegmentCursor::resume(bytes, seg.header, seg.end_offset, seg.next_seq);
+    let mut cursor = SegmentCursor::resume(bytes, seg.header, seg.end_offset, seg.next_seq)
+        .after_time(seg.last_time);
     let mut found = Vec::new();
     loop {
         match cursor.step() {

@@ -8,7 +8,7 @@
 //! tail of the log. The log itself is never re-read on a timer.
 
 use super::{Error, Log, Result};
-use crate::io::lock::{lock_file, peek_generation};
+use crate::io::lock::{lock, peek_generation};
 use crate::io::{IoFile, LockKind, OpenMode};
 use std::time::{Duration, Instant};
 
@@ -89,9 +89,8 @@ impl Log {
         let wait = deadline
             .saturating_duration_since(Instant::now())
             .min(self.options.lock_timeout);
-        // A fresh open file description per lock, as `io::lock::lock` explains.
-        let file = self.open_lock_file_to_read()?;
-        let shared = match lock_file(file, LockKind::Shared, wait) {
+        // A fresh open file description per lock (read-only), as `io::lock::lock` explains.
+        let shared = match lock(self.io(), &self.lock_path, LockKind::Shared, wait) {
             Ok(shared) => shared,
             Err(Error::LockTimeout { .. }) => return Ok(None),
             Err(e) => return Err(e),

@@ -19,7 +19,7 @@ mod report;
 mod scope;
 mod sql;
 mod sql_validate;
-mod suggest;
+pub(crate) mod suggest;
 pub mod type_rules;
 
 pub use catalog::{QualifiedVersion, TableRef, VersionSchemas};

@@ -995,6 +995,7 @@ impl<'v> SqlWalker<'_, 'v> {
             .map(Ident::to_string)
             .collect::<Vec<_>>()
             .join(".");
+        // A finding about the column reference is located where the reference starts.
         let location = sql_location(idents[0].span.start);
         let resolved = match qualifier {
             None => scope.resolve_column(&name.value),
@@ -1031,9 +1032,10 @@ impl<'v> SqlWalker<'_, 'v> {
                     qualifier.expect("only qualified references have an unknown qualifier");
                 let names = scope.cte_names();
                 let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                // Located at the qualifier it names: in `a.b.c` that is `b`, not `a`.
                 self.reporter.unknown_table(
                     qualifier.to_string(),
-                    location,
+                    sql_location(qualifier.span.start),
                     &qualifier.value,
                     &names,
                 );

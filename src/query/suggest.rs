@@ -46,6 +46,23 @@ pub(crate) fn closest_name<'c>(
         .map(|(_, candidate)| candidate)
 }
 
+/// Up to `limit` candidates close enough to `name` to be a likely typo (as for
+/// [`closest_name`]), closest first; ties keep the candidates' order.
+pub(crate) fn closest_names<'c>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+    limit: usize,
+) -> Vec<&'c str> {
+    let allowed = (name.chars().count() / 3).max(1);
+    let mut close: Vec<(usize, &str)> = candidates
+        .into_iter()
+        .map(|candidate| (edit_distance(name, candidate), candidate))
+        .filter(|&(distance, _)| distance > 0 && distance <= allowed)
+        .collect();
+    close.sort_by_key(|&(distance, _)| distance);
+    close.into_iter().take(limit).map(|(_, c)| c).collect()
+}
+
 /// The most recent version other than `current` (searching `history` backwards) in which
 /// one of `tables`' counterparts has a column named `column` (case-insensitive).
 pub(crate) fn last_version_with_column(

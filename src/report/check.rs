@@ -3,7 +3,7 @@
 use super::{file_name, path_text};
 use crate::check::{BlobProblem, CheckReport, StoreProblem};
 use crate::log::{self, Problem};
-use crate::store::StoreStats;
+use crate::store::{GcReport, Leftover, StoreStats};
 use serde::Serialize;
 
 /// A torn tail: bytes after the last valid record that an interrupted append left (cut,
@@ -20,6 +20,8 @@ pub struct TornTail {
     pub len: u64,
     /// Why they are not a record.
     pub defect: String,
+    /// Why the tail could not be re-checked under a shared lock, if it could not.
+    pub unchecked: Option<String>,
 }
 
 impl From<&log::TornTail> for TornTail {
@@ -30,6 +32,7 @@ impl From<&log::TornTail> for TornTail {
             offset: t.offset,
             len: t.len,
             defect: t.defect.to_string(),
+            unchecked: t.unchecked.clone(),
         }
     }
 }
@@ -131,6 +134,10 @@ pub struct VerifySummary {
     pub blobs_checked: usize,
     /// The snapshot compared with a replay of the log, by sequence number.
     pub snapshot_checked: Option<u64>,
+    /// Blob files no event refers to (not problems; null if the store could not be opened).
+    pub orphan_blobs: Option<usize>,
+    /// Temporary files of interrupted (or running) writes (null likewise).
+    pub temp_files: Option<usize>,
 }
 
 impl From<&CheckReport> for VerifySummary {
@@ -147,6 +154,8 @@ impl From<&CheckReport> for VerifySummary {
             deep: r.deep,
             blobs_checked: r.blobs_checked,
             snapshot_checked: r.snapshot_checked,
+            orphan_blobs: r.leftovers.as_ref().map(|l| l.orphan_blobs.len()),
+            temp_files: r.leftovers.as_ref().map(|l| l.temp_files.len()),
         }
     }
 }
@@ -208,6 +217,14 @@ pub struct Stat {
     pub blob_bytes: u64,
     /// The torn tail found on open.
     pub torn_tail: Option<TornTail>,
+    /// Blob files no event refers to.
+    pub orphan_blobs: u64,
+    /// Their bytes.
+    pub orphan_blob_bytes: u64,
+    /// Temporary files of interrupted (or running) writes.
+    pub temp_files: u64,
+    /// Their bytes.
+    pub temp_file_bytes: u64,
 }
 
 impl From<&StoreStats> for Stat {
@@ -228,6 +245,74 @@ impl From<&StoreStats> for Stat {
             blob_files: s.blob_files,
             blob_bytes: s.blob_bytes,
             torn_tail: s.torn_tail.as_ref().map(TornTail::from),
+            orphan_blobs: s.orphan_blobs,
+            orphan_blob_bytes: s.orphan_blob_bytes,
+            temp_files: s.temp_files,
+            temp_file_bytes: s.temp_file_bytes,
         }
+    }
+}
+
+/// A file `gc` removed (or, in a dry run, would remove).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GcFile {
+    /// `orphan_blob` or `temp_file`.
+    pub kind: &'static str,
+    /// The file.
+    pub path: String,
+    /// Its size.
+    pub bytes: u64,
+}
+
+/// `gc`'s last line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GcSummary {
+    /// Nothing was removed: the lines say what would be.
+    pub dry_run: bool,
+    /// Orphan blobs.
+    pub orphan_blobs: usize,
+    /// Temporary files.
+    pub temp_files: usize,
+    /// Bytes in them.
+    pub bytes: u64,
+    /// Temporary files were left alone because a write was in progress.
+    pub writes_in_progress: bool,
+}
+
+/// A line of `gc`: a file, or the summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "item", rename_all = "snake_case")]
+pub enum GcLine {
+    /// A file removed (or to remove).
+    File(GcFile),
+    /// The summary (always last).
+    Summary(GcSummary),
+}
+
+impl GcLine {
+    /// Every file of `report`, orphan blobs first, then the summary.
+    pub fn all(report: &GcReport) -> Vec<GcLine> {
+        let file = |kind| {
+            move |l: &Leftover| {
+                GcLine::File(GcFile {
+                    kind,
+                    path: path_text(&l.path),
+                    bytes: l.bytes,
+                })
+            }
+        };
+        report
+            .orphan_blobs
+            .iter()
+            .map(file("orphan_blob"))
+            .chain(report.temp_files.iter().map(file("temp_file")))
+            .chain([GcLine::Summary(GcSummary {
+                dry_run: report.dry_run,
+                orphan_blobs: report.orphan_blobs.len(),
+                temp_files: report.temp_files.len(),
+                bytes: report.bytes(),
+                writes_in_progress: report.writes_in_progress,
+            })])
+            .collect()
     }
 }

@@ -267,3 +267,40 @@ impl Diff {
         }
     }
 }
+
+/// A table holding the content `strata find` looks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FindLine {
+    /// The SHA-256 of the content, in hex.
+    pub content_hash: String,
+    /// The dataset's name.
+    pub dataset: String,
+    /// The dataset's id.
+    pub dataset_id: uuid::Uuid,
+    /// The version.
+    pub version: u64,
+    /// Whether that version is the active one.
+    pub active: bool,
+    /// The table's id in the version.
+    pub table_id: String,
+    /// The table's name.
+    pub table: String,
+    /// The file name it was uploaded from.
+    pub source_file: String,
+}
+
+impl FindLine {
+    /// A match of the content with this hash.
+    pub fn new(hash: &crate::digest::Digest, m: &crate::store::ContentMatch) -> FindLine {
+        FindLine {
+            content_hash: hash.hex(),
+            dataset: m.dataset.clone(),
+            dataset_id: m.dataset_id,
+            version: m.version,
+            active: m.active,
+            table_id: m.table_id.clone(),
+            table: m.table.clone(),
+            source_file: m.source_file.clone(),
+        }
+    }
+}

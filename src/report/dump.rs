@@ -9,8 +9,11 @@ use serde::Serialize;
 /// A segment header's fields.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SegmentHeader {
-    /// The format version it was written with.
+    /// Its read version: the lowest format version a reader must implement to read it (the
+    /// field version 1 called "format version").
     pub format_version: u16,
+    /// Its write version: the lowest format version a writer must implement to append.
+    pub write_version: u16,
     /// The store's id.
     pub store_id: uuid::Uuid,
     /// The segment number.
@@ -26,7 +29,8 @@ pub struct SegmentHeader {
 impl From<&format::SegmentHeader> for SegmentHeader {
     fn from(h: &format::SegmentHeader) -> SegmentHeader {
         SegmentHeader {
-            format_version: h.format_version,
+            format_version: h.read_version,
+            write_version: h.write_version,
             store_id: uuid::Uuid::from_bytes(h.store_id),
             segment_number: h.segment_number,
             base_seq: h.base_seq,
@@ -114,7 +118,7 @@ pub enum DumpBody {
 
 impl DumpBody {
     /// The JSON of a decoded body; `None` for an opaque or undecodable one.
-    fn of(body: &RecordBody, seq: u64) -> Option<DumpBody> {
+    pub(crate) fn of(body: &RecordBody, seq: u64) -> Option<DumpBody> {
         Some(match body {
             RecordBody::Seal(s) => DumpBody::Seal {
                 segment_number: s.segment_number,

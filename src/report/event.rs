@@ -270,3 +270,33 @@ impl QueryRun {
         }
     }
 }
+
+/// One of the log's own records (a seal, a torn-tail cut, a repair), as `strata log` lists it
+/// beside the dataset events.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SystemEntry {
+    /// The log sequence number.
+    pub seq: u64,
+    /// Its append time.
+    pub time: Time,
+    /// `seal`, `torn_cut` or `repair`.
+    #[serde(rename = "type")]
+    pub record_type: &'static str,
+    /// Always `true`: the log's own record, not a dataset event.
+    pub system: bool,
+    /// The decoded body (the shape `strata dump` gives it); `null` if it cannot be decoded.
+    pub details: Option<super::dump::DumpBody>,
+}
+
+impl SystemEntry {
+    /// The record at `seq`.
+    pub fn new(seq: u64, record: &store::SystemRecord) -> SystemEntry {
+        SystemEntry {
+            seq,
+            time: Time(record.timestamp_micros),
+            record_type: record.type_name(),
+            system: true,
+            details: super::dump::DumpBody::of(&record.body, seq),
+        }
+    }
+}

@@ -16,31 +16,45 @@
 //! # Ok::<(), serde_json::Error>(())
 //! ```
 
+mod audit;
 mod check;
 mod dataset;
 mod demo;
 mod dump;
+mod error;
 mod event;
 mod outcome;
 mod query;
 mod schema;
+mod timeline;
 
-pub use check::{Stat, TornTail, VerifyLine, VerifyProblem, VerifySummary};
+pub use audit::{
+    record_type_name, CheckpointLine, KeygenLine, VerifiedConsistencyLine, VerifiedProofLine,
+};
+pub use check::{
+    GcFile, GcLine, GcSummary, Stat, TornTail, VerifyLine, VerifyProblem, VerifySummary,
+};
 pub use dataset::{
-    version_change_summary, DatasetLine, Diff, HistoryLine, HistoryVersion, RowCount, Show,
-    VersionRef,
+    version_change_summary, DatasetLine, Diff, FindLine, HistoryLine, HistoryVersion, RowCount,
+    Show, VersionRef,
 };
 pub use demo::{DemoAction, DemoStep, DemoVerify, UploadResult};
 pub use dump::{BodyCrc, DumpBody, DumpItem, HeaderCrc, RecordLine, SegmentHeader, SegmentLine};
+pub use error::{ErrorBody, ErrorLine};
 pub use event::{
-    ContentHolder, Event, EventDetails, QueryRun, QueryRunVersion, UploadCreatedDetails,
+    ContentHolder, Event, EventDetails, QueryRun, QueryRunVersion, SystemEntry,
+    UploadCreatedDetails,
 };
-pub use outcome::{Cat, Init, Repair, Rollback, RollbackStatus, Snapshot, Upload, UploadRefused};
+pub use outcome::{
+    Cat, Init, Repair, Rollback, RollbackPlan, RollbackStatus, Snapshot, Upload, UploadPlan,
+    UploadRefused,
+};
 pub use query::{CheckQueryLine, Finding, FindingLine, VersionFindings};
 pub use schema::{
     change_counts, change_summary, Column, ColumnChange, Drift, RenameCandidate, Table, TableDrift,
     TypeChange, Verdict,
 };
+pub use timeline::{TimelineLine, TimelineMove};
 
 use serde::{Serialize, Serializer};
 
@@ -110,13 +124,14 @@ mod tests {
             blobs_checked: 0,
             blob_problems: Vec::new(),
             snapshot_checked: Some(2),
+            leftovers: None,
         };
         let lines: Vec<String> = VerifyLine::all(&report).iter().map(json).collect();
         assert_eq!(
             lines,
             [
                 r#"{"item":"problem","kind":"store","detail":"x"}"#,
-                r#"{"item":"summary","ok":false,"problems":1,"segments":1,"records":2,"bytes":300,"last_seq":2,"torn_tail":null,"invariants_checked":true,"deep":false,"blobs_checked":0,"snapshot_checked":2}"#,
+                r#"{"item":"summary","ok":false,"problems":1,"segments":1,"records":2,"bytes":300,"last_seq":2,"torn_tail":null,"invariants_checked":true,"deep":false,"blobs_checked":0,"snapshot_checked":2,"orphan_blobs":null,"temp_files":null}"#,
             ]
         );
     }

@@ -6,7 +6,7 @@ use super::path_text;
 use super::schema::{optional_drift, tables, Drift, Table};
 use crate::log::RepairReport;
 use crate::store::{
-    RefusalKind, RollbackOutcome, SnapshotInfo, TableRecord, UploadOutcome, UploadRefusal,
+    self, RefusalKind, RollbackOutcome, SnapshotInfo, TableRecord, UploadOutcome, UploadRefusal,
     UploadStatus,
 };
 use serde::{Serialize, Serializer};
@@ -125,6 +125,29 @@ impl From<&UploadRefusal> for UploadRefused {
     }
 }
 
+/// What an upload would do (`upload --dry-run`, the server's upload preview): the shape of
+/// [`Upload`] or of [`UploadRefused`], as the upload would print it, with `seq` `null`
+/// (nothing was recorded) and, for a new dataset, the nil UUID as `dataset_id`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum UploadPlan {
+    /// The upload would succeed.
+    Proceed(Upload),
+    /// The upload would be refused.
+    Refused(UploadRefused),
+}
+
+impl From<&store::UploadPlan> for UploadPlan {
+    fn from(plan: &store::UploadPlan) -> UploadPlan {
+        match plan {
+            store::UploadPlan::Proceed(outcome) => UploadPlan::Proceed(Upload::from(outcome)),
+            store::UploadPlan::Refused(refusal) => {
+                UploadPlan::Refused(UploadRefused::from(refusal))
+            }
+        }
+    }
+}
+
 /// Whether a rollback appended an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -169,6 +192,34 @@ impl From<&RollbackOutcome> for Rollback {
             warnings: o.warnings.clone(),
             seq: o.seq,
             post_commit_warnings: o.post_commit_warnings.clone(),
+        }
+    }
+}
+
+/// What a rollback would do now, without doing it (`Store::plan_rollback`): what
+/// `strata rollback` shows before it asks, and the server's rollback confirmation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RollbackPlan {
+    /// The dataset's name.
+    pub dataset: String,
+    /// The version active now.
+    pub from: u64,
+    /// The version that would be made active.
+    pub to: u64,
+    /// Whether the rollback would record anything (`false` when `to` is already active).
+    pub changes: bool,
+    /// The compatibility warnings: what queries written against `from` would lose.
+    pub warnings: Vec<String>,
+}
+
+impl From<&RollbackOutcome> for RollbackPlan {
+    fn from(plan: &RollbackOutcome) -> RollbackPlan {
+        RollbackPlan {
+            dataset: plan.dataset.clone(),
+            from: plan.from,
+            to: plan.to,
+            changes: plan.from != plan.to,
+            warnings: plan.warnings.clone(),
         }
     }
 }
@@ -259,6 +310,8 @@ pub enum Repair {
         segments_removed: Vec<String>,
         /// The repair record's sequence number.
         repair_seq: u64,
+        /// Failures after the repair record was committed, which do not undo it.
+        post_commit_warnings: Vec<String>,
     },
 }
 
@@ -274,6 +327,7 @@ impl From<&RepairReport> for Repair {
                 bytes_cut,
                 segments_removed,
                 repair_seq,
+                post_commit_warnings,
             } => Repair::Repaired {
                 segment: path_text(&problem.position.segment),
                 offset: problem.position.offset,
@@ -283,6 +337,7 @@ impl From<&RepairReport> for Repair {
                 bytes_cut: *bytes_cut,
                 segments_removed: segments_removed.iter().map(|p| path_text(p)).collect(),
                 repair_seq: *repair_seq,
+                post_commit_warnings: post_commit_warnings.clone(),
             },
         }
     }

@@ -22,10 +22,19 @@
 //! characters) is at least [`RENAME_SIMILARITY_THRESHOLD`], or one normalized name of at least
 //! three characters is a prefix or suffix of the other (`weight` → `weight_kg`). Candidates are
 //! only shown: the removed and added lists still contain both columns.
+//!
+//! # Cost
+//!
+//! Columns are matched through hash maps, so a table of `n` columns is classified in `O(n)`
+//! plus the rename candidates. Those compare each removed column with each added column of
+//! the same type: when a table has more such pairs than [`RENAME_PAIR_BUDGET`] (a wide table
+//! whose columns were all renamed), only pairs whose normalized names are equal are
+//! candidates, found by hashing, so that classification stays `O(n log n)` whatever the
+//! width (it runs under the writer lock of an overwrite).
 
-use super::types::{ColumnType, Schema};
+use super::types::{Column, ColumnType, Schema};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The Levenshtein similarity from which two normalized names count as a rename candidate.
 ///
@@ -35,6 +44,10 @@ pub const RENAME_SIMILARITY_THRESHOLD: f64 = 0.8;
 
 /// The shortest normalized name that counts as a prefix/suffix of another name.
 const MIN_CONTAINED_NAME_LEN: usize = 3;
+
+/// The most removed/added column pairs of one table whose names are compared for rename
+/// candidates; past it, only equal normalized names are (see the module docs).
+pub const RENAME_PAIR_BUDGET: usize = 100_000;
 
 /// A column named in a drift: its name and type.
 ///
@@ -240,25 +253,35 @@ fn tables_by_name(tables: &[(String, Schema)]) -> BTreeMap<&str, &Schema> {
     by_name
 }
 
+/// Columns by name; the first of a repeated name wins (as [`Schema::column`]).
+fn columns_by_name(schema: &Schema) -> HashMap<&str, &Column> {
+    let mut by_name = HashMap::with_capacity(schema.columns.len());
+    for column in &schema.columns {
+        by_name.entry(column.name.as_str()).or_insert(column);
+    }
+    by_name
+}
+
 /// The drift of one table from `old` to `new` (columns matched by exact name).
 pub fn table_drift(table: &str, old: &Schema, new: &Schema) -> TableDrift {
+    let (old_columns, new_columns) = (columns_by_name(old), columns_by_name(new));
     let added_columns: Vec<ColumnSummary> = new
         .columns
         .iter()
-        .filter(|c| old.column(&c.name).is_none())
+        .filter(|c| !old_columns.contains_key(c.name.as_str()))
         .map(|c| summary(&c.name, c.column_type))
         .collect();
     let removed_columns: Vec<ColumnSummary> = old
         .columns
         .iter()
-        .filter(|c| new.column(&c.name).is_none())
+        .filter(|c| !new_columns.contains_key(c.name.as_str()))
         .map(|c| summary(&c.name, c.column_type))
         .collect();
     let type_changes = new
         .columns
         .iter()
         .filter_map(|c| {
-            let before = old.column(&c.name)?;
+            let before = *old_columns.get(c.name.as_str())?;
             (before.column_type != c.column_type).then(|| TypeChange {
                 name: c.name.clone(),
                 old_type: before.column_type,
@@ -283,18 +306,42 @@ fn summary(name: &str, column_type: ColumnType) -> ColumnSummary {
     }
 }
 
-/// Same-type removed/added pairs with similar names, in the documented order.
+/// Same-type removed/added pairs with similar names, in the documented order. Each name is
+/// normalized once; past [`RENAME_PAIR_BUDGET`] pairs, only equal normalized names count.
 fn rename_candidates(removed: &[ColumnSummary], added: &[ColumnSummary]) -> Vec<RenameCandidate> {
+    let added_names: Vec<Vec<char>> = added.iter().map(|c| normalize_name(&c.name)).collect();
+    // Added columns (by index, in schema order) by type, and by type and normalized name.
+    let mut by_type: HashMap<ColumnType, Vec<usize>> = HashMap::new();
+    let mut by_name: HashMap<(ColumnType, &[char]), Vec<usize>> = HashMap::new();
+    for (i, column) in added.iter().enumerate() {
+        by_type.entry(column.column_type).or_default().push(i);
+        by_name
+            .entry((column.column_type, added_names[i].as_slice()))
+            .or_default()
+            .push(i);
+    }
+    let pairs: usize = removed
+        .iter()
+        .map(|c| by_type.get(&c.column_type).map_or(0, Vec::len))
+        .sum();
+    let compare_all = pairs <= RENAME_PAIR_BUDGET;
     let mut candidates = Vec::new();
     for old in removed {
-        let mut for_this_column: Vec<RenameCandidate> = added
+        let old_name = normalize_name(&old.name);
+        let others: &[usize] = if compare_all {
+            by_type.get(&old.column_type).map_or(&[], Vec::as_slice)
+        } else {
+            by_name
+                .get(&(old.column_type, old_name.as_slice()))
+                .map_or(&[], Vec::as_slice)
+        };
+        let mut for_this_column: Vec<RenameCandidate> = others
             .iter()
-            .filter(|new| new.column_type == old.column_type)
-            .filter_map(|new| {
-                let similarity_permille = name_similarity(&old.name, &new.name)?;
+            .filter_map(|&i| {
+                let similarity_permille = similarity(&old_name, &added_names[i])?;
                 Some(RenameCandidate {
                     from: old.name.clone(),
-                    to: new.name.clone(),
+                    to: added[i].name.clone(),
                     column_type: old.column_type,
                     similarity_permille,
                 })
@@ -310,14 +357,27 @@ fn rename_candidates(removed: &[ColumnSummary], added: &[ColumnSummary]) -> Vec<
 /// The similarity of two column names in thousandths if they are similar enough to be a rename
 /// candidate (see the module docs), `None` otherwise.
 pub fn name_similarity(a: &str, b: &str) -> Option<u16> {
-    let (a, b) = (normalize_name(a), normalize_name(b));
+    similarity(&normalize_name(a), &normalize_name(b))
+}
+
+/// [`name_similarity`] of two normalized names.
+fn similarity(a: &[char], b: &[char]) -> Option<u16> {
     if a.is_empty() || b.is_empty() {
         return None;
     }
     let longer = a.len().max(b.len());
-    let similarity = 1.0 - levenshtein(&a, &b) as f64 / longer as f64;
+    let contained = is_prefix_or_suffix(a, b);
+    // Unless one name contains the other, only distances up to the threshold's matter: give
+    // up one past it (the float test below decides at the boundary).
+    let bound = if contained {
+        usize::MAX
+    } else {
+        (longer as f64 * (1.0 - RENAME_SIMILARITY_THRESHOLD)).floor() as usize + 1
+    };
+    let distance = levenshtein_within(a, b, bound)?;
+    let similarity = 1.0 - distance as f64 / longer as f64;
     let permille = (similarity * 1000.0).round() as u16;
-    (similarity >= RENAME_SIMILARITY_THRESHOLD || is_prefix_or_suffix(&a, &b)).then_some(permille)
+    (similarity >= RENAME_SIMILARITY_THRESHOLD || contained).then_some(permille)
 }
 
 /// Lowercase characters of the name that are alphanumeric, in order.
@@ -335,7 +395,17 @@ fn is_prefix_or_suffix(a: &[char], b: &[char]) -> bool {
 }
 
 /// The Levenshtein edit distance (insert, delete, substitute; each costs 1).
+#[cfg(test)]
 fn levenshtein(a: &[char], b: &[char]) -> usize {
+    levenshtein_within(a, b, usize::MAX).expect("no bound")
+}
+
+/// The Levenshtein distance if it is at most `bound`, `None` otherwise (found early: the
+/// lengths differ by more, or a whole row of the table exceeds it).
+fn levenshtein_within(a: &[char], b: &[char], bound: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > bound {
+        return None;
+    }
     // Two rows of the classic dynamic programme: previous[j] = distance(a[..i], b[..j]).
     let mut previous: Vec<usize> = (0..=b.len()).collect();
     let mut current = vec![0; b.len() + 1];
@@ -345,15 +415,18 @@ fn levenshtein(a: &[char], b: &[char]) -> usize {
             let substitution = previous[j] + usize::from(ca != cb);
             current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
         }
+        // Distances never shrink down the table: a row past the bound ends it.
+        if current.iter().min().is_some_and(|&m| m > bound) {
+            return None;
+        }
         std::mem::swap(&mut previous, &mut current);
     }
-    previous[b.len()]
+    Some(previous[b.len()]).filter(|&d| d <= bound)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::types::Column;
     use ColumnType::*;
 
     fn schema(columns: &[(&str, ColumnType)]) -> Schema {
@@ -554,6 +627,95 @@ mod tests {
         let drift = classify_drift(&old, &new);
         assert!(drift.is_additive_only());
         assert_eq!(drift.additive_notices(), vec!["table `b` added"]);
+    }
+
+    /// The similarity as first specified: the full distance, then the threshold.
+    fn reference_similarity(a: &str, b: &str) -> Option<u16> {
+        let (a, b) = (normalize_name(a), normalize_name(b));
+        if a.is_empty() || b.is_empty() {
+            return None;
+        }
+        let longer = a.len().max(b.len());
+        let similarity = 1.0 - levenshtein(&a, &b) as f64 / longer as f64;
+        let permille = (similarity * 1000.0).round() as u16;
+        (similarity >= RENAME_SIMILARITY_THRESHOLD || is_prefix_or_suffix(&a, &b))
+            .then_some(permille)
+    }
+
+    #[test]
+    fn the_bounded_similarity_equals_the_full_one() {
+        let names = [
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "abcdef",
+            "abcdeg",
+            "xbcdef",
+            "weight",
+            "weight_kg",
+            "Weight (kg)",
+            "temp",
+            "temprature",
+            "temperature",
+            "col_0001",
+            "col_0010",
+            "col_1000",
+            "colum_0001",
+            "Body Mass (g)",
+            "body_mass_g",
+            "island",
+            "Region",
+            "aaaaa",
+            "aaaab",
+            "baaaa",
+            "abcdefghij",
+            "abcdefghik",
+            "bcdefghijk",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(
+                    name_similarity(a, b),
+                    reference_similarity(a, b),
+                    "{a} / {b}"
+                );
+            }
+        }
+    }
+
+    fn wide(prefix: &str, n: usize) -> Vec<(String, Schema)> {
+        let names: Vec<String> = (0..n).map(|i| format!("{prefix}{i:05}")).collect();
+        let columns: Vec<(&str, ColumnType)> = names.iter().map(|n| (n.as_str(), Utf8)).collect();
+        one_table(&columns)
+    }
+
+    #[test]
+    fn past_the_pair_budget_only_equal_normalized_names_are_rename_candidates() {
+        // 1,000 removed and 1,000 added columns: 1,000,000 pairs, past the budget.
+        let old = wide("col_", 1000);
+        let mut new = wide("Col ", 1000);
+        new[0].1.columns[0].name = "col_00001x".into(); // similar to col_00001, not equal
+        let drift = classify_drift(&old, &new);
+        let table = &drift.changed_tables[0];
+        assert_eq!(
+            (table.removed_columns.len(), table.added_columns.len()),
+            (1000, 1000)
+        );
+        assert_eq!(table.rename_candidates.len(), 999);
+        assert!(table
+            .rename_candidates
+            .iter()
+            .all(|r| r.similarity_permille == 1000 && r.from[4..] == r.to[4..]));
+        // Under the budget, similar names count too.
+        let small = classify_drift(&wide("col_", 10), &wide("col_x", 10));
+        let renames = &small.changed_tables[0].rename_candidates;
+        assert_eq!(renames.len(), 10);
+        assert!(
+            renames.iter().all(|r| r.similarity_permille == 889),
+            "{renames:?}"
+        );
     }
 
     #[test]

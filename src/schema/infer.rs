@@ -31,16 +31,20 @@
 //!   of a numeric column.
 //! * Boolean: `true`/`false`/`yes`/`no`/`t`/`f`, case-insensitive. `0`/`1` are `Int64`.
 //! * Int64: optional sign and decimal digits that fit in an `i64`. Longer digit strings are
-//!   `Float64` (still numbers, but not exact 64-bit integers).
+//!   `Float64` (still numbers, but not exact 64-bit integers), up to `f64`'s range.
 //! * Float64: what Rust's `f64` parser accepts restricted to digits, sign, `.`, `e`/`E` (so
-//!   `inf`/`infinity`/`nan` spellings are text).
+//!   `inf`/`infinity`/`nan` spellings are text), and finite: a value beyond `f64`'s range
+//!   (`1e400`, which would overflow to infinity) is text, so the column is `Utf8`.
 //! * Numbers with a significant leading zero (`007`, `-01`, `00.5`) are text: leading zeros carry
 //!   meaning (postal codes, sample codes) that a number would lose. `0`, `0.5` and `-0.5` are numbers.
 //! * Date: `YYYY-MM-DD` or `YYYY/MM/DD`, a valid calendar date (checked with chrono).
 //! * Timestamp: `YYYY-MM-DDTHH:MM:SS` or `YYYY-MM-DD HH:MM:SS`, then an optional fraction of
 //!   1 to 9 digits, then an optional `Z` or `±hh:mm` offset (RFC 3339 / ISO 8601 forms).
-//!   Other date spellings (`Jan 1 2000`, `01/02/2000`) are text: they are ambiguous or
-//!   locale-dependent, and guessing would silently misread a column.
+//! * Spreadsheet forms (`5/2/2008`, `12/16/2005 14:30`, `2010/01/01 00:00`, two-digit years):
+//!   dates (or timestamps) only when every non-null value of the column has the same shape
+//!   and exactly one order fits them all (see [`super::sheet_dates`]); a column every value of
+//!   which reads both day first and month first (`01/02/2000`) is text, never a guess. Other
+//!   spellings (`Jan 1 2000`) are text.
 //!
 //! # Cost
 //!
@@ -48,6 +52,7 @@
 //! kinds of value that could keep it below `Utf8` (an `Int64` column only tries numbers, a `Date`
 //! column only tries dates). Once a column is `Utf8` no test runs at all.
 
+use super::sheet_dates::{DateForm, SheetDates};
 use super::types::{Column, ColumnType};
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -301,6 +306,8 @@ enum Distinctness {
 #[derive(Debug)]
 pub(crate) struct ColumnInference {
     state: Inferred,
+    /// Whether the values are dates in one spreadsheet form (see [`super::sheet_dates`]).
+    sheet: SheetDates,
     saw_null_token: bool,
     nan_count: u64,
     non_null_count: u64,
@@ -311,6 +318,7 @@ impl Default for ColumnInference {
     fn default() -> Self {
         ColumnInference {
             state: Inferred::Nothing,
+            sheet: SheetDates::default(),
             saw_null_token: false,
             nan_count: 0,
             non_null_count: 0,
@@ -332,6 +340,9 @@ impl ColumnInference {
         } else {
             self.non_null_count += 1;
             self.state = self.state.widen(value);
+            if self.sheet.is_possible() {
+                self.sheet.observe(value);
+            }
             self.track_distinct(value, budget);
         }
     }
@@ -368,18 +379,41 @@ impl ColumnInference {
         }
     }
 
+    /// The final column description (see [`ColumnInference::finish_reading`]).
+    #[cfg(test)]
+    pub(crate) fn finish(self, name: String) -> Column {
+        self.finish_reading(name).0
+    }
+
     /// The final column description.
     ///
     /// The identifier flag is `name_looks_like_identifier(name)` OR the data rule: type `Int64`
     /// or `Utf8`, no nulls, at least two values, all values token-like and distinct (compared
     /// as trimmed text; distinct-tracking gives up beyond [`DISTINCT_BUDGET`] live values).
-    pub(crate) fn finish(self, name: String) -> Column {
+    /// Also returns how the column's dates were read if they are in a
+    /// spreadsheet form (or why they were not: both day first and month first fit).
+    pub(crate) fn finish_reading(self, name: String) -> (Column, Option<DateReading>) {
         let nan_is_null = self.state.is_numeric() || self.state == Inferred::Nothing;
-        let final_state = match (self.state, self.nan_count > 0) {
+        let mut final_state = match (self.state, self.nan_count > 0) {
             (Inferred::Nothing, true) => Inferred::Float64,
             (state, true) if !nan_is_null => state.join(Inferred::Utf8),
             (state, _) => state,
         };
+        // Text in the ISO forms' lattice may be dates in one spreadsheet form, decided by the
+        // whole column; a `NaN` among them is text, so the column stays text.
+        let mut reading = None;
+        if final_state == Inferred::Utf8 && self.nan_count == 0 {
+            if let Some(form) = self.sheet.decided() {
+                final_state = if form.with_time {
+                    Inferred::Timestamp
+                } else {
+                    Inferred::Date
+                };
+                reading = Some(DateReading::Form(form));
+            } else if self.sheet.is_ambiguous() {
+                reading = Some(DateReading::Ambiguous);
+            }
+        }
         let column_type = final_state.column_type();
         let nullable = self.saw_null_token || (nan_is_null && self.nan_count > 0);
         let value_count = self.non_null_count + if nan_is_null { 0 } else { self.nan_count };
@@ -393,13 +427,23 @@ impl ColumnInference {
             && value_count >= 2
             && matches!(column_type, ColumnType::Int64 | ColumnType::Utf8);
         let identifier = data_says_identifier || name_looks_like_identifier(&name);
-        Column {
+        let column = Column {
             name,
             column_type,
             nullable,
             identifier,
-        }
+        };
+        (column, reading)
     }
+}
+
+/// How a column of spreadsheet-form dates was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DateReading {
+    /// As dates (or timestamps) in this form, the only one every value fits.
+    Form(DateForm),
+    /// As text: every value is a date both day first and month first.
+    Ambiguous,
 }
 
 /// A value that could be an identifier token: no whitespace, not longer than 64 bytes.
@@ -467,6 +511,14 @@ mod tests {
     }
 
     #[test]
+    fn numbers_beyond_the_range_of_f64_are_text() {
+        assert_eq!(type_of(&["1e400"]), ColumnType::Utf8);
+        assert_eq!(type_of(&["1.5", "-1e400"]), ColumnType::Utf8);
+        assert_eq!(type_of(&["1", &"9".repeat(400)]), ColumnType::Utf8);
+        assert_eq!(type_of(&["1e308", "1e-400"]), ColumnType::Float64);
+    }
+
+    #[test]
     fn leading_zeros_and_float_spellings_are_text() {
         assert_eq!(type_of(&["007"]), ColumnType::Utf8);
         assert_eq!(type_of(&["1", "02"]), ColumnType::Utf8);
@@ -520,6 +572,30 @@ mod tests {
         assert_eq!(type_of(&["2024-03-01T10:20:30+24:00"]), ColumnType::Utf8);
         assert_eq!(type_of(&["2024-03-01T10:20:30."]), ColumnType::Utf8);
         assert_eq!(type_of(&["2024/03/01 10:20:30"]), ColumnType::Utf8);
+    }
+
+    #[test]
+    fn spreadsheet_dates_are_dates_when_the_column_decides_their_form() {
+        assert_eq!(type_of(&["5/2/2008", "12/16/2005", "NA"]), ColumnType::Date);
+        assert!(infer(&["5/2/2008", "12/16/2005", "NA"]).nullable);
+        assert_eq!(type_of(&["16/12/2005", "5/2/2008"]), ColumnType::Date);
+        assert_eq!(
+            type_of(&["2010/01/01 00:00", "2010/01/02 13:30"]),
+            ColumnType::Timestamp
+        );
+        assert_eq!(
+            type_of(&["12/16/2005 14:30", "1/2/2006"]),
+            ColumnType::Timestamp
+        );
+        assert_eq!(type_of(&["12/31/99", "1/15/08"]), ColumnType::Date);
+    }
+
+    #[test]
+    fn spreadsheet_dates_that_read_both_ways_or_mix_forms_are_text() {
+        assert_eq!(type_of(&["01/02/2003", "5/6/2007"]), ColumnType::Utf8);
+        assert_eq!(type_of(&["12/16/2005", "16/12/2005"]), ColumnType::Utf8);
+        assert_eq!(type_of(&["12/16/2005", "2005-12-17"]), ColumnType::Utf8);
+        assert_eq!(type_of(&["12/16/2005", "NaN"]), ColumnType::Utf8);
     }
 
     #[test]

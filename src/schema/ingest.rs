@@ -18,9 +18,10 @@
 //! fields and columns are 1-based; byte offsets are 0-based offsets into the raw file,
 //! including a UTF-8 byte order mark if there is one.
 
-use super::infer::{ColumnInference, DistinctBudget, DISTINCT_BUDGET};
+use super::infer::{ColumnInference, DateReading, DistinctBudget, DISTINCT_BUDGET};
 use super::sniff::{read_header_prefix, HeaderPrefix};
 pub use super::sniff::{Delimiter, HEADER_PREFIX_LIMIT};
+use super::strict::{StrictFailure, StrictReader};
 use super::types::{Column, Schema};
 use csv::{ByteRecord, ErrorKind};
 use serde::{Deserialize, Serialize};
@@ -48,6 +49,11 @@ pub struct TableScan {
     pub schema: Schema,
     /// The delimiter detected from the header line.
     pub delimiter: Delimiter,
+    /// How columns of spreadsheet-form dates were read (one line each, naming the column):
+    /// the form chosen, or that the column stayed text because day first and month first
+    /// both fit. Reported with the upload and recorded with its version.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// Why a CSV file could not be ingested. Every message is one line naming the file, the place
@@ -132,6 +138,36 @@ pub enum IngestError {
         /// The sink's error.
         source: io::Error,
     },
+    /// A quoted field is still open at the end of the file.
+    #[error("{file}: the quote opened on line {line} (byte {byte}) is never closed; close it with a matching \" or remove it (a quote inside a value is written twice: \"\")")]
+    UnterminatedQuote {
+        /// The file name.
+        file: String,
+        /// 1-based line of the opening quote.
+        line: u64,
+        /// 0-based byte offset of the opening quote in the file.
+        byte: u64,
+    },
+    /// Text follows the closing quote of a quoted field (`"ab"cd`).
+    #[error("{file}: line {line}, byte {byte}: text follows the closing quote of a quoted value; quote the whole value and write a quote inside it twice (\"\")")]
+    TextAfterQuote {
+        /// The file name.
+        file: String,
+        /// 1-based line of the byte after the closing quote.
+        line: u64,
+        /// 0-based byte offset of the byte after the closing quote.
+        byte: u64,
+    },
+    /// The file holds a NUL byte, which no text CSV has.
+    #[error("{file}: line {line}, byte {byte} is a NUL byte: this looks like a binary or UTF-16 file, not a CSV text; export it again as CSV in UTF-8")]
+    BinaryInput {
+        /// The file name.
+        file: String,
+        /// 1-based line of the first NUL byte.
+        line: u64,
+        /// 0-based byte offset of the first NUL byte.
+        byte: u64,
+    },
     /// Any other CSV parser error.
     #[error("{file}: the CSV parser failed: {message}; check the file is a well-formed CSV")]
     Parse {
@@ -168,23 +204,40 @@ pub fn scan_csv<R: Read>(
     let (row_count, inferences) = scan.read_rows(names.len())?;
     let delimiter = scan.delimiter;
     let byte_len = scan.finish();
-    let schema = build_schema(names, inferences);
+    let (schema, notes) = build_schema(names, inferences);
     Ok(TableScan {
         byte_len,
         row_count,
         column_count: schema.columns.len(),
         schema,
         delimiter,
+        notes,
     })
 }
 
-fn build_schema(names: Vec<String>, inferences: Vec<ColumnInference>) -> Schema {
+fn build_schema(names: Vec<String>, inferences: Vec<ColumnInference>) -> (Schema, Vec<String>) {
+    let mut notes = Vec::new();
     let columns: Vec<Column> = names
         .into_iter()
         .zip(inferences)
-        .map(|(name, inference)| inference.finish(name))
+        .map(|(name, inference)| {
+            let (column, reading) = inference.finish_reading(name);
+            match reading {
+                Some(DateReading::Form(form)) => notes.push(format!(
+                    "column `{}` holds dates written {form}, the only form every value fits; read as {}",
+                    column.name,
+                    column.column_type.name()
+                )),
+                Some(DateReading::Ambiguous) => notes.push(format!(
+                    "column `{}` holds dates that read both day first and month first; kept as text (a value with a day above 12 would decide it)",
+                    column.name
+                )),
+                None => {}
+            }
+            column
+        })
         .collect();
-    Schema { columns }
+    (Schema { columns }, notes)
 }
 
 /// Why the tee stopped the stream; tells an I/O error from the CSV reader apart.
@@ -286,7 +339,7 @@ type Source<'s, R> = Chain<Cursor<Vec<u8>>, TeeReader<'s, R>>;
 
 /// The CSV-parsing part of a scan.
 struct CsvScan<'f, 's, R> {
-    reader: csv::Reader<Source<'s, R>>,
+    reader: csv::Reader<StrictReader<Source<'s, R>>>,
     file_name: &'f str,
     /// The parser does not see the BOM; its byte positions are shifted by this much.
     bom_len: u64,
@@ -304,7 +357,11 @@ impl<'f, 's, R: Read> CsvScan<'f, 's, R> {
             .has_headers(true)
             .flexible(false)
             .buffer_capacity(READ_CHUNK)
-            .from_reader(head.chain(tee));
+            .from_reader(StrictReader::new(
+                head.chain(tee),
+                prefix.delimiter.as_byte(),
+                prefix.bom_len as u64,
+            ));
         CsvScan {
             reader,
             file_name,
@@ -315,7 +372,20 @@ impl<'f, 's, R: Read> CsvScan<'f, 's, R> {
     }
 
     fn tee(&mut self) -> &mut TeeReader<'s, R> {
-        self.reader.get_mut().get_mut().1
+        self.reader.get_mut().get_mut().get_mut().1
+    }
+
+    /// A NUL byte read so far, as the error it is (checked after each record's UTF-8, so that
+    /// a file that is not UTF-8 is reported as that first).
+    fn check_no_nul(&self) -> Result<(), IngestError> {
+        match self.reader.get_ref().first_nul() {
+            Some(place) => Err(IngestError::BinaryInput {
+                file: self.file_name.to_string(),
+                line: place.line,
+                byte: place.byte,
+            }),
+            None => Ok(()),
+        }
     }
 
     /// Reads and checks the header names: UTF-8, non-empty, unique.
@@ -331,6 +401,7 @@ impl<'f, 's, R: Read> CsvScan<'f, 's, R> {
             });
         }
         let text = self.record_text(&header)?;
+        self.check_no_nul()?;
         let names: Vec<String> = fields(text, &header).map(str::to_string).collect();
         check_header_names(&names, self.file_name)?;
         Ok(names)
@@ -352,6 +423,7 @@ impl<'f, 's, R: Read> CsvScan<'f, 's, R> {
             self.record_finished();
             // The parser guarantees `record.len() == columns` (flexible(false)).
             let text = self.record_text(&record)?;
+            self.check_no_nul()?;
             for (inference, field) in inferences.iter_mut().zip(fields(text, &record)) {
                 inference.observe(field, &mut budget);
             }
@@ -387,6 +459,9 @@ impl<'f, 's, R: Read> CsvScan<'f, 's, R> {
         let message = error.to_string();
         match error.into_kind() {
             ErrorKind::Io(io_error) => {
+                if let Some(failure) = self.reader.get_ref().failure() {
+                    return strict_error(failure, file);
+                }
                 let (file_name, line) = (self.file_name, self.next_record_line);
                 self.tee().failure_to_error(io_error, file_name, line)
             }
@@ -406,8 +481,23 @@ impl<'f, 's, R: Read> CsvScan<'f, 's, R> {
 
     /// The byte length; the parser has read the source to its end.
     fn finish(self) -> u64 {
-        let (_, tee) = self.reader.into_inner().into_inner();
+        let (_, tee) = self.reader.into_inner().into_inner().into_inner();
         tee.finish()
+    }
+}
+
+fn strict_error(failure: StrictFailure, file: String) -> IngestError {
+    match failure {
+        StrictFailure::UnterminatedQuote(at) => IngestError::UnterminatedQuote {
+            file,
+            line: at.line,
+            byte: at.byte,
+        },
+        StrictFailure::TextAfterQuote(at) => IngestError::TextAfterQuote {
+            file,
+            line: at.line,
+            byte: at.byte,
+        },
     }
 }
 
@@ -837,6 +927,150 @@ mod tests {
             "{error:?}"
         );
         assert!(error.to_string().contains("unclosed quote"));
+    }
+
+    #[test]
+    fn an_unterminated_quote_is_refused_where_it_opened() {
+        let error = scan_error(b"id,v\n1,\"unterminated\n2,3\n");
+        assert!(
+            matches!(
+                error,
+                IngestError::UnterminatedQuote {
+                    line: 2,
+                    byte: 7,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        let message = error.to_string();
+        assert!(message.starts_with("t.csv: "), "{message}");
+        assert!(message.contains("line 2 (byte 7)"), "{message}");
+    }
+
+    #[test]
+    fn an_unterminated_quote_in_the_header_is_refused() {
+        let error = scan_error(b"a,\"b\n1,2\n");
+        assert!(
+            matches!(
+                error,
+                IngestError::UnterminatedQuote {
+                    line: 1,
+                    byte: 2,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn an_unterminated_quote_counts_the_bom_in_its_byte_offset() {
+        let error = scan_error(b"\xEF\xBB\xBFa\n\"x\n");
+        assert!(
+            matches!(
+                error,
+                IngestError::UnterminatedQuote {
+                    line: 2,
+                    byte: 5,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn text_after_a_closing_quote_is_refused_with_its_place() {
+        let error = scan_error(b"a,b\n1,\"x\"y\n");
+        assert!(
+            matches!(
+                error,
+                IngestError::TextAfterQuote {
+                    line: 2,
+                    byte: 9,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn a_quote_inside_an_unquoted_value_is_a_literal_character() {
+        let s = scan(b"height,n\n5'10\",1\n");
+        assert_eq!(s.row_count, 1);
+    }
+
+    #[test]
+    fn a_file_of_nul_bytes_is_refused_as_binary() {
+        let error = scan_error(&[0u8; 64]);
+        assert!(
+            matches!(
+                error,
+                IngestError::BinaryInput {
+                    line: 1,
+                    byte: 0,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("binary or UTF-16"), "{error}");
+    }
+
+    #[test]
+    fn utf16_without_a_bom_is_refused_as_binary_at_its_first_nul() {
+        let error = scan_error(b"\x00a\x00,\x00b\x00\n\x001\x00,\x002\x00\n");
+        assert!(
+            matches!(
+                error,
+                IngestError::BinaryInput {
+                    line: 1,
+                    byte: 0,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn a_nul_byte_in_a_later_row_is_refused_with_its_line_and_byte() {
+        let error = scan_error(b"a,b\n1,2\n3,x\0y\n");
+        assert!(
+            matches!(
+                error,
+                IngestError::BinaryInput {
+                    line: 3,
+                    byte: 11,
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn the_scan_says_which_spreadsheet_date_form_it_read_and_which_it_left_as_text() {
+        let s = scan(b"visit,when,amb\n12/16/2005,2010/01/01 00:00,01/02/2003\n5/2/2008,2010/01/02 13:30,5/6/2007\n");
+        assert_eq!(
+            types(&s),
+            [ColumnType::Date, ColumnType::Timestamp, ColumnType::Utf8]
+        );
+        assert_eq!(s.notes.len(), 3, "{:?}", s.notes);
+        assert_eq!(
+            s.notes[0],
+            "column `visit` holds dates written M/D/YYYY (month first), the only form every value fits; read as Date"
+        );
+        assert!(
+            s.notes[1].contains("YYYY/M/D with a time of day (H:MM)"),
+            "{:?}",
+            s.notes
+        );
+        assert!(s.notes[2].starts_with(
+            "column `amb` holds dates that read both day first and month first; kept as text"
+        ));
     }
 
     #[test]

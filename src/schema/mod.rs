@@ -6,7 +6,9 @@ pub mod fingerprint;
 pub mod infer;
 pub mod ingest;
 pub mod policy;
+pub mod sheet_dates;
 mod sniff;
+mod strict;
 pub mod types;
 pub mod value;
 

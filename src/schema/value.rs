@@ -54,7 +54,7 @@ impl Number {
 
 /// The number a trimmed value spells, or `None` if it is not a number: optional sign, then
 /// digits with at most a `.` fraction and an `e`/`E` exponent as Rust's `f64` parser reads
-/// them (`inf`, `nan` and `1_000` are text), and no significant leading zero (`007`, `-01`
+/// them (`inf`, `nan` and `1_000` are text) and finite (`1e400` is text), and no significant leading zero (`007`, `-01`
 /// and `00.5` are text: leading zeros carry meaning, as in postal or sample codes).
 pub fn parse_number(value: &str) -> Option<Number> {
     let bytes = value.as_bytes();
@@ -69,7 +69,7 @@ pub fn parse_number(value: &str) -> Option<Number> {
         // Digits that overflow i64 are still a number, but only a float can hold them.
         return Some(match value.parse::<i64>() {
             Ok(i) => Number::Int(i),
-            Err(_) => Number::Float(value.parse::<f64>().ok()?),
+            Err(_) => Number::Float(parse_finite_float(value)?),
         });
     }
     let float_bytes_only = unsigned
@@ -78,7 +78,14 @@ pub fn parse_number(value: &str) -> Option<Number> {
     if !float_bytes_only {
         return None;
     }
-    value.parse::<f64>().ok().map(Number::Float)
+    parse_finite_float(value).map(Number::Float)
+}
+
+/// The value as an `f64` if it parses as a finite one: `1e400` (or a 400-digit integer)
+/// overflows to infinity, which would read back as a value the file does not hold, so it
+/// is not a number but text.
+fn parse_finite_float(value: &str) -> Option<f64> {
+    value.parse::<f64>().ok().filter(|f| f.is_finite())
 }
 
 /// `07`, `00.5`: a zero followed by another digit in the integer part.

@@ -1,9 +1,10 @@
-//! Columnar copies: a table's rows as a Parquet file, derived from its CSV blob.
+//! Columnar copies: a table's rows as a Parquet file, derived from its CSV bytes.
 //!
 //! A copy is named by the SHA-256 of its own bytes (`derived/parquet/<hex>.parquet`) and
 //! found through a small index file per table content hash (`derived/parquet/index/<table
 //! hex>.json`, [`CopyIndex`]). It is never the source of truth: it can be deleted at any
-//! time and is rebuilt from the blob; before use its bytes are hashed and compared with the
+//! time and is rebuilt from the table's bytes (read through the store, from a blob file or a
+//! `table_bytes` record); before use its bytes are hashed and compared with the
 //! index, and its row count and schema with the table's record, so a damaged, truncated or
 //! stale copy is never read (the query reads the CSV instead, and the copy is rebuilt).
 //!
@@ -16,11 +17,12 @@
 
 use super::csv_read::{arrow_schema, ChunkParser, Chunker, ReadError};
 use super::scan::BatchResult;
-use crate::blob::{blob_read_error, BlobStore};
+use crate::blob::blob_read_error;
 use crate::digest::{Digest, Hasher};
 use crate::error::{Error, Result};
 use crate::io::{Io, OpenMode, TempFile};
 use crate::paths::{parent, tmp_path, StorePaths};
+use crate::store::TableBytesSource;
 use crate::store::TableRecord;
 use bytes::Bytes;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -260,7 +262,7 @@ fn parse_hex(text: &str) -> Option<[u8; 32]> {
 pub fn materialize_table(
     io: &Io,
     paths: &StorePaths,
-    blobs: &BlobStore,
+    source: &TableBytesSource,
     table: &TableRecord,
 ) -> Result<Materialized> {
     if let Ok(copy) = ColumnarCopy::open(io, paths, table) {
@@ -279,7 +281,7 @@ pub fn materialize_table(
     io.ensure_dir_durably(&tmp_dir)?;
     io.ensure_dir_durably(&paths.parquet_index_dir())?;
     let tmp = paths.parquet_tmp(uuid::Uuid::new_v4());
-    let (file, rows) = write_parquet(io.create_temp(&tmp)?, blobs, table, metadata)?;
+    let (file, rows) = write_parquet(io.create_temp(&tmp)?, source, table, metadata)?;
     let HashingFile { file, hasher, .. } = file;
     let hash = hasher.finish();
     let bytes = file.bytes_written();
@@ -318,7 +320,12 @@ pub fn materialize_version(
             Ok(MaterializedLine {
                 dataset: name.clone(),
                 version: info.number,
-                copy: materialize_table(&io, &paths, store.blobs(), table)?,
+                copy: materialize_table(
+                    &io,
+                    &paths,
+                    &store.table_bytes_source(&table.content_hash)?,
+                    table,
+                )?,
             })
         })
         .collect()
@@ -329,11 +336,11 @@ pub fn schema_json(table: &TableRecord) -> String {
     serde_json::to_string(&*table.schema).expect("a schema serializes")
 }
 
-/// Writes every row of `table`, read from its blob, as Parquet into `file`: the file and the
-/// number of rows.
+/// Writes every row of `table`, read from `source` (its bytes), as Parquet into `file`: the
+/// file and the number of rows.
 pub fn write_parquet(
     file: TempFile,
-    blobs: &BlobStore,
+    source: &TableBytesSource,
     table: &TableRecord,
     metadata: Vec<KeyValue>,
 ) -> Result<(HashingFile, u64)> {
@@ -346,7 +353,7 @@ pub fn write_parquet(
     let schema = arrow_schema(&table.schema);
     let mut writer = ArrowWriter::try_new(sink, schema, Some(properties)).map_err(parquet_error)?;
     let mut rows = 0u64;
-    for_each_batch(blobs, table, &mut |batch| {
+    for_each_batch(source, table, &mut |batch| {
         rows += batch.num_rows() as u64;
         writer.write(&batch).map_err(parquet_error)
     })?;
@@ -358,14 +365,14 @@ pub fn write_parquet(
     Ok((file, rows))
 }
 
-/// Calls `each` with every batch of `table`'s rows, in order, read (and verified) from its
-/// blob: parsed on a second thread while `each` runs.
+/// Calls `each` with every batch of `table`'s rows, in order, read (and verified) from
+/// `source`, its bytes: parsed on a second thread while `each` runs.
 pub fn for_each_batch(
-    blobs: &BlobStore,
+    source: &TableBytesSource,
     table: &TableRecord,
     each: &mut dyn FnMut(RecordBatch) -> Result<()>,
 ) -> Result<()> {
-    let reader = blobs.reader(&table.content_hash.0)?;
+    let reader = source.open()?;
     let path = reader.path.clone();
     let parser = ChunkParser::new(table, None);
     let to_error = |e: ReadError| match e {

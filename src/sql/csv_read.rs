@@ -2,8 +2,8 @@
 //!
 //! Two steps, so that parsing can run on several threads while the bytes are read, hashed
 //! and handed out in file order by one:
-//! - [`Chunker`] reads the table's bytes (through the verifying blob reader, so that a damaged
-//!   blob ends the stream with an error) and cuts them into [`Chunk`]s of whole records: it
+//! - [`Chunker`] reads the table's bytes (through the store's verifying reader, so that damaged
+//!   bytes end the stream with an error) and cuts them into [`Chunk`]s of whole records: it
 //!   tracks the quote state, so a cut never falls inside a quoted value.
 //! - [`ChunkParser`] turns one chunk into a [`RecordBatch`]: every field is trimmed, checked
 //!   against the null tokens, and parsed by the same recognisers inference used

@@ -5,7 +5,7 @@
 //! CSV exports are the stored bytes themselves (so `sha256sum` of the file is the table's
 //! content hash); Parquet and Arrow files hold the rows typed as strata inferred them
 //! ([`super::csv_read::arrow_type`]). Every file is written to a temporary name, fsynced and
-//! renamed through the IO seam; a table whose blob turns out damaged leaves no file.
+//! renamed through the IO seam; a table whose bytes turn out damaged leaves no file.
 
 use super::columnar::{for_each_batch, schema_json, HashingFile, CONVERSION};
 use super::output::ParquetFile;
@@ -190,7 +190,7 @@ fn copy_blob(
     table: &TableRecord,
     path: &Path,
 ) -> Result<(u64, Digest, u64)> {
-    let mut reader = store.blobs().reader(&table.content_hash.0)?;
+    let mut reader = store.table_bytes_reader(&table.content_hash)?;
     let blob_path = reader.path.clone();
     let mut file = HashingFile::new(fresh_temp(io, path)?);
     let mut buf = vec![0u8; 1 << 20];
@@ -229,7 +229,8 @@ fn write_parquet(
     let schema = super::csv_read::arrow_schema(&table.schema);
     let mut file = ParquetFile::create(io, path, schema, metadata)?;
     let mut rows = 0;
-    for_each_batch(store.blobs(), table, &mut |batch| {
+    let source = store.table_bytes_source(&table.content_hash)?;
+    for_each_batch(&source, table, &mut |batch| {
         rows += batch.num_rows() as u64;
         file.write(&batch)
     })?;
@@ -251,7 +252,8 @@ fn write_arrow(
     let sink = std::io::BufWriter::with_capacity(1 << 20, HashingFile::new(fresh_temp(io, path)?));
     let mut writer = FileWriter::try_new(sink, &schema).map_err(|e| fail(e.to_string()))?;
     let mut rows = 0;
-    for_each_batch(store.blobs(), table, &mut |batch| {
+    let source = store.table_bytes_source(&table.content_hash)?;
+    for_each_batch(&source, table, &mut |batch| {
         rows += batch.num_rows() as u64;
         let batch = batch
             .with_schema(Arc::clone(&schema))

@@ -23,9 +23,12 @@
 //! # Reading and verification
 //!
 //! Each table is read from its columnar copy when a valid one exists
-//! ([`columnar`], [`ColumnarPolicy`]), else from its CSV blob, parsed as it streams. Both are
-//! verified: a copy is hashed before use; a blob is hashed as it is read, and the query
-//! succeeds only once every blob it started reading hashed right (see [`ResultStream::finish`]).
+//! ([`columnar`], [`ColumnarPolicy`]), else from its CSV bytes, parsed as they stream: the
+//! store's verifying reader gives them, from a blob file or from a `table_bytes` record inside
+//! the log ([`crate::Store::table_bytes_source`]); SQL never opens a blob file by its path. Both
+//! are verified: a copy is hashed before use; the CSV bytes are hashed as they are read, and the
+//! query succeeds only once every table it started reading hashed right (see
+//! [`ResultStream::finish`]).
 //!
 //! # Memory
 //!
@@ -81,7 +84,7 @@ pub enum ColumnarPolicy {
     /// none is reported ([`PreparedQuery::without_copy`]), so that the caller can make them.
     #[default]
     Use,
-    /// Always read the CSV blobs.
+    /// Always read the tables' CSV bytes.
     Ignore,
 }
 
@@ -322,7 +325,7 @@ impl Engine {
                 let source = match sources.get(&table.content_hash) {
                     Some(source) => source.clone(),
                     None => {
-                        let (source, missing) = self.source(store, table);
+                        let (source, missing) = self.source(store, table)?;
                         if let Some(why) = missing {
                             without_copy.push((table.clone(), why));
                         }
@@ -345,15 +348,25 @@ impl Engine {
         Ok(without_copy)
     }
 
-    /// Where `table`'s rows come from, and why not from a copy when they don't.
-    fn source(&self, store: &Store, table: &TableRecord) -> (TableSource, Option<CopyState>) {
-        let csv = TableSource::Csv(store.blobs().clone());
+    /// Where `table`'s rows come from, and why not from a copy when they don't. Its CSV
+    /// bytes are read through the store ([`Store::table_bytes_source`]), wherever it keeps
+    /// them (a blob file, or a `table_bytes` record inside the log).
+    fn source(
+        &self,
+        store: &Store,
+        table: &TableRecord,
+    ) -> SqlResult<(TableSource, Option<CopyState>)> {
+        let csv = || -> SqlResult<TableSource> {
+            Ok(TableSource::Csv(
+                store.table_bytes_source(&table.content_hash)?,
+            ))
+        };
         if self.options.columnar == ColumnarPolicy::Ignore {
-            return (csv, None);
+            return Ok((csv()?, None));
         }
         match ColumnarCopy::open(&store.io(), &store.paths(), table) {
-            Ok(copy) => (TableSource::Columnar(Arc::new(copy)), None),
-            Err(why) => (csv, Some(why)),
+            Ok(copy) => Ok((TableSource::Columnar(Arc::new(copy)), None)),
+            Err(why) => Ok((csv()?, Some(why))),
         }
     }
 
@@ -421,7 +434,7 @@ impl Engine {
             .ok_or_else(|| SqlError::Engine("the session has no strata catalog".into()))?;
         let mut schema = VersionSchema::default();
         for (name, table) in tables {
-            let (source, _) = self.source(store, table);
+            let (source, _) = self.source(store, table)?;
             let provider = StrataTable::new(
                 (*table).clone(),
                 source,

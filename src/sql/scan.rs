@@ -1,6 +1,6 @@
 //! The tables of a version as DataFusion tables: a [`TableProvider`] per stored table, whose
-//! scan streams record batches from the CSV blob (verified as it is read) or from a verified
-//! columnar copy, in file order, parsing or decoding on several threads.
+//! scan streams record batches from the table's CSV bytes (a blob file or a `table_bytes`
+//! record, verified as they are read) or from a verified columnar copy, in file order, parsing or decoding on several threads.
 //!
 //! # Verification
 //!
@@ -11,8 +11,8 @@
 
 use super::columnar::ColumnarCopy;
 use super::csv_read::{arrow_schema, Chunk, ChunkParser, Chunker, ReadError};
-use crate::blob::{blob_read_error, BlobStore};
-use crate::store::TableRecord;
+use crate::blob::blob_read_error;
+use crate::store::{TableBytesSource, TableRecord};
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
@@ -70,8 +70,8 @@ impl Verifications {
 /// Where a table's rows come from.
 #[derive(Debug, Clone)]
 pub enum TableSource {
-    /// The CSV blob, parsed as it is read.
-    Csv(BlobStore),
+    /// The table's CSV bytes, wherever the store keeps them, parsed as they are read.
+    Csv(TableBytesSource),
     /// A columnar copy verified before use.
     Columnar(Arc<ColumnarCopy>),
 }
@@ -204,7 +204,7 @@ impl ExecutionPlan for StrataScan {
         _context: Arc<TaskContext>,
     ) -> DfResult<SendableRecordBatchStream> {
         match &self.source {
-            TableSource::Csv(blobs) => self.execute_csv(blobs),
+            TableSource::Csv(bytes) => self.execute_csv(bytes),
             TableSource::Columnar(copy) => Ok(copy.stream(
                 self.projection.as_deref(),
                 self.parser.schema(),
@@ -217,8 +217,8 @@ impl ExecutionPlan for StrataScan {
 impl StrataScan {
     /// Starts the thread that reads, verifies and cuts the blob, and parses its chunks on up
     /// to `parallelism` blocking threads, yielding the batches in order.
-    fn execute_csv(&self, blobs: &BlobStore) -> DfResult<SendableRecordBatchStream> {
-        let reader = blobs.reader(&self.table.content_hash.0).map_err(external)?;
+    fn execute_csv(&self, bytes: &TableBytesSource) -> DfResult<SendableRecordBatchStream> {
+        let reader = bytes.open().map_err(external)?;
         let (sender, receiver) =
             tokio::sync::mpsc::channel::<Result<Chunk, crate::Error>>(CHANNEL_CHUNKS);
         let table = self.table.clone();

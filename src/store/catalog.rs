@@ -51,7 +51,9 @@ pub struct VersionInfo {
     pub note: String,
     /// Version-scoped metadata (a JSON object, as text).
     pub metadata: Option<String>,
-    /// Drift against the version active before it.
+    /// The version active before it (none for version 1).
+    pub previous_active: Option<u64>,
+    /// Drift against the version active before it, as classified when it was uploaded.
     pub drift: Option<SchemaDrift>,
     /// Why breaking drift was accepted, if it was overridden.
     pub override_reason: Option<String>,
@@ -61,6 +63,16 @@ impl VersionInfo {
     /// Total data rows over the version's tables.
     pub fn row_count(&self) -> u64 {
         self.tables.iter().map(|t| t.row_count).sum()
+    }
+
+    /// The drift from `old` to this version: the one stored in this version's event when
+    /// `old` was the version active before it (no recomputation, whatever the width),
+    /// classified anew otherwise.
+    pub fn drift_from(&self, old: &VersionInfo) -> SchemaDrift {
+        match &self.drift {
+            Some(stored) if self.previous_active == Some(old.number) => stored.clone(),
+            _ => crate::schema::classify_drift(&old.named_schemas(), &self.named_schemas()),
+        }
     }
 
     /// The version's tables as `(display name, schema)` pairs, as drift classification takes.
@@ -78,7 +90,10 @@ impl VersionInfo {
 /// reordering, inserting or removing one is a format break.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Activation {
-    /// When (microseconds since the Unix epoch).
+    /// When (microseconds since the Unix epoch): the event's time, or the previous
+    /// activation's if that is later, so that a dataset's activation times never decrease
+    /// and time travel can binary-search them. Only a format-1 log can hold an event whose
+    /// time steps back (from format 2 on, append times never go back).
     pub micros: i64,
     /// The event's sequence number.
     pub seq: u64,
@@ -123,7 +138,9 @@ impl Dataset {
     }
 
     /// The version active at `micros` (microseconds since the Unix epoch), if the dataset
-    /// existed then.
+    /// existed then: the last activation at or before `micros`. Activation times are the
+    /// running maximum of the events' times ([`Activation::micros`]), so the search runs over
+    /// a non-decreasing sequence even when a format-1 log's clock stepped back.
     pub fn version_at(&self, micros: i64) -> Option<u64> {
         let after = self.activations.partition_point(|a| a.micros <= micros);
         after.checked_sub(1).map(|i| self.activations[i].version)
@@ -209,6 +226,9 @@ pub struct Catalog {
     by_id: FastMap<Uuid, u32>,
     by_name: HashMap<String, u32>,
     by_content: ContentIndex,
+    /// Table content stored inside the log: content hash → the sequence number of the first
+    /// `table_bytes` record holding it. Content not here lives in a blob file.
+    inline_tables: FastMap<Digest, u64>,
     /// The sequence number of the last log record applied (dataset event or not).
     pub last_seq: u64,
     /// Number of dataset events applied.
@@ -238,7 +258,13 @@ impl Catalog {
 
     /// The dataset with this name, or this id (as text).
     pub fn find(&self, name_or_id: &str) -> Option<&Dataset> {
+        // Names are given in NFC from now on; a name stored before (in any form) is still
+        // found as it was written.
         let index = self.by_name.get(name_or_id).or_else(|| {
+            let normal = super::names::nfc(name_or_id);
+            self.by_name.get(normal.as_ref())
+        });
+        let index = index.or_else(|| {
             Uuid::parse_str(name_or_id)
                 .ok()
                 .and_then(|id| self.by_id.get(&id))
@@ -276,6 +302,37 @@ impl Catalog {
     /// Notes that the log record `seq` is not a dataset event.
     pub fn skip(&mut self, seq: u64) {
         self.last_seq = self.last_seq.max(seq);
+    }
+
+    /// Applies the `table_bytes` record `seq`, which holds the table content `hash`: the
+    /// content index now finds it there. Content is stored once, so a writer never records
+    /// content the index already holds; were it recorded again, the first record stays the
+    /// one that is read.
+    pub fn apply_table_bytes(&mut self, seq: u64, hash: Digest) {
+        self.inline_tables.entry(hash).or_insert(seq);
+        self.skip(seq);
+    }
+
+    /// The sequence number of the `table_bytes` record holding the table content `hash`, if
+    /// it is stored inside the log (otherwise it is in a blob file, if stored at all).
+    pub fn inline_table(&self, hash: &Digest) -> Option<u64> {
+        self.inline_tables.get(hash).copied()
+    }
+
+    /// How many distinct table contents are stored inside the log.
+    pub fn inline_table_count(&self) -> usize {
+        self.inline_tables.len()
+    }
+
+    /// The inline tables, for a snapshot: `(sequence number, content hash)` in log order.
+    pub fn inline_image(&self) -> Vec<InlineTable> {
+        let mut out: Vec<InlineTable> = self
+            .inline_tables
+            .iter()
+            .map(|(hash, &seq)| InlineTable { seq, hash: *hash })
+            .collect();
+        out.sort_unstable_by_key(|t| t.seq);
+        out
     }
 
     /// Applies the event whose head is `head`, recorded at `seq`, checking it against the
@@ -510,18 +567,41 @@ impl Catalog {
         }
     }
 
-    /// Rebuilds a catalog (and its indexes) from a snapshot's contents, checking it.
-    pub fn from_image(image: OwnedCatalogImage) -> Result<Catalog> {
+    /// Rebuilds a catalog (and its indexes) from a snapshot's contents, checking it: the
+    /// datasets, and the tables stored inside the log up to the snapshot's sequence number.
+    pub fn from_image(image: OwnedCatalogImage, inline: Vec<InlineTable>) -> Result<Catalog> {
         let mut catalog = Catalog {
             last_seq: image.last_seq,
             events: image.events,
             ..Catalog::default()
         };
+        for table in inline {
+            if table.seq == 0 || table.seq > image.last_seq {
+                return Err(Error::invariant(format!(
+                    "inline table {} is at sequence {}, not in 1..={}",
+                    table.hash.short(),
+                    table.seq,
+                    image.last_seq
+                )));
+            }
+            if catalog
+                .inline_tables
+                .insert(table.hash, table.seq)
+                .is_some()
+            {
+                return Err(Error::invariant(format!(
+                    "inline table {} is listed twice",
+                    table.hash.short()
+                )));
+            }
+        }
         let versions = image.datasets.iter().map(|d| d.versions.len()).sum();
         catalog.by_content.first.reserve(versions);
         catalog.by_id.reserve(image.datasets.len());
-        for (index, dataset) in image.datasets.into_iter().enumerate() {
+        for (index, mut dataset) in image.datasets.into_iter().enumerate() {
             let index = index as u32;
+            // A snapshot of a format-1 log written before activation times were clamped.
+            clamp_activation_times(&mut dataset.activations);
             catalog.by_name.insert(dataset.name.clone(), index);
             catalog.by_id.insert(dataset.id, index);
             catalog.datasets.push(dataset);
@@ -567,7 +647,11 @@ struct Upload<'a> {
     previous_active: Option<u64>,
 }
 
-fn activate(dataset: &mut Dataset, seq: u64, micros: i64, version: u64) {
+fn activate(dataset: &mut Dataset, seq: u64, event_micros: i64, version: u64) {
+    let micros = dataset
+        .activations
+        .last()
+        .map_or(event_micros, |a| a.micros.max(event_micros));
     dataset.active = version;
     dataset.activations.push(Activation {
         micros,
@@ -575,7 +659,17 @@ fn activate(dataset: &mut Dataset, seq: u64, micros: i64, version: u64) {
         version,
     });
     dataset.event_seqs.push(seq);
-    dataset.updated_micros = micros;
+    dataset.updated_micros = event_micros;
+}
+
+/// Raises each activation time to the running maximum of those before it (see
+/// [`Activation::micros`]).
+fn clamp_activation_times(activations: &mut [Activation]) {
+    let mut max = i64::MIN;
+    for a in activations {
+        max = max.max(a.micros);
+        a.micros = max;
+    }
 }
 
 /// What differs between two catalogs, one line per dataset (or field) that differs.
@@ -612,6 +706,13 @@ pub fn differences(a: &Catalog, b: &Catalog) -> Vec<String> {
             ));
         }
     }
+    if a.inline_tables != b.inline_tables {
+        out.push(format!(
+            "{} tables stored inside the log against {}",
+            a.inline_tables.len(),
+            b.inline_tables.len()
+        ));
+    }
     if out.is_empty() && a != b {
         out.push("the indexes differ".into());
     }
@@ -631,6 +732,18 @@ pub struct CatalogImage<'a> {
     pub events: u64,
     /// Every dataset, in order of creation.
     pub datasets: &'a [Dataset],
+}
+
+/// A table stored inside the log, as a snapshot lists it (catalog encoding version 2).
+///
+/// On disk: its fields are encoded in declaration order (FORMAT.md, "Snapshots"), so
+/// reordering, inserting or removing one is a format break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InlineTable {
+    /// The sequence number of the `table_bytes` record.
+    pub seq: u64,
+    /// The SHA-256 of the table's bytes.
+    pub hash: Digest,
 }
 
 /// A [`CatalogImage`] read back.

@@ -315,6 +315,12 @@ impl Event {
         body
     }
 
+    /// The length of [`Event::encode`]'s output, without encoding.
+    pub fn encoded_len(&self) -> usize {
+        let len = bincode::serialized_size(self).expect("events serialize into memory");
+        1 + usize::try_from(len).unwrap_or(usize::MAX)
+    }
+
     /// Decodes a record body. `at` says where the record is; it is called only to name the
     /// place in an error ([`Error::BadEvent`]).
     pub fn decode(body: &[u8], at: impl FnOnce() -> Position) -> Result<Event> {

@@ -69,6 +69,12 @@ impl<'a> LogReader<'a> {
         self.log.last_seq()
     }
 
+    /// The torn tails the store's handle cut before its writes since the last call, so that
+    /// the command that performed a cut can announce it (each is also a torn-cut record).
+    pub fn take_torn_cuts(&self) -> Vec<crate::log::TornCut> {
+        self.log.take_torn_cuts()
+    }
+
     /// The torn tail found by the last open or refresh, if any.
     pub fn torn_tail(&self) -> Option<TornTail> {
         self.log.torn_tail()

@@ -7,36 +7,51 @@
 //! catches up on events other processes appended, decides against that fresh state, appends,
 //! and releases: concurrent writers never lose an update.
 
+mod audit;
 mod catalog;
 mod event;
+mod event_filter;
+mod find;
+mod gc;
 mod log_reader;
+pub mod names;
 mod query;
 pub mod query_run;
 mod read;
 mod refusal;
+mod replay_rules;
 mod rollback;
 pub mod snapshot;
 mod stats;
+mod table_source;
+mod timeline;
 mod upload;
 mod version_ref;
 
-pub use catalog::{Activation, Catalog, Dataset, VersionInfo, VersionMeta};
+pub use audit::CheckpointOutcome;
+pub use catalog::{Activation, Catalog, Dataset, InlineTable, VersionInfo, VersionMeta};
 pub use event::{
     ContentHolder, Digest, Event, EventHead, EventKind, KindHead, TableRecord, DATASET_EVENT,
     EVENT_ENCODING_VERSION,
 };
+pub use event_filter::{EventFilter, EVENT_TYPES, LOG_ENTRY_TYPES};
+pub use find::ContentMatch;
+pub use gc::{GcReport, Leftover, Leftovers};
 pub use log_reader::LogReader;
-pub use query_run::{LogEntry, QueryRun, QueryRunVersion, RecordedRun, QUERY_RUN};
-pub use read::{History, VersionSummary};
+pub use query_run::{QueryRun, QueryRunVersion, RecordedRun, QUERY_RUN};
+pub use read::{History, LogEntry, SystemRecord, VersionSummary};
 pub use refusal::{RefusalKind, UploadRefusal};
 pub use rollback::RollbackOutcome;
 pub use snapshot::{SnapshotInfo, SnapshotPolicy};
 pub use stats::StoreStats;
-pub use upload::{UploadFile, UploadOutcome, UploadRequest, UploadStatus};
+pub use table_source::TableBytesSource;
+pub use timeline::{timeline, ActiveInterval, Move};
+pub use upload::{UploadFile, UploadOutcome, UploadPlan, UploadRequest, UploadStatus};
 pub use version_ref::{parse_time, BareDate, VersionRef};
 
-use crate::blob::BlobStore;
+use crate::blob::{BlobStore, VerifiedReader};
 use crate::error::{Error, Result};
+use crate::format::{decode_table_bytes_head, encode_table_bytes, TABLE_BYTES};
 use crate::log::{Log, LogOptions, OpenVerify, WaitOutcome, WriterGuard};
 use std::path::{Path, PathBuf};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -65,7 +80,18 @@ pub struct StoreOptions {
     pub check_invariants: bool,
     /// When snapshots of the catalog are taken and how many are kept.
     pub snapshots: SnapshotPolicy,
+    /// Tables of at most this many bytes are stored inside the log, as `table_bytes` records
+    /// written in the same commit (one `pwrite`, one `fdatasync`) as the event that names
+    /// them; larger tables are blob files. Default [`DEFAULT_INLINE_TABLE_MAX`] (256 KiB); at
+    /// most [`crate::format::MAX_INLINE_TABLE_LEN`]; 0 stores every table as a blob file.
+    pub inline_table_max: u64,
 }
+
+/// The default of [`StoreOptions::inline_table_max`]: 256 KiB. A table this size costs one
+/// `pwrite` of 256 KiB and shares the event's `fdatasync`, where a blob file costs a file
+/// `fsync` and directory `fsync`s of its own; beyond it, a record copies the bytes once more
+/// on every read (a blob file streams) and large records make segments roll sooner.
+pub const DEFAULT_INLINE_TABLE_MAX: u64 = 256 * 1024;
 
 impl Default for StoreOptions {
     fn default() -> Self {
@@ -79,6 +105,7 @@ impl Default for StoreOptions {
             duplicate_policy: DuplicatePolicy::Warn,
             check_invariants: cfg!(debug_assertions),
             snapshots: SnapshotPolicy::default(),
+            inline_table_max: DEFAULT_INLINE_TABLE_MAX,
         }
     }
 }
@@ -119,6 +146,13 @@ impl Store {
 
     /// Opens the store in `dir`, replaying its log into the catalog.
     pub fn open(dir: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
+        if options.inline_table_max > crate::format::MAX_INLINE_TABLE_LEN {
+            return Err(Error::InvalidRequest(format!(
+                "inline_table_max is {} bytes; a table_bytes record holds at most {}",
+                options.inline_table_max,
+                crate::format::MAX_INLINE_TABLE_LEN
+            )));
+        }
         let dir = dir.as_ref().to_path_buf();
         let log = Log::open(&dir, options.log.clone())?;
         let blobs = BlobStore::open_with(&dir, options.log.io.clone());
@@ -208,15 +242,25 @@ impl Store {
             if record.seq > until {
                 break;
             }
-            match record.record_type {
-                DATASET_EVENT => {
-                    let head = EventHead::decode(record.body, || record.position())?;
-                    catalog.apply(record.seq, &head)?;
-                }
-                // A query run changes no dataset: the catalog only moves past it.
-                QUERY_RUN => catalog.skip(record.seq),
-                // Log records and application types of other layers.
-                _ => catalog.skip(record.seq),
+            if record.record_type == DATASET_EVENT {
+                let head = EventHead::decode(record.body, || record.position())?;
+                replay_rules::check_event_time(&record, &head)?;
+                catalog.apply(record.seq, &head)?;
+            } else if record.record_type == TABLE_BYTES {
+                // Replay reads the head only; whoever reads the table checks its bytes.
+                let head =
+                    decode_table_bytes_head(record.body).map_err(|d| Error::BadTableBytes {
+                        position: record.position(),
+                        detail: d.to_string(),
+                    })?;
+                catalog.apply_table_bytes(record.seq, Digest(head.hash));
+            } else if record.record_type == QUERY_RUN {
+                // A query run changes no dataset: the catalog only moves past it (its body is
+                // decoded, and checked, by whoever lists the runs).
+                catalog.skip(record.seq);
+            } else {
+                replay_rules::check_skippable(&record)?;
+                catalog.skip(record.seq);
             }
         }
         Ok(())
@@ -252,10 +296,133 @@ impl Store {
         catalog: &mut Catalog,
         event: &Event,
     ) -> Result<u64> {
+        self.append_with_tables(writer, catalog, &[], event)
+    }
+
+    /// Appends the `table_bytes` records of `tables` (content hash and bytes, content the
+    /// store does not hold yet) and then `event`, with one write under the writer lock, so
+    /// that they share one commit (one `pwrite`, one `fdatasync`); applies them to the
+    /// catalog and returns the event's sequence number.
+    fn append_with_tables(
+        &self,
+        writer: &mut WriterGuard<'_>,
+        catalog: &mut Catalog,
+        tables: &[(Digest, Vec<u8>)],
+        event: &Event,
+    ) -> Result<u64> {
+        let bodies: Vec<Vec<u8>> = tables
+            .iter()
+            .map(|(hash, bytes)| encode_table_bytes(&hash.0, bytes))
+            .collect();
         let body = event.encode();
-        let seq = *writer.append_batch(&[(DATASET_EVENT, &body)])?.start();
+        let mut batch: Vec<(crate::format::RecordType, &[u8])> =
+            bodies.iter().map(|b| (TABLE_BYTES, b.as_slice())).collect();
+        batch.push((DATASET_EVENT, &body));
+        let range = writer.append_batch(&batch)?;
+        for ((hash, _), seq) in tables.iter().zip(*range.start()..) {
+            catalog.apply_table_bytes(seq, *hash);
+        }
+        let seq = *range.end();
         catalog.apply(seq, &event.head())?;
         Ok(seq)
+    }
+
+    /// Whether the bytes of the table content `hash` are stored: inside the log (per
+    /// `catalog`) or as a blob file.
+    fn holds_table_bytes(&self, catalog: &Catalog, hash: &Digest) -> bool {
+        catalog.inline_table(hash).is_some() || self.blobs.contains(&hash.0)
+    }
+
+    /// Where the bytes of the table content `hash` are: the segment file holding its
+    /// `table_bytes` record, or its blob file (whether or not that exists).
+    pub fn table_bytes_path(&self, hash: &Digest) -> PathBuf {
+        let inline = self.catalog().inline_table(hash);
+        match inline.and_then(|seq| self.log.read(seq).ok()) {
+            Some(record) => record.segment().to_path_buf(),
+            None => self.blobs.path(&hash.0),
+        }
+    }
+
+    /// Opens the bytes of the table content `hash`, wherever they are stored, for reading;
+    /// the reader fails at the end if they do not hash to `hash`. Bytes inside the log are
+    /// read whole from their `table_bytes` record (at most
+    /// [`StoreOptions::inline_table_max`] bytes), the CRC of the record checked.
+    pub fn table_bytes_reader(&self, hash: &Digest) -> Result<VerifiedReader<TableBytesReader>> {
+        let inline = self.catalog().inline_table(hash);
+        self.table_bytes_reader_at(hash, inline)
+    }
+
+    /// [`Store::table_bytes_reader`] for content stored in the `table_bytes` record `inline`
+    /// if given, else in a blob file.
+    fn table_bytes_reader_at(
+        &self,
+        hash: &Digest,
+        inline: Option<u64>,
+    ) -> Result<VerifiedReader<TableBytesReader>> {
+        match inline {
+            // Opened now, so that a missing blob file is reported here.
+            None => Ok(self
+                .blobs
+                .reader(&hash.0)?
+                .map_inner(TableBytesReader::File)),
+            Some(_) => self.table_bytes_source_at(hash, inline)?.open(),
+        }
+    }
+
+    /// Where the bytes of the table content `hash` are, as an owned handle that opens them
+    /// as often as needed, each reader verifying them as [`Store::table_bytes_reader`]'s
+    /// does: what a reader on other threads (the SQL engine's scans) holds instead of the
+    /// store. Bytes inside the log are read from their `table_bytes` record now (the record's
+    /// CRC and head checked) and kept in memory, shared by every reader.
+    pub fn table_bytes_source(&self, hash: &Digest) -> Result<TableBytesSource> {
+        let inline = self.catalog().inline_table(hash);
+        self.table_bytes_source_at(hash, inline)
+    }
+
+    fn table_bytes_source_at(
+        &self,
+        hash: &Digest,
+        inline: Option<u64>,
+    ) -> Result<TableBytesSource> {
+        let Some(seq) = inline else {
+            return Ok(TableBytesSource::blob(*hash, self.blobs.clone()));
+        };
+        let record = self.log.read(seq)?;
+        let bad = |detail: String| Error::BadTableBytes {
+            position: record.position(),
+            detail,
+        };
+        if record.record_type != TABLE_BYTES {
+            return Err(bad(format!(
+                "record {seq} has type {}, not table_bytes",
+                record.record_type.name()
+            )));
+        }
+        let head = decode_table_bytes_head(&record.body).map_err(|d| bad(d.to_string()))?;
+        if head.hash != hash.0 {
+            return Err(bad(format!(
+                "it holds content {}, not {}",
+                Digest(head.hash).short(),
+                hash.short()
+            )));
+        }
+        let segment = record.segment().to_path_buf();
+        Ok(TableBytesSource::inline(*hash, record.body, segment))
+    }
+
+    /// Reads the whole of the table content `hash`, wherever it is stored, and checks it
+    /// against its hash.
+    pub fn verify_table_bytes(&self, hash: &Digest) -> Result<()> {
+        let inline = self.catalog().inline_table(hash);
+        self.verify_table_bytes_at(hash, inline)
+    }
+
+    fn verify_table_bytes_at(&self, hash: &Digest, inline: Option<u64>) -> Result<()> {
+        let mut reader = self.table_bytes_reader_at(hash, inline)?;
+        let path = reader.path.clone();
+        std::io::copy(&mut reader, &mut std::io::sink())
+            .map_err(|e| crate::blob::blob_read_error(e, &path))?;
+        Ok(())
     }
 
     /// The upkeep after a committed write: the invariant check (if enabled) and the
@@ -263,6 +430,7 @@ impl Store {
     /// make it fail: each becomes a warning for the write's outcome.
     fn after_commit(&self) -> Vec<String> {
         let mut warnings = Vec::new();
+        warnings.extend(self.log.take_mark_failure_warning());
         if self.options.check_invariants {
             if let Err(e) = self.assert_invariants(false) {
                 warnings.push(format!(
@@ -294,6 +462,7 @@ impl Store {
     /// [`SnapshotPolicy::keep`]. Readers are never blocked: the catalog is serialized under a
     /// read lock, and the file is written without any lock.
     pub fn snapshot(&self) -> Result<SnapshotInfo> {
+        let _staging = self.hold_staging_lock()?;
         let (seq, body) = {
             let catalog = self.catalog();
             (
@@ -354,7 +523,7 @@ impl Store {
         for ds in catalog.datasets() {
             for version in self.version_infos(ds)? {
                 for table in &version.tables {
-                    self.check_blob(ds, &version, table, deep)?;
+                    self.check_blob(&catalog, ds, &version, table, deep)?;
                 }
             }
         }
@@ -363,18 +532,19 @@ impl Store {
 
     fn check_blob(
         &self,
+        catalog: &Catalog,
         ds: &Dataset,
         version: &VersionInfo,
         table: &TableRecord,
         deep: bool,
     ) -> Result<()> {
-        let hash = &table.content_hash.0;
+        let hash = &table.content_hash;
         if deep {
-            return self.blobs.verify(hash);
+            return self.verify_table_bytes_at(hash, catalog.inline_table(hash));
         }
-        if !self.blobs.contains(hash) {
+        if !self.holds_table_bytes(catalog, hash) {
             return Err(Error::invariant(format!(
-                "blob {} of table `{}` of `{}` version {} is missing",
+                "the content {} of table `{}` of `{}` version {} is missing (no table_bytes record, no blob file)",
                 table.content_hash.short(),
                 table.name,
                 ds.name,
@@ -385,10 +555,31 @@ impl Store {
     }
 }
 
-fn new_event(dataset_id: uuid::Uuid, actor: &str, note: &str, kind: EventKind) -> Event {
+/// The bytes of a table as [`Store::table_bytes_reader`] reads them: a blob file, or a copy
+/// of a `table_bytes` record's bytes.
+#[derive(Debug)]
+pub enum TableBytesReader {
+    /// A blob file.
+    File(crate::io::FileReader),
+    /// Bytes stored inside the log: a cursor over the record's body, past its head.
+    Inline(std::io::Cursor<table_source::RecordBody>),
+}
+
+impl std::io::Read for TableBytesReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            TableBytesReader::File(file) => file.read(buf),
+            TableBytesReader::Inline(bytes) => bytes.read(buf),
+        }
+    }
+}
+
+/// A new event at `time`: the commit time of the writer guard that appends it
+/// ([`WriterGuard::commit_micros`]), so that an event's time is its record's append time.
+fn new_event(dataset_id: uuid::Uuid, actor: &str, note: &str, kind: EventKind, time: i64) -> Event {
     Event {
         event_id: uuid::Uuid::new_v4(),
-        timestamp_micros: crate::log::now_micros(),
+        timestamp_micros: time,
         actor: actor.to_owned(),
         note: note.to_owned(),
         dataset_id,

@@ -138,34 +138,7 @@ pub struct RecordedRun {
     pub post_commit_warnings: Vec<String>,
 }
 
-/// A record of the log that the store reads: a dataset event or a query run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LogEntry {
-    /// A dataset event (record type `0x0100`).
-    Event(super::Event),
-    /// A query run (record type `0x0102`).
-    QueryRun(QueryRun),
-}
-
 impl Store {
-    /// Every dataset event and query run from `from_seq` on, in log order.
-    pub fn log_entries(&self, from_seq: u64) -> impl Iterator<Item = Result<(u64, LogEntry)>> + '_ {
-        self.log
-            .iter_from(from_seq)
-            .filter_map(|record| match record {
-                Err(e) => Some(Err(e.into())),
-                Ok(r) if r.record_type == super::DATASET_EVENT => Some(
-                    super::Event::decode(&r.body, || r.position())
-                        .map(|e| (r.seq, LogEntry::Event(e))),
-                ),
-                Ok(r) if r.record_type == QUERY_RUN => Some(
-                    QueryRun::decode(&r.body, || r.position())
-                        .map(|q| (r.seq, LogEntry::QueryRun(q))),
-                ),
-                Ok(_) => None,
-            })
-    }
-
     /// Appends a `query_run` record under the writer lock. The catalog does not change (it
     /// only moves past the record's sequence number).
     pub fn record_query_run(&self, run: &QueryRun) -> Result<RecordedRun> {

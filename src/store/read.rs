@@ -3,11 +3,10 @@
 use super::catalog::{Dataset, VersionInfo, VersionMeta};
 use super::event::{Digest, Event, EventKind, TableRecord};
 use super::version_ref::{self, VersionRef};
-use super::{Store, DATASET_EVENT};
+use super::{Store, TableBytesReader, DATASET_EVENT};
 use crate::blob::VerifiedReader;
 use crate::error::{Error, Result};
-use crate::io::FileReader;
-use crate::schema::{classify_drift, SchemaDrift};
+use crate::schema::SchemaDrift;
 use uuid::Uuid;
 
 /// One version in a dataset's history.
@@ -27,7 +26,8 @@ pub struct VersionSummary {
     pub active: bool,
     /// Rows per table, as `(display name, rows)`.
     pub row_counts: Vec<(String, u64)>,
-    /// Schema changes against the previous version (by number); `None` for version 1.
+    /// Schema changes against the previous version (by number); `None` for version 1. Read
+    /// from the version's event when that version was the one active before it.
     pub changes: Option<SchemaDrift>,
     /// Why breaking drift was accepted, if it was overridden.
     pub override_reason: Option<String>,
@@ -91,7 +91,7 @@ impl Store {
     }
 
     /// [`Store::version_info`] for the dataset with this id and name.
-    fn version_info_of(
+    pub(super) fn version_info_of(
         &self,
         dataset_id: Uuid,
         dataset_name: &str,
@@ -159,6 +159,38 @@ impl Store {
             })
     }
 
+    /// Every record from `from_seq` on, in log order: the dataset events, the query runs and
+    /// the log's own records (seals, torn-tail cuts, repairs), so that a reader of the audit
+    /// trail sees every sequence number and what took it. Records of application types this build does
+    /// not define are left out (replay refuses them where this build could have written
+    /// them).
+    pub fn entries_from(
+        &self,
+        from_seq: u64,
+    ) -> impl Iterator<Item = Result<(u64, LogEntry)>> + '_ {
+        self.log
+            .iter_from(from_seq)
+            .filter_map(|record| match record {
+                Err(e) => Some(Err(e.into())),
+                Ok(r) if r.record_type == DATASET_EVENT => Some(
+                    Event::decode(&r.body, || r.position()).map(|e| (r.seq, LogEntry::Event(e))),
+                ),
+                Ok(r) if r.record_type == super::QUERY_RUN => Some(
+                    super::QueryRun::decode(&r.body, || r.position())
+                        .map(|q| (r.seq, LogEntry::QueryRun(q))),
+                ),
+                Ok(r) if r.record_type.is_system() => Some(Ok((
+                    r.seq,
+                    LogEntry::System(SystemRecord {
+                        record_type: r.record_type,
+                        timestamp_micros: r.timestamp_micros,
+                        body: crate::inspect::system_body(r.record_type, &r.body),
+                    }),
+                ))),
+                Ok(_) => None,
+            })
+    }
+
     /// The number of the version `version` names in `dataset` (a number, a hash prefix,
     /// `active`, or a time: the version active then).
     pub fn resolve_version(&self, dataset: &str, version: &VersionRef) -> Result<u64> {
@@ -205,10 +237,10 @@ impl Store {
         dataset: &str,
         version: &VersionRef,
         table: Option<&str>,
-    ) -> Result<(TableRecord, VerifiedReader<FileReader>)> {
+    ) -> Result<(TableRecord, VerifiedReader<TableBytesReader>)> {
         let v = self.version(dataset, version)?;
         let record = pick_table(dataset, &v, table)?;
-        let reader = self.blobs.reader(&record.content_hash.0)?;
+        let reader = self.table_bytes_reader(&record.content_hash)?;
         Ok((record, reader))
     }
 }
@@ -240,6 +272,7 @@ fn info_from_event(
             metadata,
             drift,
             override_reason,
+            previous_active,
             ..
         } if version == meta.number && hash == meta.hash => Ok(VersionInfo {
             number: version,
@@ -250,6 +283,7 @@ fn info_from_event(
             actor: event.actor,
             note: event.note,
             metadata,
+            previous_active,
             drift,
             override_reason,
         }),
@@ -297,7 +331,43 @@ fn summarize(v: &VersionInfo, previous: Option<&VersionInfo>, active: u64) -> Ve
             .iter()
             .map(|t| (t.name.clone(), t.row_count))
             .collect(),
-        changes: previous.map(|p| classify_drift(&p.named_schemas(), &v.named_schemas())),
+        changes: previous.map(|p| v.drift_from(p)),
         override_reason: v.override_reason.clone(),
+    }
+}
+
+/// One record of the log, as [`Store::entries_from`] gives it.
+// One value per record read, consumed at once: boxing the event would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum LogEntry {
+    /// A dataset event.
+    Event(Event),
+    /// A query run (record type `0x0102`).
+    QueryRun(super::QueryRun),
+    /// One of the log's own records.
+    System(SystemRecord),
+}
+
+/// A record of the log itself: a seal, a torn-tail cut or a repair.
+#[derive(Debug, Clone)]
+pub struct SystemRecord {
+    /// Its type.
+    pub record_type: crate::format::RecordType,
+    /// Its append time (microseconds since the Unix epoch).
+    pub timestamp_micros: i64,
+    /// Its decoded body.
+    pub body: crate::inspect::RecordBody,
+}
+
+impl SystemRecord {
+    /// `seal`, `torn_cut` or `repair` (`system` for a type this build does not define).
+    pub fn type_name(&self) -> &'static str {
+        match self.record_type {
+            crate::format::RecordType::SEAL => "seal",
+            crate::format::RecordType::TORN_CUT => "torn_cut",
+            crate::format::RecordType::REPAIR => "repair",
+            _ => "system",
+        }
     }
 }

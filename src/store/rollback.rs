@@ -1,10 +1,10 @@
 //! Rollback: making an earlier version of a dataset the active one again, with the
 //! compatibility warnings of what queries written against the active version would lose.
 
-use super::catalog::{Dataset, VersionInfo};
+use super::catalog::{Catalog, Dataset, VersionInfo};
 use super::event::EventKind;
 use super::{new_event, version_ref, Store};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::schema::classify_drift;
 
 /// The outcome of [`Store::rollback_to_version`].
@@ -39,8 +39,11 @@ impl Store {
     /// lacks, type changes). Never deletes anything. Rolling back to the active version
     /// appends nothing and says so (`seq` is `None`).
     ///
+    /// Refuses ([`Error::MissingBlob`]) a version whose table bytes are missing from the blob
+    /// store (uploading the original file again restores them).
+    ///
     /// Returns `Err` only if the rollback was not committed: it was refused (unknown dataset
-    /// or version), or failed before or during the commit. A failed `fdatasync` in the commit
+    /// or version, missing bytes), or failed before or during the commit. A failed `fdatasync` in the commit
     /// is such a failure: the event was never acknowledged (though this handle's catalog shows
     /// it), the log handle refuses every later append, and whether the event survives a crash
     /// is known only once the store is reopened. After the commit, the rollback is reported
@@ -66,6 +69,7 @@ impl Store {
         note: &str,
         extra_warnings: &dyn Fn(&Dataset, u64) -> Result<Vec<String>>,
     ) -> Result<RollbackOutcome> {
+        let actor = super::names::check_name(super::names::NameKind::Actor, actor)?;
         let mut writer = self.lock_writer()?;
         let mut catalog = self.catalog_mut();
         self.catch_up(&mut catalog)?;
@@ -74,18 +78,38 @@ impl Store {
         if outcome.to == outcome.from {
             return Ok(outcome);
         }
+        self.check_blobs_present(&catalog, ds, outcome.to)?;
         outcome.warnings.extend(extra_warnings(ds, outcome.to)?);
         let kind = EventKind::Rollback {
             from: outcome.from,
             to: outcome.to,
             warnings: outcome.warnings.clone(),
         };
-        let event = new_event(ds.id, actor, note, kind);
+        let event = new_event(ds.id, &actor, note, kind, writer.commit_micros());
         outcome.seq = Some(self.append_event(&mut writer, &mut catalog, &event)?);
         drop(catalog);
         writer.commit()?;
         outcome.post_commit_warnings = self.after_commit();
         Ok(outcome)
+    }
+
+    /// Refuses to make `version` of `ds` active if a blob of one of its tables is missing:
+    /// its readers would fail, and `verify` with them.
+    fn check_blobs_present(&self, catalog: &Catalog, ds: &Dataset, version: u64) -> Result<()> {
+        let info = self.version_info(ds, ds.version(version).expect("resolved"))?;
+        match info
+            .tables
+            .iter()
+            .find(|t| !self.holds_table_bytes(catalog, &t.content_hash))
+        {
+            Some(table) => Err(Error::MissingBlob {
+                dataset: ds.name.clone(),
+                version,
+                table: table.name.clone(),
+                path: self.blobs.path(&table.content_hash.0),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// The rollback of `ds` to `version` as it would be now (`seq` is `None`).

@@ -5,7 +5,7 @@
 //! Files: `<store>/snapshots/<20-digit sequence number>.snap`, written to a uniquely named
 //! temporary file, fsynced, renamed into place, and the folder fsynced (see FORMAT.md).
 
-use super::catalog::{Catalog, OwnedCatalogImage};
+use super::catalog::{Catalog, InlineTable, OwnedCatalogImage};
 use crate::error::Result;
 use crate::format::{SnapshotDefect, SnapshotHeader};
 use crate::io::Io;
@@ -16,8 +16,13 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 pub use crate::paths::SNAPSHOT_DIR;
-/// Version of the snapshot body's catalog encoding.
-pub const CATALOG_ENCODING_VERSION: u8 = 1;
+/// Version of the snapshot body's catalog encoding this build writes: 2 adds the tables
+/// stored inside the log after the catalog. Version 1 (no such list: its writer stored
+/// every table as a blob file) still reads.
+pub const CATALOG_ENCODING_VERSION: u8 = 2;
+
+/// The catalog encoding of format 1, read as version 2 with no tables inside the log.
+const CATALOG_ENCODING_VERSION_1: u8 = 1;
 
 /// When snapshots are taken automatically, and how many are kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +80,7 @@ struct Anchor {
 struct BodyOut<'a> {
     anchor: Option<Anchor>,
     catalog: super::catalog::CatalogImage<'a>,
+    inline_tables: Vec<InlineTable>,
 }
 
 /// A snapshot body after its catalog encoding version byte, as read.
@@ -83,6 +89,14 @@ struct BodyOut<'a> {
 /// must stay [`BodyOut`]'s, in the same order.
 #[derive(Deserialize)]
 struct BodyIn {
+    anchor: Option<Anchor>,
+    catalog: OwnedCatalogImage,
+    inline_tables: Vec<InlineTable>,
+}
+
+/// A body of catalog encoding version 1: [`BodyIn`] without the tables inside the log.
+#[derive(Deserialize)]
+struct BodyInV1 {
     anchor: Option<Anchor>,
     catalog: OwnedCatalogImage,
 }
@@ -105,6 +119,7 @@ pub(crate) fn encode_body(log: &Log, catalog: &Catalog) -> Result<Vec<u8>> {
     let image = BodyOut {
         anchor: anchor_of(log, catalog.last_seq)?,
         catalog: catalog.image(),
+        inline_tables: catalog.inline_image(),
     };
     bincode::serialize_into(&mut body, &image).expect("a catalog serializes into memory");
     Ok(body)
@@ -233,19 +248,25 @@ pub(crate) fn load(info: &SnapshotInfo, log: &Log) -> std::result::Result<Catalo
     if image.catalog.last_seq != header.seq {
         return Err("its catalog and its header disagree on the sequence number".into());
     }
-    Catalog::from_image(image.catalog).map_err(|e| format!("its catalog is inconsistent ({e})"))
+    Catalog::from_image(image.catalog, image.inline_tables)
+        .map_err(|e| format!("its catalog is inconsistent ({e})"))
 }
 
 fn decode_body(body: &[u8]) -> std::result::Result<BodyIn, String> {
+    let options = bincode::options()
+        .with_fixint_encoding()
+        .allow_trailing_bytes()
+        .with_limit(body.len() as u64 * 4);
+    let undecodable = |e: bincode::Error| format!("its catalog cannot be decoded ({e})");
     match body.split_first() {
-        Some((&CATALOG_ENCODING_VERSION, rest)) => {
-            let options = bincode::options()
-                .with_fixint_encoding()
-                .allow_trailing_bytes()
-                .with_limit(body.len() as u64 * 4);
-            options
-                .deserialize(rest)
-                .map_err(|e| format!("its catalog cannot be decoded ({e})"))
+        Some((&CATALOG_ENCODING_VERSION, rest)) => options.deserialize(rest).map_err(undecodable),
+        Some((&CATALOG_ENCODING_VERSION_1, rest)) => {
+            let v1: BodyInV1 = options.deserialize(rest).map_err(undecodable)?;
+            Ok(BodyIn {
+                anchor: v1.anchor,
+                catalog: v1.catalog,
+                inline_tables: Vec::new(),
+            })
         }
         Some((v, _)) => Err(format!(
             "its catalog encoding {v} is not supported by this build"

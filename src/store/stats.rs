@@ -34,18 +34,29 @@ pub struct StoreStats {
     pub versions: usize,
     /// Distinct table contents over all versions (by content hash).
     pub distinct_tables: usize,
+    /// Distinct table contents stored inside the log (`table_bytes` records).
+    pub inline_tables: usize,
     /// Files under the blob folder.
     pub blob_files: u64,
     /// Bytes of those files.
     pub blob_bytes: u64,
     /// The torn tail found when the store was opened (cut before the next append).
     pub torn_tail: Option<TornTail>,
+    /// Blob files no event refers to (left by failed uploads; `strata gc` removes them).
+    pub orphan_blobs: u64,
+    /// Bytes of those files.
+    pub orphan_blob_bytes: u64,
+    /// Temporary files of interrupted (or running) writes.
+    pub temp_files: u64,
+    /// Bytes of those files.
+    pub temp_file_bytes: u64,
 }
 
 impl Store {
     /// Counts and sizes: segments, records, events, datasets, versions, distinct tables,
-    /// bytes in the log and in blobs, and the torn tail found on open. Reads every
-    /// `upload_created` event of the log (for the distinct tables) and lists the blob folder.
+    /// bytes in the log and in blobs, the torn tail found on open, and the files nothing reads
+    /// ([`Store::leftovers`]). Reads every `upload_created` event of the log (for the distinct
+    /// tables and the orphans) and lists the blob, snapshot and log folders.
     pub fn stats(&self) -> Result<StoreStats> {
         let segments = self.log.segments();
         let distinct_tables: HashSet<_> = self
@@ -54,6 +65,7 @@ impl Store {
             .map(|(_, _, t)| t.content_hash)
             .collect();
         let blobs = self.blobs.usage()?;
+        let leftovers = self.leftovers()?;
         let catalog = self.catalog();
         let last_seq = self.log.last_seq();
         Ok(StoreStats {
@@ -69,9 +81,14 @@ impl Store {
             datasets: catalog.len(),
             versions: catalog.version_count(),
             distinct_tables: distinct_tables.len(),
+            inline_tables: catalog.inline_table_count(),
             blob_files: blobs.files,
             blob_bytes: blobs.bytes,
             torn_tail: self.log.torn_tail(),
+            orphan_blobs: leftovers.orphan_blobs.len() as u64,
+            orphan_blob_bytes: leftovers.orphan_blob_bytes(),
+            temp_files: leftovers.temp_files.len() as u64,
+            temp_file_bytes: leftovers.temp_file_bytes(),
         })
     }
 }
@@ -83,7 +100,11 @@ mod tests {
     #[test]
     fn stats_count_segments_records_datasets_versions_distinct_tables_and_blob_bytes() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::create(dir.path(), StoreOptions::default()).unwrap();
+        let options = StoreOptions {
+            inline_table_max: 0,
+            ..StoreOptions::default()
+        };
+        let store = Store::create(dir.path(), options).unwrap();
         let (v1, v2): (&[u8], &[u8]) = (b"a,b\n1,2\n", b"a,b,c\n1,2,3\n");
         for (name, bytes, overwrite) in [("d", v1, false), ("d", v2, true), ("e", v1, false)] {
             let file = UploadFile::from_bytes("t.csv", bytes.to_vec());
@@ -107,5 +128,27 @@ mod tests {
         assert!(stats.log_file_bytes >= stats.log_record_bytes);
         assert_eq!(stats.store_id, store.log().store_id());
         assert_eq!(stats.torn_tail, None);
+        assert_eq!((stats.orphan_blobs, stats.temp_files), (0, 0));
+        assert_eq!(stats.inline_tables, 0);
+    }
+
+    #[test]
+    fn stats_count_tables_stored_inside_the_log_once_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::create(dir.path(), StoreOptions::default()).unwrap();
+        let (v1, v2): (&[u8], &[u8]) = (b"a,b\n1,2\n", b"a,b,c\n1,2,3\n");
+        for (name, bytes, overwrite) in [("d", v1, false), ("d", v2, true), ("e", v1, false)] {
+            let file = UploadFile::from_bytes("t.csv", bytes.to_vec());
+            let request = UploadRequest {
+                overwrite,
+                ..UploadRequest::new(name, vec![file], "ana")
+            };
+            store.save_upload(request).unwrap();
+        }
+        let stats = store.stats().unwrap();
+        // Three events and two table_bytes records: e's content was d's version 1.
+        assert_eq!((stats.records, stats.events), (5, 3));
+        assert_eq!((stats.distinct_tables, stats.inline_tables), (2, 2));
+        assert_eq!((stats.blob_files, stats.blob_bytes), (0, 0));
     }
 }

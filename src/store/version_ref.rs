@@ -3,7 +3,9 @@
 
 use super::catalog::Dataset;
 use crate::error::{Error, Result};
-use chrono::{DateTime, NaiveDate, Utc};
+use crate::human;
+pub use crate::human::BareDate;
+use chrono::{DateTime, Utc};
 use std::str::FromStr;
 
 /// A way to name a version of a dataset.
@@ -24,7 +26,8 @@ impl FromStr for VersionRef {
     type Err = Error;
 
     /// Parses `active`, `3`, `v3`, a hex prefix of at least 4 digits, or a time (RFC 3339,
-    /// `YYYY-MM-DD HH:MM:SS` in UTC, or `YYYY-MM-DD` meaning the end of that day in UTC).
+    /// `YYYY-MM-DD HH:MM:SS` in UTC, `YYYY-MM-DD` meaning the end of that day in UTC,
+    /// `yesterday`, or a relative time such as `2 hours ago`: see [`parse_time`]).
     fn from_str(s: &str) -> Result<VersionRef> {
         let s = s.trim();
         if s.is_empty() || s.eq_ignore_ascii_case("active") {
@@ -51,32 +54,11 @@ fn bad(s: &str) -> Error {
     ))
 }
 
-/// What a bare date (`YYYY-MM-DD`) means as a time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BareDate {
-    /// The first microsecond of that day (UTC): "since" that day.
-    StartOfDay,
-    /// The last microsecond of that day (UTC): "as of" that day, so the version active at the
-    /// end of it.
-    EndOfDay,
-}
-
-/// Parses a time as RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC), or `YYYY-MM-DD` (UTC, read as
-/// `bare_date` says). Surrounding whitespace is ignored.
+/// Parses a time as of now: RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC), `YYYY-MM-DD` (UTC, read as
+/// `bare_date` says), `now`, `today`, `yesterday`, or a relative time such as `2 hours ago`
+/// ([`human::parse_time_at`], which takes the current time as a parameter).
 pub fn parse_time(s: &str, bare_date: BareDate) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&Utc));
-    }
-    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S") {
-        return Some(t.and_utc());
-    }
-    let day = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-    let time = match bare_date {
-        BareDate::StartOfDay => day.and_hms_micro_opt(0, 0, 0, 0),
-        BareDate::EndOfDay => day.and_hms_micro_opt(23, 59, 59, 999_999),
-    };
-    Some(time?.and_utc())
+    human::parse_time_at(s, bare_date, Utc::now())
 }
 
 /// The number of the version `r` names in `ds`.
@@ -84,7 +66,7 @@ pub fn resolve(ds: &Dataset, r: &VersionRef) -> Result<u64> {
     let unknown = |version: String| Error::UnknownVersion {
         dataset: ds.name.clone(),
         version,
-        known: format!("1..={}", ds.versions.len()),
+        known: human::versions(ds.versions.len() as u64),
     };
     match r {
         VersionRef::Active => Ok(ds.active),
@@ -100,8 +82,11 @@ pub fn resolve(ds: &Dataset, r: &VersionRef) -> Result<u64> {
             ds.version_at(t.timestamp_micros())
                 .ok_or_else(|| Error::UnknownVersion {
                     dataset: ds.name.clone(),
-                    version: format!("at {}", t.to_rfc3339()),
-                    known: format!("1..={}; the dataset was created later", ds.versions.len()),
+                    version: human::as_of(*t),
+                    known: format!(
+                        "{}, the first one uploaded later",
+                        human::versions(ds.versions.len() as u64)
+                    ),
                 })
         }
     }

@@ -104,3 +104,45 @@ fn cat_into_a_reader_that_closes_early_exits_0() {
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
 }
+
+#[test]
+fn tables_stored_inside_the_log_by_default_read_back_verify_and_show_in_dump() {
+    let (tmp, store) = new_store();
+    let csv = file(tmp.path(), "sites.csv", b"site,city\nS1,Oslo\n");
+    let uploaded = run(strata_inline(&store).args(["upload", "trial", &csv]));
+    assert_eq!(uploaded.code, 0, "{}", uploaded.stderr);
+    assert!(
+        blob_files(&store).is_empty(),
+        "no blob file for a small table"
+    );
+    let cat = strata_inline(&store)
+        .args(["cat", "trial"])
+        .output()
+        .unwrap();
+    assert!(cat.status.success());
+    assert_eq!(cat.stdout, b"site,city\nS1,Oslo\n");
+    let dump = run(strata_inline(&store).args(["dump"]));
+    assert!(dump.stdout.contains("table-bytes"), "{}", dump.stdout);
+    let verify = run(strata_inline(&store).args(["verify", "--deep"]));
+    assert_eq!(verify.code, 0, "{}", verify.stdout);
+}
+
+/// Every file under the store's blob folder.
+fn blob_files(store: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![store.join("blobs")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}

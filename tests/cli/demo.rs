@@ -97,3 +97,59 @@ fn demo_refuses_a_directory_that_is_not_empty() {
     assert!(r.stderr.contains("is not empty"), "{}", r.stderr);
     assert!(!tmp.path().join("log").exists());
 }
+
+#[test]
+fn demo_builds_in_the_store_given_and_its_closing_hints_run_as_printed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("my demo");
+    let out = ok(&dir, &["demo"]);
+    assert!(dir.join("log").is_dir(), "--store was not honoured:\n{out}");
+    let closing = &out[out.find("done. ").expect("closing text")..];
+    assert!(
+        closing.contains("The store is kept at '"),
+        "the path with a space is quoted: {closing}"
+    );
+    assert!(!closing.contains("temporary"), "{closing}");
+    let hints: Vec<&str> = closing
+        .lines()
+        .filter_map(|l| l.strip_prefix("  "))
+        .collect();
+    assert_eq!(hints.len(), 3, "{closing}");
+    for hint in hints {
+        let output = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(hint)
+            .env_remove("STRATA_DIR")
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "`{hint}` failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(!output.stdout.is_empty(), "`{hint}` printed nothing");
+    }
+}
+
+#[test]
+fn demo_without_a_store_says_its_temporary_store_is_kept_and_how_to_remove_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = Command::cargo_bin("strata").unwrap();
+    cmd.env_remove("STRATA_DIR")
+        .env("TMPDIR", tmp.path())
+        .current_dir(tmp.path())
+        .arg("demo");
+    let r = run(&mut cmd);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let kept = r.stdout.lines().find(|l| l.starts_with("done. ")).unwrap();
+    assert!(kept.contains("(a temporary directory: `rm -r "), "{kept}");
+    let made: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(made.len(), 1, "{made:?}");
+    assert!(made[0].join("log").is_dir());
+    assert!(kept.contains(&path_str(&made[0])), "{kept}");
+    assert!(!tmp.path().join("strata-store").exists());
+}

@@ -13,7 +13,9 @@ fn dump_shows_segment_headers_records_checksums_and_decoded_events() {
     assert_eq!(segment["segment"], "00000000000000000001.seg");
     assert_eq!(segment["header"]["segment_number"], 0);
     assert_eq!(segment["header"]["base_seq"], 1);
-    assert_eq!(segment["header"]["format_version"], 1);
+    // A new store's segments are of format version 2 (read version 2, write version 2).
+    assert_eq!(segment["header"]["format_version"], 2);
+    assert_eq!(segment["header"]["write_version"], 2);
     assert_eq!(segment["defect"], Value::Null);
     let record = &items[1];
     assert_eq!(record["item"], "record");
@@ -43,7 +45,7 @@ fn dump_shows_segment_headers_records_checksums_and_decoded_events() {
         .iter()
         .all(|i| i["item"] != "record" || i["seq"] == 2));
     let by_name = ok(&store, &["dump", "00000000000000000001.seg"]);
-    assert!(by_name.contains("header: format 1"), "{by_name}");
+    assert!(by_name.contains("header: format 2 (write 2)"), "{by_name}");
     assert!(by_name.contains("upload_created `d`"), "{by_name}");
     let unknown = expect(&store, &["dump", "7"], 2);
     assert!(

@@ -48,3 +48,57 @@ fn history_marks_the_active_version_and_summarizes_schema_changes() {
     let text = ok(&store, &["history", "d", "--events"]);
     assert!(text.contains("events:") && text.contains("rolled back from version 2 to version 1"));
 }
+
+#[test]
+fn history_timeline_shows_when_each_version_was_active_and_who_moved_it() {
+    let (tmp, store) = new_store();
+    ok(&store, &["upload", "d", &file(tmp.path(), "t.csv", SMALL)]);
+    let plus = file(tmp.path(), "t.csv", SMALL_PLUS_COLUMN);
+    ok(&store, &["upload", "d", &plus, "--overwrite"]);
+    let mut rollback = strata(&store);
+    rollback
+        .env("USER", "bo")
+        .args(["rollback", "d", "1", "--reason", "bad export", "--yes"]);
+    assert_eq!(run(&mut rollback).code, 0);
+
+    let lines = json_lines(&ok(&store, &["history", "d", "--timeline", "--json"]));
+    let spans: Vec<(u64, u64, Value)> = lines
+        .iter()
+        .map(|l| {
+            assert_eq!(l["item"], "interval");
+            assert_eq!(l["dataset"], "d");
+            (
+                l["version"].as_u64().unwrap(),
+                l["from"]["seq"].as_u64().unwrap(),
+                l["to"]["seq"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        spans,
+        [
+            (1, 1, Value::from(2)),
+            (2, 2, Value::from(3)),
+            (1, 3, Value::Null)
+        ]
+    );
+    assert_eq!(lines[1]["to"]["type"], "rollback");
+    assert_eq!(lines[1]["to"]["actor"], "bo");
+    assert_eq!(lines[2]["active"], true);
+    assert_eq!(lines[0]["from"]["actor"], "tester");
+    assert!(lines[0]["from"]["time"].as_str().unwrap().ends_with('Z'));
+
+    let text = ok(&store, &["history", "d", "--timeline"]);
+    assert!(
+        text.starts_with("d: when each version was active (3 intervals)"),
+        "{text}"
+    );
+    let last = text.lines().last().unwrap();
+    assert!(
+        last.starts_with("v1") && last.contains("(active)"),
+        "{text}"
+    );
+    assert!(last.contains("#3 rollback by bo"), "{text}");
+    assert!(text.contains("#2 upload_created by tester"), "{text}");
+    expect(&store, &["history", "d", "--timeline", "--events"], 2);
+}

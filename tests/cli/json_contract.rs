@@ -290,6 +290,8 @@ struct TornTail {
     offset: u64,
     len: u64,
     defect: String,
+    #[serde(deserialize_with = "nullable")]
+    unchecked: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -531,6 +533,10 @@ struct Summary {
     blobs_checked: u64,
     #[serde(deserialize_with = "nullable")]
     snapshot_checked: Option<u64>,
+    #[serde(deserialize_with = "nullable")]
+    orphan_blobs: Option<u64>,
+    #[serde(deserialize_with = "nullable")]
+    temp_files: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -544,6 +550,7 @@ enum VerifyLine {
 #[serde(deny_unknown_fields)]
 struct SegmentHeader {
     format_version: u16,
+    write_version: u16,
     store_id: Id,
     segment_number: u64,
     base_seq: u64,
@@ -710,6 +717,42 @@ struct Stat {
     blob_bytes: u64,
     #[serde(deserialize_with = "nullable")]
     torn_tail: Option<TornTail>,
+    orphan_blobs: u64,
+    orphan_blob_bytes: u64,
+    temp_files: u64,
+    temp_file_bytes: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GcFile {
+    kind: GcFileKind,
+    path: String,
+    bytes: u64,
+}
+
+#[derive(Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum GcFileKind {
+    OrphanBlob,
+    TempFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GcSummary {
+    dry_run: bool,
+    orphan_blobs: u64,
+    temp_files: u64,
+    bytes: u64,
+    writes_in_progress: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "item", rename_all = "snake_case")]
+enum GcLine {
+    File(GcFile),
+    Summary(GcSummary),
 }
 
 #[derive(Debug, Deserialize)]
@@ -730,6 +773,7 @@ struct Repaired {
     bytes_cut: u64,
     segments_removed: Vec<String>,
     repair_seq: u64,
+    post_commit_warnings: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1332,6 +1376,7 @@ fn corruption_in_verify_dump_and_repair_matches_the_documented_shapes() {
         (third, 3, 3)
     );
     assert!(repaired.segments_removed.is_empty());
+    assert!(repaired.post_commit_warnings.is_empty());
     let dump: Vec<DumpItem> = lines(&json(&store, &["dump"], 0));
     let repair = bodies(&dump).into_iter().find_map(|b| match b {
         RecordBody::Repair(r) => Some(r),
@@ -1344,12 +1389,14 @@ fn corruption_in_verify_dump_and_repair_matches_the_documented_shapes() {
 
 /// Library options for segments of about one upload each (the command line has no option
 /// for the segment size), so that dumps show seals.
+/// Small segments, and every table a blob file (one record, the event, per upload).
 fn small_segments() -> strata::StoreOptions {
     strata::StoreOptions {
         log: strata::log::LogOptions {
             segment_size: 1024,
             ..strata::StoreOptions::default().log
         },
+        inline_table_max: 0,
         ..strata::StoreOptions::default()
     }
 }
@@ -1386,7 +1433,8 @@ fn a_dump_of_sealed_segments_matches_the_documented_shapes() {
             _ => None,
         })
         .collect();
-    assert_eq!(seals, [(0, 1, 1), (1, 3, 1)]);
+    // Every segment after the first starts with a checkpoint record, then its upload.
+    assert_eq!(seals, [(0, 1, 1), (1, 3, 2)]);
     let ends: Vec<bool> = dump
         .iter()
         .filter_map(|i| match i {
@@ -1415,7 +1463,11 @@ fn a_dump_from_a_sequence_number_matches_the_documented_shapes() {
         overwrite: true,
         ..strata::UploadRequest::new("stocks", vec![file], "ana")
     };
-    assert!(library.save_upload(overwrite).is_err());
+    let refused = library.save_upload(overwrite).unwrap_err();
+    assert!(
+        matches!(refused, strata::Error::DriftRefused { .. }),
+        "the refusal is recorded: {refused}"
+    );
     let from = library.log().last_seq();
     let dump: Vec<DumpItem> = lines(&json(&store, &["dump", "--from", &from.to_string()], 0));
     let records = records(&dump);
@@ -1513,4 +1565,138 @@ fn the_contract_refuses_a_renamed_dropped_or_added_field() {
     }
     assert!(Time::try_from("2024-05-01T12:00:00Z".to_string()).is_err());
     assert!(Hash::try_from("AB".repeat(32)).is_err());
+}
+
+#[test]
+fn gc_and_its_dry_run_match_the_documented_shapes() {
+    let (tmp, store) = new_store();
+    ok(&store, &["upload", "d", &file(tmp.path(), "t.csv", SMALL)]);
+    let orphan = store.join("blobs/sha256/00/orphan");
+    std::fs::create_dir_all(orphan.parent().unwrap()).unwrap();
+    std::fs::write(&orphan, b"nothing refers to this").unwrap();
+    std::fs::write(store.join("blobs/tmp/interrupted.tmp"), b"half a blob").unwrap();
+    for dry_run in [true, false] {
+        let args: &[&str] = if dry_run {
+            &["gc", "--dry-run"]
+        } else {
+            &["gc"]
+        };
+        let lines: Vec<GcLine> = lines(&json(&store, args, 0));
+        let kinds: Vec<&GcFileKind> = lines
+            .iter()
+            .filter_map(|l| match l {
+                GcLine::File(f) => Some(&f.kind),
+                GcLine::Summary(_) => None,
+            })
+            .collect();
+        assert_eq!(kinds, [&GcFileKind::OrphanBlob, &GcFileKind::TempFile]);
+        let Some(GcLine::Summary(summary)) = lines.last() else {
+            panic!("the last line is not the summary: {lines:?}")
+        };
+        assert_eq!(summary.dry_run, dry_run);
+        assert_eq!((summary.orphan_blobs, summary.temp_files), (1, 1));
+        assert_eq!(summary.bytes, 22 + 11);
+        assert_eq!(orphan.exists(), dry_run);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors under --json, `history --timeline`, `find`
+
+/// docs/CLI.md, "Errors": `{"error":{"kind":...,"message":...}}` on standard error.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ErrorLine {
+    error: ErrorBody,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+enum ErrorKindName {
+    Refused,
+    NotFound,
+    Invalid,
+    TooLarge,
+    Busy,
+    Corrupt,
+    StorageFull,
+    ReadOnly,
+    Io,
+    Internal,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ErrorBody {
+    kind: ErrorKindName,
+    message: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimelineMove {
+    seq: u64,
+    time: Time,
+    actor: String,
+    #[serde(rename = "type")]
+    event: EventType,
+    note: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimelineLine {
+    item: String,
+    dataset: String,
+    version: u64,
+    active: bool,
+    from: TimelineMove,
+    #[serde(deserialize_with = "nullable")]
+    to: Option<TimelineMove>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FindLine {
+    content_hash: Hash,
+    dataset: String,
+    dataset_id: Id,
+    version: u64,
+    active: bool,
+    table_id: String,
+    table: String,
+    source_file: String,
+}
+
+#[test]
+fn errors_timelines_and_find_results_have_their_documented_shapes() {
+    let (tmp, store) = new_store();
+    penguins_raw_then_clean(&store, tmp.path());
+    ok(
+        &store,
+        &["rollback", "penguins", "1", "--reason", "back", "--yes"],
+    );
+
+    let timeline: Vec<TimelineLine> = lines(&ok(
+        &store,
+        &["history", "penguins", "--timeline", "--json"],
+    ));
+    assert_eq!(timeline.len(), 3);
+    assert!(timeline.iter().all(|l| l.item == "interval"));
+    assert!(timeline[2].active && timeline[2].to.is_none());
+
+    let raw = path_str(&data("penguins-raw.csv"));
+    let found: Vec<FindLine> = lines(&ok(&store, &["find", &raw, "--json"]));
+    assert_eq!(found.len(), 1);
+    assert!(found[0].active);
+
+    for args in [
+        vec!["show", "nope", "--json"],
+        vec!["upload", "x", "--json"],
+        vec!["find", "/nonexistent/file.csv", "--json"],
+    ] {
+        let r = expect(&store, &args, 2);
+        let error: ErrorLine = strict(serde_json::from_str(&r.stderr).unwrap());
+        assert!(!error.error.message.is_empty(), "{args:?}");
+    }
 }

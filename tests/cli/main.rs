@@ -7,13 +7,16 @@
 mod common;
 mod support;
 
+mod audit;
 mod cat;
 mod check_query;
 mod datasets;
 mod demo;
 mod diff;
 mod dump;
+mod gc;
 mod general;
+mod help;
 mod history;
 mod init;
 mod json_contract;
@@ -21,6 +24,7 @@ mod log;
 mod query;
 mod repair;
 mod rollback;
+mod serve;
 mod show;
 mod snapshot;
 mod stat;

@@ -31,3 +31,20 @@ fn show_lists_tables_columns_types_flags_and_fingerprints() {
         "{text}"
     );
 }
+
+#[test]
+fn a_version_can_be_named_by_a_relative_time() {
+    let (tmp, store) = new_store();
+    ok(&store, &["upload", "d", &file(tmp.path(), "t.csv", SMALL)]);
+    let plus = file(tmp.path(), "t.csv", SMALL_PLUS_COLUMN);
+    ok(&store, &["upload", "d", &plus, "--overwrite"]);
+    let now = json_one(&ok(&store, &["show", "d@now", "--json"]));
+    assert_eq!(now["version"], 2);
+    let r = expect(&store, &["show", "d@1 day ago"], 2);
+    assert!(r.stderr.contains("no version `as of "), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the first one uploaded later"),
+        "{}",
+        r.stderr
+    );
+}

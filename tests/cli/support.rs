@@ -1,7 +1,7 @@
 //! Helpers shared by the command-line tests: running `strata` as a real process, reading its
 //! output, building stores and damaging files.
 
-pub use crate::common::{data, SMALL, SMALL_BREAKING, SMALL_PLUS_COLUMN};
+pub use crate::common::{data, SMALL, SMALL_BREAKING, SMALL_MORE_ROWS, SMALL_PLUS_COLUMN};
 pub use assert_cmd::Command;
 pub use serde_json::Value;
 pub use std::io::{BufRead, BufReader, Read};
@@ -10,10 +10,23 @@ pub use std::process::Stdio;
 pub use std::sync::mpsc;
 pub use std::time::Duration;
 
-/// `strata --store <store>`, with a fixed actor and no inherited store location.
+/// `strata --store <store>`, with a fixed actor and no inherited store location. Every table
+/// is a blob file (`STRATA_INLINE_TABLE_MAX=0`): these tests examine and damage blob files;
+/// [`strata_inline`] runs with the default threshold.
 pub fn strata(store: &Path) -> Command {
+    let mut cmd = strata_inline(store);
+    cmd.env(INLINE_TABLE_MAX_ENV, "0");
+    cmd
+}
+
+/// The environment variable of the inline threshold.
+pub const INLINE_TABLE_MAX_ENV: &str = "STRATA_INLINE_TABLE_MAX";
+
+/// `strata --store <store>` with the default inline threshold (small tables inside the log).
+pub fn strata_inline(store: &Path) -> Command {
     let mut cmd = Command::cargo_bin("strata").unwrap();
     cmd.env_remove("STRATA_DIR")
+        .env_remove(INLINE_TABLE_MAX_ENV)
         .env("USER", "tester")
         .arg("--store")
         .arg(store);
@@ -24,6 +37,7 @@ pub fn strata(store: &Path) -> Command {
 pub fn strata_process(store: &Path) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_strata"));
     cmd.env_remove("STRATA_DIR")
+        .env(INLINE_TABLE_MAX_ENV, "0")
         .env("USER", "tester")
         .arg("--store")
         .arg(store);
@@ -229,3 +243,108 @@ pub const CLEAN_SQL: &str =
     "SELECT species, AVG(body_mass_g) FROM \"penguins-raw\" GROUP BY species";
 pub const RAW_SQL: &str =
     "SELECT Species,\n AVG(\"Body Mass (g)\") FROM \"penguins-raw\" GROUP BY Species";
+
+/// The output of a command run with standard output and standard error on terminals.
+pub struct TerminalRun {
+    pub code: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// A new pseudo-terminal: its master end (what the terminal shows) and its slave end (what a
+/// program writes to, for which `isatty` is true).
+fn open_pty() -> (std::fs::File, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: openpty writes two descriptors into the integers it is given; the name, the
+    // terminal settings and the window size are optional (null).
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened and are owned by nothing else.
+    unsafe {
+        (
+            std::fs::File::from_raw_fd(master),
+            std::os::fd::OwnedFd::from_raw_fd(slave),
+        )
+    }
+}
+
+/// Everything written to a terminal's slave end, read from its master end until every slave
+/// end is closed.
+fn read_terminal(mut master: std::fs::File) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match master.read(&mut buf) {
+            Ok(0) => return out,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            // Linux reports EIO on the master once no slave end is open: the end of the output.
+            Err(e) if e.raw_os_error() == Some(libc::EIO) => return out,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("reading a pseudo-terminal: {e}"),
+        }
+    }
+}
+
+/// Runs `cmd` with standard output and standard error each on its own pseudo-terminal (so
+/// that the program sees terminals, as when a user runs it) and standard input closed.
+pub fn run_on_terminal(mut cmd: std::process::Command) -> TerminalRun {
+    let (out_master, out_slave) = open_pty();
+    let (err_master, err_slave) = open_pty();
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::from(out_slave))
+        .stderr(Stdio::from(err_slave));
+    let mut child = cmd.spawn().unwrap();
+    // The command holds this process's copies of the slave ends: close them, so that the
+    // masters reach their end when the child exits.
+    drop(cmd);
+    let readers = [out_master, err_master].map(|m| std::thread::spawn(move || read_terminal(m)));
+    let status = child.wait().unwrap();
+    let [stdout, stderr] = readers.map(|r| r.join().unwrap());
+    TerminalRun {
+        code: status.code().unwrap_or(-1),
+        stdout,
+        stderr,
+    }
+}
+
+/// Whether `bytes` hold an SGR escape sequence (`ESC [ parameters m`): text colour or style.
+pub fn has_sgr_sequence(bytes: &[u8]) -> bool {
+    bytes.windows(2).enumerate().any(|(i, w)| {
+        w == b"\x1b[" && {
+            let rest = &bytes[i + 2..];
+            let params = rest
+                .iter()
+                .take_while(|b| b.is_ascii_digit() || **b == b';')
+                .count();
+            rest.get(params) == Some(&b'm')
+        }
+    })
+}
+
+/// The subcommands clap defines, as `strata --help` lists them (without `help` itself): what
+/// "every command" tests go through, so that a new command cannot be left out of them.
+pub fn clap_commands() -> Vec<String> {
+    let help = ok(Path::new("."), &["--help"]);
+    let listing = help
+        .split_once("Commands:\n")
+        .expect("`strata --help` lists its commands")
+        .1;
+    let commands: Vec<String> = listing
+        .lines()
+        .take_while(|line| line.starts_with("  "))
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect();
+    assert!(commands.len() > 10, "{commands:?} from:\n{help}");
+    commands
+}

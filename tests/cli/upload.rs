@@ -217,6 +217,60 @@ fn a_malformed_csv_exits_2_naming_the_file_and_line_and_records_nothing() {
 }
 
 #[test]
+fn an_unterminated_quote_is_refused_naming_the_file_line_and_byte_and_records_nothing() {
+    let (tmp, store) = new_store();
+    let bad = file(tmp.path(), "open.csv", b"id,v\n1,\"unterminated\n2,3\n");
+    let r = expect(&store, &["upload", "d", &bad], 2);
+    assert!(
+        r.stderr
+            .starts_with("error: open.csv: the quote opened on line 2 (byte 7) is never closed"),
+        "{}",
+        r.stderr
+    );
+    let header = file(tmp.path(), "header.csv", b"a,\"b\n");
+    let r = expect(&store, &["upload", "d", &header], 2);
+    assert!(r.stderr.contains("line 1 (byte 2)"), "{}", r.stderr);
+    assert!(ok(&store, &["log", "--json"]).is_empty());
+    assert!(ok(&store, &["datasets", "--json"]).is_empty());
+}
+
+#[test]
+fn binary_and_utf16_files_are_refused_as_not_csv_text_with_the_offset() {
+    let (tmp, store) = new_store();
+    let zeros = file(tmp.path(), "zeros.csv", &[0u8; 100]);
+    let r = expect(&store, &["upload", "d", &zeros], 2);
+    assert!(
+        r.stderr
+            .starts_with("error: zeros.csv: line 1, byte 0 is a NUL byte"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("binary or UTF-16"), "{}", r.stderr);
+    let utf16 = file(
+        tmp.path(),
+        "utf16.csv",
+        b"a\x00,\x00b\x00\n\x001\x00,\x002\x00\n\x00",
+    );
+    let r = expect(&store, &["upload", "d", &utf16], 2);
+    assert!(
+        r.stderr.contains("line 1, byte 1 is a NUL byte"),
+        "{}",
+        r.stderr
+    );
+    assert!(ok(&store, &["datasets", "--json"]).is_empty());
+}
+
+#[test]
+fn a_number_beyond_the_range_of_float64_is_inferred_as_text() {
+    let (tmp, store) = new_store();
+    let big = file(tmp.path(), "big.csv", b"x,y\n1e400,1.5\n2,2\n");
+    let out = json_one(&ok(&store, &["upload", "d", &big, "--json"]));
+    let columns = out["tables"][0]["columns"].as_array().unwrap();
+    assert_eq!(columns[0]["type"], "Utf8");
+    assert_eq!(columns[1]["type"], "Float64");
+}
+
+#[test]
 fn upload_metadata_note_and_actor_are_recorded_and_shown() {
     let (tmp, store) = new_store();
     let meta = file(
@@ -335,4 +389,209 @@ fn writes_whose_check_fails_after_the_commit_are_reported_done_with_the_warning(
     assert!(text.contains("the rollback is recorded"), "{text}");
     let history = json_lines(&ok(&store, &["log", "--json"]));
     assert_eq!(history.len(), 5, "every write is in the log: {history:?}");
+}
+
+#[test]
+fn an_upload_past_a_file_size_limit_fails_with_an_error_line_and_loses_nothing() {
+    use std::os::unix::process::CommandExt;
+    let (tmp, store) = new_store();
+    ok(
+        &store,
+        &["upload", "small", &file(tmp.path(), "t.csv", SMALL)],
+    );
+    // 3 MB of rows: past a 2 MiB limit on any file the process writes.
+    let mut big = b"id,name,score\n".to_vec();
+    for i in 0..150_000 {
+        big.extend_from_slice(format!("{i},row{i},1.5\n").as_bytes());
+    }
+    let big = file(tmp.path(), "big.csv", &big);
+    let mut cmd = strata_process(&store);
+    cmd.args(["upload", "big", &big]);
+    // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 2 << 20,
+                rlim_max: 2 << 20,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let output = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "killed by a signal instead of failing ({:?}): {stderr}",
+        output.status
+    );
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(
+        stderr.contains("cannot write ") && stderr.contains("File too large"),
+        "{stderr}"
+    );
+    let verify = ok(&store, &["verify", "--deep"]);
+    assert!(verify.contains("ok"), "{verify}");
+    let datasets = ok(&store, &["datasets"]);
+    assert!(
+        datasets.contains("small") && !datasets.contains("big"),
+        "{datasets}"
+    );
+}
+
+#[test]
+fn an_overwrite_of_a_mistyped_name_exits_2_with_the_closest_names_unless_create_is_given() {
+    let (tmp, store) = new_store();
+    let t = file(tmp.path(), "t.csv", SMALL);
+    ok(&store, &["upload", "trial-42", &t]);
+    let r = expect(&store, &["upload", "trail-42", &t, "--overwrite"], 2);
+    assert!(
+        r.stderr.contains(
+            "no dataset named `trail-42` to overwrite (the closest existing names: `trial-42`)"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("--create"), "{}", r.stderr);
+    assert_eq!(json_lines(&ok(&store, &["datasets", "--json"])).len(), 1);
+    let created = json_one(&ok(
+        &store,
+        &[
+            "upload",
+            "trail-42",
+            &t,
+            "--overwrite",
+            "--create",
+            "--json",
+        ],
+    ));
+    assert_eq!(created["status"], "new_dataset");
+}
+
+#[test]
+fn tables_are_named_by_table_equals_file_or_table_and_a_single_table_is_matched() {
+    let (tmp, store) = new_store();
+    let april = file(tmp.path(), "export-2024-04.csv", SMALL);
+    let may = file(tmp.path(), "export-2024-05.csv", SMALL_MORE_ROWS);
+    let first = json_one(&ok(
+        &store,
+        &["upload", "trial", &format!("visits={april}"), "--json"],
+    ));
+    assert_eq!(first["tables"][0]["name"], "visits");
+    assert_eq!(first["tables"][0]["source_file"], "export-2024-04.csv");
+    let second = json_one(&ok(
+        &store,
+        &[
+            "upload",
+            "trial",
+            &may,
+            "--table",
+            "visits",
+            "--overwrite",
+            "--json",
+        ],
+    ));
+    assert_eq!(second["status"], "new_version");
+    assert_eq!(second["tables"][0]["name"], "visits");
+    assert_eq!(second["drift"]["verdict"], "none", "{second}");
+    // Without a name, a single file is matched to the single table, and the output says so.
+    let june = file(tmp.path(), "export-2024-06.csv", SMALL_PLUS_COLUMN);
+    let text = ok(&store, &["upload", "trial", &june, "--overwrite"]);
+    assert!(text.starts_with("new version: `trial` version 3"), "{text}");
+    assert!(
+        text.contains("table `export-2024-06` from export-2024-06.csv is uploaded as `visits`"),
+        "{text}"
+    );
+    let r = expect(
+        &store,
+        &[
+            "upload",
+            "trial",
+            &june,
+            &april,
+            "--table",
+            "x",
+            "--overwrite",
+        ],
+        2,
+    );
+    assert!(r.stderr.contains("TABLE=FILE"), "{}", r.stderr);
+}
+
+#[test]
+fn spreadsheet_dates_are_read_in_the_one_form_the_column_decides_and_the_form_is_recorded() {
+    let (tmp, store) = new_store();
+    let visits = file(
+        tmp.path(),
+        "visits.csv",
+        b"patient,visit,seen\nP1,5/2/2008,01/02/2003\nP2,12/16/2005,5/6/2007\n",
+    );
+    let out = json_one(&ok(&store, &["upload", "d", &visits, "--json"]));
+    let columns = out["tables"][0]["columns"].as_array().unwrap();
+    assert_eq!(columns[1]["type"], "Date");
+    assert_eq!(
+        columns[2]["type"], "Utf8",
+        "day and month first both fit: text"
+    );
+    let warnings = out["warnings"].as_array().unwrap();
+    assert!(
+        warnings[0].as_str().unwrap().starts_with(
+            "table `visits`: column `visit` holds dates written M/D/YYYY (month first)"
+        ),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1].as_str().unwrap().contains("column `seen`"),
+        "{warnings:?}"
+    );
+    // The form is recorded with the version's event.
+    let event = json_one(&ok(&store, &["log", "--json"]));
+    assert_eq!(event["details"]["warnings"], out["warnings"]);
+}
+
+#[test]
+fn without_user_or_logname_the_actor_is_the_process_account_never_unknown() {
+    let (tmp, store) = new_store();
+    let csv = file(tmp.path(), "t.csv", SMALL);
+    let r = run(strata(&store)
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .args(["upload", "d", &csv]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let events = json_lines(&ok(&store, &["log", "--json"]));
+    let actor = events[0]["actor"].as_str().unwrap();
+    // What the system's user database says this process is (as `id` reads it).
+    let id = |flag: &str| {
+        let out = std::process::Command::new("id").arg(flag).output().unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let expected = match id("-un") {
+        name if !name.is_empty() => name,
+        _ => format!("uid {}", id("-u")),
+    };
+    assert_eq!(actor, expected);
+}
+
+#[test]
+fn metadata_on_a_re_activation_exits_2_and_records_nothing() {
+    let (tmp, store) = new_store();
+    let v1 = file(tmp.path(), "t.csv", SMALL);
+    ok(&store, &["upload", "d", &v1]);
+    let v2 = file(tmp.path(), "t.csv", SMALL_MORE_ROWS);
+    ok(&store, &["upload", "d", &v2, "--overwrite"]);
+    let meta = file(tmp.path(), "meta.json", br#"{"export": "june"}"#);
+    let r = expect(
+        &store,
+        &["upload", "d", &v1, "--overwrite", "--metadata", &meta],
+        2,
+    );
+    assert!(
+        r.stderr.contains("the metadata would not be recorded"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(json_lines(&ok(&store, &["log", "--json"])).len(), 2);
 }

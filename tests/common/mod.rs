@@ -30,6 +30,15 @@ pub fn options() -> StoreOptions {
     }
 }
 
+/// [`options`] with every table stored as a blob file (`inline_table_max` 0), for tests
+/// that examine blob files, or count and number the log's records as one per event.
+pub fn blob_file_options() -> StoreOptions {
+    StoreOptions {
+        inline_table_max: 0,
+        ..options()
+    }
+}
+
 /// A new store in a temporary directory.
 pub fn new_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -97,4 +106,26 @@ pub fn read_table(store: &Store, dataset: &str, version: &str, table: Option<&st
     let mut out = Vec::new();
     std::io::Read::read_to_end(&mut reader, &mut out).unwrap();
     out
+}
+
+/// How many cases a property test runs: `PROPTEST_CASES` when set (for a longer run, as
+/// proptest's own default reads it), else `default`.
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The position (segment file, offset, seq) and defect of a corruption error; panics on any
+/// other outcome.
+pub fn corrupt<T: std::fmt::Debug, E: Into<strata::Error>>(
+    result: Result<T, E>,
+) -> (PathBuf, u64, u64, strata::format::Defect) {
+    match result.map_err(Into::into) {
+        Err(strata::Error::Log(strata::log::Error::Corrupt { position, defect })) => {
+            (position.segment, position.offset, position.seq, defect)
+        }
+        other => panic!("expected corruption, got {other:?}"),
+    }
 }

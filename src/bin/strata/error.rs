@@ -13,6 +13,9 @@ use strata::io::IoError;
 use strata::log::Error as LogError;
 use strata::ErrorKind;
 
+/// The environment variable that sets `--lock-timeout`.
+pub const LOCK_TIMEOUT_ENV: &str = "STRATA_LOCK_TIMEOUT";
+
 /// Which exit code a failure ends with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {
@@ -20,6 +23,10 @@ pub enum Failure {
     Refused,
     /// Usage, input, IO or internal error: exit 2.
     Error,
+    /// `verify --trusted`: the checksums hold but the hashes do not (tampering): exit 3.
+    Tampered,
+    /// `verify --trusted`: nothing to check the log against (no anchor): exit 4.
+    Unverifiable,
 }
 
 impl Failure {
@@ -28,6 +35,8 @@ impl Failure {
         match self {
             Failure::Refused => 1,
             Failure::Error => 2,
+            Failure::Tampered => 3,
+            Failure::Unverifiable => 4,
         }
     }
 }
@@ -35,10 +44,11 @@ impl Failure {
 /// Why a command did not succeed.
 #[derive(Debug)]
 pub enum CliError {
-    /// A failure to report as one `error: ...` line on standard error.
+    /// A failure to report as one `error: ...` line on standard error (one JSON object
+    /// under `--json`).
     Failed {
-        /// The exit code's kind.
-        failure: Failure,
+        /// What kind of failure it is: the exit code and the JSON `kind` come from it.
+        kind: ErrorKind,
         /// One line: what went wrong and, where there is something to do, what to do next.
         message: String,
     },
@@ -54,35 +64,45 @@ pub type CliResult<T = ()> = Result<T, CliError>;
 impl CliError {
     /// An operation refused (exit 1).
     pub fn refused(message: impl Into<String>) -> CliError {
-        CliError::Failed {
-            failure: Failure::Refused,
-            message: message.into(),
-        }
+        CliError::of_kind(ErrorKind::Refused, message)
     }
 
-    /// A usage, input, IO or internal error (exit 2).
+    /// A usage or input error (exit 2).
     pub fn error(message: impl Into<String>) -> CliError {
+        CliError::of_kind(ErrorKind::Invalid, message)
+    }
+
+    /// A failed read or write of a file that is not the store's, or of a standard stream
+    /// (exit 2).
+    pub fn io(message: impl Into<String>) -> CliError {
+        CliError::of_kind(ErrorKind::Io, message)
+    }
+
+    /// A failure of `kind`.
+    pub fn of_kind(kind: ErrorKind, message: impl Into<String>) -> CliError {
         CliError::Failed {
-            failure: Failure::Error,
+            kind,
             message: message.into(),
         }
     }
 
     /// There is no store at `dir`.
     pub fn no_store(dir: &Path) -> CliError {
-        CliError::error(format!(
-            "no strata store at {}: run `strata init` to create one there, or pass --store DIR \
-             (or set STRATA_DIR) to use an existing store",
-            dir.display()
-        ))
+        CliError::of_kind(
+            ErrorKind::NotFound,
+            format!(
+                "no strata store at {}: run `strata init` to create one there, or pass --store DIR \
+                 (or set STRATA_DIR) to use an existing store",
+                dir.display()
+            ),
+        )
     }
 
     /// The process exit code.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            CliError::Failed { failure, .. } | CliError::Reported(failure) => {
-                ExitCode::from(failure.code())
-            }
+            CliError::Failed { kind, .. } => ExitCode::from(failure_of(*kind).code()),
+            CliError::Reported(failure) => ExitCode::from(failure.code()),
             CliError::BrokenPipe => ExitCode::SUCCESS,
         }
     }
@@ -111,7 +131,7 @@ impl From<strata::Error> for CliError {
             None => what,
         };
         CliError::Failed {
-            failure: failure_of(error.kind()),
+            kind: error.kind(),
             message,
         }
     }
@@ -148,19 +168,39 @@ pub fn hint(error: &strata::Error) -> Option<String> {
              (keeping a copy of what it cuts)"
                 .to_owned()
         }
+        E::Log(LogError::ReadOnly { .. }) => {
+            "install a newer strata to change this store (this one can still read it)".to_owned()
+        }
+        E::Log(LogError::LockReplaced { .. }) => {
+            "never delete log/LOCK while the store is in use; run the command again".to_owned()
+        }
+        E::Audit(strata::audit::AuditError::NotCovered { .. }) => {
+            "record one with `strata checkpoint` (--sign KEYFILE to sign it)".to_owned()
+        }
+        E::Audit(strata::audit::AuditError::LogDisagrees(_)) => {
+            "`strata verify --trusted CHECKPOINT` reports what disagrees".to_owned()
+        }
         E::UnknownDataset { .. } => "`strata datasets` lists them".to_owned(),
+        E::OverwriteOfUnknownDataset { .. } => {
+            "check the name (`strata datasets` lists them), or add --create to create it".to_owned()
+        }
         E::UnknownVersion { dataset, .. } => format!("`strata history {dataset}` lists them"),
         E::DatasetExists { .. } => {
             "upload again with --overwrite to add a new version (earlier versions are kept)"
                 .to_owned()
         }
+        E::MissingBlob { .. } => "`strata verify --deep` lists every missing blob".to_owned(),
         E::BlobMismatch { .. } => {
             "restore it from a backup (`strata verify --deep` lists every damaged blob)".to_owned()
         }
         E::Log(LogError::Poisoned { .. }) if error.kind() == ErrorKind::Io => {
             "`strata verify` checks the store; then run the command again".to_owned()
         }
-        E::BadEvent { .. } | E::Invariant { .. } => {
+        E::Log(LogError::LockTimeout { .. }) => format!(
+            "run the command again once the other process is done, or wait longer with \
+             --lock-timeout (or {LOCK_TIMEOUT_ENV}), e.g. --lock-timeout 2m"
+        ),
+        E::BadEvent { .. } | E::BadTableBytes { .. } | E::Invariant { .. } => {
             "`strata verify` lists every problem of the store".to_owned()
         }
         _ => return hint_for_kind(error.kind()).map(str::to_owned),
@@ -200,7 +240,7 @@ mod tests {
 
     fn failed(error: impl Into<CliError>) -> (Failure, String) {
         match error.into() {
-            CliError::Failed { failure, message } => (failure, message),
+            CliError::Failed { kind, message } => (failure_of(kind), message),
             other => panic!("expected a message, got {other:?}"),
         }
     }
@@ -265,10 +305,19 @@ mod tests {
 
         let busy = LogError::LockTimeout {
             lock_file: "/store/log/LOCK".into(),
-            waited: Duration::from_secs(10),
+            timeout: Duration::from_secs(10),
         };
         let (failure, message) = failed(busy);
         assert_eq!(failure, Failure::Error);
-        assert!(message.ends_with("run the command again once the other process is done"));
+        assert!(
+            message.starts_with("timed out after 10 s waiting for the writer lock"),
+            "{message}"
+        );
+        assert!(
+            message.contains("run the command again once the other process is done"),
+            "{message}"
+        );
+        assert!(message.contains("--lock-timeout"), "{message}");
+        assert!(message.contains("STRATA_LOCK_TIMEOUT"), "{message}");
     }
 }

@@ -1,16 +1,20 @@
 //! The segment writer: exclusive write access, where the next record goes, writes, rolls,
 //! new segments and torn-tail cuts.
 
+use super::sync::PendingWriter;
 use super::Mark;
+use crate::format::leaf::CheckpointBody;
 use crate::format::{
-    encode_record, encoded_len, RecordType, SealBody, SegmentHeader, TornCutBody, FORMAT_VERSION,
-    SEAL_BODY_LEN, SEGMENT_HEADER_LEN,
+    encode_record, encoded_len, RecordType, SealBody, SegmentHeader, TornCutBody, SEAL_BODY_LEN,
+    SEGMENT_HEADER_LEN,
 };
 use crate::io::lock::{self, LockGuard};
 use crate::io::{Io, IoFile, LockKind, OpenMode};
+use crate::log::tree::TreeState;
 use crate::log::view::LogView;
-use crate::log::{now_micros, Durability, Log, TornTail};
+use crate::log::{append_checks, clock, versions, Durability, Log, TornTail};
 use crate::log::{Error, Result};
+use crate::note::{Checkpoint, SigningKey};
 use crate::paths::{tmp_path, StorePaths};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
@@ -27,17 +31,12 @@ pub(crate) struct WriterState {
     lock_file: Option<IoFile>,
     /// The write generation this handle's view reflects (see `LockGuard::generation`).
     seen_generation: Option<u64>,
+    /// The tree at the end of the log, kept between commits while nobody else writes (a
+    /// guard takes it and puts it back when it releases the locks).
+    tree: Option<TreeState>,
 }
 
 impl WriterState {
-    /// The lock file, opened on first use.
-    fn lock_file(&mut self, io: &Io, path: &Path) -> Result<IoFile> {
-        if self.lock_file.is_none() {
-            self.lock_file = Some(lock::open_lock_file(io, path)?);
-        }
-        Ok(self.lock_file.clone().expect("just opened"))
-    }
-
     fn file(&mut self, io: &Io, path: &Path) -> Result<IoFile> {
         if self.file.as_ref().is_none_or(|f| f.path() != path) {
             self.file = Some(io.open(path, OpenMode::ReadWrite)?);
@@ -59,10 +58,12 @@ struct WriteCursor {
     rolled: bool,
     /// `(seq, offset)` of the records written to this segment since the view was updated.
     unviewed: Vec<(u64, u64)>,
+    /// The tree of every record before `next_seq`, extended as records are encoded.
+    tree: TreeState,
 }
 
 impl WriteCursor {
-    fn from_view(paths: &StorePaths, view: &LogView) -> WriteCursor {
+    fn from_view(paths: &StorePaths, view: &LogView, tree: TreeState) -> WriteCursor {
         let last = view
             .segments
             .last()
@@ -77,6 +78,7 @@ impl WriteCursor {
             sealed: last.seal,
             rolled: false,
             unviewed: Vec::new(),
+            tree,
         }
     }
 
@@ -85,8 +87,38 @@ impl WriteCursor {
     fn encode_next(&mut self, buf: &mut Vec<u8>, record_type: RecordType, time: i64, body: &[u8]) {
         self.unviewed
             .push((self.next_seq, self.offset + buf.len() as u64));
+        self.tree.push(self.next_seq, time, record_type, body);
         encode_record(buf, record_type, self.next_seq, time, body);
         self.next_seq += 1;
+    }
+
+    /// The body of a checkpoint record of the tree so far (the record goes next).
+    fn checkpoint_body(
+        &self,
+        key: Option<&SigningKey>,
+        catalog_digest: Option<[u8; 32]>,
+    ) -> CheckpointBody {
+        let frontier = &self.tree.frontier;
+        let origin = crate::note::origin_for_store(&uuid::Uuid::from_bytes(self.header.store_id));
+        let mut checkpoint = Checkpoint::new(&origin, frontier.size(), frontier.root());
+        if let Some(key) = key {
+            checkpoint.note.sign(key);
+        }
+        CheckpointBody {
+            size: frontier.size(),
+            root: frontier.root(),
+            frontier: frontier.hashes().to_vec(),
+            catalog_digest,
+            note: checkpoint.encode(),
+        }
+    }
+
+    /// Whether the automatic policy wants a checkpoint record before the next append: at
+    /// the start of every segment but the first (so that a tail-only open continues the
+    /// tree from it), and once `interval` records follow the last one (0: never).
+    fn checkpoint_due(&self, interval: u64) -> bool {
+        let segment_start = self.records_in_segment() == 0 && self.header.segment_number > 0;
+        segment_start || (interval > 0 && self.tree.since_checkpoint >= interval)
     }
 
     fn records_in_segment(&self) -> u64 {
@@ -107,8 +139,12 @@ pub struct WriterGuard<'a> {
     log: &'a Log,
     state: MutexGuard<'a, WriterState>,
     flock: LockGuard,
+    /// Counted among the writes about to happen until the locks are released.
+    pending: PendingWriter<'a>,
     pos: WriteCursor,
     written: Option<Mark>,
+    /// The append time of every record this guard writes (see [`WriterGuard::commit_micros`]).
+    time: i64,
     /// The write generation found when the lock was taken.
     generation: u64,
     /// Whether this guard has stored `generation + 1` (done before its first write).
@@ -128,30 +164,46 @@ impl Log {
     /// for other processes, and catches up on their records. A torn tail is cut here.
     pub fn lock_writer(&self) -> Result<WriterGuard<'_>> {
         self.check_not_poisoned()?;
+        let pending = self.pending_writer();
         let mut state = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let lock_file = state.lock_file(self.io(), &self.lock_path)?;
         let timeout = self.options.lock_timeout;
-        let flock = lock::lock_file(lock_file, LockKind::Exclusive, timeout)?;
+        let (io, path) = (self.io(), &self.lock_path);
+        let (flock, opened) =
+            lock::lock_verified(io, path, &mut state.lock_file, LockKind::Exclusive, timeout)?;
+        if opened {
+            // A new lock file (perhaps one created after the old was deleted) counts its
+            // generations afresh: the one this handle saw says nothing about it.
+            state.seen_generation = None;
+        }
         let generation = flock.generation()?;
-        let (pos, torn) = {
+        self.publish_pending_mark(&flock, state.seen_generation == Some(generation));
+        let (current, torn, last_time) = {
             let mut view = self.write_view();
             // Nobody wrote since this handle's last write or refresh: its view is current.
             let current = state.seen_generation == Some(generation) && view.torn.is_none();
             if !current {
                 view.refresh(self.options.verify)?;
             }
-            (
-                WriteCursor::from_view(&self.paths, &view),
-                view.torn.clone(),
-            )
+            versions::check_appendable(&view)?;
+            (current, view.torn.clone(), view.last_record_time())
         };
+        // The tree this handle kept is current if its view is and it ends where the log
+        // does; otherwise it is found again from the last checkpoint.
+        let next_seq = self.next_seq();
+        let tree = match state.tree.take() {
+            Some(tree) if current && tree.frontier.size() + 1 == next_seq => tree,
+            _ => self.tree_at_end()?,
+        };
+        let pos = WriteCursor::from_view(&self.paths, &self.read_view(), tree);
         state.seen_generation = Some(generation);
         let mut guard = WriterGuard {
             log: self,
             state,
             flock,
+            pending,
             pos,
             written: None,
+            time: clock::commit_time(&self.options.clock, last_time),
             generation,
             bumped: false,
         };
@@ -167,6 +219,14 @@ impl WriterGuard<'_> {
     /// The sequence number the next appended record will carry.
     pub fn next_seq(&self) -> u64 {
         self.pos.next_seq
+    }
+
+    /// The append time every record written through this guard carries (microseconds since
+    /// the Unix epoch): the clock's reading when the guard was taken, or the last record's
+    /// time if the clock reads earlier, so that append times never go back. Fixed for the
+    /// guard's life, so that an event can carry its record's time before it is encoded.
+    pub fn commit_micros(&self) -> i64 {
+        self.time
     }
 
     /// Writes records with consecutive sequence numbers (rolling to a new segment first if
@@ -187,6 +247,54 @@ impl WriterGuard<'_> {
     pub(crate) fn append_system(&mut self, record_type: RecordType, body: &[u8]) -> Result<u64> {
         self.write_records(&[(record_type, body)])
             .map(|r| *r.start())
+    }
+
+    /// Appends a checkpoint record of every record before it, its note signed with `key` if
+    /// given, carrying `catalog_digest` if given (a snapshot's, FORMAT.md *Snapshots*).
+    /// Returns the record's seq and the checkpoint. Not durable until [`Self::commit`].
+    pub fn append_checkpoint(
+        &mut self,
+        key: Option<&SigningKey>,
+        catalog_digest: Option<[u8; 32]>,
+    ) -> Result<(u64, Checkpoint)> {
+        self.log.check_not_poisoned()?;
+        append_checks::ensure_lock_held(&self.flock, self.log.io())?;
+        let outcome = self
+            .write_checkpoint(key, catalog_digest)
+            .and_then(|written| self.update_view().map(|()| written));
+        outcome.map_err(|error| self.resync_after_failure(error))
+    }
+
+    /// Writes the checkpoint record asked for, after a roll if it would not fit, and after
+    /// the checkpoint the automatic policy wants there, if any (so the one asked for is the
+    /// last record, and its tree includes the automatic one).
+    fn write_checkpoint(
+        &mut self,
+        key: Option<&SigningKey>,
+        catalog_digest: Option<[u8; 32]>,
+    ) -> Result<(u64, Checkpoint)> {
+        self.prepare_segment()?;
+        let interval = self.log.options.checkpoint_interval;
+        let one = encoded_len(self.pos.checkpoint_body(key, catalog_digest).encode().len()) as u64;
+        // Room for an automatic checkpoint, this one and the seal (a frontier only grows
+        // by at most one hash per record, so twice this one's length is enough).
+        if self.pos.records_in_segment() > 0
+            && self.pos.offset + 2 * one + 64 + SEAL_RECORD_LEN > self.log.options.segment_size
+        {
+            self.roll()?;
+        }
+        let mut buf = Vec::new();
+        if let Some(body) = self.due_checkpoint(interval) {
+            self.pos
+                .encode_next(&mut buf, RecordType::CHECKPOINT, self.time, &body);
+        }
+        let body = self.pos.checkpoint_body(key, catalog_digest);
+        let checkpoint = Checkpoint::parse(body.note.as_bytes()).expect("a note this build wrote");
+        let seq = self.pos.next_seq;
+        self.pos
+            .encode_next(&mut buf, RecordType::CHECKPOINT, self.time, &body.encode());
+        self.write(&buf, false)?;
+        Ok((seq, checkpoint))
     }
 
     fn write_records(&mut self, records: &[(RecordType, &[u8])]) -> Result<RangeInclusive<u64>> {
@@ -212,6 +320,10 @@ impl WriterGuard<'_> {
         if let Err(error) = self.log.check_not_poisoned() {
             return (Vec::new(), Err(error));
         }
+        // Nothing is written yet, so a lost lock does not stop the handle.
+        if let Err(error) = append_checks::ensure_lock_held(&self.flock, self.log.io()) {
+            return (Vec::new(), Err(error));
+        }
         let mut written = Vec::with_capacity(appends.len());
         let outcome = self
             .write_unsynced(appends, &mut written)
@@ -229,9 +341,9 @@ impl WriterGuard<'_> {
     fn resync_after_failure(&mut self, error: Error) -> Error {
         self.state.seen_generation = None;
         let refreshed = self.log.write_view().refresh(self.log.options.verify);
-        match refreshed {
-            Ok(()) => {
-                self.pos = WriteCursor::from_view(&self.pos.paths, &self.log.read_view());
+        match refreshed.and_then(|()| self.log.tree_at_end()) {
+            Ok(tree) => {
+                self.pos = WriteCursor::from_view(&self.pos.paths, &self.log.read_view(), tree);
                 error
             }
             Err(_) => self.log.poison(error),
@@ -251,13 +363,18 @@ impl WriterGuard<'_> {
     /// Releases the locks without syncing; returns the end of what was written, if anything.
     pub(super) fn release(self) -> Option<Mark> {
         let WriterGuard {
-            state,
+            mut state,
             flock,
+            pending,
             written,
+            pos,
             ..
         } = self;
+        state.tree = Some(pos.tree);
         drop(flock);
         drop(state);
+        // After the locks: a writer gathering before its sync sees the write done.
+        drop(pending);
         written
     }
 
@@ -281,18 +398,20 @@ impl WriterGuard<'_> {
         appends: &[Vec<(RecordType, &[u8])>],
         written: &mut Vec<RangeInclusive<u64>>,
     ) -> Result<()> {
-        self.bump_generation()?;
-        if let Some(seal) = self.pos.sealed {
-            self.start_next_segment(seal)?;
-        }
-        let timestamp = now_micros();
+        self.prepare_segment()?;
+        let timestamp = self.time;
+        let interval = self.log.options.checkpoint_interval;
         let mut buf = Vec::new();
         let mut buffered = Vec::with_capacity(appends.len());
         for records in appends {
+            let mut checkpoint = self.due_checkpoint(interval);
             let needed: u64 = records
                 .iter()
                 .map(|(_, b)| encoded_len(b.len()) as u64)
                 .sum::<u64>()
+                + checkpoint
+                    .as_ref()
+                    .map_or(0, |c| encoded_len(c.len()) as u64)
                 + SEAL_RECORD_LEN;
             // `next_seq` already counts the buffered records, so this is "the segment holds
             // or will hold a record".
@@ -303,6 +422,11 @@ impl WriterGuard<'_> {
                 self.write_buffer(&mut buf)?;
                 written.append(&mut buffered);
                 self.roll()?;
+                checkpoint = self.due_checkpoint(interval);
+            }
+            if let Some(body) = checkpoint {
+                self.pos
+                    .encode_next(&mut buf, RecordType::CHECKPOINT, timestamp, &body);
             }
             let first = self.pos.next_seq;
             for (record_type, body) in records {
@@ -314,6 +438,27 @@ impl WriterGuard<'_> {
         self.write_buffer(&mut buf)?;
         written.append(&mut buffered);
         Ok(())
+    }
+
+    /// Before the first write of a guard: starts the next segment if the last one is sealed,
+    /// or seals a segment of an older version and starts one of this build's (a writer never
+    /// appends into a segment of an older version: the upgrade happens at a segment
+    /// boundary, which the seal records).
+    fn prepare_segment(&mut self) -> Result<()> {
+        self.bump_generation()?;
+        if let Some(seal) = self.pos.sealed {
+            self.start_next_segment(seal)?;
+        } else if versions::older_than_this_build(&self.pos.header) {
+            self.roll()?;
+        }
+        Ok(())
+    }
+
+    /// The encoded body of the checkpoint record the automatic policy wants next, if any.
+    fn due_checkpoint(&self, interval: u64) -> Option<Vec<u8>> {
+        self.pos
+            .checkpoint_due(interval)
+            .then(|| self.pos.checkpoint_body(None, None).encode())
     }
 
     /// Writes and empties `buf` (nothing if it is empty).
@@ -331,12 +476,15 @@ impl WriterGuard<'_> {
     fn write(&mut self, buf: &[u8], sync_now: bool) -> Result<()> {
         let file = self.state.file(self.log.io(), &self.pos.path)?;
         let end = self.pos.offset + buf.len() as u64;
+        let number = self.pos.header.segment_number;
+        append_checks::ensure_unwritten(&file, number, self.pos.offset, self.pos.next_seq)?;
         self.preallocate(&file, end)?;
         let log = self.log;
         file.write_all_at(buf, self.pos.offset)
             .map_err(|e| log.poison(e.into()))?;
         if sync_now {
             file.sync_data().map_err(|e| log.poison(e.into()))?;
+            log.mark_after_locked_sync(&self.flock, (number, end));
         }
         self.pos.offset = end;
         self.written = Some(self.pos.mark());
@@ -365,7 +513,7 @@ impl WriterGuard<'_> {
             .expect("the next record is never before the segment's first");
         let mut buf = Vec::new();
         self.pos
-            .encode_next(&mut buf, RecordType::SEAL, now_micros(), &seal.encode());
+            .encode_next(&mut buf, RecordType::SEAL, self.time, &seal.encode());
         // The seal (and everything before it) must be durable before the next segment
         // exists: otherwise a power loss could leave an unsealed segment followed by another,
         // which reads as corruption. Syncing the file makes every earlier write durable too.
@@ -374,14 +522,13 @@ impl WriterGuard<'_> {
     }
 
     fn start_next_segment(&mut self, seal: SealBody) -> Result<()> {
-        let header = SegmentHeader {
-            format_version: FORMAT_VERSION,
-            store_id: self.pos.header.store_id,
-            segment_number: self.pos.header.segment_number + 1,
-            base_seq: self.pos.next_seq,
-            prev_seal_offset: seal.seal_offset,
-            created_at_micros: now_micros(),
-        };
+        let header = SegmentHeader::current(
+            self.pos.header.store_id,
+            self.pos.header.segment_number + 1,
+            self.pos.next_seq,
+            seal.seal_offset,
+            self.time,
+        );
         let prealloc = self
             .log
             .options
@@ -415,10 +562,19 @@ impl WriterGuard<'_> {
             offset: torn.offset,
             bytes_dropped: torn.len,
         };
+        let seq = self.pos.next_seq;
         let mut buf = Vec::new();
         self.pos
-            .encode_next(&mut buf, RecordType::TORN_CUT, now_micros(), &body.encode());
-        self.write(&buf, true)
+            .encode_next(&mut buf, RecordType::TORN_CUT, self.time, &body.encode());
+        self.write(&buf, true)?;
+        self.log.note_torn_cut(crate::log::TornCut {
+            seq,
+            segment: self.pos.path.clone(),
+            offset: torn.offset,
+            len: torn.len,
+            copy,
+        });
+        Ok(())
     }
 
     /// Brings the shared view up to what this writer has written: after a roll by reading
@@ -435,6 +591,7 @@ impl WriterGuard<'_> {
                 self.pos.offset,
                 self.pos.next_seq,
                 self.pos.file_len,
+                self.time,
             )
         };
         drop(view);
@@ -453,6 +610,7 @@ pub(crate) fn create_segment_file(
     preallocate: u64,
 ) -> Result<(PathBuf, u64)> {
     let path = paths.segment(header.base_seq);
+    append_checks::ensure_no_segment_at(io, &path, header.segment_number, header.base_seq)?;
     let len = preallocate.max(SEGMENT_HEADER_LEN as u64);
     let mut contents = vec![0u8; len as usize];
     contents[..SEGMENT_HEADER_LEN].copy_from_slice(&header.encode());

@@ -15,6 +15,9 @@ const LARGE_TABLE_BYTES: u64 = 16 * 1024 * 1024;
 /// Size of the copy buffer.
 const CHUNK: usize = 64 * 1024;
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata cat trial-42 visits > visits.csv\n  strata cat trial-42@2 visits -o visits-v2.csv\n  strata cat trial-42@2024-05-01 visits";
+
 /// Options of `strata cat`.
 #[derive(Debug, clap::Args)]
 pub struct Args {

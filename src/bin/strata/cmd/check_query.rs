@@ -10,6 +10,9 @@ use strata::report::{CheckQueryLine, VersionFindings};
 use strata::store::BareDate;
 use strata::VersionRef;
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata check-query trial-42 --sql \"SELECT site, AVG(score) FROM visits GROUP BY site\"\n  strata check-query trial-42 --sql-file report.sql --all-versions\n  strata check-query trial-42 --plan plan.json --at 2024-05-01 --strict";
+
 /// Options of `strata check-query`.
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("query").required(true).args(["sql", "sql_file", "plan"])))]
@@ -101,7 +104,7 @@ fn read_query(args: &Args) -> CliResult<Query> {
 )]
 fn read(file: &Path) -> CliResult<String> {
     std::fs::read_to_string(file)
-        .map_err(|e| CliError::error(format!("cannot read {}: {e}", file.display())))
+        .map_err(|e| CliError::io(format!("cannot read {}: {e}", file.display())))
 }
 
 fn print_findings(out: &mut Printer, version: u64, findings: &[Finding]) -> CliResult {

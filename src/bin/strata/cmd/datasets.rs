@@ -5,6 +5,9 @@ use crate::display;
 use crate::error::CliResult;
 use strata::report::DatasetLine;
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata datasets\n  strata datasets --json";
+
 /// Options of `strata datasets` (none besides the global ones).
 #[derive(Debug, clap::Args)]
 pub struct Args {}

@@ -8,11 +8,11 @@ use crate::context::{self, Context};
 use crate::display;
 use crate::error::{CliError, CliResult};
 use crate::output::{Printer, Style};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use strata::report::{self, DemoAction, DemoStep, UploadResult};
 use strata::schema::SchemaDriftPolicy;
 use strata::store::UploadStatus;
-use strata::{Store, StoreOptions, UploadFile, UploadOutcome, UploadRequest};
+use strata::{Store, UploadFile, UploadOutcome, UploadRequest};
 
 /// The raw Palmer penguins table (palmerpenguins 0.1.6, CC0): the first version.
 const PENGUINS_RAW: &[u8] = include_bytes!(concat!(
@@ -35,18 +35,26 @@ const DATASET: &str = "penguins";
 /// The number of steps, for the `[n/N]` headers.
 const STEPS: usize = 8;
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str =
+    "  strata demo\n  strata demo ./penguins-demo\n  strata --store ./penguins-demo demo --json";
+
 /// Options of `strata demo`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Where to build the store (must be new or empty). Default: a new temporary directory,
-    /// whose path is printed (and kept).
+    /// Where to build the store (must be new or empty). Default: the store of --store (or
+    /// STRATA_DIR) if one was given, else a new temporary directory. The store is kept, and
+    /// its path printed.
     #[arg(value_name = "DIR")]
     pub dir: Option<PathBuf>,
 }
 
 /// Runs the story; any step that does not turn out as expected is an error (exit 2).
 pub fn run(ctx: &Context, args: Args) -> CliResult {
-    let dir = demo_dir(args.dir)?;
+    let (dir, temporary) = demo_dir(
+        args.dir
+            .or_else(|| ctx.store_chosen.then(|| ctx.store_dir.clone())),
+    )?;
     let mut out = ctx.printer();
     out.json(&DemoStep {
         step: 0,
@@ -58,7 +66,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
         "strata demo: building a store at {}",
         out.paint(Style::Cyan, dir.display())
     ))?;
-    let store = Store::create(&dir, StoreOptions::default())?;
+    let store = Store::create(&dir, ctx.store_options())?;
     let mut demo = Demo {
         out: &mut out,
         store: &store,
@@ -67,28 +75,74 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     };
     demo.story()?;
     out.line("")?;
-    out.line(format!(
-        "done. The store is kept at {dir}; look around with:\n  strata --store {dir} history {DATASET} --events\n  strata --store {dir} diff {DATASET} 1 3\n  strata --store {dir} log",
-        dir = dir.display()
-    ))
+    out.lines(&closing_text(&dir, temporary, &strata_command()))
 }
 
-/// The directory to build in: the one given (new or empty), or a new temporary one.
-fn demo_dir(given: Option<PathBuf>) -> CliResult<PathBuf> {
+/// What the demo says at the end: where the store is, that it is kept, and commands to
+/// explore it, spelled with `strata` as it can be run from here.
+fn closing_text(dir: &Path, temporary: bool, strata: &str) -> String {
+    let store = shell_word(&dir.display().to_string());
+    let kept = if temporary {
+        format!("The store is kept at {store} (a temporary directory: `rm -r {store}` removes it).")
+    } else {
+        format!("The store is kept at {store}.")
+    };
+    let mut text = format!("done. {kept} Look around with:");
+    for command in [
+        format!("history {DATASET} --events"),
+        format!("diff {DATASET} 1 3"),
+        "log".to_owned(),
+    ] {
+        text.push_str(&format!("\n  {strata} --store {store} {command}"));
+    }
+    text
+}
+
+/// How to run this very binary from the current directory: `strata` when the `strata` found
+/// on the PATH is this binary, else this binary's path.
+fn strata_command() -> String {
+    let Ok(exe) = std::env::current_exe() else {
+        return "strata".to_owned();
+    };
+    let exe = std::fs::canonicalize(&exe).unwrap_or(exe);
+    let on_path = std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path)
+            .filter_map(|dir| std::fs::canonicalize(dir.join("strata")).ok())
+            .next()
+            .is_some_and(|found| found == exe)
+    });
+    if on_path {
+        "strata".to_owned()
+    } else {
+        shell_word(&exe.display().to_string())
+    }
+}
+
+/// `word` quoted for a POSIX shell if it needs quoting.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:,@%=".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// The directory to build in and whether it is a new temporary one: the one given (new or
+/// empty), or a new temporary one.
+fn demo_dir(given: Option<PathBuf>) -> CliResult<(PathBuf, bool)> {
     let Some(dir) = given else {
         let name = format!(
             "strata-demo-{}",
             &uuid::Uuid::new_v4().simple().to_string()[..8]
         );
-        return Ok(std::env::temp_dir().join(name));
+        return Ok((std::env::temp_dir().join(name), true));
     };
     let io = strata::io::Io::os();
     if io.exists(&dir) {
         let empty = io
             .list_dir(&dir)
-            .map_err(|e| {
-                CliError::error(format!("cannot use {} for the demo: {e}", dir.display()))
-            })?
+            .map_err(|e| CliError::io(format!("cannot use {} for the demo: {e}", dir.display())))?
             .is_empty();
         if !empty {
             return Err(CliError::error(format!(
@@ -97,7 +151,7 @@ fn demo_dir(given: Option<PathBuf>) -> CliResult<PathBuf> {
             )));
         }
     }
-    Ok(dir)
+    Ok((dir, false))
 }
 
 /// The cleaned table plus a derived column, `body_mass_kg` (from `body_mass_g`): an additive
@@ -270,6 +324,21 @@ impl Demo<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_closing_hints_quote_paths_and_say_whether_the_store_is_temporary() {
+        let strata = shell_word("/opt/my bin/strata");
+        let text = closing_text(Path::new("/tmp/a b"), true, &strata);
+        assert!(text.contains("kept at '/tmp/a b' (a temporary directory: `rm -r '/tmp/a b'`"));
+        assert!(
+            text.contains("\n  '/opt/my bin/strata' --store '/tmp/a b' log"),
+            "{text}"
+        );
+        let text = closing_text(Path::new("demo"), false, "strata");
+        assert!(text.starts_with("done. The store is kept at demo. Look around with:"));
+        assert!(text.contains("\n  strata --store demo history penguins --events"));
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
+    }
 
     #[test]
     fn the_derived_column_is_the_mass_in_kilograms() {

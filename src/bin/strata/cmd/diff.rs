@@ -6,8 +6,10 @@ use crate::display;
 use crate::error::CliResult;
 use crate::output::Style;
 use strata::report;
-use strata::schema::classify_drift;
 use strata::VersionRef;
+
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata diff trial-42 1 3\n  strata diff trial-42 1 active --json\n  strata diff trial-42 2 3 --rows --key visit_id";
 
 /// Options of `strata diff`.
 #[derive(Debug, clap::Args)]
@@ -36,8 +38,9 @@ pub struct Args {
     pub limit: usize,
 }
 
-/// Prints what changed from `from` to `to`, as drift classification sees it (or, with
-/// `--rows`, as the rows show it).
+/// Prints what changed from `from` to `to`, as drift classification sees it (the drift stored
+/// in `to`'s event when `from` was the version active before it), or, with `--rows`, as the
+/// rows show it.
 pub fn run(ctx: &Context, args: Args) -> CliResult {
     if args.rows {
         return rows::run(ctx, &args);
@@ -46,7 +49,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     let old = store.version(&args.name, &args.from)?;
     let new = store.version(&args.name, &args.to)?;
     let dataset = store.catalog().get(&args.name)?.name.clone();
-    let drift = classify_drift(&old.named_schemas(), &new.named_schemas());
+    let drift = new.drift_from(&old);
     let mut out = ctx.printer();
     out.json(&report::Diff::new(&dataset, &old, &new, &drift))?;
     let verdict = display::painted_summary(&out, &drift);

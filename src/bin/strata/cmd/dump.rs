@@ -13,6 +13,10 @@ use strata::inspect::{
 };
 use strata::report::DumpItem;
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str =
+    "  strata dump\n  strata dump --from 40\n  strata dump 00000000000000000001.seg --json";
+
 /// Options of `strata dump`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -65,8 +69,9 @@ fn print_segment(out: &mut Printer, s: &SegmentItem) -> CliResult {
     ))?;
     match &s.header {
         Ok(h) => out.line(format!(
-            "  header: format {}, store {}, segment {}, base seq {}, prev seal offset {}, created {}",
-            h.format_version,
+            "  header: format {} (write {}), store {}, segment {}, base seq {}, prev seal offset {}, created {}",
+            h.read_version,
+            h.write_version,
             uuid::Uuid::from_bytes(h.store_id),
             h.segment_number,
             h.base_seq,

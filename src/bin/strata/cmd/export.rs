@@ -8,6 +8,9 @@ use crate::output::{self, Style};
 use std::path::PathBuf;
 use strata::sql::export::{export_version, ExportFormat};
 
+/// Shown under `strata export --help`.
+pub const EXAMPLES: &str = "  strata export trial-42 --format parquet --out exports/\n  strata export trial-42@3 --format csv --out v3/";
+
 /// Options of `strata export`.
 #[derive(Debug, clap::Args)]
 pub struct Args {

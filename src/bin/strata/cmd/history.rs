@@ -4,8 +4,11 @@ use crate::context::Context;
 use crate::display;
 use crate::error::CliResult;
 use crate::output::{Printer, Style};
-use strata::report::{version_change_summary, HistoryLine};
-use strata::store::History;
+use strata::report::{version_change_summary, HistoryLine, TimelineLine};
+use strata::store::{History, Move};
+
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata history trial-42\n  strata history trial-42 --events\n  strata history trial-42 --timeline\n  strata history trial-42 --json";
 
 /// Options of `strata history`.
 #[derive(Debug, clap::Args)]
@@ -15,11 +18,17 @@ pub struct Args {
 
     /// Also list the dataset's events (uploads, re-activations, rollbacks, refusals) and the
     /// recorded query runs that read it.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "timeline")]
     pub events: bool,
+
+    /// Instead of the versions, when each one was active: from which event to which, and who
+    /// made each change.
+    #[arg(long)]
+    pub timeline: bool,
 }
 
-/// Prints the versions, oldest first, with the active one marked `*`.
+/// Prints the versions, oldest first, with the active one marked `*` (or, with `--timeline`,
+/// the intervals during which each was active).
 pub fn run(ctx: &Context, args: Args) -> CliResult {
     let store = ctx.open_store()?;
     let history = store.history(&args.name)?;
@@ -29,6 +38,9 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
         Vec::new()
     };
     let mut out = ctx.printer();
+    if args.timeline {
+        return print_timeline(&mut out, &history);
+    }
     out.json_lines(&HistoryLine::with_runs(&history, args.events, &runs))?;
     if out.is_json() {
         return Ok(());
@@ -37,23 +49,27 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     if args.events {
         out.line("")?;
         out.line(out.paint(Style::Bold, "events:"))?;
-        let mut lines: Vec<(u64, String)> = history
+        let relative = out.is_terminal();
+        // The events and the runs, in log order: (seq, type name, cells).
+        let mut rows: Vec<(u64, &str, Vec<String>)> = history
             .events
             .iter()
             .map(|(seq, event)| {
+                let cells = super::log::event_cells(*seq, event, &history.name, relative);
+                (*seq, event.kind.name(), cells)
+            })
+            .chain(runs.iter().map(|(seq, run)| {
                 (
                     *seq,
-                    super::log::event_line(&out, *seq, event, &history.name),
+                    "query_run",
+                    super::log::run_cells(*seq, run, relative),
                 )
-            })
-            .chain(
-                runs.iter()
-                    .map(|(seq, run)| (*seq, super::log::run_line(&out, *seq, run))),
-            )
+            }))
             .collect();
-        lines.sort_by_key(|(seq, _)| *seq);
-        for (_, line) in lines {
-            out.line(line)?;
+        rows.sort_by_key(|(seq, _, _)| *seq);
+        let cells: Vec<Vec<String>> = rows.iter().map(|(_, _, cells)| cells.clone()).collect();
+        for (_, type_name, row) in &rows {
+            out.line(super::log::entry_line(&out, row, type_name, &cells))?;
         }
     }
     Ok(())
@@ -86,4 +102,46 @@ fn print_versions(out: &mut Printer, history: &History) -> CliResult {
     }
     out.table(&rows, |row| row[0].starts_with('*').then_some(Style::Green))?;
     Ok(())
+}
+
+/// Prints each active interval: the version, from when and by whom, to when and by whom.
+fn print_timeline(out: &mut Printer, history: &History) -> CliResult {
+    let intervals = history.timeline();
+    out.json_lines(&TimelineLine::all(&history.name, &intervals))?;
+    if out.is_json() {
+        return Ok(());
+    }
+    out.line(format!(
+        "{}: when each version was active ({})",
+        out.paint(Style::Cyan, &history.name),
+        display::count(intervals.len() as u64, "interval")
+    ))?;
+    let relative = out.is_terminal();
+    let time = |micros: i64| {
+        if relative {
+            display::relative(micros)
+        } else {
+            display::absolute(micros)
+        }
+    };
+    let moved = |m: &Move| format!("#{} {} by {}", m.seq, m.event, m.actor);
+    let mut rows = vec![["VERSION", "FROM", "TO", "MADE ACTIVE", "ENDED"]
+        .map(String::from)
+        .to_vec()];
+    for interval in &intervals {
+        let (to, ended) = match &interval.to {
+            Some(m) => (time(m.micros), moved(m)),
+            None => ("(active)".to_owned(), String::new()),
+        };
+        rows.push(vec![
+            format!("v{}", interval.version),
+            time(interval.from.micros),
+            to,
+            moved(&interval.from),
+            ended,
+        ]);
+    }
+    out.table(&rows, |row| {
+        row[2].starts_with("(active)").then_some(Style::Green)
+    })
 }

@@ -6,6 +6,9 @@ use crate::error::CliResult;
 use crate::output::{self, Style};
 use strata::sql::columnar::materialize_version;
 
+/// Shown under `strata materialize --help`.
+pub const EXAMPLES: &str = "  strata materialize trial-42\n  strata materialize trial-42@3 --json";
+
 /// Options of `strata materialize`.
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -13,6 +13,9 @@ use strata::sql::{ColumnarPolicy, Engine, PreparedQuery, SqlError, SqlOptions};
 use strata::store::{QueryRun, QueryRunVersion};
 use strata::Store;
 
+/// Shown under `strata query --help`.
+pub const EXAMPLES: &str = "  strata query trial-42 'SELECT site, count(*) FROM visits GROUP BY site'\n  strata query trial-42@3 'SELECT * FROM visits v JOIN \"sites@2024-05-01\".sites s ON v.site = s.id' --csv\n  strata query trial-42 'SELECT count(*) FROM visits' --record --note \"figure 2\"";
+
 /// Rows printed as a table unless `--limit` says otherwise.
 const DEFAULT_PRINTED_ROWS: usize = 100;
 
@@ -322,7 +325,9 @@ fn materialize(store: &Store, tables: &[strata::store::TableRecord]) {
             "making a columnar copy of `{}` for later queries",
             table.name
         ));
-        let outcome = materialize_table(&store.io(), &store.paths(), store.blobs(), table);
+        let outcome = store
+            .table_bytes_source(&table.content_hash)
+            .and_then(|source| materialize_table(&store.io(), &store.paths(), &source, table));
         spinner.finish_and_clear();
         if let Err(e) = outcome {
             output::print_error(&format!(

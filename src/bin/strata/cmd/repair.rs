@@ -4,8 +4,11 @@ use crate::context::{self, Context};
 use crate::display;
 use crate::error::CliResult;
 use crate::output::{self, Style};
-use strata::log::{LogOptions, RepairReport};
+use strata::log::RepairReport;
 use strata::report;
+
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata repair\n  strata repair --yes --json";
 
 /// Options of `strata repair`.
 #[derive(Debug, clap::Args)]
@@ -46,7 +49,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
         out.flush()?;
     }
     context::confirm("repair", "Cut the log at the damage", args.yes)?;
-    let done = strata::log::repair(&ctx.store_dir, LogOptions::default())?;
+    let done = strata::log::repair(&ctx.store_dir, ctx.log_options())?;
     print_report(&mut out, &done)
 }
 
@@ -69,6 +72,7 @@ fn print_report(out: &mut output::Printer, done: &RepairReport) -> CliResult {
             bytes_cut,
             segments_removed,
             repair_seq,
+            post_commit_warnings,
         } => {
             out.line(format!(
                 "{}: cut segment {} at offset {} ({} moved out), {} moved out",
@@ -84,7 +88,8 @@ fn print_report(out: &mut output::Printer, done: &RepairReport) -> CliResult {
             ))?;
             out.line(format!(
                 "  recorded as repair record {repair_seq}; run `strata verify` to check the result"
-            ))
+            ))?;
+            super::upload::print_post_commit_warnings(out, "repair", post_commit_warnings)
         }
     }
 }

@@ -9,6 +9,9 @@ use strata::query::Query;
 use strata::report;
 use strata::store::RollbackOutcome;
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata rollback trial-42 1 --reason \"bad export\"\n  strata rollback trial-42 v2 --reason \"revert\" --yes --json\n  strata rollback trial-42 1 --reason \"bad export\" --queries queries.json";
+
 /// Options of `strata rollback`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -26,7 +29,7 @@ pub struct Args {
     #[arg(long, short)]
     pub yes: bool,
 
-    /// Who rolls back (default: the OS user from USER or LOGNAME).
+    /// Who rolls back (default: USER or LOGNAME, else the process's OS account).
     #[arg(long, value_name = "WHO")]
     pub actor: Option<String>,
 
@@ -44,7 +47,7 @@ pub struct Args {
 )]
 pub fn read_saved_queries(path: &std::path::Path) -> CliResult<Vec<(String, Query)>> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| CliError::error(format!("cannot read {}: {e}", path.display())))?;
+        .map_err(|e| CliError::io(format!("cannot read {}: {e}", path.display())))?;
     let entries: Vec<Value> = serde_json::from_str(&text).map_err(|e| {
         CliError::error(format!(
             "{}: not a JSON array of saved queries: {e}",
@@ -105,7 +108,9 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
         &context::actor(args.actor),
         args.reason.as_deref().unwrap_or(""),
         &saved,
-    )?;
+    );
+    context::announce_torn_cuts(out.is_json(), &store);
+    let outcome = outcome?;
     print_outcome(&mut out, &outcome)
 }
 

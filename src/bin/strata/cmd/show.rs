@@ -7,6 +7,9 @@ use crate::output::{Printer, Style};
 use strata::report::{self, change_summary};
 use strata::store::{TableRecord, VersionInfo};
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata show trial-42\n  strata show trial-42@2\n  strata show trial-42@2024-05-01 --json\n  strata show \"trial-42@2 days ago\"";
+
 /// Options of `strata show`.
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -7,6 +7,9 @@ use crate::error::CliResult;
 use crate::output::Style;
 use strata::report;
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata snapshot\n  strata snapshot --json";
+
 /// Options of `strata snapshot`.
 #[derive(Debug, clap::Args)]
 pub struct Args {}

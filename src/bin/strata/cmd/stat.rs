@@ -6,6 +6,9 @@ use crate::error::CliResult;
 use crate::output::Style;
 use strata::report;
 
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata stat\n  strata stat --json";
+
 /// Options of `strata stat` (none besides the global ones).
 #[derive(Debug, clap::Args)]
 pub struct Args {}
@@ -51,6 +54,14 @@ pub fn run(ctx: &Context, _args: Args) -> CliResult {
         label("blobs"),
         display::count(stats.blob_files, "file"),
         display::count(stats.blob_bytes, "byte")
+    ))?;
+    out.line(format!(
+        "{} {} ({}), {} ({})",
+        label("leftovers"),
+        display::count(stats.orphan_blobs, "orphan blob"),
+        display::count(stats.orphan_blob_bytes, "byte"),
+        display::count(stats.temp_files, "temporary file"),
+        display::count(stats.temp_file_bytes, "byte")
     ))?;
     out.line(format!(
         "{} {}",

@@ -8,11 +8,14 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use strata::report;
 use strata::schema::{SchemaDrift, SchemaDriftPolicy};
-use strata::store::{UploadRefusal, UploadStatus};
+use strata::store::{UploadPlan, UploadRefusal, UploadStatus};
 use strata::{Store, UploadFile, UploadOutcome, UploadRequest};
 
 /// Files larger than this (in total) get a progress bar on a terminal.
 const LARGE_UPLOAD_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Examples, shown by `--help`.
+pub const EXAMPLES: &str = "  strata upload trial-42 visits.csv sites.csv\n  strata upload trial-42 visits=export-2024-05.csv --overwrite\n  strata upload trial-42 visits.csv --overwrite --note \"March export\"\n  strata upload trial-42 visits.csv --overwrite --override-drift --reason \"site column retired\"\n  strata upload trial-42 visits.csv --overwrite --metadata meta.json --json";
 
 /// Options of `strata upload`.
 #[derive(Debug, clap::Args)]
@@ -20,13 +23,24 @@ pub struct Args {
     /// The dataset's name (or id, for an existing dataset).
     pub name: String,
 
-    /// CSV files, one table each; a file's name without its extension names the table.
-    #[arg(required = true, value_name = "FILE")]
+    /// CSV files, one table each: TABLE=FILE names the table, else the file's name without
+    /// its extension does (a single file overwriting a single-table dataset is matched to
+    /// that table).
+    #[arg(required = true, value_name = "[TABLE=]FILE")]
     pub files: Vec<PathBuf>,
+
+    /// The table's name, for a single file (the same as TABLE=FILE).
+    #[arg(long, value_name = "TABLE")]
+    pub table: Option<String>,
 
     /// Add a new version to an existing dataset (earlier versions are kept).
     #[arg(long)]
     pub overwrite: bool,
+
+    /// With --overwrite: create the dataset if no dataset has this name (without it, an
+    /// overwrite of an unknown name is refused, naming the closest existing names).
+    #[arg(long)]
+    pub create: bool,
 
     /// How to treat breaking schema drift: reject, warn or allow.
     #[arg(long, value_name = "POLICY", default_value = "reject")]
@@ -49,24 +63,29 @@ pub struct Args {
     )]
     pub note: String,
 
-    /// Who uploads (default: the OS user from USER or LOGNAME).
+    /// Who uploads (default: USER or LOGNAME, else the process's OS account).
     #[arg(long, value_name = "WHO")]
     pub actor: Option<String>,
 
     /// Version metadata: a file holding a JSON object.
     #[arg(long, value_name = "FILE.json")]
     pub metadata: Option<PathBuf>,
+
+    /// Show what the upload would do (and why it would be refused) without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Uploads; a refusal exits 1, a malformed file or an IO problem exits 2.
 pub fn run(ctx: &Context, args: Args) -> CliResult {
     let metadata = args.metadata.as_deref().map(read_metadata).transpose()?;
     let store = ctx.open_store()?;
-    let files = open_files(&args.files)?;
+    let files = open_files(&table_files(&args.files, args.table)?)?;
     let request = UploadRequest {
         dataset: args.name,
         files,
         overwrite: args.overwrite,
+        create: args.create,
         drift_policy: args.drift_policy,
         override_reason: args.reason.filter(|_| args.override_drift),
         actor: context::actor(args.actor),
@@ -74,7 +93,12 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
         metadata,
     };
     let mut out = ctx.printer();
-    match store.save_upload(request) {
+    if args.dry_run {
+        return print_plan(&mut out, &store.plan_upload(request)?);
+    }
+    let result = store.save_upload(request);
+    context::announce_torn_cuts(ctx.json, &store);
+    match result {
         Ok(outcome) => print_outcome(&mut out, &outcome),
         Err(error) => Err(report_refusal(&mut out, &store, error)),
     }
@@ -86,9 +110,8 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     reason = "the metadata file is the user's input, not a store file"
 )]
 fn read_metadata(path: &Path) -> CliResult<Value> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        CliError::error(format!("cannot read metadata file {}: {e}", path.display()))
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::io(format!("cannot read metadata file {}: {e}", path.display())))?;
     let value: Value = serde_json::from_str(&text).map_err(|e| {
         CliError::error(format!(
             "metadata file {} is not valid JSON: {e}",
@@ -104,27 +127,113 @@ fn read_metadata(path: &Path) -> CliResult<Value> {
     Ok(value)
 }
 
+/// The files with the table names given for them: `TABLE=FILE` (unless a file of that whole
+/// name exists: a file name may hold `=`), or `--table` for a single file.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "whether the user's argument names an existing input file"
+)]
+fn table_files(
+    args: &[PathBuf],
+    table: Option<String>,
+) -> CliResult<Vec<(Option<String>, PathBuf)>> {
+    let mut files: Vec<(Option<String>, PathBuf)> = args
+        .iter()
+        .map(|arg| {
+            let split = arg
+                .to_str()
+                .filter(|_| !arg.exists())
+                .and_then(|text| text.split_once('='))
+                .filter(|(name, path)| !name.is_empty() && !name.contains('/') && !path.is_empty());
+            match split {
+                Some((name, path)) => (Some(name.to_owned()), PathBuf::from(path)),
+                None => (None, arg.clone()),
+            }
+        })
+        .collect();
+    if let Some(table) = table {
+        match files.as_mut_slice() {
+            [(named @ None, _)] => *named = Some(table),
+            [(Some(_), _)] => {
+                return Err(CliError::error(
+                    "--table and TABLE=FILE both name the table; give one of them".to_owned(),
+                ))
+            }
+            _ => {
+                return Err(CliError::error(
+                    "--table names the table of a single file; with several files, name each as TABLE=FILE"
+                        .to_owned(),
+                ))
+            }
+        }
+    }
+    Ok(files)
+}
+
 /// Opens the files, with one progress bar over all of them when they are large.
 #[allow(
     clippy::disallowed_methods,
     reason = "the sizes of the user's input files, for the progress bar"
 )]
-fn open_files(paths: &[PathBuf]) -> CliResult<Vec<UploadFile>> {
+fn open_files(paths: &[(Option<String>, PathBuf)]) -> CliResult<Vec<UploadFile>> {
     let total: u64 = paths
         .iter()
-        .filter_map(|p| std::fs::metadata(p).ok())
+        .filter_map(|(_, p)| std::fs::metadata(p).ok())
         .map(|m| m.len())
         .sum();
     let bar = (total > LARGE_UPLOAD_BYTES).then(|| output::byte_bar(total, "uploading"));
     let mut files = Vec::with_capacity(paths.len());
-    for path in paths {
+    for (table, path) in paths {
         let mut file = UploadFile::from_path(path)?;
+        file.table = table.clone();
         if let Some(bar) = &bar {
             file.reader = Box::new(bar.clone().wrap_read(file.reader));
         }
         files.push(file);
     }
     Ok(files)
+}
+
+/// Prints what an upload would do; a refusal it would meet exits 1, as the upload would.
+fn print_plan(out: &mut Printer, plan: &UploadPlan) -> CliResult {
+    out.json(&report::UploadPlan::from(plan))?;
+    out.line(out.paint(Style::Dim, "dry run: nothing was written"))?;
+    match plan {
+        UploadPlan::Proceed(outcome) => {
+            let verb = match outcome.status {
+                UploadStatus::NewDataset => "create dataset",
+                UploadStatus::NewVersion => "add version",
+                UploadStatus::Reactivated => "re-activate version",
+                UploadStatus::AlreadyActive => "record nothing: the active version is",
+            };
+            out.line(format!(
+                "the upload would {verb} {} of `{}` ({})",
+                outcome.version,
+                outcome.dataset,
+                outcome.hash.short()
+            ))?;
+            if let Some(drift) = &outcome.drift {
+                out.line(format!(
+                    "  schema drift: {}",
+                    display::painted_summary(out, drift)
+                ))?;
+            }
+            print_warnings(out, outcome.drift.as_ref(), &outcome.warnings)
+        }
+        UploadPlan::Refused(refusal) => {
+            out.line(format!(
+                "the upload would be {}: {}",
+                out.paint(Style::Red, "refused"),
+                refusal.reason
+            ))?;
+            if let Some(drift) = &refusal.drift {
+                for line in drift.describe() {
+                    out.line(format!("    {line}"))?;
+                }
+            }
+            Err(CliError::Reported(crate::error::Failure::Refused))
+        }
+    }
 }
 
 /// The label shown for an outcome (`new dataset`, `new version`, ...).

@@ -1,0 +1,179 @@
+//! What the Merkle tree costs (docs/AUDIT.md, FORMAT.md "The Merkle tree"):
+//! - `tree/work_per_append_256B`: the tree's share of an append (the leaf hash of a 256-byte
+//!   record and the frontier push, plus a thousandth of a checkpoint record's body, the
+//!   automatic policy's rate), beside `tree/durable_append_single_256B` and
+//!   `tree/durable_append_8_writers_256B` measured in the same run: the ratio is the tree's
+//!   share of a durable append (the writer does this work under its lock, serially, so for 8
+//!   writers it is 8 times the work per group of 8);
+//! - `tree/verify_<n>`: rebuilding the tree of an `n`-record log from its records and
+//!   checking every recorded checkpoint (what `verify --trusted` adds), and `tree/log_check_<n>`:
+//!   the log check `verify` already does, for the same log;
+//! - `tree/prove_built_tree_<n>`: one inclusion proof from a built tree (the library's
+//!   `audit::prove`), and `tree/prove_command_<n>`: what `strata prove` does today (rebuild
+//!   the tree, then prove).
+//!
+//! `STRATA_BENCH_TREE_RECORDS` sets `n` (default 1,000,000).
+
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use std::hint::black_box;
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+use strata::audit::LogTree;
+use strata::format::leaf::{record_leaf, CheckpointBody};
+use strata::format::RecordType;
+use strata::log::{Durability, Log, LogOptions};
+use strata::merkle::Frontier;
+
+#[path = "support/dirs.rs"]
+mod dirs;
+
+const APP: RecordType = RecordType(0x100);
+
+fn body() -> Vec<u8> {
+    (0..256).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+fn records() -> u64 {
+    std::env::var("STRATA_BENCH_TREE_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+fn append_cost(c: &mut Criterion) {
+    let mut group = c.benchmark_group("tree");
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    group.throughput(Throughput::Elements(1));
+    let body = body();
+
+    let mut frontier = Frontier::new();
+    let mut seq = 0u64;
+    group.bench_function("work_per_append_256B", |b| {
+        b.iter(|| {
+            seq += 1;
+            frontier
+                .push(record_leaf(
+                    seq,
+                    1_700_000_000_000_000,
+                    APP,
+                    black_box(&body),
+                ))
+                .unwrap();
+            if seq.is_multiple_of(1000) {
+                let body = CheckpointBody {
+                    size: frontier.size(),
+                    root: frontier.root(),
+                    frontier: frontier.hashes().to_vec(),
+                    catalog_digest: None,
+                    note: strata::note::Checkpoint::new(
+                        "strata/x",
+                        frontier.size(),
+                        frontier.root(),
+                    )
+                    .encode(),
+                };
+                black_box(body.encode());
+            }
+        })
+    });
+
+    let dir = dirs::tempdir();
+    let log = Log::create(dir.path(), LogOptions::default()).unwrap();
+    group.bench_function("durable_append_single_256B", |b| {
+        b.iter(|| black_box(log.append(APP, &body).unwrap()))
+    });
+    drop(log);
+
+    const WRITERS: usize = 8;
+    group.throughput(Throughput::Elements(WRITERS as u64));
+    let dir = dirs::tempdir();
+    let log = Arc::new(Log::create(dir.path(), LogOptions::default()).unwrap());
+    group.bench_function(format!("durable_append_{WRITERS}_writers_256B"), |b| {
+        b.iter_custom(|iters| concurrent(&log, WRITERS, iters, &body))
+    });
+    group.finish();
+}
+
+fn concurrent(log: &Arc<Log>, writers: usize, iters: u64, body: &[u8]) -> Duration {
+    let ready = Arc::new(Barrier::new(writers + 1));
+    let done = Arc::new(Barrier::new(writers + 1));
+    std::thread::scope(|s| {
+        for _ in 0..writers {
+            let (log, ready, done) = (Arc::clone(log), Arc::clone(&ready), Arc::clone(&done));
+            s.spawn(move || {
+                ready.wait();
+                for _ in 0..iters {
+                    log.append(APP, body).unwrap();
+                }
+                done.wait();
+            });
+        }
+        ready.wait();
+        let start = Instant::now();
+        done.wait();
+        start.elapsed()
+    })
+}
+
+/// A log of `n` 256-byte records (and its automatic checkpoints), written buffered in
+/// batches, outside the timing.
+fn build(n: u64) -> (tempfile::TempDir, Log) {
+    let dir = dirs::tempdir();
+    let options = LogOptions {
+        durability: Durability::Buffered,
+        ..LogOptions::default()
+    };
+    let log = Log::create(dir.path(), options).unwrap();
+    let body = body();
+    let batch: Vec<(RecordType, &[u8])> = (0..1000).map(|_| (APP, body.as_slice())).collect();
+    while log.last_seq() < n {
+        let take = ((n - log.last_seq()) as usize).min(batch.len());
+        log.append_batch(&batch[..take]).unwrap();
+    }
+    (dir, log)
+}
+
+fn verify_and_prove(c: &mut Criterion) {
+    let n = records();
+    let label = if n.is_multiple_of(1_000_000) {
+        format!("{}M", n / 1_000_000)
+    } else {
+        format!("{}k", n / 1000)
+    };
+    let (dir, log) = build(n);
+    let mut group = c.benchmark_group("tree");
+    group.sample_size(10).sampling_mode(SamplingMode::Flat);
+    group.throughput(Throughput::Elements(log.last_seq()));
+    group.bench_function(format!("verify_{label}"), |b| {
+        b.iter(|| {
+            let tree = LogTree::rebuild(&log).unwrap();
+            assert!(tree.first_mismatch().is_none());
+            black_box(tree.size())
+        })
+    });
+    group.bench_function(format!("log_check_{label}"), |b| {
+        b.iter(|| black_box(strata::log::verify(dir.path()).unwrap().records))
+    });
+    let tree = LogTree::rebuild(&log).unwrap();
+    let covered = tree.checkpoints.last().unwrap().body.size;
+    let mut seq = 0;
+    group.throughput(Throughput::Elements(1));
+    group.bench_function(format!("prove_built_tree_{label}"), |b| {
+        b.iter(|| {
+            seq = seq % covered + 1;
+            let proof = strata::audit::prove(&log, &tree, seq, None).unwrap();
+            assert!(proof.proof.len() <= 64);
+            black_box(proof.proof.len())
+        })
+    });
+    group.bench_function(format!("prove_command_{label}"), |b| {
+        b.iter(|| {
+            let tree = LogTree::rebuild(&log).unwrap();
+            black_box(strata::audit::prove(&log, &tree, covered / 2, None).unwrap())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, append_cost, verify_and_prove);
+criterion_main!(benches);

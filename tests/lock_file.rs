@@ -1,0 +1,207 @@
+//! The lock file under operator error and without write access: a writer whose `log/LOCK` was
+//! deleted while it held it does not write (so two writers never append at the same offset);
+//! a writer never writes over bytes it did not expect; a store is read, torn tail or not,
+//! where nothing can be written. (The same with two processes: `tests/log_multiprocess.rs`.)
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use strata::format::{encode_record, RecordType};
+use strata::io::{Backend, BackendFile, DirEntry, Io, Metadata, OpenMode, OsBackend};
+use strata::log::{Durability, Log, LogOptions};
+use strata::{Store, StoreOptions, UploadFile, UploadRequest, VersionRef};
+
+const APP: RecordType = RecordType(0x100);
+
+fn options() -> LogOptions {
+    LogOptions {
+        segment_size: 1 << 20,
+        preallocate: 8192,
+        ..LogOptions::default()
+    }
+}
+
+#[test]
+fn a_writer_whose_lock_file_was_deleted_writes_nothing_and_no_acknowledged_record_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    Log::create(dir.path(), options()).unwrap();
+    let a = Log::open(dir.path(), options()).unwrap();
+    let b = Log::open(dir.path(), options()).unwrap();
+    a.append(APP, b"a1").unwrap();
+
+    let mut guard = a.lock_writer().unwrap();
+    // An operator deletes the lock file after a lock timeout while `a` holds it.
+    fs::remove_file(dir.path().join("log/LOCK")).unwrap();
+    let acknowledged = b.append(APP, b"b1").unwrap();
+    assert_eq!(acknowledged, 2);
+    let refused = guard.append_batch(&[(APP, b"a2".as_slice())]).unwrap_err();
+    assert!(
+        matches!(refused, strata::log::Error::LockReplaced { .. }),
+        "{refused}"
+    );
+    assert!(refused.to_string().contains("LOCK"), "{refused}");
+    drop(guard);
+
+    // The next commit of `a` locks the lock file that is there now, and catches up.
+    assert_eq!(a.append(APP, b"a2").unwrap(), 3);
+    assert_eq!(b.append(APP, b"b2").unwrap(), 4);
+    let log = Log::open(dir.path(), options()).unwrap();
+    let bodies: Vec<Vec<u8>> = log.iter_from(1).map(|r| r.unwrap().body).collect();
+    assert_eq!(bodies, [&b"a1"[..], b"b1", b"a2", b"b2"]);
+    assert!(log.verify().unwrap().is_ok());
+}
+
+#[test]
+fn a_writer_never_writes_over_bytes_it_did_not_expect() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::create(dir.path(), options()).unwrap();
+    log.append(APP, b"one").unwrap();
+    let mut guard = log.lock_writer().unwrap();
+    // Another writer appended record 2 without taking the lock (or after its lock file was
+    // replaced): the guard's view ends before it.
+    let last = log.segments().pop().unwrap();
+    let time = log.read(1).unwrap().timestamp_micros;
+    let mut foreign = Vec::new();
+    encode_record(&mut foreign, APP, 2, time, b"acknowledged elsewhere");
+    let file = fs::OpenOptions::new().write(true).open(&last.path).unwrap();
+    file.write_all_at(&foreign, last.end_offset).unwrap();
+
+    let error = guard.append_batch(&[(APP, b"two".as_slice())]).unwrap_err();
+    drop(guard);
+    let message = error.to_string();
+    assert!(
+        message.contains("where this writer was to append"),
+        "{message}"
+    );
+    let bytes = fs::read(&last.path).unwrap();
+    let at = last.end_offset as usize;
+    assert_eq!(
+        bytes[at..at + foreign.len()],
+        foreign[..],
+        "nothing was overwritten"
+    );
+    // The refusal made the handle read the log again: its next append goes after record 2.
+    assert_eq!(log.append(APP, b"two").unwrap(), 3);
+    drop(log);
+    let reopened = Log::open(dir.path(), options()).unwrap();
+    assert_eq!(reopened.read(2).unwrap().body, b"acknowledged elsewhere");
+    assert_eq!(reopened.read(3).unwrap().body, b"two");
+}
+
+/// The real file system where nothing can be written: every open but a read-only one, and
+/// every change to a directory, fails with "permission denied", as on a read-only mount or in
+/// another user's store.
+#[derive(Debug)]
+struct ReadOnlyFs(OsBackend);
+
+fn denied() -> io::Error {
+    io::Error::from(io::ErrorKind::PermissionDenied)
+}
+
+impl Backend for ReadOnlyFs {
+    fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Box<dyn BackendFile>> {
+        match mode {
+            OpenMode::Read => self.0.open(path, mode),
+            _ => Err(denied()),
+        }
+    }
+    fn create_dir(&self, _: &Path) -> io::Result<()> {
+        Err(denied())
+    }
+    fn rename(&self, _: &Path, _: &Path) -> io::Result<()> {
+        Err(denied())
+    }
+    fn remove_file(&self, _: &Path) -> io::Result<()> {
+        Err(denied())
+    }
+    fn read_dir(&self, path: &Path) -> io::Result<Vec<DirEntry>> {
+        self.0.read_dir(path)
+    }
+    fn sync_dir(&self, _: &Path) -> io::Result<()> {
+        Err(denied())
+    }
+    fn metadata(&self, path: &Path) -> io::Result<Option<Metadata>> {
+        self.0.metadata(path)
+    }
+}
+
+fn store_options(io: Io, durability: Durability) -> StoreOptions {
+    let defaults = StoreOptions::default();
+    StoreOptions {
+        log: LogOptions {
+            io,
+            durability,
+            ..defaults.log
+        },
+        ..defaults
+    }
+}
+
+fn table(rows: &str) -> UploadRequest {
+    let file = UploadFile::from_bytes("t.csv", format!("id,v\n{rows}").into_bytes());
+    UploadRequest {
+        overwrite: true,
+        create: true,
+        ..UploadRequest::new("d", vec![file], "ana")
+    }
+}
+
+/// A store with version 1 synced, and version 2's event written without a sync and torn.
+fn store_with_a_torn_tail(dir: &Path) {
+    let store = Store::create(dir, StoreOptions::default()).unwrap();
+    store.save_upload(table("1,a\n")).unwrap();
+    drop(store);
+    let buffered = Store::open(dir, store_options(Io::os(), Durability::Buffered)).unwrap();
+    let seq = buffered.save_upload(table("1,b\n")).unwrap().seq.unwrap();
+    let record = buffered.log().read(seq).unwrap();
+    let segment = buffered.log().segments().pop().unwrap().path;
+    drop(buffered);
+    let file = fs::OpenOptions::new().write(true).open(segment).unwrap();
+    let end = record.offset + 32 + record.body.len() as u64;
+    file.write_all_at(&[0; 16], end - 16).unwrap();
+}
+
+fn read_only(dir: &Path) -> Store {
+    let io = Io::new(ReadOnlyFs(OsBackend));
+    Store::open(dir, store_options(io, Durability::Sync)).unwrap()
+}
+
+#[test]
+fn a_store_with_a_torn_tail_is_read_where_nothing_can_be_written() {
+    let dir = tempfile::tempdir().unwrap();
+    store_with_a_torn_tail(dir.path());
+    let store = read_only(dir.path());
+    let torn = store.log().torn_tail().expect("the torn tail is reported");
+    assert_eq!(
+        torn.unchecked, None,
+        "re-checked under a read-only shared lock"
+    );
+    assert_eq!(store.get_active_version("d").unwrap().version, 1);
+    let (_, mut reader) = store.open_table("d", &VersionRef::Number(1), None).unwrap();
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut reader, &mut bytes).unwrap();
+    assert_eq!(bytes, b"id,v\n1,a\n");
+    let refused = store.save_upload(table("1,c\n")).unwrap_err();
+    assert!(
+        refused.to_string().contains("ermission denied"),
+        "{refused}"
+    );
+}
+
+#[test]
+fn without_a_lock_file_to_lock_a_torn_tail_is_reported_as_found_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    store_with_a_torn_tail(dir.path());
+    // An archive copy without the lock file, opened where nothing can be written.
+    fs::remove_file(dir.path().join("log/LOCK")).unwrap();
+    let store = read_only(dir.path());
+    let torn = store.log().torn_tail().expect("the torn tail is reported");
+    let why = torn.unchecked.expect("it says the tail was not re-checked");
+    assert!(why.contains("re-checked under a shared lock"), "{why}");
+    assert_eq!(store.get_active_version("d").unwrap().version, 1);
+    assert!(
+        !dir.path().join("log/LOCK").exists(),
+        "reading created nothing"
+    );
+}
