@@ -16,7 +16,7 @@ use strata::sql::diff::{row_diff, KeySource, RowChange, RowDiffOptions};
 use strata::sql::output::{cell, csv_header, csv_rows, Cell};
 use strata::sql::{ColumnarPolicy, Engine, SqlError, SqlOptions};
 use strata::store::VersionRef;
-use strata::Store;
+use strata::{Store, UploadFile, UploadRequest};
 
 fn engine() -> Engine {
     Engine::new(SqlOptions {
@@ -262,7 +262,12 @@ fn drifting_store() -> (tempfile::TempDir, Store) {
     store
         .save_upload(upload_data("penguins", &["penguins-raw.csv"]))
         .unwrap();
-    let mut request = upload_data("penguins", &["penguins.csv"]);
+    // Named, so that version 2's table is `penguins` (an unnamed single table would take the
+    // name of the table it replaces, `penguins-raw`).
+    let file = UploadFile::from_path(data("penguins.csv"))
+        .unwrap()
+        .as_table("penguins");
+    let mut request = UploadRequest::new("penguins", vec![file], "tester");
     request.overwrite = true;
     request.drift_policy = SchemaDriftPolicy::Allow;
     store.save_upload(request).unwrap();
