@@ -60,7 +60,7 @@ fn threads() -> usize {
 fn row(i: u64, salt: u64, out: &mut Vec<u8>) {
     let value = (i * 7_919 + salt) % 100_000;
     let day = 1 + (i % 28);
-    let flag = if i % 3 == 0 { "true" } else { "false" };
+    let flag = if i.is_multiple_of(3) { "true" } else { "false" };
     writeln!(
         out,
         "{i},g{},{}.{:02},2024-{:02}-{day:02},{flag},note {}",

@@ -531,6 +531,9 @@ fn hex32(hex: &str) -> [u8; 32] {
     out
 }
 
+/// A changed cell as text: column, old value, new value.
+type ChangedCell = (String, String, String);
+
 #[test]
 fn a_keyed_row_diff_finds_the_added_removed_and_changed_rows() {
     let (_dir, store) = new_store();
@@ -556,7 +559,7 @@ fn a_keyed_row_diff_finds_the_added_removed_and_changed_rows() {
     assert_eq!(diff.key_source, KeySource::Identifier);
     assert_eq!(diff.key, ["patient_id"]);
     assert_eq!((diff.added, diff.removed, diff.changed), (1, 1, 2));
-    let mut changed: Vec<(String, Vec<(String, String, String)>)> = diff
+    let mut changed: Vec<(String, Vec<ChangedCell>)> = diff
         .details
         .iter()
         .filter_map(|c| match c {

@@ -227,7 +227,7 @@ mod tests {
         assert_eq!(parse_number("2.5e1"), Some(Number::Float(25.0)));
         assert_eq!(
             parse_number("9223372036854775808"),
-            Some(Number::Float(9.223372036854775808e18))
+            Some(Number::Float(9.223_372_036_854_776e18))
         );
         assert_eq!(parse_number("007"), None);
         assert_eq!(parse_number("inf"), None);

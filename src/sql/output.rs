@@ -124,7 +124,7 @@ fn timestamp_text(array: &ArrayRef, row: usize, unit: TimeUnit, zoned: bool) -> 
         return formatted(array, row);
     };
     let mut text = t.format("%Y-%m-%dT%H:%M:%S").to_string();
-    if sub % 1000 != 0 {
+    if !sub.is_multiple_of(1000) {
         text.push_str(&format!(".{sub:09}"));
     } else if sub != 0 {
         text.push_str(&format!(".{:06}", sub / 1000));

@@ -131,7 +131,8 @@ enum Sink {
     Table(Preview),
     Csv,
     Json,
-    Parquet(ParquetFile),
+    /// Boxed: the writer is large, and there is one sink per query.
+    Parquet(Box<ParquetFile>),
 }
 
 /// Runs the query and prints its rows; records it with `--record`.
@@ -214,12 +215,12 @@ fn stream_rows(
     let mut stream = engine.run(prepared).map_err(sql_error)?;
     let schema = stream.schema();
     let mut sink = match (&args.parquet, args.csv, ctx.json) {
-        (Some(path), _, _) => Sink::Parquet(ParquetFile::create(
+        (Some(path), _, _) => Sink::Parquet(Box::new(ParquetFile::create(
             &strata::io::Io::os(),
             path,
             schema.clone(),
             Vec::new(),
-        )?),
+        )?)),
         (None, true, _) => Sink::Csv,
         (None, false, true) => Sink::Json,
         (None, false, false) => Sink::Table(Preview::new(&schema, args.limit)),
