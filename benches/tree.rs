@@ -9,12 +9,18 @@
 //!   checking every recorded checkpoint (what `verify --trusted` adds), and `tree/log_check_<n>`:
 //!   the log check `verify` already does, for the same log;
 //! - `tree/prove_built_tree_<n>`: one inclusion proof from a built tree (the library's
-//!   `audit::prove`), and `tree/prove_command_<n>`: what `strata prove` does today (rebuild
-//!   the tree, then prove).
+//!   `audit::prove`), `tree/prove_command_<n>`: what `strata prove` did before the sidecar
+//!   (rebuild the tree, then prove), and, in the same run, `tree/prove_command_tiles_<n>`:
+//!   what it does now (`audit::prove_from_tiles`: the log's end from the last checkpoint
+//!   record, the record, the tiles from `log/tree/`, both checks), with the tiles written;
+//!   `tree/prove_tiles_after_1000_appends_<n>`: the same after 1,000 more records (the lazy
+//!   extension's cost, the automatic checkpoint policy's interval); and
+//!   `tree/prove_tiles_cold_<n>`: the first proof with no `log/tree/` (every tile computed
+//!   and written).
 //!
 //! `STRATA_BENCH_TREE_RECORDS` sets `n` (default 1,000,000).
 
-use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode, Throughput};
 use std::hint::black_box;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
@@ -172,7 +178,52 @@ fn verify_and_prove(c: &mut Criterion) {
             black_box(strata::audit::prove(&log, &tree, covered / 2, None).unwrap())
         })
     });
+    drop(tree);
+    prove_from_tiles(&mut group, &log, dir.path(), covered, &label);
     group.finish();
+}
+
+fn prove_from_tiles(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    log: &Log,
+    dir: &std::path::Path,
+    covered: u64,
+    label: &str,
+) {
+    let tree_dir = dir.join("log").join("tree");
+    let prove = |seq: u64| {
+        let (proof, report) = strata::audit::prove_from_tiles(log, seq, None).unwrap();
+        assert!(report.rebuilt.is_none() && proof.proof.len() <= 64);
+        black_box(proof)
+    };
+    group.bench_function(format!("prove_tiles_cold_{label}"), |b| {
+        b.iter_batched(
+            || {
+                let _ = std::fs::remove_dir_all(&tree_dir);
+            },
+            |()| prove(covered / 2),
+            BatchSize::PerIteration,
+        )
+    });
+    // The tiles are written now; each proof reads its own (a different record each time).
+    let mut seq = 0;
+    group.bench_function(format!("prove_command_tiles_{label}"), |b| {
+        b.iter(|| {
+            seq = (seq + 7919) % covered + 1;
+            prove(seq)
+        })
+    });
+    let body = body();
+    let batch: Vec<(RecordType, &[u8])> = (0..1000).map(|_| (APP, body.as_slice())).collect();
+    group.bench_function(format!("prove_tiles_after_1000_appends_{label}"), |b| {
+        b.iter_batched(
+            || {
+                log.append_batch(&batch).unwrap();
+            },
+            |()| prove(log.last_seq() / 3),
+            BatchSize::PerIteration,
+        )
+    });
 }
 
 criterion_group!(benches, append_cost, verify_and_prove);

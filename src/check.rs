@@ -18,6 +18,7 @@
 
 use crate::error::Result;
 use crate::log::VerifyReport;
+use crate::store::snapshot::IgnoredKind;
 use crate::store::{Digest, Leftovers, Store, StoreOptions};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -77,6 +78,10 @@ pub enum Outcome {
     Healthy,
     /// Something is damaged: the log, an invariant, a snapshot or a blob.
     Corrupt,
+    /// Something whose checksums hold was changed: a snapshot whose catalog is not the one
+    /// the log's checkpoint record vouches for (forged), or one the log vouches for that
+    /// disagrees with a replay (so the checkpoint record was forged with it).
+    Tampered,
 }
 
 /// What kind of store-level problem was found.
@@ -89,7 +94,11 @@ pub enum StoreProblemKind {
     Invariant,
     /// A snapshot was ignored when the store was opened (damaged, foreign, stale...).
     IgnoredSnapshot,
-    /// The newest usable snapshot disagrees with a replay of the log.
+    /// A snapshot was ignored because its CRCs hold but the checkpoint record it names does
+    /// not carry its catalog's digest: it was forged or changed after it was taken.
+    ForgedSnapshot,
+    /// The newest usable snapshot disagrees with a replay of the log (its digest is the
+    /// log's, so the checkpoint record that vouches for it was forged too).
     SnapshotMismatch,
     /// The snapshot could not be compared with the log.
     SnapshotUncheckable,
@@ -104,6 +113,17 @@ pub struct StoreProblem {
     pub kind: StoreProblemKind,
     /// What is wrong, in a sentence.
     pub detail: String,
+}
+
+impl StoreProblem {
+    /// Whether the problem is tampering (checksums hold, content was changed) rather than
+    /// damage: a forged snapshot, or an anchored one that disagrees with the log.
+    pub fn is_tampering(&self) -> bool {
+        matches!(
+            self.kind,
+            StoreProblemKind::ForgedSnapshot | StoreProblemKind::SnapshotMismatch
+        )
+    }
 }
 
 /// Damaged or missing table bytes (a blob file, or a `table_bytes` record inside the log),
@@ -159,9 +179,12 @@ impl CheckReport {
         self.problem_count() == 0
     }
 
-    /// The verdict.
+    /// The verdict: tampered if a snapshot was forged (whatever else is found), corrupt if
+    /// anything else is wrong.
     pub fn outcome(&self) -> Outcome {
-        if self.is_healthy() {
+        if self.store_problems.iter().any(StoreProblem::is_tampering) {
+            Outcome::Tampered
+        } else if self.is_healthy() {
             Outcome::Healthy
         } else {
             Outcome::Corrupt
@@ -255,12 +278,18 @@ fn open(store_dir: &Path, report: &mut CheckReport) -> Option<Store> {
 /// rebuilt from the log alone.
 fn check_snapshots(store: &Store, report: &mut CheckReport) {
     let problem = |kind, detail| StoreProblem { kind, detail };
-    report.store_problems.extend(
-        store
-            .snapshot_warnings()
-            .iter()
-            .map(|w| problem(StoreProblemKind::IgnoredSnapshot, w.clone())),
-    );
+    // A format-1 snapshot is ignored by design (nothing in the log vouches for it): not a
+    // problem. A forged one is tampering; any other ignored one is damage or staleness.
+    report
+        .store_problems
+        .extend(store.ignored_snapshots().iter().filter_map(|i| {
+            let kind = match i.kind {
+                IgnoredKind::FormatOne => return None,
+                IgnoredKind::Forged => StoreProblemKind::ForgedSnapshot,
+                _ => StoreProblemKind::IgnoredSnapshot,
+            };
+            Some(problem(kind, i.warning()))
+        }));
     match store.check_snapshot() {
         Ok(Some((info, differences))) => {
             report.snapshot_checked = Some(info.seq);

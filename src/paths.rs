@@ -10,6 +10,7 @@
 //!     <20-digit seq>.seg.tmp           a segment being created (tmp_path)
 //!     torn/<segment>.<offset>.torn     TORN_DIR: torn tails cut before an append
 //!     salvage-<UTC time>/              SALVAGE_PREFIX: what a repair cut out
+//!     tree/tile/<L>/<N>[.p/<W>]        TREE_DIR: the sidecar of tree hashes (tlog-tiles)
 //!       <segment>.from-<offset>        the cut bytes of the damaged segment
 //!       <segment>                      later segments, moved whole
 //!   blobs/                             BLOB_DIR
@@ -40,6 +41,8 @@ pub const TORN_DIR: &str = "torn";
 pub const TORN_SUFFIX: &str = ".torn";
 /// Start of the name of a folder (inside the log folder) holding what a repair cut out.
 pub const SALVAGE_PREFIX: &str = "salvage-";
+/// Folder (inside the log folder) of the derived, untrusted sidecar of tree hashes.
+pub const TREE_DIR: &str = "tree";
 /// Name of the blob folder inside a store directory.
 pub const BLOB_DIR: &str = "blobs";
 /// Folder (inside the blob folder) holding every blob under its name.
@@ -113,6 +116,12 @@ impl StorePaths {
     /// `log/salvage-<time>/`, `time` formatted by the caller (FORMAT.md: UTC, to the µs).
     pub fn salvage_dir(&self, time: &str) -> PathBuf {
         self.log_dir().join(format!("{SALVAGE_PREFIX}{time}"))
+    }
+
+    /// `log/tree/`: the sidecar of tree hashes; tiles lie below it at their tlog-tiles paths
+    /// ([`crate::format::tile::TileId::path`]).
+    pub fn tree_dir(&self) -> PathBuf {
+        self.log_dir().join(TREE_DIR)
     }
 
     /// `blobs/`.

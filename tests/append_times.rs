@@ -268,7 +268,8 @@ fn format_1_segment(store_id: [u8; 16], events: &[Event]) -> Vec<u8> {
             DATASET_EVENT,
             seq,
             event.timestamp_micros,
-            &event.encode(),
+            // A format-1 build wrote event encoding 1.
+            &event.encode_v1().expect("a version-1 event"),
         );
     }
     bytes.resize(bytes.len() + 4096, 0);
@@ -283,6 +284,8 @@ fn event(time: i64, kind: EventKind) -> Event {
         kind,
         actor: "ana".into(),
         note: String::new(),
+        os_account: None,
+        salvaged_from: None,
     }
 }
 
@@ -299,6 +302,8 @@ fn created(version: u64, previous_active: Option<u64>, hash: u8) -> EventKind {
         override_reason: None,
         warnings: Vec::new(),
         duplicate_of: Vec::new(),
+        // What a version-1 event reads as (it decided every type change as breaking).
+        widening: strata::schema::WideningRule::Breaking,
     }
 }
 

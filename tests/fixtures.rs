@@ -573,6 +573,7 @@ fn kind_text(kind: &strata::store::EventKind) -> String {
             drift,
             policy,
             reason,
+            ..
         } => format!(
             "overwrite_blocked active v{active} attempted {attempted_hash} files [{}] drift {} \
              policy {policy} reason {reason}",
@@ -707,6 +708,19 @@ fn assert_history(store: &Store, fixture: &Fixture) {
                 )
             );
             assert_eq!(kind_text(&event.kind), expected.kind, "event {seq}");
+            // Format-1 events are of event encoding version 1, which has no OS account, and
+            // decided every type change as breaking.
+            assert_eq!(event.os_account, None, "event {seq}");
+            if let strata::store::EventKind::UploadCreated { widening, .. }
+            | strata::store::EventKind::OverwriteBlocked { widening, .. } = &event.kind
+            {
+                assert_eq!(
+                    *widening,
+                    strata::schema::WideningRule::Breaking,
+                    "event {seq}"
+                );
+            }
+            assert_eq!(event.salvaged_from, None, "event {seq}");
             assert_eq!(warnings_of(&event.kind), expected.warnings, "event {seq}");
         }
         assert_eq!(history.versions.len(), want.versions.len(), "{}", want.name);
@@ -845,19 +859,35 @@ fn the_history_fixture_reads_back_exactly_as_written() {
     assert_fixture(&store, &HISTORY);
 }
 
+/// Format 1 snapshots are read but never used since snapshot format 2 (FORMAT.md, "Version
+/// compatibility"): no checkpoint record vouches for their catalog, so the fixture's snapshot
+/// is ignored with a warning and the whole log replayed to the same catalog; `verify` does not
+/// count it as a problem.
 #[test]
-fn the_history_fixture_opens_from_its_snapshot_and_the_records_after_it() {
-    let (_tmp, _dir, store) = open_copy("history");
-    let snapshot = store.loaded_snapshot().expect("the snapshot is used");
+fn the_history_fixture_ignores_its_format_1_snapshot_and_replays_its_log_to_the_same_catalog() {
+    let (_tmp, dir, store) = open_copy("history");
+    assert!(store.loaded_snapshot().is_none());
+    let snapshot = dir.join("snapshots/00000000000000000009.snap");
+    assert_eq!(fs::metadata(&snapshot).unwrap().len(), 638);
     assert_eq!(
-        (file_name(&snapshot.path), snapshot.seq, snapshot.bytes),
-        ("00000000000000000009.snap", 9, 638)
+        store.snapshot_warnings(),
+        [format!(
+            "ignored snapshot {}: it is snapshot format 1, which no checkpoint record anchors; the log is replayed instead (the next snapshot is format 2)",
+            snapshot.display()
+        )]
     );
-    assert!(store.snapshot_warnings().is_empty());
+    assert_eq!(
+        store.ignored_snapshots()[0].kind,
+        strata::store::snapshot::IgnoredKind::FormatOne
+    );
     assert_catalog(&store, &HISTORY);
-    let (checked, differences) = store.check_snapshot().unwrap().expect("a usable snapshot");
-    assert_eq!(checked.seq, 9);
-    assert!(differences.is_empty(), "{differences:?}");
+    assert!(store.check_snapshot().unwrap().is_none());
+    let report = strata::check::run(&dir, strata::check::CheckOptions::default(), |_| {}).unwrap();
+    assert_eq!(
+        report.outcome(),
+        strata::check::Outcome::Healthy,
+        "{report:?}"
+    );
 }
 
 #[test]
@@ -904,6 +934,12 @@ fn the_torn_tail_of_the_fixture_is_cut_and_recorded_before_the_next_append() {
     // a new format-2 segment (see FORMAT.md, "Version compatibility"), which starts with a
     // checkpoint record of every earlier record (seq 11, "Checkpoint record").
     assert_eq!((outcome.version, outcome.seq), (2, Some(12)));
+    let appended = store.log().read(12).unwrap();
+    assert_eq!(
+        appended.body[0],
+        strata::store::EVENT_ENCODING_VERSION,
+        "the event a format-2 build appends is of the event encoding it writes"
+    );
     let checkpoint = store.log().read(11).unwrap();
     assert_eq!(
         (checkpoint.record_type, checkpoint.segment_number),
@@ -1029,7 +1065,8 @@ fn the_repaired_fixture_reads_its_repair_record_and_keeps_what_was_cut() {
             offset: 653,
             bytes_cut: 1048,
             segments_removed: 1,
-            salvage_dir: REPAIRED_SALVAGE_DIR.into()
+            salvage_dir: REPAIRED_SALVAGE_DIR.into(),
+            checkpoints_cut: Vec::new(),
         }
     );
     let salvage = dir.join("log").join(REPAIRED_SALVAGE_DIR);
@@ -1075,7 +1112,8 @@ fn a_snapshot_taken_before_a_repair_is_ignored_with_a_warning() {
             offset: 1068,
             bytes_cut: 752,
             segments_removed: 0,
-            salvage_dir: STALE_SNAPSHOT_SALVAGE_DIR.into()
+            salvage_dir: STALE_SNAPSHOT_SALVAGE_DIR.into(),
+            checkpoints_cut: Vec::new(),
         }
     );
 }

@@ -190,6 +190,11 @@ fn seal_body_layout_matches_the_spec() {
     assert!(spec().contains(&format!(
         "exactly {REPAIR_BODY_FIXED_LEN} plus the name length"
     )));
+    use strata::format::CUT_CHECKPOINT_LEN;
+    assert_eq!(CUT_CHECKPOINT_LEN, 8 + 8 + 32 + 1);
+    assert!(spec().contains(&format!(
+        "| {CUT_CHECKPOINT_LEN}·*C* | per checkpoint record cut, in log order: its sequence number (`u64`), its tree size (`u64`), its root (32 bytes), signed (`u8`"
+    )));
 }
 
 #[test]
@@ -278,12 +283,10 @@ fn a_table_bytes_body_is_laid_out_as_the_spec_says() {
 
 #[test]
 fn a_dataset_event_body_is_encoded_as_the_spec_says() {
-    use strata::store::{Event, EventKind, DATASET_EVENT, EVENT_ENCODING_VERSION};
+    use strata::store::{Event, EventKind, DATASET_EVENT, EVENT_ENCODING_V1};
     let spec = spec();
     assert!(spec.contains(&format!("| `{:#06x}` | dataset event |", DATASET_EVENT.0)));
-    assert!(spec.contains(&format!(
-        "event encoding version (`{EVENT_ENCODING_VERSION}`)"
-    )));
+    assert!(spec.contains(&format!("event encoding version (`{EVENT_ENCODING_V1}`")));
     let (event_id, dataset_id) = (
         uuid::Uuid::from_bytes([1; 16]),
         uuid::Uuid::from_bytes([2; 16]),
@@ -298,8 +301,56 @@ fn a_dataset_event_body_is_encoded_as_the_spec_says() {
             version: 2,
             from: 3,
         },
+        os_account: None,
+        salvaged_from: None,
     };
     // Written out field by field as FORMAT.md's "Dataset events" section lists them.
+    let mut expected = vec![EVENT_ENCODING_V1];
+    expected.extend(16u64.to_le_bytes());
+    expected.extend([1u8; 16]);
+    expected.extend((-5i64).to_le_bytes());
+    expected.extend(16u64.to_le_bytes());
+    expected.extend([2u8; 16]);
+    expected.extend(1u32.to_le_bytes()); // variant index of version_activated
+    expected.extend(2u64.to_le_bytes());
+    expected.extend(3u64.to_le_bytes());
+    expected.extend(3u64.to_le_bytes());
+    expected.extend(b"ana");
+    expected.extend(1u64.to_le_bytes());
+    expected.extend(b"n");
+    assert_eq!(event.encode_v1().unwrap(), expected);
+}
+
+#[test]
+fn a_version_2_event_body_is_encoded_as_the_spec_says() {
+    use strata::store::{Event, EventKind, OsAccount, SalvagedFrom, EVENT_ENCODING_VERSION};
+    let spec = spec();
+    assert_eq!(EVENT_ENCODING_VERSION, 2);
+    assert!(spec.contains(&format!(
+        "writes event encoding version (`{EVENT_ENCODING_VERSION}`)"
+    )));
+    let event = Event {
+        event_id: uuid::Uuid::from_bytes([1; 16]),
+        timestamp_micros: -5,
+        actor: "ana".into(),
+        note: "n".into(),
+        dataset_id: uuid::Uuid::from_bytes([2; 16]),
+        kind: EventKind::VersionActivated {
+            version: 2,
+            from: 3,
+        },
+        os_account: Some(OsAccount {
+            uid: 1001,
+            name: Some("svc".into()),
+        }),
+        salvaged_from: Some(SalvagedFrom {
+            segment_number: 4,
+            offset: 640,
+            seq: 9,
+        }),
+    };
+    // Written out field by field as FORMAT.md's "Dataset events" section lists them: version
+    // 1's fields, then `os_account` and `salvaged_from`.
     let mut expected = vec![EVENT_ENCODING_VERSION];
     expected.extend(16u64.to_le_bytes());
     expected.extend([1u8; 16]);
@@ -313,7 +364,17 @@ fn a_dataset_event_body_is_encoded_as_the_spec_says() {
     expected.extend(b"ana");
     expected.extend(1u64.to_le_bytes());
     expected.extend(b"n");
+    expected.push(1); // os_account: some
+    expected.extend(1001u32.to_le_bytes()); // uid
+    expected.push(1); // name: some
+    expected.extend(3u64.to_le_bytes());
+    expected.extend(b"svc");
+    expected.push(1); // salvaged_from: some
+    expected.extend(4u64.to_le_bytes()); // segment_number
+    expected.extend(640u64.to_le_bytes()); // offset
+    expected.extend(9u64.to_le_bytes()); // seq
     assert_eq!(event.encode(), expected);
+    assert_eq!(event.encode_v1(), None, "version 1 has no OS account");
 }
 
 #[test]
@@ -611,7 +672,7 @@ mod pinned {
     use std::sync::Arc;
     use strata::schema::{
         Column, ColumnSummary, ColumnType, Delimiter, RenameCandidate, Schema, SchemaDrift,
-        SchemaDriftPolicy, TableDrift, TypeChange,
+        SchemaDriftPolicy, TableDrift, TypeChange, WideningRule,
     };
     use strata::store::{
         ContentHolder, Digest, Event, EventHead, EventKind, KindHead, TableRecord,
@@ -630,6 +691,8 @@ mod pinned {
             kind,
             actor: actor.into(),
             note: note.into(),
+            os_account: None,
+            salvaged_from: None,
         }
     }
 
@@ -740,6 +803,8 @@ mod pinned {
                 dataset_name: "trial-41".into(),
                 version: 7,
             }],
+            // Version 1 decided every type change as breaking: its events read so.
+            widening: WideningRule::Breaking,
         };
         event(kind, "ana", "May export")
     }
@@ -767,6 +832,7 @@ mod pinned {
             override_reason: None,
             warnings: Vec::new(),
             duplicate_of: Vec::new(),
+            widening: WideningRule::Breaking,
         };
         Event {
             event_id: uuid::Uuid::from_u128(0x00000000_0000_4000_8000_000000000001),
@@ -811,6 +877,7 @@ mod pinned {
             drift,
             policy: SchemaDriftPolicy::Warn,
             reason: "column `score` removed".into(),
+            widening: WideningRule::Breaking,
         };
         event(kind, "ana", "")
     }
@@ -888,7 +955,7 @@ fn pinned_events() -> Vec<(
 #[test]
 fn every_dataset_event_kind_encodes_to_its_pinned_bytes() {
     for (name, event, hex, _) in pinned_events() {
-        assert_eq!(event.encode(), unhex(hex), "{name}");
+        assert_eq!(event.encode_v1().unwrap(), unhex(hex), "{name}");
     }
 }
 
@@ -922,6 +989,222 @@ fn every_pinned_event_vector_decodes_to_its_head() {
         assert_eq!(EventHead::decode(&bytes, at_seq_7).unwrap(), head, "{name}");
         assert_eq!(event.head(), head, "{name}");
     }
+}
+
+/// Event encoding version 2: version 1's fields, then the OS account and the salvage origin.
+const VERSION_ACTIVATED_V2: &str = concat!(
+    "02",                               // event encoding version
+    "1000000000000000",                 // event_id: u64 length 16
+    "a1b2c3d4e5f647189a2b3c4d5e6f7081", // a1b2c3d4-e5f6-4718-9a2b-3c4d5e6f7081
+    "056a3832c2190600",                 // timestamp_micros: 1717171717171717
+    "1000000000000000",                 // dataset_id: u64 length 16
+    "0f1e2d3c4b5a4968877665544332211f", // 0f1e2d3c-4b5a-4968-8776-65544332211f
+    "01000000",                         // kind: version_activated
+    "0200000000000000",                 // version: 2
+    "0300000000000000",                 // from: 3
+    "0200000000000000",                 // actor: u64 length 2
+    "626f",                             // "bo"
+    "0000000000000000",                 // note: u64 length 0
+    "01",                               // os_account: some
+    "e8030000",                         // uid: 1000
+    "01",                               // name: some
+    "0400000000000000",                 // u64 length 4
+    "626f6232",                         // "bob2"
+    "00",                               // salvaged_from: none
+);
+
+/// A version-2 rollback by an account the user database does not name, re-appended by repair.
+const ROLLBACK_V2: &str = concat!(
+    "02",                                               // event encoding version
+    "1000000000000000",                                 // event_id: u64 length 16
+    "a1b2c3d4e5f647189a2b3c4d5e6f7081",                 // a1b2c3d4-e5f6-4718-9a2b-3c4d5e6f7081
+    "056a3832c2190600",                                 // timestamp_micros: 1717171717171717
+    "1000000000000000",                                 // dataset_id: u64 length 16
+    "0f1e2d3c4b5a4968877665544332211f",                 // 0f1e2d3c-4b5a-4968-8776-65544332211f
+    "02000000",                                         // kind: rollback
+    "0300000000000000",                                 // from: 3
+    "0100000000000000",                                 // to: 1
+    "0100000000000000",                                 // warnings: count 1
+    "2100000000000000",                                 // warning: u64 length 33
+    "7461626c652060736974657360206973206e6f7420696e20", // "table `sites` is not in version 1"
+    "76657273696f6e2031",
+    "0200000000000000",     // actor: u64 length 2
+    "6379",                 // "cy"
+    "0a00000000000000",     // note: u64 length 10
+    "626164206578706f7274", // "bad export"
+    "01",                   // os_account: some
+    "39300000",             // uid: 12345
+    "00",                   // name: none
+    "01",                   // salvaged_from: some
+    "0200000000000000",     // segment_number: 2
+    "8002000000000000",     // offset: 640
+    "0900000000000000",     // seq: 9
+);
+
+/// A version-2 refusal under a policy that counts widening as breaking: `widening` (1,
+/// breaking) follows `reason`, before the actor.
+const OVERWRITE_BLOCKED_V2: &str = concat!(
+    "02",                                                               // event encoding version
+    "1000000000000000",                                                 // event_id: u64 length 16
+    "a1b2c3d4e5f647189a2b3c4d5e6f7081", // a1b2c3d4-e5f6-4718-9a2b-3c4d5e6f7081
+    "056a3832c2190600",                 // timestamp_micros: 1717171717171717
+    "1000000000000000",                 // dataset_id: u64 length 16
+    "0f1e2d3c4b5a4968877665544332211f", // 0f1e2d3c-4b5a-4968-8776-65544332211f
+    "03000000",                         // kind: overwrite_blocked
+    "0300000000000000",                 // active: 3
+    "7777777777777777777777777777777777777777777777777777777777777777", // attempted_hash
+    "0100000000000000",                 // source_files: count 1
+    "0a00000000000000",                 // file: u64 length 10
+    "7669736974732e637376",             // "visits.csv"
+    "0000000000000000",                 // added_tables: count 0
+    "0000000000000000",                 // removed_tables: count 0
+    "0100000000000000",                 // changed_tables: count 1
+    "0600000000000000",                 // table: u64 length 6
+    "766973697473",                     // "visits"
+    "0000000000000000",                 // added_columns: count 0
+    "0100000000000000",                 // removed_columns: count 1
+    "0500000000000000",                 // name: u64 length 5
+    "73636f7265",                       // "score"
+    "02000000",                         // column_type Float64
+    "0000000000000000",                 // type_changes: count 0
+    "0000000000000000",                 // rename_candidates: count 0
+    "01000000",                         // policy warn
+    "1600000000000000",                 // reason: u64 length 22
+    "636f6c756d6e206073636f7265602072656d6f766564", // "column `score` removed"
+    "01000000",                         // widening: breaking
+    "0300000000000000",                 // actor: u64 length 3
+    "616e61",                           // "ana"
+    "0000000000000000",                 // note: u64 length 0
+    "01",                               // os_account: some
+    "e8030000",                         // uid: 1000
+    "00",                               // name: none
+    "00",                               // salvaged_from: none
+);
+
+/// A version-2 `upload_created` ends its kind with `widening` (0, compatible).
+#[test]
+fn a_version_2_upload_records_its_widening_rule_after_duplicate_of() {
+    use strata::schema::WideningRule;
+    use strata::store::{Event, EventKind, OsAccount};
+    let v1 = pinned::first_upload();
+    let mut kind = v1.kind.clone();
+    if let EventKind::UploadCreated { widening, .. } = &mut kind {
+        *widening = WideningRule::Compatible;
+    }
+    let v2 = Event {
+        kind,
+        os_account: Some(OsAccount {
+            uid: 1000,
+            name: None,
+        }),
+        ..v1.clone()
+    };
+    // Version 1's body, with the version byte 2, `00000000` (compatible) after the kind, and
+    // the account after the note.
+    let body_v1 = v1.encode_v1().unwrap();
+    let tail_v1 = 8 + 8; // actor and note: two empty strings
+    let kind_end = body_v1.len() - tail_v1;
+    let mut expected = vec![2];
+    expected.extend(&body_v1[1..kind_end]);
+    expected.extend(0u32.to_le_bytes());
+    expected.extend(&body_v1[kind_end..]);
+    expected.extend([1, 0xe8, 0x03, 0, 0, 0, 0]);
+    assert_eq!(v2.encode(), expected);
+    assert_eq!(v2.encode_v1(), None, "version 1 cannot say `compatible`");
+    let at = || strata::log::Position::new("log/00000000000000000005.seg", 1, 128, 7);
+    assert_eq!(Event::decode(&expected, at).unwrap(), v2);
+}
+
+/// The pinned version-2 events: name, event, vector, head.
+fn pinned_v2_events() -> Vec<(
+    &'static str,
+    strata::store::Event,
+    &'static str,
+    strata::store::EventHead<'static>,
+)> {
+    use strata::store::{Event, KindHead, OsAccount, SalvagedFrom};
+    vec![
+        (
+            "version_activated v2",
+            Event {
+                os_account: Some(OsAccount {
+                    uid: 1000,
+                    name: Some("bob2".into()),
+                }),
+                ..pinned::version_activated()
+            },
+            VERSION_ACTIVATED_V2,
+            pinned::head(KindHead::VersionActivated {
+                version: 2,
+                from: 3,
+            }),
+        ),
+        (
+            "rollback v2",
+            Event {
+                os_account: Some(OsAccount {
+                    uid: 12345,
+                    name: None,
+                }),
+                salvaged_from: Some(SalvagedFrom {
+                    segment_number: 2,
+                    offset: 640,
+                    seq: 9,
+                }),
+                ..pinned::rollback()
+            },
+            ROLLBACK_V2,
+            pinned::head(KindHead::Rollback { from: 3, to: 1 }),
+        ),
+        (
+            "overwrite_blocked v2",
+            Event {
+                os_account: Some(OsAccount {
+                    uid: 1000,
+                    name: None,
+                }),
+                ..pinned::overwrite_blocked()
+            },
+            OVERWRITE_BLOCKED_V2,
+            pinned::head(KindHead::OverwriteBlocked { active: 3 }),
+        ),
+    ]
+}
+
+#[test]
+fn version_2_events_encode_to_and_decode_from_their_pinned_bytes() {
+    use strata::store::{Event, EventHead};
+    for (name, event, hex, head) in pinned_v2_events() {
+        let bytes = unhex(hex);
+        assert_eq!(event.encode(), bytes, "{name}");
+        assert_eq!(event.encoded_len(), bytes.len(), "{name}");
+        assert_eq!(Event::decode(&bytes, at_seq_7).unwrap(), event, "{name}");
+        assert_eq!(EventHead::decode(&bytes, at_seq_7).unwrap(), head, "{name}");
+        let mut trailing = bytes.clone();
+        trailing.push(0);
+        let err = Event::decode(&trailing, at_seq_7).unwrap_err();
+        assert_eq!(err.position(), Some(&at_seq_7()), "{name}: {err}");
+    }
+}
+
+#[test]
+fn version_1_vectors_decode_with_no_os_account_and_version_3_is_refused() {
+    use strata::store::Event;
+    for (name, _, hex, _) in pinned_events() {
+        let event = Event::decode(&unhex(hex), at_seq_7).unwrap();
+        assert_eq!(
+            (event.os_account, event.salvaged_from),
+            (None, None),
+            "{name}"
+        );
+    }
+    let mut v3 = unhex(VERSION_ACTIVATED_V2);
+    v3[0] = 3;
+    let err = Event::decode(&v3, at_seq_7).unwrap_err().to_string();
+    assert!(
+        err.contains("event encoding version 3") && err.contains("upgrade"),
+        "{err}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1139,6 +1422,100 @@ fn a_query_run_body_is_encoded_as_the_spec_says() {
     assert_eq!(&input[20..], &expected[..]);
 }
 
+/// The rows of FORMAT.md's format-2 snapshot body table, the second table of "## Snapshots".
+fn snapshot_body_rows() -> Vec<(usize, String)> {
+    let spec = spec();
+    let start = spec.find("\n## Snapshots\n").unwrap();
+    let after = spec[start..].find("the body is:\n").unwrap();
+    spec[start + after..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .map(|row| {
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            (cells[1].parse().unwrap(), cells[2].to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn a_format_2_snapshot_file_is_laid_out_as_the_spec_says() {
+    use strata::store::snapshot::CHECKPOINT_ANCHOR_LEN;
+    let rows = snapshot_body_rows();
+    assert_eq!(
+        offsets_and_sizes(&rows),
+        [(0, Some(8)), (8, Some(8)), (16, Some(32)), (48, None)]
+    );
+    assert_eq!(rows[3].0, CHECKPOINT_ANCHOR_LEN);
+    let dir = tempfile::tempdir().unwrap();
+    let store = strata::Store::create(dir.path(), strata::StoreOptions::default()).unwrap();
+    let files = vec![strata::UploadFile::from_bytes("t.csv", b"a\n1\n".to_vec())];
+    let event_seq = store
+        .save_upload(strata::UploadRequest::new("d", files, "ana"))
+        .unwrap()
+        .seq
+        .unwrap();
+    let info = store.snapshot().unwrap();
+    let s = info.seq + 1; // the checkpoint record, after every record the snapshot includes
+    let checkpoint = {
+        let record = store.log().read(s).unwrap();
+        assert_eq!(record.record_type, RecordType::CHECKPOINT);
+        strata::format::leaf::CheckpointBody::decode(&record.body).unwrap()
+    };
+    let catalog = store.catalog();
+    let ds = catalog.get("d").unwrap();
+    let version = ds.active_version();
+    let table_seq = event_seq - 1; // the table_bytes record of the same commit
+    let content = strata::digest::Digest::of(b"a\n1\n");
+    assert_eq!(catalog.inline_table(&content), Some(table_seq));
+    let mut image = Spec::default();
+    image.u8(2); // catalog encoding version
+    image.u64(s - 1).u64(1).u64(1); // last_seq (the record before the checkpoint), events, datasets
+    image.u64(16).bytes(ds.id.as_bytes()).string("d");
+    image
+        .u64(1)
+        .u64(1)
+        .bytes(&version.hash.0)
+        .u64(event_seq)
+        .i64(version.created_micros);
+    image.u64(1); // active
+    image
+        .u64(1)
+        .i64(version.created_micros)
+        .u64(event_seq)
+        .u64(1); // activations
+    image.u64(1).u64(event_seq); // event_seqs
+    image.i64(ds.updated_micros);
+    image.u64(1).u64(table_seq).bytes(&content.0); // the tables inside the log
+    let mut body = Spec::default();
+    body.u64(s)
+        .u64(s - 1)
+        .bytes(&checkpoint.root)
+        .bytes(&image.0);
+    let file = std::fs::read(&info.path).unwrap();
+    let mut header = Spec::default();
+    header
+        .bytes(&[0x89, 0x53, 0x4E, 0x50, 0x0D, 0x0A, 0x1A, 0x0A]) // magic
+        .u16(2) // snapshot format version
+        .u16(64) // header length
+        .u32(0) // flags
+        .bytes(store.log().store_id().as_bytes())
+        .u64(s - 1) // the last record included: the checkpoint's tree size
+        .u64(body.0.len() as u64)
+        .bytes(&file[48..56]) // creation time
+        .u32(0); // reserved
+    assert_eq!(file[..60], header.0[..], "header bytes 0..60");
+    assert_eq!(file[64..], body.0[..], "the body, field by field");
+    let crc = u32::from_le_bytes(file[60..64].try_into().unwrap());
+    assert_eq!(crc, crc32(&[&file[..60], &file[64..]].concat()));
+    // The checkpoint record carries the SHA-256 of the catalog image.
+    use sha2::Digest as _;
+    let digest: [u8; 32] = sha2::Sha256::digest(&image.0).into();
+    assert_eq!(checkpoint.catalog_digest, Some(digest));
+    assert_eq!((checkpoint.size, s), (s - 1, event_seq + 1));
+}
+
 #[test]
 fn a_checkpoint_record_body_and_a_leaf_input_are_laid_out_as_the_spec_says() {
     use strata::format::leaf::{leaf_input, CheckpointBody, TABLE_BYTES_COMMITTED_LEN};
@@ -1191,4 +1568,89 @@ fn a_checkpoint_record_body_and_a_leaf_input_are_laid_out_as_the_spec_says() {
     expected.extend_from_slice(&[0, 0]);
     expected.extend_from_slice(b"body");
     assert_eq!(input, expected);
+}
+
+#[test]
+fn tile_paths_and_lengths_match_the_spec() {
+    use strata::format::tile::{index_path, tiles_of_tree, TileId, FULL_TILE_LEN, TILE_WIDTH};
+    let spec = spec();
+    assert!(spec.contains("index 1,234,067\n  is `x001/x234/067`"));
+    assert_eq!(index_path(1_234_067), "x001/x234/067");
+    assert!(spec.contains("a full tile is exactly\n  8,192 bytes"));
+    assert_eq!((FULL_TILE_LEN, TILE_WIDTH), (8192, 256));
+    // The spec's example: the tiles of a tree of 70,000 leaves.
+    let example = "A tree of 70,000 leaves has the full tiles `tile/0/000` to `tile/0/272`\n  \
+                   and `tile/1/000`, and the partial tiles `tile/0/273.p/112`, `tile/1/001.p/17`, \
+                   `tile/2/000.p/1`.";
+    assert!(spec.contains(example), "FORMAT.md's tile example moved");
+    let tiles: Vec<TileId> = tiles_of_tree(70_000).collect();
+    let paths: Vec<String> = tiles.iter().map(TileId::path).collect();
+    let mut expected: Vec<String> = (0..=272).map(|i| format!("tile/0/{i:03}")).collect();
+    expected.push("tile/0/273.p/112".into());
+    expected.extend(["tile/1/000".into(), "tile/1/001.p/17".into()]);
+    expected.push("tile/2/000.p/1".into());
+    assert_eq!(paths, expected);
+    for tile in &tiles {
+        assert_eq!(tile.byte_len(), 32 * tile.width as usize);
+    }
+}
+
+/// SHA-256 of `parts`, concatenated.
+fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    hasher.finalize().into()
+}
+
+#[test]
+fn the_tiles_a_proof_writes_hold_the_hashes_the_spec_defines() {
+    use strata::log::{Durability, Log, LogOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let options = LogOptions {
+        durability: Durability::Buffered,
+        checkpoint_interval: 0,
+        ..LogOptions::default()
+    };
+    let log = Log::create(dir.path(), options).unwrap();
+    let bodies: Vec<Vec<u8>> = (0..599).map(|i| format!("body {i}").into_bytes()).collect();
+    let batch: Vec<(RecordType, &[u8])> = bodies
+        .iter()
+        .map(|b| (RecordType(0x0102), b.as_slice()))
+        .collect();
+    log.append_batch(&batch).unwrap();
+    let mut writer = log.lock_writer().unwrap();
+    writer.append_checkpoint(None, None).unwrap();
+    writer.commit().unwrap();
+    strata::audit::prove_from_tiles(&log, 1, None).unwrap();
+    // Leaf hashes by FORMAT.md alone: SHA-256(0x00 ‖ seq ‖ time ‖ type ‖ flags ‖ body).
+    let leaves: Vec<[u8; 32]> = (1..=600)
+        .map(|seq| {
+            let r = log.read(seq).unwrap();
+            let (seq, time, kind) = (
+                r.seq.to_le_bytes(),
+                r.timestamp_micros.to_le_bytes(),
+                r.record_type.0.to_le_bytes(),
+            );
+            sha256(&[&[0x00], &seq, &time, &kind, &[0, 0], &r.body])
+        })
+        .collect();
+    let root = |hashes: &[[u8; 32]]| -> [u8; 32] {
+        let mut level = hashes.to_vec();
+        while level.len() > 1 {
+            level = level
+                .chunks(2)
+                .map(|p| sha256(&[&[0x01], &p[0], &p[1]]))
+                .collect();
+        }
+        level[0]
+    };
+    let read = |path: &str| std::fs::read(dir.path().join("log/tree").join(path)).unwrap();
+    assert_eq!(read("tile/0/000"), leaves[..256].concat());
+    assert_eq!(read("tile/0/001"), leaves[256..512].concat());
+    assert_eq!(read("tile/0/002.p/88"), leaves[512..600].concat());
+    let level1 = [root(&leaves[..256]), root(&leaves[256..512])];
+    assert_eq!(read("tile/1/000.p/2"), level1.concat());
 }

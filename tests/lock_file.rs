@@ -8,7 +8,11 @@ use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use strata::format::{encode_record, RecordType};
-use strata::io::{Backend, BackendFile, DirEntry, Io, Metadata, OpenMode, OsBackend};
+use strata::io::{Io, OsBackend};
+
+#[path = "common/read_only.rs"]
+mod read_only;
+use read_only::ReadOnlyFs;
 use strata::log::{Durability, Log, LogOptions};
 use strata::{Store, StoreOptions, UploadFile, UploadRequest, VersionRef};
 
@@ -87,43 +91,6 @@ fn a_writer_never_writes_over_bytes_it_did_not_expect() {
     let reopened = Log::open(dir.path(), options()).unwrap();
     assert_eq!(reopened.read(2).unwrap().body, b"acknowledged elsewhere");
     assert_eq!(reopened.read(3).unwrap().body, b"two");
-}
-
-/// The real file system where nothing can be written: every open but a read-only one, and
-/// every change to a directory, fails with "permission denied", as on a read-only mount or in
-/// another user's store.
-#[derive(Debug)]
-struct ReadOnlyFs(OsBackend);
-
-fn denied() -> io::Error {
-    io::Error::from(io::ErrorKind::PermissionDenied)
-}
-
-impl Backend for ReadOnlyFs {
-    fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Box<dyn BackendFile>> {
-        match mode {
-            OpenMode::Read => self.0.open(path, mode),
-            _ => Err(denied()),
-        }
-    }
-    fn create_dir(&self, _: &Path) -> io::Result<()> {
-        Err(denied())
-    }
-    fn rename(&self, _: &Path, _: &Path) -> io::Result<()> {
-        Err(denied())
-    }
-    fn remove_file(&self, _: &Path) -> io::Result<()> {
-        Err(denied())
-    }
-    fn read_dir(&self, path: &Path) -> io::Result<Vec<DirEntry>> {
-        self.0.read_dir(path)
-    }
-    fn sync_dir(&self, _: &Path) -> io::Result<()> {
-        Err(denied())
-    }
-    fn metadata(&self, path: &Path) -> io::Result<Option<Metadata>> {
-        self.0.metadata(path)
-    }
 }
 
 fn store_options(io: Io, durability: Durability) -> StoreOptions {

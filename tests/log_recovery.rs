@@ -451,7 +451,11 @@ fn repair_cuts_at_the_first_damage_keeps_a_copy_and_logs_what_it_did() {
     assert_eq!(seq, 50);
     let damaged = fs::read(&segment).unwrap();
 
-    let report = log::repair(dir.path(), options()).unwrap();
+    // Records 51 to 200 span segments that each start with a checkpoint record.
+    let cut_checkpointed = log::RepairOptions {
+        cut_checkpointed: true,
+    };
+    let report = log::repair_with(dir.path(), options(), cut_checkpointed).unwrap();
     let RepairReport::Repaired {
         problem,
         salvage_dir,
@@ -459,6 +463,7 @@ fn repair_cuts_at_the_first_damage_keeps_a_copy_and_logs_what_it_did() {
         segments_removed,
         repair_seq,
         post_commit_warnings,
+        ..
     } = report
     else {
         panic!("expected a repair, got {report:?}");

@@ -210,7 +210,12 @@ fn a_snapshot_from_before_a_repair_is_ignored_once_the_log_is_written_past_it() 
     damage_record_body(&store, cut);
     drop(store);
 
-    let report = strata::log::repair(dir.path(), manual_snapshots().log).unwrap();
+    // The snapshot's checkpoint record covers the damaged record: the cut needs the flag.
+    let cut_checkpointed = strata::log::RepairOptions {
+        cut_checkpointed: true,
+    };
+    let report =
+        strata::log::repair_with(dir.path(), manual_snapshots().log, cut_checkpointed).unwrap();
     assert!(matches!(report, strata::log::RepairReport::Repaired { .. }));
     let store = Store::open(dir.path(), manual_snapshots()).unwrap();
     assert!(store.log().last_seq() < info.seq, "the repair cut the log");
@@ -249,8 +254,9 @@ fn a_crash_while_writing_a_snapshot_leaves_a_store_that_opens_with_the_same_cata
     store
         .save_upload(upload("later", &[("t.csv", b"a\n2\n")]))
         .unwrap();
-    let expected = store.catalog().clone();
     let second = store.snapshot().unwrap();
+    // After the snapshot's checkpoint record, which is committed before the file is written.
+    let expected = store.catalog().clone();
     drop(store);
     let bytes = std::fs::read(&second.path).unwrap();
     std::fs::remove_file(&second.path).unwrap();
@@ -340,7 +346,8 @@ fn snapshots_are_taken_automatically_every_n_records() {
         .iter()
         .map(|s| s.seq)
         .collect();
-    assert_eq!(seqs, [6, 3]);
+    // After the third and the sixth upload: each snapshot's checkpoint record is seq 4 and 8.
+    assert_eq!(seqs, [7, 3]);
 }
 
 /// The tables the snapshot property test uploads (none of their changes is refused under
@@ -447,4 +454,164 @@ proptest! {
         prop_assert_eq!(&*reopened.catalog(), &expected);
         prop_assert_eq!(&*reopened.catalog(), &replayed_catalog(dir.path()));
     }
+}
+
+/// Rewrites a snapshot's body with `edit` and fixes its CRC, as someone who read FORMAT.md
+/// would.
+fn rewrite_snapshot_body(path: &Path, edit: impl FnOnce(&mut Vec<u8>)) {
+    let bytes = std::fs::read(path).unwrap();
+    let (header, body) = SnapshotHeader::decode_file(&bytes).unwrap();
+    let mut body = body.to_vec();
+    edit(&mut body);
+    std::fs::write(path, header.encode_file(&body)).unwrap();
+}
+
+#[test]
+fn a_snapshot_is_taken_at_a_checkpoint_record_that_carries_the_sha256_of_its_catalog_image() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = small_history(dir.path());
+    let last_before = store.log().last_seq();
+    let info = store.snapshot().unwrap();
+    assert_eq!(
+        info.seq, last_before,
+        "the snapshot holds every record before it"
+    );
+    let record = store.log().read(info.seq + 1).unwrap();
+    assert_eq!(record.record_type, strata::format::RecordType::CHECKPOINT);
+    let checkpoint = strata::format::leaf::CheckpointBody::decode(&record.body).unwrap();
+    let bytes = std::fs::read(&info.path).unwrap();
+    let (header, body) = SnapshotHeader::decode_file(&bytes).unwrap();
+    assert_eq!((header.version, header.seq), (2, info.seq));
+    let u64_at = |i: usize| u64::from_le_bytes(body[i..i + 8].try_into().unwrap());
+    assert_eq!((u64_at(0), u64_at(8)), (info.seq + 1, info.seq));
+    assert_eq!(
+        (checkpoint.size, &checkpoint.root[..]),
+        (info.seq, &body[16..48])
+    );
+    assert_eq!(body[48], snapshot::CATALOG_ENCODING_VERSION);
+    assert_eq!(
+        checkpoint.catalog_digest,
+        Some(strata::digest::Digest::of(&body[48..]).0)
+    );
+    assert_eq!(
+        checkpoint.catalog_digest,
+        Some(snapshot::catalog_digest(&body[48..]))
+    );
+    drop(store);
+    let reopened = Store::open(dir.path(), manual_snapshots()).unwrap();
+    assert_eq!(reopened.loaded_snapshot().map(|s| s.seq), Some(info.seq));
+    assert_eq!(*reopened.catalog(), replayed_catalog(dir.path()));
+}
+
+#[test]
+fn a_snapshot_whose_catalog_was_edited_with_its_crc_fixed_is_ignored_as_forged() {
+    let dir = tempfile::tempdir().unwrap();
+    let info = small_history(dir.path()).snapshot().unwrap();
+    rewrite_snapshot_body(&info.path, |body| {
+        // A byte of the catalog image near its end (the tables inside the log).
+        let at = body.len() - 9;
+        body[at] ^= 0x01;
+    });
+    assert_ignored_with(dir.path(), "it was changed or forged after it was taken");
+    let store = Store::open(dir.path(), manual_snapshots()).unwrap();
+    let ignored = &store.ignored_snapshots()[0];
+    assert_eq!(ignored.kind, snapshot::IgnoredKind::Forged);
+    assert_eq!(ignored.path, info.path);
+    drop(store);
+    let report =
+        strata::check::run(dir.path(), strata::check::CheckOptions::default(), |_| {}).unwrap();
+    assert_eq!(report.outcome(), strata::check::Outcome::Tampered);
+}
+
+#[test]
+fn a_snapshot_naming_a_checkpoint_record_that_carries_no_digest_is_ignored_as_forged() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = small_history(dir.path());
+    let info = store.snapshot().unwrap();
+    let plain = store.checkpoint(None).unwrap();
+    drop(store);
+    // The same catalog, moved to the plain checkpoint record, its anchor naming that one.
+    let record = {
+        let log = strata::log::Log::open(dir.path(), Default::default()).unwrap();
+        strata::format::leaf::CheckpointBody::decode(&log.read(plain.seq).unwrap().body).unwrap()
+    };
+    assert_eq!(record.catalog_digest, None);
+    let bytes = std::fs::read(&info.path).unwrap();
+    let (mut header, body) = SnapshotHeader::decode_file(&bytes).unwrap();
+    let mut body = body.to_vec();
+    body[..8].copy_from_slice(&plain.seq.to_le_bytes());
+    body[8..16].copy_from_slice(&(plain.seq - 1).to_le_bytes());
+    body[16..48].copy_from_slice(&record.root);
+    header.seq = plain.seq - 1;
+    let moved = info.path.with_file_name(format!("{:020}.snap", header.seq));
+    std::fs::write(&moved, header.encode_file(&body)).unwrap();
+    std::fs::remove_file(&info.path).unwrap();
+    assert_ignored_with(dir.path(), "anchors no snapshot");
+}
+
+#[test]
+fn a_snapshot_whose_checkpoint_record_is_missing_is_not_used() {
+    // The record at the snapshot's seq is an event: a forged or misplaced anchor.
+    let dir = tempfile::tempdir().unwrap();
+    let store = small_history(dir.path());
+    let info = store.snapshot().unwrap();
+    let event_seq = store
+        .save_upload(upload("later", &[("t.csv", b"a\n1\n")]))
+        .unwrap()
+        .seq
+        .unwrap();
+    drop(store);
+    let bytes = std::fs::read(&info.path).unwrap();
+    let (mut header, body) = SnapshotHeader::decode_file(&bytes).unwrap();
+    let mut body = body.to_vec();
+    body[..8].copy_from_slice(&event_seq.to_le_bytes());
+    body[8..16].copy_from_slice(&(event_seq - 1).to_le_bytes());
+    header.seq = event_seq - 1;
+    let moved = info.path.with_file_name(format!("{:020}.snap", header.seq));
+    std::fs::write(&moved, header.encode_file(&body)).unwrap();
+    std::fs::remove_file(&info.path).unwrap();
+    assert_ignored_with(
+        dir.path(),
+        &format!(
+            "the log's record {} is not the one the snapshot was taken after",
+            event_seq - 1
+        ),
+    );
+}
+
+#[test]
+fn a_crash_between_the_checkpoint_record_and_its_snapshot_leaves_a_store_that_replays_and_verifies()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let store = small_history(dir.path());
+    let first = store.snapshot().unwrap();
+    store
+        .save_upload(upload("later", &[("t.csv", b"a\n1\n")]))
+        .unwrap();
+    let second = store.snapshot().unwrap();
+    let expected = store.catalog().clone();
+    drop(store);
+    // What a crash after the checkpoint record's sync and before the file's rename leaves:
+    // the record carrying the digest, and no snapshot file.
+    std::fs::remove_file(&second.path).unwrap();
+    let store = Store::open(dir.path(), manual_snapshots()).unwrap();
+    assert_eq!(store.loaded_snapshot().map(|s| s.seq), Some(first.seq));
+    assert!(store.snapshot_warnings().is_empty());
+    assert_eq!(*store.catalog(), expected);
+    drop(store);
+    let report =
+        strata::check::run(dir.path(), strata::check::CheckOptions::default(), |_| {}).unwrap();
+    assert_eq!(
+        report.outcome(),
+        strata::check::Outcome::Healthy,
+        "{report:?}"
+    );
+    std::fs::remove_file(&first.path).unwrap();
+    let store = Store::open(dir.path(), manual_snapshots()).unwrap();
+    assert!(store.loaded_snapshot().is_none());
+    assert_eq!(*store.catalog(), expected);
+    let third = store.snapshot().unwrap();
+    drop(store);
+    let store = Store::open(dir.path(), manual_snapshots()).unwrap();
+    assert_eq!(store.loaded_snapshot().map(|s| s.seq), Some(third.seq));
 }

@@ -7,16 +7,20 @@
 
 mod common;
 
-use common::{options, upload, SMALL};
+use common::{options, overwrite, upload, SMALL};
 use std::fs;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use strata::audit::{check_trusted, TrustedOutcome, TrustedReport};
+use strata::check::{self, CheckOptions, Outcome, StoreProblemKind};
 use strata::format::leaf::{record_leaf, CheckpointBody};
+use strata::format::SnapshotHeader;
 use strata::format::{encode_record, encoded_len, Defect, RecordType, SEGMENT_HEADER_LEN};
 use strata::log::{Log, LogOptions};
 use strata::merkle::Frontier;
 use strata::note::{Checkpoint, SigningKey, VerifierKey};
+use strata::schema::SchemaDriftPolicy;
+use strata::store::snapshot::IgnoredKind;
 use strata::{Store, StoreOptions};
 
 const EVENT: RecordType = RecordType(0x0100);
@@ -300,18 +304,24 @@ fn actor_offset(body: &[u8]) -> usize {
         .expect("the actor is in the body")
 }
 
+/// The log check's one problem, which must be at `seq`: its defect, or the damage a
+/// `ValidRecordAfterDamage` wraps (the valid record after it is what makes it damage).
+fn only_problem_at(f: &Fixture, seq: u64) -> Defect {
+    let problems = f.log_problems();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].position.seq, seq);
+    match &problems[0].defect {
+        Defect::ValidRecordAfterDamage { damage, .. } => damage.as_ref().clone(),
+        d => d.clone(),
+    }
+}
+
 #[test]
 fn attack_01_a_flipped_body_bit_without_a_crc_fix_is_media_corruption_at_its_record() {
     let f = fixture();
     let target = event_in_sealed_segment(&f);
     flip_byte_of_body(&target, 5);
-    let problems = f.log_problems();
-    assert_eq!(problems.len(), 1, "{problems:?}");
-    assert_eq!(problems[0].position.seq, target.seq);
-    let defect = match &problems[0].defect {
-        Defect::ValidRecordAfterDamage { damage, .. } => damage.as_ref(),
-        d => d,
-    };
+    let defect = only_problem_at(&f, target.seq);
     assert!(matches!(defect, Defect::BodyChecksum { .. }), "{defect}");
 }
 
@@ -374,13 +384,7 @@ fn attack_05_a_middle_record_deleted_without_renumbering_is_a_sequence_gap() {
     bytes.extend_from_slice(&segment[at + len..]);
     bytes.resize(segment.len(), 0);
     fs::write(&target.segment, bytes).unwrap();
-    let problems = f.log_problems();
-    assert_eq!(problems.len(), 1, "{problems:?}");
-    assert_eq!(problems[0].position.seq, target.seq);
-    let defect = match &problems[0].defect {
-        Defect::ValidRecordAfterDamage { damage, .. } => damage.as_ref(),
-        d => d,
-    };
+    let defect = only_problem_at(&f, target.seq);
     assert!(matches!(defect, Defect::SequenceGap { .. }), "{defect}");
 }
 
@@ -635,6 +639,105 @@ fn attack_17_a_forged_event_after_the_last_checkpoint_is_an_unanchored_tail() {
     let after = f.trusted(true);
     assert_eq!(after.unanchored_tail, before.unanchored_tail + 1);
     assert_eq!(after.anchored_size, f.held.size);
+}
+
+/// Rewrites the snapshot at `path` as a forger who read FORMAT.md would: in its catalog,
+/// dataset `name` (two versions) has version 1 active (its `active` field and its last
+/// activation), the file's CRC fixed. Returns the forged catalog image (body from 48 on).
+fn forge_version_1_active(path: &Path, name: &str) -> Vec<u8> {
+    let bytes = fs::read(path).unwrap();
+    let (header, body) = SnapshotHeader::decode_file(&bytes).unwrap();
+    let mut body = body.to_vec();
+    // bincode: the name as a u64 length and its bytes, then `versions` (a u64 count, each
+    // number u64, hash 32 bytes, created_seq u64, created_micros i64), then `active` u64,
+    // then `activations` (a u64 count, each micros i64, seq u64, version u64).
+    let needle = [&(name.len() as u64).to_le_bytes()[..], name.as_bytes()].concat();
+    let at = body
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("the dataset is in the catalog")
+        + needle.len();
+    let u64_at = |body: &[u8], i: usize| u64::from_le_bytes(body[i..i + 8].try_into().unwrap());
+    assert_eq!(u64_at(&body, at), 2, "two versions");
+    let active = at + 8 + 2 * 56;
+    assert_eq!(u64_at(&body, active), 2, "version 2 is active");
+    assert_eq!(u64_at(&body, active + 8), 2, "two activations");
+    let last_activation_version = active + 8 + 8 + 24 + 16;
+    assert_eq!(u64_at(&body, last_activation_version), 2);
+    body[active..active + 8].copy_from_slice(&1u64.to_le_bytes());
+    body[last_activation_version..last_activation_version + 8].copy_from_slice(&1u64.to_le_bytes());
+    fs::write(path, header.encode_file(&body)).unwrap();
+    body[48..].to_vec()
+}
+
+#[test]
+fn attack_18_a_forged_snapshot_is_believed_by_no_reader_and_verify_names_it_as_tampering() {
+    let f = fixture();
+    let store = Store::open(&f.dir, store_options()).unwrap();
+    store
+        .save_upload(overwrite(
+            "d0",
+            &[("t.csv", b"id,name,score\n0,n0,1\n")],
+            SchemaDriftPolicy::Warn,
+        ))
+        .unwrap();
+    let snapshot = store.snapshot().unwrap();
+    // A later signed checkpoint covers the snapshot's checkpoint record.
+    let later = store.checkpoint(Some(&f.key)).unwrap();
+    drop(store);
+    let image = forge_version_1_active(&snapshot.path, "d0");
+
+    // Every reader ignores it (the checkpoint record does not carry its digest) and replays.
+    let store = Store::open(&f.dir, store_options()).unwrap();
+    assert_eq!(store.get_active_version("d0").unwrap().version, 2);
+    assert!(store.loaded_snapshot().is_none());
+    let ignored = &store.ignored_snapshots()[0];
+    assert_eq!(
+        (ignored.kind, &ignored.path),
+        (IgnoredKind::Forged, &snapshot.path)
+    );
+    assert!(
+        ignored
+            .reason
+            .contains(&format!("checkpoint record at seq {}", snapshot.seq + 1)),
+        "{}",
+        ignored.reason
+    );
+    drop(store);
+    // verify: tampering, naming the file; the log itself is intact.
+    let report = check::run(&f.dir, CheckOptions::default(), |_| {}).unwrap();
+    assert_eq!(report.outcome(), Outcome::Tampered, "{report:#?}");
+    assert!(report.log.problems.is_empty());
+    let named = format!("{}", snapshot.path.display());
+    assert!(report
+        .store_problems
+        .iter()
+        .any(|p| p.kind == StoreProblemKind::ForgedSnapshot && p.detail.contains(&named)));
+    assert_eq!(f.trusted(true).outcome, TrustedOutcome::Healthy);
+
+    // The forger who also gives the checkpoint record the forged digest (CRCs fixed) gets
+    // the snapshot used, but has forged the log: the later checkpoint no longer matches it,
+    // and the snapshot disagrees with a replay.
+    rewrite_in_place(&f.dir, snapshot.seq + 1, |rec| {
+        let mut body = CheckpointBody::decode(&rec.body).unwrap();
+        body.catalog_digest = Some(strata::digest::Digest::of(&image).0);
+        rec.body = body.encode();
+    });
+    let store = Store::open(&f.dir, store_options()).unwrap();
+    assert_eq!(store.loaded_snapshot().map(|s| s.seq), Some(snapshot.seq));
+    drop(store);
+    let report = f.trusted(true);
+    assert_tampered_naming(&report, snapshot.seq + 1);
+    assert!(report
+        .problems
+        .iter()
+        .any(|p| p.contains(&format!("seq {}", later.seq))));
+    let report = check::run(&f.dir, CheckOptions::default(), |_| {}).unwrap();
+    assert_eq!(report.outcome(), Outcome::Tampered, "{report:#?}");
+    assert!(report
+        .store_problems
+        .iter()
+        .any(|p| p.kind == StoreProblemKind::SnapshotMismatch));
 }
 
 #[test]

@@ -97,7 +97,13 @@ pub fn upload_event(dataset_id: uuid::Uuid, dataset: u64, version: u64, schema: 
             override_reason: None,
             warnings: Vec::new(),
             duplicate_of: Vec::new(),
+            widening: strata::schema::WideningRule::Compatible,
         },
+        os_account: Some(strata::store::OsAccount {
+            uid: 1000,
+            name: Some("data-manager".into()),
+        }),
+        salvaged_from: None,
     }
 }
 

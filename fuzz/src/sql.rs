@@ -115,13 +115,24 @@ pub fn history() -> Vec<VersionSchemas<'static>> {
 }
 
 /// The identifiers of a dotted reference as written (`p."Body Mass (g)"` is `p` and
-/// `"Body Mass (g)"`), splitting on dots outside quotes.
+/// `"Body Mass (g)"`), splitting on dots outside quotes. A part that starts with `#`, `@` or
+/// `@@` keeps the character after that sigil whatever it is, because sqlparser's tokenizer
+/// (GenericDialect, `Tokenizer::next_token`) takes the sigil and the next character into the
+/// word before it looks at identifier characters: `#.isla` is one identifier, not `#` and
+/// `isla`.
 pub fn reference_parts(reference: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let mut start = 0;
     let mut quote: Option<char> = None;
+    // The byte offset of a character taken verbatim after a sigil at a part's start.
+    let mut verbatim_at: Option<usize> = None;
     for (i, c) in reference.char_indices() {
+        if verbatim_at == Some(i) {
+            verbatim_at = (c == '@' && reference[start..i] == *"@").then(|| i + 1);
+            continue;
+        }
         match (quote, c) {
+            (None, '#' | '@') if i == start => verbatim_at = Some(i + 1),
             (None, '"' | '`') => quote = Some(c),
             (None, '[') => quote = Some(']'),
             (Some(q), _) if c == q => quote = None,
@@ -307,6 +318,27 @@ mod tests {
         assert_eq!(reference_parts("p.\"a.b\""), vec!["p", "\"a.b\""]);
         assert_eq!(reference_parts("x"), vec!["x"]);
         assert_eq!(reference_parts("s.t.[c.d]"), vec!["s", "t", "[c.d]"]);
+    }
+
+    #[test]
+    fn reference_parts_keep_the_character_after_a_sigil_as_sqlparser_does() {
+        assert_eq!(reference_parts("#.isla"), vec!["#.isla"]);
+        assert_eq!(reference_parts("s.#.t.c"), vec!["s", "#.t", "c"]);
+        assert_eq!(reference_parts("@@.x.y"), vec!["@@.x", "y"]);
+        assert_eq!(reference_parts("@.x.y"), vec!["@.x", "y"]);
+        assert_eq!(reference_parts("a#.b"), vec!["a#", "b"]);
+    }
+
+    #[test]
+    fn an_unknown_qualifier_that_starts_with_a_sigil_is_located_at_its_start() {
+        let text = "SELECT ies\nFROM penguins p JOIN sites s ON #.isla.island";
+        let found = findings(text);
+        let qualifier = found
+            .iter()
+            .find(|f| f.kind == FindingKind::UnknownTable)
+            .expect("the qualifier `#.isla` names no table");
+        assert_eq!(qualifier.reference, "#.isla");
+        assert_eq!(check_location(text, qualifier), Ok(()));
     }
 
     #[test]

@@ -3,16 +3,22 @@
 //! proofs, and their offline verification (docs/AUDIT.md says what each proves).
 //!
 //! The store side ([`LogTree::rebuild`], [`prove`], [`consistency`], [`check_trusted`])
-//! reads the log and never writes; the auditor side ([`verify_proof`],
+//! reads the log and never writes to it; [`prove_from_tiles`] and [`consistency_from_tiles`]
+//! (what `strata prove` and `strata consistency` use) read the `log/tree/` sidecar of tree
+//! hashes and write to it, a derived cache, never evidence. The auditor side ([`verify_proof`],
 //! [`verify_consistency`]) needs no store at all: only the files, the pinned origin and the
 //! pinned verifier keys.
 
 mod export;
+mod from_tiles;
 mod keys;
+mod tiles;
 mod trusted;
 
 pub use export::{audit_export, verify_export, AuditExport, ExportedEvent, EXPORT_FORMAT};
+pub use from_tiles::{consistency_from_tiles, prove_from_tiles};
 pub use keys::{generate_key, read_signing_key, refuse_inside_store, write_signing_key};
+pub use tiles::SidecarReport;
 pub use trusted::{check_trusted, TrustedOutcome, TrustedReport};
 
 use crate::format::leaf::{leaf_input, CheckpointBody, LeafInput};
@@ -94,6 +100,9 @@ pub struct LogTree {
     pub tree: MemoryTree,
     /// The checkpoint records, in log order.
     pub checkpoints: Vec<RecordedCheckpoint>,
+    /// The repair records, in log order: each one's seq is the first seq its cut removed
+    /// (the records from there on were cut, and the repair record took the first number).
+    pub repairs: Vec<(u64, crate::format::RepairBody)>,
 }
 
 impl LogTree {
@@ -106,11 +115,18 @@ impl LogTree {
         // at most 64 perfect subtrees already hashed: every node is hashed once.
         let mut tree = MemoryTree::default();
         let mut checkpoints = Vec::new();
+        let mut repairs = Vec::new();
         let mut iter = log.iter_from(crate::format::FIRST_SEQ);
         while let Some(record) = iter.next_ref() {
             let record = record?;
             if record.record_type == RecordType::CHECKPOINT {
                 checkpoints.push(recorded(&record, &origin, &tree)?);
+            } else if record.record_type == RecordType::REPAIR {
+                // The scan checked the body; a repair record the tree cannot decode is
+                // still a leaf, only not an explanation.
+                if let Ok(body) = crate::format::RepairBody::decode(record.body) {
+                    repairs.push((record.seq, body));
+                }
             }
             tree.push(crate::format::leaf::record_leaf(
                 record.seq,
@@ -123,6 +139,7 @@ impl LogTree {
             origin,
             tree,
             checkpoints,
+            repairs,
         })
     }
 
@@ -155,6 +172,12 @@ impl LogTree {
                 found: held.origin.clone(),
             });
         }
+        let agrees = held.size <= self.size() && self.root_at(held.size) == Some(held.root);
+        if !agrees {
+            if let Some(why) = self.cut_by_repair(held) {
+                return Err(AuditError::LogDisagrees(why));
+            }
+        }
         if held.size > self.size() {
             return Err(AuditError::LogDisagrees(format!(
                 "the log holds {} records, fewer than the {} of the checkpoint held: it was \
@@ -171,6 +194,42 @@ impl LogTree {
             )));
         }
         Ok(())
+    }
+
+    /// Why a checkpoint held disagrees with the log, when a repair recorded in the log cut
+    /// records it covers: the first repair record whose seq (the first seq it cut) is within
+    /// the held checkpoint's size, with the checkpoints that repair says it cut.
+    fn cut_by_repair(&self, held: &Checkpoint) -> Option<String> {
+        let (seq, body) = self.repairs.iter().find(|(seq, _)| *seq <= held.size)?;
+        let listed = body
+            .checkpoints_cut
+            .iter()
+            .map(|c| {
+                let same = if c.size == held.size && c.root == held.root {
+                    " (the one held)"
+                } else {
+                    ""
+                };
+                format!(
+                    "seq {} of {} records, root {}, {}{same}",
+                    c.seq,
+                    c.size,
+                    &crate::note::b64(&c.root)[..12],
+                    if c.signed { "signed" } else { "unsigned" }
+                )
+            })
+            .collect::<Vec<_>>();
+        let cut = if listed.is_empty() {
+            "it recorded no checkpoint as cut".to_owned()
+        } else {
+            format!("it recorded cutting the checkpoints {}", listed.join("; "))
+        };
+        Some(format!(
+            "the log was repaired at seq {seq} (repair record {seq}): the repair cut the records \
+             from seq {seq} on, which the checkpoint held ({} records) covers, so the log can \
+             no longer match it; {cut}; the cut records are in log/{}",
+            held.size, body.salvage_dir
+        ))
     }
 }
 

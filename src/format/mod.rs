@@ -44,6 +44,7 @@ mod segment_header;
 mod snapshot_header;
 mod system;
 mod table_bytes;
+pub mod tile;
 mod walk;
 
 pub use defect::Defect;
@@ -58,10 +59,12 @@ pub use segment_header::{
     known_write_version, orders_append_times, SegmentHeader, SEGMENT_HEADER_LEN,
 };
 pub use snapshot_header::{
-    SnapshotDefect, SnapshotHeader, SNAPSHOT_FORMAT_VERSION, SNAPSHOT_HEADER_LEN, SNAPSHOT_MAGIC,
+    SnapshotDefect, SnapshotHeader, SNAPSHOT_FORMAT_VERSION, SNAPSHOT_FORMAT_VERSION_1,
+    SNAPSHOT_HEADER_LEN, SNAPSHOT_MAGIC,
 };
 pub use system::{
-    RepairBody, SealBody, TornCutBody, REPAIR_BODY_FIXED_LEN, SEAL_BODY_LEN, TORN_CUT_BODY_LEN,
+    CutCheckpoint, RepairBody, SealBody, TornCutBody, CUT_CHECKPOINT_LEN, REPAIR_BODY_FIXED_LEN,
+    SEAL_BODY_LEN, TORN_CUT_BODY_LEN,
 };
 pub use table_bytes::{
     decode_table_bytes, decode_table_bytes_head, encode_table_bytes, TableBytesDefect,

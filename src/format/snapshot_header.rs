@@ -4,8 +4,11 @@ use super::{get_i64, get_u16, get_u32, get_u64, Defect};
 
 /// The eight bytes every snapshot file starts with.
 pub const SNAPSHOT_MAGIC: [u8; 8] = *b"\x89SNP\r\n\x1a\n";
-/// The snapshot format version this build writes and reads.
-pub const SNAPSHOT_FORMAT_VERSION: u16 = 1;
+/// The snapshot format version this build writes: 2, whose body is anchored to a checkpoint
+/// record (FORMAT.md, "Snapshots"). Version 1 still decodes (the store then ignores it).
+pub const SNAPSHOT_FORMAT_VERSION: u16 = 2;
+/// The oldest snapshot format version this build decodes.
+pub const SNAPSHOT_FORMAT_VERSION_1: u16 = 1;
 /// Length of the snapshot header; the body follows it.
 pub const SNAPSHOT_HEADER_LEN: usize = 64;
 
@@ -35,6 +38,9 @@ const _: () = assert!(SNAP_CRC_OFFSET + 4 == SNAPSHOT_HEADER_LEN);
 /// A snapshot header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SnapshotHeader {
+    /// The snapshot format version: [`SNAPSHOT_FORMAT_VERSION`] when written by this build,
+    /// `1` for a file of format 1.
+    pub version: u16,
     /// The store the snapshot belongs to.
     pub store_id: [u8; 16],
     /// The sequence number of the last log record the snapshot includes.
@@ -60,7 +66,7 @@ impl SnapshotHeader {
         let mut out = vec![0u8; SNAPSHOT_HEADER_LEN];
         out[SNAP_MAGIC_OFFSET..SNAP_VERSION_OFFSET].copy_from_slice(&SNAPSHOT_MAGIC);
         out[SNAP_VERSION_OFFSET..SNAP_HEADER_LEN_OFFSET]
-            .copy_from_slice(&SNAPSHOT_FORMAT_VERSION.to_le_bytes());
+            .copy_from_slice(&self.version.to_le_bytes());
         out[SNAP_HEADER_LEN_OFFSET..SNAP_FLAGS_OFFSET]
             .copy_from_slice(&(SNAPSHOT_HEADER_LEN as u16).to_le_bytes());
         out[SNAP_STORE_ID_OFFSET..SNAP_SEQ_OFFSET].copy_from_slice(&self.store_id);
@@ -78,7 +84,7 @@ impl SnapshotHeader {
     /// Decodes a whole snapshot file; returns the header and the body.
     ///
     /// Valid if and only if: the file holds at least the header; the magic matches; the
-    /// version is 1; the header length is 64; flags and reserved bytes are zero; the file is
+    /// version is 1 or 2; the header length is 64; flags and reserved bytes are zero; the file is
     /// exactly header plus body length bytes long; and the CRC matches.
     pub fn decode_file(bytes: &[u8]) -> Result<(SnapshotHeader, &[u8]), SnapshotDefect> {
         let damaged = |d| Err(SnapshotDefect::Damaged(d));
@@ -107,7 +113,7 @@ impl SnapshotHeader {
         if stored != computed {
             return damaged(Defect::BodyChecksum { stored, computed });
         }
-        let fields_ok = version == SNAPSHOT_FORMAT_VERSION
+        let fields_ok = version >= SNAPSHOT_FORMAT_VERSION_1
             && usize::from(get_u16(bytes, SNAP_HEADER_LEN_OFFSET)) == SNAPSHOT_HEADER_LEN
             && get_u32(bytes, SNAP_FLAGS_OFFSET) == 0
             && get_u32(bytes, SNAP_RESERVED_OFFSET) == 0;
@@ -120,6 +126,7 @@ impl SnapshotHeader {
         let mut store_id = [0u8; 16];
         store_id.copy_from_slice(&bytes[SNAP_STORE_ID_OFFSET..SNAP_SEQ_OFFSET]);
         let header = SnapshotHeader {
+            version,
             store_id,
             seq: get_u64(bytes, SNAP_SEQ_OFFSET),
             body_len,
@@ -144,6 +151,7 @@ mod tests {
     #[test]
     fn snapshot_files_round_trip_and_every_flipped_byte_is_caught() {
         let header = SnapshotHeader {
+            version: SNAPSHOT_FORMAT_VERSION,
             store_id: [3; 16],
             seq: 77,
             body_len: 5,

@@ -38,7 +38,7 @@ mod writer;
 pub use clock::Clock;
 pub use error::{Error, Position, Result};
 pub use reader::{LogIter, Record, RecordRef};
-pub use repair::{repair, RepairReport};
+pub use repair::{repair, repair_plan, repair_with, RepairOptions, RepairReport};
 pub use verify::{verify, verify_with, Problem, VerifyReport};
 pub use wait::WaitOutcome;
 

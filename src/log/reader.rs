@@ -270,7 +270,7 @@ impl Log {
 
     /// Scans (and so indexes and checks) the segment holding `seq` if it was opened without
     /// checking its records (see [`super::OpenVerify::Tail`]).
-    fn ensure_indexed(&self, seq: u64) -> Result<()> {
+    pub(crate) fn ensure_indexed(&self, seq: u64) -> Result<()> {
         let needs_scan = {
             let view = self.read_view();
             let i = view

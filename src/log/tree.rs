@@ -19,6 +19,9 @@ pub(crate) struct TreeState {
     pub(crate) frontier: Frontier,
     /// Records after the last checkpoint record (the automatic policy's count).
     pub(crate) since_checkpoint: u64,
+    /// The last checkpoint record of the log (its seq and body), if any, as
+    /// [`Log::tree_at_end`] found it (a writer does not keep it up as it appends).
+    pub(crate) last_checkpoint: Option<(u64, CheckpointBody)>,
 }
 
 impl TreeState {
@@ -36,7 +39,24 @@ impl TreeState {
     }
 }
 
+/// How many of the last records [`Log::tree_at_end`] looks through for the last checkpoint
+/// record before it looks through the whole last segment.
+const CHECKPOINT_SEARCH_WINDOW: u64 = 4096;
+
 impl Log {
+    /// The seq of the last checkpoint record from `from` on, reading record headers only.
+    fn last_checkpoint_from(&self, from: u64) -> Result<Option<u64>> {
+        let mut last = None;
+        let mut iter = self.iter_from(from);
+        while let Some(record) = iter.next_ref() {
+            let record = record?;
+            if record.record_type == RecordType::CHECKPOINT {
+                last = Some(record.seq);
+            }
+        }
+        Ok(last)
+    }
+
     /// The tree state at the end of the log as this handle sees it: from the last checkpoint
     /// record of the last segment (or of the whole log when the last segment does not start
     /// with one: segment 0, or a version-1 segment), hashing only the records after it; from
@@ -56,18 +76,22 @@ impl Log {
             crate::format::FIRST_SEQ
         };
         // Hash only from the last checkpoint record on: finding it reads record headers,
-        // which costs far less than hashing every record of the segment.
-        let mut start = first;
-        let mut iter = self.iter_from(first);
-        while let Some(record) = iter.next_ref() {
-            let record = record?;
-            if record.record_type == RecordType::CHECKPOINT {
-                start = record.seq;
-            }
-        }
+        // which costs far less than hashing every record of the segment. It is nearly always
+        // among the last records (the automatic policy writes one every 1,000 by default),
+        // so those are looked at first, and the whole segment only if none is there.
+        let near_end = self
+            .last_seq()
+            .saturating_sub(CHECKPOINT_SEARCH_WINDOW)
+            .max(first);
+        let start = match self.last_checkpoint_from(near_end)? {
+            Some(seq) => seq,
+            None if near_end > first => self.last_checkpoint_from(first)?.unwrap_or(first),
+            None => first,
+        };
         let mut tree = TreeState {
             frontier: Frontier::new(),
             since_checkpoint: 0,
+            last_checkpoint: None,
         };
         let mut iter = self.iter_from(start);
         while let Some(record) = iter.next_ref() {
@@ -85,6 +109,7 @@ impl Log {
                     )
                 })?;
                 tree.frontier = body.frontier();
+                tree.last_checkpoint = Some((record.seq, body));
             }
             tree.push(
                 record.seq,
@@ -94,5 +119,76 @@ impl Log {
             );
         }
         Ok(tree)
+    }
+}
+
+/// Removes the tiles of the `log/tree/` sidecar that hold a hash of a leaf at or past index
+/// `size` (after a repair cut the log to `size` records): every full tile that ends past
+/// `size`, and every partial tile of such an index. Tiles of leaves before `size` stay: those
+/// records are untouched. Returns what could not be removed; a tile left behind is found
+/// wrong by the check of the first proof that reads it, and rewritten.
+pub(crate) fn invalidate_tiles_past(
+    io: &crate::io::Io,
+    tree_dir: &std::path::Path,
+    size: u64,
+) -> Vec<crate::io::IoError> {
+    use crate::format::tile::{MAX_TILE_LEVEL, TILE_HEIGHT};
+    let mut failures = Vec::new();
+    for level in 0..=MAX_TILE_LEVEL {
+        let level_dir = tree_dir.join("tile").join(level.to_string());
+        if !io.is_dir(&level_dir) {
+            continue;
+        }
+        let shift = TILE_HEIGHT * (level + 1);
+        // The first tile index of this level that holds a leaf at or past `size`.
+        let first_stale = if shift >= 64 { 0 } else { size >> shift };
+        remove_stale_tiles(io, &level_dir, 0, first_stale, &mut failures);
+    }
+    failures
+}
+
+/// Walks one level's folder (`x<3 digits>` folders, `<3 digits>` full tiles and
+/// `<3 digits>.p/` folders of partial tiles), removing the tiles of index `first_stale` on.
+fn remove_stale_tiles(
+    io: &crate::io::Io,
+    dir: &std::path::Path,
+    prefix: u64,
+    first_stale: u64,
+    failures: &mut Vec<crate::io::IoError>,
+) {
+    use crate::format::tile::parse_index_group;
+    use crate::io::EntryKind;
+    let Ok(entries) = io.list_dir(dir) else {
+        return;
+    };
+    for entry in entries {
+        let name = entry.name.to_string_lossy().into_owned();
+        let path = dir.join(&entry.name);
+        let (group, kind) = if let Some(group) = name.strip_prefix('x') {
+            (parse_index_group(group), 'x')
+        } else if let Some(group) = name.strip_suffix(".p") {
+            (parse_index_group(group), 'p')
+        } else {
+            (parse_index_group(&name), 'f')
+        };
+        let Some(index) = group.and_then(|g| prefix.checked_mul(1000)?.checked_add(g)) else {
+            continue;
+        };
+        match (kind, entry.kind) {
+            ('x', EntryKind::Dir) => remove_stale_tiles(io, &path, index, first_stale, failures),
+            ('p', EntryKind::Dir) if index >= first_stale => {
+                for partial in io.list_dir(&path).unwrap_or_default() {
+                    if let Err(e) = io.remove_file(&path.join(&partial.name)) {
+                        failures.push(e);
+                    }
+                }
+            }
+            ('f', EntryKind::File) if index >= first_stale => {
+                if let Err(e) = io.remove_file(&path) {
+                    failures.push(e);
+                }
+            }
+            _ => {}
+        }
     }
 }

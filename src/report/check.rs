@@ -59,6 +59,12 @@ pub enum VerifyProblem {
         /// What is wrong.
         detail: String,
     },
+    /// Something whose checksums hold was changed: a forged snapshot, or a snapshot the log
+    /// vouches for that disagrees with a replay of it.
+    Tampering {
+        /// What was found, naming the snapshot file.
+        detail: String,
+    },
     /// A damaged or missing blob, with a version and table that uses it.
     Blob {
         /// The blob file.
@@ -90,8 +96,11 @@ impl From<&Problem> for VerifyProblem {
 
 impl From<&StoreProblem> for VerifyProblem {
     fn from(p: &StoreProblem) -> VerifyProblem {
-        VerifyProblem::Store {
-            detail: p.detail.clone(),
+        let detail = p.detail.clone();
+        if p.is_tampering() {
+            VerifyProblem::Tampering { detail }
+        } else {
+            VerifyProblem::Store { detail }
         }
     }
 }
@@ -215,6 +224,10 @@ pub struct Stat {
     pub blob_files: u64,
     /// Their bytes.
     pub blob_bytes: u64,
+    /// Tile files in the `log/tree/` sidecar of tree hashes.
+    pub tree_tiles: u64,
+    /// Their bytes.
+    pub tree_bytes: u64,
     /// The torn tail found on open.
     pub torn_tail: Option<TornTail>,
     /// Blob files no event refers to.
@@ -244,6 +257,8 @@ impl From<&StoreStats> for Stat {
             log_file_bytes: s.log_file_bytes,
             blob_files: s.blob_files,
             blob_bytes: s.blob_bytes,
+            tree_tiles: s.tree_tiles,
+            tree_bytes: s.tree_bytes,
             torn_tail: s.torn_tail.as_ref().map(TornTail::from),
             orphan_blobs: s.orphan_blobs,
             orphan_blob_bytes: s.orphan_blob_bytes,

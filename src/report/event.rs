@@ -2,12 +2,16 @@
 
 use super::schema::{optional_drift, tables, Drift, Table};
 use super::Time;
-use crate::schema::SchemaDriftPolicy;
+use crate::schema::{SchemaDriftPolicy, WideningRule};
 use crate::store::{self, EventKind};
 use serde::{Serialize, Serializer};
 
 fn policy_name<S: Serializer>(p: &SchemaDriftPolicy, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(p.name())
+}
+
+fn widening_name<S: Serializer>(w: &WideningRule, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(w.name())
 }
 
 /// A dataset and version holding some content.
@@ -57,6 +61,10 @@ pub struct UploadCreatedDetails {
     /// The drift policy it was checked under.
     #[serde(serialize_with = "policy_name")]
     pub policy: SchemaDriftPolicy,
+    /// How the policy treated widening drift (`compatible` or `breaking`; `breaking` in
+    /// events written before event encoding 2, which decided every type change as breaking).
+    #[serde(serialize_with = "widening_name")]
+    pub widening: WideningRule,
     /// Why breaking drift was accepted, if it was overridden.
     pub override_reason: Option<String>,
     /// Warnings returned to the uploader.
@@ -100,6 +108,9 @@ pub enum EventDetails {
         /// The policy that refused it.
         #[serde(serialize_with = "policy_name")]
         policy: SchemaDriftPolicy,
+        /// How the policy treated widening drift.
+        #[serde(serialize_with = "widening_name")]
+        widening: WideningRule,
         /// The refusal message.
         reason: String,
     },
@@ -120,6 +131,7 @@ impl From<&EventKind> for EventDetails {
                 override_reason,
                 warnings,
                 duplicate_of,
+                widening,
             } => EventDetails::UploadCreated(Box::new(UploadCreatedDetails {
                 dataset_name: dataset_name.clone(),
                 version: *version,
@@ -129,6 +141,7 @@ impl From<&EventKind> for EventDetails {
                 previous_active: *previous_active,
                 drift: optional_drift(drift.as_ref()),
                 policy: *policy,
+                widening: *widening,
                 override_reason: override_reason.clone(),
                 warnings: warnings.clone(),
                 duplicate_of: duplicate_of.iter().map(ContentHolder::from).collect(),
@@ -149,12 +162,14 @@ impl From<&EventKind> for EventDetails {
                 drift,
                 policy,
                 reason,
+                widening,
             } => EventDetails::OverwriteBlocked {
                 attempted_hash: attempted_hash.hex(),
                 source_files: source_files.clone(),
                 active: *active,
                 drift: Drift::from(drift),
                 policy: *policy,
+                widening: *widening,
                 reason: reason.clone(),
             },
         }
@@ -177,8 +192,14 @@ pub struct Event {
     pub dataset_id: uuid::Uuid,
     /// The dataset's name (its current one; `null` where it is not known).
     pub dataset: Option<String>,
-    /// Who did it.
+    /// Who did it: the actor given (under `strata serve`, the authenticated user).
     pub actor: String,
+    /// The OS account of the process that recorded it (`{"uid", "name"}`, `name` null where
+    /// the user database has none); `null` in events written before event encoding 2.
+    pub os_account: Option<store::OsAccount>,
+    /// Where repair found the event before re-appending it (`{"segment_number", "offset",
+    /// "seq"}`); `null` for an event recorded as it happened.
+    pub salvaged_from: Option<store::SalvagedFrom>,
     /// Their note.
     pub note: String,
     /// What depends on the type.
@@ -196,6 +217,8 @@ impl Event {
             dataset_id: event.dataset_id,
             dataset: dataset.map(str::to_owned),
             actor: event.actor.clone(),
+            os_account: event.os_account.clone(),
+            salvaged_from: event.salvaged_from,
             note: event.note.clone(),
             details: EventDetails::from(&event.kind),
         }

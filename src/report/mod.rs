@@ -46,8 +46,8 @@ pub use event::{
     UploadCreatedDetails,
 };
 pub use outcome::{
-    Cat, Init, Repair, Rollback, RollbackPlan, RollbackStatus, Snapshot, Upload, UploadPlan,
-    UploadRefused,
+    Cat, CutCheckpoint, Init, Repair, Rollback, RollbackPlan, RollbackStatus, Snapshot, Upload,
+    UploadPlan, UploadRefused,
 };
 pub use query::{CheckQueryLine, Finding, FindingLine, VersionFindings};
 pub use schema::{

@@ -283,10 +283,48 @@ impl Snapshot {
     }
 }
 
+/// A checkpoint record a repair cut (or would cut), as JSON shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CutCheckpoint {
+    /// The checkpoint record's sequence number.
+    pub seq: u64,
+    /// Its tree size: it covered records `1..=size`.
+    pub size: u64,
+    /// Its root, base64 (as in checkpoint notes).
+    pub root: String,
+    /// Whether its note was signed.
+    pub signed: bool,
+}
+
+impl From<&crate::format::CutCheckpoint> for CutCheckpoint {
+    fn from(c: &crate::format::CutCheckpoint) -> CutCheckpoint {
+        CutCheckpoint {
+            seq: c.seq,
+            size: c.size,
+            root: crate::note::b64(&c.root),
+            signed: c.signed,
+        }
+    }
+}
+
 /// What a repair did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Repair {
+    /// The cut would remove records that checkpoints cover, and the flag that allows it
+    /// was not given: nothing was changed.
+    Refused {
+        /// The segment that would be cut.
+        segment: String,
+        /// Where.
+        offset: u64,
+        /// The sequence number expected there (records from it on would leave the log).
+        seq: u64,
+        /// What is wrong.
+        defect: String,
+        /// The checkpoint records whose covered records the cut would remove.
+        checkpoints: Vec<CutCheckpoint>,
+    },
     /// The log has no corruption; nothing was changed.
     NothingToRepair {
         /// A torn tail, if there is one (it is not corruption).
@@ -310,6 +348,10 @@ pub enum Repair {
         segments_removed: Vec<String>,
         /// The repair record's sequence number.
         repair_seq: u64,
+        /// The checkpoint records cut whose covered records the cut removed (left out when
+        /// there are none).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        checkpoints_cut: Vec<CutCheckpoint>,
         /// Failures after the repair record was committed, which do not undo it.
         post_commit_warnings: Vec<String>,
     },
@@ -321,12 +363,23 @@ impl From<&RepairReport> for Repair {
             RepairReport::NothingToRepair { torn_tail } => Repair::NothingToRepair {
                 torn_tail: torn_tail.as_ref().map(TornTail::from),
             },
+            RepairReport::Refused {
+                problem,
+                checkpoints,
+            } => Repair::Refused {
+                segment: path_text(&problem.position.segment),
+                offset: problem.position.offset,
+                seq: problem.position.seq,
+                defect: problem.defect.to_string(),
+                checkpoints: checkpoints.iter().map(CutCheckpoint::from).collect(),
+            },
             RepairReport::Repaired {
                 problem,
                 salvage_dir,
                 bytes_cut,
                 segments_removed,
                 repair_seq,
+                checkpoints_cut,
                 post_commit_warnings,
             } => Repair::Repaired {
                 segment: path_text(&problem.position.segment),
@@ -337,6 +390,7 @@ impl From<&RepairReport> for Repair {
                 bytes_cut: *bytes_cut,
                 segments_removed: segments_removed.iter().map(|p| path_text(p)).collect(),
                 repair_seq: *repair_seq,
+                checkpoints_cut: checkpoints_cut.iter().map(CutCheckpoint::from).collect(),
                 post_commit_warnings: post_commit_warnings.clone(),
             },
         }

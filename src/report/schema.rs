@@ -89,7 +89,11 @@ pub enum Verdict {
     None,
     /// Only additions.
     Additive,
-    /// A table or column was removed, or a column changed type.
+    /// A column's type was widened (`Int64` → `Float64`, `Date` → `Timestamp`), maybe beside
+    /// additions, and nothing breaking: compatible unless the policy counts widening as
+    /// breaking.
+    Widening,
+    /// A table or column was removed, or a column changed type other than by widening.
     Breaking,
 }
 
@@ -98,6 +102,8 @@ impl Verdict {
     pub fn of(drift: &SchemaDrift) -> Verdict {
         if drift.is_breaking() {
             Verdict::Breaking
+        } else if drift.has_widening() {
+            Verdict::Widening
         } else if drift.is_empty() {
             Verdict::None
         } else {
@@ -105,11 +111,12 @@ impl Verdict {
         }
     }
 
-    /// `none`, `additive` or `breaking`.
+    /// `none`, `additive`, `widening` or `breaking`.
     pub fn name(self) -> &'static str {
         match self {
             Verdict::None => "none",
             Verdict::Additive => "additive",
+            Verdict::Widening => "widening",
             Verdict::Breaking => "breaking",
         }
     }
@@ -136,6 +143,8 @@ pub struct TypeChange {
     /// The type after.
     #[serde(serialize_with = "type_name")]
     pub new_type: ColumnType,
+    /// The change is a widening ([`crate::schema::is_widening`]).
+    pub widening: bool,
 }
 
 /// A removed column that may have been renamed to an added one.
@@ -206,6 +215,7 @@ impl From<&SchemaDrift> for Drift {
                         name: c.name.clone(),
                         old_type: c.old_type,
                         new_type: c.new_type,
+                        widening: c.is_widening(),
                     })
                     .collect(),
                 rename_candidates: t
@@ -240,7 +250,9 @@ pub fn change_counts(drift: &SchemaDrift) -> String {
     let tables = &drift.changed_tables;
     let added_cols: usize = tables.iter().map(|t| t.added_columns.len()).sum();
     let removed_cols: usize = tables.iter().map(|t| t.removed_columns.len()).sum();
-    let type_changes: usize = tables.iter().map(|t| t.type_changes.len()).sum();
+    let changes = || tables.iter().flat_map(|t| &t.type_changes);
+    let widenings = changes().filter(|c| c.is_widening()).count();
+    let type_changes = changes().count() - widenings;
     let renames: usize = tables.iter().map(|t| t.rename_candidates.len()).sum();
     let parts = [
         (drift.added_tables.len(), "+", "table"),
@@ -248,6 +260,7 @@ pub fn change_counts(drift: &SchemaDrift) -> String {
         (added_cols, "+", "col"),
         (removed_cols, "-", "col"),
         (type_changes, "", "type change"),
+        (widenings, "", "widening"),
         (renames, "", "possible rename"),
     ];
     parts

@@ -5,6 +5,18 @@
 //! (names and types, as in the fingerprint); a change of nullability or identifier flag is not
 //! drift.
 //!
+//! # Classes
+//!
+//! * **additive**: a table or column was added;
+//! * **widening**: a column's type changed along the widening lattice ([`is_widening`]:
+//!   `Int64` → `Float64`, `Date` → `Timestamp`), so every old value reads as a value of the
+//!   new type, as Delta Lake's type widening and Iceberg's type promotions allow;
+//! * **breaking**: a table or column was removed, or a column's type changed any other way.
+//!
+//! A drift's class is the worst of its changes (breaking, then widening, then additive). Widening
+//! is not breaking by default; a policy may count it as breaking
+//! ([`crate::schema::WideningRule::Breaking`]).
+//!
 //! # Order (deterministic, so the stored event is reproducible)
 //!
 //! * tables: sorted by name (byte order);
@@ -75,6 +87,28 @@ pub struct TypeChange {
     pub new_type: ColumnType,
 }
 
+/// Whether a column of type `old` may change to `new` as a widening: every value of `old`
+/// reads as a value of `new` with the same meaning. The lattice has two edges and no chains:
+///
+/// * `Int64` → `Float64` (as Iceberg's `int` → `long` → `double` family and Delta's integer
+///   to `double` widening; integers beyond 2^53 are rounded to the nearest `Float64`);
+/// * `Date` → `Timestamp` (a date reads as midnight UTC of that day, as Delta's `date` →
+///   `timestamp_ntz`).
+///
+/// Every other change, and every change the other way (narrowing), is breaking; so is any
+/// change to or from `Boolean` or `Utf8` (text reads as anything only by parsing it).
+pub fn is_widening(old: ColumnType, new: ColumnType) -> bool {
+    use ColumnType::*;
+    matches!((old, new), (Int64, Float64) | (Date, Timestamp))
+}
+
+impl TypeChange {
+    /// The change is a widening ([`is_widening`]).
+    pub fn is_widening(&self) -> bool {
+        is_widening(self.old_type, self.new_type)
+    }
+}
+
 /// A removed column that may have been renamed to an added one (shown, never applied).
 ///
 /// On disk: its fields are encoded in declaration order (FORMAT.md, "Dataset events"), so
@@ -112,12 +146,20 @@ pub struct TableDrift {
 impl TableDrift {
     /// No column was added, removed or changed.
     pub fn is_empty(&self) -> bool {
-        self.added_columns.is_empty() && self.removed_columns.is_empty() && !self.is_breaking()
+        self.added_columns.is_empty()
+            && self.removed_columns.is_empty()
+            && self.type_changes.is_empty()
     }
 
-    /// A column was removed or changed type: readers of the old shape may break.
+    /// A column was removed or changed type other than by widening: readers of the old shape
+    /// may break.
     pub fn is_breaking(&self) -> bool {
-        !self.removed_columns.is_empty() || !self.type_changes.is_empty()
+        !self.removed_columns.is_empty() || self.type_changes.iter().any(|c| !c.is_widening())
+    }
+
+    /// A column's type was widened ([`is_widening`]).
+    pub fn has_widening(&self) -> bool {
+        self.type_changes.iter().any(TypeChange::is_widening)
     }
 }
 
@@ -143,14 +185,46 @@ impl SchemaDrift {
             && self.changed_tables.is_empty()
     }
 
-    /// A table or column was removed or a column changed type.
+    /// A table or column was removed or a column changed type other than by widening.
     pub fn is_breaking(&self) -> bool {
         !self.removed_tables.is_empty() || self.changed_tables.iter().any(TableDrift::is_breaking)
     }
 
+    /// A column's type was widened ([`is_widening`]).
+    pub fn has_widening(&self) -> bool {
+        self.changed_tables.iter().any(TableDrift::has_widening)
+    }
+
     /// Something was added and nothing was removed or changed. An empty drift is not additive.
     pub fn is_additive_only(&self) -> bool {
-        !self.is_empty() && !self.is_breaking()
+        !self.is_empty() && !self.is_breaking() && !self.has_widening()
+    }
+
+    /// One line per widened column, e.g. ``table `visits`: column `score` widened from Int64
+    /// to Float64``.
+    pub fn widening_notices(&self) -> Vec<String> {
+        self.changed_tables
+            .iter()
+            .flat_map(|table| {
+                table
+                    .type_changes
+                    .iter()
+                    .filter(|c| c.is_widening())
+                    .map(move |c| {
+                        format!(
+                            "table `{}`: column `{}` widened from {} to {}",
+                            table.table, c.name, c.old_type, c.new_type
+                        )
+                    })
+            })
+            .collect()
+    }
+
+    /// The widenings, then the additions: what is reported when nothing breaking is.
+    pub fn compatible_notices(&self) -> Vec<String> {
+        let mut lines = self.widening_notices();
+        lines.extend(self.additive_notices());
+        lines
     }
 
     /// One line per added table and added column, e.g.
@@ -171,7 +245,8 @@ impl SchemaDrift {
         tables.chain(columns).collect()
     }
 
-    /// One line per removed table, removed column, type change and rename candidate.
+    /// One line per removed table, removed column, type change other than a widening, and
+    /// rename candidate.
     pub fn breaking_notices(&self) -> Vec<String> {
         let tables = self
             .removed_tables
@@ -181,10 +256,11 @@ impl SchemaDrift {
         tables.chain(columns).collect()
     }
 
-    /// Every change as one line: the breaking ones first, then the additions.
+    /// Every change as one line: the breaking ones first, then the widenings, then the
+    /// additions.
     pub fn describe(&self) -> Vec<String> {
         let mut lines = self.breaking_notices();
-        lines.extend(self.additive_notices());
+        lines.extend(self.compatible_notices());
         lines
     }
 }
@@ -197,12 +273,16 @@ fn table_breaking_notices(table: &TableDrift) -> Vec<String> {
             c.name, c.column_type
         )
     });
-    let changed = table.type_changes.iter().map(|c| {
-        format!(
-            "table `{name}`: column `{}` changed type from {} to {}",
-            c.name, c.old_type, c.new_type
-        )
-    });
+    let changed = table
+        .type_changes
+        .iter()
+        .filter(|c| !c.is_widening())
+        .map(|c| {
+            format!(
+                "table `{name}`: column `{}` changed type from {} to {}",
+                c.name, c.old_type, c.new_type
+            )
+        });
     let renames = table.rename_candidates.iter().map(|r| {
         format!(
             "table `{name}`: column `{}` ({}) may have been renamed to `{}`",
@@ -545,13 +625,54 @@ mod tests {
 
     #[test]
     fn type_change_is_breaking_and_names_both_types() {
-        let drift = classify_drift(&one_table(&[("a", Int64)]), &one_table(&[("a", Float64)]));
+        // Float64 -> Int64 narrows (Int64 -> Float64 is a widening, below).
+        let drift = classify_drift(&one_table(&[("a", Float64)]), &one_table(&[("a", Int64)]));
         assert!(drift.is_breaking());
         let change = &drift.changed_tables[0].type_changes[0];
-        assert_eq!((change.old_type, change.new_type), (Int64, Float64));
+        assert_eq!((change.old_type, change.new_type), (Float64, Int64));
         assert_eq!(
             drift.describe(),
-            vec!["table `t`: column `a` changed type from Int64 to Float64"]
+            vec!["table `t`: column `a` changed type from Float64 to Int64"]
+        );
+    }
+
+    #[test]
+    fn the_widening_lattice_is_int_to_float_and_date_to_timestamp_only() {
+        let all = [Boolean, Int64, Float64, Date, Timestamp, Utf8];
+        let widenings: Vec<(ColumnType, ColumnType)> = all
+            .iter()
+            .flat_map(|&old| all.iter().map(move |&new| (old, new)))
+            .filter(|&(old, new)| is_widening(old, new))
+            .collect();
+        assert_eq!(widenings, vec![(Int64, Float64), (Date, Timestamp)]);
+    }
+
+    #[test]
+    fn a_widened_column_is_its_own_class_not_breaking() {
+        let old = one_table(&[("n", Int64), ("d", Date)]);
+        let new = one_table(&[("n", Float64), ("d", Timestamp)]);
+        let drift = classify_drift(&old, &new);
+        assert!(!drift.is_breaking());
+        assert!(drift.has_widening());
+        assert!(!drift.is_additive_only());
+        assert!(!drift.is_empty());
+        assert_eq!(drift.breaking_notices(), Vec::<String>::new());
+        assert_eq!(
+            drift.describe(),
+            vec![
+                "table `t`: column `n` widened from Int64 to Float64",
+                "table `t`: column `d` widened from Date to Timestamp",
+            ]
+        );
+        // A widening beside a narrowing: the drift is breaking, and names each as it is.
+        let mixed = classify_drift(&old, &one_table(&[("n", Float64), ("d", Utf8)]));
+        assert!(mixed.is_breaking() && mixed.has_widening());
+        assert_eq!(
+            mixed.describe(),
+            vec![
+                "table `t`: column `d` changed type from Date to Utf8",
+                "table `t`: column `n` widened from Int64 to Float64",
+            ]
         );
     }
 

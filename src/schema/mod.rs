@@ -14,10 +14,12 @@ pub mod value;
 
 pub use crate::digest::hex;
 pub use drift::{
-    classify_drift, name_similarity, table_drift, ColumnSummary, RenameCandidate, SchemaDrift,
-    TableDrift, TypeChange,
+    classify_drift, is_widening, name_similarity, table_drift, ColumnSummary, RenameCandidate,
+    SchemaDrift, TableDrift, TypeChange,
 };
 pub use fingerprint::schema_fingerprint;
 pub use ingest::{scan_csv, Delimiter, IngestError, TableScan};
-pub use policy::{decide, DriftDecision, ParsePolicyError, SchemaDriftPolicy};
+pub use policy::{
+    decide, decide_under, DriftDecision, ParsePolicyError, SchemaDriftPolicy, WideningRule,
+};
 pub use types::{Column, ColumnType, Schema};

@@ -10,6 +10,11 @@
 //! Additions are always reported, whatever the policy: a new column or table is never a reason
 //! to refuse, but the people reading the audit trail should still see it arrive. An override
 //! reason given under `Warn` or `Allow` is not needed and is not recorded as an override.
+//!
+//! Widening drift (`Int64` → `Float64`, `Date` → `Timestamp`: see
+//! [`crate::schema::drift::is_widening`]) is reported like additions, and is not breaking, under
+//! [`WideningRule::Compatible`] (the default). Under [`WideningRule::Breaking`] a widening is
+//! decided as breaking drift is, by the table above.
 
 use super::drift::SchemaDrift;
 use serde::{Deserialize, Serialize};
@@ -47,6 +52,49 @@ impl SchemaDriftPolicy {
 impl fmt::Display for SchemaDriftPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// How a policy treats widening drift (a column's type widened, as `Int64` → `Float64`).
+///
+/// On disk (FORMAT.md, "Dataset events", `WideningRule`): a `u32` variant index in declaration
+/// order, so reordering, inserting or removing a variant is a format break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WideningRule {
+    /// Widening is compatible: accepted and reported, whatever the policy (the default, as
+    /// Delta Lake's type widening and Iceberg's type promotions).
+    #[default]
+    Compatible,
+    /// Widening counts as breaking drift.
+    Breaking,
+}
+
+impl WideningRule {
+    /// The lowercase name used on the command line and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            WideningRule::Compatible => "compatible",
+            WideningRule::Breaking => "breaking",
+        }
+    }
+}
+
+impl fmt::Display for WideningRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for WideningRule {
+    type Err = String;
+
+    /// Parses `compatible` or `breaking` (ASCII case-insensitive, surrounding spaces ignored).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        [WideningRule::Compatible, WideningRule::Breaking]
+            .into_iter()
+            .find(|rule| rule.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| format!("unknown widening rule `{s}`; use compatible or breaking"))
     }
 }
 
@@ -95,16 +143,28 @@ impl DriftDecision {
     }
 }
 
-/// Decides whether a version with this `drift` may be committed under `policy` (see the module
-/// docs for the table). `override_reason` only matters for breaking drift under `Reject`, and
-/// only when it is not empty after trimming.
+/// Decides whether a version with this `drift` may be committed under `policy`, widening
+/// being compatible (the default): [`decide_under`] with [`WideningRule::Compatible`].
 pub fn decide(
     policy: SchemaDriftPolicy,
     drift: &SchemaDrift,
     override_reason: Option<&str>,
 ) -> DriftDecision {
-    if !drift.is_breaking() {
-        return proceed(drift.additive_notices(), None);
+    decide_under(policy, WideningRule::Compatible, drift, override_reason)
+}
+
+/// Decides whether a version with this `drift` may be committed under `policy` and the
+/// `widening` rule (see the module docs for the table). `override_reason` only matters for
+/// breaking drift under `Reject`, and only when it is not empty after trimming.
+pub fn decide_under(
+    policy: SchemaDriftPolicy,
+    widening: WideningRule,
+    drift: &SchemaDrift,
+    override_reason: Option<&str>,
+) -> DriftDecision {
+    let widening_breaks = widening == WideningRule::Breaking && drift.has_widening();
+    if !drift.is_breaking() && !widening_breaks {
+        return proceed(drift.compatible_notices(), None);
     }
     match policy {
         SchemaDriftPolicy::Allow => proceed(drift.additive_notices(), None),
@@ -112,7 +172,7 @@ pub fn decide(
         SchemaDriftPolicy::Reject => match override_reason.map(str::trim) {
             Some(reason) if !reason.is_empty() => proceed(drift.describe(), Some(reason)),
             given => DriftDecision::Refuse {
-                reason: refusal_reason(drift, given.is_some()),
+                reason: refusal_reason(drift, widening, given.is_some()),
             },
         },
     }
@@ -125,15 +185,28 @@ fn proceed(warnings: Vec<String>, override_reason: Option<&str>) -> DriftDecisio
     }
 }
 
-fn refusal_reason(drift: &SchemaDrift, empty_override_given: bool) -> String {
+fn refusal_reason(
+    drift: &SchemaDrift,
+    widening: WideningRule,
+    empty_override_given: bool,
+) -> String {
     let remedy = if empty_override_given {
         "an override needs a non-empty reason"
     } else {
         "fix the new version, or override with a reason to accept the change"
     };
+    let mut changes = drift.breaking_notices();
+    if widening == WideningRule::Breaking {
+        changes.extend(
+            drift
+                .widening_notices()
+                .into_iter()
+                .map(|n| format!("{n} (the policy counts widening as breaking)")),
+        );
+    }
     format!(
         "breaking schema drift refused by the `reject` policy: {}; {remedy}",
-        drift.breaking_notices().join("; ")
+        changes.join("; ")
     )
 }
 
@@ -273,5 +346,65 @@ mod tests {
     fn allow_proceeds_reporting_only_additions() {
         let decision = decide(SchemaDriftPolicy::Allow, &breaking(), Some("ignored"));
         assert_eq!(decision, proceed(vec![ADDED_C.into()], None));
+    }
+
+    fn widened() -> SchemaDrift {
+        let table = |t: ColumnType| {
+            vec![(
+                "t".to_string(),
+                Schema {
+                    columns: vec![Column {
+                        name: "n".into(),
+                        column_type: t,
+                        nullable: false,
+                        identifier: false,
+                    }],
+                },
+            )]
+        };
+        classify_drift(&table(ColumnType::Int64), &table(ColumnType::Float64))
+    }
+
+    const WIDENED_N: &str = "table `t`: column `n` widened from Int64 to Float64";
+
+    #[test]
+    fn widening_proceeds_with_its_notice_under_every_policy_by_default() {
+        assert_eq!(WideningRule::default(), WideningRule::Compatible);
+        for policy in [
+            SchemaDriftPolicy::Reject,
+            SchemaDriftPolicy::Warn,
+            SchemaDriftPolicy::Allow,
+        ] {
+            assert_eq!(
+                decide(policy, &widened(), None),
+                proceed(vec![WIDENED_N.into()], None)
+            );
+        }
+    }
+
+    #[test]
+    fn a_policy_that_counts_widening_as_breaking_refuses_it_under_reject() {
+        let rule = WideningRule::Breaking;
+        let decision = decide_under(SchemaDriftPolicy::Reject, rule, &widened(), None);
+        let DriftDecision::Refuse { reason } = decision else {
+            panic!("expected a refusal, got {decision:?}");
+        };
+        assert!(reason.contains(WIDENED_N), "{reason}");
+        assert!(reason.contains("counts widening as breaking"), "{reason}");
+        assert_eq!(
+            decide_under(SchemaDriftPolicy::Reject, rule, &widened(), Some("ok")),
+            proceed(vec![WIDENED_N.into()], Some("ok"))
+        );
+        assert_eq!(
+            decide_under(SchemaDriftPolicy::Warn, rule, &widened(), None),
+            proceed(vec![WIDENED_N.into()], None)
+        );
+    }
+
+    #[test]
+    fn widening_rules_parse_from_their_names() {
+        assert_eq!(" Breaking ".parse(), Ok(WideningRule::Breaking));
+        assert_eq!("compatible".parse(), Ok(WideningRule::Compatible));
+        assert!("strict".parse::<WideningRule>().is_err());
     }
 }

@@ -67,7 +67,7 @@ pub struct ServerConfig {
     /// Where uploads are spooled while they arrive (default: a private folder in the
     /// system's temporary folder).
     pub spool_dir: Option<PathBuf>,
-    /// The actor of local mode: the OS account (from `USER` or `LOGNAME`).
+    /// The actor of local mode: the OS account ([`os_account`]).
     pub local_actor: String,
 }
 
@@ -90,13 +90,11 @@ impl ServerConfig {
     }
 }
 
-/// The OS account running this process (`USER`, then `LOGNAME`), or `unknown`.
+/// The actor of local mode: the OS user running this process (`USER`, then `LOGNAME`), else
+/// its own account as the user database names it (`uid N` if it does not): never `unknown`
+/// ([`crate::store::names::default_actor`]).
 pub fn os_account() -> String {
-    ["USER", "LOGNAME"]
-        .iter()
-        .filter_map(|v| std::env::var(v).ok())
-        .find(|u| !u.trim().is_empty())
-        .unwrap_or_else(|| "unknown".to_string())
+    crate::store::names::default_actor()
 }
 
 /// Why the server cannot start or stopped.

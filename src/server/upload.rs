@@ -4,7 +4,8 @@
 //!
 //! The form's fields: `dataset` (the name), `file` (one part per CSV file, with its file
 //! name; several allowed), `overwrite` (`true` to add a version), `drift_policy` (`reject`,
-//! `warn`, `allow`), `override_reason` (accepts breaking drift under `reject`, recorded),
+//! `warn`, `allow`), `widening` (`compatible`, the default, or `breaking`: how the policy treats
+//! widening drift), `override_reason` (accepts breaking drift under `reject`, recorded),
 //! `note`, `metadata` (a JSON object). There is no actor field: the actor is the
 //! authenticated user, and an `actor` field is refused.
 
@@ -13,7 +14,7 @@ use super::error::{ApiError, ApiErrorKind, ApiResult};
 use super::{blocking, AppState, ServeError};
 use crate::io::{Io, OpenMode, TempFile};
 use crate::report;
-use crate::schema::SchemaDriftPolicy;
+use crate::schema::{SchemaDriftPolicy, WideningRule};
 use crate::store::Store;
 use crate::{UploadFile, UploadRequest};
 use axum::extract::multipart::{Field, Multipart, MultipartError, MultipartRejection};
@@ -76,6 +77,7 @@ struct Form {
     dataset: Option<String>,
     overwrite: bool,
     drift_policy: SchemaDriftPolicy,
+    widening: WideningRule,
     override_reason: Option<String>,
     note: String,
     metadata: Option<serde_json::Value>,
@@ -148,22 +150,53 @@ async fn spool_file(
     Ok((file_name, spool))
 }
 
-/// Reads the whole form: text fields into memory (bounded), files into spool files.
+/// Reads the whole form: text fields into memory (bounded), files into spool files. A form
+/// refused part-way is drained first (see [`drain`]), so its client reads the refusal.
 async fn read_form(app: &AppState, mut multipart: Multipart) -> ApiResult<Form> {
+    let mut total = 0u64;
+    let form = read_fields(app, &mut multipart, &mut total).await;
+    if form.is_err() {
+        drain(&mut multipart, &mut total, app.config.max_upload_bytes).await;
+    }
+    form
+}
+
+/// Reads and discards the rest of a refused form while the body stays within the upload
+/// limit. A server that answers early and closes with request bytes unread makes the kernel
+/// reset the connection, and a client still sending then loses the answer to a broken pipe.
+/// A body over the limit, or one that is not valid multipart, is not drained: its reset is
+/// the bound on what a client can make the server read.
+async fn drain(multipart: &mut Multipart, total: &mut u64, limit: u64) {
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        while let Ok(Some(chunk)) = field.chunk().await {
+            *total += chunk.len() as u64;
+            if *total > limit {
+                return;
+            }
+        }
+    }
+}
+
+/// The fields of the form, in the order they come; `total` counts the file bytes read.
+async fn read_fields(
+    app: &AppState,
+    multipart: &mut Multipart,
+    total: &mut u64,
+) -> ApiResult<Form> {
     let mut form = Form {
         dataset: None,
         overwrite: false,
         drift_policy: SchemaDriftPolicy::Reject,
+        widening: WideningRule::Compatible,
         override_reason: None,
         note: String::new(),
         metadata: None,
         files: Vec::new(),
     };
-    let mut total = 0u64;
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
-            "file" => form.files.push(spool_file(app, field, &mut total).await?),
+            "file" => form.files.push(spool_file(app, field, total).await?),
             "dataset" => form.dataset = Some(read_text(field, &name).await?),
             "overwrite" => form.overwrite = parse_bool(&name, &read_text(field, &name).await?)?,
             "drift_policy" => {
@@ -171,6 +204,12 @@ async fn read_form(app: &AppState, mut multipart: Multipart) -> ApiResult<Form> 
                 form.drift_policy = text
                     .parse()
                     .map_err(|e| ApiError::invalid(format!("the field `drift_policy`: {e}")))?;
+            }
+            "widening" => {
+                let text = read_text(field, &name).await?;
+                form.widening = text
+                    .parse()
+                    .map_err(|e| ApiError::invalid(format!("the field `widening`: {e}")))?;
             }
             "override_reason" => {
                 let text = read_text(field, &name).await?;
@@ -193,7 +232,7 @@ async fn read_form(app: &AppState, mut multipart: Multipart) -> ApiResult<Form> 
             other => {
                 return Err(ApiError::invalid(format!(
                     "unknown field `{other}`; the upload form has dataset, file, overwrite, \
-                     drift_policy, override_reason, note and metadata"
+                     drift_policy, widening, override_reason, note and metadata"
                 )))
             }
         }
@@ -224,6 +263,7 @@ fn request(form: &Form, actor: &str) -> ApiResult<UploadRequest> {
         // name is refused, as the library refuses it.
         create: false,
         drift_policy: form.drift_policy,
+        widening: form.widening,
         override_reason: form.override_reason.clone(),
         actor: actor.to_owned(),
         note: form.note.clone(),

@@ -2,7 +2,7 @@
 //! operations of [`crate::audit`] over the store's log.
 
 use super::{Result, Store};
-use crate::audit::{self, AuditExport, LogTree, TrustedReport};
+use crate::audit::{self, AuditExport, LogTree, SidecarReport, TrustedReport};
 use crate::note::{Checkpoint, ProofFile, SigningKey, VerifierKey};
 
 /// A checkpoint recorded by [`Store::checkpoint`].
@@ -40,20 +40,40 @@ impl Store {
         LogTree::rebuild(&self.log)
     }
 
-    /// An inclusion proof of record `seq` (see [`audit::prove`]).
+    /// An inclusion proof of record `seq` (see [`audit::prove`]), from the `log/tree/`
+    /// sidecar (see [`audit::prove_from_tiles`]).
     pub fn prove(&self, seq: u64, against: Option<&Checkpoint>) -> Result<ProofFile> {
-        let tree = self.audit_tree()?;
-        audit::prove(&self.log, &tree, seq, against)
+        Ok(self.prove_reported(seq, against)?.0)
     }
 
-    /// A consistency proof from `old` to `new` or the newest recorded checkpoint.
+    /// As [`Store::prove`], with what was done with the sidecar.
+    pub fn prove_reported(
+        &self,
+        seq: u64,
+        against: Option<&Checkpoint>,
+    ) -> Result<(ProofFile, SidecarReport)> {
+        self.log.refresh()?;
+        audit::prove_from_tiles(&self.log, seq, against)
+    }
+
+    /// A consistency proof from `old` to `new` or the newest recorded checkpoint, from the
+    /// `log/tree/` sidecar (see [`audit::consistency_from_tiles`]).
     pub fn consistency(
         &self,
         old: &Checkpoint,
         new: Option<&Checkpoint>,
     ) -> Result<crate::note::ConsistencyFile> {
-        let tree = self.audit_tree()?;
-        Ok(audit::consistency(&tree, old, new)?)
+        Ok(self.consistency_reported(old, new)?.0)
+    }
+
+    /// As [`Store::consistency`], with what was done with the sidecar.
+    pub fn consistency_reported(
+        &self,
+        old: &Checkpoint,
+        new: Option<&Checkpoint>,
+    ) -> Result<(crate::note::ConsistencyFile, SidecarReport)> {
+        self.log.refresh()?;
+        audit::consistency_from_tiles(&self.log, old, new)
     }
 
     /// The tree checked against its checkpoints, the pinned keys and a checkpoint held.

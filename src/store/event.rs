@@ -1,23 +1,46 @@
 //! Dataset events: the records the dataset layer appends to the log, and their encoding.
 //!
 //! Every event is one log record of type [`DATASET_EVENT`] whose body is one byte of event
-//! encoding version ([`EVENT_ENCODING_VERSION`]) followed by the `bincode` 1.3 encoding (default
-//! options: little-endian, fixed-width integers, `u64` lengths) of [`Event`]. FORMAT.md lists
-//! the fields in encoding order.
+//! encoding version followed by the `bincode` 1.3 encoding (default options: little-endian,
+//! fixed-width integers, `u64` lengths) of the event. This build writes version 2
+//! ([`EVENT_ENCODING_VERSION`]: [`Event`] as declared) and reads versions 1 and 2; version 1
+//! ([`EVENT_ENCODING_V1`]) is [`Event`] without its last two fields, and defines only the first
+//! four kinds. FORMAT.md lists the fields in encoding order.
 
 pub use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::format::RecordType;
 use crate::log::Position;
-use crate::schema::{Delimiter, Schema, SchemaDrift, SchemaDriftPolicy};
+use crate::schema::{Delimiter, Schema, SchemaDrift, SchemaDriftPolicy, WideningRule};
+pub use crate::store::names::OsAccount;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// The log record type of dataset events.
 pub const DATASET_EVENT: RecordType = RecordType(0x0100);
 
-/// The version of the event body encoding this build writes and reads.
-pub const EVENT_ENCODING_VERSION: u8 = 1;
+/// The version of the event body encoding this build writes (it reads this one and
+/// [`EVENT_ENCODING_V1`]).
+pub const EVENT_ENCODING_VERSION: u8 = 2;
+
+/// The first event body encoding: [`Event`] without `os_account` and `salvaged_from`, and
+/// only the kinds up to [`EventKind::OverwriteBlocked`]. Still read; written only by
+/// [`Event::encode_v1`].
+pub const EVENT_ENCODING_V1: u8 = 1;
+
+/// Where an event re-appended by repair was first recorded.
+///
+/// On disk: its fields are encoded in declaration order (FORMAT.md, "Dataset events"), so
+/// reordering, inserting or removing one is a format break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SalvagedFrom {
+    /// The number of the segment that held the original record.
+    pub segment_number: u64,
+    /// The original record's byte offset in that segment.
+    pub offset: u64,
+    /// The original record's sequence number.
+    pub seq: u64,
+}
 
 /// One table of a version, as recorded in the log.
 ///
@@ -93,6 +116,9 @@ pub enum EventKind {
         warnings: Vec<String>,
         /// Other datasets that already held the same content.
         duplicate_of: Vec<ContentHolder>,
+        /// How `policy` treated widening drift (version 2; version-1 events read as
+        /// [`WideningRule::Breaking`], the rule every type change was decided by then).
+        widening: WideningRule,
     },
     /// An overwrite with content equal to an existing version made that version active again.
     VersionActivated {
@@ -124,6 +150,9 @@ pub enum EventKind {
         policy: SchemaDriftPolicy,
         /// The refusal message.
         reason: String,
+        /// How `policy` treated widening drift (version 2; version-1 events read as
+        /// [`WideningRule::Breaking`]).
+        widening: WideningRule,
     },
 }
 
@@ -165,10 +194,200 @@ pub struct Event {
     pub dataset_id: uuid::Uuid,
     /// What happened.
     pub kind: EventKind,
-    /// Who did it.
+    /// Who did it: the actor given (under `strata serve`, the authenticated user).
     pub actor: String,
     /// Why, in the actor's words.
     pub note: String,
+    /// The operating-system account of the process that recorded the event, beside the
+    /// actor it was given. Every event this build records has one; events of encoding
+    /// version 1 have none (`None`).
+    pub os_account: Option<OsAccount>,
+    /// Where the event was first recorded, if repair re-appended it (`None` otherwise, and in
+    /// every event of encoding version 1).
+    pub salvaged_from: Option<SalvagedFrom>,
+}
+
+/// An event of encoding version 1: the fields of [`Event`] up to `note`, in the same order.
+///
+/// On disk: frozen (FORMAT.md, "Dataset events", version 1); it must never change.
+#[derive(Serialize, Deserialize)]
+struct EventV1 {
+    event_id: uuid::Uuid,
+    timestamp_micros: i64,
+    dataset_id: uuid::Uuid,
+    kind: EventKindV1,
+    actor: String,
+    note: String,
+}
+
+/// The kinds of event encoding version 1, frozen: [`EventKind`]'s first four variants as
+/// version 1 defined them (without the fields version 2 appended).
+///
+/// On disk: frozen (FORMAT.md, "Dataset events", version 1); it must never change.
+#[derive(Serialize, Deserialize)]
+enum EventKindV1 {
+    UploadCreated {
+        dataset_name: String,
+        version: u64,
+        hash: Digest,
+        previous_active: Option<u64>,
+        tables: Vec<TableRecord>,
+        metadata: Option<String>,
+        drift: Option<SchemaDrift>,
+        policy: SchemaDriftPolicy,
+        override_reason: Option<String>,
+        warnings: Vec<String>,
+        duplicate_of: Vec<ContentHolder>,
+    },
+    VersionActivated {
+        version: u64,
+        from: u64,
+    },
+    Rollback {
+        from: u64,
+        to: u64,
+        warnings: Vec<String>,
+    },
+    OverwriteBlocked {
+        active: u64,
+        attempted_hash: Digest,
+        source_files: Vec<String>,
+        drift: SchemaDrift,
+        policy: SchemaDriftPolicy,
+        reason: String,
+    },
+}
+
+/// Version 1 decided every type change as breaking drift: its events read as decided under
+/// [`WideningRule::Breaking`].
+const V1_WIDENING: WideningRule = WideningRule::Breaking;
+
+impl From<EventKindV1> for EventKind {
+    fn from(v1: EventKindV1) -> EventKind {
+        match v1 {
+            EventKindV1::UploadCreated {
+                dataset_name,
+                version,
+                hash,
+                previous_active,
+                tables,
+                metadata,
+                drift,
+                policy,
+                override_reason,
+                warnings,
+                duplicate_of,
+            } => EventKind::UploadCreated {
+                dataset_name,
+                version,
+                hash,
+                previous_active,
+                tables,
+                metadata,
+                drift,
+                policy,
+                override_reason,
+                warnings,
+                duplicate_of,
+                widening: V1_WIDENING,
+            },
+            EventKindV1::VersionActivated { version, from } => {
+                EventKind::VersionActivated { version, from }
+            }
+            EventKindV1::Rollback { from, to, warnings } => {
+                EventKind::Rollback { from, to, warnings }
+            }
+            EventKindV1::OverwriteBlocked {
+                active,
+                attempted_hash,
+                source_files,
+                drift,
+                policy,
+                reason,
+            } => EventKind::OverwriteBlocked {
+                active,
+                attempted_hash,
+                source_files,
+                drift,
+                policy,
+                reason,
+                widening: V1_WIDENING,
+            },
+        }
+    }
+}
+
+impl EventKindV1 {
+    /// `kind` as version 1 encodes it, if version 1 can hold it: one of its four kinds, with
+    /// the fields version 2 appended at their version-1 meaning.
+    fn of(kind: &EventKind) -> Option<EventKindV1> {
+        Some(match kind.clone() {
+            EventKind::UploadCreated {
+                dataset_name,
+                version,
+                hash,
+                previous_active,
+                tables,
+                metadata,
+                drift,
+                policy,
+                override_reason,
+                warnings,
+                duplicate_of,
+                widening: V1_WIDENING,
+            } => EventKindV1::UploadCreated {
+                dataset_name,
+                version,
+                hash,
+                previous_active,
+                tables,
+                metadata,
+                drift,
+                policy,
+                override_reason,
+                warnings,
+                duplicate_of,
+            },
+            EventKind::VersionActivated { version, from } => {
+                EventKindV1::VersionActivated { version, from }
+            }
+            EventKind::Rollback { from, to, warnings } => {
+                EventKindV1::Rollback { from, to, warnings }
+            }
+            EventKind::OverwriteBlocked {
+                active,
+                attempted_hash,
+                source_files,
+                drift,
+                policy,
+                reason,
+                widening: V1_WIDENING,
+            } => EventKindV1::OverwriteBlocked {
+                active,
+                attempted_hash,
+                source_files,
+                drift,
+                policy,
+                reason,
+            },
+            _ => return None,
+        })
+    }
+}
+
+impl From<EventV1> for Event {
+    fn from(v1: EventV1) -> Event {
+        Event {
+            event_id: v1.event_id,
+            timestamp_micros: v1.timestamp_micros,
+            dataset_id: v1.dataset_id,
+            kind: v1.kind.into(),
+            actor: v1.actor,
+            note: v1.note,
+            os_account: None,
+            salvaged_from: None,
+        }
+    }
 }
 
 /// The leading fields of an [`Event`]: what the catalog needs, decoded without allocating.
@@ -243,7 +462,7 @@ impl<'a> EventHead<'a> {
     /// Decodes the head of a record body. `at` says where the record is; it is called only
     /// to name the place in an error ([`Error::BadEvent`]).
     pub fn decode(body: &'a [u8], at: impl FnOnce() -> Position) -> Result<EventHead<'a>> {
-        let decoded = check_encoding_version(body).and_then(|rest| {
+        let decoded = check_encoding_version(body).and_then(|(_, rest)| {
             let options = bincode::options()
                 .with_fixint_encoding()
                 .allow_trailing_bytes()
@@ -291,13 +510,15 @@ impl Event {
     }
 }
 
-/// Checks the encoding version byte and returns the bincode bytes after it, or what is
-/// wrong.
-fn check_encoding_version(body: &[u8]) -> std::result::Result<&[u8], String> {
+/// Checks the encoding version byte and returns it with the bincode bytes after it, or what
+/// is wrong. The head of an event is the same in every version this build reads.
+fn check_encoding_version(body: &[u8]) -> std::result::Result<(u8, &[u8]), String> {
     match body.split_first() {
-        Some((&EVENT_ENCODING_VERSION, rest)) => Ok(rest),
+        Some((&version, rest)) if version == EVENT_ENCODING_V1 || version == EVENT_ENCODING_VERSION => {
+            Ok((version, rest))
+        }
         Some((version, _)) => Err(format!(
-            "event encoding version {version} is not supported by this build (it reads {EVENT_ENCODING_VERSION}); upgrade strata"
+            "event encoding version {version} is not supported by this build (it reads {EVENT_ENCODING_V1} and {EVENT_ENCODING_VERSION}); upgrade strata"
         )),
         None => Err("empty body".into()),
     }
@@ -308,11 +529,31 @@ fn bad_event(position: Position, detail: String) -> Error {
 }
 
 impl Event {
-    /// Encodes the event as a record body.
+    /// Encodes the event as a record body, in encoding version [`EVENT_ENCODING_VERSION`].
     pub fn encode(&self) -> Vec<u8> {
         let mut body = vec![EVENT_ENCODING_VERSION];
         bincode::serialize_into(&mut body, self).expect("events serialize into memory");
         body
+    }
+
+    /// Encodes the event in encoding version 1, as builds before version 2 wrote it, or
+    /// `None` if version 1 cannot hold it (it has an OS account, a salvage origin, or a kind
+    /// version 1 does not define). Kept so that the version-1 encoding stays pinned.
+    pub fn encode_v1(&self) -> Option<Vec<u8>> {
+        if self.os_account.is_some() || self.salvaged_from.is_some() {
+            return None;
+        }
+        let v1 = EventV1 {
+            event_id: self.event_id,
+            timestamp_micros: self.timestamp_micros,
+            dataset_id: self.dataset_id,
+            kind: EventKindV1::of(&self.kind)?,
+            actor: self.actor.clone(),
+            note: self.note.clone(),
+        };
+        let mut body = vec![EVENT_ENCODING_V1];
+        bincode::serialize_into(&mut body, &v1).expect("events serialize into memory");
+        Some(body)
     }
 
     /// The length of [`Event::encode`]'s output, without encoding.
@@ -321,16 +562,45 @@ impl Event {
         1 + usize::try_from(len).unwrap_or(usize::MAX)
     }
 
-    /// Decodes a record body. `at` says where the record is; it is called only to name the
-    /// place in an error ([`Error::BadEvent`]).
+    /// Decodes a record body of either encoding version. `at` says where the record is; it is
+    /// called only to name the place in an error ([`Error::BadEvent`]).
     pub fn decode(body: &[u8], at: impl FnOnce() -> Position) -> Result<Event> {
-        let decoded = check_encoding_version(body).and_then(|rest| {
+        let decoded = check_encoding_version(body).and_then(|(version, rest)| {
             let options = bincode::options()
                 .with_fixint_encoding()
                 .with_limit(crate::format::MAX_BODY_LEN as u64);
-            options.deserialize(rest).map_err(|e| e.to_string())
+            if version == EVENT_ENCODING_VERSION {
+                return options.deserialize(rest).map_err(|e| e.to_string());
+            }
+            let event: EventV1 = options.deserialize(rest).map_err(|e| e.to_string())?;
+            Ok(event.into())
         });
         decoded.map_err(|detail| bad_event(at(), detail))
+    }
+
+    /// Who recorded the event, for people, on one line: the actor, then
+    /// [`Event::os_account_note`] where there is one (`ana (os alice)`).
+    pub fn recorded_by(&self) -> String {
+        match self.os_account_note() {
+            Some(note) => format!("{} {note}", self.actor),
+            None => self.actor.clone(),
+        }
+    }
+
+    /// The OS account beside the actor, for people, where it says more than the actor:
+    /// `(os alice)`, or `(os uid 1001)` for an account the user database does not name;
+    /// `None` where the account's name is the actor, or where the event has no account
+    /// (encoding version 1).
+    pub fn os_account_note(&self) -> Option<String> {
+        match self.os_account.as_ref()? {
+            OsAccount {
+                name: Some(name), ..
+            } if *name == self.actor => None,
+            OsAccount {
+                name: Some(name), ..
+            } => Some(format!("(os {name})")),
+            OsAccount { uid, name: None } => Some(format!("(os uid {uid})")),
+        }
     }
 
     /// The event time as a `chrono` value.
@@ -358,11 +628,82 @@ mod tests {
                 to: 1,
                 warnings: vec!["x".into()],
             },
+            os_account: Some(OsAccount {
+                uid: 1000,
+                name: Some("ana".into()),
+            }),
+            salvaged_from: Some(SalvagedFrom {
+                segment_number: 2,
+                offset: 640,
+                seq: 9,
+            }),
         };
         let body = event.encode();
         assert_eq!(body[0], EVENT_ENCODING_VERSION);
         let at = || Position::new("log/00000000000000000001.seg", 0, 128, 1);
         assert_eq!(Event::decode(&body, at).unwrap(), event);
+        assert_eq!(event.encoded_len(), body.len());
+    }
+
+    #[test]
+    fn version_1_holds_no_os_account_and_decodes_without_one() {
+        let mut event = Event {
+            event_id: uuid::Uuid::nil(),
+            timestamp_micros: 5,
+            actor: "ana".into(),
+            note: String::new(),
+            dataset_id: uuid::Uuid::nil(),
+            kind: EventKind::VersionActivated {
+                version: 2,
+                from: 1,
+            },
+            os_account: None,
+            salvaged_from: None,
+        };
+        let v1 = event.encode_v1().unwrap();
+        assert_eq!(v1[0], EVENT_ENCODING_V1);
+        assert_eq!(v1.len() + 2, event.encode().len(), "two `None` tags more");
+        let at = || Position::new("log/00000000000000000001.seg", 0, 128, 1);
+        assert_eq!(Event::decode(&v1, at).unwrap(), event);
+        event.os_account = Some(OsAccount { uid: 0, name: None });
+        assert_eq!(event.encode_v1(), None);
+    }
+
+    #[test]
+    fn the_os_account_is_shown_beside_the_actor_where_it_says_more() {
+        let mut event = Event {
+            event_id: uuid::Uuid::nil(),
+            timestamp_micros: 0,
+            actor: "ana".into(),
+            note: String::new(),
+            dataset_id: uuid::Uuid::nil(),
+            kind: EventKind::VersionActivated {
+                version: 2,
+                from: 1,
+            },
+            os_account: None,
+            salvaged_from: None,
+        };
+        assert_eq!(event.recorded_by(), "ana");
+        let account = |uid, name: Option<&str>| {
+            Some(OsAccount {
+                uid,
+                name: name.map(str::to_owned),
+            })
+        };
+        event.os_account = account(1000, Some("ana"));
+        assert_eq!(event.recorded_by(), "ana");
+        event.os_account = account(1000, Some("alice"));
+        assert_eq!(event.recorded_by(), "ana (os alice)");
+        event.os_account = account(1001, None);
+        assert_eq!(event.recorded_by(), "ana (os uid 1001)");
+    }
+
+    #[test]
+    fn the_current_os_account_is_the_processes_uid() {
+        // SAFETY: getuid has no preconditions.
+        let uid = unsafe { libc::getuid() };
+        assert_eq!(OsAccount::current().uid, uid);
     }
 
     #[test]
@@ -400,6 +741,11 @@ mod tests {
                 version: 2,
                 from: 1,
             },
+            os_account: Some(OsAccount {
+                uid: 7,
+                name: Some("a".into()),
+            }),
+            salvaged_from: None,
         };
         let body = event.encode();
         for len in 0..body.len() {

@@ -265,7 +265,39 @@ fn temp_files(io: &Io, paths: &StorePaths, with_log: bool) -> Result<Vec<Leftove
             found.extend(files_in(io, &dir, is_tmp)?);
         }
     }
+    if with_log {
+        // Tiles being written by a proof (not under the staging lock: removing one only
+        // makes that proof's write of the tile fail, which it notes and carries on).
+        found.extend(tree_files(io, &paths.tree_dir())?.1);
+    }
     Ok(found)
+}
+
+/// The files under the `log/tree/` sidecar: the tiles (every file not named `*.tmp`) and the
+/// temporary files of tile writes, each with its size.
+pub(super) fn tree_files(io: &Io, dir: &Path) -> Result<(Vec<Leftover>, Vec<Leftover>)> {
+    let (mut tiles, mut temps) = (Vec::new(), Vec::new());
+    if !io.is_dir(dir) {
+        return Ok((tiles, temps));
+    }
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in io.list_dir(&dir)? {
+            let path = dir.join(&entry.name);
+            match entry.kind {
+                EntryKind::Dir => pending.push(path),
+                EntryKind::File => {
+                    let bytes = io.metadata(&path)?.map_or(0, |m| m.len);
+                    let temp = entry.name.to_string_lossy().ends_with(TMP_SUFFIX);
+                    let list = if temp { &mut temps } else { &mut tiles };
+                    list.push(Leftover { path, bytes });
+                }
+                EntryKind::Other => {}
+            }
+        }
+    }
+    temps.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok((tiles, temps))
 }
 
 /// The files of `dir` whose names pass `keep`, with their sizes.

@@ -31,8 +31,8 @@ mod version_ref;
 pub use audit::CheckpointOutcome;
 pub use catalog::{Activation, Catalog, Dataset, InlineTable, VersionInfo, VersionMeta};
 pub use event::{
-    ContentHolder, Digest, Event, EventHead, EventKind, KindHead, TableRecord, DATASET_EVENT,
-    EVENT_ENCODING_VERSION,
+    ContentHolder, Digest, Event, EventHead, EventKind, KindHead, OsAccount, SalvagedFrom,
+    TableRecord, DATASET_EVENT, EVENT_ENCODING_V1, EVENT_ENCODING_VERSION,
 };
 pub use event_filter::{EventFilter, EVENT_TYPES, LOG_ENTRY_TYPES};
 pub use find::ContentMatch;
@@ -110,6 +110,15 @@ impl Default for StoreOptions {
     }
 }
 
+/// A snapshot taken by [`Store::take_snapshot`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotOutcome {
+    /// The snapshot file.
+    pub info: SnapshotInfo,
+    /// Failures after its checkpoint record was committed, which do not undo it.
+    pub post_commit_warnings: Vec<String>,
+}
+
 /// The active version of a dataset, as [`Store::get_active_version`] returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActiveVersion {
@@ -129,7 +138,9 @@ pub struct Store {
     blobs: BlobStore,
     catalog: RwLock<Catalog>,
     options: StoreOptions,
-    /// Why snapshots were ignored on open.
+    /// The snapshots ignored on open, and why.
+    ignored_snapshots: Vec<snapshot::IgnoredSnapshot>,
+    /// Their warnings, as [`Store::snapshot_warnings`] returns them.
     snapshot_warnings: Vec<String>,
     /// The snapshot the catalog was loaded from, if any.
     loaded_snapshot: Option<SnapshotInfo>,
@@ -156,7 +167,8 @@ impl Store {
         let dir = dir.as_ref().to_path_buf();
         let log = Log::open(&dir, options.log.clone())?;
         let blobs = BlobStore::open_with(&dir, options.log.io.clone());
-        let (loaded, snapshot_warnings) = snapshot::load_newest(&log)?;
+        let (loaded, ignored_snapshots) = snapshot::load_newest(&log)?;
+        let snapshot_warnings = ignored_snapshots.iter().map(|i| i.warning()).collect();
         let (loaded_snapshot, catalog) = match loaded {
             Some((info, catalog)) => (Some(info), catalog),
             None => (None, Catalog::default()),
@@ -168,6 +180,7 @@ impl Store {
             blobs,
             catalog: RwLock::new(catalog),
             options,
+            ignored_snapshots,
             snapshot_warnings,
             loaded_snapshot,
             last_snapshot: std::sync::Mutex::new(mark),
@@ -444,6 +457,7 @@ impl Store {
                     "the write is committed, but the automatic snapshot after it failed: {e}"
                 ));
             }
+            warnings.extend(self.log.take_mark_failure_warning());
         }
         warnings
     }
@@ -459,28 +473,70 @@ impl Store {
     }
 
     /// Writes a snapshot of the catalog as of now and prunes old ones to
-    /// [`SnapshotPolicy::keep`]. Readers are never blocked: the catalog is serialized under a
-    /// read lock, and the file is written without any lock.
+    /// [`SnapshotPolicy::keep`].
+    ///
+    /// Under the writer lock, it appends (durably) a checkpoint record carrying the SHA-256
+    /// of the snapshot's catalog image (the catalog of the records that checkpoint covers),
+    /// then writes the snapshot, named after the last of those records (FORMAT.md,
+    /// "Snapshots"): a snapshot is used only if the log's checkpoint record vouches for it. A crash between the two leaves a checkpoint whose snapshot is
+    /// missing, which is harmless (the log is replayed). Readers are never blocked: the
+    /// catalog is serialized under a read lock, and the file is written without the writer
+    /// lock.
     pub fn snapshot(&self) -> Result<SnapshotInfo> {
         let _staging = self.hold_staging_lock()?;
-        let (seq, body) = {
+        // A snapshot that cannot be written adds no checkpoint record.
+        self.log
+            .io()
+            .ensure_dir_durably(&self.log.paths().snapshot_dir())?;
+        let mut writer = self.lock_writer()?;
+        self.catch_up(&mut self.catalog_mut())?;
+        let mut image = Vec::new();
+        let (seq, checkpoint) = {
             let catalog = self.catalog();
-            (
-                catalog.last_seq,
-                snapshot::encode_body(&self.log, &catalog)?,
-            )
+            writer.append_checkpoint_with(None, Some([0; 32]), |seq| {
+                image = snapshot::encode_image(&catalog, seq - 1);
+                Some(snapshot::catalog_digest(&image))
+            })?
         };
+        writer.commit()?;
+        self.catch_up(&mut self.catalog_mut())?;
+        let anchor = snapshot::CheckpointAnchor {
+            seq,
+            tree_size: checkpoint.size,
+            root: checkpoint.root,
+        };
+        let body = snapshot::encode_body(&anchor, &image);
+        // The policy counts records from the snapshot's own checkpoint record on.
+        *self.last_snapshot.lock().unwrap_or_else(|e| e.into_inner()) = (seq, self.log.len_bytes());
+        // Named after the last record it includes: the last its checkpoint covers.
+        let seq = checkpoint.size;
         let store_id = *self.log.store_id().as_bytes();
         let (io, paths) = (self.log.io(), self.log.paths());
         let info = snapshot::write(io, paths, store_id, seq, &body)?;
-        *self.last_snapshot.lock().unwrap_or_else(|e| e.into_inner()) = (seq, self.log.len_bytes());
         snapshot::prune(io, paths, self.options.snapshots.keep)?;
         Ok(info)
+    }
+
+    /// [`Store::snapshot`], with what failed after its checkpoint record was committed
+    /// (raising the durable mark in `log/LOCK`), which does not undo it. ([`Store::snapshot`]
+    /// leaves such a failure to the warnings of the next write.)
+    pub fn take_snapshot(&self) -> Result<SnapshotOutcome> {
+        let info = self.snapshot()?;
+        Ok(SnapshotOutcome {
+            info,
+            post_commit_warnings: self.log.take_mark_failure_warning().into_iter().collect(),
+        })
     }
 
     /// Why snapshots were ignored when the store was opened (empty if none was).
     pub fn snapshot_warnings(&self) -> &[String] {
         &self.snapshot_warnings
+    }
+
+    /// The snapshots ignored when the store was opened, each with the kind of reason (a
+    /// forged one is [`snapshot::IgnoredKind::Forged`]).
+    pub fn ignored_snapshots(&self) -> &[snapshot::IgnoredSnapshot] {
+        &self.ignored_snapshots
     }
 
     /// The snapshot the catalog was loaded from when the store was opened, if any.
@@ -576,6 +632,8 @@ impl std::io::Read for TableBytesReader {
 
 /// A new event at `time`: the commit time of the writer guard that appends it
 /// ([`WriterGuard::commit_micros`]), so that an event's time is its record's append time.
+/// It records this process's OS account beside `actor` (the one given, which callers have
+/// checked is a valid, non-empty actor).
 fn new_event(dataset_id: uuid::Uuid, actor: &str, note: &str, kind: EventKind, time: i64) -> Event {
     Event {
         event_id: uuid::Uuid::new_v4(),
@@ -584,5 +642,7 @@ fn new_event(dataset_id: uuid::Uuid, actor: &str, note: &str, kind: EventKind, t
         note: note.to_owned(),
         dataset_id,
         kind,
+        os_account: Some(OsAccount::current()),
+        salvaged_from: None,
     }
 }

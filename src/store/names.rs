@@ -89,7 +89,11 @@ pub fn check_name(kind: NameKind, name: &str) -> Result<String> {
 /// The operating-system account this process runs as: its user id and, where the system's
 /// user database names it, its login name. Taken from the process (`getuid`, `getpwuid_r`),
 /// never from environment variables anyone can set.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// On disk (FORMAT.md, "Dataset events", `OsAccount`, in events of encoding version 2): its
+/// fields are encoded in declaration order, so reordering, inserting or removing one is a
+/// format break.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OsAccount {
     /// The real user id.
     pub uid: u32,
@@ -98,8 +102,15 @@ pub struct OsAccount {
 }
 
 impl OsAccount {
-    /// The account of this process.
+    /// The account of this process, read once (it cannot change while the process runs:
+    /// strata never calls `setuid`) and then shared by every event the process records.
     pub fn current() -> OsAccount {
+        static CURRENT: std::sync::OnceLock<OsAccount> = std::sync::OnceLock::new();
+        CURRENT.get_or_init(OsAccount::read).clone()
+    }
+
+    /// Reads the account of this process from the system.
+    fn read() -> OsAccount {
         // SAFETY: getuid has no preconditions and cannot fail.
         let uid = unsafe { libc::getuid() };
         OsAccount {
@@ -114,6 +125,17 @@ impl OsAccount {
             .clone()
             .unwrap_or_else(|| format!("uid {}", self.uid))
     }
+}
+
+/// The actor of a command given none: the OS user (`USER`, then `LOGNAME`, if set and not
+/// blank), else this process's own account ([`OsAccount::actor`]): never an empty or made-up
+/// actor. Whatever it is, every event also records [`OsAccount::current`] beside it.
+pub fn default_actor() -> String {
+    ["USER", "LOGNAME"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| OsAccount::current().actor())
 }
 
 /// The login name of `uid` from the user database, if it has one that is a valid name.

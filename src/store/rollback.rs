@@ -152,8 +152,15 @@ fn rollback_warnings(current: &VersionInfo, target: &VersionInfo) -> Vec<String>
             ));
         }
         for change in &table.type_changes {
+            // A widening (Int64 in the active version, Float64 in the target) keeps every
+            // value readable; the warning names it so that it is not read as a break.
+            let widening = if change.is_widening() {
+                " (a widening: its values still read, as the wider type)"
+            } else {
+                ""
+            };
             warnings.push(format!(
-                "column `{}` of table `{}` is {} in version {}, not {}",
+                "column `{}` of table `{}` is {} in version {}, not {}{widening}",
                 change.name, table.table, change.new_type, target.number, change.old_type
             ));
         }

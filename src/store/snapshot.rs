@@ -59,8 +59,8 @@ pub struct SnapshotInfo {
     pub bytes: u64,
 }
 
-/// The log record a snapshot was taken after: checked on load, so a snapshot of a log that
-/// was since repaired (and so holds other records under the same numbers) is not trusted.
+/// The log record a format-1 snapshot was taken after (format 1 only: format 2 is anchored
+/// to a checkpoint record, [`CheckpointAnchor`]).
 ///
 /// On disk: its fields are encoded in declaration order (FORMAT.md, "Snapshots"), so
 /// reordering, inserting or removing one is a format break.
@@ -71,34 +71,80 @@ struct Anchor {
     body_crc: u32,
 }
 
-/// A snapshot body after its catalog encoding version byte, as written.
+/// The catalog image after its encoding version byte, as written (the part of a
+/// format-2 body the catalog digest covers, with that byte).
 ///
 /// On disk: its fields are encoded in declaration order (FORMAT.md, "Snapshots"), so
-/// reordering, inserting or removing one is a format break; [`BodyIn`] must declare the
+/// reordering, inserting or removing one is a format break; [`ImageIn`] must declare the
 /// same fields in the same order.
 #[derive(Serialize)]
-struct BodyOut<'a> {
-    anchor: Option<Anchor>,
+struct ImageOut<'a> {
     catalog: super::catalog::CatalogImage<'a>,
     inline_tables: Vec<InlineTable>,
 }
 
-/// A snapshot body after its catalog encoding version byte, as read.
-///
-/// On disk: it decodes what [`BodyOut`] encodes (FORMAT.md, "Snapshots"), so its fields
-/// must stay [`BodyOut`]'s, in the same order.
+/// The catalog image after its encoding version byte, as read: what [`ImageOut`] encodes.
 #[derive(Deserialize)]
-struct BodyIn {
+struct ImageIn {
+    catalog: OwnedCatalogImage,
+    inline_tables: Vec<InlineTable>,
+}
+
+/// A format-1 body after its catalog encoding version byte (encoding 2). Its catalog is
+/// decoded only so that a damaged one says so: format 1 is never used.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct BodyInV1 {
     anchor: Option<Anchor>,
     catalog: OwnedCatalogImage,
     inline_tables: Vec<InlineTable>,
 }
 
-/// A body of catalog encoding version 1: [`BodyIn`] without the tables inside the log.
+/// A format-1 body of catalog encoding version 1: without the tables inside the log.
 #[derive(Deserialize)]
-struct BodyInV1 {
+#[allow(dead_code)]
+struct BodyInV1Encoding1 {
     anchor: Option<Anchor>,
     catalog: OwnedCatalogImage,
+}
+
+/// The checkpoint record a format-2 snapshot was taken at, as its body names it: the
+/// record's seq, its tree size (seq − 1, the snapshot's own sequence number: the catalog is
+/// that of the records the checkpoint covers) and root. The snapshot is used only if that
+/// record carries the same tree and the SHA-256 of the snapshot's catalog image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckpointAnchor {
+    /// The checkpoint record's sequence number.
+    pub seq: u64,
+    /// The checkpoint's tree size: `seq - 1`, the snapshot's sequence number.
+    pub tree_size: u64,
+    /// The checkpoint's root.
+    pub root: [u8; 32],
+}
+
+/// Bytes of the [`CheckpointAnchor`] at the start of a format-2 body.
+pub const CHECKPOINT_ANCHOR_LEN: usize = 48;
+
+impl CheckpointAnchor {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.seq.to_le_bytes());
+        out.extend_from_slice(&self.tree_size.to_le_bytes());
+        out.extend_from_slice(&self.root);
+    }
+
+    /// Splits a format-2 body into its anchor and its catalog image.
+    fn split(body: &[u8]) -> Option<(CheckpointAnchor, &[u8])> {
+        if body.len() < CHECKPOINT_ANCHOR_LEN {
+            return None;
+        }
+        let (anchor, image) = body.split_at(CHECKPOINT_ANCHOR_LEN);
+        let anchor = CheckpointAnchor {
+            seq: u64::from_le_bytes(anchor[..8].try_into().expect("8 bytes")),
+            tree_size: u64::from_le_bytes(anchor[8..16].try_into().expect("8 bytes")),
+            root: anchor[16..].try_into().expect("32 bytes"),
+        };
+        Some((anchor, image))
+    }
 }
 
 fn anchor_of(log: &Log, seq: u64) -> Result<Option<Anchor>> {
@@ -113,16 +159,34 @@ fn anchor_of(log: &Log, seq: u64) -> Result<Option<Anchor>> {
     }))
 }
 
-/// Serializes the catalog into a snapshot file body.
-pub(crate) fn encode_body(log: &Log, catalog: &Catalog) -> Result<Vec<u8>> {
-    let mut body = vec![CATALOG_ENCODING_VERSION];
-    let image = BodyOut {
-        anchor: anchor_of(log, catalog.last_seq)?,
-        catalog: catalog.image(),
+/// The catalog image of a snapshot whose last record is `last_seq`: the catalog encoding
+/// version byte, then the catalog with that `last_seq` (the records after the catalog's own
+/// last, up to it, are ones a roll or an automatic checkpoint wrote just before the
+/// snapshot's checkpoint record: they change nothing in the catalog but its last seq).
+pub(crate) fn encode_image(catalog: &Catalog, last_seq: u64) -> Vec<u8> {
+    let mut image = vec![CATALOG_ENCODING_VERSION];
+    let out = ImageOut {
+        catalog: super::catalog::CatalogImage {
+            last_seq,
+            ..catalog.image()
+        },
         inline_tables: catalog.inline_image(),
     };
-    bincode::serialize_into(&mut body, &image).expect("a catalog serializes into memory");
-    Ok(body)
+    bincode::serialize_into(&mut image, &out).expect("a catalog serializes into memory");
+    image
+}
+
+/// The catalog digest of a catalog image: the SHA-256 the checkpoint record carries.
+pub fn catalog_digest(image: &[u8]) -> [u8; 32] {
+    crate::digest::Digest::of(image).0
+}
+
+/// A format-2 snapshot body: the anchor, then the catalog image.
+pub(crate) fn encode_body(anchor: &CheckpointAnchor, image: &[u8]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(CHECKPOINT_ANCHOR_LEN + image.len());
+    anchor.encode(&mut body);
+    body.extend_from_slice(image);
+    body
 }
 
 /// Writes a snapshot file durably and returns where it is.
@@ -135,6 +199,7 @@ pub(crate) fn write(
 ) -> Result<SnapshotInfo> {
     io.ensure_dir_durably(&paths.snapshot_dir())?;
     let header = SnapshotHeader {
+        version: crate::format::SNAPSHOT_FORMAT_VERSION,
         store_id,
         seq,
         body_len: body.len() as u64,
@@ -194,79 +259,232 @@ pub(crate) fn prune(io: &Io, paths: &StorePaths, keep: usize) -> Result<Vec<Path
 /// A snapshot that passed every check, and the catalog it holds.
 pub(crate) type Loaded = (SnapshotInfo, Catalog);
 
-/// Loads the newest snapshot that passes every check, and says why each newer one was
-/// ignored.
-pub(crate) fn load_newest(log: &Log) -> Result<(Option<Loaded>, Vec<String>)> {
-    let mut warnings = Vec::new();
-    for info in list_with(log.io(), log.paths().root())? {
-        match load(&info, log) {
-            Ok(catalog) => return Ok((Some((info, catalog)), warnings)),
-            Err(reason) => warnings.push(format!(
-                "ignored snapshot {}: {reason}",
-                info.path.display()
-            )),
-        }
-    }
-    Ok((None, warnings))
+/// Why a snapshot was not used, in kinds a check can weigh: media damage, a file that is
+/// not this log's (any more), a format-1 file (never used by this build), or a forgery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IgnoredKind {
+    /// Its bytes are damaged (a CRC fails, it is cut short or undecodable).
+    Damaged,
+    /// It is intact but not a snapshot of this log as it is: another store's, a newer
+    /// format's, beyond the log's end, taken at a record the log no longer holds (the log
+    /// was repaired), or inconsistent.
+    Unusable,
+    /// Snapshot format 1: no checkpoint record carries its catalog's digest, so nothing
+    /// vouches for it (it is ignored and the log replayed; the next snapshot is format 2).
+    FormatOne,
+    /// Its CRCs hold and the checkpoint record it names is the log's, but that record does
+    /// not carry its catalog's digest: the catalog was changed after it was taken, or
+    /// written by someone else. Tampering, never media damage.
+    Forged,
 }
 
-/// Reads and checks one snapshot; the error says why it cannot be trusted.
-pub(crate) fn load(info: &SnapshotInfo, log: &Log) -> std::result::Result<Catalog, String> {
+/// A snapshot not used when the store was opened, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoredSnapshot {
+    /// The snapshot file.
+    pub path: PathBuf,
+    /// What kind of reason.
+    pub kind: IgnoredKind,
+    /// The reason, in words.
+    pub reason: String,
+}
+
+impl IgnoredSnapshot {
+    /// The warning: `ignored snapshot <file>: <reason>`.
+    pub fn warning(&self) -> String {
+        format!("ignored snapshot {}: {}", self.path.display(), self.reason)
+    }
+}
+
+/// Loads the newest snapshot that passes every check, and says why each newer one was
+/// ignored.
+pub(crate) fn load_newest(log: &Log) -> Result<(Option<Loaded>, Vec<IgnoredSnapshot>)> {
+    let mut ignored = Vec::new();
+    for info in list_with(log.io(), log.paths().root())? {
+        match load(&info, log) {
+            Ok(catalog) => return Ok((Some((info, catalog)), ignored)),
+            Err((kind, reason)) => ignored.push(IgnoredSnapshot {
+                path: info.path.clone(),
+                kind,
+                reason,
+            }),
+        }
+    }
+    Ok((None, ignored))
+}
+
+/// Why a snapshot is not used: its kind and the reason in words.
+type Refusal = (IgnoredKind, String);
+
+fn unusable(reason: impl Into<String>) -> Refusal {
+    (IgnoredKind::Unusable, reason.into())
+}
+
+/// Reads and checks one snapshot (FORMAT.md, "Snapshots": used if and only if); the error
+/// says why it cannot be trusted.
+pub(crate) fn load(info: &SnapshotInfo, log: &Log) -> std::result::Result<Catalog, Refusal> {
     let bytes = log
         .io()
         .read(&info.path)
-        .map_err(|e| format!("cannot read it ({e})"))?;
+        .map_err(|e| unusable(format!("cannot read it ({e})")))?;
     let (header, body) = SnapshotHeader::decode_file(&bytes).map_err(|d| match d {
-        SnapshotDefect::Damaged(defect) => format!("it is damaged ({defect})"),
-        SnapshotDefect::Future(v) => {
-            format!("it was written by a newer strata (snapshot format {v})")
+        SnapshotDefect::Damaged(defect) => {
+            (IgnoredKind::Damaged, format!("it is damaged ({defect})"))
         }
+        SnapshotDefect::Future(v) => unusable(format!(
+            "it was written by a newer strata (snapshot format {v})"
+        )),
     })?;
     if header.store_id != *log.store_id().as_bytes() {
-        return Err(format!(
+        return Err(unusable(format!(
             "it belongs to store {}, not this one",
             uuid::Uuid::from_bytes(header.store_id)
-        ));
+        )));
     }
     if header.seq != info.seq {
-        return Err(format!(
+        return Err(unusable(format!(
             "its header says sequence {} but its name says {}",
             header.seq, info.seq
-        ));
+        )));
     }
     if header.seq > log.last_seq() {
-        return Err(format!(
+        return Err(unusable(format!(
             "it claims sequence {} but the log ends at {}",
             header.seq,
             log.last_seq()
+        )));
+    }
+    if header.version == crate::format::SNAPSHOT_FORMAT_VERSION_1 {
+        return Err(check_format_one(header.seq, body, log));
+    }
+    let (anchor, image) = check_anchor(header.seq, body, log)?;
+    let image = decode_image(image).map_err(|why| (IgnoredKind::Damaged, why))?;
+    if image.catalog.last_seq != header.seq {
+        return Err(unusable(
+            "its catalog and its header disagree on the sequence number",
         ));
     }
-    let image = decode_body(body)?;
-    if image.anchor != anchor_of(log, header.seq).map_err(|e| e.to_string())? {
-        return Err(format!("the log's record {} is not the one the snapshot was taken after (was the log repaired?)", header.seq));
-    }
-    if image.catalog.last_seq != header.seq {
-        return Err("its catalog and its header disagree on the sequence number".into());
-    }
+    debug_assert_eq!(anchor.tree_size, header.seq);
     Catalog::from_image(image.catalog, image.inline_tables)
-        .map_err(|e| format!("its catalog is inconsistent ({e})"))
+        .map_err(|e| unusable(format!("its catalog is inconsistent ({e})")))
 }
 
-fn decode_body(body: &[u8]) -> std::result::Result<BodyIn, String> {
-    let options = bincode::options()
+/// The checks of a format-2 body's anchor against the log: the record at its seq is a
+/// checkpoint record (read from the log, so CRC-checked, and decoded, so its frontier folds
+/// to its root) of the same tree, which carries the SHA-256 of the catalog image. Returns
+/// the anchor and the image.
+fn check_anchor<'a>(
+    seq: u64,
+    body: &'a [u8],
+    log: &Log,
+) -> std::result::Result<(CheckpointAnchor, &'a [u8]), Refusal> {
+    let forged = |why: String| (IgnoredKind::Forged, why);
+    let Some((anchor, image)) = CheckpointAnchor::split(body) else {
+        return Err((
+            IgnoredKind::Damaged,
+            "its body is shorter than its checkpoint anchor".into(),
+        ));
+    };
+    if anchor.tree_size != seq || Some(anchor.seq) != seq.checked_add(1) {
+        return Err(forged(format!(
+            "its anchor names checkpoint seq {} of {} records, not seq {} of {seq}",
+            anchor.seq,
+            anchor.tree_size,
+            seq.saturating_add(1)
+        )));
+    }
+    let at = anchor.seq;
+    if at > log.last_seq() {
+        return Err(unusable(format!(
+            "its checkpoint record {at} is beyond the log's end at {}",
+            log.last_seq()
+        )));
+    }
+    let stale = || {
+        unusable(format!(
+            "the log's record {seq} is not the one the snapshot was taken after (was the log repaired?)"
+        ))
+    };
+    let record = log
+        .read(at)
+        .map_err(|e| unusable(format!("the log's record {at} cannot be read ({e})")))?;
+    if record.record_type != crate::format::RecordType::CHECKPOINT {
+        return Err(stale());
+    }
+    let checkpoint =
+        crate::format::leaf::CheckpointBody::decode(&record.body).map_err(|_| stale())?;
+    if checkpoint.size != anchor.tree_size || checkpoint.root != anchor.root {
+        return Err(stale());
+    }
+    let digest = catalog_digest(image);
+    match checkpoint.catalog_digest {
+        Some(recorded) if recorded == digest => Ok((anchor, image)),
+        Some(recorded) => Err(forged(format!(
+            "its catalog is not the one the checkpoint record at seq {at} anchors (SHA-256 {} recorded, {} in the file): it was changed or forged after it was taken",
+            crate::digest::hex(&recorded[..4]),
+            crate::digest::hex(&digest[..4])
+        ))),
+        None => Err(forged(format!(
+            "the checkpoint record at seq {at} anchors no snapshot, so this one was not taken there: it is forged"
+        ))),
+    }
+}
+
+/// A format-1 snapshot is never used: no checkpoint record carries its digest. The checks
+/// format 1 made still run first, so that a stale or damaged one says so.
+fn check_format_one(seq: u64, body: &[u8], log: &Log) -> Refusal {
+    let decoded = match decode_body_v1(body) {
+        Ok(decoded) => decoded,
+        Err(why) => return (IgnoredKind::Damaged, why),
+    };
+    match anchor_of(log, seq) {
+        Ok(anchor) if anchor == decoded => {}
+        Ok(_) => return unusable(format!("the log's record {seq} is not the one the snapshot was taken after (was the log repaired?)")),
+        Err(e) => return unusable(format!("the log's record {seq} cannot be read ({e})")),
+    }
+    (
+        IgnoredKind::FormatOne,
+        "it is snapshot format 1, which no checkpoint record anchors; the log is replayed instead (the next snapshot is format 2)".into(),
+    )
+}
+
+fn bincode_options(len: usize) -> impl bincode::Options {
+    bincode::options()
         .with_fixint_encoding()
         .allow_trailing_bytes()
-        .with_limit(body.len() as u64 * 4);
-    let undecodable = |e: bincode::Error| format!("its catalog cannot be decoded ({e})");
+        .with_limit(len as u64 * 4)
+}
+
+fn undecodable(e: bincode::Error) -> String {
+    format!("its catalog cannot be decoded ({e})")
+}
+
+/// Decodes a catalog image (its encoding version byte, then the catalog).
+fn decode_image(image: &[u8]) -> std::result::Result<ImageIn, String> {
+    match image.split_first() {
+        Some((&CATALOG_ENCODING_VERSION, rest)) => bincode_options(image.len())
+            .deserialize(rest)
+            .map_err(undecodable),
+        Some((v, _)) => Err(format!(
+            "its catalog encoding {v} is not supported by this build in snapshot format 2"
+        )),
+        None => Err("its catalog image is empty".into()),
+    }
+}
+
+/// Decodes a format-1 body: its anchor, and its catalog (unused, but decoded so that a
+/// damaged one says so).
+fn decode_body_v1(body: &[u8]) -> std::result::Result<Option<Anchor>, String> {
+    let options = bincode_options(body.len());
     match body.split_first() {
-        Some((&CATALOG_ENCODING_VERSION, rest)) => options.deserialize(rest).map_err(undecodable),
-        Some((&CATALOG_ENCODING_VERSION_1, rest)) => {
+        Some((&CATALOG_ENCODING_VERSION, rest)) => {
             let v1: BodyInV1 = options.deserialize(rest).map_err(undecodable)?;
-            Ok(BodyIn {
-                anchor: v1.anchor,
-                catalog: v1.catalog,
-                inline_tables: Vec::new(),
-            })
+            Ok(v1.anchor)
+        }
+        Some((&CATALOG_ENCODING_VERSION_1, rest)) => {
+            let v1: BodyInV1Encoding1 = options.deserialize(rest).map_err(undecodable)?;
+            Ok(v1.anchor)
         }
         Some((v, _)) => Err(format!(
             "its catalog encoding {v} is not supported by this build"

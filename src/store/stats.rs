@@ -40,6 +40,11 @@ pub struct StoreStats {
     pub blob_files: u64,
     /// Bytes of those files.
     pub blob_bytes: u64,
+    /// Tile files in the `log/tree/` sidecar of tree hashes (a derived cache of proofs;
+    /// deleting the folder loses nothing).
+    pub tree_tiles: u64,
+    /// Bytes of those files.
+    pub tree_bytes: u64,
     /// The torn tail found when the store was opened (cut before the next append).
     pub torn_tail: Option<TornTail>,
     /// Blob files no event refers to (left by failed uploads; `strata gc` removes them).
@@ -68,6 +73,7 @@ impl Store {
         let leftovers = self.leftovers()?;
         let catalog = self.catalog();
         let last_seq = self.log.last_seq();
+        let (tiles, _) = super::gc::tree_files(self.log.io(), &self.log.paths().tree_dir())?;
         Ok(StoreStats {
             dir: self.dir.clone(),
             store_id: self.log.store_id(),
@@ -84,6 +90,8 @@ impl Store {
             inline_tables: catalog.inline_table_count(),
             blob_files: blobs.files,
             blob_bytes: blobs.bytes,
+            tree_tiles: tiles.len() as u64,
+            tree_bytes: tiles.iter().map(|t| t.bytes).sum(),
             torn_tail: self.log.torn_tail(),
             orphan_blobs: leftovers.orphan_blobs.len() as u64,
             orphan_blob_bytes: leftovers.orphan_blob_bytes(),

@@ -13,8 +13,8 @@ use crate::error::{Error, Result};
 use crate::io::{Io, OpenMode};
 use crate::log::WriterGuard;
 use crate::schema::{
-    classify_drift, decide, scan_csv, schema_fingerprint, DriftDecision, SchemaDrift,
-    SchemaDriftPolicy, TableScan,
+    classify_drift, decide_under, scan_csv, schema_fingerprint, DriftDecision, SchemaDrift,
+    SchemaDriftPolicy, TableScan, WideningRule,
 };
 use std::io::Read;
 use std::path::Path;
@@ -108,6 +108,9 @@ pub struct UploadRequest {
     pub create: bool,
     /// How to treat breaking schema drift.
     pub drift_policy: SchemaDriftPolicy,
+    /// How `drift_policy` treats widening drift (`Int64` → `Float64`, `Date` → `Timestamp`):
+    /// compatible by default, or breaking. Recorded in the event.
+    pub widening: WideningRule,
     /// Accept breaking drift under `Reject`, for this reason (recorded in the event).
     pub override_reason: Option<String>,
     /// Who uploads.
@@ -131,6 +134,7 @@ impl UploadRequest {
             overwrite: false,
             create: false,
             drift_policy: SchemaDriftPolicy::Reject,
+            widening: WideningRule::Compatible,
             override_reason: None,
             actor: actor.into(),
             note: String::new(),
@@ -585,6 +589,7 @@ impl Store {
             overwrite: request.overwrite,
             create: request.create,
             policy: request.drift_policy,
+            widening: request.widening,
             override_reason: request.override_reason.as_deref(),
             duplicate_policy: self.options.duplicate_policy,
         };
@@ -855,6 +860,7 @@ impl Prepare<'_> {
             drift,
             policy: self.request.drift_policy,
             reason: reason.clone(),
+            widening: self.request.widening,
         };
         PendingWrite {
             event: self.event(dataset_id, kind),
@@ -950,6 +956,7 @@ impl Prepare<'_> {
             override_reason,
             warnings,
             duplicate_of: duplicates,
+            widening: self.request.widening,
         };
         Ok(PendingWrite {
             event: self.event(dataset_id, kind),
@@ -996,6 +1003,7 @@ struct Context<'a> {
     overwrite: bool,
     create: bool,
     policy: SchemaDriftPolicy,
+    widening: WideningRule,
     override_reason: Option<&'a str>,
     duplicate_policy: DuplicatePolicy,
 }
@@ -1258,7 +1266,7 @@ fn decide_upload(
             classify_drift(&active.named_schemas(), &new_schemas(staged))
         }
     };
-    match decide(ctx.policy, &drift, ctx.override_reason) {
+    match decide_under(ctx.policy, ctx.widening, &drift, ctx.override_reason) {
         DriftDecision::Refuse { reason } => Ok(Decision::Block {
             dataset_id: ds.id,
             active: ds.active,

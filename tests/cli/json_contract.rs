@@ -125,6 +125,7 @@ struct Table {
 enum Verdict {
     None,
     Additive,
+    Widening,
     Breaking,
 }
 
@@ -142,6 +143,7 @@ struct TypeChange {
     name: String,
     old_type: ColumnType,
     new_type: ColumnType,
+    widening: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -191,6 +193,13 @@ enum Policy {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Widening {
+    Compatible,
+    Breaking,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum EventType {
     UploadCreated,
@@ -212,8 +221,28 @@ struct Event {
     #[serde(deserialize_with = "nullable")]
     dataset: Option<String>,
     actor: String,
+    #[serde(deserialize_with = "nullable")]
+    os_account: Option<OsAccount>,
+    #[serde(deserialize_with = "nullable")]
+    salvaged_from: Option<SalvagedFrom>,
     note: String,
     details: Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OsAccount {
+    uid: u32,
+    #[serde(deserialize_with = "nullable")]
+    name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SalvagedFrom {
+    segment_number: u64,
+    offset: u64,
+    seq: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -230,6 +259,7 @@ struct UploadCreatedDetails {
     #[serde(deserialize_with = "nullable")]
     drift: Option<Drift>,
     policy: Policy,
+    widening: Widening,
     #[serde(deserialize_with = "nullable")]
     override_reason: Option<String>,
     warnings: Vec<String>,
@@ -259,6 +289,7 @@ struct OverwriteBlockedDetails {
     active: u64,
     drift: Drift,
     policy: Policy,
+    widening: Widening,
     reason: String,
 }
 
@@ -514,6 +545,7 @@ struct BlobProblem {
 enum Problem {
     Log(LogProblem),
     Store(StoreProblem),
+    Tampering(StoreProblem),
     Blob(BlobProblem),
 }
 
@@ -715,6 +747,8 @@ struct Stat {
     log_file_bytes: u64,
     blob_files: u64,
     blob_bytes: u64,
+    tree_tiles: u64,
+    tree_bytes: u64,
     #[serde(deserialize_with = "nullable")]
     torn_tail: Option<TornTail>,
     orphan_blobs: u64,
@@ -1276,7 +1310,8 @@ fn snapshot_and_a_deep_verify_match_the_documented_shapes() {
         (summary.snapshot_checked, summary.blobs_checked),
         (Some(6), 5)
     );
-    assert_eq!((summary.problems, summary.last_seq), (0, 6));
+    // The snapshot of the first 6 records is anchored by its checkpoint record, seq 7.
+    assert_eq!((summary.problems, summary.last_seq), (0, 7));
 }
 
 #[test]

@@ -595,3 +595,211 @@ fn metadata_on_a_re_activation_exits_2_and_records_nothing() {
     );
     assert_eq!(json_lines(&ok(&store, &["log", "--json"])).len(), 2);
 }
+
+/// What the system's user database says this process is, as `id` reads it: (uid, name).
+fn os_account_by_id() -> (u64, Option<String>) {
+    let id = |flag: &str| {
+        let out = std::process::Command::new("id").arg(flag).output().unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let name = Some(id("-un")).filter(|n| !n.is_empty() && n.parse::<u64>().is_err());
+    (id("-u").parse().unwrap(), name)
+}
+
+#[test]
+fn every_event_records_the_os_account_beside_the_actor_given() {
+    let (tmp, store) = new_store();
+    let csv = file(tmp.path(), "t.csv", SMALL);
+    let r = run(strata(&store)
+        .env("USER", "not-the-account")
+        .args(["upload", "d", &csv, "--actor", "ana"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v2 = file(tmp.path(), "t.csv", SMALL_PLUS_COLUMN);
+    ok(
+        &store,
+        &["upload", "d", &v2, "--overwrite", "--actor", "bo"],
+    );
+    ok(
+        &store,
+        &[
+            "rollback", "d", "1", "--yes", "--actor", "cy", "--reason", "r",
+        ],
+    );
+    let (uid, name) = os_account_by_id();
+    let events = json_lines(&ok(&store, &["log", "--json"]));
+    assert_eq!(events.len(), 3);
+    for (event, actor) in events.iter().zip(["ana", "bo", "cy"]) {
+        assert_eq!(event["actor"], actor);
+        // The account comes from the process, never from `USER`.
+        assert_eq!(event["os_account"]["uid"], uid, "{event}");
+        assert_eq!(
+            event["os_account"]["name"],
+            serde_json::json!(name),
+            "{event}"
+        );
+        assert_eq!(event["salvaged_from"], Value::Null);
+    }
+    let history = json_lines(&ok(&store, &["history", "d", "--events", "--json"]));
+    let in_history: Vec<&Value> = history.iter().filter(|l| l["item"] == "event").collect();
+    assert_eq!(in_history.len(), 3);
+    assert!(in_history.iter().all(|e| e["os_account"]["uid"] == uid));
+
+    // The account in its own column, after the actor's (the columns are aligned).
+    let shown = name.clone().map_or(format!("uid {uid}"), |n| n);
+    let words = |text: String| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = words(ok(&store, &["log", "--time", "absolute"]));
+    assert!(
+        text.contains(&format!(" ana (os {shown}) version 1 ")),
+        "{text}"
+    );
+    let text = words(ok(&store, &["history", "d", "--events"]));
+    assert!(
+        text.contains(&format!(" cy (os {shown}) rolled back ")),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_actor_that_is_the_os_account_name_is_shown_once() {
+    let (tmp, store) = new_store();
+    let (uid, name) = os_account_by_id();
+    let Some(name) = name else {
+        // The user database does not name this account: the other test covers `uid N`.
+        return;
+    };
+    let csv = file(tmp.path(), "t.csv", SMALL);
+    ok(&store, &["upload", "d", &csv, "--actor", &name]);
+    let text = ok(&store, &["log", "--time", "absolute"]);
+    assert!(!text.contains("(os "), "{text}");
+    let events = json_lines(&ok(&store, &["log", "--json"]));
+    assert_eq!(events[0]["os_account"]["uid"], uid);
+}
+
+const SCORES_INT: &[u8] = b"patient,score\n1,2\n2,3\n";
+const SCORES_FLOAT: &[u8] = b"patient,score\n1,2.5\n2,3\n";
+
+#[test]
+fn a_widened_column_is_accepted_under_reject_and_named_as_a_widening() {
+    let (tmp, store) = new_store();
+    ok(
+        &store,
+        &["upload", "d", &file(tmp.path(), "t.csv", SCORES_INT)],
+    );
+    let wider = file(tmp.path(), "t.csv", SCORES_FLOAT);
+    let text = ok(&store, &["upload", "d", &wider, "--overwrite"]);
+    assert!(
+        text.contains("table `t`: column `score` widened from Int64 to Float64"),
+        "{text}"
+    );
+    let events = json_lines(&ok(&store, &["log", "--json"]));
+    let details = &events[1]["details"];
+    assert_eq!(events[1]["type"], "upload_created");
+    assert_eq!(details["drift"]["verdict"], "widening", "{details}");
+    assert_eq!(
+        details["drift"]["changed_tables"][0]["type_changes"][0]["widening"],
+        true
+    );
+    assert_eq!(details["widening"], "compatible");
+    assert_eq!(details["override_reason"], Value::Null);
+    let history = ok(&store, &["history", "d"]);
+    assert!(history.contains("widening (1 widening)"), "{history}");
+}
+
+#[test]
+fn a_policy_counting_widening_as_breaking_refuses_it_and_records_the_rule() {
+    let (tmp, store) = new_store();
+    ok(
+        &store,
+        &["upload", "d", &file(tmp.path(), "t.csv", SCORES_INT)],
+    );
+    let wider = file(tmp.path(), "t.csv", SCORES_FLOAT);
+    let r = expect(
+        &store,
+        &[
+            "upload",
+            "d",
+            &wider,
+            "--overwrite",
+            "--widening",
+            "breaking",
+        ],
+        1,
+    );
+    assert!(
+        r.stdout
+            .contains("column `score` widened from Int64 to Float64"),
+        "{}",
+        r.stdout
+    );
+    let events = json_lines(&ok(&store, &["log", "--json"]));
+    assert_eq!(events[1]["type"], "overwrite_blocked");
+    assert_eq!(events[1]["details"]["widening"], "breaking");
+    let reason = events[1]["details"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("widened from Int64 to Float64 (the policy counts widening as breaking)"),
+        "{reason}"
+    );
+    let text = ok(&store, &["log", "--time", "absolute"]);
+    assert!(text.contains("(widening counted as breaking)"), "{text}");
+    // With an override and its reason, it is accepted and the rule is recorded.
+    let args = [
+        "upload",
+        "d",
+        &wider,
+        "--overwrite",
+        "--widening",
+        "breaking",
+        "--override-drift",
+        "--reason",
+        "scores are now fractional",
+    ];
+    ok(&store, &args);
+    let events = json_lines(&ok(&store, &["log", "--json"]));
+    assert_eq!(events[2]["details"]["widening"], "breaking");
+    assert_eq!(
+        events[2]["details"]["override_reason"],
+        "scores are now fractional"
+    );
+}
+
+#[test]
+fn a_narrowing_stays_breaking_and_a_rollback_to_a_wider_type_names_the_widening() {
+    let (tmp, store) = new_store();
+    ok(
+        &store,
+        &["upload", "d", &file(tmp.path(), "t.csv", SCORES_FLOAT)],
+    );
+    let narrower = file(tmp.path(), "t.csv", SCORES_INT);
+    let r = expect(&store, &["upload", "d", &narrower, "--overwrite"], 1);
+    assert!(
+        r.stdout
+            .contains("column `score` changed type from Float64 to Int64"),
+        "{}",
+        r.stdout
+    );
+    let args = [
+        "upload",
+        "d",
+        &narrower,
+        "--overwrite",
+        "--override-drift",
+        "--reason",
+        "r",
+    ];
+    ok(&store, &args);
+    // Version 2 (Int64) is active; rolling back to version 1 (Float64) widens the column.
+    let out = json_one(&ok(
+        &store,
+        &["rollback", "d", "1", "--yes", "--reason", "r", "--json"],
+    ));
+    let warnings: Vec<&str> = out["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        warnings,
+        ["column `score` of table `t` is Float64 in version 1, not Int64 (a widening: its values still read, as the wider type)"]
+    );
+}

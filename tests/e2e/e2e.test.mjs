@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { userInfo } from 'node:os';
 import { chromium } from 'playwright-core';
 
 const env = (name) => {
@@ -159,6 +160,9 @@ test('a data manager uploads, is refused, overrides, rolls back, sees others liv
       const row = page.locator('#events tbody tr.new', { hasText: 'weather' });
       await row.waitFor({ timeout: 15000 });
       assert.match(await row.textContent(), /someone-else/);
+      // The OS account of the process that recorded it, beside the actor it was given.
+      const os = userInfo().username;
+      assert.equal(await row.locator('.os-account').textContent(), `(os ${os})`);
       assert.equal(await page.locator('#events tbody tr').count(), rowsBefore + 1);
       await shot(page, 'events');
     });

@@ -78,6 +78,7 @@ pub fn check_state(
         return Err(format!("the deep check found problems: {report:?}"));
     }
     let store = Store::open(dir, options).map_err(|e| format!("reopen: {e}"))?;
+    proofs_are_the_rebuilt_trees(&store)?;
     let left_before = temp_files_outside_log(&store, dir)?;
     let outcome = store
         .save_upload(upload("after-crash", &[("t.csv", "k,v\n1,after\n")]))
@@ -103,6 +104,28 @@ pub fn check_state(
     store
         .assert_invariants(true)
         .map_err(|e| format!("invariants after the next write: {e}"))
+}
+
+/// Whatever the crash left in the `log/tree/` sidecar, every proof `prove` makes (from the
+/// tiles) is the rebuilt tree's.
+fn proofs_are_the_rebuilt_trees(store: &Store) -> Result<(), String> {
+    let tree = store.audit_tree().map_err(|e| format!("rebuild: {e}"))?;
+    let Some(newest) = tree.checkpoints.last() else {
+        return Ok(());
+    };
+    for seq in 1..=newest.body.size {
+        let proof = store
+            .prove(seq, None)
+            .map_err(|e| format!("prove {seq}: {e}"))?;
+        let expected = tree
+            .tree
+            .inclusion_proof(seq - 1, newest.body.size)
+            .unwrap();
+        if proof.proof != expected || proof.checkpoint != newest.checkpoint {
+            return Err(format!("the proof of seq {seq} is not the rebuilt tree's"));
+        }
+    }
+    Ok(())
 }
 
 /// The temporary files of blob and snapshot writes (the log's own are not the store's to

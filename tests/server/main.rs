@@ -114,6 +114,11 @@ fn every_route_answers_in_the_shape_its_documentation_gives() {
         .map(|e| e["actor"].as_str().unwrap())
         .collect();
     assert_eq!(actors, BTreeSet::from(["dana"]), "{events}");
+    // The actor is the logged-in user; the OS account beside it is the server process's.
+    let account = serde_json::to_value(strata::store::OsAccount::current()).unwrap();
+    for event in events.as_array().unwrap() {
+        assert_eq!(event["os_account"], account, "{event}");
+    }
     let verify = reader.get("/api/verify?deep=true");
     assert_eq!(verify.status, 200);
     assert_eq!(verify.json()["problems"], json!([]));

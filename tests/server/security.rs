@@ -209,6 +209,36 @@ fn the_actor_is_the_logged_in_user_never_a_value_the_client_sends() {
 }
 
 #[test]
+fn a_form_refused_at_its_first_parts_is_answered_though_a_large_file_follows() {
+    let server = TestServer::start();
+    let writer = server.login(WRITER);
+    // 8 MiB after the refused part: more than the socket buffers hold, so the answer reaches
+    // the client only if the server reads the rest of the body before it closes.
+    let mut raw = b"species,mass\n".to_vec();
+    while raw.len() < 8 << 20 {
+        raw.extend_from_slice(b"Adelie,3750\n");
+    }
+    let before = server.store_files();
+    for (part, wanted) in [
+        (Part::Text("actor", "someone-else"), "actor"),
+        (Part::Text("colour", "blue"), "unknown field"),
+    ] {
+        let message = writer
+            .post_form(
+                "/api/uploads",
+                &[
+                    Part::Text("dataset", "penguins"),
+                    part,
+                    Part::File("penguins.csv", &raw),
+                ],
+            )
+            .refused(400, "invalid");
+        assert!(message.contains(wanted), "{message}");
+    }
+    assert_eq!(server.store_files(), before);
+}
+
+#[test]
 fn an_upload_over_the_limit_gets_413_and_writes_nothing() {
     let server = TestServer::start_with(|c| c.max_upload_bytes = 100);
     let writer = server.login(WRITER);

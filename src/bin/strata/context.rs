@@ -148,14 +148,12 @@ pub fn log_file_bytes(store_dir: &Path) -> u64 {
         .sum()
 }
 
-/// The actor: the one given, else the OS user (`USER`, then `LOGNAME`), else `unknown`.
+/// The actor: the one given, else the library's default (the OS user, else the process's
+/// own account; never empty). Every event also records the process's OS account beside it.
 pub fn actor(given: Option<String>) -> String {
     given
         .filter(|a| !a.trim().is_empty())
-        .or_else(|| std::env::var("USER").ok().filter(|u| !u.is_empty()))
-        .or_else(|| std::env::var("LOGNAME").ok().filter(|u| !u.is_empty()))
-        // Never an empty or made-up actor: the process's own account.
-        .unwrap_or_else(|| strata::store::names::OsAccount::current().actor())
+        .unwrap_or_else(strata::store::names::default_actor)
 }
 
 /// Asks for confirmation of `action` on a terminal; without a terminal, `--yes` is required.

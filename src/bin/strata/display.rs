@@ -6,6 +6,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use strata::inspect::RecordBody;
 use strata::report::{change_summary, Verdict};
 use strata::schema::SchemaDrift;
+use strata::schema::WideningRule;
 use strata::store::{Event, EventKind};
 
 /// A time as RFC 3339 UTC to the second, e.g. `2024-05-01T12:00:00Z`.
@@ -64,12 +65,13 @@ pub fn count(n: u64, unit: &str) -> String {
     format!("{n} {}", plural(n, unit))
 }
 
-/// [`change_summary`], coloured by the verdict: red if breaking, yellow if additive.
+/// [`change_summary`], coloured by the verdict: red if breaking, yellow if additive or
+/// widening.
 pub fn painted_summary(out: &Printer, drift: &SchemaDrift) -> String {
     let style = match Verdict::of(drift) {
         Verdict::Breaking => Style::Red,
         Verdict::None => Style::Dim,
-        Verdict::Additive => Style::Yellow,
+        Verdict::Additive | Verdict::Widening => Style::Yellow,
     };
     out.paint(style, change_summary(drift))
 }
@@ -115,12 +117,20 @@ pub fn event_details(event: &Event) -> String {
             active,
             drift,
             policy,
+            widening,
             ..
-        } => format!(
-            "overwrite with {} refused by the `{policy}` policy (version {active} stays active): {}",
-            source_files.join(", "),
-            change_summary(drift)
-        ),
+        } => {
+            let rule = if *widening == WideningRule::Breaking && drift.has_widening() {
+                " (widening counted as breaking)"
+            } else {
+                ""
+            };
+            format!(
+                "overwrite with {} refused by the `{policy}` policy{rule} (version {active} stays active): {}",
+                source_files.join(", "),
+                change_summary(drift)
+            )
+        }
     }
 }
 
@@ -155,7 +165,7 @@ pub fn record_body(body: &RecordBody) -> String {
             format!(
                 "{} `{shown}` by {}: {}",
                 event.kind.name(),
-                event.actor,
+                event.recorded_by(),
                 event_details(event)
             )
         }

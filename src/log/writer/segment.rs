@@ -257,10 +257,24 @@ impl WriterGuard<'_> {
         key: Option<&SigningKey>,
         catalog_digest: Option<[u8; 32]>,
     ) -> Result<(u64, Checkpoint)> {
+        self.append_checkpoint_with(key, catalog_digest, |_| catalog_digest)
+    }
+
+    /// [`Self::append_checkpoint`] with the catalog digest computed by `digest_for` from the
+    /// seq the record gets (known only once a roll, or an automatic checkpoint due before it,
+    /// has been written): a snapshot's catalog image names that seq as its last. `longest`
+    /// is the digest field as long as `digest_for` may make it (`Some` if it may return one),
+    /// so that the room kept in the segment is enough.
+    pub fn append_checkpoint_with(
+        &mut self,
+        key: Option<&SigningKey>,
+        longest: Option<[u8; 32]>,
+        digest_for: impl FnOnce(u64) -> Option<[u8; 32]>,
+    ) -> Result<(u64, Checkpoint)> {
         self.log.check_not_poisoned()?;
         append_checks::ensure_lock_held(&self.flock, self.log.io())?;
         let outcome = self
-            .write_checkpoint(key, catalog_digest)
+            .write_checkpoint(key, longest, digest_for)
             .and_then(|written| self.update_view().map(|()| written));
         outcome.map_err(|error| self.resync_after_failure(error))
     }
@@ -271,11 +285,12 @@ impl WriterGuard<'_> {
     fn write_checkpoint(
         &mut self,
         key: Option<&SigningKey>,
-        catalog_digest: Option<[u8; 32]>,
+        longest: Option<[u8; 32]>,
+        digest_for: impl FnOnce(u64) -> Option<[u8; 32]>,
     ) -> Result<(u64, Checkpoint)> {
         self.prepare_segment()?;
         let interval = self.log.options.checkpoint_interval;
-        let one = encoded_len(self.pos.checkpoint_body(key, catalog_digest).encode().len()) as u64;
+        let one = encoded_len(self.pos.checkpoint_body(key, longest).encode().len()) as u64;
         // Room for an automatic checkpoint, this one and the seal (a frontier only grows
         // by at most one hash per record, so twice this one's length is enough).
         if self.pos.records_in_segment() > 0
@@ -288,9 +303,9 @@ impl WriterGuard<'_> {
             self.pos
                 .encode_next(&mut buf, RecordType::CHECKPOINT, self.time, &body);
         }
-        let body = self.pos.checkpoint_body(key, catalog_digest);
-        let checkpoint = Checkpoint::parse(body.note.as_bytes()).expect("a note this build wrote");
         let seq = self.pos.next_seq;
+        let body = self.pos.checkpoint_body(key, digest_for(seq));
+        let checkpoint = Checkpoint::parse(body.note.as_bytes()).expect("a note this build wrote");
         self.pos
             .encode_next(&mut buf, RecordType::CHECKPOINT, self.time, &body.encode());
         self.write(&buf, false)?;

@@ -138,13 +138,22 @@ function eventDetails(e) {
   }
 }
 
+// Who recorded an event: the actor, and the OS account of the process that recorded it where
+// it says more than the actor (as `strata log` shows it; events before encoding 2 have none).
+function recordedBy(e) {
+  const os = e.os_account;
+  if (!os || os.name === e.actor) return e.actor;
+  const account = os.name === null ? `uid ${os.uid}` : os.name;
+  return [e.actor, ' ', h('span', { class: 'os-account', title: `OS account uid ${os.uid}` }, `(os ${account})`)];
+}
+
 export function eventRow(e) {
   return h('tr', { class: `event event-${e.type}`, 'data-seq': e.seq },
     h('td', { class: 'num' }, e.seq),
     h('td', {}, time(e.time)),
     h('td', {}, badge(e.type.replaceAll('_', ' '), `type-${e.type}`)),
     h('td', {}, e.dataset ? h('a', { href: link('datasets', e.dataset) }, e.dataset) : e.dataset_id),
-    h('td', {}, e.actor),
+    h('td', {}, recordedBy(e)),
     h('td', {}, eventDetails(e)),
     h('td', {}, e.note));
 }

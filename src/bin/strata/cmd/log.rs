@@ -259,8 +259,8 @@ fn dataset_name(store: &Store, event: &Event) -> String {
         .map_or_else(|| event.dataset_id.to_string(), |d| d.name.clone())
 }
 
-/// The cells of one event's line: sequence number, time, type, dataset, actor, details (with
-/// the note).
+/// The cells of one event's line: sequence number, time, type, dataset, actor, the OS account
+/// beside it (empty where it says nothing more), details (with the note).
 pub fn event_cells(seq: u64, event: &Event, dataset: &str, relative: bool) -> Vec<String> {
     let note = if event.note.is_empty() {
         String::new()
@@ -278,6 +278,7 @@ pub fn event_cells(seq: u64, event: &Event, dataset: &str, relative: bool) -> Ve
         event.kind.name().to_owned(),
         dataset.to_owned(),
         event.actor.clone(),
+        event.os_account_note().unwrap_or_default(),
         format!("{}{note}", display::event_details(event)),
     ]
 }
@@ -316,7 +317,7 @@ pub fn run_cells(seq: u64, run: &QueryRun, relative: bool) -> Vec<String> {
 }
 
 /// The cells of one of the log's own records: sequence number, time, type, `-` for the
-/// dataset and the actor (it has neither), and what the record says.
+/// dataset and the actor (it has neither), no OS account, and what the record says.
 fn system_cells(seq: u64, record: &SystemRecord, relative: bool) -> Vec<String> {
     let time = if relative {
         display::relative(record.timestamp_micros)
@@ -329,6 +330,7 @@ fn system_cells(seq: u64, record: &SystemRecord, relative: bool) -> Vec<String> 
         record.type_name().to_owned(),
         "-".to_owned(),
         "-".to_owned(),
+        String::new(),
         format!("(log) {}", display::record_body(&record.body)),
     ]
 }
@@ -348,11 +350,15 @@ fn paint_cells(out: &Printer, cells: &[String], type_name: &str, widths: &[usize
         Some(kind_style),
         Some(Style::Cyan),
         None,
+        Some(Style::Dim),
         None,
     ];
     cells
         .iter()
         .enumerate()
+        // A column empty on every line so far (no OS account says more than its actor) is
+        // left out rather than printed as blanks.
+        .filter(|&(i, cell)| i + 1 == cells.len() || !cell.is_empty() || widths.get(i) != Some(&0))
         .map(|(i, cell)| {
             let padded = if i + 1 == cells.len() {
                 cell.clone()

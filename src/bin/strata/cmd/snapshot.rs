@@ -17,7 +17,8 @@ pub struct Args {}
 /// Takes a snapshot (pruning old ones) and prints it and the snapshots kept.
 pub fn run(ctx: &Context, _args: Args) -> CliResult {
     let store = ctx.open_store()?;
-    let info = store.snapshot()?;
+    let taken = store.take_snapshot()?;
+    let info = taken.info;
     let kept = strata::store::snapshot::list(store.dir())?;
     let mut out = ctx.printer();
     out.json(&report::Snapshot::new(&info, &kept))?;
@@ -34,5 +35,6 @@ pub fn run(ctx: &Context, _args: Args) -> CliResult {
             .map(|s| s.seq.to_string())
             .collect::<Vec<_>>()
             .join(", ")
-    ))
+    ))?;
+    super::upload::print_post_commit_warnings(&mut out, "snapshot", &taken.post_commit_warnings)
 }

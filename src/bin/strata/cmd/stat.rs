@@ -56,6 +56,12 @@ pub fn run(ctx: &Context, _args: Args) -> CliResult {
         display::count(stats.blob_bytes, "byte")
     ))?;
     out.line(format!(
+        "{} {}, {} (log/tree/, rebuilt when missing)",
+        label("tree"),
+        display::count(stats.tree_tiles, "tile"),
+        display::count(stats.tree_bytes, "byte")
+    ))?;
+    out.line(format!(
         "{} {} ({}), {} ({})",
         label("leftovers"),
         display::count(stats.orphan_blobs, "orphan blob"),

@@ -7,7 +7,7 @@ use crate::output::{self, Printer, Style};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use strata::report;
-use strata::schema::{SchemaDrift, SchemaDriftPolicy};
+use strata::schema::{SchemaDrift, SchemaDriftPolicy, WideningRule};
 use strata::store::{UploadPlan, UploadRefusal, UploadStatus};
 use strata::{Store, UploadFile, UploadOutcome, UploadRequest};
 
@@ -45,6 +45,11 @@ pub struct Args {
     /// How to treat breaking schema drift: reject, warn or allow.
     #[arg(long, value_name = "POLICY", default_value = "reject")]
     pub drift_policy: SchemaDriftPolicy,
+
+    /// How the policy treats widening drift (Int64 to Float64, Date to Timestamp): compatible
+    /// (accepted and reported) or breaking (decided as breaking drift is). Recorded.
+    #[arg(long, value_name = "RULE", default_value = "compatible")]
+    pub widening: WideningRule,
 
     /// Accept breaking drift under the reject policy (needs --reason, which is recorded).
     #[arg(long, requires = "reason")]
@@ -87,6 +92,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
         overwrite: args.overwrite,
         create: args.create,
         drift_policy: args.drift_policy,
+        widening: args.widening,
         override_reason: args.reason.filter(|_| args.override_drift),
         actor: context::actor(args.actor),
         note: args.note,

@@ -9,7 +9,7 @@ use crate::output::{self, Printer, Style};
 use indicatif::ProgressBar;
 use std::path::Path;
 use strata::audit::{TrustedOutcome, TrustedReport};
-use strata::check::{self, CheckOptions, CheckReport, Phase, Progress};
+use strata::check::{self, CheckOptions, CheckReport, Outcome, Phase, Progress};
 use strata::log::TornTail;
 use strata::report::VerifyLine;
 
@@ -52,7 +52,11 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
         out.json(audit)?;
         print_trusted(&mut out, audit)?;
     }
-    let tampered = audit.as_ref().map(|a| a.outcome);
+    let mut tampered = audit.as_ref().map(|a| a.outcome);
+    if report.outcome() == Outcome::Tampered {
+        // A forged snapshot is tampering with or without `--trusted`.
+        tampered = Some(TrustedOutcome::Tampered);
+    }
     match (
         report.log.problems.is_empty(),
         tampered,
@@ -205,8 +209,10 @@ fn print_text(out: &mut Printer, dir: &Path, report: &CheckReport) -> CliResult 
             dir.display()
         ))?;
     }
+    let tamper = out.paint(Style::Red, "tamper:");
     for p in &report.store_problems {
-        out.line(format!("{problem} {}", p.detail))?;
+        let label = if p.is_tampering() { &tamper } else { &problem };
+        out.line(format!("{label} {}", p.detail))?;
     }
     if let Some(seq) = report.snapshot_checked {
         out.line(format!(
@@ -217,6 +223,13 @@ fn print_text(out: &mut Printer, dir: &Path, report: &CheckReport) -> CliResult 
     print_leftovers(out, report)?;
     let verdict = match report.problem_count() {
         0 => out.paint(Style::Green, "ok"),
+        n if report.outcome() == Outcome::Tampered => out.paint(
+            Style::Red,
+            format!(
+                "{} found, TAMPERED (checksums hold, content does not)",
+                display::count(n as u64, "problem")
+            ),
+        ),
         n => out.paint(
             Style::Red,
             format!("{} found", display::count(n as u64, "problem")),

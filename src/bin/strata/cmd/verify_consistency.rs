@@ -2,9 +2,9 @@
 //! checkpoint held to the checkpoint a consistency proof carries (RFC 9162 §2.1.4.2, exact
 //! proof length, pinned origin and key). A failure prints both checkpoints as evidence.
 
-use super::audit_files::{read, verifier_keys};
+use super::audit_files::{read, Pins};
 use crate::context::Context;
-use crate::error::{CliError, CliResult};
+use crate::error::CliResult;
 use crate::output::Style;
 use std::path::PathBuf;
 use strata::report::{CheckpointLine, VerifiedConsistencyLine};
@@ -19,31 +19,19 @@ pub struct Args {
     pub old: PathBuf,
     /// The consistency proof (`strata consistency`).
     pub proof: PathBuf,
-    /// A pinned verifier key (the string, or a file holding it); repeatable.
-    #[arg(long = "vkey", value_name = "VKEY")]
-    pub vkeys: Vec<String>,
-    /// The pinned origin (`strata/<store uuid>`).
-    #[arg(long)]
-    pub origin: String,
-    /// Accept unsigned checkpoints (only with no --vkey).
-    #[arg(long, conflicts_with = "vkeys")]
-    pub allow_unsigned: bool,
+    #[command(flatten)]
+    pub pins: Pins,
 }
 
 /// Verifies and prints the two checkpoints.
 pub fn run(ctx: &Context, args: Args) -> CliResult {
-    let trusted = verifier_keys(&args.vkeys)?;
-    if trusted.is_empty() && !args.allow_unsigned {
-        return Err(CliError::error(
-            "give the verifier key to pin with --vkey (or --allow-unsigned)",
-        ));
-    }
+    let trusted = args.pins.trusted_keys()?;
     let verified = strata::audit::verify_consistency(
         &read(&args.old)?,
         &read(&args.proof)?,
         &trusted,
-        &args.origin,
-        args.allow_unsigned,
+        &args.pins.origin,
+        args.pins.allow_unsigned,
     )
     .map_err(strata::Error::from)?;
     let mut out = ctx.printer();

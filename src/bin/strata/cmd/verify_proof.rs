@@ -2,7 +2,7 @@
 //! strict parse, the pinned origin and key, the leaf recomputed from the record the proof
 //! carries, RFC 9162 inclusion with an exact proof length; prints the proven record.
 
-use super::audit_files::{read, verifier_keys};
+use super::audit_files::{read, Pins};
 use crate::context::Context;
 use crate::display;
 use crate::error::CliResult;
@@ -22,31 +22,19 @@ pub struct Args {
     /// The file is an audit export (`strata audit-export`): check every proof in it.
     #[arg(long)]
     pub export: bool,
-    /// A pinned verifier key (the string, or a file holding it); repeatable.
-    #[arg(long = "vkey", value_name = "VKEY")]
-    pub vkeys: Vec<String>,
-    /// The pinned origin (`strata/<store uuid>`): a proof of another log is refused.
-    #[arg(long)]
-    pub origin: String,
-    /// Accept an unsigned checkpoint (only with no --vkey; its worth is where it was kept).
-    #[arg(long, conflicts_with = "vkeys")]
-    pub allow_unsigned: bool,
+    #[command(flatten)]
+    pub pins: Pins,
 }
 
 /// Verifies and prints each proven record.
 pub fn run(ctx: &Context, args: Args) -> CliResult {
-    let trusted = verifier_keys(&args.vkeys)?;
-    if trusted.is_empty() && !args.allow_unsigned {
-        return Err(crate::error::CliError::error(
-            "give the verifier key to pin with --vkey (or --allow-unsigned for an unsigned checkpoint)",
-        ));
-    }
+    let trusted = args.pins.trusted_keys()?;
+    let (origin, allow_unsigned) = (&args.pins.origin, args.pins.allow_unsigned);
     let bytes = read(&args.file)?;
     let records = if args.export {
-        strata::audit::verify_export(&bytes, &trusted, &args.origin, args.allow_unsigned)
+        strata::audit::verify_export(&bytes, &trusted, origin, allow_unsigned)
     } else {
-        strata::audit::verify_proof(&bytes, &trusted, &args.origin, args.allow_unsigned)
-            .map(|r| vec![r])
+        strata::audit::verify_proof(&bytes, &trusted, origin, allow_unsigned).map(|r| vec![r])
     }
     .map_err(strata::Error::from)?;
     let mut out = ctx.printer();

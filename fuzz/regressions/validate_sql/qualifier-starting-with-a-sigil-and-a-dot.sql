@@ -1,0 +1,2 @@
+SELECT ies
+FROM penguins p JOIN sites s ON #.isla.island
