@@ -287,7 +287,7 @@ fn drifting_store(dir: &std::path::Path) -> Store {
         let file = UploadFile::from_bytes("wide.csv", drifting_csv(version));
         let request = UploadRequest {
             overwrite: version > 1,
-            drift_policy: SchemaDriftPolicy::Allow,
+            drift_policy: Some(SchemaDriftPolicy::Allow),
             ..UploadRequest::new("wide", vec![file], "bench")
         };
         assert_eq!(store.save_upload(request).unwrap().version, version);

@@ -16,6 +16,19 @@ use std::sync::Arc;
 /// A `Result` with the crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The operations that need a reason ([`Error::ReasonRequired`]), so that a front end can
+/// say where to give it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReasonFor {
+    /// A rollback: the reason is its note.
+    Rollback,
+    /// An upload whose content is an earlier version, making it active again: a rollback,
+    /// whose reason is the upload's note.
+    Reactivation,
+    /// Setting a drift policy: the reason is the `policy_set` event's note.
+    PolicySet,
+}
+
 /// What kind of failure an error is: what a front end needs to choose an exit code, a
 /// status and what to suggest, without matching every variant. Every error has exactly one
 /// kind ([`Error::kind`], [`log::Error::kind`], [`IoError::kind`]).
@@ -169,6 +182,31 @@ pub enum Error {
         post_commit_warnings: Vec<String>,
     },
 
+    /// An operation the audit trail must explain was given no reason: a rollback (or an
+    /// upload that makes an earlier version active again, which is one), or a `policy_set`.
+    /// Nothing was recorded.
+    #[error("{action} needs a reason (it is recorded in the event), and none was given")]
+    ReasonRequired {
+        /// What needs it.
+        operation: ReasonFor,
+        /// What needs it, for people: ``a rollback of `trial` from version 3 to version 1``.
+        action: String,
+    },
+
+    /// An upload asked for a drift rule weaker than the one a `policy_set` event put in
+    /// force, without a reason. Nothing was recorded.
+    #[error("the upload to `{dataset}` asks for the drift policy `{requested}`, which is weaker than the `{in_force}` in force ({source_of_rule}); a weaker policy on one upload needs a reason, recorded as an override")]
+    PolicyWeakened {
+        /// The dataset's name.
+        dataset: String,
+        /// The rule the upload asked for.
+        requested: crate::schema::DriftRule,
+        /// The rule in force.
+        in_force: crate::schema::DriftRule,
+        /// Where the rule in force is set, for people (`the store's policy, set at event 12`).
+        source_of_rule: String,
+    },
+
     /// The upload's content is already stored under another dataset and the duplicate policy
     /// refuses it.
     #[error("the content uploaded as `{dataset}` is already stored as {others}, and the duplicate policy refuses to store it under a second name")]
@@ -306,7 +344,9 @@ impl Error {
             Error::Log(e) => e.kind(),
             Error::Io(e) => e.kind(),
             Error::Ingest { source } => ingest_kind(source),
-            Error::InvalidRequest(_) | Error::AmbiguousVersion { .. } => ErrorKind::Invalid,
+            Error::InvalidRequest(_)
+            | Error::AmbiguousVersion { .. }
+            | Error::ReasonRequired { .. } => ErrorKind::Invalid,
             Error::Audit(e) => match e {
                 crate::audit::AuditError::Malformed { .. }
                 | crate::audit::AuditError::Invalid(_) => ErrorKind::Invalid,
@@ -317,6 +357,7 @@ impl Error {
             | Error::OverwriteOfUnknownDataset { .. }
             | Error::UnknownVersion { .. } => ErrorKind::NotFound,
             Error::DatasetExists { .. }
+            | Error::PolicyWeakened { .. }
             | Error::DriftRefused { .. }
             | Error::DuplicateContent { .. } => ErrorKind::Refused,
             Error::BlobMismatch { .. }
@@ -417,6 +458,23 @@ mod tests {
             (Error::Io(io(libc::EIO)), ErrorKind::Io),
             (Error::Io(io(libc::ENOSPC)), ErrorKind::StorageFull),
             (Error::InvalidRequest("no files".into()), ErrorKind::Invalid),
+            (
+                Error::ReasonRequired {
+                    operation: ReasonFor::Rollback,
+                    action: "a rollback".into(),
+                },
+                ErrorKind::Invalid,
+            ),
+            (
+                Error::PolicyWeakened {
+                    dataset: dataset(),
+                    requested: crate::schema::DriftRule::DEFAULT
+                        .with(Some(crate::schema::SchemaDriftPolicy::Allow), None),
+                    in_force: crate::schema::DriftRule::DEFAULT,
+                    source_of_rule: "the default".into(),
+                },
+                ErrorKind::Refused,
+            ),
             (
                 Error::UnknownDataset { dataset: dataset() },
                 ErrorKind::NotFound,

@@ -70,7 +70,7 @@ pub mod server;
 pub mod sql;
 pub mod store;
 
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorKind, ReasonFor, Result};
 
 /// The examples of README.md, compiled and run as doctests.
 #[cfg(doctest)]

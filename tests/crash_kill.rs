@@ -71,7 +71,8 @@ fn spawn(store: &Path, files: &Path, action: &Action, name: &str) -> Child {
             ]);
         }
         Action::Rollback(version) => {
-            cmd.args(["rollback", "trial", &version.to_string(), "--yes"]);
+            cmd.args(["rollback", "trial", &version.to_string(), "--yes"])
+                .args(["--reason", "the kill loop rolls back"]);
         }
     }
     cmd.spawn().unwrap()

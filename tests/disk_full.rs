@@ -58,7 +58,7 @@ fn table(rows: usize, tag: &str) -> Vec<u8> {
 fn request(bytes: &[u8], overwrite: bool) -> UploadRequest {
     UploadRequest {
         overwrite,
-        drift_policy: SchemaDriftPolicy::Allow,
+        drift_policy: Some(SchemaDriftPolicy::Allow),
         ..UploadRequest::new(
             "trial",
             vec![UploadFile::from_bytes("visits.csv", bytes.to_vec())],

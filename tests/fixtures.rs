@@ -101,7 +101,7 @@ fn overwrite(
 ) -> UploadRequest {
     UploadRequest {
         overwrite: true,
-        drift_policy: policy,
+        drift_policy: Some(policy),
         ..upload(dataset, files, actor, note)
     }
 }
@@ -580,6 +580,7 @@ fn kind_text(kind: &strata::store::EventKind) -> String {
             source_files.join(", "),
             drift_text(drift)
         ),
+        PolicySet { rule, previous } => format!("policy_set {rule} previous {previous:?}"),
     }
 }
 
@@ -587,7 +588,7 @@ fn warnings_of(kind: &strata::store::EventKind) -> &[String] {
     use strata::store::EventKind::*;
     match kind {
         UploadCreated { warnings, .. } | Rollback { warnings, .. } => warnings,
-        VersionActivated { .. } | OverwriteBlocked { .. } => &[],
+        VersionActivated { .. } | OverwriteBlocked { .. } | PolicySet { .. } => &[],
     }
 }
 

@@ -1013,6 +1013,31 @@ const VERSION_ACTIVATED_V2: &str = concat!(
     "00",                               // salvaged_from: none
 );
 
+/// A version-2 `policy_set` of the store's rule (the nil dataset id): `warn` with widening
+/// breaking, replacing `reject` with widening compatible.
+const POLICY_SET_V2: &str = concat!(
+    "02",                               // event encoding version
+    "1000000000000000",                 // event_id: u64 length 16
+    "a1b2c3d4e5f647189a2b3c4d5e6f7081", // a1b2c3d4-e5f6-4718-9a2b-3c4d5e6f7081
+    "056a3832c2190600",                 // timestamp_micros: 1717171717171717
+    "1000000000000000",                 // dataset_id: u64 length 16
+    "00000000000000000000000000000000", // the nil UUID: the store
+    "04000000",                         // kind: policy_set
+    "01000000",                         // rule.policy: warn
+    "01000000",                         // rule.widening: breaking
+    "01",                               // previous: some
+    "00000000",                         // previous.policy: reject
+    "00000000",                         // previous.widening: compatible
+    "0200000000000000",                 // actor: u64 length 2
+    "6479",                             // "dy"
+    "0300000000000000",                 // note: u64 length 3
+    "676370",                           // "gcp"
+    "01",                               // os_account: some
+    "e8030000",                         // uid: 1000
+    "00",                               // name: none
+    "00",                               // salvaged_from: none
+);
+
 /// A version-2 rollback by an account the user database does not name, re-appended by repair.
 const ROLLBACK_V2: &str = concat!(
     "02",                                               // event encoding version
@@ -1122,7 +1147,7 @@ fn pinned_v2_events() -> Vec<(
     &'static str,
     strata::store::EventHead<'static>,
 )> {
-    use strata::store::{Event, KindHead, OsAccount, SalvagedFrom};
+    use strata::store::{Event, EventHead, KindHead, OsAccount, SalvagedFrom};
     vec![
         (
             "version_activated v2",
@@ -1168,7 +1193,56 @@ fn pinned_v2_events() -> Vec<(
             OVERWRITE_BLOCKED_V2,
             pinned::head(KindHead::OverwriteBlocked { active: 3 }),
         ),
+        {
+            use strata::schema::{DriftRule, SchemaDriftPolicy, WideningRule};
+            let rule = DriftRule {
+                policy: SchemaDriftPolicy::Warn,
+                widening: WideningRule::Breaking,
+            };
+            let previous = Some(DriftRule::DEFAULT);
+            let event = Event {
+                event_id: pinned::EVENT_ID,
+                timestamp_micros: pinned::TIME,
+                dataset_id: uuid::Uuid::nil(),
+                kind: strata::store::EventKind::PolicySet { rule, previous },
+                actor: "dy".into(),
+                note: "gcp".into(),
+                os_account: Some(OsAccount {
+                    uid: 1000,
+                    name: None,
+                }),
+                salvaged_from: None,
+            };
+            let head = EventHead {
+                dataset_id: uuid::Uuid::nil(),
+                ..pinned::head(KindHead::PolicySet { rule, previous })
+            };
+            ("policy_set v2", event, POLICY_SET_V2, head)
+        },
     ]
+}
+
+#[test]
+fn a_policy_set_cannot_be_written_in_or_read_from_event_encoding_1() {
+    use strata::store::{Event, EventHead};
+    let (_, event, hex, _) = pinned_v2_events().pop().unwrap();
+    assert_eq!(event.kind.name(), "policy_set");
+    let no_account = Event {
+        os_account: None,
+        ..event
+    };
+    assert_eq!(no_account.encode_v1(), None, "version 1 defines four kinds");
+    // The version-2 bytes without the two fields version 2 appends, under version byte 1.
+    let bytes = unhex(hex);
+    let mut v1 = bytes[..bytes.len() - 7].to_vec();
+    v1[0] = 1;
+    let head = EventHead::decode(&v1, at_seq_7).unwrap_err().to_string();
+    assert!(
+        head.contains("policy_set is not defined in event encoding version 1"),
+        "{head}"
+    );
+    let full = Event::decode(&v1, at_seq_7).unwrap_err().to_string();
+    assert!(full.contains("variant index"), "{full}");
 }
 
 #[test]
@@ -1456,6 +1530,22 @@ fn a_format_2_snapshot_file_is_laid_out_as_the_spec_says() {
         .unwrap()
         .seq
         .unwrap();
+    // A rule for the store, then one for the dataset: catalog encoding 3 lists both.
+    use strata::schema::{DriftRule, SchemaDriftPolicy, WideningRule};
+    use strata::store::PolicyScope;
+    let warn = DriftRule::DEFAULT.with(Some(SchemaDriftPolicy::Warn), None);
+    let strict = DriftRule::DEFAULT.with(None, Some(WideningRule::Breaking));
+    let store_rule_seq = store
+        .set_policy(PolicyScope::Store, warn, "ana", "lab default")
+        .unwrap()
+        .seq
+        .unwrap();
+    let dataset_rule_seq = store
+        .set_policy(PolicyScope::Dataset("d"), strict, "ana", "typed exports")
+        .unwrap()
+        .seq
+        .unwrap();
+    let time_of = |seq| store.log().read(seq).unwrap().timestamp_micros;
     let info = store.snapshot().unwrap();
     let s = info.seq + 1; // the checkpoint record, after every record the snapshot includes
     let checkpoint = {
@@ -1470,8 +1560,8 @@ fn a_format_2_snapshot_file_is_laid_out_as_the_spec_says() {
     let content = strata::digest::Digest::of(b"a\n1\n");
     assert_eq!(catalog.inline_table(&content), Some(table_seq));
     let mut image = Spec::default();
-    image.u8(2); // catalog encoding version
-    image.u64(s - 1).u64(1).u64(1); // last_seq (the record before the checkpoint), events, datasets
+    image.u8(3); // catalog encoding version
+    image.u64(s - 1).u64(3).u64(1); // last_seq (the record before the checkpoint), events, datasets
     image.u64(16).bytes(ds.id.as_bytes()).string("d");
     image
         .u64(1)
@@ -1485,9 +1575,16 @@ fn a_format_2_snapshot_file_is_laid_out_as_the_spec_says() {
         .i64(version.created_micros)
         .u64(event_seq)
         .u64(1); // activations
-    image.u64(1).u64(event_seq); // event_seqs
-    image.i64(ds.updated_micros);
+    image.u64(2).u64(event_seq).u64(dataset_rule_seq); // event_seqs
+    image.i64(time_of(dataset_rule_seq)); // updated_micros: the dataset's last event
     image.u64(1).u64(table_seq).bytes(&content.0); // the tables inside the log
+    image.u64(2); // the drift rules: the store's first, then the dataset's
+    image.u64(16).bytes(&[0; 16]); // the nil UUID: the store
+    image.u32(1).u32(0); // warn, widening compatible
+    image.u64(store_rule_seq).i64(time_of(store_rule_seq));
+    image.u64(16).bytes(ds.id.as_bytes());
+    image.u32(0).u32(1); // reject, widening breaking
+    image.u64(dataset_rule_seq).i64(time_of(dataset_rule_seq));
     let mut body = Spec::default();
     body.u64(s)
         .u64(s - 1)
@@ -1513,7 +1610,11 @@ fn a_format_2_snapshot_file_is_laid_out_as_the_spec_says() {
     use sha2::Digest as _;
     let digest: [u8; 32] = sha2::Sha256::digest(&image.0).into();
     assert_eq!(checkpoint.catalog_digest, Some(digest));
-    assert_eq!((checkpoint.size, s), (s - 1, event_seq + 1));
+    assert_eq!((checkpoint.size, s), (s - 1, event_seq + 3));
+    assert_eq!(
+        (store_rule_seq, dataset_rule_seq),
+        (event_seq + 1, event_seq + 2)
+    );
 }
 
 #[test]

@@ -412,7 +412,7 @@ fn an_upload_of_small_tables_is_one_write_and_one_fdatasync() {
     store.save_upload(upload()).unwrap();
     let second = UploadRequest {
         overwrite: true,
-        drift_policy: strata::schema::SchemaDriftPolicy::Allow,
+        drift_policy: Some(strata::schema::SchemaDriftPolicy::Allow),
         ..UploadRequest::new(
             "trial-42",
             vec![UploadFile::from_bytes("sites.csv", b"site\nS9\n".to_vec())],

@@ -75,7 +75,8 @@ fn an_overwrite_keeps_every_earlier_version_and_its_bytes() {
 }
 
 #[test]
-fn identical_content_reactivates_the_existing_version_without_a_new_version_or_bytes() {
+fn identical_content_reactivates_the_existing_version_as_a_rollback_without_a_new_version_or_bytes()
+{
     let (dir, store) = new_store();
     store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
     store
@@ -97,14 +98,17 @@ fn identical_content_reactivates_the_existing_version_without_a_new_version_or_b
     assert_eq!(store.get_active_version("d").unwrap().version, 1);
     assert_eq!(store.history("d").unwrap().versions.len(), 2);
     assert_eq!(blob_files(dir.path()), blobs, "no new bytes stored");
+    // Recorded as the rollback it is (FORMAT.md, "Drift rules"), the note its reason.
     let last = store.read_event(out.seq.unwrap()).unwrap();
     assert_eq!(
         last.kind,
-        EventKind::VersionActivated {
-            version: 1,
-            from: 2
+        EventKind::Rollback {
+            from: 2,
+            to: 1,
+            warnings: Vec::new()
         }
     );
+    assert_eq!(last.note, "a test upload");
 }
 
 #[test]
@@ -356,7 +360,9 @@ fn rollback_switches_the_active_version_warns_about_removed_columns_and_is_recor
     );
     // Nothing was deleted: version 2 is still there and can be made active again.
     assert_eq!(read_table(&store, "d", "2", None), SMALL_PLUS_COLUMN);
-    let back = store.rollback_to_version("d", "2", "ana", "").unwrap();
+    let back = store
+        .rollback_to_version("d", "2", "ana", "a test rollback")
+        .unwrap();
     assert!(back.warnings.is_empty());
 }
 
@@ -380,7 +386,9 @@ fn rollback_across_a_type_change_warns_with_the_type_in_each_version() {
         ))
         .unwrap();
     let planned = store.plan_rollback("d", "1").unwrap();
-    let out = store.rollback_to_version("d", "1", "ana", "").unwrap();
+    let out = store
+        .rollback_to_version("d", "1", "ana", "a test rollback")
+        .unwrap();
     let expected = ["column `score` of table `t` is Float64 in version 1, not Utf8"];
     assert_eq!(out.warnings, expected);
     assert_eq!(planned.warnings, expected);
@@ -398,7 +406,9 @@ fn rollback_across_a_removed_table_warns_that_queries_reading_it_fail() {
             SchemaDriftPolicy::Reject,
         ))
         .unwrap();
-    let out = store.rollback_to_version("d", "1", "ana", "").unwrap();
+    let out = store
+        .rollback_to_version("d", "1", "ana", "a test rollback")
+        .unwrap();
     let expected = ["table `sites` does not exist in version 1: queries that read it will fail"];
     assert_eq!(out.warnings, expected);
     assert_eq!(recorded_warnings(&store, &out), expected);
@@ -419,7 +429,9 @@ fn rollback_warnings_list_removed_tables_then_removed_columns_then_type_changes(
     store
         .save_upload(overwrite("d", &v2, SchemaDriftPolicy::Allow))
         .unwrap();
-    let out = store.rollback_to_version("d", "1", "ana", "").unwrap();
+    let out = store
+        .rollback_to_version("d", "1", "ana", "a test rollback")
+        .unwrap();
     assert_eq!(
         out.warnings,
         [
@@ -437,7 +449,9 @@ fn rolling_back_to_the_active_version_appends_nothing_and_says_so() {
     let (_dir, store) = new_store();
     store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
     let last = store.log().last_seq();
-    let out = store.rollback_to_version("d", "1", "ana", "").unwrap();
+    let out = store
+        .rollback_to_version("d", "1", "ana", "a test rollback")
+        .unwrap();
     assert_eq!((out.from, out.to, out.seq), (1, 1, None));
     assert_eq!(store.log().last_seq(), last);
 }
@@ -449,13 +463,15 @@ fn unknown_datasets_and_versions_are_errors_that_name_them() {
     assert!(
         matches!(store.get_active_version("nope"), Err(Error::UnknownDataset { dataset }) if dataset == "nope")
     );
-    let err = store.rollback_to_version("d", "7", "ana", "").unwrap_err();
+    let err = store
+        .rollback_to_version("d", "7", "ana", "a test rollback")
+        .unwrap_err();
     assert!(
         matches!(&err, Error::UnknownVersion { dataset, version, .. } if dataset == "d" && version == "7"),
         "{err}"
     );
     let err = store
-        .rollback_to_version("d", "ffff", "ana", "")
+        .rollback_to_version("d", "ffff", "ana", "a test rollback")
         .unwrap_err();
     assert!(
         matches!(&err, Error::UnknownVersion { version, .. } if version == "ffff"),
@@ -501,7 +517,9 @@ fn the_catalog_after_reopening_equals_the_catalog_before() {
             SchemaDriftPolicy::Reject,
         ))
         .unwrap_err();
-    store.rollback_to_version("penguins", "1", "t", "").unwrap();
+    store
+        .rollback_to_version("penguins", "1", "t", "a test rollback")
+        .unwrap();
     let before = store.catalog().clone();
     drop(store);
     let reopened = Store::open(dir.path(), options()).unwrap();
@@ -525,7 +543,9 @@ fn history_lists_versions_with_changes_and_the_dataset_events() {
             SchemaDriftPolicy::Reject,
         ))
         .unwrap();
-    store.rollback_to_version("d", "1", "ana", "").unwrap();
+    store
+        .rollback_to_version("d", "1", "ana", "a test rollback")
+        .unwrap();
     let history = store.history("d").unwrap();
     let v = &history.versions;
     assert_eq!(v.len(), 2);
@@ -676,7 +696,9 @@ fn version_metadata_is_kept_with_its_version() {
             .metadata,
         None
     );
-    store.rollback_to_version("d", "1", "t", "").unwrap();
+    store
+        .rollback_to_version("d", "1", "t", "a test rollback")
+        .unwrap();
     let current = store
         .version("d", &"active".parse().unwrap())
         .unwrap()
@@ -848,8 +870,9 @@ fn the_timeline_gives_each_active_interval_with_the_events_that_began_and_ended_
         [
             (1, 1, "upload_created", Some((2, "upload_created"))),
             (2, 2, "upload_created", Some((4, "rollback"))),
-            (1, 4, "rollback", Some((5, "version_activated"))),
-            (2, 5, "version_activated", None),
+            // The re-activation by upload is recorded as a rollback.
+            (1, 4, "rollback", Some((5, "rollback"))),
+            (2, 5, "rollback", None),
         ]
     );
     assert_eq!(timeline[1].to.as_ref().unwrap().actor, "bo");

@@ -93,8 +93,12 @@ fn uploading_the_original_file_again_restores_a_missing_blob_and_says_so() {
     store.assert_invariants(true).unwrap();
     assert_eq!(common::read_table(&store, "d", "1", None), SMALL);
     // Now the rollback to version 2 and back works.
-    store.rollback_to_version("d", "2", "tester", "").unwrap();
-    store.rollback_to_version("d", "1", "tester", "").unwrap();
+    store
+        .rollback_to_version("d", "2", "tester", "a test rollback")
+        .unwrap();
+    store
+        .rollback_to_version("d", "1", "tester", "a test rollback")
+        .unwrap();
 }
 
 #[test]

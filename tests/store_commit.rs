@@ -81,7 +81,7 @@ fn a_rollback_whose_automatic_snapshot_fails_is_reported_done_with_a_warning() {
     drop(store);
     let store = open_with_snapshots_blocked(dir.path());
     let out = store
-        .rollback_to_version("d", "1", "ana", "")
+        .rollback_to_version("d", "1", "ana", "a test rollback")
         .expect("the rollback is committed, so it is not reported as failed");
     assert_one_snapshot_warning(&out.post_commit_warnings);
     assert_eq!((out.from, out.to), (2, 1));
@@ -182,6 +182,8 @@ fn writes_without_trouble_after_the_commit_have_no_post_commit_warnings() {
             SchemaDriftPolicy::Reject,
         ))
         .unwrap();
-    let back = store.rollback_to_version("d", "1", "ana", "").unwrap();
+    let back = store
+        .rollback_to_version("d", "1", "ana", "a test rollback")
+        .unwrap();
     assert_eq!(back.post_commit_warnings, Vec::<String>::new());
 }

@@ -76,7 +76,8 @@ fn store_upload(
 
 /// A rollback through the store, answered as the model answers.
 fn store_rollback(store: &Store, ds: usize, version: u64) -> Expect {
-    let result = store.rollback_to_version(&name(ds), &version.to_string(), "model", "");
+    let result =
+        store.rollback_to_version(&name(ds), &version.to_string(), "model", "a test rollback");
     if let Ok(out) = &result {
         assert_eq!(out.post_commit_warnings, Vec::<String>::new());
     }

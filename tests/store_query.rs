@@ -82,7 +82,7 @@ fn clean_at(store: &Store, query: &Query, micros: i64) -> bool {
 fn validation_against_a_time_uses_the_version_active_then() {
     let (_dir, store) = penguins_history();
     store
-        .rollback_to_version("penguins", "1", "tester", "")
+        .rollback_to_version("penguins", "1", "tester", "a test rollback")
         .unwrap();
     let activations = store
         .catalog()

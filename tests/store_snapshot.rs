@@ -39,7 +39,9 @@ fn small_history(dir: &Path) -> Store {
             SchemaDriftPolicy::Warn,
         ))
         .unwrap();
-    store.rollback_to_version("weather", "1", "t", "").unwrap();
+    store
+        .rollback_to_version("weather", "1", "t", "a test rollback")
+        .unwrap();
     store
 }
 
@@ -401,7 +403,7 @@ fn upload_as_modelled(store: &Store, model: &mut SnapModel, ds: usize, content: 
 /// Runs a rollback, checking its outcome (or its error) against the model, which it updates.
 fn rollback_as_modelled(store: &Store, model: &mut SnapModel, ds: usize, version: u64) {
     let name = format!("d{ds}");
-    let result = store.rollback_to_version(&name, &version.to_string(), "p", "");
+    let result = store.rollback_to_version(&name, &version.to_string(), "p", "a test rollback");
     match &mut model[ds] {
         None => assert!(
             matches!(result, Err(strata::Error::UnknownDataset { .. })),

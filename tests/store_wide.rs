@@ -75,7 +75,9 @@ fn the_stored_drift_is_used_only_against_the_version_active_before() {
     store
         .save_upload(overwrite("d", &[("t.csv", b)], SchemaDriftPolicy::Allow))
         .unwrap();
-    store.rollback_to_version("d", "1", "tester", "").unwrap();
+    store
+        .rollback_to_version("d", "1", "tester", "a test rollback")
+        .unwrap();
     store
         .save_upload(overwrite("d", &[("t.csv", c)], SchemaDriftPolicy::Allow))
         .unwrap();

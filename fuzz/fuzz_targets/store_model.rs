@@ -219,7 +219,7 @@ fn run(live: &Live, model: &mut Model, op: Op) {
                 &name(ds),
                 &version.to_string(),
                 "fuzz",
-                "",
+                "the script rolls back",
             )),
         )),
         Op::Snapshot => {

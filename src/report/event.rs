@@ -2,7 +2,7 @@
 
 use super::schema::{optional_drift, tables, Drift, Table};
 use super::Time;
-use crate::schema::{SchemaDriftPolicy, WideningRule};
+use crate::schema::{DriftRule, SchemaDriftPolicy, WideningRule};
 use crate::store::{self, EventKind};
 use serde::{Serialize, Serializer};
 
@@ -73,6 +73,26 @@ pub struct UploadCreatedDetails {
     pub duplicate_of: Vec<ContentHolder>,
 }
 
+/// A drift rule in JSON: `{"policy": "reject", "widening": "compatible"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Rule {
+    /// `reject`, `warn` or `allow`.
+    #[serde(serialize_with = "policy_name")]
+    pub policy: SchemaDriftPolicy,
+    /// `compatible` or `breaking`.
+    #[serde(serialize_with = "widening_name")]
+    pub widening: WideningRule,
+}
+
+impl From<DriftRule> for Rule {
+    fn from(rule: DriftRule) -> Rule {
+        Rule {
+            policy: rule.policy,
+            widening: rule.widening,
+        }
+    }
+}
+
 /// What depends on an event's type.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -94,6 +114,17 @@ pub enum EventDetails {
         to: u64,
         /// The compatibility warnings.
         warnings: Vec<String>,
+    },
+    /// `policy_set`: the store's rule (the event's dataset is `null`) or a dataset's.
+    PolicySet {
+        /// The drift policy set (`reject`, `warn`, `allow`).
+        #[serde(serialize_with = "policy_name")]
+        policy: SchemaDriftPolicy,
+        /// Its widening rule (`compatible`, `breaking`).
+        #[serde(serialize_with = "widening_name")]
+        widening: WideningRule,
+        /// The rule set at that scope before (`{"policy", "widening"}`); `null` if none was.
+        previous: Option<Rule>,
     },
     /// `overwrite_blocked`.
     OverwriteBlocked {
@@ -155,6 +186,11 @@ impl From<&EventKind> for EventDetails {
                 to: *to,
                 warnings: warnings.clone(),
             },
+            EventKind::PolicySet { rule, previous } => EventDetails::PolicySet {
+                policy: rule.policy,
+                widening: rule.widening,
+                previous: previous.map(Rule::from),
+            },
             EventKind::OverwriteBlocked {
                 active,
                 attempted_hash,
@@ -185,12 +221,15 @@ pub struct Event {
     pub event_id: uuid::Uuid,
     /// When it happened.
     pub time: Time,
-    /// `upload_created`, `version_activated`, `rollback` or `overwrite_blocked`.
+    /// `upload_created`, `version_activated`, `rollback`, `overwrite_blocked` or
+    /// `policy_set`.
     #[serde(rename = "type")]
     pub event_type: &'static str,
-    /// The dataset's id.
+    /// The dataset's id (the nil UUID for an event about the store: a store-wide
+    /// `policy_set`).
     pub dataset_id: uuid::Uuid,
-    /// The dataset's name (its current one; `null` where it is not known).
+    /// The dataset's name (its current one; `null` where it is not known, and for an event
+    /// about the store).
     pub dataset: Option<String>,
     /// Who did it: the actor given (under `strata serve`, the authenticated user).
     pub actor: String,

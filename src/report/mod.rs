@@ -24,6 +24,7 @@ mod dump;
 mod error;
 mod event;
 mod outcome;
+mod policy;
 mod query;
 mod schema;
 mod timeline;
@@ -42,13 +43,14 @@ pub use demo::{DemoAction, DemoStep, DemoVerify, UploadResult};
 pub use dump::{BodyCrc, DumpBody, DumpItem, HeaderCrc, RecordLine, SegmentHeader, SegmentLine};
 pub use error::{ErrorBody, ErrorLine};
 pub use event::{
-    ContentHolder, Event, EventDetails, QueryRun, QueryRunVersion, SystemEntry,
+    ContentHolder, Event, EventDetails, QueryRun, QueryRunVersion, Rule, SystemEntry,
     UploadCreatedDetails,
 };
 pub use outcome::{
     Cat, CutCheckpoint, Init, Repair, Rollback, RollbackPlan, RollbackStatus, Snapshot, Upload,
     UploadPlan, UploadRefused,
 };
+pub use policy::{Policy, PolicySet, PolicySetBy};
 pub use query::{CheckQueryLine, Finding, FindingLine, VersionFindings};
 pub use schema::{
     change_counts, change_summary, Column, ColumnChange, Drift, RenameCandidate, Table, TableDrift,

@@ -20,6 +20,7 @@ pub use drift::{
 pub use fingerprint::schema_fingerprint;
 pub use ingest::{scan_csv, Delimiter, IngestError, TableScan};
 pub use policy::{
-    decide, decide_under, DriftDecision, ParsePolicyError, SchemaDriftPolicy, WideningRule,
+    decide, decide_under, DriftDecision, DriftRule, ParsePolicyError, SchemaDriftPolicy,
+    WideningRule,
 };
 pub use types::{Column, ColumnType, Schema};

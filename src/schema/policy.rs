@@ -98,6 +98,67 @@ impl FromStr for WideningRule {
     }
 }
 
+impl SchemaDriftPolicy {
+    /// How much breaking drift the policy lets through: `Reject` 0, `Warn` 1, `Allow` 2.
+    fn leniency(self) -> u8 {
+        match self {
+            SchemaDriftPolicy::Reject => 0,
+            SchemaDriftPolicy::Warn => 1,
+            SchemaDriftPolicy::Allow => 2,
+        }
+    }
+}
+
+/// A drift policy with its widening rule: what a store or a dataset holds (set by a
+/// `policy_set` event) and what an upload is checked under.
+///
+/// On disk (FORMAT.md, "Dataset events", `DriftRule`): `policy` then `widening`, each a `u32`
+/// variant index, so reordering, inserting or removing a field is a format break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct DriftRule {
+    /// How breaking drift is treated.
+    pub policy: SchemaDriftPolicy,
+    /// How widening drift is treated.
+    pub widening: WideningRule,
+}
+
+impl DriftRule {
+    /// The rule of a store where no policy was ever set: `reject`, widening compatible.
+    pub const DEFAULT: DriftRule = DriftRule {
+        policy: SchemaDriftPolicy::Reject,
+        widening: WideningRule::Compatible,
+    };
+
+    /// This rule with the parts a request names replaced (`None` keeps this rule's).
+    pub fn with(self, policy: Option<SchemaDriftPolicy>, widening: Option<WideningRule>) -> Self {
+        DriftRule {
+            policy: policy.unwrap_or(self.policy),
+            widening: widening.unwrap_or(self.widening),
+        }
+    }
+
+    /// Whether this rule accepts some drift that `other` refuses: a more lenient policy, or
+    /// widening compatible where `other` refuses it (`reject` with widening breaking). A rule
+    /// weaker than the one in force needs a reason.
+    pub fn is_weaker_than(self, other: DriftRule) -> bool {
+        let policy_weaker = self.policy.leniency() > other.policy.leniency();
+        let widening_weaker = self.widening == WideningRule::Compatible
+            && other.widening == WideningRule::Breaking
+            && other.policy == SchemaDriftPolicy::Reject;
+        policy_weaker || widening_weaker
+    }
+}
+
+impl fmt::Display for DriftRule {
+    /// `reject`, or `reject (widening breaking)` when widening counts as breaking.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.widening {
+            WideningRule::Compatible => write!(f, "{}", self.policy),
+            WideningRule::Breaking => write!(f, "{} (widening breaking)", self.policy),
+        }
+    }
+}
+
 /// A policy name that is not `reject`, `warn` or `allow`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown schema drift policy `{0}`; use reject, warn or allow")]
@@ -213,6 +274,30 @@ fn refusal_reason(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rule_is_weaker_only_where_it_accepts_what_the_other_refuses() {
+        use SchemaDriftPolicy::{Allow, Reject, Warn};
+        use WideningRule::{Breaking, Compatible};
+        let rule = |policy, widening| DriftRule { policy, widening };
+        assert!(rule(Warn, Compatible).is_weaker_than(rule(Reject, Compatible)));
+        assert!(rule(Allow, Compatible).is_weaker_than(rule(Warn, Compatible)));
+        assert!(rule(Reject, Compatible).is_weaker_than(rule(Reject, Breaking)));
+        // Under warn a breaking widening proceeds anyway: counting it compatible takes
+        // nothing away.
+        assert!(!rule(Warn, Compatible).is_weaker_than(rule(Warn, Breaking)));
+        assert!(!rule(Reject, Breaking).is_weaker_than(rule(Reject, Compatible)));
+        assert!(!rule(Reject, Compatible).is_weaker_than(rule(Reject, Compatible)));
+        assert!(!rule(Reject, Compatible).is_weaker_than(rule(Allow, Compatible)));
+        assert_eq!(
+            DriftRule::DEFAULT.with(Some(Warn), None),
+            rule(Warn, Compatible)
+        );
+        assert_eq!(
+            rule(Reject, Breaking).to_string(),
+            "reject (widening breaking)"
+        );
+    }
     use crate::schema::drift::classify_drift;
     use crate::schema::types::{Column, ColumnType, Schema};
 

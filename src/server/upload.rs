@@ -4,9 +4,11 @@
 //!
 //! The form's fields: `dataset` (the name), `file` (one part per CSV file, with its file
 //! name; several allowed), `overwrite` (`true` to add a version), `drift_policy` (`reject`,
-//! `warn`, `allow`), `widening` (`compatible`, the default, or `breaking`: how the policy treats
-//! widening drift), `override_reason` (accepts breaking drift under `reject`, recorded),
-//! `note`, `metadata` (a JSON object). There is no actor field: the actor is the
+//! `warn`, `allow`; absent: the policy in force), `widening` (`compatible` or `breaking`: how
+//! the policy treats widening drift; absent: as the rule in force says), `override_reason`
+//! (accepts breaking drift under `reject`, or a policy weaker than the one in force;
+//! recorded), `note` (the reason, when the content is an earlier version's and the upload
+//! makes it active again), `metadata` (a JSON object). There is no actor field: the actor is the
 //! authenticated user, and an `actor` field is refused.
 
 use super::auth::Principal;
@@ -76,8 +78,8 @@ impl Drop for Spool {
 struct Form {
     dataset: Option<String>,
     overwrite: bool,
-    drift_policy: SchemaDriftPolicy,
-    widening: WideningRule,
+    drift_policy: Option<SchemaDriftPolicy>,
+    widening: Option<WideningRule>,
     override_reason: Option<String>,
     note: String,
     metadata: Option<serde_json::Value>,
@@ -186,8 +188,8 @@ async fn read_fields(
     let mut form = Form {
         dataset: None,
         overwrite: false,
-        drift_policy: SchemaDriftPolicy::Reject,
-        widening: WideningRule::Compatible,
+        drift_policy: None,
+        widening: None,
         override_reason: None,
         note: String::new(),
         metadata: None,
@@ -201,15 +203,17 @@ async fn read_fields(
             "overwrite" => form.overwrite = parse_bool(&name, &read_text(field, &name).await?)?,
             "drift_policy" => {
                 let text = read_text(field, &name).await?;
-                form.drift_policy = text
-                    .parse()
-                    .map_err(|e| ApiError::invalid(format!("the field `drift_policy`: {e}")))?;
+                form.drift_policy =
+                    Some(text.parse().map_err(|e| {
+                        ApiError::invalid(format!("the field `drift_policy`: {e}"))
+                    })?);
             }
             "widening" => {
                 let text = read_text(field, &name).await?;
-                form.widening = text
-                    .parse()
-                    .map_err(|e| ApiError::invalid(format!("the field `widening`: {e}")))?;
+                form.widening = Some(
+                    text.parse()
+                        .map_err(|e| ApiError::invalid(format!("the field `widening`: {e}")))?,
+                );
             }
             "override_reason" => {
                 let text = read_text(field, &name).await?;
@@ -265,6 +269,7 @@ fn request(form: &Form, actor: &str) -> ApiResult<UploadRequest> {
         drift_policy: form.drift_policy,
         widening: form.widening,
         override_reason: form.override_reason.clone(),
+        policy_reason: form.override_reason.clone(),
         actor: actor.to_owned(),
         note: form.note.clone(),
         metadata: form.metadata.clone(),

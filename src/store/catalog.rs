@@ -11,7 +11,7 @@
 
 use super::event::{ContentHolder, Digest, EventHead, KindHead, TableRecord};
 use crate::error::{Error, Result};
-use crate::schema::{Schema, SchemaDrift};
+use crate::schema::{DriftRule, Schema, SchemaDrift};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -218,6 +218,62 @@ impl ContentIndex {
     }
 }
 
+/// A drift rule set by a `policy_set` event, as the catalog keeps it.
+///
+/// On disk: its fields are encoded in declaration order (FORMAT.md, "Snapshots", catalog
+/// encoding 3), so reordering, inserting or removing one is a format break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyEntry {
+    /// The dataset it is set for; the nil UUID for the store's own rule.
+    pub dataset_id: Uuid,
+    /// The rule.
+    pub rule: DriftRule,
+    /// The sequence number of the `policy_set` event that set it.
+    pub seq: u64,
+    /// When it was set (microseconds since the Unix epoch).
+    pub micros: i64,
+}
+
+impl PolicyEntry {
+    /// Whether this is the store's rule rather than one dataset's.
+    pub fn is_store_wide(&self) -> bool {
+        self.dataset_id.is_nil()
+    }
+}
+
+/// Where the rule in force for a dataset comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicySource {
+    /// No `policy_set` event applies: [`DriftRule::DEFAULT`].
+    Default,
+    /// The store's rule, set by the event at this sequence number.
+    Store {
+        /// The `policy_set` event's sequence number.
+        seq: u64,
+    },
+    /// The dataset's own rule, set by the event at this sequence number.
+    Dataset {
+        /// The `policy_set` event's sequence number.
+        seq: u64,
+    },
+}
+
+/// The drift rule that decides an upload, and where it comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PolicyInForce {
+    /// The rule.
+    pub rule: DriftRule,
+    /// Where it is set.
+    pub source: PolicySource,
+}
+
+/// The rules set by `policy_set` events: the store's, and each dataset's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Policies {
+    store: Option<PolicyEntry>,
+    datasets: FastMap<Uuid, PolicyEntry>,
+}
+
 /// All datasets, as of a sequence number.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Catalog {
@@ -229,6 +285,8 @@ pub struct Catalog {
     /// Table content stored inside the log: content hash → the sequence number of the first
     /// `table_bytes` record holding it. Content not here lives in a blob file.
     inline_tables: FastMap<Digest, u64>,
+    /// The drift rules `policy_set` events set.
+    policies: Policies,
     /// The sequence number of the last log record applied (dataset event or not).
     pub last_seq: u64,
     /// Number of dataset events applied.
@@ -297,6 +355,45 @@ impl Catalog {
                 })
             })
             .collect()
+    }
+
+    /// The store's own drift rule, if a `policy_set` event set one.
+    pub fn store_policy(&self) -> Option<&PolicyEntry> {
+        self.policies.store.as_ref()
+    }
+
+    /// The drift rule set for the dataset `id`, if a `policy_set` event set one.
+    pub fn dataset_policy(&self, id: &Uuid) -> Option<&PolicyEntry> {
+        self.policies.datasets.get(id)
+    }
+
+    /// The rule an upload to the dataset `id` (`None`: a dataset not created yet) is decided
+    /// by when it names none: the dataset's own, else the store's, else the default.
+    pub fn policy_in_force(&self, id: Option<&Uuid>) -> PolicyInForce {
+        if let Some(entry) = id.and_then(|id| self.dataset_policy(id)) {
+            return PolicyInForce {
+                rule: entry.rule,
+                source: PolicySource::Dataset { seq: entry.seq },
+            };
+        }
+        match self.store_policy() {
+            Some(entry) => PolicyInForce {
+                rule: entry.rule,
+                source: PolicySource::Store { seq: entry.seq },
+            },
+            None => PolicyInForce {
+                rule: DriftRule::DEFAULT,
+                source: PolicySource::Default,
+            },
+        }
+    }
+
+    /// Every rule set, for a snapshot: the store's first, then the datasets' in the order
+    /// they were set.
+    pub fn policy_image(&self) -> Vec<PolicyEntry> {
+        let mut datasets: Vec<PolicyEntry> = self.policies.datasets.values().copied().collect();
+        datasets.sort_unstable_by_key(|e| e.seq);
+        self.policies.store.into_iter().chain(datasets).collect()
     }
 
     /// Notes that the log record `seq` is not a dataset event.
@@ -375,9 +472,52 @@ impl Catalog {
                 dataset.event_seqs.push(seq);
                 dataset.updated_micros = head.timestamp_micros;
             }
+            KindHead::PolicySet { rule, previous } => self
+                .apply_policy(seq, head, *rule, *previous)
+                .map_err(bad)?,
         }
         self.last_seq = seq;
         self.events += 1;
+        Ok(())
+    }
+
+    /// Applies a `policy_set` event: its `previous` must be the rule set at its scope so far.
+    fn apply_policy(
+        &mut self,
+        seq: u64,
+        head: &EventHead<'_>,
+        rule: DriftRule,
+        previous: Option<DriftRule>,
+    ) -> std::result::Result<(), String> {
+        let id = head.dataset_id;
+        let entry = PolicyEntry {
+            dataset_id: id,
+            rule,
+            seq,
+            micros: head.timestamp_micros,
+        };
+        let before = if id.is_nil() {
+            self.policies.store.map(|e| e.rule)
+        } else {
+            self.dataset_mut(&id)?;
+            self.dataset_policy(&id).map(|e| e.rule)
+        };
+        if before != previous {
+            let show = |r: Option<DriftRule>| r.map_or_else(|| "none".into(), |r| r.to_string());
+            return Err(format!(
+                "says the rule before was {}, not {}",
+                show(previous),
+                show(before)
+            ));
+        }
+        if id.is_nil() {
+            self.policies.store = Some(entry);
+        } else {
+            let dataset = self.dataset_mut(&id)?;
+            dataset.event_seqs.push(seq);
+            dataset.updated_micros = head.timestamp_micros;
+            self.policies.datasets.insert(id, entry);
+        }
         Ok(())
     }
 
@@ -568,8 +708,13 @@ impl Catalog {
     }
 
     /// Rebuilds a catalog (and its indexes) from a snapshot's contents, checking it: the
-    /// datasets, and the tables stored inside the log up to the snapshot's sequence number.
-    pub fn from_image(image: OwnedCatalogImage, inline: Vec<InlineTable>) -> Result<Catalog> {
+    /// datasets, the tables stored inside the log up to the snapshot's sequence number, and
+    /// the drift rules set.
+    pub fn from_image(
+        image: OwnedCatalogImage,
+        inline: Vec<InlineTable>,
+        policies: Vec<PolicyEntry>,
+    ) -> Result<Catalog> {
         let mut catalog = Catalog {
             last_seq: image.last_seq,
             events: image.events,
@@ -607,12 +752,46 @@ impl Catalog {
             catalog.datasets.push(dataset);
         }
         catalog.index_content_in_storage_order();
+        catalog.restore_policies(policies)?;
         catalog.check()?;
         Ok(catalog)
     }
 }
 
 impl Catalog {
+    /// Puts a snapshot's drift rules back, refusing one set after the snapshot's last
+    /// record, one for a dataset the catalog lacks, and a scope listed twice.
+    fn restore_policies(&mut self, policies: Vec<PolicyEntry>) -> Result<()> {
+        for entry in policies {
+            let scope = if entry.is_store_wide() {
+                "the store".to_string()
+            } else {
+                format!("dataset {}", entry.dataset_id)
+            };
+            let bad = |what: &str| Err(Error::invariant(format!("the rule of {scope} {what}")));
+            if entry.seq == 0 || entry.seq > self.last_seq {
+                return bad(&format!(
+                    "is set at sequence {}, not in 1..={}",
+                    entry.seq, self.last_seq
+                ));
+            }
+            let listed_twice = if entry.is_store_wide() {
+                self.policies.store.replace(entry).is_some()
+            } else if self.by_id.contains_key(&entry.dataset_id) {
+                self.policies
+                    .datasets
+                    .insert(entry.dataset_id, entry)
+                    .is_some()
+            } else {
+                return bad("names a dataset the snapshot does not have");
+            };
+            if listed_twice {
+                return bad("is listed twice");
+            }
+        }
+        Ok(())
+    }
+
     /// Builds the content index as replay would have: holders of one prefix in the order
     /// their versions were stored. Versions are visited dataset by dataset, so the (rare)
     /// prefixes with several holders are put in storage order afterwards.
@@ -711,6 +890,13 @@ pub fn differences(a: &Catalog, b: &Catalog) -> Vec<String> {
             "{} tables stored inside the log against {}",
             a.inline_tables.len(),
             b.inline_tables.len()
+        ));
+    }
+    if a.policies != b.policies {
+        out.push(format!(
+            "drift rules {:?} against {:?}",
+            a.policy_image(),
+            b.policy_image()
         ));
     }
     if out.is_empty() && a != b {

@@ -11,7 +11,7 @@ pub use crate::digest::Digest;
 use crate::error::{Error, Result};
 use crate::format::RecordType;
 use crate::log::Position;
-use crate::schema::{Delimiter, Schema, SchemaDrift, SchemaDriftPolicy, WideningRule};
+use crate::schema::{Delimiter, DriftRule, Schema, SchemaDrift, SchemaDriftPolicy, WideningRule};
 pub use crate::store::names::OsAccount;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -154,6 +154,15 @@ pub enum EventKind {
         /// [`WideningRule::Breaking`]).
         widening: WideningRule,
     },
+    /// The drift policy of the store (the event's dataset id is the nil UUID) or of one
+    /// dataset was set (version 2). The event's note is the reason, never empty.
+    PolicySet {
+        /// The rule now in force at that scope.
+        rule: DriftRule,
+        /// The rule set at that scope before (`None` if none was: for a dataset, the
+        /// store's rule applied; for the store, [`DriftRule::DEFAULT`]).
+        previous: Option<DriftRule>,
+    },
 }
 
 impl EventKind {
@@ -164,6 +173,7 @@ impl EventKind {
             EventKind::VersionActivated { .. } => "version_activated",
             EventKind::Rollback { .. } => "rollback",
             EventKind::OverwriteBlocked { .. } => "overwrite_blocked",
+            EventKind::PolicySet { .. } => "policy_set",
         }
     }
 
@@ -173,7 +183,7 @@ impl EventKind {
             EventKind::UploadCreated { version, .. } => Some(*version),
             EventKind::VersionActivated { version, .. } => Some(*version),
             EventKind::Rollback { to, .. } => Some(*to),
-            EventKind::OverwriteBlocked { .. } => None,
+            EventKind::OverwriteBlocked { .. } | EventKind::PolicySet { .. } => None,
         }
     }
 }
@@ -444,6 +454,13 @@ pub enum KindHead<'a> {
         /// The active version it was compared with.
         active: u64,
     },
+    /// See [`EventKind::PolicySet`] (its fields are few and fixed-size: all of them).
+    PolicySet {
+        /// The rule now in force at that scope.
+        rule: DriftRule,
+        /// The rule set at that scope before.
+        previous: Option<DriftRule>,
+    },
 }
 
 impl KindHead<'_> {
@@ -454,6 +471,7 @@ impl KindHead<'_> {
             KindHead::VersionActivated { .. } => "version_activated",
             KindHead::Rollback { .. } => "rollback",
             KindHead::OverwriteBlocked { .. } => "overwrite_blocked",
+            KindHead::PolicySet { .. } => "policy_set",
         }
     }
 }
@@ -462,12 +480,19 @@ impl<'a> EventHead<'a> {
     /// Decodes the head of a record body. `at` says where the record is; it is called only
     /// to name the place in an error ([`Error::BadEvent`]).
     pub fn decode(body: &'a [u8], at: impl FnOnce() -> Position) -> Result<EventHead<'a>> {
-        let decoded = check_encoding_version(body).and_then(|(_, rest)| {
+        let decoded = check_encoding_version(body).and_then(|(version, rest)| {
             let options = bincode::options()
                 .with_fixint_encoding()
                 .allow_trailing_bytes()
                 .with_limit(body.len() as u64);
-            options.deserialize(rest).map_err(|e| e.to_string())
+            let head: EventHead = options.deserialize(rest).map_err(|e| e.to_string())?;
+            match head.kind {
+                KindHead::PolicySet { .. } if version == EVENT_ENCODING_V1 => Err(format!(
+                    "event kind {} is not defined in event encoding version {EVENT_ENCODING_V1}",
+                    head.kind.name()
+                )),
+                _ => Ok(head),
+            }
         });
         decoded.map_err(|detail| bad_event(at(), detail))
     }
@@ -500,6 +525,10 @@ impl Event {
             EventKind::OverwriteBlocked { active, .. } => {
                 KindHead::OverwriteBlocked { active: *active }
             }
+            EventKind::PolicySet { rule, previous } => KindHead::PolicySet {
+                rule: *rule,
+                previous: *previous,
+            },
         };
         EventHead {
             event_id: self.event_id,

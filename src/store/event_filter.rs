@@ -17,11 +17,12 @@ pub struct EventFilter {
 }
 
 /// The event types an [`EventFilter`] can name.
-pub const EVENT_TYPES: [&str; 4] = [
+pub const EVENT_TYPES: [&str; 5] = [
     "upload_created",
     "version_activated",
     "rollback",
     "overwrite_blocked",
+    "policy_set",
 ];
 
 /// The types `strata log --type` can name: the event types and `query_run`.

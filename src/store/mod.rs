@@ -15,6 +15,7 @@ mod find;
 mod gc;
 mod log_reader;
 pub mod names;
+mod policy;
 mod query;
 pub mod query_run;
 mod read;
@@ -29,7 +30,10 @@ mod upload;
 mod version_ref;
 
 pub use audit::CheckpointOutcome;
-pub use catalog::{Activation, Catalog, Dataset, InlineTable, VersionInfo, VersionMeta};
+pub use catalog::{
+    Activation, Catalog, Dataset, InlineTable, PolicyEntry, PolicyInForce, PolicySource,
+    VersionInfo, VersionMeta,
+};
 pub use event::{
     ContentHolder, Digest, Event, EventHead, EventKind, KindHead, OsAccount, SalvagedFrom,
     TableRecord, DATASET_EVENT, EVENT_ENCODING_V1, EVENT_ENCODING_VERSION,
@@ -38,6 +42,7 @@ pub use event_filter::{EventFilter, EVENT_TYPES, LOG_ENTRY_TYPES};
 pub use find::ContentMatch;
 pub use gc::{GcReport, Leftover, Leftovers};
 pub use log_reader::LogReader;
+pub use policy::{describe_source, PolicyOutcome, PolicyReport, PolicyScope, PolicySetBy};
 pub use query_run::{QueryRun, QueryRunVersion, RecordedRun, QUERY_RUN};
 pub use read::{History, LogEntry, SystemRecord, VersionSummary};
 pub use refusal::{RefusalKind, UploadRefusal};

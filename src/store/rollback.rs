@@ -4,7 +4,7 @@
 use super::catalog::{Catalog, Dataset, VersionInfo};
 use super::event::EventKind;
 use super::{new_event, version_ref, Store};
-use crate::error::{Error, Result};
+use crate::error::{Error, ReasonFor, Result};
 use crate::schema::classify_drift;
 
 /// The outcome of [`Store::rollback_to_version`].
@@ -34,7 +34,8 @@ impl Store {
         self.plan(&ds, version)
     }
 
-    /// Makes `version` of `dataset` the active one, recording a `rollback` event with the
+    /// Makes `version` of `dataset` the active one, recording a `rollback` event with `note`
+    /// as its reason (required: [`Error::ReasonRequired`] if it is empty) and the
     /// compatibility warnings (columns and tables the active version has and the target
     /// lacks, type changes). Never deletes anything. Rolling back to the active version
     /// appends nothing and says so (`seq` is `None`).
@@ -78,6 +79,14 @@ impl Store {
         if outcome.to == outcome.from {
             return Ok(outcome);
         }
+        let note = super::policy::required_reason(note, ReasonFor::Rollback, || {
+            format!(
+                "a rollback of `{}` from version {} to version {}",
+                crate::human::escape_controls(&ds.name),
+                outcome.from,
+                outcome.to
+            )
+        })?;
         self.check_blobs_present(&catalog, ds, outcome.to)?;
         outcome.warnings.extend(extra_warnings(ds, outcome.to)?);
         let kind = EventKind::Rollback {
@@ -135,7 +144,7 @@ impl Store {
 }
 
 /// What a rollback from `current` to `target` takes away from queries written today.
-fn rollback_warnings(current: &VersionInfo, target: &VersionInfo) -> Vec<String> {
+pub(super) fn rollback_warnings(current: &VersionInfo, target: &VersionInfo) -> Vec<String> {
     let drift = classify_drift(&current.named_schemas(), &target.named_schemas());
     let mut warnings = Vec::new();
     for table in &drift.removed_tables {

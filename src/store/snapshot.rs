@@ -5,7 +5,7 @@
 //! Files: `<store>/snapshots/<20-digit sequence number>.snap`, written to a uniquely named
 //! temporary file, fsynced, renamed into place, and the folder fsynced (see FORMAT.md).
 
-use super::catalog::{Catalog, InlineTable, OwnedCatalogImage};
+use super::catalog::{Catalog, InlineTable, OwnedCatalogImage, PolicyEntry};
 use crate::error::Result;
 use crate::format::{SnapshotDefect, SnapshotHeader};
 use crate::io::Io;
@@ -16,10 +16,14 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 pub use crate::paths::SNAPSHOT_DIR;
-/// Version of the snapshot body's catalog encoding this build writes: 2 adds the tables
-/// stored inside the log after the catalog. Version 1 (no such list: its writer stored
-/// every table as a blob file) still reads.
-pub const CATALOG_ENCODING_VERSION: u8 = 2;
+/// Version of the snapshot body's catalog encoding this build writes: 3 adds the drift rules
+/// `policy_set` events set, after the tables stored inside the log. Versions 2 (no rules:
+/// its writer had no such events) and 1 (no tables inside the log either: its writer stored
+/// every table as a blob file) still read.
+pub const CATALOG_ENCODING_VERSION: u8 = 3;
+
+/// The catalog encoding without drift rules: read as version 3 with no rules set.
+const CATALOG_ENCODING_VERSION_2: u8 = 2;
 
 /// The catalog encoding of format 1, read as version 2 with no tables inside the log.
 const CATALOG_ENCODING_VERSION_1: u8 = 1;
@@ -81,11 +85,20 @@ struct Anchor {
 struct ImageOut<'a> {
     catalog: super::catalog::CatalogImage<'a>,
     inline_tables: Vec<InlineTable>,
+    policies: Vec<PolicyEntry>,
 }
 
 /// The catalog image after its encoding version byte, as read: what [`ImageOut`] encodes.
 #[derive(Deserialize)]
 struct ImageIn {
+    catalog: OwnedCatalogImage,
+    inline_tables: Vec<InlineTable>,
+    policies: Vec<PolicyEntry>,
+}
+
+/// A catalog image of encoding version 2: [`ImageIn`] without the drift rules.
+#[derive(Deserialize)]
+struct ImageInEncoding2 {
     catalog: OwnedCatalogImage,
     inline_tables: Vec<InlineTable>,
 }
@@ -171,6 +184,7 @@ pub(crate) fn encode_image(catalog: &Catalog, last_seq: u64) -> Vec<u8> {
             ..catalog.image()
         },
         inline_tables: catalog.inline_image(),
+        policies: catalog.policy_image(),
     };
     bincode::serialize_into(&mut image, &out).expect("a catalog serializes into memory");
     image
@@ -366,7 +380,7 @@ pub(crate) fn load(info: &SnapshotInfo, log: &Log) -> std::result::Result<Catalo
         ));
     }
     debug_assert_eq!(anchor.tree_size, header.seq);
-    Catalog::from_image(image.catalog, image.inline_tables)
+    Catalog::from_image(image.catalog, image.inline_tables, image.policies)
         .map_err(|e| unusable(format!("its catalog is inconsistent ({e})")))
 }
 
@@ -466,6 +480,16 @@ fn decode_image(image: &[u8]) -> std::result::Result<ImageIn, String> {
         Some((&CATALOG_ENCODING_VERSION, rest)) => bincode_options(image.len())
             .deserialize(rest)
             .map_err(undecodable),
+        Some((&CATALOG_ENCODING_VERSION_2, rest)) => {
+            let v2: ImageInEncoding2 = bincode_options(image.len())
+                .deserialize(rest)
+                .map_err(undecodable)?;
+            Ok(ImageIn {
+                catalog: v2.catalog,
+                inline_tables: v2.inline_tables,
+                policies: Vec::new(),
+            })
+        }
         Some((v, _)) => Err(format!(
             "its catalog encoding {v} is not supported by this build in snapshot format 2"
         )),
@@ -478,7 +502,7 @@ fn decode_image(image: &[u8]) -> std::result::Result<ImageIn, String> {
 fn decode_body_v1(body: &[u8]) -> std::result::Result<Option<Anchor>, String> {
     let options = bincode_options(body.len());
     match body.split_first() {
-        Some((&CATALOG_ENCODING_VERSION, rest)) => {
+        Some((&CATALOG_ENCODING_VERSION_2, rest)) => {
             let v1: BodyInV1 = options.deserialize(rest).map_err(undecodable)?;
             Ok(v1.anchor)
         }
@@ -490,5 +514,53 @@ fn decode_body_v1(body: &[u8]) -> std::result::Result<Option<Anchor>, String> {
             "its catalog encoding {v} is not supported by this build"
         )),
         None => Err("its body is empty".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a writer of catalog encoding 2 wrote: [`ImageOut`] without the drift rules.
+    #[derive(Serialize)]
+    struct ImageOutEncoding2<'a> {
+        catalog: super::super::catalog::CatalogImage<'a>,
+        inline_tables: Vec<InlineTable>,
+    }
+
+    #[test]
+    fn a_catalog_image_of_encoding_2_reads_with_no_rules_and_encoding_4_is_refused() {
+        let catalog = Catalog::default();
+        let inline = vec![InlineTable {
+            seq: 1,
+            hash: crate::digest::Digest([7; 32]),
+        }];
+        let mut image = vec![CATALOG_ENCODING_VERSION_2];
+        let old = ImageOutEncoding2 {
+            catalog: super::super::catalog::CatalogImage {
+                last_seq: 1,
+                ..catalog.image()
+            },
+            inline_tables: inline.clone(),
+        };
+        bincode::serialize_into(&mut image, &old).unwrap();
+        let read = decode_image(&image).unwrap();
+        assert_eq!((read.inline_tables, read.policies), (inline, Vec::new()));
+        assert_eq!(read.catalog.last_seq, 1);
+        // Read as encoding 3, the same bytes end where the rules' count should be.
+        image[0] = CATALOG_ENCODING_VERSION;
+        assert!(decode_image(&image).is_err());
+        image[0] = 4;
+        let err = decode_image(&image).err().unwrap();
+        assert!(err.contains("catalog encoding 4 is not supported"), "{err}");
+    }
+
+    #[test]
+    fn this_build_writes_catalog_encoding_3_with_its_rules() {
+        let catalog = Catalog::default();
+        let image = encode_image(&catalog, 0);
+        assert_eq!(image[0], 3);
+        let read = decode_image(&image).unwrap();
+        assert!(read.policies.is_empty());
     }
 }

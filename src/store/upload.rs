@@ -2,7 +2,7 @@
 //! written to blob files and published, outside the writer lock), decide (under the lock,
 //! against the fresh catalog) and record (table bytes records and event in one commit).
 
-use super::catalog::{Catalog, Dataset, VersionInfo};
+use super::catalog::{Catalog, Dataset, PolicyInForce, PolicySource, VersionInfo};
 use super::event::{ContentHolder, Digest, EventKind, TableRecord};
 use super::names::{self, check_name, NameKind};
 use super::refusal::{RefusalKind, UploadRefusal};
@@ -13,8 +13,8 @@ use crate::error::{Error, Result};
 use crate::io::{Io, OpenMode};
 use crate::log::WriterGuard;
 use crate::schema::{
-    classify_drift, decide_under, scan_csv, schema_fingerprint, DriftDecision, SchemaDrift,
-    SchemaDriftPolicy, TableScan, WideningRule,
+    classify_drift, decide_under, scan_csv, schema_fingerprint, DriftDecision, DriftRule,
+    SchemaDrift, SchemaDriftPolicy, TableScan,
 };
 use std::io::Read;
 use std::path::Path;
@@ -106,23 +106,30 @@ pub struct UploadRequest {
     /// the closest existing names), so that a typo does not become a new dataset. Without
     /// `overwrite`, an unknown name always creates a dataset.
     pub create: bool,
-    /// How to treat breaking schema drift.
-    pub drift_policy: SchemaDriftPolicy,
-    /// How `drift_policy` treats widening drift (`Int64` → `Float64`, `Date` → `Timestamp`):
-    /// compatible by default, or breaking. Recorded in the event.
-    pub widening: WideningRule,
+    /// How to treat breaking schema drift; `None` (the default): as the policy in force says
+    /// (the dataset's, else the store's, else `Reject`: see [`Store::policy`]). A policy
+    /// weaker than one a `policy_set` event put in force needs `policy_reason`
+    /// ([`Error::PolicyWeakened`] without it). The policy applied is recorded in the event.
+    pub drift_policy: Option<SchemaDriftPolicy>,
+    /// How the policy treats widening drift (`Int64` → `Float64`, `Date` → `Timestamp`);
+    /// `None`: as the rule in force says (compatible where none was set).
+    pub widening: Option<crate::schema::WideningRule>,
     /// Accept breaking drift under `Reject`, for this reason (recorded in the event).
     pub override_reason: Option<String>,
+    /// Why this upload is decided by a rule weaker than the one a `policy_set` event put in
+    /// force (recorded in the event as its override reason).
+    pub policy_reason: Option<String>,
     /// Who uploads.
     pub actor: String,
-    /// Why.
+    /// Why. Required when the content is an earlier version's (the upload is then a
+    /// rollback to it, and this its reason: [`Error::ReasonRequired`] without one).
     pub note: String,
     /// Version-scoped metadata: a JSON object.
     pub metadata: Option<serde_json::Value>,
 }
 
 impl UploadRequest {
-    /// A request with the defaults: no overwrite, `Reject` policy, no note or metadata.
+    /// A request with the defaults: no overwrite, the policy in force, no note or metadata.
     pub fn new(
         dataset: impl Into<String>,
         files: Vec<UploadFile>,
@@ -133,9 +140,10 @@ impl UploadRequest {
             files,
             overwrite: false,
             create: false,
-            drift_policy: SchemaDriftPolicy::Reject,
-            widening: WideningRule::Compatible,
+            drift_policy: None,
+            widening: None,
             override_reason: None,
+            policy_reason: None,
             actor: actor.into(),
             note: String::new(),
             metadata: None,
@@ -583,14 +591,16 @@ impl Store {
         early: Option<EarlyDrift>,
         time: i64,
     ) -> Result<Planned> {
+        let (rule, in_force) = rule_for(catalog, request);
         let ctx = Context {
             early,
             request_dataset: &request.dataset,
             overwrite: request.overwrite,
             create: request.create,
-            policy: request.drift_policy,
-            widening: request.widening,
+            rule,
+            in_force,
             override_reason: request.override_reason.as_deref(),
+            policy_reason: request.policy_reason.as_deref(),
             duplicate_policy: self.options.duplicate_policy,
         };
         // Only a single unnamed table can be matched: the active version is read for it only.
@@ -604,6 +614,7 @@ impl Store {
         staged.match_tables(active_tables.as_deref());
         let mut decision = decide_upload(self, catalog, &ctx, &staged.tables, staged.hash)?;
         check_metadata_is_recorded(catalog, request, &decision)?;
+        check_reactivation_has_reason(catalog, request, &decision)?;
         if let Decision::Create(new) = &mut decision {
             // Recorded with the new version's event, as its other notices are: how its
             // tables were named and how their dates were read.
@@ -621,6 +632,7 @@ impl Store {
             store: self,
             catalog,
             request,
+            rule,
             hash: staged.hash,
             time,
         };
@@ -758,6 +770,8 @@ struct Prepare<'a> {
     store: &'a Store,
     catalog: &'a Catalog,
     request: &'a UploadRequest,
+    /// The drift rule the upload is decided by (and recorded under).
+    rule: DriftRule,
     hash: Digest,
     /// The commit time of the writer guard the event is appended through.
     time: i64,
@@ -858,9 +872,9 @@ impl Prepare<'_> {
             source_files,
             active,
             drift,
-            policy: self.request.drift_policy,
+            policy: self.rule.policy,
             reason: reason.clone(),
-            widening: self.request.widening,
+            widening: self.rule.widening,
         };
         PendingWrite {
             event: self.event(dataset_id, kind),
@@ -872,8 +886,10 @@ impl Prepare<'_> {
         }
     }
 
-    /// The content is an earlier version's: a `version_activated` event for it, after the
-    /// bytes of its tables that were missing are stored again.
+    /// The content is an earlier version's: making it active again is a rollback to it, so
+    /// it is recorded as one (a `rollback` event, the upload's note its reason), with the
+    /// compatibility warnings a rollback shows, after the bytes of its tables that were
+    /// missing are stored again.
     fn reactivation(
         &self,
         staged: &mut Vec<StagedTable>,
@@ -886,16 +902,24 @@ impl Prepare<'_> {
         let info = self
             .store
             .version_info(ds, ds.version(version).expect("decided on it"))?;
+        let active = self.store.version_info(ds, ds.active_version())?;
+        let compatibility = super::rollback::rollback_warnings(&active, &info);
         let mut warnings: Vec<String> = staged
             .iter()
             .filter(|t| self.restores_bytes(t))
             .map(missing_bytes_warning)
             .collect();
         let storage = self.storage(staged);
+        warnings.extend(compatibility.iter().cloned());
         warnings.extend(duplicates.iter().map(duplicate_warning));
         let status = UploadStatus::Reactivated;
+        let kind = EventKind::Rollback {
+            from,
+            to: version,
+            warnings: compatibility,
+        };
         Ok(PendingWrite {
-            event: self.event(dataset_id, EventKind::VersionActivated { version, from }),
+            event: self.event(dataset_id, kind),
             storage,
             answer: Answer::Outcome(outcome(ds, info, status, warnings, duplicates, None)),
         })
@@ -952,11 +976,11 @@ impl Prepare<'_> {
                 .map(serde_json::Value::to_string),
             previous_active,
             drift,
-            policy: self.request.drift_policy,
+            policy: self.rule.policy,
             override_reason,
             warnings,
             duplicate_of: duplicates,
-            widening: self.request.widening,
+            widening: self.rule.widening,
         };
         Ok(PendingWrite {
             event: self.event(dataset_id, kind),
@@ -1002,9 +1026,12 @@ struct Context<'a> {
     request_dataset: &'a str,
     overwrite: bool,
     create: bool,
-    policy: SchemaDriftPolicy,
-    widening: WideningRule,
+    /// The drift rule the upload is decided by: the one in force, with what it asks for.
+    rule: DriftRule,
+    /// The rule in force for the dataset.
+    in_force: PolicyInForce,
     override_reason: Option<&'a str>,
+    policy_reason: Option<&'a str>,
     duplicate_policy: DuplicatePolicy,
 }
 
@@ -1256,6 +1283,7 @@ fn decide_upload(
             }
         });
     }
+    let weakening_reason = weakening_reason(ctx, ds)?;
     let drift = match &ctx.early {
         // Classified before the lock against the version still active.
         Some(early) if early.dataset_id == ds.id && early.active == ds.active => {
@@ -1266,7 +1294,8 @@ fn decide_upload(
             classify_drift(&active.named_schemas(), &new_schemas(staged))
         }
     };
-    match decide_under(ctx.policy, ctx.widening, &drift, ctx.override_reason) {
+    let rule = ctx.rule;
+    match decide_under(rule.policy, rule.widening, &drift, ctx.override_reason) {
         DriftDecision::Refuse { reason } => Ok(Decision::Block {
             dataset_id: ds.id,
             active: ds.active,
@@ -1278,6 +1307,9 @@ fn decide_upload(
             override_reason,
         } => {
             check_duplicates(catalog, ctx, &hash)?;
+            // One reason is recorded: the weakening's, which explains why the drift was
+            // decided as it was, else the override's.
+            let override_reason = weakening_reason.map(str::to_owned).or(override_reason);
             Ok(Decision::Create(NewVersion {
                 dataset_id: ds.id,
                 version: ds.versions.len() as u64 + 1,
@@ -1288,6 +1320,62 @@ fn decide_upload(
             }))
         }
     }
+}
+
+/// The drift rule an upload is decided by (the one in force for its dataset, with the parts
+/// the request names), and the rule in force.
+fn rule_for(catalog: &Catalog, request: &UploadRequest) -> (DriftRule, PolicyInForce) {
+    let existing = catalog.find(&request.dataset);
+    let in_force = catalog.policy_in_force(existing.map(|d| &d.id));
+    let rule = in_force.rule.with(request.drift_policy, request.widening);
+    (rule, in_force)
+}
+
+/// The reason for deciding new content for `ds` by a rule weaker than the one a
+/// `policy_set` event put in force (`None` if it is not weaker, or if no event set a rule:
+/// the default binds nobody, and each upload's choice is recorded in its event), or
+/// [`Error::PolicyWeakened`] if none was given. A weaker rule needs one whatever the drift
+/// turns out to be, so that a script that always asks for `allow` is refused at once rather
+/// than on the day it matters.
+fn weakening_reason<'c>(ctx: &Context<'c>, ds: &Dataset) -> Result<Option<&'c str>> {
+    let set_by_event = ctx.in_force.source != PolicySource::Default;
+    if !set_by_event || !ctx.rule.is_weaker_than(ctx.in_force.rule) {
+        return Ok(None);
+    }
+    match ctx.policy_reason.map(str::trim) {
+        Some(reason) if !reason.is_empty() => Ok(Some(reason)),
+        _ => Err(Error::PolicyWeakened {
+            dataset: crate::human::escape_controls(&ds.name).into_owned(),
+            requested: ctx.rule,
+            in_force: ctx.in_force.rule,
+            source_of_rule: super::policy::describe_source(ctx.in_force.source),
+        }),
+    }
+}
+
+/// An upload whose content is an earlier version makes that version active again: a
+/// rollback, which needs a reason (the upload's note).
+fn check_reactivation_has_reason(
+    catalog: &Catalog,
+    request: &UploadRequest,
+    decision: &Decision,
+) -> Result<()> {
+    let Decision::Reactivate {
+        dataset_id,
+        version,
+        from,
+    } = decision
+    else {
+        return Ok(());
+    };
+    let name = catalog.by_id(dataset_id).map_or("", |d| d.name.as_str());
+    super::policy::required_reason(&request.note, crate::error::ReasonFor::Reactivation, || {
+        format!(
+            "re-activating version {version} of `{}` by uploading its content again (a rollback from version {from})",
+            crate::human::escape_controls(name)
+        )
+    })?;
+    Ok(())
 }
 
 /// Metadata is recorded only with a new version: an upload whose content is an existing

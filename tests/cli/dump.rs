@@ -6,7 +6,10 @@ use crate::support::*;
 fn dump_shows_segment_headers_records_checksums_and_decoded_events() {
     let (tmp, store) = new_store();
     ok(&store, &["upload", "d", &file(tmp.path(), "t.csv", SMALL)]);
-    ok(&store, &["rollback", "d", "1", "--yes"]);
+    ok(
+        &store,
+        &["rollback", "d", "1", "--reason", "a test rollback", "--yes"],
+    );
     let items = json_lines(&ok(&store, &["dump", "--json"]));
     let segment = &items[0];
     assert_eq!(segment["item"], "segment");

@@ -15,7 +15,10 @@ fn history_marks_the_active_version_and_summarizes_schema_changes() {
             "--overwrite",
         ],
     );
-    ok(&store, &["rollback", "d", "1", "--yes"]);
+    ok(
+        &store,
+        &["rollback", "d", "1", "--reason", "a test rollback", "--yes"],
+    );
     let versions = json_lines(&ok(&store, &["history", "d", "--json"]));
     assert_eq!(versions.len(), 2);
     let (v1, v2) = (&versions[0], &versions[1]);

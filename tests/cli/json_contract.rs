@@ -206,6 +206,7 @@ enum EventType {
     VersionActivated,
     Rollback,
     OverwriteBlocked,
+    PolicySet,
 }
 
 /// An event; `details` depends on `type` (decoded by [`Event::details`]).
@@ -293,12 +294,30 @@ struct OverwriteBlockedDetails {
     reason: String,
 }
 
+/// A drift rule: `{"policy", "widening"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rule {
+    policy: Policy,
+    widening: Widening,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicySetDetails {
+    policy: Policy,
+    widening: Widening,
+    #[serde(deserialize_with = "nullable")]
+    previous: Option<Rule>,
+}
+
 #[derive(Debug)]
 enum Details {
     UploadCreated(UploadCreatedDetails),
     VersionActivated(VersionActivatedDetails),
     Rollback(RollbackDetails),
     OverwriteBlocked(OverwriteBlockedDetails),
+    PolicySet(PolicySetDetails),
 }
 
 impl Event {
@@ -309,6 +328,7 @@ impl Event {
             EventType::VersionActivated => Details::VersionActivated(strict(d)),
             EventType::Rollback => Details::Rollback(strict(d)),
             EventType::OverwriteBlocked => Details::OverwriteBlocked(strict(d)),
+            EventType::PolicySet => Details::PolicySet(strict(d)),
         }
     }
 }
@@ -1215,7 +1235,16 @@ fn rollback_and_cat_match_the_documented_shapes() {
         "queries.json",
         br#"[{"name": "mass", "sql": "SELECT body_mass_g FROM \"penguins-raw\""}]"#,
     );
-    let args = ["rollback", "penguins", "1", "--yes", "--queries", &queries];
+    let args = [
+        "rollback",
+        "penguins",
+        "1",
+        "--reason",
+        "a test rollback",
+        "--yes",
+        "--queries",
+        &queries,
+    ];
     let Rollback::RolledBack(done) = one(&json(&store, &args, 0)) else {
         panic!("not rolled back")
     };
@@ -1224,7 +1253,18 @@ fn rollback_and_cat_match_the_documented_shapes() {
         .warnings
         .iter()
         .any(|w| w.contains("saved query `mass`")));
-    let again: Rollback = one(&json(&store, &["rollback", "penguins", "1", "--yes"], 0));
+    let again: Rollback = one(&json(
+        &store,
+        &[
+            "rollback",
+            "penguins",
+            "1",
+            "--reason",
+            "a test rollback",
+            "--yes",
+        ],
+        0,
+    ));
     assert!(matches!(
         again,
         Rollback::AlreadyActive(RolledBack { seq: None, .. })
@@ -1232,7 +1272,14 @@ fn rollback_and_cat_match_the_documented_shapes() {
     let cleaned = cleaned(tmp.path());
     let reactivated: Upload = one(&json(
         &store,
-        &["upload", "penguins", &cleaned, "--overwrite"],
+        &[
+            "upload",
+            "penguins",
+            &cleaned,
+            "--overwrite",
+            "--note",
+            "the cleaned table again",
+        ],
         0,
     ));
     assert!(matches!(
@@ -1734,4 +1781,89 @@ fn errors_timelines_and_find_results_have_their_documented_shapes() {
         let error: ErrorLine = strict(serde_json::from_str(&r.stderr).unwrap());
         assert!(!error.error.message.is_empty(), "{args:?}");
     }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicySetBy {
+    seq: u64,
+    time: Time,
+    actor: String,
+    reason: String,
+}
+
+/// `strata policy show --json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyShown {
+    #[serde(deserialize_with = "nullable")]
+    dataset: Option<String>,
+    rule: Rule,
+    source: String,
+    #[serde(deserialize_with = "nullable")]
+    set_by: Option<PolicySetBy>,
+}
+
+/// `strata policy set --json`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicySetLine {
+    #[serde(deserialize_with = "nullable")]
+    dataset: Option<String>,
+    rule: Rule,
+    #[serde(deserialize_with = "nullable")]
+    previous: Option<Rule>,
+    changed: bool,
+    #[serde(deserialize_with = "nullable")]
+    seq: Option<u64>,
+    post_commit_warnings: Vec<String>,
+}
+
+#[test]
+fn policy_show_set_and_the_policy_set_event_match_the_documented_shapes() {
+    let (_tmp, store, _) = built();
+    let set: PolicySetLine = one(&json(
+        &store,
+        &[
+            "policy",
+            "set",
+            "warn",
+            "--dataset",
+            "penguins",
+            "--reason",
+            "exploratory",
+        ],
+        0,
+    ));
+    assert_eq!(set.dataset.as_deref(), Some("penguins"));
+    assert_eq!(
+        (set.rule.policy, set.previous, set.changed),
+        (Policy::Warn, None, true)
+    );
+    assert!(set.post_commit_warnings.is_empty());
+    let shown: PolicyShown = one(&json(
+        &store,
+        &["policy", "show", "--dataset", "penguins"],
+        0,
+    ));
+    assert_eq!(
+        (shown.source.as_str(), shown.rule.policy),
+        ("dataset", Policy::Warn)
+    );
+    let by = shown.set_by.unwrap();
+    assert_eq!((Some(by.seq), by.reason.as_str()), (set.seq, "exploratory"));
+    let store_wide: PolicyShown = one(&json(&store, &["policy", "show"], 0));
+    assert_eq!(
+        (store_wide.dataset, store_wide.source.as_str()),
+        (None, "default")
+    );
+    let events: Vec<Event> = lines(&json(&store, &["log", "--type", "policy_set"], 0));
+    let Details::PolicySet(details) = events[0].details() else {
+        panic!("{events:?}")
+    };
+    assert_eq!(
+        (details.policy, details.widening),
+        (Policy::Warn, Widening::Compatible)
+    );
+    assert_eq!(events[0].dataset.as_deref(), Some("penguins"));
 }

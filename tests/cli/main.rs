@@ -21,6 +21,7 @@ mod history;
 mod init;
 mod json_contract;
 mod log;
+mod policy;
 mod query;
 mod repair;
 mod rollback;

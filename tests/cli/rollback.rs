@@ -15,7 +15,9 @@ fn rollback_without_a_terminal_and_without_yes_is_refused_and_records_nothing() 
             "--overwrite",
         ],
     );
-    let r = run(strata(&store).args(["rollback", "d", "1"]).write_stdin(""));
+    let r = run(strata(&store)
+        .args(["rollback", "d", "1", "--reason", "a test rollback"])
+        .write_stdin(""));
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("--yes"), "{}", r.stderr);
     assert!(r.stdout.contains("warning: column `site`"), "{}", r.stdout);
@@ -62,7 +64,10 @@ fn rollback_with_yes_shows_the_warnings_and_records_a_rollback_event() {
     assert_eq!(event["note"], "bad site data");
     assert_eq!(event["actor"], "tester");
 
-    let text = ok(&store, &["rollback", "d", "2", "--yes"]);
+    let text = ok(
+        &store,
+        &["rollback", "d", "2", "--reason", "a test rollback", "--yes"],
+    );
     assert!(
         text.contains("roll back `d` from version 1 to version 2"),
         "{text}"
@@ -77,10 +82,22 @@ fn rollback_with_yes_shows_the_warnings_and_records_a_rollback_event() {
 fn rollback_to_the_active_version_says_so_and_records_nothing() {
     let (tmp, store) = new_store();
     ok(&store, &["upload", "d", &file(tmp.path(), "t.csv", SMALL)]);
-    let r = run(strata(&store).args(["rollback", "d", "1"]).write_stdin(""));
+    let r = run(strata(&store)
+        .args(["rollback", "d", "1", "--reason", "a test rollback"])
+        .write_stdin(""));
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("already active"), "{}", r.stdout);
-    let out = json_one(&ok(&store, &["rollback", "d", "active", "--json"]));
+    let out = json_one(&ok(
+        &store,
+        &[
+            "rollback",
+            "d",
+            "active",
+            "--reason",
+            "a test rollback",
+            "--json",
+        ],
+    ));
     assert_eq!(out["status"], "already_active");
     assert_eq!(out["seq"], Value::Null);
     assert_eq!(json_lines(&ok(&store, &["log", "--json"])).len(), 1);
@@ -101,6 +118,8 @@ fn rollback_with_saved_queries_warns_about_the_ones_it_would_break() {
             "rollback",
             "penguins",
             "1",
+            "--reason",
+            "a test rollback",
             "--yes",
             "--queries",
             &queries,
@@ -123,7 +142,16 @@ fn rollback_with_saved_queries_warns_about_the_ones_it_would_break() {
     let bad = file(tmp.path(), "queries.json", br#"[{"name": "x"}]"#);
     let refused = expect(
         &store,
-        &["rollback", "penguins", "2", "--yes", "--queries", &bad],
+        &[
+            "rollback",
+            "penguins",
+            "2",
+            "--reason",
+            "a test rollback",
+            "--yes",
+            "--queries",
+            &bad,
+        ],
         2,
     );
     assert!(refused.stderr.contains("entry 0"), "{}", refused.stderr);

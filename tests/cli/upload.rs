@@ -75,16 +75,34 @@ fn upload_text_shows_the_outcome_version_short_hash_and_counts() {
     );
     assert!(second.contains("column `site` (Utf8) added"), "{second}");
 
+    // Version 1's content again is a rollback to it: refused without a reason (exit 2,
+    // nothing recorded), done with one.
+    let v1 = file(tmp.path(), "t.csv", SMALL);
+    let no_reason = run(strata(&store).args(["upload", "d", &v1, "--overwrite"]));
+    assert_eq!(no_reason.code, 2, "{}", no_reason.stderr);
+    assert!(
+        no_reason.stderr.contains("needs a reason") && no_reason.stderr.contains("--note"),
+        "{}",
+        no_reason.stderr
+    );
     let back = ok(
         &store,
         &[
             "upload",
             "d",
-            &file(tmp.path(), "t.csv", SMALL),
+            &v1,
             "--overwrite",
+            "--note",
+            "back to the first export",
         ],
     );
     assert!(back.starts_with("re-activated: `d` version 1"), "{back}");
+    let events = json_lines(&ok(&store, &["log", "--json"]));
+    let event = events.last().unwrap();
+    assert_eq!(
+        (event["type"].as_str(), event["note"].as_str()),
+        (Some("rollback"), Some("back to the first export"))
+    );
 }
 
 #[test]
@@ -380,7 +398,10 @@ fn writes_whose_check_fails_after_the_commit_are_reported_done_with_the_warning(
         "{json}"
     );
 
-    let text = ok(&store, &["rollback", "b", "1", "--yes"]);
+    let text = ok(
+        &store,
+        &["rollback", "b", "1", "--reason", "a test rollback", "--yes"],
+    );
     assert!(
         text.contains("rolled back: `b` version 1 is active"),
         "{text}"

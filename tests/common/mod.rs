@@ -46,13 +46,17 @@ pub fn new_store() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
-/// An upload of in-memory files `(file name, bytes)`.
+/// An upload of in-memory files `(file name, bytes)`, with a note: the reason an upload
+/// needs when its content is an earlier version's (it is then a rollback to it).
 pub fn upload(dataset: &str, files: &[(&str, &[u8])]) -> UploadRequest {
     let files = files
         .iter()
         .map(|(n, b)| UploadFile::from_bytes(*n, b.to_vec()))
         .collect();
-    UploadRequest::new(dataset, files, "tester")
+    UploadRequest {
+        note: "a test upload".into(),
+        ..UploadRequest::new(dataset, files, "tester")
+    }
 }
 
 /// An overwrite of in-memory files under a policy.
@@ -63,7 +67,7 @@ pub fn overwrite(
 ) -> UploadRequest {
     UploadRequest {
         overwrite: true,
-        drift_policy: policy,
+        drift_policy: Some(policy),
         ..upload(dataset, files)
     }
 }

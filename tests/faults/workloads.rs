@@ -138,7 +138,11 @@ pub fn files(tables: &[(&str, &str)]) -> Vec<UploadFile> {
 }
 
 pub fn upload(dataset: &str, tables: &[(&str, &str)]) -> UploadRequest {
-    UploadRequest::new(dataset, files(tables), "tester")
+    UploadRequest {
+        // The reason an upload needs when it makes an earlier version active again.
+        note: "a workload's upload".into(),
+        ..UploadRequest::new(dataset, files(tables), "tester")
+    }
 }
 
 /// An overwrite of `dataset`, which creates it if no dataset has the name (after a repair
@@ -147,7 +151,7 @@ pub fn overwrite(dataset: &str, tables: &[(&str, &str)]) -> UploadRequest {
     UploadRequest {
         overwrite: true,
         create: true,
-        drift_policy: SchemaDriftPolicy::Allow,
+        drift_policy: Some(SchemaDriftPolicy::Allow),
         ..upload(dataset, tables)
     }
 }
@@ -267,7 +271,7 @@ fn run_refused_overwrite(run: &mut Run) -> Result<()> {
     let store = run.open()?;
     run.ack(&store);
     let refused = UploadRequest {
-        drift_policy: SchemaDriftPolicy::Reject,
+        drift_policy: Some(SchemaDriftPolicy::Reject),
         ..overwrite("trial", &[("visits.csv", VISITS_BREAKING)])
     };
     match store.save_upload(refused) {
@@ -445,7 +449,7 @@ fn run_two_writers(run: &mut Run) -> Result<()> {
     run.done(&b, &outcome.warnings, &outcome.post_commit_warnings);
     let outcome = a.save_upload(overwrite("two", &[("t.csv", VISITS_1)]))?;
     run.done(&a, &outcome.warnings, &outcome.post_commit_warnings);
-    let outcome = b.rollback_to_version("two", "1", "tester", "")?;
+    let outcome = b.rollback_to_version("two", "1", "tester", "a test rollback")?;
     run.done(&b, &outcome.warnings, &outcome.post_commit_warnings);
     a.refresh()?;
     assert_eq!(Summary::of(&a), Summary::of(&b));

@@ -183,8 +183,10 @@ pub fn upload_request(
         overwrite,
         // The model's overwrite creates a dataset it does not know yet.
         create: true,
-        drift_policy: policy(p),
+        drift_policy: Some(policy(p)),
         override_reason: (overwrite && with_override).then(|| "the model says so".into()),
+        // The reason of a re-activation, which is a rollback and needs one.
+        note: "the model uploads".into(),
         ..UploadRequest::new(name(ds), files, actor)
     }
 }

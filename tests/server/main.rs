@@ -145,6 +145,17 @@ fn every_refusal_is_a_json_error_with_the_status_of_its_kind() {
     let server = TestServer::start();
     let writer = server.login(WRITER);
     upload_raw(&writer);
+    // A second version, so that a rollback to version 1 has something to explain.
+    let second = writer.post_form(
+        "/api/uploads",
+        &[
+            Part::Text("dataset", "penguins"),
+            Part::Text("overwrite", "true"),
+            Part::Text("drift_policy", "allow"),
+            Part::File("penguins.csv", b"a,b\n1,2\n"),
+        ],
+    );
+    assert_eq!(second.status, 200, "{}", second.text());
     let cases: Vec<(support::Reply, u16, &str)> = vec![
         (writer.get("/api/datasets/nope/history"), 404, "not_found"),
         (

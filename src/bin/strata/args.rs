@@ -98,6 +98,9 @@ pub enum Command {
     /// Validate a query (SQL or a plan) against a version's schema, or every version's.
     #[command(after_help = help(cmd::check_query::EXAMPLES))]
     CheckQuery(cmd::check_query::Args),
+    /// Show or set the drift policy the store holds (store-wide, or for one dataset).
+    #[command(after_help = help(cmd::policy::EXAMPLES))]
+    Policy(cmd::policy::Args),
     /// Write a snapshot of the catalog now (they are also taken automatically).
     #[command(after_help = help(cmd::snapshot::EXAMPLES))]
     Snapshot(cmd::snapshot::Args),

@@ -112,6 +112,19 @@ pub fn event_details(event: &Event) -> String {
             "rolled back from version {from} to version {to} ({})",
             count(warnings.len() as u64, "warning")
         ),
+        EventKind::PolicySet { rule, previous } => {
+            let scope = if event.dataset_id.is_nil() {
+                "the store's"
+            } else {
+                "the dataset's"
+            };
+            match previous {
+                Some(previous) => {
+                    format!("{scope} drift policy set to `{rule}` (was `{previous}`)")
+                }
+                None => format!("{scope} drift policy set to `{rule}`"),
+            }
+        }
         EventKind::OverwriteBlocked {
             source_files,
             active,

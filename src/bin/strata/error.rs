@@ -189,6 +189,18 @@ pub fn hint(error: &strata::Error) -> Option<String> {
             "upload again with --overwrite to add a new version (earlier versions are kept)"
                 .to_owned()
         }
+        E::ReasonRequired { operation, .. } => match operation {
+            strata::ReasonFor::Rollback => "give the reason with --reason TEXT".to_owned(),
+            strata::ReasonFor::Reactivation => {
+                "give the reason with --note TEXT (or `strata rollback NAME VERSION --reason TEXT`)"
+                    .to_owned()
+            }
+            strata::ReasonFor::PolicySet => "give the reason with --reason TEXT".to_owned(),
+        },
+        E::PolicyWeakened { .. } => {
+            "say why with --reason TEXT (recorded), or leave out --drift-policy and --widening              to use the policy in force (`strata policy show` shows it)"
+                .to_owned()
+        }
         E::MissingBlob { .. } => "`strata verify --deep` lists every missing blob".to_owned(),
         E::BlobMismatch { .. } => {
             "restore it from a backup (`strata verify --deep` lists every damaged blob)".to_owned()

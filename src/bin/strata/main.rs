@@ -98,6 +98,7 @@ fn run(cli: Cli) -> CliResult {
         Command::Demo(args) => cmd::demo::run(&ctx, args),
         Command::CheckQuery(args) => cmd::check_query::run(&ctx, args),
         Command::Snapshot(args) => cmd::snapshot::run(&ctx, args),
+        Command::Policy(args) => cmd::policy::run(&ctx, args),
         #[cfg(feature = "sql")]
         Command::Query(args) => cmd::query::run(&ctx, args),
         #[cfg(feature = "sql")]

@@ -133,6 +133,8 @@ function eventDetails(e) {
       return `rolled back from ${d.from} to ${d.to}${d.warnings.length ? `; ${count(d.warnings.length, 'warning')}` : ''}`;
     case 'overwrite_blocked':
       return `refused: ${d.reason}`;
+    case 'policy_set':
+      return `drift policy set to ${d.policy}${d.widening === 'breaking' ? ' (widening breaking)' : ''}${d.previous ? ` (was ${d.previous.policy})` : ''}`;
     default:
       return '';
   }

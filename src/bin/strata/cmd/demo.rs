@@ -229,7 +229,7 @@ impl Demo<'_> {
     fn request(&self, bytes: &[u8], overwrite: bool, reason: Option<&str>) -> UploadRequest {
         UploadRequest {
             overwrite,
-            drift_policy: SchemaDriftPolicy::Reject,
+            drift_policy: Some(SchemaDriftPolicy::Reject),
             override_reason: reason.map(str::to_string),
             note: format!("strata demo step {}", self.step),
             ..UploadRequest::new(

@@ -234,7 +234,8 @@ impl Lines {
         for ((cells, (seq, entry)), name) in rows.iter().zip(entries).zip(&names) {
             match entry {
                 LogEntry::Event(event) => {
-                    out.json(&report::Event::new(*seq, event, Some(name)))?;
+                    let json_name = (!event.dataset_id.is_nil()).then_some(name.as_str());
+                    out.json(&report::Event::new(*seq, event, json_name))?;
                     out.line(paint_cells(out, cells, event.kind.name(), &self.widths))?;
                 }
                 LogEntry::QueryRun(run) => {
@@ -251,13 +252,20 @@ impl Lines {
     }
 }
 
-/// The dataset's current name (its id if it is unknown).
+/// The dataset's current name (its id if it is unknown; `(store)` for an event about the
+/// store, whose dataset id is the nil UUID).
 fn dataset_name(store: &Store, event: &Event) -> String {
+    if event.dataset_id.is_nil() {
+        return STORE_EVENT.into();
+    }
     store
         .catalog()
         .by_id(&event.dataset_id)
         .map_or_else(|| event.dataset_id.to_string(), |d| d.name.clone())
 }
+
+/// What the dataset column shows for an event about the store (a store-wide `policy_set`).
+const STORE_EVENT: &str = "(store)";
 
 /// The cells of one event's line: sequence number, time, type, dataset, actor, the OS account
 /// beside it (empty where it says nothing more), details (with the note).

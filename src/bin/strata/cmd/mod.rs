@@ -22,6 +22,7 @@ pub mod log;
 pub mod man;
 #[cfg(feature = "sql")]
 pub mod materialize;
+pub mod policy;
 pub mod prove;
 #[cfg(feature = "sql")]
 pub mod query;

@@ -21,9 +21,9 @@ pub struct Args {
     /// The version to make active (number, v3, hash prefix, or a time: the version active then).
     pub version: String,
 
-    /// Why (recorded as the event's note).
+    /// Why (required: recorded as the event's note).
     #[arg(long, value_name = "TEXT")]
-    pub reason: Option<String>,
+    pub reason: String,
 
     /// Do not ask for confirmation (required when standard input is not a terminal).
     #[arg(long, short)]
@@ -106,7 +106,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
         &args.name,
         &plan.to.to_string(),
         &context::actor(args.actor),
-        args.reason.as_deref().unwrap_or(""),
+        &args.reason,
         &saved,
     );
     context::announce_torn_cuts(out.is_json(), &store);

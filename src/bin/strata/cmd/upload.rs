@@ -42,24 +42,30 @@ pub struct Args {
     #[arg(long)]
     pub create: bool,
 
-    /// How to treat breaking schema drift: reject, warn or allow.
-    #[arg(long, value_name = "POLICY", default_value = "reject")]
-    pub drift_policy: SchemaDriftPolicy,
+    /// How to treat breaking schema drift for this upload: reject, warn or allow (default:
+    /// the policy in force, see `strata policy`; one weaker than a policy set there needs
+    /// --reason). Recorded.
+    #[arg(long, value_name = "POLICY")]
+    pub drift_policy: Option<SchemaDriftPolicy>,
 
     /// How the policy treats widening drift (Int64 to Float64, Date to Timestamp): compatible
-    /// (accepted and reported) or breaking (decided as breaking drift is). Recorded.
-    #[arg(long, value_name = "RULE", default_value = "compatible")]
-    pub widening: WideningRule,
+    /// (accepted and reported) or breaking (decided as breaking drift is). Default: as the
+    /// policy in force says (compatible if none was set). Recorded.
+    #[arg(long, value_name = "RULE")]
+    pub widening: Option<WideningRule>,
 
     /// Accept breaking drift under the reject policy (needs --reason, which is recorded).
     #[arg(long, requires = "reason")]
     pub override_drift: bool,
 
-    /// Why the breaking drift is accepted (with --override-drift).
-    #[arg(long, value_name = "TEXT", requires = "override_drift")]
+    /// Why the breaking drift is accepted (with --override-drift), or why this upload uses a
+    /// policy weaker than the one set (with --drift-policy or --widening). Recorded as the
+    /// override reason.
+    #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,
 
-    /// A note recorded with the event.
+    /// A note recorded with the event (required when the content is an earlier version's:
+    /// the upload then makes it active again, a rollback, and the note is its reason).
     #[arg(
         long,
         value_name = "TEXT",
@@ -83,6 +89,12 @@ pub struct Args {
 
 /// Uploads; a refusal exits 1, a malformed file or an IO problem exits 2.
 pub fn run(ctx: &Context, args: Args) -> CliResult {
+    let explains = args.override_drift || args.drift_policy.is_some() || args.widening.is_some();
+    if args.reason.is_some() && !explains {
+        return Err(CliError::error(
+            "--reason explains --override-drift, or a --drift-policy or --widening weaker than the policy set; give one of them",
+        ));
+    }
     let metadata = args.metadata.as_deref().map(read_metadata).transpose()?;
     let store = ctx.open_store()?;
     let files = open_files(&table_files(&args.files, args.table)?)?;
@@ -93,7 +105,8 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
         create: args.create,
         drift_policy: args.drift_policy,
         widening: args.widening,
-        override_reason: args.reason.filter(|_| args.override_drift),
+        override_reason: args.reason.clone().filter(|_| args.override_drift),
+        policy_reason: args.reason,
         actor: context::actor(args.actor),
         note: args.note,
         metadata,
