@@ -237,7 +237,7 @@ fn diff_million(root: &Path, runs: u64) {
     let v2 = UploadFile::from_bytes("t.csv", diff_version(rows, true));
     let mut overwrite = UploadRequest::new("d", vec![v2], "bench");
     overwrite.overwrite = true;
-    overwrite.drift_policy = SchemaDriftPolicy::Warn;
+    overwrite.drift_policy = Some(SchemaDriftPolicy::Warn);
     store.save_upload(overwrite).expect("v2");
     let engine = engine(ColumnarPolicy::Ignore);
     let options = RowDiffOptions {

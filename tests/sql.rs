@@ -269,7 +269,7 @@ fn drifting_store() -> (tempfile::TempDir, Store) {
         .as_table("penguins");
     let mut request = UploadRequest::new("penguins", vec![file], "tester");
     request.overwrite = true;
-    request.drift_policy = SchemaDriftPolicy::Allow;
+    request.drift_policy = Some(SchemaDriftPolicy::Allow);
     store.save_upload(request).unwrap();
     (dir, store)
 }

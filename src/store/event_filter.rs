@@ -10,7 +10,7 @@ pub struct EventFilter {
     /// Only the events of this dataset.
     pub dataset_id: Option<uuid::Uuid>,
     /// Only events of this type (`upload_created`, `version_activated`, `rollback`,
-    /// `overwrite_blocked`).
+    /// `overwrite_blocked`, `policy_set`).
     pub event_type: Option<String>,
     /// Only events at or after this time (microseconds since the Unix epoch).
     pub since_micros: Option<i64>,
@@ -26,11 +26,12 @@ pub const EVENT_TYPES: [&str; 5] = [
 ];
 
 /// The types `strata log --type` can name: the event types and `query_run`.
-pub const LOG_ENTRY_TYPES: [&str; 5] = [
+pub const LOG_ENTRY_TYPES: [&str; 6] = [
     "upload_created",
     "version_activated",
     "rollback",
     "overwrite_blocked",
+    "policy_set",
     "query_run",
 ];
 

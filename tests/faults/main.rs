@@ -12,8 +12,8 @@
 //!
 //! Each test prints a summary line of its counts (`cargo test` shows them). In CI's
 //! configuration (`STRATA_FAULT_CASES` unset: up to 8 states a crash point) they were: 15
-//! workloads, 291 crash points (96 enumerated whole), 839 distinct crash states checked;
-//! 536 failures injected; 2 bugs found and fixed ([`BUGS_FOUND_AND_FIXED`]).
+//! workloads, 292 crash points (96 enumerated whole), 849 distinct crash states checked;
+//! 538 failures injected; 2 bugs found and fixed ([`BUGS_FOUND_AND_FIXED`]).
 //!
 //! The longer sweep is opt-in: `STRATA_FAULT_CASES=N cargo test --release --test faults`
 //! checks up to N states a crash point (points with at most N are enumerated whole) and fails
