@@ -245,6 +245,15 @@ pub enum Error {
         detail: String,
     },
 
+    /// A log record that should hold a query run (type `0x0102`) cannot be decoded.
+    #[error("the query run at {position} cannot be decoded: {detail}")]
+    BadQueryRun {
+        /// Where the record is (its sequence number is `position.seq`).
+        position: Position,
+        /// What is wrong.
+        detail: String,
+    },
+
     /// A `table_bytes` record (a table's bytes inside the log) is invalid: its head does not
     /// decode, or its bytes do not hash to the SHA-256 it names.
     #[error("the table_bytes record at {position} is invalid: {detail}")]
@@ -354,6 +363,7 @@ impl Error {
             Error::BlobMismatch { .. }
             | Error::MissingBlob { .. }
             | Error::BadEvent { .. }
+            | Error::BadQueryRun { .. }
             | Error::BadTableBytes { .. }
             | Error::Invariant { .. } => ErrorKind::Corrupt,
         }
@@ -364,9 +374,9 @@ impl Error {
     pub fn position(&self) -> Option<&Position> {
         match self {
             Error::Log(e) => e.position(),
-            Error::BadEvent { position, .. } | Error::BadTableBytes { position, .. } => {
-                Some(position)
-            }
+            Error::BadEvent { position, .. }
+            | Error::BadQueryRun { position, .. }
+            | Error::BadTableBytes { position, .. } => Some(position),
             _ => None,
         }
     }
@@ -547,6 +557,13 @@ mod tests {
                 ErrorKind::Corrupt,
             ),
             (
+                Error::BadQueryRun {
+                    position: position(),
+                    detail: "empty body".into(),
+                },
+                ErrorKind::Corrupt,
+            ),
+            (
                 Error::BadTableBytes {
                     position: position(),
                     detail: "the table's bytes do not hash to the SHA-256 the record names".into(),
@@ -621,6 +638,7 @@ mod tests {
                 error,
                 Error::Log(log::Error::Corrupt { .. })
                     | Error::BadEvent { .. }
+                    | Error::BadQueryRun { .. }
                     | Error::BadTableBytes { .. }
             );
             assert_eq!(error.position().is_some(), positioned, "{error:?}");

@@ -221,12 +221,14 @@ pub enum Item {
 }
 
 /// A record type's name in inspection output: `seal`, `torn-cut`, `repair`,
-/// `dataset-event`, `table-bytes`, or `type-0x....`.
+/// `dataset-event`, `table-bytes`, `query-run`, or `type-0x....`.
 pub fn record_type_name(record_type: RecordType) -> String {
     if record_type == DATASET_EVENT {
         "dataset-event".into()
     } else if record_type == crate::format::TABLE_BYTES {
         "table-bytes".into()
+    } else if record_type == crate::store::QUERY_RUN {
+        "query-run".into()
     } else {
         record_type.name()
     }

@@ -16,7 +16,9 @@
 //! - [`blob`]: content-addressed table bytes;
 //! - [`schema`]: streaming CSV ingest, type inference, schema fingerprints, drift and policy;
 //! - [`store`]: datasets, versions and events; the catalog, snapshots, rollback, time travel;
-//! - [`query`]: validating SQL and query plans against the schema of any version.
+//! - [`query`]: validating SQL and query plans against the schema of any version;
+//! - `sql` (feature `sql`, on by default): running SQL over any versions with Apache
+//!   DataFusion, columnar copies, exports and the row diff between versions;
 //! - [`server`] (feature `server`, on by default): the HTTP API and browser UI of
 //!   `strata serve`, a front end over the layers above.
 //!
@@ -64,6 +66,8 @@ pub mod report;
 pub mod schema;
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "sql")]
+pub mod sql;
 pub mod store;
 
 pub use error::{Error, ErrorKind, ReasonFor, Result};

@@ -19,6 +19,10 @@
 //!   snapshots/                         SNAPSHOT_DIR
 //!     <20-digit seq>.snap              SNAPSHOT_SUFFIX
 //!     <20-digit seq>.snap.<uuid>.tmp   snapshots being written
+//!   derived/                           DERIVED_DIR: rebuildable from the tables' bytes, removable
+//!     parquet/<64 hex>.parquet         PARQUET_DIR: columnar copies by their own SHA-256
+//!     parquet/index/<64 hex>.json      which copy holds the table with this content hash
+//!     parquet/tmp/<uuid>.tmp           copies being written
 //! ```
 //!
 //! Every name is pure: nothing here touches the disk.
@@ -52,6 +56,10 @@ pub const STAGING_LOCK_FILE: &str = "STAGING";
 pub const SNAPSHOT_DIR: &str = "snapshots";
 /// Suffix of a snapshot file.
 pub const SNAPSHOT_SUFFIX: &str = ".snap";
+/// Name of the folder of derived files (columnar copies) inside a store directory.
+pub const DERIVED_DIR: &str = "derived";
+/// Folder (inside the derived folder) holding the Parquet copies of tables.
+pub const PARQUET_DIR: &str = "parquet";
 /// Suffix of every file being written (never read).
 pub const TMP_SUFFIX: &str = ".tmp";
 
@@ -140,6 +148,34 @@ impl StorePaths {
     /// `blobs/tmp/<id>.tmp`: a blob being written.
     pub fn blob_tmp(&self, id: uuid::Uuid) -> PathBuf {
         self.blob_tmp_dir().join(format!("{id}{TMP_SUFFIX}"))
+    }
+
+    /// `derived/parquet/`.
+    pub fn parquet_dir(&self) -> PathBuf {
+        self.root.join(DERIVED_DIR).join(PARQUET_DIR)
+    }
+
+    /// `derived/parquet/<64 hex>.parquet`: a columnar copy named by its own SHA-256.
+    pub fn parquet_copy(&self, hash: &[u8; 32]) -> PathBuf {
+        self.parquet_dir().join(format!("{}.parquet", hex(hash)))
+    }
+
+    /// `derived/parquet/index/`.
+    pub fn parquet_index_dir(&self) -> PathBuf {
+        self.parquet_dir().join("index")
+    }
+
+    /// `derived/parquet/index/<64 hex>.json`: the copy of the table with this content hash.
+    pub fn parquet_index(&self, table_hash: &[u8; 32]) -> PathBuf {
+        self.parquet_index_dir()
+            .join(format!("{}.json", hex(table_hash)))
+    }
+
+    /// `derived/parquet/tmp/<uuid>.tmp`: a copy being written.
+    pub fn parquet_tmp(&self, id: uuid::Uuid) -> PathBuf {
+        self.parquet_dir()
+            .join("tmp")
+            .join(format!("{id}{TMP_SUFFIX}"))
     }
 
     /// `snapshots/`.

@@ -235,7 +235,15 @@ fn record_types_match_the_spec() {
         "| `{:#06x}` | table bytes |",
         strata::format::TABLE_BYTES.0
     )));
-    let first_free = strata::format::TABLE_BYTES.0 + 1;
+    assert!(spec.contains(&format!(
+        "| `{:#06x}` | query run |",
+        strata::store::QUERY_RUN.0
+    )));
+    assert_eq!(
+        strata::store::QUERY_RUN.0,
+        strata::format::TABLE_BYTES.0 + 1
+    );
+    let first_free = strata::store::QUERY_RUN.0 + 1;
     assert!(spec.contains(&format!("`{first_free:#06x}`–`0xFFFF` | application")));
 }
 
@@ -1419,6 +1427,73 @@ fn the_snapshot_anchor_is_the_log_record_it_was_taken_after() {
         (micros, body_crc)
     );
     assert_eq!(log.store_id().to_string(), HISTORY_STORE_ID);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query runs, pinned byte for byte: written out field by field from FORMAT.md's "Query runs"
+// section (bincode 1.3's legacy configuration, as for dataset events), not from the code.
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_query_run_body_is_encoded_as_the_spec_says() {
+    use strata::digest::Digest;
+    use strata::store::query_run::QUERY_RUN_ENCODING_VERSION;
+    use strata::store::{QueryRun, QueryRunVersion, QUERY_RUN};
+    let spec = spec();
+    assert!(spec.contains(&format!("| `{:#06x}` | query run |", QUERY_RUN.0)));
+    assert!(spec.contains(&format!(
+        "query run encoding version (`{QUERY_RUN_ENCODING_VERSION}`)"
+    )));
+    let sql = "SELECT 1";
+    let run = QueryRun {
+        run_id: uuid::Uuid::from_bytes([3; 16]),
+        timestamp_micros: 7,
+        actor: "ana".into(),
+        note: "".into(),
+        sql: sql.into(),
+        sql_sha256: Digest::of(sql.as_bytes()),
+        versions: vec![QueryRunVersion {
+            dataset_id: uuid::Uuid::from_bytes([4; 16]),
+            dataset_name: "d".into(),
+            version: 2,
+            hash: Digest([5; 32]),
+        }],
+        row_count: 1,
+        result_sha256: Digest([6; 32]),
+    };
+    let sql_sha256 = unhex("e004ebd5b5532a4b85984a62f8ad48a81aa3460c1ca07701f386135d72cdecf5");
+    assert_eq!(
+        sql_sha256,
+        Digest::of(sql.as_bytes()).0,
+        "SHA-256 of `SELECT 1`"
+    );
+    let mut expected = vec![1u8]; // encoding version
+    expected.extend(16u64.to_le_bytes()); // run_id: a 16-byte sequence
+    expected.extend([3u8; 16]);
+    expected.extend(7i64.to_le_bytes()); // timestamp_micros
+    expected.extend(3u64.to_le_bytes()); // actor
+    expected.extend(b"ana");
+    expected.extend(0u64.to_le_bytes()); // note: empty
+    expected.extend(8u64.to_le_bytes()); // sql
+    expected.extend(b"SELECT 1");
+    expected.extend(&sql_sha256); // sql_sha256
+    expected.extend(1u64.to_le_bytes()); // versions: one
+    expected.extend(16u64.to_le_bytes()); // dataset_id
+    expected.extend([4u8; 16]);
+    expected.extend(1u64.to_le_bytes()); // dataset_name
+    expected.extend(b"d");
+    expected.extend(2u64.to_le_bytes()); // version
+    expected.extend([5u8; 32]); // hash
+    expected.extend(1u64.to_le_bytes()); // row_count
+    expected.extend([6u8; 32]); // result_sha256
+    assert_eq!(run.encode(), expected);
+    assert_eq!(
+        QueryRun::decode(&expected, || strata::log::Position::new("s", 1, 128, 1)).unwrap(),
+        run
+    );
+    // A query run is an application record: its leaf commits to its whole body.
+    let input = strata::format::leaf::leaf_input(9, 7, QUERY_RUN, &expected);
+    assert_eq!(&input[20..], &expected[..]);
 }
 
 /// The rows of FORMAT.md's format-2 snapshot body table, the second table of "## Snapshots".

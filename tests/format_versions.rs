@@ -310,11 +310,12 @@ fn an_application_type_the_store_does_not_define_is_an_invariant_error_naming_it
     let store = Store::create(dir.path(), options()).unwrap();
     store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
     drop(store);
-    // 0x0101 is `table_bytes`; 0x0102 is the first type the store does not define.
-    let (_, _, seq) = append_by_hand(dir.path(), RecordType(0x0102), b"not an event");
+    // 0x0101 is `table_bytes`, 0x0102 `query_run`; 0x0103 is the first type the store does
+    // not define.
+    let (_, _, seq) = append_by_hand(dir.path(), RecordType(0x0103), b"not an event");
     let error = Store::open(dir.path(), options()).unwrap_err();
     assert!(
-        matches!(&error, Error::Invariant { seq: Some(at), detail: m } if *at == seq && m.contains("0x0102")),
+        matches!(&error, Error::Invariant { seq: Some(at), detail: m } if *at == seq && m.contains("0x0103")),
         "{error}"
     );
     // The log itself treats the type as opaque: it opens.
@@ -330,7 +331,7 @@ fn an_application_type_the_store_does_not_define_is_skipped_under_a_newer_write_
     let store = Store::create(dir.path(), options()).unwrap();
     store.save_upload(upload("d", &[("t.csv", SMALL)])).unwrap();
     drop(store);
-    let (path, _, seq) = append_by_hand(dir.path(), RecordType(0x0102), b"not an event");
+    let (path, _, seq) = append_by_hand(dir.path(), RecordType(0x0103), b"not an event");
     rewrite_header(&path, |h| h.write_version = FORMAT_VERSION + 1);
     let store = Store::open(dir.path(), options()).unwrap();
     assert_eq!(store.catalog().last_seq, seq);

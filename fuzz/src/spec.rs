@@ -22,6 +22,25 @@ pub const SEAL: u16 = 0x0001;
 pub const LOG_TYPES: [u16; 3] = [0x0001, 0x0002, 0x0003];
 /// "Types below `0x0100` belong to the log itself".
 pub const FIRST_APPLICATION_TYPE: u16 = 0x0100;
+/// The application record types FORMAT.md's table defines: "`0x0100` dataset event",
+/// "`0x0101` table bytes", "`0x0102` query run".
+pub const DATASET_EVENT: u16 = 0x0100;
+pub const TABLE_BYTES: u16 = 0x0101;
+pub const QUERY_RUN: u16 = 0x0102;
+/// "`0x0103`–`0xFFFF` application: opaque to the log; reserved for the layers above".
+pub const FIRST_UNDEFINED_APPLICATION_TYPE: u16 = 0x0103;
+
+/// "The commitment is the record's body, except for records of type `0x0101`
+/// (`table_bytes`) ..., whose commitment is the first 41 bytes of the body (...; the whole
+/// body if it is shorter)": how many bytes of a body its Merkle leaf commits to.
+pub fn leaf_commitment_len(record_type: u16, body_len: usize) -> usize {
+    if record_type == TABLE_BYTES {
+        body_len.min(41)
+    } else {
+        body_len
+    }
+}
+
 /// "Its body, 32 bytes".
 pub const SEAL_BODY_LEN: usize = 32;
 /// "The first record of a log has sequence number 1".

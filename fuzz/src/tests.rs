@@ -259,3 +259,28 @@ fn the_log_seeds_are_scripts_of_several_segments_faithful_or_not_as_named() {
     assert!(segments >= 24, "{segments} segments in all");
     assert!(faulty >= 3, "only {faulty} scripts make mistakes");
 }
+
+#[test]
+fn the_application_record_types_and_their_leaf_commitments_are_the_librarys() {
+    use strata::format::leaf::leaf_commitment;
+    use strata::format::RecordType;
+    assert_eq!(spec::DATASET_EVENT, strata::store::DATASET_EVENT.0);
+    assert_eq!(spec::TABLE_BYTES, strata::format::TABLE_BYTES.0);
+    assert_eq!(spec::QUERY_RUN, strata::store::QUERY_RUN.0);
+    assert_eq!(spec::FIRST_UNDEFINED_APPLICATION_TYPE, spec::QUERY_RUN + 1);
+    let body = [7u8; 100];
+    for t in [
+        spec::DATASET_EVENT,
+        spec::TABLE_BYTES,
+        spec::QUERY_RUN,
+        spec::FIRST_UNDEFINED_APPLICATION_TYPE,
+    ] {
+        for len in [0, 40, 41, 42, 100] {
+            assert_eq!(
+                leaf_commitment(RecordType(t), &body[..len]).len(),
+                spec::leaf_commitment_len(t, len),
+                "type {t:#06x}, body of {len} bytes"
+            );
+        }
+    }
+}

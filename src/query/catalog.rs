@@ -229,19 +229,56 @@ impl<'v> ColumnSet<'v> {
     }
 }
 
-/// The tables of the validated version, with their column indexes built on first use.
+/// A version that a query names by a qualifier (`"trial-42@3".visits`): the qualifier as
+/// written (one identifier, or several joined by `.`) and the version's tables.
+#[derive(Debug, Clone)]
+pub struct QualifiedVersion<'a> {
+    /// The qualifier, e.g. `trial-42@3`.
+    pub qualifier: &'a str,
+    /// The version it names.
+    pub version: VersionSchemas<'a>,
+}
+
+/// The tables of the validated version, with their column indexes built on first use, and
+/// the versions named by qualifiers.
 pub(crate) struct Catalog<'v> {
     version: &'v VersionSchemas<'v>,
     column_sets: Vec<OnceCell<Rc<ColumnSet<'v>>>>,
+    qualified: &'v [QualifiedVersion<'v>],
 }
 
 impl<'v> Catalog<'v> {
     /// A catalog over one version; no index is built yet.
-    pub fn new(version: &'v VersionSchemas<'v>) -> Self {
+    pub fn new(version: &'v VersionSchemas<'v>, qualified: &'v [QualifiedVersion<'v>]) -> Self {
         Catalog {
             version,
             column_sets: version.tables.iter().map(|_| OnceCell::new()).collect(),
+            qualified,
         }
+    }
+
+    /// The version a qualifier names: an exact match first, then a case-insensitive one.
+    pub fn qualified_version(&self, qualifier: &str) -> Option<&'v VersionSchemas<'v>> {
+        self.qualified
+            .iter()
+            .find(|q| q.qualifier == qualifier)
+            .or_else(|| {
+                self.qualified
+                    .iter()
+                    .find(|q| q.qualifier.eq_ignore_ascii_case(qualifier))
+            })
+            .map(|q| &q.version)
+    }
+
+    /// The table `name` of the version `qualifier` names, with its column index; `None`
+    /// when the qualifier names no version or the version has no such table.
+    pub fn qualified_table(
+        &self,
+        qualifier: &str,
+        name: &str,
+    ) -> Option<(&'v TableRef<'v>, Rc<ColumnSet<'v>>)> {
+        let table = self.qualified_version(qualifier)?.table(name)?;
+        Some((table, Rc::new(ColumnSet::of_table(table))))
     }
 
     /// The validated version.

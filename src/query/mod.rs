@@ -22,7 +22,7 @@ mod sql_validate;
 pub(crate) mod suggest;
 pub mod type_rules;
 
-pub use catalog::{TableRef, VersionSchemas};
+pub use catalog::{QualifiedVersion, TableRef, VersionSchemas};
 pub use error::{PlanError, QueryError, SqlError};
 pub use finding::{Finding, FindingKind, Location, Severity, Suggestion};
 pub use plan::{Aggregate, Filter, FilterOp, Metric, QueryPlan};
@@ -71,7 +71,21 @@ pub fn validate(
     history: &[VersionSchemas<'_>],
     options: &ValidateOptions,
 ) -> Vec<Finding> {
-    let mut reporter = Reporter::new(version, history, options);
+    validate_with_qualified(query, version, history, &[], options)
+}
+
+/// [`validate`] for a query that also names tables of other versions (of this dataset or
+/// others) by a qualifier: `"trial-42@3".visits` designates table `visits` of the version
+/// whose qualifier is `trial-42@3` in `qualified`. A qualified name whose qualifier is not
+/// in `qualified` is looked up in `version`, as every name is by [`validate`].
+pub fn validate_with_qualified(
+    query: &Query,
+    version: &VersionSchemas<'_>,
+    history: &[VersionSchemas<'_>],
+    qualified: &[QualifiedVersion<'_>],
+    options: &ValidateOptions,
+) -> Vec<Finding> {
+    let mut reporter = Reporter::new(version, history, qualified, options);
     match query {
         Query::Plan(plan) => plan::validate_plan(plan, &mut reporter),
         Query::Sql(sql) => sql_validate::validate_sql(sql.ast(), &mut reporter),

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::catalog::{BaseColumn, Catalog, TableRef, VersionSchemas};
+use super::catalog::{BaseColumn, Catalog, QualifiedVersion, TableRef, VersionSchemas};
 use super::finding::{Finding, FindingKind, Location, Severity, Suggestion};
 use super::suggest::{closest_name, last_version_with_column, last_version_with_table};
 use super::type_rules::{check_type_fit, TypedUse};
@@ -28,6 +28,7 @@ impl<'v> Reporter<'v> {
     pub fn new(
         version: &'v VersionSchemas<'v>,
         history: &'v [VersionSchemas<'v>],
+        qualified: &'v [QualifiedVersion<'v>],
         options: &ValidateOptions,
     ) -> Self {
         let since = options.since.and_then(|number| {
@@ -37,7 +38,7 @@ impl<'v> Reporter<'v> {
                 .or((version.number == number).then_some(version))
         });
         Reporter {
-            catalog: Catalog::new(version),
+            catalog: Catalog::new(version, qualified),
             history,
             since,
             severity: if options.strict {

@@ -402,7 +402,15 @@ impl<'v> SqlWalker<'_, 'v> {
                 });
             }
         }
-        if let Some((table, columns)) = self.reporter.catalog.table(&ident.value) {
+        let qualifier = qualifier_of(name);
+        let qualified_version = qualifier
+            .as_deref()
+            .and_then(|q| self.reporter.catalog.qualified_version(q));
+        let found = match (&qualifier, qualified_version) {
+            (Some(q), Some(_)) => self.reporter.catalog.qualified_table(q, &ident.value),
+            _ => self.reporter.catalog.table(&ident.value),
+        };
+        if let Some((table, columns)) = found {
             return Some(Relation {
                 alias: None,
                 written_name,
@@ -1068,6 +1076,23 @@ fn start_of(expr: &Expr) -> SqlLocation {
             other => return other.span().start,
         };
     }
+}
+
+/// The qualifier of a qualified name (`"trial-42@3".visits` → `trial-42@3`): every part but
+/// the last, joined by `.`; `None` for a bare name.
+fn qualifier_of(name: &ObjectName) -> Option<String> {
+    let (_, head) = name.0.split_last()?;
+    if head.is_empty() {
+        return None;
+    }
+    let parts: Option<Vec<&str>> = head
+        .iter()
+        .map(|part| match part {
+            ObjectNamePart::Identifier(ident) => Some(ident.value.as_str()),
+            _ => None,
+        })
+        .collect();
+    parts.map(|p| p.join("."))
 }
 
 /// The last plain identifier of a (possibly qualified) name.

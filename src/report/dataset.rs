@@ -130,6 +130,8 @@ pub enum HistoryLine {
     Version(HistoryVersion),
     /// An event of the dataset.
     Event(Event),
+    /// A recorded query that read a version of the dataset.
+    QueryRun(super::QueryRun),
 }
 
 impl HistoryLine {
@@ -145,6 +147,28 @@ impl HistoryLine {
             .filter(|_| events)
             .map(|(seq, e)| HistoryLine::Event(Event::new(*seq, e, Some(&history.name))));
         versions.chain(events).collect()
+    }
+
+    /// [`HistoryLine::all`], with the dataset's recorded query runs among its events, in log
+    /// order.
+    pub fn with_runs(
+        history: &History,
+        events: bool,
+        runs: &[(u64, crate::store::QueryRun)],
+    ) -> Vec<HistoryLine> {
+        let mut lines = HistoryLine::all(history, events);
+        if events {
+            lines.extend(
+                runs.iter()
+                    .map(|(seq, run)| HistoryLine::QueryRun(super::QueryRun::new(*seq, run))),
+            );
+            lines.sort_by_key(|line| match line {
+                HistoryLine::Version(_) => (0, 0),
+                HistoryLine::Event(e) => (1, e.seq),
+                HistoryLine::QueryRun(r) => (1, r.seq),
+            });
+        }
+        lines
     }
 }
 

@@ -264,6 +264,75 @@ impl Event {
     }
 }
 
+/// A `query_run` record, as `log` and `history --events` print it (FORMAT.md, "Query runs").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueryRun {
+    /// The log sequence number.
+    pub seq: u64,
+    /// The run's id.
+    pub run_id: uuid::Uuid,
+    /// When the query finished.
+    pub time: Time,
+    /// Always `query_run`.
+    #[serde(rename = "type")]
+    pub record_type: &'static str,
+    /// Who ran it.
+    pub actor: String,
+    /// Their note.
+    pub note: String,
+    /// The SQL text.
+    pub sql: String,
+    /// The SHA-256 of the SQL text.
+    pub sql_sha256: String,
+    /// The versions the query read.
+    pub versions: Vec<QueryRunVersion>,
+    /// The result's rows.
+    pub rows: u64,
+    /// The SHA-256 of the result's canonical form (its `--csv` output).
+    pub result_sha256: String,
+}
+
+/// A version a recorded query read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueryRunVersion {
+    /// The dataset's id.
+    pub dataset_id: uuid::Uuid,
+    /// The dataset's name when the query ran.
+    pub dataset: String,
+    /// The version number.
+    pub version: u64,
+    /// The version's hash.
+    pub hash: String,
+}
+
+impl QueryRun {
+    /// The run recorded at `seq`.
+    pub fn new(seq: u64, run: &store::QueryRun) -> QueryRun {
+        QueryRun {
+            seq,
+            run_id: run.run_id,
+            time: Time(run.timestamp_micros),
+            record_type: "query_run",
+            actor: run.actor.clone(),
+            note: run.note.clone(),
+            sql: run.sql.clone(),
+            sql_sha256: run.sql_sha256.hex(),
+            versions: run
+                .versions
+                .iter()
+                .map(|v| QueryRunVersion {
+                    dataset_id: v.dataset_id,
+                    dataset: v.dataset_name.clone(),
+                    version: v.version,
+                    hash: v.hash.hex(),
+                })
+                .collect(),
+            rows: run.row_count,
+            result_sha256: run.result_sha256.hex(),
+        }
+    }
+}
+
 /// One of the log's own records (a seal, a torn-tail cut, a repair), as `strata log` lists it
 /// beside the dataset events.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -43,7 +43,10 @@ pub use dataset::{
 pub use demo::{DemoAction, DemoStep, DemoVerify, UploadResult};
 pub use dump::{BodyCrc, DumpBody, DumpItem, HeaderCrc, RecordLine, SegmentHeader, SegmentLine};
 pub use error::{ErrorBody, ErrorLine};
-pub use event::{ContentHolder, Event, EventDetails, Rule, SystemEntry, UploadCreatedDetails};
+pub use event::{
+    ContentHolder, Event, EventDetails, QueryRun, QueryRunVersion, Rule, SystemEntry,
+    UploadCreatedDetails,
+};
 pub use outcome::{
     Cat, CutCheckpoint, Init, Repair, Rollback, RollbackPlan, RollbackStatus, Snapshot, Upload,
     UploadPlan, UploadRefused,

@@ -20,6 +20,9 @@
 //!
 //! # Value rules (after trimming ASCII whitespace around the value)
 //!
+//! The recognisers are in [`super::value`], shared with the reader that turns a table's
+//! fields into typed values (so a column read back has exactly the type inferred here).
+//!
 //! * Null tokens: empty, `NA`, `N/A`, `NULL`, `null` (exact case).
 //! * `NaN` (exact case) is a null of a numeric column: it counts as null when the column's other
 //!   values are all numbers (`Int64`/`Float64`), and as text otherwise (then the column is `Utf8`,
@@ -51,7 +54,6 @@
 
 use super::sheet_dates::{DateForm, SheetDates};
 use super::types::{Column, ColumnType};
-use chrono::{NaiveDate, NaiveTime};
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -114,13 +116,8 @@ impl Inferred {
     }
 }
 
-/// Whether a trimmed value is one of the null tokens (`NaN` is handled separately).
-pub(crate) fn is_null_token(value: &str) -> bool {
-    matches!(value, "" | "NA" | "N/A" | "NULL" | "null")
-}
-
-/// The token that is a null in numeric columns and text elsewhere.
-const NAN_TOKEN: &str = "NaN";
+use super::value::is_null_token;
+use super::value::{parse_boolean, parse_number, parse_temporal, Number, Temporal, NAN_TOKEN};
 
 /// The lattice point of a single non-null value.
 pub(crate) fn classify(value: &str) -> Inferred {
@@ -134,130 +131,25 @@ pub(crate) fn classify(value: &str) -> Inferred {
     }
 }
 
-/// `true`/`false`/`yes`/`no`/`t`/`f`, case-insensitive.
+/// `true`/`false`/`yes`/`no`/`t`/`f`, case-insensitive ([`parse_boolean`]).
 pub(crate) fn is_boolean(value: &str) -> bool {
-    const WORDS: [&str; 6] = ["true", "false", "yes", "no", "t", "f"];
-    value.len() <= 5 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(value))
+    parse_boolean(value).is_some()
 }
 
-/// `Some(Int64)` or `Some(Float64)` if the value is a number, `None` otherwise.
+/// `Some(Int64)` or `Some(Float64)` if the value is a number ([`parse_number`]).
 pub(crate) fn classify_number(value: &str) -> Option<Inferred> {
-    let bytes = value.as_bytes();
-    let unsigned = bytes
-        .strip_prefix(b"-")
-        .or_else(|| bytes.strip_prefix(b"+"))
-        .unwrap_or(bytes);
-    if unsigned.is_empty() || has_significant_leading_zero(unsigned) {
-        return None;
-    }
-    if unsigned.iter().all(u8::is_ascii_digit) {
-        // Digits that overflow i64 are still a number, but only a float can hold them.
-        if value.parse::<i64>().is_ok() {
-            return Some(Inferred::Int64);
-        }
-        return is_finite_float(value).then_some(Inferred::Float64);
-    }
-    let float_bytes_only = unsigned
-        .iter()
-        .all(|b| matches!(b, b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-'));
-    (float_bytes_only && is_finite_float(value)).then_some(Inferred::Float64)
+    parse_number(value).map(|n| match n {
+        Number::Int(_) => Inferred::Int64,
+        Number::Float(_) => Inferred::Float64,
+    })
 }
 
-/// Whether the value parses as an `f64` that is finite: `1e400` (or a 400-digit integer)
-/// overflows to infinity, which would read back as a value the file does not hold, so it
-/// is not a number but text.
-fn is_finite_float(value: &str) -> bool {
-    value.parse::<f64>().is_ok_and(f64::is_finite)
-}
-
-/// `07`, `00.5`: a zero followed by another digit in the integer part.
-fn has_significant_leading_zero(unsigned: &[u8]) -> bool {
-    unsigned.len() > 1 && unsigned[0] == b'0' && unsigned[1].is_ascii_digit()
-}
-
-/// `Some(Date)` or `Some(Timestamp)` if the value is an accepted date or timestamp spelling.
+/// `Some(Date)` or `Some(Timestamp)` if the value is an accepted date or timestamp spelling
+/// ([`parse_temporal`]).
 pub(crate) fn classify_temporal(value: &str) -> Option<Inferred> {
-    let bytes = value.as_bytes();
-    // Cheap shape test first: every accepted form starts with `YYYY-` or `YYYY/`.
-    if bytes.len() < 10 || !matches!(bytes[4], b'-' | b'/') || !is_valid_date(&bytes[..10]) {
-        return None;
-    }
-    if bytes.len() == 10 {
-        return Some(Inferred::Date);
-    }
-    (bytes[4] == b'-' && is_time_suffix(&bytes[10..])).then_some(Inferred::Timestamp)
-}
-
-/// `YYYY-MM-DD` or `YYYY/MM/DD` (same separator twice) naming a real calendar day.
-fn is_valid_date(bytes: &[u8]) -> bool {
-    let separator = bytes[4];
-    if bytes.len() != 10 || bytes[7] != separator {
-        return false;
-    }
-    match (
-        decimal(&bytes[0..4]),
-        decimal(&bytes[5..7]),
-        decimal(&bytes[8..10]),
-    ) {
-        (Some(year), Some(month), Some(day)) => {
-            // Four digits always fit an i32.
-            NaiveDate::from_ymd_opt(year as i32, month, day).is_some()
-        }
-        _ => false,
-    }
-}
-
-/// `THH:MM:SS[.fffffffff][Z|±hh:mm]` (or a space instead of `T`), a valid time of day.
-fn is_time_suffix(rest: &[u8]) -> bool {
-    if rest.len() < 9
-        || !matches!(rest[0], b'T' | b't' | b' ')
-        || rest[3] != b':'
-        || rest[6] != b':'
-    {
-        return false;
-    }
-    let time_ok = match (
-        decimal(&rest[1..3]),
-        decimal(&rest[4..6]),
-        decimal(&rest[7..9]),
-    ) {
-        (Some(h), Some(m), Some(s)) => NaiveTime::from_hms_opt(h, m, s).is_some(),
-        _ => false,
-    };
-    time_ok && is_fraction_then_offset(&rest[9..])
-}
-
-/// An optional `.` plus 1..=9 digits, then an optional UTC designator or offset.
-fn is_fraction_then_offset(tail: &[u8]) -> bool {
-    let tail = match tail.strip_prefix(b".") {
-        Some(fraction) => {
-            let digits = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
-            if digits == 0 || digits > 9 {
-                return false;
-            }
-            &fraction[digits..]
-        }
-        None => tail,
-    };
-    is_utc_offset(tail)
-}
-
-/// Empty (local time), `Z`, or `±hh:mm` with hh ≤ 23 and mm ≤ 59.
-fn is_utc_offset(tail: &[u8]) -> bool {
-    match tail {
-        [] | [b'Z' | b'z'] => true,
-        [b'+' | b'-', h1, h2, b':', m1, m2] => matches!(
-            (decimal(&[*h1, *h2]), decimal(&[*m1, *m2])),
-            (Some(h), Some(m)) if h <= 23 && m <= 59
-        ),
-        _ => false,
-    }
-}
-
-/// The value of a short run of ASCII digits, or `None` if any byte is not a digit.
-fn decimal(digits: &[u8]) -> Option<u32> {
-    digits.iter().try_fold(0u32, |acc, &b| {
-        b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
+    parse_temporal(value).map(|t| match t {
+        Temporal::Date(_) => Inferred::Date,
+        Temporal::Timestamp(_) => Inferred::Timestamp,
     })
 }
 

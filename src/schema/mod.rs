@@ -10,6 +10,7 @@ pub mod sheet_dates;
 mod sniff;
 mod strict;
 pub mod types;
+pub mod value;
 
 pub use crate::digest::hex;
 pub use drift::{

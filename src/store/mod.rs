@@ -17,6 +17,7 @@ mod log_reader;
 pub mod names;
 mod policy;
 mod query;
+pub mod query_run;
 mod read;
 mod refusal;
 mod replay_rules;
@@ -24,6 +25,7 @@ mod rollback;
 mod salvage;
 pub mod snapshot;
 mod stats;
+mod table_source;
 mod timeline;
 mod upload;
 mod version_ref;
@@ -37,26 +39,26 @@ pub use event::{
     ContentHolder, Digest, Event, EventHead, EventKind, KindHead, OsAccount, SalvagedFrom,
     TableRecord, DATASET_EVENT, EVENT_ENCODING_V1, EVENT_ENCODING_VERSION,
 };
-pub use event_filter::{EventFilter, EVENT_TYPES};
+pub use event_filter::{EventFilter, EVENT_TYPES, LOG_ENTRY_TYPES};
 pub use find::ContentMatch;
 pub use gc::{GcReport, Leftover, Leftovers};
 pub use log_reader::LogReader;
 pub use policy::{describe_source, PolicyOutcome, PolicyReport, PolicyScope, PolicySetBy};
+pub use query_run::{QueryRun, QueryRunVersion, RecordedRun, QUERY_RUN};
 pub use read::{History, LogEntry, SystemRecord, VersionSummary};
 pub use refusal::{RefusalKind, UploadRefusal};
 pub use rollback::RollbackOutcome;
 pub use salvage::{Dropped, Reappended, SalvageReport};
 pub use snapshot::{SnapshotInfo, SnapshotPolicy};
 pub use stats::StoreStats;
+pub use table_source::TableBytesSource;
 pub use timeline::{timeline, ActiveInterval, Move};
 pub use upload::{UploadFile, UploadOutcome, UploadPlan, UploadRequest, UploadStatus};
 pub use version_ref::{parse_time, BareDate, VersionRef};
 
 use crate::blob::{BlobStore, VerifiedReader};
 use crate::error::{Error, Result};
-use crate::format::{
-    decode_table_bytes_head, encode_table_bytes, TABLE_BYTES, TABLE_BYTES_HEAD_LEN,
-};
+use crate::format::{decode_table_bytes_head, encode_table_bytes, TABLE_BYTES};
 use crate::log::{Log, LogOptions, OpenVerify, WaitOutcome, WriterGuard};
 use std::path::{Path, PathBuf};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -211,6 +213,16 @@ impl Store {
         &self.blobs
     }
 
+    /// The IO seam the store works through.
+    pub fn io(&self) -> crate::io::Io {
+        self.log.io().clone()
+    }
+
+    /// The paths of the store's folders and files.
+    pub fn paths(&self) -> crate::paths::StorePaths {
+        self.log.paths().clone()
+    }
+
     /// The in-memory catalog, as of the last write or [`Store::refresh`].
     pub fn catalog(&self) -> RwLockReadGuard<'_, Catalog> {
         self.catalog.read().unwrap_or_else(|e| e.into_inner())
@@ -262,6 +274,10 @@ impl Store {
                         detail: d.to_string(),
                     })?;
                 catalog.apply_table_bytes(record.seq, Digest(head.hash));
+            } else if record.record_type == QUERY_RUN {
+                // A query run changes no dataset: the catalog only moves past it (its body is
+                // decoded, and checked, by whoever lists the runs).
+                catalog.skip(record.seq);
             } else {
                 replay_rules::check_skippable(&record)?;
                 catalog.skip(record.seq);
@@ -363,9 +379,33 @@ impl Store {
         hash: &Digest,
         inline: Option<u64>,
     ) -> Result<VerifiedReader<TableBytesReader>> {
+        match inline {
+            // Opened now, so that a missing blob file is reported here.
+            None => Ok(self
+                .blobs
+                .reader(&hash.0)?
+                .map_inner(TableBytesReader::File)),
+            Some(_) => self.table_bytes_source_at(hash, inline)?.open(),
+        }
+    }
+
+    /// Where the bytes of the table content `hash` are, as an owned handle that opens them
+    /// as often as needed, each reader verifying them as [`Store::table_bytes_reader`]'s
+    /// does: what a reader on other threads (the SQL engine's scans) holds instead of the
+    /// store. Bytes inside the log are read from their `table_bytes` record now (the record's
+    /// CRC and head checked) and kept in memory, shared by every reader.
+    pub fn table_bytes_source(&self, hash: &Digest) -> Result<TableBytesSource> {
+        let inline = self.catalog().inline_table(hash);
+        self.table_bytes_source_at(hash, inline)
+    }
+
+    fn table_bytes_source_at(
+        &self,
+        hash: &Digest,
+        inline: Option<u64>,
+    ) -> Result<TableBytesSource> {
         let Some(seq) = inline else {
-            let reader = self.blobs.reader(&hash.0)?;
-            return Ok(reader.map_inner(TableBytesReader::File));
+            return Ok(TableBytesSource::blob(*hash, self.blobs.clone()));
         };
         let record = self.log.read(seq)?;
         let bad = |detail: String| Error::BadTableBytes {
@@ -386,11 +426,8 @@ impl Store {
                 hash.short()
             )));
         }
-        let path = record.segment().to_path_buf();
-        let mut bytes = record.body;
-        bytes.drain(..TABLE_BYTES_HEAD_LEN);
-        let inner = TableBytesReader::Inline(std::io::Cursor::new(bytes));
-        Ok(VerifiedReader::new(inner, hash.0, path))
+        let segment = record.segment().to_path_buf();
+        Ok(TableBytesSource::inline(*hash, record.body, segment))
     }
 
     /// Reads the whole of the table content `hash`, wherever it is stored, and checks it
@@ -587,8 +624,8 @@ impl Store {
 pub enum TableBytesReader {
     /// A blob file.
     File(crate::io::FileReader),
-    /// Bytes stored inside the log.
-    Inline(std::io::Cursor<Vec<u8>>),
+    /// Bytes stored inside the log: a cursor over the record's body, past its head.
+    Inline(std::io::Cursor<table_source::RecordBody>),
 }
 
 impl std::io::Read for TableBytesReader {

@@ -159,9 +159,9 @@ impl Store {
             })
     }
 
-    /// Every record from `from_seq` on, in log order: the dataset events and the log's own
-    /// records (seals, torn-tail cuts, repairs), so that a reader of the audit trail sees
-    /// every sequence number and what took it. Records of application types this build does
+    /// Every record from `from_seq` on, in log order: the dataset events, the query runs and
+    /// the log's own records (seals, torn-tail cuts, repairs), so that a reader of the audit
+    /// trail sees every sequence number and what took it. Records of application types this build does
     /// not define are left out (replay refuses them where this build could have written
     /// them).
     pub fn entries_from(
@@ -174,6 +174,10 @@ impl Store {
                 Err(e) => Some(Err(e.into())),
                 Ok(r) if r.record_type == DATASET_EVENT => Some(
                     Event::decode(&r.body, || r.position()).map(|e| (r.seq, LogEntry::Event(e))),
+                ),
+                Ok(r) if r.record_type == super::QUERY_RUN => Some(
+                    super::QueryRun::decode(&r.body, || r.position())
+                        .map(|q| (r.seq, LogEntry::QueryRun(q))),
                 ),
                 Ok(r) if r.record_type.is_system() => Some(Ok((
                     r.seq,
@@ -192,6 +196,21 @@ impl Store {
     pub fn resolve_version(&self, dataset: &str, version: &VersionRef) -> Result<u64> {
         let catalog = self.catalog();
         version_ref::resolve(catalog.get(dataset)?, version)
+    }
+
+    /// Splits `NAME[@VERSION]` into the dataset and the version ([`VersionRef::Active`] when
+    /// none is given). A name that is itself a dataset's name wins, so names containing `@`
+    /// still work.
+    pub fn parse_target(&self, target: &str) -> Result<(String, VersionRef)> {
+        if self.catalog().find(target).is_some() {
+            return Ok((target.to_string(), VersionRef::Active));
+        }
+        match target.rsplit_once('@') {
+            Some((name, version)) if !name.is_empty() => {
+                Ok((name.to_string(), version.parse::<VersionRef>()?))
+            }
+            _ => Ok((target.to_string(), VersionRef::Active)),
+        }
     }
 
     /// A copy of a version's record.
@@ -324,6 +343,8 @@ fn summarize(v: &VersionInfo, previous: Option<&VersionInfo>, active: u64) -> Ve
 pub enum LogEntry {
     /// A dataset event.
     Event(Event),
+    /// A query run (record type `0x0102`).
+    QueryRun(super::QueryRun),
     /// One of the log's own records.
     System(SystemRecord),
 }

@@ -46,6 +46,9 @@ fn commands_without_a_store_exit_2_with_a_hint_to_run_init_and_create_nothing() 
         vec!["prove", "--seq", "1"],
         vec!["consistency", &csv],
         vec!["audit-export", "d"],
+        vec!["query", "d", "SELECT 1"],
+        vec!["materialize", "d"],
+        vec!["export", "d", "--out", "exported"],
     ];
     for command in clap_commands() {
         assert!(

@@ -22,6 +22,7 @@ mod init;
 mod json_contract;
 mod log;
 mod policy;
+mod query;
 mod repair;
 mod rollback;
 mod serve;

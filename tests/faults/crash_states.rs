@@ -209,6 +209,6 @@ fn every_crash_state_of_every_workload_opens_with_what_was_acknowledged() {
         check_run(workload.name, &run, &mut tally);
     }
     tally.print("crash states");
-    assert_eq!(tally.workloads, 15);
+    assert_eq!(tally.workloads, 16);
     assert!(tally.states > 100, "{tally:?}");
 }

@@ -11,7 +11,7 @@
 //!   disk is freed, the same handle) carries on.
 //!
 //! Each test prints a summary line of its counts (`cargo test` shows them). In CI's
-//! configuration (`STRATA_FAULT_CASES` unset: up to 8 states a crash point) they were: 15
+//! configuration (`STRATA_FAULT_CASES` unset: up to 8 states a crash point) they were: 16
 //! workloads, 304 crash points (106 enumerated whole), 857 distinct crash states checked;
 //! 557 failures injected; 2 bugs found and fixed ([`BUGS_FOUND_AND_FIXED`]).
 //!

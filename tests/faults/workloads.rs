@@ -482,6 +482,34 @@ fn run_two_writers(run: &mut Run) -> Result<()> {
     Ok(())
 }
 
+/// A recorded query run (`strata query --record`'s write: a `query_run` record, which changes
+/// no dataset), then an upload after it.
+fn run_query_run(run: &mut Run) -> Result<()> {
+    let store = run.open()?;
+    run.ack(&store);
+    let active = store.get_active_version("trial")?;
+    let versions = vec![strata::store::QueryRunVersion {
+        dataset_id: active.dataset_id,
+        dataset_name: "trial".into(),
+        version: active.version,
+        hash: active.hash,
+    }];
+    let result = strata::digest::Digest::of(b"n\n2\n");
+    let query = strata::store::QueryRun::new(
+        "tester",
+        "figure 2",
+        "SELECT count(*) AS n FROM visits",
+        versions,
+        1,
+        result,
+    );
+    let recorded = store.record_query_run(&query)?;
+    run.done(&store, &[], &recorded.post_commit_warnings);
+    let outcome = store.save_upload(overwrite("trial", &[("visits.csv", VISITS_2)]))?;
+    run.done(&store, &outcome.warnings, &outcome.post_commit_warnings);
+    Ok(())
+}
+
 /// Every workload of the crash and fault tests.
 pub fn all() -> Vec<Workload> {
     let w = |name, setup, run, tweak| Workload {
@@ -547,6 +575,12 @@ pub fn all() -> Vec<Workload> {
             "signed checkpoint",
             setup_one_version,
             run_checkpoint,
+            no_tweak,
+        ),
+        w(
+            "recorded query run",
+            setup_one_version,
+            run_query_run,
             no_tweak,
         ),
         w(

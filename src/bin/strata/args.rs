@@ -68,7 +68,7 @@ pub enum Command {
     /// A version's tables, columns, fingerprints and metadata.
     #[command(after_help = help(cmd::show::EXAMPLES))]
     Show(cmd::show::Args),
-    /// The schema drift between two versions of a dataset.
+    /// The schema drift between two versions of a dataset; with --rows, the row changes.
     #[command(after_help = help(cmd::diff::EXAMPLES))]
     Diff(cmd::diff::Args),
     /// Make an earlier version the active one again (nothing is deleted).
@@ -104,6 +104,18 @@ pub enum Command {
     /// Write a snapshot of the catalog now (they are also taken automatically).
     #[command(after_help = help(cmd::snapshot::EXAMPLES))]
     Snapshot(cmd::snapshot::Args),
+    /// Run SQL over any version (and join versions of several datasets).
+    #[cfg(feature = "sql")]
+    #[command(after_help = help(cmd::query::EXAMPLES))]
+    Query(cmd::query::Args),
+    /// Make the columnar (Parquet) copies of a version's tables that queries read.
+    #[cfg(feature = "sql")]
+    #[command(after_help = help(cmd::materialize::EXAMPLES))]
+    Materialize(cmd::materialize::Args),
+    /// Write a version's tables as Parquet, CSV or Arrow files, with strata's metadata.
+    #[cfg(feature = "sql")]
+    #[command(after_help = help(cmd::export::EXAMPLES))]
+    Export(cmd::export::Args),
     /// Serve the HTTP API and the browser UI (loopback only without --users).
     #[cfg(feature = "server")]
     #[command(after_help = help(cmd::serve::EXAMPLES))]

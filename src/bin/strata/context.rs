@@ -189,15 +189,7 @@ pub fn confirm(command: &str, action: &str, yes: bool) -> CliResult {
 /// Splits `NAME[@VERSION]` into the dataset and the version (`active` when none is given).
 /// A name that is itself a dataset's name wins, so names containing `@` still work.
 pub fn parse_target(store: &Store, target: &str) -> CliResult<(String, VersionRef)> {
-    if store.catalog().find(target).is_some() {
-        return Ok((target.to_string(), VersionRef::Active));
-    }
-    match target.rsplit_once('@') {
-        Some((name, version)) if !name.is_empty() => {
-            Ok((name.to_string(), version.parse::<VersionRef>()?))
-        }
-        _ => Ok((target.to_string(), VersionRef::Active)),
-    }
+    Ok(store.parse_target(target)?)
 }
 
 /// Parses a time as RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC), `YYYY-MM-DD` (UTC, read as

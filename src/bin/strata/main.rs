@@ -99,6 +99,12 @@ fn run(cli: Cli) -> CliResult {
         Command::CheckQuery(args) => cmd::check_query::run(&ctx, args),
         Command::Snapshot(args) => cmd::snapshot::run(&ctx, args),
         Command::Policy(args) => cmd::policy::run(&ctx, args),
+        #[cfg(feature = "sql")]
+        Command::Query(args) => cmd::query::run(&ctx, args),
+        #[cfg(feature = "sql")]
+        Command::Materialize(args) => cmd::materialize::run(&ctx, args),
+        #[cfg(feature = "sql")]
+        Command::Export(args) => cmd::export::run(&ctx, args),
         #[cfg(feature = "server")]
         Command::Serve(args) => cmd::serve::run(&ctx, args),
         #[cfg(feature = "server")]

@@ -16,7 +16,8 @@ pub struct Args {
     /// The dataset's name or id.
     pub name: String,
 
-    /// Also list the dataset's events (uploads, re-activations, rollbacks, refusals).
+    /// Also list the dataset's events (uploads, re-activations, rollbacks, refusals) and the
+    /// recorded query runs that read it.
     #[arg(long, conflicts_with = "timeline")]
     pub events: bool,
 
@@ -31,11 +32,16 @@ pub struct Args {
 pub fn run(ctx: &Context, args: Args) -> CliResult {
     let store = ctx.open_store()?;
     let history = store.history(&args.name)?;
+    let runs = if args.events {
+        store.query_runs_of(history.dataset_id)?
+    } else {
+        Vec::new()
+    };
     let mut out = ctx.printer();
     if args.timeline {
         return print_timeline(&mut out, &history);
     }
-    out.json_lines(&HistoryLine::all(&history, args.events))?;
+    out.json_lines(&HistoryLine::with_runs(&history, args.events, &runs))?;
     if out.is_json() {
         return Ok(());
     }
@@ -44,13 +50,26 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
         out.line("")?;
         out.line(out.paint(Style::Bold, "events:"))?;
         let relative = out.is_terminal();
-        let rows: Vec<Vec<String>> = history
+        // The events and the runs, in log order: (seq, type name, cells).
+        let mut rows: Vec<(u64, &str, Vec<String>)> = history
             .events
             .iter()
-            .map(|(seq, event)| super::log::event_cells(*seq, event, &history.name, relative))
+            .map(|(seq, event)| {
+                let cells = super::log::event_cells(*seq, event, &history.name, relative);
+                (*seq, event.kind.name(), cells)
+            })
+            .chain(runs.iter().map(|(seq, run)| {
+                (
+                    *seq,
+                    "query_run",
+                    super::log::run_cells(*seq, run, relative),
+                )
+            }))
             .collect();
-        for (cells, (_, event)) in rows.iter().zip(&history.events) {
-            out.line(super::log::event_line(&out, cells, event, &rows))?;
+        rows.sort_by_key(|(seq, _, _)| *seq);
+        let cells: Vec<Vec<String>> = rows.iter().map(|(_, _, cells)| cells.clone()).collect();
+        for (_, type_name, row) in &rows {
+            out.line(super::log::entry_line(&out, row, type_name, &cells))?;
         }
     }
     Ok(())

@@ -1,5 +1,5 @@
-//! `strata log`: the dataset events and the log's own records (seals, torn-tail cuts,
-//! repairs), oldest first; `--follow` keeps printing new ones.
+//! `strata log`: the dataset events, the recorded query runs and the log's own records
+//! (seals, torn-tail cuts, repairs), oldest first; `--follow` keeps printing new ones.
 
 use crate::context::{self, Context};
 use crate::display;
@@ -8,7 +8,7 @@ use crate::output::{Printer, Style};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 use strata::report;
-use strata::store::{Event, EventFilter, LogEntry, SystemRecord, EVENT_TYPES};
+use strata::store::{Event, EventFilter, LogEntry, QueryRun, SystemRecord, LOG_ENTRY_TYPES};
 use strata::Store;
 
 /// How long `--follow` waits for new records before it waits again (it is woken by the
@@ -27,7 +27,7 @@ pub enum TimeStyle {
 }
 
 /// Examples, shown by `--help`.
-pub const EXAMPLES: &str = "  strata log\n  strata log --dataset trial-42 -n 5\n  strata log --since \"2 hours ago\" --type rollback\n  strata log --follow --dataset trial-43 --json";
+pub const EXAMPLES: &str = "  strata log\n  strata log --dataset trial-42 -n 5\n  strata log --since \"2 hours ago\" --type rollback\n  strata log --type query_run\n  strata log --follow --dataset trial-43 --json";
 
 /// Options of `strata log`.
 #[derive(Debug, clap::Args)]
@@ -37,8 +37,8 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     pub dataset: Option<String>,
 
-    /// Only events of this type.
-    #[arg(long = "type", value_name = "TYPE", value_parser = EVENT_TYPES)]
+    /// Only events of this type (`query_run`: the recorded query runs).
+    #[arg(long = "type", value_name = "TYPE", value_parser = LOG_ENTRY_TYPES)]
     pub event_type: Option<String>,
 
     /// Only events at or after this time: RFC 3339, `YYYY-MM-DD HH:MM:SS` (UTC), YYYY-MM-DD,
@@ -87,6 +87,7 @@ impl Filter {
     fn accepts(&self, entry: &LogEntry) -> bool {
         match entry {
             LogEntry::Event(event) => self.pending.is_none() && self.events.accepts(event),
+            LogEntry::QueryRun(run) => self.pending.is_none() && self.events.accepts_run(run),
             LogEntry::System(record) => {
                 self.system
                     && self
@@ -209,7 +210,7 @@ impl Lines {
             .iter()
             .map(|(_, entry)| match entry {
                 LogEntry::Event(e) => dataset_name(store, e),
-                LogEntry::System(_) => String::new(),
+                LogEntry::QueryRun(_) | LogEntry::System(_) => String::new(),
             })
             .collect();
         let rows: Vec<Vec<String>> = entries
@@ -217,6 +218,7 @@ impl Lines {
             .zip(&names)
             .map(|((seq, entry), name)| match entry {
                 LogEntry::Event(event) => event_cells(*seq, event, name, self.relative),
+                LogEntry::QueryRun(run) => run_cells(*seq, run, self.relative),
                 LogEntry::System(record) => system_cells(*seq, record, self.relative),
             })
             .collect();
@@ -235,6 +237,10 @@ impl Lines {
                     let json_name = (!event.dataset_id.is_nil()).then_some(name.as_str());
                     out.json(&report::Event::new(*seq, event, json_name))?;
                     out.line(paint_cells(out, cells, event.kind.name(), &self.widths))?;
+                }
+                LogEntry::QueryRun(run) => {
+                    out.json(&report::QueryRun::new(*seq, run))?;
+                    out.line(paint_cells(out, cells, "query_run", &self.widths))?;
                 }
                 LogEntry::System(record) => {
                     out.json(&report::SystemEntry::new(*seq, record))?;
@@ -282,6 +288,39 @@ pub fn event_cells(seq: u64, event: &Event, dataset: &str, relative: bool) -> Ve
         event.actor.clone(),
         event.os_account_note().unwrap_or_default(),
         format!("{}{note}", display::event_details(event)),
+    ]
+}
+
+/// The cells of a recorded query run: sequence number, time, type, the versions it read, the
+/// actor, and its result and SQL (with the note).
+pub fn run_cells(seq: u64, run: &QueryRun, relative: bool) -> Vec<String> {
+    let versions: Vec<String> = run
+        .versions
+        .iter()
+        .map(|v| format!("{}@{}", v.dataset_name, v.version))
+        .collect();
+    let note = if run.note.is_empty() {
+        String::new()
+    } else {
+        format!("  note: {}", run.note)
+    };
+    let time = if relative {
+        display::relative(run.timestamp_micros)
+    } else {
+        display::absolute(run.timestamp_micros)
+    };
+    vec![
+        format!("#{seq}"),
+        time,
+        "query_run".to_owned(),
+        versions.join(", "),
+        run.actor.clone(),
+        format!(
+            "{} rows, result {}  sql: {}{note}",
+            run.row_count,
+            run.result_sha256.short(),
+            crate::error::one_line(&run.sql)
+        ),
     ]
 }
 
@@ -344,9 +383,14 @@ fn paint_cells(out: &Printer, cells: &[String], type_name: &str, widths: &[usize
         .join("  ")
 }
 
-/// One event as a line of text, its columns as wide as the widest of `rows` (from
-/// [`event_cells`]).
-pub fn event_line(out: &Printer, cells: &[String], event: &Event, rows: &[Vec<String>]) -> String {
+/// One line of text (an event's or a query run's, whose type is `type_name`), its columns as
+/// wide as the widest of `rows` (from [`event_cells`] and [`run_cells`]).
+pub fn entry_line(
+    out: &Printer,
+    cells: &[String],
+    type_name: &str,
+    rows: &[Vec<String>],
+) -> String {
     let widths: Vec<usize> = (0..cells.len())
         .map(|i| {
             rows.iter()
@@ -356,5 +400,5 @@ pub fn event_line(out: &Printer, cells: &[String], event: &Event, rows: &[Vec<St
                 .unwrap_or(0)
         })
         .collect();
-    paint_cells(out, cells, event.kind.name(), &widths)
+    paint_cells(out, cells, type_name, &widths)
 }

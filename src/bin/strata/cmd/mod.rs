@@ -11,6 +11,8 @@ pub mod datasets;
 pub mod demo;
 pub mod diff;
 pub mod dump;
+#[cfg(feature = "sql")]
+pub mod export;
 pub mod find;
 pub mod gc;
 pub mod history;
@@ -18,8 +20,12 @@ pub mod init;
 pub mod keygen;
 pub mod log;
 pub mod man;
+#[cfg(feature = "sql")]
+pub mod materialize;
 pub mod policy;
 pub mod prove;
+#[cfg(feature = "sql")]
+pub mod query;
 pub mod repair;
 pub mod rollback;
 #[cfg(feature = "server")]
