@@ -12,8 +12,8 @@
 //!
 //! Each test prints a summary line of its counts (`cargo test` shows them). In CI's
 //! configuration (`STRATA_FAULT_CASES` unset: up to 8 states a crash point) they were: 16
-//! workloads, 304 crash points (106 enumerated whole), 857 distinct crash states checked;
-//! 557 failures injected; 2 bugs found and fixed ([`BUGS_FOUND_AND_FIXED`]).
+//! workloads, 313 crash points (109 enumerated whole), 880 distinct crash states checked;
+//! 577 failures injected; 2 bugs found and fixed ([`BUGS_FOUND_AND_FIXED`]).
 //!
 //! The longer sweep is opt-in: `STRATA_FAULT_CASES=N cargo test --release --test faults`
 //! checks up to N states a crash point (points with at most N are enumerated whole) and fails
