@@ -165,7 +165,9 @@ pub fn row_diff(
 ) -> SqlResult<RowDiff> {
     let old_version = store.version(dataset, from)?;
     let new_version = store.version(dataset, to)?;
-    let old = pick(&old_version, options.table.as_deref(), dataset)?;
+    let old = old_version
+        .table(dataset, options.table.as_deref())?
+        .clone();
     let new = counterpart(&new_version, &old, dataset)?;
     let (key, key_source) = choose_key(&old.schema, &new.schema, options.key.as_deref())?;
     let columns: Vec<String> = old
@@ -240,33 +242,6 @@ fn run(
             each(batch.map_err(|e| engine.error(e))?);
         }
         Ok(())
-    })
-}
-
-fn pick(version: &VersionInfo, table: Option<&str>, dataset: &str) -> SqlResult<TableRecord> {
-    let found = match table {
-        Some(name) => version
-            .tables
-            .iter()
-            .find(|t| t.name == name || t.table_id == name),
-        None if version.tables.len() == 1 => version.tables.first(),
-        None => None,
-    };
-    found.cloned().ok_or_else(|| {
-        let names: Vec<&str> = version.tables.iter().map(|t| t.name.as_str()).collect();
-        SqlError::Name(match table {
-            Some(name) => format!(
-                "version {} of `{dataset}` has no table `{name}`; its tables are {}",
-                version.number,
-                names.join(", ")
-            ),
-            None => format!(
-                "version {} of `{dataset}` has {} tables ({}); name one",
-                version.number,
-                names.len(),
-                names.join(", ")
-            ),
-        })
     })
 }
 

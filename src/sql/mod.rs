@@ -47,7 +47,7 @@ mod scan;
 pub use scan::Verifications;
 
 use crate::digest::Digest;
-use crate::query::{Finding, QualifiedVersion, Query, TableRef, ValidateOptions, VersionSchemas};
+use crate::query::{Finding, QualifiedVersion, Query, ValidateOptions, VersionSchemas};
 use crate::store::TableRecord;
 use crate::Store;
 use columnar::{ColumnarCopy, CopyState};
@@ -645,19 +645,7 @@ fn validate(store: &Store, resolver: &Resolver<'_>, sql: &str) -> SqlResult<Vec<
         .collect();
     let schemas = |qualifier: &String| -> VersionSchemas<'_> {
         let v = &all.versions[qualifier];
-        VersionSchemas {
-            number: v.number,
-            hash_hex: &hashes[qualifier],
-            tables: v
-                .tables
-                .iter()
-                .map(|t| TableRef {
-                    table_id: &t.table_id,
-                    display_name: &t.name,
-                    schema: &t.schema,
-                })
-                .collect(),
-        }
+        crate::store::catalog::version_schemas(v.number, &hashes[qualifier], &v.tables)
     };
     let default_version = match &all.default {
         Some(default) => schemas(default),

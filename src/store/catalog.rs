@@ -60,6 +60,36 @@ pub struct VersionInfo {
 }
 
 impl VersionInfo {
+    /// The table `table` names (display name or table id), or the only table when `table` is
+    /// `None`; an [`Error::InvalidRequest`] naming `dataset` and the tables there are
+    /// otherwise.
+    pub fn table(&self, dataset: &str, table: Option<&str>) -> Result<&TableRecord> {
+        let found = match table {
+            Some(name) => self
+                .tables
+                .iter()
+                .find(|t| t.name == name || t.table_id == name),
+            None if self.tables.len() == 1 => self.tables.first(),
+            None => None,
+        };
+        found.ok_or_else(|| {
+            let names: Vec<&str> = self.tables.iter().map(|t| t.name.as_str()).collect();
+            Error::InvalidRequest(match table {
+                Some(name) => format!(
+                    "version {} of `{dataset}` has no table `{name}`; its tables are {}",
+                    self.number,
+                    names.join(", ")
+                ),
+                None => format!(
+                    "version {} of `{dataset}` has {} tables ({}); name one",
+                    self.number,
+                    names.len(),
+                    names.join(", ")
+                ),
+            })
+        })
+    }
+
     /// Total data rows over the version's tables.
     pub fn row_count(&self) -> u64 {
         self.tables.iter().map(|t| t.row_count).sum()
@@ -75,12 +105,44 @@ impl VersionInfo {
         }
     }
 
+    /// The version's schemas as query validation takes them, borrowing `hash_hex` (this
+    /// version's hash in hex, which the caller keeps).
+    pub fn schemas<'a>(&'a self, hash_hex: &'a str) -> crate::query::VersionSchemas<'a> {
+        version_schemas(self.number, hash_hex, &self.tables)
+    }
+
     /// The version's tables as `(display name, schema)` pairs, as drift classification takes.
     pub fn named_schemas(&self) -> Vec<(String, Schema)> {
-        self.tables
+        named_schemas(&self.tables)
+    }
+}
+
+/// `tables` as `(display name, schema)` pairs, as drift classification takes.
+pub(crate) fn named_schemas(tables: &[TableRecord]) -> Vec<(String, Schema)> {
+    tables
+        .iter()
+        .map(|t| (t.name.clone(), Schema::clone(&t.schema)))
+        .collect()
+}
+
+/// The schemas of version `number` (hash `hash_hex`, in hex) with `tables`, as query
+/// validation takes them.
+pub(crate) fn version_schemas<'a>(
+    number: u64,
+    hash_hex: &'a str,
+    tables: &'a [TableRecord],
+) -> crate::query::VersionSchemas<'a> {
+    crate::query::VersionSchemas {
+        number,
+        hash_hex,
+        tables: tables
             .iter()
-            .map(|t| (t.name.clone(), Schema::clone(&t.schema)))
-            .collect()
+            .map(|t| crate::query::TableRef {
+                table_id: &t.table_id,
+                display_name: &t.name,
+                schema: &t.schema,
+            })
+            .collect(),
     }
 }
 

@@ -8,7 +8,7 @@
 //! and releases: concurrent writers never lose an update.
 
 mod audit;
-mod catalog;
+pub(crate) mod catalog;
 mod event;
 mod event_filter;
 mod find;

@@ -6,7 +6,7 @@ use super::version_ref::{self, VersionRef};
 use super::{RollbackOutcome, Store};
 use crate::error::Result;
 use crate::query::{
-    breaking_queries, compatibility_matrix, validate, Finding, Query, TableRef, ValidateOptions,
+    breaking_queries, compatibility_matrix, validate, Finding, Query, ValidateOptions,
     VersionCompatibility, VersionSchemas,
 };
 
@@ -28,19 +28,7 @@ impl HistorySchemas {
         self.infos
             .iter()
             .zip(&self.hashes)
-            .map(|(v, hash_hex)| VersionSchemas {
-                number: v.number,
-                hash_hex,
-                tables: v
-                    .tables
-                    .iter()
-                    .map(|t| TableRef {
-                        table_id: &t.table_id,
-                        display_name: &t.name,
-                        schema: &t.schema,
-                    })
-                    .collect(),
-            })
+            .map(|(v, hash_hex)| v.schemas(hash_hex))
             .collect()
     }
 }

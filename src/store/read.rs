@@ -239,7 +239,7 @@ impl Store {
         table: Option<&str>,
     ) -> Result<(TableRecord, VerifiedReader<TableBytesReader>)> {
         let v = self.version(dataset, version)?;
-        let record = pick_table(dataset, &v, table)?;
+        let record = v.table(dataset, table)?.clone();
         let reader = self.table_bytes_reader(&record.content_hash)?;
         Ok((record, reader))
     }
@@ -289,33 +289,6 @@ fn info_from_event(
         }),
         _ => Err(mismatch()),
     }
-}
-
-fn pick_table(dataset: &str, version: &VersionInfo, table: Option<&str>) -> Result<TableRecord> {
-    let found = match table {
-        Some(name) => version
-            .tables
-            .iter()
-            .find(|t| t.name == name || t.table_id == name),
-        None if version.tables.len() == 1 => version.tables.first(),
-        None => None,
-    };
-    found.cloned().ok_or_else(|| {
-        let names: Vec<&str> = version.tables.iter().map(|t| t.name.as_str()).collect();
-        Error::InvalidRequest(match table {
-            Some(name) => format!(
-                "version {} of `{dataset}` has no table `{name}`; its tables are {}",
-                version.number,
-                names.join(", ")
-            ),
-            None => format!(
-                "version {} of `{dataset}` has {} tables ({}); name one",
-                version.number,
-                names.len(),
-                names.join(", ")
-            ),
-        })
-    })
 }
 
 fn summarize(v: &VersionInfo, previous: Option<&VersionInfo>, active: u64) -> VersionSummary {

@@ -11,7 +11,7 @@
 //! are nowhere) is dropped, with the reason; the log's own records (seals, checkpoints, torn
 //! cuts, repairs) are never re-appended. The report lists both, record by record.
 
-use super::catalog::{Catalog, Dataset};
+use super::catalog::{named_schemas, Catalog, Dataset};
 use super::event::{Event, EventKind, SalvagedFrom, DATASET_EVENT};
 use super::names::OsAccount;
 use super::Store;
@@ -431,11 +431,7 @@ impl Store {
         }
         let number = ds.versions.len() as u64 + 1;
         let active = self.version_info(ds, ds.active_version())?;
-        let new: Vec<(String, crate::schema::Schema)> = tables
-            .iter()
-            .map(|t| (t.name.clone(), crate::schema::Schema::clone(&t.schema)))
-            .collect();
-        let drift = classify_drift(&active.named_schemas(), &new);
+        let drift = classify_drift(&active.named_schemas(), &named_schemas(tables));
         let kind = new_version_kind(
             &original.kind,
             number,

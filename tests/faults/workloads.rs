@@ -389,28 +389,9 @@ fn run_torn_tail_cut(run: &mut Run) -> Result<()> {
     Ok(())
 }
 
-fn run_repair(run: &mut Run) -> Result<()> {
-    run.ack_shown(Shown::Corrupt);
-    let options = run.options();
-    let report = strata::log::repair(&run.dir, options.log.clone())?;
-    let strata::log::RepairReport::Repaired {
-        post_commit_warnings,
-        ..
-    } = report
-    else {
-        panic!("the setup damaged the log, so repair cuts it: {report:?}");
-    };
-    let store = run.open()?;
-    run.done(&store, &[], &post_commit_warnings);
-    let outcome = store.save_upload(overwrite("trial", &[("visits.csv", VISITS_BREAKING)]))?;
-    run.done(&store, &outcome.warnings, &outcome.post_commit_warnings);
-    Ok(())
-}
-
-/// Repair, then append again what it cut: the events after the damaged record come back,
-/// each in the one commit of the re-append (a crash before it leaves the repaired log as it
-/// was, after it the events appended again).
-fn run_repair_and_reappend(run: &mut Run) -> Result<()> {
+/// Repairs the setup's damaged log and opens the store; returns it and the repair record's
+/// sequence number.
+fn repair_and_open(run: &mut Run) -> Result<(Store, u64)> {
     run.ack_shown(Shown::Corrupt);
     let options = run.options();
     let report = strata::log::repair(&run.dir, options.log.clone())?;
@@ -424,6 +405,21 @@ fn run_repair_and_reappend(run: &mut Run) -> Result<()> {
     };
     let store = run.open()?;
     run.done(&store, &[], &post_commit_warnings);
+    Ok((store, repair_seq))
+}
+
+fn run_repair(run: &mut Run) -> Result<()> {
+    let (store, _) = repair_and_open(run)?;
+    let outcome = store.save_upload(overwrite("trial", &[("visits.csv", VISITS_BREAKING)]))?;
+    run.done(&store, &outcome.warnings, &outcome.post_commit_warnings);
+    Ok(())
+}
+
+/// Repair, then append again what it cut: the events after the damaged record come back,
+/// each in the one commit of the re-append (a crash before it leaves the repaired log as it
+/// was, after it the events appended again).
+fn run_repair_and_reappend(run: &mut Run) -> Result<()> {
+    let (store, repair_seq) = repair_and_open(run)?;
     let salvage = store.reappend_salvaged(repair_seq)?;
     assert!(
         !salvage.reappended.is_empty(),
