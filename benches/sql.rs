@@ -131,6 +131,7 @@ fn duckdb_query(csv: &Path, runs: u64) -> Option<(Duration, (u64, u64))> {
         "import duckdb, time\n\
          con = duckdb.connect()\n\
          con.execute('SET threads TO {threads}')\n\
+         con.execute('SET enable_progress_bar = false')\n\
          best = None\n\
          for _ in range({runs}):\n\
          \x20   start = time.perf_counter()\n\
@@ -141,10 +142,13 @@ fn duckdb_query(csv: &Path, runs: u64) -> Option<(Duration, (u64, u64))> {
         threads = threads(),
         runs = runs.max(1),
     );
-    let output = Command::new("python3")
-        .args(["-c", &script])
-        .output()
-        .ok()?;
+    let output = match Command::new("python3").args(["-c", &script]).output() {
+        Ok(output) => output,
+        Err(e) => {
+            eprintln!("duckdb: cannot run python3: {e}");
+            return None;
+        }
+    };
     if !output.status.success() {
         eprintln!(
             "duckdb: {}",
@@ -153,11 +157,18 @@ fn duckdb_query(csv: &Path, runs: u64) -> Option<(Duration, (u64, u64))> {
         return None;
     }
     let text = String::from_utf8_lossy(&output.stdout);
-    let mut words = text.split_whitespace();
-    let seconds: f64 = words.next()?.parse().ok()?;
-    let groups: u64 = words.next()?.parse().ok()?;
-    let total: u64 = words.next()?.parse().ok()?;
-    Some((Duration::from_secs_f64(seconds), (groups, total)))
+    let parsed = (|| {
+        // The last line: DuckDB may print other lines (a progress bar) before it.
+        let mut words = text.lines().last()?.split_whitespace();
+        let seconds: f64 = words.next()?.parse().ok()?;
+        let groups: u64 = words.next()?.parse().ok()?;
+        let total: u64 = words.next()?.parse().ok()?;
+        Some((Duration::from_secs_f64(seconds), (groups, total)))
+    })();
+    if parsed.is_none() {
+        eprintln!("duckdb: unexpected output: {}", text.trim_end());
+    }
+    parsed
 }
 
 fn engine(columnar: ColumnarPolicy) -> Engine {
@@ -205,7 +216,7 @@ fn grouped_aggregate(root: &Path, runs: u64) {
                 s / repeated.as_secs_f64()
             );
         }
-        None => println!("  duckdb: not run (python3 -c 'import duckdb' fails)"),
+        None => println!("  duckdb: no figure (see the line above)"),
     }
 }
 

@@ -103,6 +103,18 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// The 32 bytes that 64 hexadecimal digits (either case) spell; `None` for any other text.
+pub fn parse_hex32(text: &str) -> Option<[u8; 32]> {
+    if text.len() != 64 || !text.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +123,17 @@ mod tests {
     fn hex_is_lowercase_two_digits_per_byte() {
         assert_eq!(hex(&[0x00, 0x0f, 0xa5, 0xff]), "000fa5ff");
         assert_eq!(hex(&[]), "");
+    }
+
+    #[test]
+    fn parse_hex32_reads_back_what_hex_writes_and_nothing_else() {
+        let bytes: [u8; 32] = std::array::from_fn(|i| (i * 37) as u8);
+        assert_eq!(parse_hex32(&hex(&bytes)), Some(bytes));
+        assert_eq!(parse_hex32(&hex(&bytes).to_uppercase()), Some(bytes));
+        assert_eq!(parse_hex32(&hex(&bytes[..31])), None);
+        assert_eq!(parse_hex32(&format!("{}0", hex(&bytes))), None);
+        assert_eq!(parse_hex32(&"g".repeat(64)), None);
+        assert_eq!(parse_hex32(&format!("é{}", &hex(&bytes)[2..])), None);
     }
 
     #[test]

@@ -171,11 +171,14 @@ impl StorePaths {
             .join(format!("{}.json", hex(table_hash)))
     }
 
+    /// `derived/parquet/tmp/`.
+    pub fn parquet_tmp_dir(&self) -> PathBuf {
+        self.parquet_dir().join("tmp")
+    }
+
     /// `derived/parquet/tmp/<uuid>.tmp`: a copy being written.
     pub fn parquet_tmp(&self, id: uuid::Uuid) -> PathBuf {
-        self.parquet_dir()
-            .join("tmp")
-            .join(format!("{id}{TMP_SUFFIX}"))
+        self.parquet_tmp_dir().join(format!("{id}{TMP_SUFFIX}"))
     }
 
     /// `snapshots/`.

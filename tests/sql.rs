@@ -872,3 +872,45 @@ fn int64_columns_are_integers_in_arithmetic() {
     assert_eq!(schema.field(0).data_type(), &DataType::Int64);
     assert_eq!(batches[0].column(0).as_primitive::<Int64Type>().value(0), 2);
 }
+
+#[test]
+fn a_running_query_reports_the_rows_its_scans_read_of_the_rows_they_scan() {
+    let (_tmp, store) = penguins_store();
+    let rows = reference_rows("penguins.csv").len() as u64;
+    materialize_version(&store, "penguins", &VersionRef::Active).unwrap();
+    // The columnar copy, then the CSV bytes.
+    for engine in [engine(), csv_engine()] {
+        let sql = "SELECT COUNT(*) FROM penguins a JOIN penguins b ON a.species = b.species";
+        let prepared = engine.prepare(&store, Some("penguins"), sql).unwrap();
+        let mut stream = engine.run(prepared).unwrap();
+        let progress = stream.progress();
+        assert_eq!(
+            progress.rows_read(),
+            0,
+            "nothing read before the first batch is asked for"
+        );
+        while let Some(batch) = stream.next_batch() {
+            batch.unwrap();
+        }
+        stream.finish().unwrap();
+        // A self-join scans the table twice: both scans count, each to its end.
+        assert_eq!(progress.scans(), 2);
+        assert_eq!(progress.rows_total(), 2 * rows);
+        assert_eq!(progress.rows_read(), 2 * rows);
+    }
+}
+
+#[test]
+fn a_count_of_rows_that_reads_no_column_answers_from_the_columnar_copy_as_from_the_csv() {
+    let (_tmp, store) = penguins_store();
+    let rows = reference_rows("penguins.csv").len() as i128;
+    materialize_version(&store, "penguins", &VersionRef::Active).unwrap();
+    let prepared = engine()
+        .prepare(&store, Some("penguins"), "SELECT COUNT(*) FROM penguins")
+        .unwrap();
+    assert!(prepared.without_copy.is_empty(), "the copy is used");
+    for engine in [engine(), csv_engine()] {
+        let answer = query(&engine, &store, "penguins", "SELECT COUNT(*) FROM penguins");
+        assert_eq!(answer, vec![vec![Cell::Int(rows)]]);
+    }
+}

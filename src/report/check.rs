@@ -147,6 +147,8 @@ pub struct VerifySummary {
     pub orphan_blobs: Option<usize>,
     /// Temporary files of interrupted (or running) writes (null likewise).
     pub temp_files: Option<usize>,
+    /// Columnar copies and index entries nothing uses (null likewise).
+    pub stale_copies: Option<usize>,
 }
 
 impl From<&CheckReport> for VerifySummary {
@@ -165,6 +167,7 @@ impl From<&CheckReport> for VerifySummary {
             snapshot_checked: r.snapshot_checked,
             orphan_blobs: r.leftovers.as_ref().map(|l| l.orphan_blobs.len()),
             temp_files: r.leftovers.as_ref().map(|l| l.temp_files.len()),
+            stale_copies: r.leftovers.as_ref().map(|l| l.stale_copies.len()),
         }
     }
 }
@@ -238,6 +241,10 @@ pub struct Stat {
     pub temp_files: u64,
     /// Their bytes.
     pub temp_file_bytes: u64,
+    /// Columnar copies and index entries nothing uses.
+    pub stale_copies: u64,
+    /// Their bytes.
+    pub stale_copy_bytes: u64,
 }
 
 impl From<&StoreStats> for Stat {
@@ -264,6 +271,8 @@ impl From<&StoreStats> for Stat {
             orphan_blob_bytes: s.orphan_blob_bytes,
             temp_files: s.temp_files,
             temp_file_bytes: s.temp_file_bytes,
+            stale_copies: s.stale_copies,
+            stale_copy_bytes: s.stale_copy_bytes,
         }
     }
 }
@@ -271,7 +280,7 @@ impl From<&StoreStats> for Stat {
 /// A file `gc` removed (or, in a dry run, would remove).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GcFile {
-    /// `orphan_blob` or `temp_file`.
+    /// `orphan_blob`, `temp_file` or `stale_copy`.
     pub kind: &'static str,
     /// The file.
     pub path: String,
@@ -288,9 +297,12 @@ pub struct GcSummary {
     pub orphan_blobs: usize,
     /// Temporary files.
     pub temp_files: usize,
+    /// Stale columnar copies and index entries.
+    pub stale_copies: usize,
     /// Bytes in them.
     pub bytes: u64,
-    /// Temporary files were left alone because a write was in progress.
+    /// Temporary files, orphan blobs and stale copies were left alone because a write was
+    /// in progress.
     pub writes_in_progress: bool,
 }
 
@@ -321,10 +333,12 @@ impl GcLine {
             .iter()
             .map(file("orphan_blob"))
             .chain(report.temp_files.iter().map(file("temp_file")))
+            .chain(report.stale_copies.iter().map(file("stale_copy")))
             .chain([GcLine::Summary(GcSummary {
                 dry_run: report.dry_run,
                 orphan_blobs: report.orphan_blobs.len(),
                 temp_files: report.temp_files.len(),
+                stale_copies: report.stale_copies.len(),
                 bytes: report.bytes(),
                 writes_in_progress: report.writes_in_progress,
             })])

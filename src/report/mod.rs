@@ -135,7 +135,7 @@ mod tests {
             lines,
             [
                 r#"{"item":"problem","kind":"store","detail":"x"}"#,
-                r#"{"item":"summary","ok":false,"problems":1,"segments":1,"records":2,"bytes":300,"last_seq":2,"torn_tail":null,"invariants_checked":true,"deep":false,"blobs_checked":0,"snapshot_checked":2,"orphan_blobs":null,"temp_files":null}"#,
+                r#"{"item":"summary","ok":false,"problems":1,"segments":1,"records":2,"bytes":300,"last_seq":2,"torn_tail":null,"invariants_checked":true,"deep":false,"blobs_checked":0,"snapshot_checked":2,"orphan_blobs":null,"temp_files":null,"stale_copies":null}"#,
             ]
         );
     }

@@ -21,12 +21,12 @@ use crate::blob::blob_read_error;
 use crate::digest::{Digest, Hasher};
 use crate::error::{Error, Result};
 use crate::io::{Io, OpenMode, TempFile};
-use crate::paths::{parent, tmp_path, StorePaths};
+use crate::paths::{tmp_path, StorePaths};
 use crate::store::TableBytesSource;
 use crate::store::TableRecord;
 use bytes::Bytes;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use futures::StreamExt;
@@ -140,7 +140,8 @@ impl ColumnarCopy {
                 index_path.display()
             )));
         }
-        let expected = parse_hex(&index.parquet_hash).ok_or_else(|| unusable("bad hash".into()))?;
+        let expected = crate::digest::parse_hex32(&index.parquet_hash)
+            .ok_or_else(|| unusable("bad hash".into()))?;
         let path = paths.parquet_copy(&expected);
         let file = io
             .open(&path, OpenMode::Read)
@@ -230,9 +231,12 @@ fn decode_group(
     reader
         .map(|batch| {
             let batch = batch?;
-            Ok(RecordBatch::try_new(
+            // With the row count given: a projection of no column (`COUNT(*)`) has rows.
+            let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+            Ok(RecordBatch::try_new_with_options(
                 Arc::clone(&schema),
                 batch.columns().to_vec(),
+                &options,
             )?)
         })
         .collect()
@@ -247,24 +251,10 @@ fn same_fields(a: &SchemaRef, b: &SchemaRef) -> bool {
             .all(|(x, y)| x.name() == y.name() && x.data_type() == y.data_type())
 }
 
-fn parse_hex(text: &str) -> Option<[u8; 32]> {
-    let mut out = [0u8; 32];
-    if text.len() != 64 {
-        return None;
-    }
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
-}
-
-/// Makes the columnar copy of `table` unless a valid one exists; replaces a damaged one.
-pub fn materialize_table(
-    io: &Io,
-    paths: &StorePaths,
-    source: &TableBytesSource,
-    table: &TableRecord,
-) -> Result<Materialized> {
+/// Makes the columnar copy of `table` (a table of `store`) unless a valid one exists;
+/// replaces a damaged one.
+pub fn materialize_table(store: &crate::Store, table: &TableRecord) -> Result<Materialized> {
+    let (io, paths) = (&store.io(), &store.paths());
     if let Ok(copy) = ColumnarCopy::open(io, paths, table) {
         return Ok(Materialized {
             table: table.name.clone(),
@@ -277,8 +267,11 @@ pub fn materialize_table(
         KeyValue::new("strata.content_hash".to_string(), table.content_hash.hex()),
         KeyValue::new("strata.schema".to_string(), schema_json(table)),
     ];
-    let tmp_dir = parent(&paths.parquet_tmp(uuid::Uuid::nil())).to_path_buf();
-    io.ensure_dir_durably(&tmp_dir)?;
+    // Held from the temporary file until the index entry names the copy: `gc` removes
+    // temporary files and copies no entry names only under the exclusive staging lock.
+    let _staging = store.hold_staging_lock()?;
+    let source = &store.table_bytes_source(&table.content_hash)?;
+    io.ensure_dir_durably(&paths.parquet_tmp_dir())?;
     io.ensure_dir_durably(&paths.parquet_index_dir())?;
     let tmp = paths.parquet_tmp(uuid::Uuid::new_v4());
     let (file, rows) = write_parquet(io.create_temp(&tmp)?, source, table, metadata)?;
@@ -313,19 +306,13 @@ pub fn materialize_version(
 ) -> Result<Vec<MaterializedLine>> {
     let info = store.version(dataset, version)?;
     let name = store.catalog().get(dataset)?.name.clone();
-    let (io, paths) = (store.io(), store.paths());
     info.tables
         .iter()
         .map(|table| {
             Ok(MaterializedLine {
                 dataset: name.clone(),
                 version: info.number,
-                copy: materialize_table(
-                    &io,
-                    &paths,
-                    &store.table_bytes_source(&table.content_hash)?,
-                    table,
-                )?,
+                copy: materialize_table(store, table)?,
             })
         })
         .collect()

@@ -44,7 +44,7 @@ pub mod export;
 pub mod output;
 mod scan;
 
-pub use scan::Verifications;
+pub use scan::{ScanProgress, Verifications};
 
 use crate::digest::Digest;
 use crate::query::{Finding, QualifiedVersion, Query, ValidateOptions, VersionSchemas};
@@ -58,7 +58,7 @@ use datafusion::common::config::Dialect;
 use datafusion::common::TableReference;
 use datafusion::error::DataFusionError;
 use datafusion::execution::disk_manager::DiskManagerBuilder;
-use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::execution::SendableRecordBatchStream;
@@ -243,11 +243,18 @@ impl Engine {
 
     /// A session whose default schema is `default_schema`.
     fn session(&self, default_schema: &str) -> SqlResult<SessionContext> {
-        let config = SessionConfig::new()
+        let mut config = SessionConfig::new()
             .with_target_partitions(self.options.threads.max(1))
             .with_default_catalog_and_schema(CATALOG, default_schema)
             .with_create_default_catalog_and_schema(false)
             .with_information_schema(false);
+        // A sort sets aside this much of the pool to merge its spilled runs (DataFusion's
+        // default is 10 MB): an eighth of the pool at most, so that a sort that spills fits
+        // a small pool instead of failing on its reservation.
+        let execution = &mut config.options_mut().execution;
+        execution.sort_spill_reservation_bytes = execution
+            .sort_spill_reservation_bytes
+            .min(self.options.memory_limit / 8);
         let disk = if self.options.spill {
             DiskManagerBuilder::default()
         } else {
@@ -255,7 +262,11 @@ impl Engine {
                 .with_mode(datafusion::execution::disk_manager::DiskManagerMode::Disabled)
         };
         let runtime = RuntimeEnvBuilder::new()
-            .with_memory_pool(Arc::new(FairSpillPool::new(self.options.memory_limit)))
+            // Tracking names the largest consumers in the error of a query that does not fit.
+            .with_memory_pool(Arc::new(TrackConsumersPool::new(
+                FairSpillPool::new(self.options.memory_limit),
+                std::num::NonZeroUsize::new(3).expect("3 is not zero"),
+            )))
             .with_disk_manager_builder(disk)
             .build_arc()
             .map_err(|e| self.error(e))?;
@@ -727,6 +738,12 @@ impl ResultStream<'_> {
     /// The rows returned so far.
     pub fn rows(&self) -> u64 {
         self.rows
+    }
+
+    /// How far the query's scans have read (to be watched from another thread while
+    /// [`ResultStream::next_batch`] waits).
+    pub fn progress(&self) -> Arc<ScanProgress> {
+        self.verifications.progress()
     }
 
     /// Ends the query: stops pulling, then waits until every blob a scan started reading has

@@ -30,19 +30,64 @@ use datafusion::physical_plan::{
 use futures::{StreamExt, TryStreamExt};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 /// How many chunks may wait between the reading thread and the parsers.
 const CHANNEL_CHUNKS: usize = 4;
 
-/// The verifications of one query's scans (see the module docs).
+/// The verifications of one query's scans (see the module docs), and how far they have read.
 #[derive(Debug, Default)]
 pub struct Verifications {
     readers: Mutex<Vec<JoinHandle<Result<(), crate::Error>>>>,
+    progress: Arc<ScanProgress>,
+}
+
+/// How far the scans of a running query have read, for a progress indication: read from
+/// any thread while the query runs. Both counts grow: a scan adds its table's rows to the
+/// total when it starts (a table scanned twice, as in a self-join, counts twice), and each
+/// batch it yields adds its rows to those read. The rows read reach the total when every
+/// scan started has yielded all its rows; a scan stopped early (a `LIMIT`) stays short.
+#[derive(Debug, Default)]
+pub struct ScanProgress {
+    rows_read: AtomicU64,
+    rows_total: AtomicU64,
+    scans: AtomicU64,
+}
+
+impl ScanProgress {
+    /// Rows the scans have yielded so far.
+    pub fn rows_read(&self) -> u64 {
+        self.rows_read.load(Ordering::Relaxed)
+    }
+
+    /// Rows of the tables whose scans have started.
+    pub fn rows_total(&self) -> u64 {
+        self.rows_total.load(Ordering::Relaxed)
+    }
+
+    /// Scans started.
+    pub fn scans(&self) -> u64 {
+        self.scans.load(Ordering::Relaxed)
+    }
+
+    fn started(&self, rows: u64) {
+        self.rows_total.fetch_add(rows, Ordering::Relaxed);
+        self.scans.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn read(&self, rows: usize) {
+        self.rows_read.fetch_add(rows as u64, Ordering::Relaxed);
+    }
 }
 
 impl Verifications {
+    /// How far the scans have read.
+    pub fn progress(&self) -> Arc<ScanProgress> {
+        Arc::clone(&self.progress)
+    }
+
     fn register(&self, reader: JoinHandle<Result<(), crate::Error>>) {
         self.readers
             .lock()
@@ -203,14 +248,25 @@ impl ExecutionPlan for StrataScan {
         _partition: usize,
         _context: Arc<TaskContext>,
     ) -> DfResult<SendableRecordBatchStream> {
-        match &self.source {
-            TableSource::Csv(bytes) => self.execute_csv(bytes),
-            TableSource::Columnar(copy) => Ok(copy.stream(
+        let batches = match &self.source {
+            TableSource::Csv(bytes) => self.execute_csv(bytes)?,
+            TableSource::Columnar(copy) => copy.stream(
                 self.projection.as_deref(),
                 self.parser.schema(),
                 self.parallelism,
-            )?),
-        }
+            )?,
+        };
+        let progress = self.verifications.progress();
+        progress.started(self.table.row_count);
+        let counted = batches.inspect(move |batch| {
+            if let Ok(batch) = batch {
+                progress.read(batch.num_rows());
+            }
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            self.parser.schema(),
+            counted,
+        )))
     }
 }
 

@@ -1,11 +1,15 @@
 //! The loose ends interrupted and failed writes leave: temporary files (of a process killed
-//! while writing a blob or a snapshot) and orphan blobs (published by an upload whose event
-//! was then never committed). Nothing ever reads either; this finds them (for `stats` and
-//! the check), removes the temporary files before each upload, and collects both on demand.
+//! while writing a blob, a snapshot or a columnar copy), orphan blobs (published by an upload
+//! whose event was then never committed) and stale columnar copies (a copy whose index entry
+//! was never written or was replaced, an index entry of a table a repair cut from the log).
+//! Nothing ever reads them; this finds them (for `stats` and the check), removes the
+//! temporary files before each upload, and collects all of them on demand.
 //!
-//! Temporary files of writes still in progress must not be removed: every upload and
-//! snapshot holds a shared lock on `log/STAGING` while it writes them, and they are
+//! Temporary files of writes still in progress must not be removed: every upload, snapshot
+//! and columnar copy holds a shared lock on `log/STAGING` while it writes them, and they are
 //! removed only by whoever gets that lock exclusively (so only when nobody is writing one).
+//! A columnar copy is renamed into place before its index entry names it, so stale copies
+//! are decided under that exclusive lock too.
 //! Blobs are published and referred to by their event under the writer lock, so garbage
 //! collection takes the writer lock and catches up on the log before deciding that a blob is
 //! referred to by nothing.
@@ -35,9 +39,13 @@ pub struct Leftover {
 pub struct Leftovers {
     /// Blob files no `upload_created` event refers to.
     pub orphan_blobs: Vec<Leftover>,
-    /// Temporary files (`*.tmp`) in the blob, snapshot and log folders: left by interrupted
-    /// writes, or being written right now by another process.
+    /// Temporary files (`*.tmp`) in the blob, snapshot, columnar-copy and log folders: left
+    /// by interrupted writes, or being written right now by another process.
     pub temp_files: Vec<Leftover>,
+    /// Derived files nothing uses: columnar copies (`derived/parquet/*.parquet`) no index
+    /// entry names, and index entries (`derived/parquet/index/*.json`) of tables no event of
+    /// the log holds. Removing them loses nothing: a copy is rebuilt from the table's bytes.
+    pub stale_copies: Vec<Leftover>,
 }
 
 impl Leftovers {
@@ -50,6 +58,11 @@ impl Leftovers {
     pub fn temp_file_bytes(&self) -> u64 {
         self.temp_files.iter().map(|l| l.bytes).sum()
     }
+
+    /// Bytes in stale columnar copies and index entries.
+    pub fn stale_copy_bytes(&self) -> u64 {
+        self.stale_copies.iter().map(|l| l.bytes).sum()
+    }
 }
 
 /// What [`Store::collect_garbage`] removed (or, in a dry run, would remove).
@@ -61,8 +74,10 @@ pub struct GcReport {
     pub orphan_blobs: Vec<Leftover>,
     /// Temporary files.
     pub temp_files: Vec<Leftover>,
-    /// Temporary files and orphan blobs were left alone because a write was in progress
-    /// (they may be its).
+    /// Stale columnar copies and index entries (see [`Leftovers::stale_copies`]).
+    pub stale_copies: Vec<Leftover>,
+    /// Temporary files, orphan blobs and stale copies were left alone because a write was in
+    /// progress (they may be its).
     pub writes_in_progress: bool,
 }
 
@@ -72,6 +87,7 @@ impl GcReport {
         self.orphan_blobs
             .iter()
             .chain(&self.temp_files)
+            .chain(&self.stale_copies)
             .map(|l| l.bytes)
             .sum()
     }
@@ -81,19 +97,15 @@ impl GcReport {
 const STAGING_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Store {
-    /// The files nothing reads: orphan blobs (against every event of the log as of the last
-    /// open or refresh) and temporary files. Reads the log's events and lists the folders;
-    /// changes nothing.
+    /// The files nothing reads: orphan blobs and stale columnar copies (against every event
+    /// of the log as of the last open or refresh) and temporary files. Reads the log's events
+    /// and lists the folders; changes nothing.
     pub fn leftovers(&self) -> Result<Leftovers> {
-        let referenced = self.referenced_blobs()?;
-        let orphan_blobs = self
-            .blob_files()?
-            .into_iter()
-            .filter(|l| !referenced.contains(&l.path))
-            .collect();
+        let tables = self.referenced_tables()?;
         Ok(Leftovers {
-            orphan_blobs,
+            orphan_blobs: self.orphan_blobs(&tables)?,
             temp_files: temp_files(self.log.io(), self.log.paths(), true)?,
+            stale_copies: stale_copies(self.log.io(), self.log.paths(), &tables)?,
         })
     }
 
@@ -112,6 +124,7 @@ impl Store {
                 dry_run,
                 orphan_blobs: leftovers.orphan_blobs,
                 temp_files: leftovers.temp_files,
+                stale_copies: leftovers.stale_copies,
                 writes_in_progress: false,
             });
         }
@@ -124,15 +137,13 @@ impl Store {
         let writer = self.lock_writer()?;
         self.catch_up(&mut self.catalog_mut())?;
         let io = self.log.io();
-        let mut orphan_blobs = Vec::new();
+        let (mut orphan_blobs, mut stale) = (Vec::new(), Vec::new());
         if staging.is_some() {
-            let referenced = self.referenced_blobs()?;
-            orphan_blobs = self
-                .blob_files()?
-                .into_iter()
-                .filter(|l| !referenced.contains(&l.path))
-                .collect();
+            let tables = self.referenced_tables()?;
+            orphan_blobs = self.orphan_blobs(&tables)?;
+            stale = stale_copies(io, self.log.paths(), &tables)?;
             remove_all(io, &orphan_blobs)?;
+            remove_all(io, &stale)?;
         }
         // Segments being created are written under the writer lock, which this holds.
         let mut temp_files = temp_files(io, self.log.paths(), true)?
@@ -150,6 +161,7 @@ impl Store {
             dry_run,
             orphan_blobs,
             temp_files,
+            stale_copies: stale,
             writes_in_progress,
         })
     }
@@ -202,8 +214,9 @@ impl Store {
         Ok(found)
     }
 
-    /// Holds the staging lock shared, while writing temporary files of blobs or snapshots.
-    pub(super) fn hold_staging_lock(&self) -> Result<LockGuard> {
+    /// Holds the staging lock shared, while writing temporary files of blobs, snapshots or
+    /// columnar copies.
+    pub(crate) fn hold_staging_lock(&self) -> Result<LockGuard> {
         self.staging_lock(LockKind::Shared, STAGING_TIMEOUT)
     }
 
@@ -223,12 +236,22 @@ impl Store {
         Ok(lock(io, &path, kind, timeout)?)
     }
 
-    /// The blob files every `upload_created` event of the log refers to.
-    fn referenced_blobs(&self) -> Result<HashSet<PathBuf>> {
+    /// The content hashes of the tables every `upload_created` event of the log holds.
+    fn referenced_tables(&self) -> Result<HashSet<[u8; 32]>> {
         Ok(self
             .all_tables()?
             .into_iter()
-            .map(|(_, _, table)| self.blobs.path(&table.content_hash.0))
+            .map(|(_, _, table)| table.content_hash.0)
+            .collect())
+    }
+
+    /// The blob files named by no table of `tables`.
+    fn orphan_blobs(&self, tables: &HashSet<[u8; 32]>) -> Result<Vec<Leftover>> {
+        let referenced: HashSet<PathBuf> = tables.iter().map(|h| self.blobs.path(h)).collect();
+        Ok(self
+            .blob_files()?
+            .into_iter()
+            .filter(|l| !referenced.contains(&l.path))
             .collect())
     }
 
@@ -255,7 +278,12 @@ impl Store {
 /// log folder and its torn-tail folder.
 fn temp_files(io: &Io, paths: &StorePaths, with_log: bool) -> Result<Vec<Leftover>> {
     let is_tmp = |name: &str| name.ends_with(TMP_SUFFIX);
-    let mut dirs = vec![paths.blob_tmp_dir(), paths.snapshot_dir()];
+    let mut dirs = vec![
+        paths.blob_tmp_dir(),
+        paths.snapshot_dir(),
+        paths.parquet_tmp_dir(),
+        paths.parquet_index_dir(),
+    ];
     if with_log {
         dirs.extend([paths.log_dir(), paths.torn_dir()]);
     }
@@ -271,6 +299,46 @@ fn temp_files(io: &Io, paths: &StorePaths, with_log: bool) -> Result<Vec<Leftove
         found.extend(tree_files(io, &paths.tree_dir())?.1);
     }
     Ok(found)
+}
+
+/// The stale files of the columnar copies (see [`Leftovers::stale_copies`]): index entries
+/// whose file name is the content hash of no table in `tables`, and copies that no index
+/// entry of a table in `tables` names. An index entry that cannot be read names nothing
+/// (its table's copy is remade by the next `materialize`, which replaces the entry).
+fn stale_copies(io: &Io, paths: &StorePaths, tables: &HashSet<[u8; 32]>) -> Result<Vec<Leftover>> {
+    let (dir, index_dir) = (paths.parquet_dir(), paths.parquet_index_dir());
+    let mut stale = Vec::new();
+    let mut named = HashSet::new();
+    if io.is_dir(&index_dir) {
+        for entry in files_in(io, &index_dir, |name| name.ends_with(".json"))? {
+            let name = entry.path.file_stem().and_then(|s| s.to_str());
+            let held = name
+                .and_then(crate::digest::parse_hex32)
+                .is_some_and(|hash| tables.contains(&hash));
+            if !held {
+                stale.push(entry);
+            } else if let Some(copy) = io.read(&entry.path).ok().and_then(|b| named_copy(&b)) {
+                named.insert(copy);
+            }
+        }
+    }
+    if io.is_dir(&dir) {
+        let is_copy = |name: &str| name.ends_with(".parquet");
+        let unnamed = files_in(io, &dir, is_copy)?.into_iter().filter(|l| {
+            let stem = l.path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+            !named.contains(stem)
+        });
+        stale.extend(unnamed);
+    }
+    stale.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(stale)
+}
+
+/// The name (hex SHA-256) of the copy an index entry names, if the entry reads.
+fn named_copy(index: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(index).ok()?;
+    let hash = value.get("parquet_hash")?.as_str()?;
+    crate::digest::parse_hex32(hash).map(|_| hash.to_ascii_lowercase())
 }
 
 /// The files under the `log/tree/` sidecar: the tiles (every file not named `*.tmp`) and the

@@ -55,6 +55,10 @@ pub struct StoreStats {
     pub temp_files: u64,
     /// Bytes of those files.
     pub temp_file_bytes: u64,
+    /// Columnar copies and index entries nothing uses (`strata gc` removes them).
+    pub stale_copies: u64,
+    /// Bytes of those files.
+    pub stale_copy_bytes: u64,
 }
 
 impl Store {
@@ -97,6 +101,8 @@ impl Store {
             orphan_blob_bytes: leftovers.orphan_blob_bytes(),
             temp_files: leftovers.temp_files.len() as u64,
             temp_file_bytes: leftovers.temp_file_bytes(),
+            stale_copies: leftovers.stale_copies.len() as u64,
+            stale_copy_bytes: leftovers.stale_copy_bytes(),
         })
     }
 }

@@ -34,7 +34,7 @@ fn stat_and_verify_report_orphan_blobs_and_temporary_files_without_failing() {
     );
     let text = ok(&store, &["stat"]);
     assert!(
-        text.contains("leftovers: 1 orphan blob (10 bytes), 1 temporary file (5 bytes)"),
+        text.contains("leftovers: 1 orphan blob (10 bytes), 1 temporary file (5 bytes), 0 stale columnar files (0 bytes)"),
         "{text}"
     );
     let verify = ok(&store, &["verify"]);
@@ -64,7 +64,9 @@ fn gc_dry_run_lists_and_gc_removes_the_leftovers_but_no_blob_in_use() {
     assert!(orphan.exists() && temp.exists());
     let done = ok(&store, &["gc"]);
     assert!(
-        done.contains("gc: removed 1 orphan blob and 1 temporary file (15 bytes)"),
+        done.contains(
+            "gc: removed 1 orphan blob, 1 temporary file and 0 stale columnar files (15 bytes)"
+        ),
         "{done}"
     );
     assert!(!orphan.exists() && !temp.exists());
@@ -72,7 +74,91 @@ fn gc_dry_run_lists_and_gc_removes_the_leftovers_but_no_blob_in_use() {
     assert!(verify.contains("verify: ok"), "{verify}");
     let again = ok(&store, &["gc"]);
     assert!(
-        again.contains("removed 0 orphan blobs and 0 temporary files"),
+        again.contains("removed 0 orphan blobs, 0 temporary files and 0 stale columnar files"),
         "{again}"
+    );
+}
+
+/// The files under `derived/parquet/`, by name relative to it.
+#[cfg(feature = "sql")]
+fn derived_files(store: &Path) -> Vec<String> {
+    let dir = store.join("derived/parquet");
+    let mut names = Vec::new();
+    for sub in ["", "index", "tmp"] {
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+            continue;
+        };
+        for entry in entries {
+            let entry = entry.unwrap();
+            if entry.file_type().unwrap().is_file() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                names.push(if sub.is_empty() {
+                    name
+                } else {
+                    format!("{sub}/{name}")
+                });
+            }
+        }
+    }
+    names.sort();
+    names
+}
+
+#[cfg(feature = "sql")]
+#[test]
+fn gc_removes_stale_columnar_files_and_keeps_the_copy_a_table_uses() {
+    let (tmp, store) = new_store();
+    ok(&store, &["upload", "d", &file(tmp.path(), "t.csv", SMALL)]);
+    ok(&store, &["materialize", "d"]);
+    let kept = derived_files(&store);
+    assert_eq!(kept.len(), 2, "one copy and its index entry: {kept:?}");
+    let parquet = store.join("derived/parquet");
+    // A copy no entry names (a killed materialize between its rename and its entry), an
+    // entry of a table the store does not hold (cut by a repair), an interrupted copy.
+    let unnamed = parquet.join(format!("{}.parquet", "ab".repeat(32)));
+    std::fs::write(&unnamed, b"PAR1 not named by any index").unwrap();
+    let foreign = parquet.join(format!("index/{}.json", "cd".repeat(32)));
+    std::fs::write(&foreign, br#"{"parquet_hash":"x"}"#).unwrap();
+    std::fs::create_dir_all(parquet.join("tmp")).unwrap();
+    let interrupted = parquet.join("tmp/killed-materialize.tmp");
+    std::fs::write(&interrupted, b"0123").unwrap();
+
+    let stat = json_one(&ok(&store, &["stat", "--json"]));
+    assert_eq!(
+        (stat["stale_copies"].as_u64(), stat["temp_files"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let verify = ok(&store, &["verify"]);
+    assert!(
+        verify.contains(&format!("stale columnar file: {}", unnamed.display()))
+            && verify.contains(&format!("stale columnar file: {}", foreign.display()))
+            && verify.contains("verify: ok"),
+        "{verify}"
+    );
+    let lines = json_lines(&ok(&store, &["gc", "--json"]));
+    let kinds: Vec<&str> = lines.iter().filter_map(|l| l["kind"].as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["temp_file", "stale_copy", "stale_copy"],
+        "{lines:?}"
+    );
+    let summary = lines.last().unwrap();
+    assert_eq!(
+        (
+            summary["stale_copies"].as_u64(),
+            summary["temp_files"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
+    assert_eq!(derived_files(&store), kept, "only the stale files are gone");
+    let query = ok(
+        &store,
+        &["query", "d", "SELECT COUNT(*) AS n FROM t", "--json"],
+    );
+    assert!(query.contains("\"n\""), "{query}");
+    assert_eq!(
+        derived_files(&store),
+        kept,
+        "the query used the copy kept, and made none"
     );
 }

@@ -589,6 +589,8 @@ struct Summary {
     orphan_blobs: Option<u64>,
     #[serde(deserialize_with = "nullable")]
     temp_files: Option<u64>,
+    #[serde(deserialize_with = "nullable")]
+    stale_copies: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -775,6 +777,8 @@ struct Stat {
     orphan_blob_bytes: u64,
     temp_files: u64,
     temp_file_bytes: u64,
+    stale_copies: u64,
+    stale_copy_bytes: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -790,6 +794,7 @@ struct GcFile {
 enum GcFileKind {
     OrphanBlob,
     TempFile,
+    StaleCopy,
 }
 
 #[derive(Debug, Deserialize)]
@@ -798,6 +803,7 @@ struct GcSummary {
     dry_run: bool,
     orphan_blobs: u64,
     temp_files: u64,
+    stale_copies: u64,
     bytes: u64,
     writes_in_progress: bool,
 }

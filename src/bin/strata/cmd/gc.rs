@@ -1,5 +1,6 @@
 //! `strata gc`: removes what nothing reads, the library's `Store::collect_garbage`: blob files
-//! no event refers to (left by failed uploads) and temporary files of interrupted writes.
+//! no event refers to (left by failed uploads), temporary files of interrupted writes, and
+//! columnar copies nothing uses (derived files: a query remakes what it needs).
 
 use crate::context::Context;
 use crate::display;
@@ -35,6 +36,7 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     for (what, files) in [
         ("orphan blob", &report.orphan_blobs),
         ("temporary file", &report.temp_files),
+        ("stale columnar file", &report.stale_copies),
     ] {
         for file in files {
             out.line(format!(
@@ -47,13 +49,14 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     if report.writes_in_progress {
         out.line(out.paint(
             Style::Dim,
-            "temporary files were left alone: another process is writing; run `strata gc` again later",
+            "temporary files, orphan blobs and stale columnar files were left alone: another process is writing; run `strata gc` again later",
         ))?;
     }
     out.line(format!(
-        "gc: {verb} {} and {} ({})",
+        "gc: {verb} {}, {} and {} ({})",
         display::count(report.orphan_blobs.len() as u64, "orphan blob"),
         display::count(report.temp_files.len() as u64, "temporary file"),
+        display::count(report.stale_copies.len() as u64, "stale columnar file"),
         display::count(report.bytes(), "byte")
     ))?;
     if report.dry_run && report.bytes() > 0 {

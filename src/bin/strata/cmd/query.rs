@@ -6,10 +6,13 @@ use crate::context::{self, Context};
 use crate::error::{CliError, CliResult};
 use crate::output::{self, Printer, Style};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 use strata::query::Finding;
 use strata::sql::columnar::materialize_table;
 use strata::sql::output::{csv_header, csv_rows, json_rows, ParquetFile, Preview, ResultHasher};
-use strata::sql::{ColumnarPolicy, Engine, PreparedQuery, SqlError, SqlOptions};
+use strata::sql::{ColumnarPolicy, Engine, PreparedQuery, ScanProgress, SqlError, SqlOptions};
 use strata::store::{QueryRun, QueryRunVersion};
 use strata::Store;
 
@@ -231,7 +234,7 @@ fn stream_rows(
         csv_header(&schema, &mut buffer);
         out.bytes(&buffer)?;
     }
-    let spinner = output::spinner("running the query");
+    let bar = ScanBar::watch(stream.progress());
     while let Some(batch) = stream.next_batch() {
         let batch = batch.map_err(sql_error)?;
         if let Some(hasher) = &mut hasher {
@@ -247,9 +250,9 @@ fn stream_rows(
         if !buffer.is_empty() {
             out.bytes(&buffer)?;
         }
-        spinner.set_message(format!("running the query: {} rows", stream.rows()));
+        bar.returned(stream.rows());
     }
-    spinner.finish_and_clear();
+    drop(bar);
     let rows = stream.finish().map_err(sql_error)?;
     Ok((rows, hasher.map(ResultHasher::finish), sink))
 }
@@ -326,9 +329,7 @@ fn materialize(store: &Store, tables: &[strata::store::TableRecord]) {
             "making a columnar copy of `{}` for later queries",
             table.name
         ));
-        let outcome = store
-            .table_bytes_source(&table.content_hash)
-            .and_then(|source| materialize_table(&store.io(), &store.paths(), &source, table));
+        let outcome = materialize_table(store, table);
         spinner.finish_and_clear();
         if let Err(e) = outcome {
             output::print_error(&format!(
@@ -337,4 +338,61 @@ fn materialize(store: &Store, tables: &[strata::store::TableRecord]) {
             ));
         }
     }
+}
+
+/// The progress of a running query on a terminal: the rows its scans have read of the rows
+/// of the tables they scan, and the rows returned so far. A thread redraws it while the main
+/// thread waits for the next batch (a grouped query returns nothing until its input is read).
+/// Nothing is drawn off a terminal; dropping it clears the line.
+struct ScanBar {
+    stop: Arc<AtomicBool>,
+    returned: Arc<AtomicU64>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ScanBar {
+    fn watch(progress: Arc<ScanProgress>) -> ScanBar {
+        let stop = Arc::new(AtomicBool::new(false));
+        let returned = Arc::new(AtomicU64::new(0));
+        let thread = output::progress_enabled().then(|| {
+            let (stop, returned) = (Arc::clone(&stop), Arc::clone(&returned));
+            std::thread::spawn(move || draw_scan_progress(&progress, &stop, &returned))
+        });
+        ScanBar {
+            stop,
+            returned,
+            thread,
+        }
+    }
+
+    fn returned(&self, rows: u64) {
+        self.returned.store(rows, Ordering::Relaxed);
+    }
+}
+
+impl Drop for ScanBar {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Redraws the bar every 100 ms until `stop`.
+fn draw_scan_progress(progress: &ScanProgress, stop: &AtomicBool, returned: &AtomicU64) {
+    let bar = output::count_bar(0, "reading");
+    while !stop.load(Ordering::Relaxed) {
+        let total = progress.rows_total();
+        bar.set_length(total.max(progress.rows_read()));
+        bar.set_position(progress.rows_read());
+        let tables = match progress.scans() {
+            0 | 1 => "reading the table".to_string(),
+            n => format!("reading {n} tables"),
+        };
+        let returned = crate::display::count(returned.load(Ordering::Relaxed), "row");
+        bar.set_message(format!("{tables} ({returned} returned), rows read"));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bar.finish_and_clear();
 }

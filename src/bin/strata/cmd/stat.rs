@@ -62,12 +62,14 @@ pub fn run(ctx: &Context, _args: Args) -> CliResult {
         display::count(stats.tree_bytes, "byte")
     ))?;
     out.line(format!(
-        "{} {} ({}), {} ({})",
+        "{} {} ({}), {} ({}), {} ({})",
         label("leftovers"),
         display::count(stats.orphan_blobs, "orphan blob"),
         display::count(stats.orphan_blob_bytes, "byte"),
         display::count(stats.temp_files, "temporary file"),
-        display::count(stats.temp_file_bytes, "byte")
+        display::count(stats.temp_file_bytes, "byte"),
+        display::count(stats.stale_copies, "stale columnar file"),
+        display::count(stats.stale_copy_bytes, "byte")
     ))?;
     out.line(format!(
         "{} {}",

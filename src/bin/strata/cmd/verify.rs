@@ -238,7 +238,8 @@ fn print_text(out: &mut Printer, dir: &Path, report: &CheckReport) -> CliResult 
     out.line(format!("verify: {verdict}"))
 }
 
-/// Orphan blobs and temporary files: not problems, but space `strata gc` gives back.
+/// Orphan blobs, temporary files and stale columnar copies: not problems, but space
+/// `strata gc` gives back.
 fn print_leftovers(out: &mut Printer, report: &CheckReport) -> CliResult {
     let Some(leftovers) = &report.leftovers else {
         return Ok(());
@@ -246,6 +247,7 @@ fn print_leftovers(out: &mut Printer, report: &CheckReport) -> CliResult {
     for (what, files) in [
         ("orphan blob", &leftovers.orphan_blobs),
         ("temporary file", &leftovers.temp_files),
+        ("stale columnar file", &leftovers.stale_copies),
     ] {
         for file in files {
             out.line(format!(
@@ -255,7 +257,14 @@ fn print_leftovers(out: &mut Printer, report: &CheckReport) -> CliResult {
             ))?;
         }
     }
-    if !leftovers.orphan_blobs.is_empty() || !leftovers.temp_files.is_empty() {
+    let any = [
+        &leftovers.orphan_blobs,
+        &leftovers.temp_files,
+        &leftovers.stale_copies,
+    ]
+    .iter()
+    .any(|files| !files.is_empty());
+    if any {
         out.line(out.paint(
             Style::Dim,
             "leftovers of failed or interrupted writes are not problems; `strata gc` removes them",
