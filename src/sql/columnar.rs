@@ -4,9 +4,12 @@
 //! found through a small index file per table content hash (`derived/parquet/index/<table
 //! hex>.json`, [`CopyIndex`]). It is never the source of truth: it can be deleted at any
 //! time and is rebuilt from the table's bytes (read through the store, from a blob file or a
-//! `table_bytes` record); before use its bytes are hashed and compared with the
-//! index, and its row count and schema with the table's record, so a damaged, truncated or
-//! stale copy is never read (the query reads the CSV instead, and the copy is rebuilt).
+//! `table_bytes` record). The index entry also holds the SHA-256 of the file's footer and of
+//! each column chunk ([`PartHashes`]): opening a copy hashes its footer and compares its row
+//! count and schema with the table's record, and each scan hashes the chunks of the columns
+//! it reads, on every thread, before decoding any. So a damaged, truncated or stale copy is
+//! never decoded (the scan reads the CSV instead, and the copy is rebuilt), and a query
+//! hashes only what it reads, not the whole file.
 //!
 //! A copy is written to `derived/parquet/tmp/`, fsynced, renamed under its hash and its folder
 //! fsynced, all through the IO seam; then the index file is created durably.
@@ -43,7 +46,8 @@ use std::sync::Arc;
 
 /// The conversion rules of a copy: the CSV dialect and value recognisers of this strata,
 /// the Arrow types of [`super::csv_read::arrow_type`]. A copy made by other rules is stale.
-pub const CONVERSION: &str = "strata-columnar-v1";
+/// `v2`: the index entry holds the hash of the footer and of every column chunk.
+pub const CONVERSION: &str = "strata-columnar-v2";
 
 /// Rows per Parquet row group: the unit decoded by one thread.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
@@ -61,6 +65,28 @@ pub struct CopyIndex {
     pub bytes: u64,
     /// The rows it holds.
     pub rows: u64,
+}
+
+/// The index file of a copy: its [`CopyIndex`] and the hashes that let a query verify only
+/// what it reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct IndexFile {
+    #[serde(flatten)]
+    index: CopyIndex,
+    #[serde(flatten)]
+    parts: PartHashes,
+}
+
+/// The SHA-256 (hex) of a copy's footer and of each of its column chunks. Together they
+/// cover every byte a reader reads: the footer (the Thrift metadata, its length and the
+/// magic) to find the chunks, and the chunks themselves.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartHashes {
+    /// The file's last `8 + metadata length` bytes.
+    pub footer_sha256: String,
+    /// Row group by row group, one per column in schema order: the bytes from the chunk's
+    /// first page (its dictionary page, if any) over its compressed length.
+    pub chunk_sha256: Vec<Vec<String>>,
 }
 
 /// What [`materialize_table`] did.
@@ -87,13 +113,16 @@ pub struct MaterializedLine {
     pub copy: Materialized,
 }
 
-/// A verified columnar copy, held in memory (mapped) for the scans of one query.
+/// A columnar copy whose footer was verified, held in memory (mapped) for the scans of one
+/// query; each scan verifies the column chunks it reads ([`ColumnarCopy::verify_columns`]).
 #[derive(Debug)]
 pub struct ColumnarCopy {
     bytes: Bytes,
     metadata: ArrowReaderMetadata,
     /// The index entry it was verified against.
     pub index: CopyIndex,
+    parts: PartHashes,
+    path: std::path::PathBuf,
 }
 
 /// Why a copy could not be used.
@@ -114,46 +143,24 @@ impl AsRef<[u8]> for MapOwner {
 }
 
 impl ColumnarCopy {
-    /// The verified copy of `table`, or why there is none to use. Reads only: a damaged copy
-    /// is left for [`materialize_table`] to replace.
+    /// The copy of `table` with its footer verified, or why there is none to use: its
+    /// index entry is this conversion's and this table's, the file has the recorded length,
+    /// its footer hashes to the recorded hash, and it holds the table's rows of its schema.
+    /// Its column chunks are verified by the scans that read them. Reads only: a damaged
+    /// copy is left for [`materialize_table`] to replace.
     pub fn open(
         io: &Io,
         paths: &StorePaths,
         table: &TableRecord,
     ) -> Result<ColumnarCopy, CopyState> {
-        let index_path = paths.parquet_index(&table.content_hash.0);
-        if !io.is_file(&index_path) {
-            return Err(CopyState::Absent);
-        }
-        let unusable = |why: String| CopyState::Unusable(why);
-        let index = io
-            .read(&index_path)
-            .map_err(|e| unusable(e.to_string()))
-            .and_then(|bytes| {
-                serde_json::from_slice::<CopyIndex>(&bytes).map_err(|e| {
-                    unusable(format!("index {} is unreadable: {e}", index_path.display()))
-                })
-            })?;
-        if index.conversion != CONVERSION || index.table_hash != table.content_hash.hex() {
+        let (file, map, path) = Self::map_indexed(io, paths, table)?;
+        let unusable = CopyState::Unusable;
+        let footer = footer_range(&map)
+            .ok_or_else(|| unusable(format!("{} has no Parquet footer", path.display())))?;
+        if Digest::of(&map[footer]).hex() != file.parts.footer_sha256 {
             return Err(unusable(format!(
-                "index {} is for another conversion or table",
-                index_path.display()
-            )));
-        }
-        let expected = crate::digest::parse_hex32(&index.parquet_hash)
-            .ok_or_else(|| unusable("bad hash".into()))?;
-        let path = paths.parquet_copy(&expected);
-        let file = io
-            .open(&path, OpenMode::Read)
-            .map_err(|e| unusable(e.to_string()))?;
-        let map = file.map().map_err(|e| unusable(e.to_string()))?;
-        let actual = Digest::of(&map);
-        if actual.0 != expected {
-            return Err(unusable(format!(
-                "{} hashes to {}, not {}",
-                path.display(),
-                actual.hex(),
-                index.parquet_hash
+                "the footer of {} does not hash to its index entry",
+                path.display()
             )));
         }
         let bytes = Bytes::from_owner(MapOwner(map));
@@ -161,7 +168,8 @@ impl ColumnarCopy {
             .map_err(|e| unusable(format!("{} is not readable Parquet: {e}", path.display())))?;
         let rows = metadata.metadata().file_metadata().num_rows();
         let schema_fits = same_fields(metadata.schema(), &arrow_schema(&table.schema));
-        if rows as u64 != table.row_count || !schema_fits {
+        let shape_fits = chunk_shape(&metadata) == shape(&file.parts.chunk_sha256);
+        if rows as u64 != table.row_count || !schema_fits || !shape_fits {
             return Err(unusable(format!(
                 "{} does not hold the table's {} rows of its schema",
                 path.display(),
@@ -171,8 +179,130 @@ impl ColumnarCopy {
         Ok(ColumnarCopy {
             bytes,
             metadata,
-            index,
+            index: file.index,
+            parts: file.parts,
+            path,
         })
+    }
+
+    /// [`ColumnarCopy::open`], and the whole file hashed against the index's
+    /// `parquet_hash` (its name): what `materialize` checks before it keeps a copy.
+    pub fn open_whole(
+        io: &Io,
+        paths: &StorePaths,
+        table: &TableRecord,
+    ) -> Result<ColumnarCopy, CopyState> {
+        let copy = Self::open(io, paths, table)?;
+        let actual = Digest::of(&copy.bytes);
+        if actual.hex() != copy.index.parquet_hash {
+            return Err(CopyState::Unusable(format!(
+                "{} hashes to {}, not {}",
+                copy.path.display(),
+                actual.hex(),
+                copy.index.parquet_hash
+            )));
+        }
+        Ok(copy)
+    }
+
+    /// The index entry of `table`'s copy and the copy's file, mapped, if its length is the
+    /// recorded one.
+    fn map_indexed(
+        io: &Io,
+        paths: &StorePaths,
+        table: &TableRecord,
+    ) -> Result<(IndexFile, crate::io::Map, std::path::PathBuf), CopyState> {
+        let index_path = paths.parquet_index(&table.content_hash.0);
+        if !io.is_file(&index_path) {
+            return Err(CopyState::Absent);
+        }
+        let unusable = CopyState::Unusable;
+        let file = io
+            .read(&index_path)
+            .map_err(|e| unusable(e.to_string()))
+            .and_then(|bytes| {
+                serde_json::from_slice::<IndexFile>(&bytes).map_err(|e| {
+                    unusable(format!("index {} is unreadable: {e}", index_path.display()))
+                })
+            })?;
+        if file.index.conversion != CONVERSION || file.index.table_hash != table.content_hash.hex()
+        {
+            return Err(unusable(format!(
+                "index {} is for another conversion or table",
+                index_path.display()
+            )));
+        }
+        let expected = crate::digest::parse_hex32(&file.index.parquet_hash)
+            .ok_or_else(|| unusable(format!("index {} names no copy", index_path.display())))?;
+        let path = paths.parquet_copy(&expected);
+        let map = io
+            .open(&path, OpenMode::Read)
+            .and_then(|f| f.map())
+            .map_err(|e| unusable(e.to_string()))?;
+        if map.len() as u64 != file.index.bytes {
+            return Err(unusable(format!(
+                "{} is {} bytes, not the {} its index entry records",
+                path.display(),
+                map.len(),
+                file.index.bytes
+            )));
+        }
+        Ok((file, map, path))
+    }
+
+    /// Hashes the chunks of the columns at `projection` (every column with `None`) in every
+    /// row group, on up to `parallelism` threads, against the index entry; the first that
+    /// does not match, as the reason not to read this copy. A projection of no column (a
+    /// `COUNT(*)`) reads no chunk: the row counts come from the verified footer.
+    pub fn verify_columns(
+        &self,
+        projection: Option<&[usize]>,
+        parallelism: usize,
+    ) -> Result<(), String> {
+        let meta = self.metadata.metadata();
+        let columns: Vec<usize> = match projection {
+            Some(p) => p.to_vec(),
+            None => (0..meta.file_metadata().schema_descr().num_columns()).collect(),
+        };
+        let chunks: Vec<(usize, usize)> = (0..meta.num_row_groups())
+            .flat_map(|g| columns.iter().map(move |&c| (g, c)))
+            .collect();
+        let per_thread = chunks.len().div_ceil(parallelism.max(1)).max(1);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = chunks
+                .chunks(per_thread)
+                .map(|part| {
+                    scope.spawn(move || part.iter().try_for_each(|&(g, c)| self.verify_chunk(g, c)))
+                })
+                .collect();
+            workers.into_iter().try_for_each(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err("a hashing thread panicked".into()))
+            })
+        })
+    }
+
+    /// Hashes the chunk of column `column` in row group `group` against the index entry.
+    fn verify_chunk(&self, group: usize, column: usize) -> Result<(), String> {
+        let chunk = self.metadata.metadata().row_group(group).column(column);
+        let (start, len) = chunk.byte_range();
+        let bytes = usize::try_from(start)
+            .ok()
+            .zip(usize::try_from(len).ok())
+            .and_then(|(start, len)| self.bytes.get(start..start.checked_add(len)?));
+        let expected = self
+            .parts
+            .chunk_sha256
+            .get(group)
+            .and_then(|g| g.get(column));
+        match (bytes, expected) {
+            (Some(bytes), Some(expected)) if Digest::of(bytes).hex() == *expected => Ok(()),
+            _ => Err(format!(
+                "{}: row group {group}, column `{}` does not hash to its index entry",
+                self.path.display(),
+                chunk.column_descr().name()
+            )),
+        }
     }
 
     /// The rows, in order, of the columns at `projection`: row groups decoded on up to
@@ -242,6 +372,61 @@ fn decode_group(
         .collect()
 }
 
+/// The footer of a Parquet file: its last `8 + metadata length` bytes (the metadata, its
+/// 4-byte little-endian length, the magic `PAR1`); `None` if the file cannot hold one.
+fn footer_range(file: &[u8]) -> Option<std::ops::Range<usize>> {
+    let tail = file.len().checked_sub(8)?;
+    if &file[tail + 4..] != b"PAR1" {
+        return None;
+    }
+    let length = u32::from_le_bytes(file[tail..tail + 4].try_into().ok()?) as usize;
+    Some(tail.checked_sub(length)?..file.len())
+}
+
+/// The number of column chunks of each row group.
+fn chunk_shape(metadata: &ArrowReaderMetadata) -> Vec<usize> {
+    metadata
+        .metadata()
+        .row_groups()
+        .iter()
+        .map(|g| g.num_columns())
+        .collect()
+}
+
+fn shape(chunks: &[Vec<String>]) -> Vec<usize> {
+    chunks.iter().map(Vec::len).collect()
+}
+
+/// The hashes of a written copy's footer and column chunks (see [`PartHashes`]).
+fn part_hashes(file: &[u8]) -> Result<PartHashes> {
+    let unreadable = |why: String| Error::invariant(format!("a columnar copy just written {why}"));
+    let footer = footer_range(file).ok_or_else(|| unreadable("has no footer".into()))?;
+    let bytes = Bytes::copy_from_slice(&file[footer.start..]);
+    // The metadata alone, parsed from the footer: its offsets are the file's.
+    let metadata =
+        parquet::file::metadata::ParquetMetaDataReader::decode_metadata(&bytes[..bytes.len() - 8])
+            .map_err(|e| unreadable(format!("does not read back: {e}")))?;
+    let mut chunk_sha256 = Vec::with_capacity(metadata.num_row_groups());
+    for group in metadata.row_groups() {
+        let hashes = group
+            .columns()
+            .iter()
+            .map(|chunk| {
+                let (start, len) = chunk.byte_range();
+                let range = start as usize..(start + len) as usize;
+                file.get(range)
+                    .map(|b| Digest::of(b).hex())
+                    .ok_or_else(|| unreadable("names a chunk beyond its end".into()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        chunk_sha256.push(hashes);
+    }
+    Ok(PartHashes {
+        footer_sha256: Digest::of(&file[footer]).hex(),
+        chunk_sha256,
+    })
+}
+
 /// Whether two schemas have the same field names and types, in order.
 fn same_fields(a: &SchemaRef, b: &SchemaRef) -> bool {
     a.fields().len() == b.fields().len()
@@ -255,7 +440,7 @@ fn same_fields(a: &SchemaRef, b: &SchemaRef) -> bool {
 /// replaces a damaged one.
 pub fn materialize_table(store: &crate::Store, table: &TableRecord) -> Result<Materialized> {
     let (io, paths) = (&store.io(), &store.paths());
-    if let Ok(copy) = ColumnarCopy::open(io, paths, table) {
+    if let Ok(copy) = ColumnarCopy::open_whole(io, paths, table) {
         return Ok(Materialized {
             table: table.name.clone(),
             index: copy.index,
@@ -280,6 +465,7 @@ pub fn materialize_table(store: &crate::Store, table: &TableRecord) -> Result<Ma
     let bytes = file.bytes_written();
     let target = paths.parquet_copy(&hash.0);
     file.persist(&target)?;
+    let parts = part_hashes(&io.open(&target, OpenMode::Read)?.map()?)?;
     let index = CopyIndex {
         conversion: CONVERSION.to_string(),
         table_hash: table.content_hash.hex(),
@@ -288,7 +474,11 @@ pub fn materialize_table(store: &crate::Store, table: &TableRecord) -> Result<Ma
         rows,
     };
     let index_path = paths.parquet_index(&table.content_hash.0);
-    let body = serde_json::to_vec_pretty(&index).expect("an index serializes");
+    let entry = IndexFile {
+        index: index.clone(),
+        parts,
+    };
+    let body = serde_json::to_vec_pretty(&entry).expect("an index serializes");
     io.create_durably(&index_path, &tmp_path(&index_path), &body)?;
     Ok(Materialized {
         table: table.name.clone(),

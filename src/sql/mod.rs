@@ -26,7 +26,8 @@
 //! ([`columnar`], [`ColumnarPolicy`]), else from its CSV bytes, parsed as they stream: the
 //! store's verifying reader gives them, from a blob file or from a `table_bytes` record inside
 //! the log ([`crate::Store::table_bytes_source`]); SQL never opens a blob file by its path. Both
-//! are verified: a copy is hashed before use; the CSV bytes are hashed as they are read, and the
+//! are verified: a copy's footer is hashed when it is opened and each scan hashes the column
+//! chunks it reads before decoding them; the CSV bytes are hashed as they are read, and the
 //! query succeeds only once every table it started reading hashed right (see
 //! [`ResultStream::finish`]).
 //!
@@ -376,7 +377,13 @@ impl Engine {
             return Ok((csv()?, None));
         }
         match ColumnarCopy::open(&store.io(), &store.paths(), table) {
-            Ok(copy) => Ok((TableSource::Columnar(Arc::new(copy)), None)),
+            Ok(copy) => Ok((
+                TableSource::Columnar {
+                    copy: Arc::new(copy),
+                    csv: store.table_bytes_source(&table.content_hash)?,
+                },
+                None,
+            )),
             Err(why) => Ok((csv()?, Some(why))),
         }
     }
@@ -738,6 +745,12 @@ impl ResultStream<'_> {
     /// The rows returned so far.
     pub fn rows(&self) -> u64 {
         self.rows
+    }
+
+    /// The tables whose columnar copy a scan found damaged and read from the CSV instead,
+    /// with why (so far: a scan checks its chunks when it starts).
+    pub fn damaged_copies(&self) -> Vec<(TableRecord, String)> {
+        self.verifications.damaged_copies()
     }
 
     /// How far the query's scans have read (to be watched from another thread while

@@ -42,6 +42,7 @@ const CHANNEL_CHUNKS: usize = 4;
 pub struct Verifications {
     readers: Mutex<Vec<JoinHandle<Result<(), crate::Error>>>>,
     progress: Arc<ScanProgress>,
+    damaged_copies: Mutex<Vec<(TableRecord, String)>>,
 }
 
 /// How far the scans of a running query have read, for a progress indication: read from
@@ -83,6 +84,28 @@ impl ScanProgress {
 }
 
 impl Verifications {
+    /// The tables whose columnar copy a scan found damaged (a column chunk that did not hash
+    /// to its index entry) and read from the CSV instead, with why: a copy to make again.
+    pub fn damaged_copies(&self) -> Vec<(TableRecord, String)> {
+        self.damaged_copies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn copy_damaged(&self, table: &TableRecord, why: String) {
+        let mut damaged = self
+            .damaged_copies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if !damaged
+            .iter()
+            .any(|(t, _)| t.content_hash == table.content_hash)
+        {
+            damaged.push((table.clone(), why));
+        }
+    }
+
     /// How far the scans have read.
     pub fn progress(&self) -> Arc<ScanProgress> {
         Arc::clone(&self.progress)
@@ -117,8 +140,14 @@ impl Verifications {
 pub enum TableSource {
     /// The table's CSV bytes, wherever the store keeps them, parsed as they are read.
     Csv(TableBytesSource),
-    /// A columnar copy verified before use.
-    Columnar(Arc<ColumnarCopy>),
+    /// A columnar copy whose footer was verified; each scan verifies the column chunks it
+    /// reads first, and reads the CSV bytes instead if one does not match.
+    Columnar {
+        /// The copy.
+        copy: Arc<ColumnarCopy>,
+        /// The table's CSV bytes, for a scan that finds the copy damaged.
+        csv: TableBytesSource,
+    },
 }
 
 /// One stored table of a version, as a DataFusion table.
@@ -205,7 +234,7 @@ impl DisplayAs for StrataScan {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         let from = match self.source {
             TableSource::Csv(_) => "csv",
-            TableSource::Columnar(_) => "columnar copy",
+            TableSource::Columnar { .. } => "columnar copy",
         };
         write!(
             f,
@@ -250,11 +279,19 @@ impl ExecutionPlan for StrataScan {
     ) -> DfResult<SendableRecordBatchStream> {
         let batches = match &self.source {
             TableSource::Csv(bytes) => self.execute_csv(bytes)?,
-            TableSource::Columnar(copy) => copy.stream(
-                self.projection.as_deref(),
-                self.parser.schema(),
-                self.parallelism,
-            )?,
+            TableSource::Columnar { copy, csv } => {
+                match copy.verify_columns(self.projection.as_deref(), self.parallelism) {
+                    Ok(()) => copy.stream(
+                        self.projection.as_deref(),
+                        self.parser.schema(),
+                        self.parallelism,
+                    )?,
+                    Err(why) => {
+                        self.verifications.copy_damaged(&self.table, why);
+                        self.execute_csv(csv)?
+                    }
+                }
+            }
         };
         let progress = self.verifications.progress();
         progress.started(self.table.row_count);

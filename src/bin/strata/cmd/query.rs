@@ -153,14 +153,15 @@ pub fn run(ctx: &Context, args: Args) -> CliResult {
     print_warnings(&prepared.warnings);
     let versions = run_versions(&prepared);
     let sql = prepared.sql.clone();
-    let to_materialize: Vec<_> = prepared
+    let mut to_materialize: Vec<_> = prepared
         .without_copy
         .iter()
         .map(|(t, _)| t.clone())
         .collect();
     let mut out = ctx.printer();
     let machine = args.csv || ctx.json;
-    let (rows, hash, sink) = stream_rows(ctx, &engine, prepared, &args, &mut out)?;
+    let (rows, hash, sink) =
+        stream_rows(ctx, &engine, prepared, &args, &mut out, &mut to_materialize)?;
     finish_sink(&mut out, sink, rows, &versions)?;
     if args.record {
         let run = QueryRun::new(
@@ -214,6 +215,7 @@ fn stream_rows(
     prepared: PreparedQuery,
     args: &Args,
     out: &mut Printer,
+    to_materialize: &mut Vec<strata::store::TableRecord>,
 ) -> CliResult<(u64, Option<strata::digest::Digest>, Sink)> {
     let mut stream = engine.run(prepared).map_err(sql_error)?;
     let schema = stream.schema();
@@ -253,6 +255,13 @@ fn stream_rows(
         bar.returned(stream.rows());
     }
     drop(bar);
+    for (table, why) in stream.damaged_copies() {
+        output::print_error(&format!(
+            "warning: the columnar copy of `{}` is damaged ({why}); it was read from its CSV bytes instead",
+            table.name
+        ));
+        to_materialize.push(table);
+    }
     let rows = stream.finish().map_err(sql_error)?;
     Ok((rows, hasher.map(ResultHasher::finish), sink))
 }
