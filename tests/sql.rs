@@ -479,6 +479,31 @@ fn a_damaged_blob_fails_the_query_even_when_the_plan_stops_early() {
     }
 }
 
+/// The file of the copy `made` names.
+fn copy_file(store: &Store, made: &strata::sql::columnar::MaterializedLine) -> std::path::PathBuf {
+    store
+        .paths()
+        .parquet_copy(&hex32(&made.copy.index.parquet_hash))
+}
+
+/// Runs `sql` to its end: the result's cells, and the tables whose copy a scan found damaged.
+fn run_noting_damage(
+    engine: &Engine,
+    store: &Store,
+    sql: &str,
+) -> (Vec<Vec<Cell>>, Vec<(strata::store::TableRecord, String)>) {
+    let mut stream = engine
+        .run(engine.prepare(store, Some("big"), sql).unwrap())
+        .unwrap();
+    let mut batches = Vec::new();
+    while let Some(batch) = stream.next_batch() {
+        batches.push(batch.unwrap());
+    }
+    let damaged = stream.damaged_copies();
+    stream.finish().unwrap();
+    (cells(&batches), damaged)
+}
+
 #[test]
 fn a_deleted_or_damaged_columnar_copy_is_not_used_and_is_rebuilt() {
     let (_dir, store, _blob, rows) = large_store();
@@ -488,9 +513,7 @@ fn a_deleted_or_damaged_columnar_copy_is_not_used_and_is_rebuilt() {
     assert!(!made[0].copy.already_present);
     assert_eq!(made[0].copy.index.rows, rows);
     let table = store.version("big", &VersionRef::Active).unwrap().tables[0].clone();
-    let copy_path = store
-        .paths()
-        .parquet_copy(&hex32(&made[0].copy.index.parquet_hash));
+    let copy_path = copy_file(&store, &made[0]);
     let prepared = engine().prepare(&store, Some("big"), sql).unwrap();
     assert!(prepared.without_copy.is_empty(), "the copy is used");
     assert_eq!(query(&engine(), &store, "big", sql), from_csv);
@@ -518,14 +541,8 @@ fn a_deleted_or_damaged_columnar_copy_is_not_used_and_is_rebuilt() {
     let engine = engine();
     let prepared = engine.prepare(&store, Some("big"), sql).unwrap();
     assert!(prepared.without_copy.is_empty(), "the footer is whole");
-    let mut stream = engine.run(prepared).unwrap();
-    let mut batches = Vec::new();
-    while let Some(batch) = stream.next_batch() {
-        batches.push(batch.unwrap());
-    }
-    let damaged = stream.damaged_copies();
-    stream.finish().unwrap();
-    assert_eq!(cells(&batches), from_csv, "read from the CSV");
+    let (answer, damaged) = run_noting_damage(&engine, &store, sql);
+    assert_eq!(answer, from_csv, "read from the CSV");
     assert_eq!(
         damaged.len(),
         1,
@@ -540,9 +557,7 @@ fn a_deleted_or_damaged_columnar_copy_is_not_used_and_is_rebuilt() {
     assert!(ColumnarCopy::open_whole(&store.io(), &store.paths(), &table).is_ok());
 
     // A byte of the footer: the copy is not used at all.
-    let copy_path = store
-        .paths()
-        .parquet_copy(&hex32(&rebuilt[0].copy.index.parquet_hash));
+    let copy_path = copy_file(&store, &rebuilt[0]);
     let mut bytes = std::fs::read(&copy_path).unwrap();
     let in_footer = bytes.len() - 20;
     bytes[in_footer] ^= 0x01;
@@ -560,9 +575,7 @@ fn a_damaged_chunk_of_a_column_the_query_does_not_read_leaves_the_copy_in_use() 
     let sql = "SELECT COUNT(*), SUM(value) FROM t";
     let from_csv = query(&csv_engine(), &store, "big", sql);
     let made = materialize_version(&store, "big", &VersionRef::Active).unwrap();
-    let copy_path = store
-        .paths()
-        .parquet_copy(&hex32(&made[0].copy.index.parquet_hash));
+    let copy_path = copy_file(&store, &made[0]);
     // The first byte of the first row group's `note` chunk (the fourth column).
     let bytes = std::fs::read(&copy_path).unwrap();
     let metadata = parquet::file::metadata::ParquetMetaDataReader::new()
@@ -573,32 +586,12 @@ fn a_damaged_chunk_of_a_column_the_query_does_not_read_leaves_the_copy_in_use() 
     damaged[note_start as usize] ^= 0xFF;
     std::fs::write(&copy_path, &damaged).unwrap();
     let engine = engine();
-    let mut stream = engine
-        .run(engine.prepare(&store, Some("big"), sql).unwrap())
-        .unwrap();
-    let mut batches = Vec::new();
-    while let Some(batch) = stream.next_batch() {
-        batches.push(batch.unwrap());
-    }
-    assert!(
-        stream.damaged_copies().is_empty(),
-        "only `value` was read and verified"
-    );
-    stream.finish().unwrap();
-    assert_eq!(cells(&batches), from_csv);
+    let (answer, damaged) = run_noting_damage(&engine, &store, sql);
+    assert!(damaged.is_empty(), "only `value` was read and verified");
+    assert_eq!(answer, from_csv);
     let sql = "SELECT COUNT(*), MAX(note) FROM t";
-    let mut stream = engine
-        .run(engine.prepare(&store, Some("big"), sql).unwrap())
-        .unwrap();
-    while let Some(batch) = stream.next_batch() {
-        batch.unwrap();
-    }
-    assert_eq!(
-        stream.damaged_copies().len(),
-        1,
-        "reading `note` finds the damage"
-    );
-    stream.finish().unwrap();
+    let (_, damaged) = run_noting_damage(&engine, &store, sql);
+    assert_eq!(damaged.len(), 1, "reading `note` finds the damage");
 }
 
 fn hex32(hex: &str) -> [u8; 32] {

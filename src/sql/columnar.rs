@@ -123,6 +123,9 @@ pub struct ColumnarCopy {
     pub index: CopyIndex,
     parts: PartHashes,
     path: std::path::PathBuf,
+    /// One flag per column chunk (row group major), set once it hashed right: the scans of
+    /// one query that read the same columns (a self-join, a table named twice) hash them once.
+    verified: Vec<std::sync::atomic::AtomicBool>,
 }
 
 /// Why a copy could not be used.
@@ -176,12 +179,14 @@ impl ColumnarCopy {
                 table.row_count
             )));
         }
+        let chunks = file.parts.chunk_sha256.iter().map(Vec::len).sum();
         Ok(ColumnarCopy {
             bytes,
             metadata,
             index: file.index,
             parts: file.parts,
             path,
+            verified: (0..chunks).map(|_| Default::default()).collect(),
         })
     }
 
@@ -282,21 +287,30 @@ impl ColumnarCopy {
         })
     }
 
-    /// Hashes the chunk of column `column` in row group `group` against the index entry.
+    /// Hashes the chunk of column `column` in row group `group` against the index entry,
+    /// unless a scan of this query already did.
     fn verify_chunk(&self, group: usize, column: usize) -> Result<(), String> {
-        let chunk = self.metadata.metadata().row_group(group).column(column);
-        let (start, len) = chunk.byte_range();
-        let bytes = usize::try_from(start)
-            .ok()
-            .zip(usize::try_from(len).ok())
-            .and_then(|(start, len)| self.bytes.get(start..start.checked_add(len)?));
+        use std::sync::atomic::Ordering;
+        let meta = self.metadata.metadata();
+        // A Parquet row group has every column of the schema.
+        let columns = meta.file_metadata().schema_descr().num_columns();
+        let flag = self.verified.get(group * columns + column);
+        if flag.is_some_and(|f| f.load(Ordering::Acquire)) {
+            return Ok(());
+        }
+        let chunk = meta.row_group(group).column(column);
         let expected = self
             .parts
             .chunk_sha256
             .get(group)
             .and_then(|g| g.get(column));
-        match (bytes, expected) {
-            (Some(bytes), Some(expected)) if Digest::of(bytes).hex() == *expected => Ok(()),
+        match (chunk_bytes(&self.bytes, chunk), expected) {
+            (Some(bytes), Some(expected)) if Digest::of(bytes).hex() == *expected => {
+                if let Some(flag) = flag {
+                    flag.store(true, Ordering::Release);
+                }
+                Ok(())
+            }
             _ => Err(format!(
                 "{}: row group {group}, column `{}` does not hash to its index entry",
                 self.path.display(),
@@ -383,6 +397,17 @@ fn footer_range(file: &[u8]) -> Option<std::ops::Range<usize>> {
     Some(tail.checked_sub(length)?..file.len())
 }
 
+/// The bytes of a column chunk in `file`: from its first page over its compressed length;
+/// `None` if the metadata puts them beyond the file.
+fn chunk_bytes<'f>(
+    file: &'f [u8],
+    chunk: &parquet::file::metadata::ColumnChunkMetaData,
+) -> Option<&'f [u8]> {
+    let (start, len) = chunk.byte_range();
+    let start = usize::try_from(start).ok()?;
+    file.get(start..start.checked_add(usize::try_from(len).ok()?)?)
+}
+
 /// The number of column chunks of each row group.
 fn chunk_shape(metadata: &ArrowReaderMetadata) -> Vec<usize> {
     metadata
@@ -412,9 +437,7 @@ fn part_hashes(file: &[u8]) -> Result<PartHashes> {
             .columns()
             .iter()
             .map(|chunk| {
-                let (start, len) = chunk.byte_range();
-                let range = start as usize..(start + len) as usize;
-                file.get(range)
+                chunk_bytes(file, chunk)
                     .map(|b| Digest::of(b).hex())
                     .ok_or_else(|| unreadable("names a chunk beyond its end".into()))
             })

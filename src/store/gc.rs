@@ -334,7 +334,9 @@ fn stale_copies(io: &Io, paths: &StorePaths, tables: &HashSet<[u8; 32]>) -> Resu
     Ok(stale)
 }
 
-/// The name (hex SHA-256) of the copy an index entry names, if the entry reads.
+/// The name (hex SHA-256) of the copy an index entry names, if the entry reads. Read as plain
+/// JSON: the entry's type (`sql::columnar::CopyIndex`) is built only with the `sql` feature,
+/// and the store must collect its derived files without it.
 fn named_copy(index: &[u8]) -> Option<String> {
     let value: serde_json::Value = serde_json::from_slice(index).ok()?;
     let hash = value.get("parquet_hash")?.as_str()?;
