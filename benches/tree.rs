@@ -4,7 +4,9 @@
 //!   automatic policy's rate), beside `tree/durable_append_single_256B` and
 //!   `tree/durable_append_8_writers_256B` measured in the same run: the ratio is the tree's
 //!   share of a durable append (the writer does this work under its lock, serially, so for 8
-//!   writers it is 8 times the work per group of 8);
+//!   writers it is 8 times the work per group of 8); and both durable figures again with
+//!   `tile_upkeep: false` (`_without_tile_upkeep`), in the same run, for what the upkeep
+//!   thread's work beside the appends costs them;
 //! - `tree/verify_<n>`: rebuilding the tree of an `n`-record log from its records and
 //!   checking every recorded checkpoint (what `verify --trusted` adds), and `tree/log_check_<n>`:
 //!   the log check `verify` already does, for the same log;
@@ -15,8 +17,14 @@
 //!   record, the record, the tiles from `log/tree/`, both checks), with the tiles written;
 //!   `tree/prove_tiles_after_1000_appends_<n>`: the same after 1,000 more records (the lazy
 //!   extension's cost, the automatic checkpoint policy's interval); and
-//!   `tree/prove_tiles_cold_<n>`: the first proof with no `log/tree/` (every tile computed
-//!   and written).
+//!   `tree/prove_tiles_first_<n>`: the first proof on the sidecar as the writers left it (the
+//!   full tiles of the last checkpoint's tree, which each writer adds after it commits a
+//!   checkpoint, and no partial tile); `tree/prove_tiles_cold_<n>`: the first proof with no
+//!   `log/tree/` (a store whose sidecar was deleted: every tile computed and written);
+//! - `tree/buffered_1000_appends_{with,without}_tile_upkeep`: the writer's sidecar upkeep
+//!   (on the handle's upkeep thread, beside the appends), with it and without in the same run
+//!   (1,000 records and one automatic checkpoint per iteration): the difference over 1,000 is
+//!   what the upkeep costs an append.
 //!
 //! `STRATA_BENCH_TREE_RECORDS` sets `n` (default 1,000,000).
 
@@ -83,21 +91,67 @@ fn append_cost(c: &mut Criterion) {
         })
     });
 
-    let dir = dirs::tempdir();
-    let log = Log::create(dir.path(), LogOptions::default()).unwrap();
-    group.bench_function("durable_append_single_256B", |b| {
-        b.iter(|| black_box(log.append(APP, &body).unwrap()))
-    });
-    drop(log);
+    upkeep_cost(&mut group, &body);
 
-    const WRITERS: usize = 8;
-    group.throughput(Throughput::Elements(WRITERS as u64));
-    let dir = dirs::tempdir();
-    let log = Arc::new(Log::create(dir.path(), LogOptions::default()).unwrap());
-    group.bench_function(format!("durable_append_{WRITERS}_writers_256B"), |b| {
-        b.iter_custom(|iters| concurrent(&log, WRITERS, iters, &body))
-    });
+    // Durable appends as the store makes them (the upkeep on, the default), and without the
+    // upkeep, in the same run: what the upkeep thread's work costs the appends beside it.
+    for (suffix, tile_upkeep) in [("", true), ("_without_tile_upkeep", false)] {
+        let options = || LogOptions {
+            tile_upkeep,
+            ..LogOptions::default()
+        };
+        group.throughput(Throughput::Elements(1));
+        let dir = dirs::tempdir();
+        let log = Log::create(dir.path(), options()).unwrap();
+        group.bench_function(format!("durable_append_single_256B{suffix}"), |b| {
+            b.iter(|| black_box(log.append(APP, &body).unwrap()))
+        });
+        drop(log);
+
+        const WRITERS: usize = 8;
+        group.throughput(Throughput::Elements(WRITERS as u64));
+        let dir = dirs::tempdir();
+        let log = Arc::new(Log::create(dir.path(), options()).unwrap());
+        group.bench_function(
+            format!("durable_append_{WRITERS}_writers_256B{suffix}"),
+            |b| b.iter_custom(|iters| concurrent(&log, WRITERS, iters, &body)),
+        );
+    }
     group.finish();
+}
+
+/// The writer's sidecar upkeep, in the same run with it and without: 1,000 buffered records
+/// per iteration, so one automatic checkpoint each and the tiles it completes (about 4 at
+/// level 0), written by the handle's upkeep thread beside the appends. The difference,
+/// divided by 1,000, is what the upkeep costs an append.
+fn upkeep_cost(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    body: &[u8],
+) {
+    group.throughput(Throughput::Elements(1000));
+    let batch: Vec<(RecordType, &[u8])> = (0..1000).map(|_| (APP, body)).collect();
+    for (label, tile_upkeep) in [("with", true), ("without", false)] {
+        let dir = dirs::tempdir();
+        let options = LogOptions {
+            durability: Durability::Buffered,
+            tile_upkeep,
+            ..LogOptions::default()
+        };
+        let log = Log::create(dir.path(), options).unwrap();
+        group.bench_function(format!("buffered_1000_appends_{label}_tile_upkeep"), |b| {
+            b.iter(|| black_box(log.append_batch(&batch).unwrap()))
+        });
+        log.flush_tile_upkeep();
+        // (Nothing ran if a filter left the bench out.)
+        let tiles = dir.path().join("log").join("tree").exists();
+        let ran = log.last_seq() >= 1000;
+        assert_eq!(
+            tiles,
+            tile_upkeep && ran,
+            "the upkeep wrote tiles iff it was on"
+        );
+    }
+    group.throughput(Throughput::Elements(1));
 }
 
 fn concurrent(log: &Arc<Log>, writers: usize, iters: u64, body: &[u8]) -> Duration {
@@ -136,6 +190,7 @@ fn build(n: u64) -> (tempfile::TempDir, Log) {
         let take = ((n - log.last_seq()) as usize).min(batch.len());
         log.append_batch(&batch[..take]).unwrap();
     }
+    log.flush_tile_upkeep();
     (dir, log)
 }
 
@@ -196,6 +251,23 @@ fn prove_from_tiles(
         assert!(report.rebuilt.is_none() && proof.proof.len() <= 64);
         black_box(proof)
     };
+    // The sidecar as the writers left it (every full tile of the last checkpoint's tree,
+    // and no partial tile): what the first proof on a store finds.
+    assert!(
+        partial_tiles(&tree_dir).is_empty(),
+        "the writer wrote no partial tile"
+    );
+    group.bench_function(format!("prove_tiles_first_{label}"), |b| {
+        b.iter_batched(
+            || {
+                for partial in partial_tiles(&tree_dir) {
+                    std::fs::remove_dir_all(partial).unwrap();
+                }
+            },
+            |()| prove(covered / 2),
+            BatchSize::PerIteration,
+        )
+    });
     group.bench_function(format!("prove_tiles_cold_{label}"), |b| {
         b.iter_batched(
             || {
@@ -224,6 +296,23 @@ fn prove_from_tiles(
             BatchSize::PerIteration,
         )
     });
+}
+
+/// The folders of partial tiles (`<N>.p/`) below `dir`.
+fn partial_tiles(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(at) = pending.pop() {
+        for entry in std::fs::read_dir(&at).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "p") {
+                found.push(path);
+            } else if path.is_dir() {
+                pending.push(path);
+            }
+        }
+    }
+    found
 }
 
 criterion_group!(benches, append_cost, verify_and_prove);

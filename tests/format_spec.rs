@@ -1725,6 +1725,7 @@ fn the_tiles_a_proof_writes_hold_the_hashes_the_spec_defines() {
     let mut writer = log.lock_writer().unwrap();
     writer.append_checkpoint(None, None).unwrap();
     writer.commit().unwrap();
+    log.flush_tile_upkeep();
     strata::audit::prove_from_tiles(&log, 1, None).unwrap();
     // Leaf hashes by FORMAT.md alone: SHA-256(0x00 ‖ seq ‖ time ‖ type ‖ flags ‖ body).
     let leaves: Vec<[u8; 32]> = (1..=600)

@@ -40,13 +40,17 @@ fn fill(log: &Log, n: u64, salt: u8) {
         let batch: Vec<(RecordType, &[u8])> = bodies.iter().map(|b| (APP, b.as_slice())).collect();
         log.append_batch(&batch).unwrap();
     }
+    // The writer adds its tiles on a thread of its own: wait for them.
+    log.flush_tile_upkeep();
 }
 
-/// Records a checkpoint of every record so far; returns its seq.
+/// Records a checkpoint of every record so far (and waits for the writer's tiles); returns
+/// its seq.
 fn checkpoint(log: &Log) -> u64 {
     let mut writer = log.lock_writer().unwrap();
     let (seq, _) = writer.append_checkpoint(None, None).unwrap();
     writer.commit().unwrap();
+    log.flush_tile_upkeep();
     seq
 }
 
@@ -172,7 +176,9 @@ fn proofs_from_tiles_are_right_at_the_sizes_around_a_level_1_tile_boundary() {
 fn proved_once(dir: &Path) -> (Log, ProofFile) {
     let log = log_ending_in_a_checkpoint(dir, 700);
     let (proof, report) = prove(&log, 3, None);
-    assert!(report.tiles_written >= 4, "{report:?}");
+    // The writer added the two full tiles; the proof, the partial ones.
+    assert!(report.tiles_written >= 2, "{report:?}");
+    assert!(tile(dir, "tile/0/001").is_file());
     (log, proof)
 }
 
@@ -292,6 +298,8 @@ fn tiles_are_extended_as_the_log_grows_and_stale_partial_tiles_are_removed() {
 fn a_store_where_nothing_can_be_written_still_proves_from_tiles_in_memory() {
     let dir = tempfile::tempdir().unwrap();
     drop(log_ending_in_a_checkpoint(dir.path(), 600));
+    // The writer's upkeep added the full tiles: without them, every tile is computed.
+    fs::remove_dir_all(tree_dir(dir.path())).unwrap();
     let read_only = LogOptions {
         io: Io::new(ReadOnlyFs(OsBackend)),
         ..options()
@@ -377,4 +385,152 @@ fn a_record_changed_after_its_tiles_were_written_is_never_proven_as_it_now_reads
     // check, the tree is rebuilt, and the log is found to disagree with the checkpoint.
     let error = audit::prove_from_tiles(&log, 10, Some(&against)).unwrap_err();
     assert!(error.to_string().contains("root"), "{error}");
+}
+
+/// The tiles of `log`'s tree that exist in `log/tree/`, as their paths, sorted.
+fn tile_files(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, at: &Path, found: &mut Vec<String>) {
+        for entry in fs::read_dir(at).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(root, &path, found);
+            } else {
+                let rel = path.strip_prefix(root).unwrap().to_string_lossy();
+                found.push(rel.replace('\\', "/"));
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(&tree_dir(dir), &tree_dir(dir), &mut found);
+    found.sort();
+    found
+}
+
+/// Asserts that each full tile of the tree of `size` leaves is a file holding the rebuilt
+/// tree's hashes (FORMAT.md: hash `i` of tile `N` at level `L` is the root of the leaves
+/// `(N * 256 + i) * 256^L ..`), and that no other tile is there.
+fn assert_full_tiles_of(dir: &Path, log: &Log, size: u64) {
+    use strata::format::tile::{index_path, TILE_WIDTH};
+    use strata::merkle::NodeSource;
+    let tree = LogTree::rebuild(log).unwrap();
+    let mut expected = Vec::new();
+    for level in 0..3u32 {
+        let per_tile = TILE_WIDTH.pow(level + 1);
+        for index in 0..size / per_tile {
+            let path = format!("tile/{level}/{}", index_path(index));
+            let want: Vec<u8> = (0..TILE_WIDTH)
+                .flat_map(|i| tree.tree.perfect(8 * level, index * TILE_WIDTH + i))
+                .collect();
+            assert_eq!(fs::read(tile(dir, &path)).unwrap(), want, "{path}");
+            expected.push(path);
+        }
+    }
+    expected.sort();
+    assert_eq!(tile_files(dir), expected);
+}
+
+fn upkeep_options(interval: u64) -> LogOptions {
+    LogOptions {
+        checkpoint_interval: interval,
+        ..options()
+    }
+}
+
+#[test]
+fn a_committed_checkpoint_adds_the_full_tiles_it_completes_and_no_partial_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::create(dir.path(), upkeep_options(1000)).unwrap();
+    // 70,000 records: automatic checkpoints every 1,000, through a level-1 tile (65,536).
+    fill(&log, 70_000, 0);
+    let covered = LogTree::rebuild(&log)
+        .unwrap()
+        .checkpoints
+        .last()
+        .unwrap()
+        .body
+        .size;
+    assert!(covered > 65_536, "{covered}");
+    assert_full_tiles_of(dir.path(), &log, covered);
+    assert!(tile(dir.path(), "tile/1/000").is_file());
+    let (proof, report) = prove(&log, covered / 2, None);
+    assert_eq!(proof, reference(&log, covered / 2, None));
+    assert_eq!(report.rebuilt, None, "{report:?}");
+    // The first proof reads the writer's tiles: it computes only the tiles of the records
+    // after the last checkpoint (full ones there, and the partial one of each level).
+    let after = log.last_seq() - covered;
+    assert!(report.tiles_computed <= 3 + after / 256 + 1, "{report:?}");
+    assert!(report.tiles_read >= 2, "{report:?}");
+}
+
+#[test]
+fn the_tiles_a_checkpoint_completes_are_added_by_whichever_handle_writes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Log::create(dir.path(), upkeep_options(0)).unwrap();
+    let second = Log::open(dir.path(), upkeep_options(0)).unwrap();
+    // Two handles take turns (as two processes do): each continues the tree from the other's
+    // last checkpoint, in the middle of a tile, so it takes the leaves it did not write, from
+    // that tile's start, from the records.
+    for round in 0..6u64 {
+        let log = if round % 2 == 0 { &first } else { &second };
+        log.refresh().unwrap();
+        fill(log, (round + 1) * 300, round as u8);
+        checkpoint(log);
+    }
+    first.refresh().unwrap();
+    let size = first.last_seq() - 1;
+    assert_full_tiles_of(dir.path(), &first, size);
+    assert_tiles_prove_as_the_rebuilt_tree(&first, &[1, 256, 700, 1500], &[600, 1200]);
+}
+
+#[test]
+fn a_sidecar_that_cannot_be_written_never_fails_a_commit_and_proofs_still_come() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::create(dir.path(), upkeep_options(100)).unwrap();
+    // A file where the sidecar's folder goes: no tile can be written.
+    fs::write(tree_dir(dir.path()), b"not a folder").unwrap();
+    fill(&log, 1200, 0);
+    let seq = checkpoint(&log);
+    assert_eq!(log.last_seq(), seq);
+    let (proof, report) = prove(&log, 700, None);
+    assert_eq!(proof, reference(&log, 700, None));
+    assert!(report.unwritable.is_some(), "{report:?}");
+}
+
+#[test]
+fn with_tile_upkeep_off_a_writer_adds_no_tile() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = LogOptions {
+        tile_upkeep: false,
+        ..upkeep_options(100)
+    };
+    let log = Log::create(dir.path(), options).unwrap();
+    fill(&log, 1200, 0);
+    checkpoint(&log);
+    assert!(!tree_dir(dir.path()).exists());
+    let (proof, _) = prove(&log, 700, None);
+    assert_eq!(proof, reference(&log, 700, None));
+}
+
+#[test]
+fn a_handle_dropped_right_after_its_commit_has_written_the_tiles_of_its_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::create(dir.path(), upkeep_options(100)).unwrap();
+    let bodies: Vec<Vec<u8>> = (0..100).map(|i| body(i, 0)).collect();
+    let batch: Vec<(RecordType, &[u8])> = bodies.iter().map(|b| (APP, b.as_slice())).collect();
+    // An automatic checkpoint before each batch after the first.
+    for _ in 0..10 {
+        log.append_batch(&batch).unwrap();
+    }
+    // No flush: dropping the handle (a command's process ending) waits for its upkeep.
+    drop(log);
+    let log = Log::open(dir.path(), upkeep_options(100)).unwrap();
+    let covered = LogTree::rebuild(&log)
+        .unwrap()
+        .checkpoints
+        .last()
+        .unwrap()
+        .body
+        .size;
+    assert!(covered >= 768, "{covered}");
+    assert_full_tiles_of(dir.path(), &log, covered);
 }

@@ -11,9 +11,9 @@
 //! (a log that disagrees with its checkpoints is refused there), and the sidecar's tiles are
 //! rewritten from it.
 
-use super::tiles::{Recorder, SidecarReport, TileReader};
 use super::{AuditError, LogTree};
 use crate::format::leaf::leaf_input;
+use crate::log::tiles::{Recorder, SidecarReport, TileReader};
 use crate::log::Log;
 use crate::merkle::{self, Frontier, Hash};
 use crate::note::{Checkpoint, ConsistencyFile, ProofFile};

@@ -12,13 +12,12 @@
 mod export;
 mod from_tiles;
 mod keys;
-mod tiles;
 mod trusted;
 
+pub use crate::log::tiles::SidecarReport;
 pub use export::{audit_export, verify_export, AuditExport, ExportedEvent, EXPORT_FORMAT};
 pub use from_tiles::{consistency_from_tiles, prove_from_tiles};
 pub use keys::{generate_key, read_signing_key, refuse_inside_store, write_signing_key};
-pub use tiles::SidecarReport;
 pub use trusted::{check_trusted, TrustedOutcome, TrustedReport};
 
 use crate::format::leaf::{leaf_input, CheckpointBody, LeafInput};

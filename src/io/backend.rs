@@ -189,6 +189,12 @@ impl Map {
     pub(super) fn from_mmap(map: memmap2::Mmap) -> Map {
         Map(MapInner::Mapped(map))
     }
+
+    /// Whether it maps the file, and so shows every later write to the bytes it covers, by
+    /// any process (a shared mapping of the page cache), rather than holding a copy of them.
+    pub fn is_live(&self) -> bool {
+        matches!(self.0, MapInner::Mapped(_))
+    }
 }
 
 impl Deref for Map {

@@ -7,7 +7,7 @@ use super::view::corrupt;
 use super::{Error, Result};
 use crate::format::{Defect, RECORD_HEADER_LEN};
 use crate::io::lock::LockGuard;
-use crate::io::{Io, IoFile};
+use crate::io::{Io, IoFile, Map};
 use std::path::Path;
 
 /// Fails unless the lock file this writer locked is still `log/LOCK`: a lock on a deleted
@@ -24,15 +24,28 @@ pub(crate) fn ensure_lock_held(lock: &LockGuard, io: &Io) -> Result<()> {
 
 /// Fails unless the record header bytes at `offset` of `file` are zero (or past its end):
 /// every append goes where the writer's view says the log ends, which holds preallocated
-/// zeros unless someone else wrote there. One positioned read of 32 bytes per write.
+/// zeros unless someone else wrote there. Read from `map` (the view's map of the same file)
+/// when it is live and covers them, which costs no system call; otherwise one positioned read
+/// of 32 bytes per write.
 pub(crate) fn ensure_unwritten(
     file: &IoFile,
+    map: Option<&Map>,
     segment_number: u64,
     offset: u64,
     next_seq: u64,
 ) -> Result<()> {
     let mut header = [0u8; RECORD_HEADER_LEN];
-    let n = file.read_at(&mut header, offset)?;
+    let start = usize::try_from(offset).unwrap_or(usize::MAX);
+    let mapped = map
+        .filter(|map| map.is_live())
+        .and_then(|map| map.get(start..start.checked_add(RECORD_HEADER_LEN)?));
+    let n = match mapped {
+        Some(bytes) => {
+            header.copy_from_slice(bytes);
+            RECORD_HEADER_LEN
+        }
+        None => file.read_at(&mut header, offset)?,
+    };
     match header[..n].iter().position(|&b| b != 0) {
         None => Ok(()),
         Some(at) => {

@@ -28,6 +28,7 @@ mod error;
 mod mark;
 mod reader;
 mod repair;
+pub(crate) mod tiles;
 mod tree;
 mod verify;
 mod versions;
@@ -111,6 +112,11 @@ pub struct LogOptions {
     /// append once this many records follow the last checkpoint record; `0` only at the
     /// start of each segment (which always starts with one). Default 1,000.
     pub checkpoint_interval: u64,
+    /// Whether a writer, after committing a checkpoint record, adds the full tiles of the
+    /// tree that checkpoint completes to the `log/tree/` sidecar (FORMAT.md, *The tree
+    /// sidecar*), so that the first proof reads tiles instead of rehashing the log. Default
+    /// on; off, the first proof computes the tiles it needs.
+    pub tile_upkeep: bool,
 }
 
 impl Default for LogOptions {
@@ -124,6 +130,7 @@ impl Default for LogOptions {
             io: Io::default(),
             clock: Clock::default(),
             checkpoint_interval: 1000,
+            tile_upkeep: true,
         }
     }
 }
@@ -216,11 +223,14 @@ pub struct Log {
     /// The durable mark this handle has to publish in `log/LOCK`.
     mark: Mutex<mark::MarkState>,
     /// The last sequence number [`Log::wait_past`] waiters have been told of.
-    appended: Mutex<u64>,
+    appended: Mutex<wait::Published>,
     /// Notified when the view takes in records after `appended`.
     appended_changed: Condvar,
     /// The torn tails this handle cut, not yet taken by [`Log::take_torn_cuts`].
     torn_cuts: Mutex<Vec<TornCut>>,
+    /// The thread that adds the writer's full tiles to the `log/tree/` sidecar (dropped, so
+    /// joined, with the handle).
+    upkeep: Mutex<tiles::UpkeepThread>,
 }
 
 /// A torn tail this handle cut before an append (see FORMAT.md, *Recovery*).
@@ -323,9 +333,10 @@ impl Log {
             sync: Mutex::new(SyncState::default()),
             synced: Condvar::new(),
             mark: Mutex::new(mark::MarkState::default()),
-            appended: Mutex::new(0),
+            appended: Mutex::new(wait::Published::default()),
             appended_changed: Condvar::new(),
             torn_cuts: Mutex::new(Vec::new()),
+            upkeep: Mutex::new(tiles::UpkeepThread::default()),
         })
     }
 

@@ -7,10 +7,12 @@
 //! rehashes the log; only the first write to a log without checkpoints (one written by
 //! version 1) hashes every record once.
 
+use super::tiles::{KnownLeaves, TileUpkeep};
 use super::{Log, Result};
 use crate::format::leaf::{record_leaf, CheckpointBody};
+use crate::format::tile::TILE_WIDTH;
 use crate::format::RecordType;
-use crate::merkle::Frontier;
+use crate::merkle::{Frontier, Hash};
 
 /// What a writer knows of the tree at the end of the log.
 #[derive(Debug, Clone)]
@@ -22,20 +24,98 @@ pub(crate) struct TreeState {
     /// The last checkpoint record of the log (its seq and body), if any, as
     /// [`Log::tree_at_end`] found it (a writer does not keep it up as it appends).
     pub(crate) last_checkpoint: Option<(u64, CheckpointBody)>,
+    /// The tree size of the newest checkpoint record taken in (kept up as it appends).
+    checkpoint_size: Option<u64>,
+    /// The sidecar tiles due once what was taken in is committed: those the checkpoint
+    /// records taken in since the last [`TreeState::take_upkeep`] complete.
+    upkeep: Option<(u64, u64)>,
+    /// The leaf hashes of the last records taken in, for the upkeep (at most
+    /// [`RECENT_LEAVES_MAX`]).
+    recent: KnownLeaves,
 }
 
+/// The most leaf hashes a [`TreeState`] keeps (256 KiB): four times the records between two
+/// automatic checkpoints at the default interval, so that the upkeep at a checkpoint finds
+/// every leaf since the one before. Past it, the oldest half is dropped.
+const RECENT_LEAVES_MAX: usize = 8192;
+
+/// The most leaves one upkeep looks at (the tree of a level-1 tile): a checkpoint after a long
+/// run without one (a version-1 log, or automatic checkpoints turned off) adds the tiles of
+/// the last 65,536 leaves only, and leaves the rest to the first proof that needs them, so
+/// that no commit waits on a rehash of the whole log.
+const UPKEEP_SPAN_MAX: u64 = 1 << 16;
+
 impl TreeState {
+    /// The state of an empty tree.
+    pub(crate) fn new() -> TreeState {
+        TreeState {
+            frontier: Frontier::new(),
+            since_checkpoint: 0,
+            last_checkpoint: None,
+            checkpoint_size: None,
+            upkeep: None,
+            recent: KnownLeaves::default(),
+        }
+    }
+
     /// Takes in a record the writer is about to write (its seq is the frontier's size + 1).
     pub(crate) fn push(&mut self, seq: u64, time: i64, record_type: RecordType, body: &[u8]) {
         debug_assert_eq!(seq, self.frontier.size() + 1);
+        let leaf = record_leaf(seq, time, record_type, body);
         self.frontier
-            .push(record_leaf(seq, time, record_type, body))
+            .push(leaf)
             .expect("a log never holds u64::MAX records");
+        self.remember(seq - 1, leaf);
         if record_type == RecordType::CHECKPOINT {
             self.since_checkpoint = 0;
+            // The checkpoint commits to the records before it.
+            let size = seq - 1;
+            let from = self
+                .upkeep
+                .map(|(from, _)| from)
+                .or(self.checkpoint_size)
+                .unwrap_or(0)
+                .max(size.saturating_sub(UPKEEP_SPAN_MAX));
+            self.upkeep = Some((from, size));
+            self.checkpoint_size = Some(size);
         } else {
             self.since_checkpoint += 1;
         }
+    }
+
+    /// Keeps the hash of leaf `index` among the recent ones.
+    fn remember(&mut self, index: u64, leaf: Hash) {
+        let recent = &mut self.recent;
+        if recent.start + recent.hashes.len() as u64 != index {
+            recent.start = index;
+            recent.hashes.clear();
+        }
+        if recent.hashes.len() >= RECENT_LEAVES_MAX {
+            let dropped = RECENT_LEAVES_MAX / 2;
+            recent.hashes.drain(..dropped);
+            recent.start += dropped as u64;
+        }
+        recent.hashes.push(leaf);
+    }
+
+    /// The sidecar tiles the checkpoint records taken in since the last call complete, with
+    /// the leaf hashes this state knows of them; `None` if no checkpoint record was taken in.
+    /// To be written once those records are committed ([`Log::upkeep_tiles`]).
+    pub(crate) fn take_upkeep(&mut self) -> Option<TileUpkeep> {
+        let (from, to) = self.upkeep.take()?;
+        // The first level-0 tile the upkeep may compute starts at a multiple of 256.
+        let first = (from / TILE_WIDTH * TILE_WIDTH).max(self.recent.start);
+        let end = to.min(self.recent.start + self.recent.hashes.len() as u64);
+        let known = if first < end {
+            let at = (first - self.recent.start) as usize;
+            KnownLeaves {
+                start: first,
+                hashes: self.recent.hashes[at..at + (end - first) as usize].to_vec(),
+            }
+        } else {
+            KnownLeaves::default()
+        };
+        Some(TileUpkeep { from, to, known })
     }
 }
 
@@ -88,11 +168,8 @@ impl Log {
             None if near_end > first => self.last_checkpoint_from(first)?.unwrap_or(first),
             None => first,
         };
-        let mut tree = TreeState {
-            frontier: Frontier::new(),
-            since_checkpoint: 0,
-            last_checkpoint: None,
-        };
+        let mut tree = TreeState::new();
+        self.remember_tile_start(&mut tree, start)?;
         let mut iter = self.iter_from(start);
         while let Some(record) = iter.next_ref() {
             let record = record?;
@@ -118,7 +195,45 @@ impl Log {
                 record.body,
             );
         }
+        // The checkpoints found were committed before: their upkeep was their writer's.
+        tree.upkeep = None;
         Ok(tree)
+    }
+}
+
+impl Log {
+    /// Takes into `tree`'s recent leaves those of the records from the start of the level-0
+    /// tile that holds record `start` up to it (at most 255, and only in `start`'s segment),
+    /// so that the writer's first upkeep finds every leaf of the tiles its checkpoint
+    /// completes.
+    fn remember_tile_start(&self, tree: &mut TreeState, start: u64) -> Result<()> {
+        let index = start - crate::format::FIRST_SEQ;
+        let tile_start = index / TILE_WIDTH * TILE_WIDTH + crate::format::FIRST_SEQ;
+        // Within `start`'s segment only: an earlier one may not be indexed (a tail-only open),
+        // and scanning it costs more than the proof that computes the tile instead.
+        let segment_base = {
+            let view = self.read_view();
+            view.segments
+                .iter()
+                .rev()
+                .find(|s| s.header.base_seq <= start)
+                .map_or(crate::format::FIRST_SEQ, |s| s.header.base_seq)
+        };
+        let mut iter = self.iter_from(tile_start.max(segment_base));
+        while let Some(record) = iter.next_ref() {
+            let record = record?;
+            if record.seq >= start {
+                break;
+            }
+            let leaf = record_leaf(
+                record.seq,
+                record.timestamp_micros,
+                record.record_type,
+                record.body,
+            );
+            tree.remember(record.seq - 1, leaf);
+        }
+        Ok(())
     }
 }
 

@@ -49,6 +49,15 @@ impl WaitOutcome {
     }
 }
 
+/// What [`Log::wait_past`] waiters have been told of, and how many wait.
+#[derive(Debug, Default)]
+pub(crate) struct Published {
+    /// The last sequence number they have been told of.
+    pub(crate) last: u64,
+    /// Threads asleep on `appended_changed`.
+    pub(crate) waiters: usize,
+}
+
 impl Log {
     /// Returns once the log holds a record with a sequence number greater than `seq`,
     /// appended by this handle or by any other (in this or another process), or once
@@ -111,12 +120,14 @@ impl Log {
     /// Waits at most `pause` for this handle's view to hold a record after `seq`; returns
     /// whether it does.
     fn wait_for_own_append(&self, seq: u64, pause: Duration) -> bool {
-        let published = self.appended.lock().unwrap_or_else(|e| e.into_inner());
-        let (published, _) = self
+        let mut published = self.appended.lock().unwrap_or_else(|e| e.into_inner());
+        published.waiters += 1;
+        let (mut published, _) = self
             .appended_changed
-            .wait_timeout_while(published, pause, |last| *last <= seq)
+            .wait_timeout_while(published, pause, |p| p.last <= seq)
             .unwrap_or_else(|e| e.into_inner());
-        *published > seq
+        published.waiters -= 1;
+        published.last > seq
     }
 
     /// Wakes the threads waiting in [`Log::wait_past`] if the view holds records they have
@@ -124,9 +135,13 @@ impl Log {
     pub(crate) fn notify_appended(&self) {
         let last_seq = self.last_seq();
         let mut published = self.appended.lock().unwrap_or_else(|e| e.into_inner());
-        if last_seq > *published {
-            *published = last_seq;
-            self.appended_changed.notify_all();
+        if last_seq > published.last {
+            published.last = last_seq;
+            // A waiter counts itself under this mutex before it sleeps: none is missed, and
+            // an append with nobody waiting makes no wake-up call.
+            if published.waiters > 0 {
+                self.appended_changed.notify_all();
+            }
         }
     }
 }

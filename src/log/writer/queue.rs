@@ -2,6 +2,7 @@
 
 use super::Mark;
 use crate::format::{encoded_len, RecordType};
+use crate::log::tiles::TileUpkeep;
 use crate::log::{Durability, Log};
 use crate::log::{Error, Result};
 use std::collections::{HashMap, VecDeque};
@@ -52,6 +53,9 @@ pub(crate) struct AppendQueue {
     last_sync_duration: Duration,
     /// Outcomes of appends written by another thread, until their owners collect them.
     outcomes: HashMap<u64, Result<RangeInclusive<u64>>>,
+    /// Threads asleep on `group_done` (counted under the queue mutex before they sleep, so
+    /// that a leader makes a wake-up call only if one waits: none is missed).
+    sleepers: usize,
 }
 
 impl AppendQueue {
@@ -156,10 +160,12 @@ impl Log {
             if !queue.leader {
                 return self.lead_group(queue, ticket);
             }
+            queue.sleepers += 1;
             queue = self
                 .group_done
                 .wait(queue)
                 .unwrap_or_else(|e| e.into_inner());
+            queue.sleepers -= 1;
         }
     }
 
@@ -180,7 +186,7 @@ impl Log {
             log: self,
             tickets: group.iter().map(|append| append.ticket).collect(),
         };
-        let (outcomes, sync_duration) = self.commit_group(&group);
+        let (outcomes, sync_duration, upkeep) = self.commit_group(&group);
         duty.tickets.clear();
         let mut queue = self.queue.lock().unwrap_or_else(|e| e.into_inner());
         queue.leader = false;
@@ -197,9 +203,16 @@ impl Log {
         }
         // One wake-up call for all (measured: a third less time until the woken threads have
         // queued again than one call per thread), after unlocking so they do not block on
-        // the queue mutex.
+        // the queue mutex; none if nobody waits (a lone writer).
+        let wake = queue.sleepers > 0;
         drop(queue);
-        self.group_done.notify_all();
+        if wake {
+            self.group_done.notify_all();
+        }
+        // After the group is answered and another leader may start: no append waits on it.
+        if let Some(job) = upkeep {
+            self.upkeep_tiles(job);
+        }
         mine.expect("a group holds its leader's append")
     }
 
@@ -233,12 +246,17 @@ impl Log {
     }
 
     /// Writes a group under one hold of the locks and, in `Sync` mode, runs one sync for all
-    /// of it. Returns one outcome per append, and how long the sync took if one ran.
+    /// of it. Returns one outcome per append, how long the sync took if one ran, and the
+    /// sidecar tiles due if the group wrote a checkpoint record and was committed.
     fn commit_group(
         &self,
         group: &[QueuedAppend],
-    ) -> (Vec<Result<RangeInclusive<u64>>>, Option<Duration>) {
-        let written = self.write_queued(group);
+    ) -> (
+        Vec<Result<RangeInclusive<u64>>>,
+        Option<Duration>,
+        Option<TileUpkeep>,
+    ) {
+        let (written, upkeep) = self.write_queued(group);
         let end = written
             .iter()
             .filter_map(|w| w.as_ref().ok().and_then(|(_, mark)| *mark))
@@ -260,16 +278,18 @@ impl Log {
                 (Ok((range, _)), None) => Ok(range),
             })
             .collect();
-        (outcomes, sync_duration)
+        let upkeep = upkeep.filter(|_| sync_error.is_none());
+        (outcomes, sync_duration, upkeep)
     }
 
     /// Writes queued appends with one `pwrite` (more only across a segment roll) under one
-    /// hold of the locks; one outcome per append. The appends written before a failure
-    /// keep their ranges (they are in the log); the others fail.
-    fn write_queued(&self, group: &[QueuedAppend]) -> Vec<Written> {
+    /// hold of the locks; one outcome per append, and the sidecar tiles due once they are
+    /// committed. The appends written before a failure keep their ranges (they are in the
+    /// log); the others fail.
+    fn write_queued(&self, group: &[QueuedAppend]) -> (Vec<Written>, Option<TileUpkeep>) {
         let mut guard = match self.lock_writer() {
             Ok(guard) => guard,
-            Err(e) => return group.iter().map(|_| Err(e.clone())).collect(),
+            Err(e) => return (group.iter().map(|_| Err(e.clone())).collect(), None),
         };
         let refs: Vec<Vec<(RecordType, &[u8])>> = group
             .iter()
@@ -281,16 +301,18 @@ impl Log {
                     .collect()
             })
             .collect();
-        let (ranges, outcome) = guard.write_appends(&refs);
+        let (ranges, outcome) = guard.write_appends(&refs, true);
+        let upkeep = guard.take_tile_upkeep();
         let mark = guard.release();
         let mut ranges = ranges.into_iter();
-        group
+        let written = group
             .iter()
             .map(|_| match (ranges.next(), &outcome) {
                 (Some(range), _) => Ok((range, mark)),
                 (None, Err(error)) => Err(error.clone()),
                 (None, Ok(())) => unreachable!("every append is written when nothing failed"),
             })
-            .collect()
+            .collect();
+        (written, upkeep)
     }
 }

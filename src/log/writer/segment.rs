@@ -313,7 +313,7 @@ impl WriterGuard<'_> {
     }
 
     fn write_records(&mut self, records: &[(RecordType, &[u8])]) -> Result<RangeInclusive<u64>> {
-        let (mut written, outcome) = self.write_appends(&[records.to_vec()]);
+        let (mut written, outcome) = self.write_appends(&[records.to_vec()], false);
         match written.pop() {
             Some(range) => Ok(range),
             None => Err(outcome.expect_err("an append not written has a failure")),
@@ -328,16 +328,23 @@ impl WriterGuard<'_> {
     /// A failure that may leave bytes of unknown state in the log (a failed `pwrite`,
     /// `fdatasync` or segment creation) poisons the handle; one that wrote nothing to the
     /// segment (preallocation, the lock file) does not, and the next append tries again.
+    ///
+    /// `lock_just_checked`: the caller took the guard just before, with nothing between
+    /// ([`Log::lock_writer`] checks that the lock file it locked is at its path), so checking
+    /// it again here would narrow no window; otherwise it is checked here.
     pub(super) fn write_appends(
         &mut self,
         appends: &[Vec<(RecordType, &[u8])>],
+        lock_just_checked: bool,
     ) -> (Vec<RangeInclusive<u64>>, Result<()>) {
         if let Err(error) = self.log.check_not_poisoned() {
             return (Vec::new(), Err(error));
         }
         // Nothing is written yet, so a lost lock does not stop the handle.
-        if let Err(error) = append_checks::ensure_lock_held(&self.flock, self.log.io()) {
-            return (Vec::new(), Err(error));
+        if !lock_just_checked {
+            if let Err(error) = append_checks::ensure_lock_held(&self.flock, self.log.io()) {
+                return (Vec::new(), Err(error));
+            }
         }
         let mut written = Vec::with_capacity(appends.len());
         let outcome = self
@@ -366,13 +373,24 @@ impl WriterGuard<'_> {
     }
 
     /// Releases the locks, then waits until the appended records are as durable as the
-    /// log's durability mode promises.
-    pub fn commit(self) -> Result<()> {
+    /// log's durability mode promises. If a checkpoint record was among them, the sidecar
+    /// tiles it completes are written then (best effort: never a failure of the commit).
+    pub fn commit(mut self) -> Result<()> {
         let log = self.log;
-        match (self.release(), log.options.durability) {
-            (Some(mark), Durability::Sync) => log.sync_through(mark),
-            _ => Ok(()),
+        let upkeep = self.take_tile_upkeep();
+        if let (Some(mark), Durability::Sync) = (self.release(), log.options.durability) {
+            log.sync_through(mark)?;
         }
+        if let Some(job) = upkeep {
+            log.upkeep_tiles(job);
+        }
+        Ok(())
+    }
+
+    /// The sidecar tiles that the checkpoint records this guard wrote complete, to be
+    /// written once the records are committed (see [`Log::upkeep_tiles`]).
+    pub(super) fn take_tile_upkeep(&mut self) -> Option<crate::log::tiles::TileUpkeep> {
+        self.pos.tree.take_upkeep()
     }
 
     /// Releases the locks without syncing; returns the end of what was written, if anything.
@@ -492,7 +510,14 @@ impl WriterGuard<'_> {
         let file = self.state.file(self.log.io(), &self.pos.path)?;
         let end = self.pos.offset + buf.len() as u64;
         let number = self.pos.header.segment_number;
-        append_checks::ensure_unwritten(&file, number, self.pos.offset, self.pos.next_seq)?;
+        let map = self.segment_map();
+        append_checks::ensure_unwritten(
+            &file,
+            map.as_deref(),
+            number,
+            self.pos.offset,
+            self.pos.next_seq,
+        )?;
         self.preallocate(&file, end)?;
         let log = self.log;
         file.write_all_at(buf, self.pos.offset)
@@ -505,6 +530,13 @@ impl WriterGuard<'_> {
         self.written = Some(self.pos.mark());
         self.log.note_written(self.pos.mark(), file, sync_now);
         Ok(())
+    }
+
+    /// The view's map of the segment this guard writes to, if the view's last segment is it.
+    fn segment_map(&self) -> Option<std::sync::Arc<crate::io::Map>> {
+        let view = self.log.read_view();
+        let last = view.segments.last()?;
+        (last.path == self.pos.path).then(|| std::sync::Arc::clone(&last.map))
     }
 
     /// Writes zeros ahead of a write that will end at `end`, when little preallocated space
@@ -578,6 +610,10 @@ impl WriterGuard<'_> {
             bytes_dropped: torn.len,
         };
         let seq = self.pos.next_seq;
+        // Tiles of the records cut (written by an upkeep whose records were not yet synced,
+        // under `Durability::Buffered`) would only fail a proof's check: remove them now. A
+        // tile left behind is found by that check and rewritten.
+        let _ = crate::log::tree::invalidate_tiles_past(io, &self.pos.paths.tree_dir(), seq - 1);
         let mut buf = Vec::new();
         self.pos
             .encode_next(&mut buf, RecordType::TORN_CUT, self.time, &body.encode());

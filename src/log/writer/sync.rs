@@ -25,6 +25,9 @@ pub(crate) struct SyncState {
     pending_writers: usize,
     /// How long the last sync took.
     last_sync: Duration,
+    /// Threads asleep on `synced` (counted under this mutex before they sleep, so that a
+    /// wake-up call is made only if one waits: none is missed).
+    sleepers: usize,
     /// Set after a failed write or sync; every later append fails with it.
     pub(crate) poisoned: Option<Error>,
 }
@@ -72,16 +75,20 @@ impl Log {
                 return Err(error.clone());
             }
             if sync.syncing {
+                sync.sleepers += 1;
                 sync = self.synced.wait(sync).unwrap_or_else(|e| e.into_inner());
+                sync.sleepers -= 1;
                 continue;
             }
             let now = Instant::now();
             if sync.pending_writers > 0 && now < deadline {
+                sync.sleepers += 1;
                 sync = self
                     .synced
                     .wait_timeout(sync, deadline - now)
                     .unwrap_or_else(|e| e.into_inner())
                     .0;
+                sync.sleepers -= 1;
                 continue;
             }
             let (target, file) = sync.written.clone().expect("a write precedes its sync");
@@ -102,7 +109,9 @@ impl Log {
                     sync.poisoned.get_or_insert(Error::poisoned(e));
                 }
             }
-            self.synced.notify_all();
+            if sync.sleepers > 0 {
+                self.synced.notify_all();
+            }
         }
     }
 
@@ -137,7 +146,10 @@ impl Drop for PendingWriter<'_> {
     fn drop(&mut self) {
         let mut sync = self.log.sync.lock().unwrap_or_else(|e| e.into_inner());
         sync.pending_writers -= 1;
+        let wake = sync.sleepers > 0;
         drop(sync);
-        self.log.synced.notify_all();
+        if wake {
+            self.log.synced.notify_all();
+        }
     }
 }
