@@ -189,6 +189,32 @@ fn a_torn_write_beyond_the_durable_mark_is_still_a_torn_tail_and_cut() {
 }
 
 #[test]
+fn a_torn_tail_cut_raises_the_durable_mark_past_its_record_even_when_commits_do_not_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Log::create(dir.path(), options(Durability::Sync)).unwrap();
+    for i in 1..=5 {
+        log.append(APP, &body(i)).unwrap();
+    }
+    drop(log);
+    let buffered = Log::open(dir.path(), options(Durability::Buffered)).unwrap();
+    buffered.append(APP, &body(6)).unwrap();
+    drop(buffered);
+    let (segment, offset, len) = locate(dir.path(), 6);
+    let file = fs::OpenOptions::new().write(true).open(&segment).unwrap();
+    file.write_all_at(&vec![0; (len / 2) as usize], offset + len - len / 2)
+        .unwrap();
+    // A buffered writer cuts the torn tail: the cut and its record are synced under the lock
+    // (FORMAT.md, *Recovery*), so the mark covers the torn-cut record; the buffered append
+    // after it is not covered.
+    let buffered = Log::open(dir.path(), options(Durability::Buffered)).unwrap();
+    assert_eq!(buffered.append(APP, b"after the cut").unwrap(), 7);
+    drop(buffered);
+    let (_, cut_at, cut_len) = locate(dir.path(), 6);
+    assert_eq!(cut_at, offset);
+    assert_eq!(mark(dir.path()), Some((0, cut_at + cut_len)));
+}
+
+#[test]
 fn a_record_appended_by_hand_without_a_sync_and_torn_is_a_torn_tail() {
     let dir = tempfile::tempdir().unwrap();
     let log = Log::create(dir.path(), options(Durability::Sync)).unwrap();

@@ -93,6 +93,101 @@ fn a_writer_never_writes_over_bytes_it_did_not_expect() {
     assert_eq!(reopened.read(3).unwrap().body, b"two");
 }
 
+/// A log of one record with one nonzero byte inside the next record's header (not at its
+/// start), written behind the handle's back as a foreign writer's bytes would be; the handle,
+/// where that byte is and where the next record goes.
+fn log_with_a_stray_byte(dir: &Path) -> (Log, u64, u64) {
+    let log = Log::create(dir, options()).unwrap();
+    log.append(APP, b"one").unwrap();
+    let last = log.segments().pop().unwrap();
+    let stray = last.end_offset + 9;
+    let file = fs::OpenOptions::new().write(true).open(&last.path).unwrap();
+    file.write_all_at(&[0x5a], stray).unwrap();
+    (log, stray, last.end_offset)
+}
+
+/// Where the refusal says the byte is, and where it says the writer was to append.
+fn occupied_at(error: strata::log::Error) -> (u64, u64) {
+    match error {
+        strata::log::Error::Corrupt {
+            defect: strata::format::Defect::OccupiedAppendOffset { nonzero_at },
+            position,
+        } => (nonzero_at, position.offset),
+        other => panic!("not an occupied offset: {other}"),
+    }
+}
+
+#[test]
+fn a_stray_byte_where_a_writer_appends_is_refused_naming_its_offset_on_both_paths() {
+    // The writer guard's path (the store's).
+    let dir = tempfile::tempdir().unwrap();
+    let (log, stray, end) = log_with_a_stray_byte(dir.path());
+    let mut guard = log.lock_writer().unwrap();
+    let refused = guard.append_batch(&[(APP, b"two".as_slice())]).unwrap_err();
+    drop(guard);
+    assert_eq!(occupied_at(refused), (stray, end));
+    // The queue's path.
+    let dir = tempfile::tempdir().unwrap();
+    let (log, stray, end) = log_with_a_stray_byte(dir.path());
+    assert_eq!(
+        occupied_at(log.append(APP, b"two").unwrap_err()),
+        (stray, end)
+    );
+    let segment = log.segments().pop().unwrap().path;
+    assert_eq!(
+        fs::read(segment).unwrap()[stray as usize],
+        0x5a,
+        "nothing written"
+    );
+}
+
+#[test]
+fn a_writer_never_creates_its_next_segment_over_a_file_of_that_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = LogOptions {
+        segment_size: 4096,
+        preallocate: 4096,
+        ..options()
+    };
+    let log = Log::create(dir.path(), small).unwrap();
+    // Before each append, a file where the next segment would go if this append rolls
+    // (its seal takes the next seq, and the new segment starts after it), removed if the
+    // append fits: the first roll finds one.
+    let body = vec![7u8; 1024];
+    // (After a first append, the handle's view is current: it reads the folder no more.)
+    log.append(APP, &body).unwrap();
+    let (refused, foreign, next_base) = loop {
+        let next_base = log.last_seq() + 2;
+        let foreign = dir
+            .path()
+            .join("log")
+            .join(strata::format::segment_file_name(next_base));
+        fs::write(&foreign, b"another writer's segment").unwrap();
+        match log.append(APP, &body) {
+            Ok(_) => fs::remove_file(&foreign).unwrap(),
+            Err(refused) => break (refused, foreign, next_base),
+        }
+        assert!(
+            log.last_seq() < 8,
+            "a 4 KiB segment holds at most 3 of these"
+        );
+    };
+    // The handle stops (a failed segment creation poisons it), naming the file and why.
+    assert!(
+        matches!(refused, strata::log::Error::Poisoned { .. }),
+        "{refused}"
+    );
+    let message = refused.to_string();
+    let name = strata::format::segment_file_name(next_base);
+    assert!(message.contains(&format!("segment {name}")), "{message}");
+    assert!(message.contains(&format!("seq {next_base}")), "{message}");
+    assert!(
+        message.contains("a segment file with this name already exists"),
+        "{message}"
+    );
+    assert_eq!(fs::read(&foreign).unwrap(), b"another writer's segment");
+}
+
 fn store_options(io: Io, durability: Durability) -> StoreOptions {
     let defaults = StoreOptions::default();
     StoreOptions {

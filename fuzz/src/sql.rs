@@ -131,10 +131,19 @@ pub fn reference_parts(reference: &str) -> Vec<&str> {
             verbatim_at = (c == '@' && reference[start..i] == *"@").then(|| i + 1);
             continue;
         }
+        // A single-quoted part is printed with its inner quotes not doubled, so one of its
+        // quotes closes it only where a dot or the end follows.
+        let at_part_end = || {
+            matches!(
+                reference[i + c.len_utf8()..].chars().next(),
+                None | Some('.')
+            )
+        };
         match (quote, c) {
             (None, '#' | '@') if i == start => verbatim_at = Some(i + 1),
-            (None, '"' | '`') => quote = Some(c),
+            (None, '"' | '`' | '\'') => quote = Some(c),
             (None, '[') => quote = Some(']'),
+            (Some('\''), '\'') if !at_part_end() => {}
             (Some(q), _) if c == q => quote = None,
             (None, '.') => {
                 parts.push(&reference[start..i]);
@@ -167,7 +176,7 @@ pub fn token_at(text: &str) -> &str {
     let mut chars = text.char_indices();
     let end = match chars.next() {
         None => 0,
-        Some((_, q @ ('"' | '`'))) => chars
+        Some((_, q @ ('"' | '`' | '\''))) => chars
             .find(|&(_, c)| c == q)
             .map_or(text.len(), |(i, c)| i + c.len_utf8()),
         Some((_, c)) if c.is_alphanumeric() || c == '_' => text
@@ -185,11 +194,11 @@ pub fn token_at(text: &str) -> &str {
 /// `"a""b"`, and `"a""""b"` as `"a""b"`), so their number cannot be checked.
 pub fn starts_with_name(text: &str, name: &str) -> bool {
     let bare = name
-        .strip_prefix(['"', '`', '['])
-        .and_then(|n| n.strip_suffix(['"', '`', ']']))
+        .strip_prefix(['"', '`', '[', '\''])
+        .and_then(|n| n.strip_suffix(['"', '`', ']', '\'']))
         .unwrap_or(name);
     let quoted_value = quoted_identifier_value(text);
-    let after_quote = text.strip_prefix(['"', '`', '[']).unwrap_or(text);
+    let after_quote = text.strip_prefix(['"', '`', '[', '\'']).unwrap_or(text);
     let starts = |text: &str, name: &str| {
         text.as_bytes()
             .get(..name.len())
@@ -199,16 +208,17 @@ pub fn starts_with_name(text: &str, name: &str) -> bool {
         || starts(text, bare)
         || starts(after_quote, bare)
         || quoted_value.is_some_and(|value| {
-            let unquoted = |s: &str| s.replace(['"', '`'], "").to_ascii_lowercase();
+            let unquoted = |s: &str| s.replace(['"', '`', '\''], "").to_ascii_lowercase();
             unquoted(&value) == unquoted(bare)
         })
 }
 
-/// The value of the `"…"` or `` `…` `` identifier that starts `text` (a doubled quote stands
-/// for one), if it starts with a complete one.
+/// The value of the `"…"`, `` `…` `` or `'…'` identifier that starts `text` (a doubled quote
+/// stands for one), if it starts with a complete one. (sqlparser takes a single-quoted string
+/// as a table name, and prints it with its quotes but without doubling the quotes inside.)
 fn quoted_identifier_value(text: &str) -> Option<String> {
     let mut chars = text.chars().peekable();
-    let quote = chars.next().filter(|c| matches!(c, '"' | '`'))?;
+    let quote = chars.next().filter(|c| matches!(c, '"' | '`' | '\''))?;
     let mut value = String::new();
     while let Some(c) = chars.next() {
         if c == quote {
@@ -349,6 +359,11 @@ mod tests {
         assert!(!starts_with_name("isle", "island"));
         assert!(starts_with_name("\"a\"\"\"\"b\" = 1", "\"a\"\"b\""));
         assert!(!starts_with_name("\"a\"\"c\" = 1", "\"a\"\"b\""));
+        // A single-quoted string taken as a table name, printed with its inner quotes undoubled.
+        assert!(starts_with_name("'a''''b' x", "'a''b'"));
+        assert_eq!(reference_parts("'a'b.c'"), ["'a'b.c'"]);
+        assert_eq!(reference_parts("'a'.'b.c'"), ["'a'", "'b.c'"]);
+        assert!(!starts_with_name("'a''c' x", "'a''b'"));
     }
 
     fn findings(text: &str) -> Vec<Finding> {

@@ -147,6 +147,27 @@ pub enum EventDetails {
     },
 }
 
+impl EventDetails {
+    /// The versions the event names, for a line of text: `version 3`, `version 2 active
+    /// (was 3)`, `rollback to version 1 (from 3)`'s `to version 1 (from 3)`, `version 2
+    /// stayed active`; `None` for a policy change (which names no version).
+    pub fn versions(&self) -> Option<String> {
+        match self {
+            EventDetails::UploadCreated(details) => Some(format!("version {}", details.version)),
+            EventDetails::VersionActivated { version, from } => {
+                Some(format!("version {version} active (was {from})"))
+            }
+            EventDetails::Rollback { from, to, .. } => {
+                Some(format!("to version {to} (from {from})"))
+            }
+            EventDetails::OverwriteBlocked { active, .. } => {
+                Some(format!("version {active} stayed active"))
+            }
+            EventDetails::PolicySet { .. } => None,
+        }
+    }
+}
+
 impl From<&EventKind> for EventDetails {
     fn from(kind: &EventKind) -> EventDetails {
         match kind {

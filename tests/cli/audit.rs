@@ -91,7 +91,11 @@ fn a_proof_of_a_version_verifies_offline_and_prints_the_event() {
         ],
     );
     assert!(out.contains("verified: seq 1"), "{out}");
-    assert!(out.contains("upload_created of dataset trial"), "{out}");
+    // The decoded event names the dataset, the version, the type and the actor.
+    assert!(
+        out.contains("upload_created of dataset trial, version 1, by "),
+        "{out}"
+    );
     let line = json_one(&ok(
         &nowhere,
         &[

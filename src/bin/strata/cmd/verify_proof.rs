@@ -49,12 +49,16 @@ fn print_record(out: &mut crate::output::Printer, record: &VerifiedRecord) -> Cl
     let line = VerifiedProofLine::new(record);
     let what = match &line.event {
         Some(event) => format!(
-            "{} of dataset {} by {}",
+            "{} of dataset {}{} by {}",
             event.event_type,
             event
                 .dataset
                 .clone()
                 .unwrap_or_else(|| event.dataset_id.to_string()),
+            event
+                .details
+                .versions()
+                .map_or_else(String::new, |v| format!(", {v},")),
             event.actor
         ),
         None => line.record_type.clone(),
