@@ -39,6 +39,27 @@ fn locate(dir: &Path, seq: u64) -> (PathBuf, u64, u64) {
     (path, record.offset, 32 + record.body.len() as u64)
 }
 
+/// A log of 5 synced records and a 6th appended without a sync; record 6's segment, offset
+/// and encoded length.
+fn five_synced_and_one_buffered(dir: &Path) -> (PathBuf, u64, u64) {
+    let log = Log::create(dir, options(Durability::Sync)).unwrap();
+    for i in 1..=5 {
+        log.append(APP, &body(i)).unwrap();
+    }
+    drop(log);
+    let buffered = Log::open(dir, options(Durability::Buffered)).unwrap();
+    buffered.append(APP, &body(6)).unwrap();
+    drop(buffered);
+    locate(dir, 6)
+}
+
+/// Zeroes the second half of the record at `offset` (`len` bytes): it never reached the disk.
+fn tear_second_half(segment: &Path, offset: u64, len: u64) {
+    let file = fs::OpenOptions::new().write(true).open(segment).unwrap();
+    file.write_all_at(&vec![0; (len / 2) as usize], offset + len - len / 2)
+        .unwrap();
+}
+
 fn flip(path: &Path, offset: u64) {
     let file = fs::OpenOptions::new()
         .read(true)
@@ -157,24 +178,13 @@ fn a_store_whose_last_acknowledged_event_is_damaged_refuses_to_open_and_loses_no
 #[test]
 fn a_torn_write_beyond_the_durable_mark_is_still_a_torn_tail_and_cut() {
     let dir = tempfile::tempdir().unwrap();
-    let log = Log::create(dir.path(), options(Durability::Sync)).unwrap();
-    for i in 1..=5 {
-        log.append(APP, &body(i)).unwrap();
-    }
-    drop(log);
-    let buffered = Log::open(dir.path(), options(Durability::Buffered)).unwrap();
-    buffered.append(APP, &body(6)).unwrap();
-    drop(buffered);
-    let (segment, offset, len) = locate(dir.path(), 6);
+    let (segment, offset, len) = five_synced_and_one_buffered(dir.path());
     assert_eq!(
         mark(dir.path()),
         Some((0, offset)),
         "the mark ends before record 6"
     );
-    // The second half of record 6 never reached the disk.
-    let file = fs::OpenOptions::new().write(true).open(&segment).unwrap();
-    file.write_all_at(&vec![0; (len / 2) as usize], offset + len - len / 2)
-        .unwrap();
+    tear_second_half(&segment, offset, len);
 
     let log = Log::open(dir.path(), options(Durability::Sync)).unwrap();
     let torn = log.torn_tail().expect("a torn tail beyond the mark");
@@ -191,18 +201,8 @@ fn a_torn_write_beyond_the_durable_mark_is_still_a_torn_tail_and_cut() {
 #[test]
 fn a_torn_tail_cut_raises_the_durable_mark_past_its_record_even_when_commits_do_not_sync() {
     let dir = tempfile::tempdir().unwrap();
-    let log = Log::create(dir.path(), options(Durability::Sync)).unwrap();
-    for i in 1..=5 {
-        log.append(APP, &body(i)).unwrap();
-    }
-    drop(log);
-    let buffered = Log::open(dir.path(), options(Durability::Buffered)).unwrap();
-    buffered.append(APP, &body(6)).unwrap();
-    drop(buffered);
-    let (segment, offset, len) = locate(dir.path(), 6);
-    let file = fs::OpenOptions::new().write(true).open(&segment).unwrap();
-    file.write_all_at(&vec![0; (len / 2) as usize], offset + len - len / 2)
-        .unwrap();
+    let (segment, offset, len) = five_synced_and_one_buffered(dir.path());
+    tear_second_half(&segment, offset, len);
     // A buffered writer cuts the torn tail: the cut and its record are synced under the lock
     // (FORMAT.md, *Recovery*), so the mark covers the torn-cut record; the buffered append
     // after it is not covered.

@@ -429,6 +429,12 @@ fn assert_full_tiles_of(dir: &Path, log: &Log, size: u64) {
     assert_eq!(tile_files(dir), expected);
 }
 
+/// The tree size of the log's last checkpoint record.
+fn last_checkpoint_size(log: &Log) -> u64 {
+    let tree = LogTree::rebuild(log).unwrap();
+    tree.checkpoints.last().unwrap().body.size
+}
+
 fn upkeep_options(interval: u64) -> LogOptions {
     LogOptions {
         checkpoint_interval: interval,
@@ -442,13 +448,7 @@ fn a_committed_checkpoint_adds_the_full_tiles_it_completes_and_no_partial_one() 
     let log = Log::create(dir.path(), upkeep_options(1000)).unwrap();
     // 70,000 records: automatic checkpoints every 1,000, through a level-1 tile (65,536).
     fill(&log, 70_000, 0);
-    let covered = LogTree::rebuild(&log)
-        .unwrap()
-        .checkpoints
-        .last()
-        .unwrap()
-        .body
-        .size;
+    let covered = last_checkpoint_size(&log);
     assert!(covered > 65_536, "{covered}");
     assert_full_tiles_of(dir.path(), &log, covered);
     assert!(tile(dir.path(), "tile/1/000").is_file());
@@ -524,13 +524,7 @@ fn a_handle_dropped_right_after_its_commit_has_written_the_tiles_of_its_checkpoi
     // No flush: dropping the handle (a command's process ending) waits for its upkeep.
     drop(log);
     let log = Log::open(dir.path(), upkeep_options(100)).unwrap();
-    let covered = LogTree::rebuild(&log)
-        .unwrap()
-        .checkpoints
-        .last()
-        .unwrap()
-        .body
-        .size;
+    let covered = last_checkpoint_size(&log);
     assert!(covered >= 768, "{covered}");
     assert_full_tiles_of(dir.path(), &log, covered);
 }

@@ -11,7 +11,7 @@
 use super::{Error, Log, Result};
 use crate::format::leaf::record_leaf;
 use crate::format::tile::{self, TileId, TILE_HEIGHT, TILE_WIDTH};
-use crate::io::{Io, IoError, OpenMode};
+use crate::io::{Io, IoError, IoResult, OpenMode};
 use crate::merkle::{self, Hash, NodeSource};
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -188,20 +188,8 @@ impl<'a> TileReader<'a> {
         if self.report.unwritable.is_some() {
             return;
         }
-        match write_tile(&self.io, &self.dir, id, hashes, &mut self.folders) {
-            Ok(()) => {
-                self.report.tiles_written += 1;
-                let removals =
-                    remove_other_partials(&self.io, &self.dir.join(id.partial_dir()), id);
-                self.report
-                    .warnings
-                    .extend(removals.into_iter().map(|e| e.to_string()));
-            }
-            Err(e) => {
-                self.report.warnings.push(e.to_string());
-                self.report.unwritable = Some(e.to_string());
-            }
-        }
+        let written = write_tile(&self.io, &self.dir, id, hashes, &mut self.folders);
+        self.report.note_write(&self.io, &self.dir, id, written);
     }
 
     /// Writes every tile of the tree whose file is missing or differs from `tree`.
@@ -411,37 +399,47 @@ impl TileWriter<'_> {
             width: TILE_WIDTH,
         };
         let path = self.dir.join(id.path());
-        let folder = crate::paths::parent(&path).to_path_buf();
-        let created = if self.folders.contains(&folder) {
-            Ok(())
-        } else {
-            self.io.ensure_dir_durably(&folder)
-        }
-        .and_then(|()| {
-            self.folders.insert(folder);
-            self.io.open(&path, OpenMode::CreateNew)
-        });
+        let created = ensure_folder(self.io, &path, &mut self.folders)
+            .and_then(|()| self.io.open(&path, OpenMode::CreateNew));
         self.report.tiles_computed += 1;
         let written = match created {
             Ok(file) => file.write_all_at(&tile::encode_tile(hashes), 0),
             Err(e) if e.source.kind() == std::io::ErrorKind::AlreadyExists => return,
             Err(e) => Err(e),
         };
+        self.report.note_write(self.io, self.dir, &id, written);
+    }
+}
+
+impl SidecarReport {
+    /// Counts a tile write: once the tile is written, its other partial versions are removed
+    /// (a failure to remove one is a warning); a failed write is noted and stops the
+    /// operation's further writes.
+    fn note_write(&mut self, io: &Io, dir: &Path, id: &TileId, written: IoResult<()>) {
         match written {
             Ok(()) => {
-                self.report.tiles_written += 1;
-                let partials = self.dir.join(id.partial_dir());
-                let removals = remove_other_partials(self.io, &partials, &id);
-                self.report
-                    .warnings
+                self.tiles_written += 1;
+                let removals = remove_other_partials(io, &dir.join(id.partial_dir()), id);
+                self.warnings
                     .extend(removals.into_iter().map(|e| e.to_string()));
             }
             Err(e) => {
-                self.report.warnings.push(e.to_string());
-                self.report.unwritable = Some(e.to_string());
+                self.warnings.push(e.to_string());
+                self.unwritable = Some(e.to_string());
             }
         }
     }
+}
+
+/// Makes sure the folder of the tile file at `path` exists, each folder looked for once per
+/// operation (`folders` holds those known to exist).
+fn ensure_folder(io: &Io, path: &Path, folders: &mut HashSet<PathBuf>) -> IoResult<()> {
+    let folder = crate::paths::parent(path);
+    if !folders.contains(folder) {
+        io.ensure_dir_durably(folder)?;
+        folders.insert(folder.to_path_buf());
+    }
+    Ok(())
 }
 
 /// Writes one tile file: a temporary file beside it, renamed into place, not synced (a tile
@@ -453,13 +451,9 @@ fn write_tile(
     id: &TileId,
     hashes: &[Hash],
     folders: &mut HashSet<PathBuf>,
-) -> crate::io::IoResult<()> {
+) -> IoResult<()> {
     let path = dir.join(id.path());
-    let folder = crate::paths::parent(&path).to_path_buf();
-    if !folders.contains(&folder) {
-        io.ensure_dir_durably(&folder)?;
-        folders.insert(folder);
-    }
+    ensure_folder(io, &path, folders)?;
     let mut tmp = path.clone().into_os_string();
     tmp.push(format!(
         ".{}{}",
