@@ -217,7 +217,7 @@ pub fn starts_with_name(text: &str, name: &str) -> bool {
 
 /// The value of the `"…"`, `` `…` `` or `'…'` identifier that starts `text` (a doubled quote
 /// stands for one), if it starts with a complete one. (sqlparser takes a single-quoted string
-/// as a table name, and prints it with its quotes but without doubling the quotes inside.)
+/// as a table name, and prints it as [`printed_single_quoted`] does.)
 fn quoted_identifier_value(text: &str) -> Option<String> {
     quoted_identifier(text).map(|(value, _)| value)
 }
@@ -283,12 +283,13 @@ pub fn printed_single_quoted(value: &str) -> String {
 /// `at` in the source, as sqlparser prints it: the exact check for a single-quoted table
 /// name, whose printed reference [`reference_parts`] cannot always split.
 fn ends_with_single_quoted_name_at(at: &str, finding: &Finding) -> bool {
-    let Some((value, _)) = single_quoted_identifier(at) else {
+    let Some((value, _)) =
+        single_quoted_identifier(at).filter(|_| finding.kind == FindingKind::UnknownTable)
+    else {
         return false;
     };
     let printed = printed_single_quoted(&value);
-    finding.kind == FindingKind::UnknownTable
-        && (finding.reference == printed || finding.reference.ends_with(&format!(".{printed}")))
+    finding.reference == printed || finding.reference.ends_with(&format!(".{printed}"))
 }
 
 fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
