@@ -673,6 +673,66 @@ fn a_multi_table_upload_keeps_table_ids_by_display_name_across_versions() {
 }
 
 #[test]
+fn table_ids_follow_versions_another_handle_wrote_and_survive_reopening() {
+    let (dir, first) = new_store();
+    first
+        .save_upload(upload(
+            "study",
+            &[("visits.csv", SMALL), ("sites.csv", b"site\nx\n")],
+        ))
+        .unwrap();
+    // A second handle (as another process would) adds `labs` and `meds`, which take
+    // `table_2` and `table_3`, and drops `sites`; the first handle has already named this
+    // dataset's tables once, and must not hand `table_2` out again.
+    let second = Store::open(dir.path(), options()).unwrap();
+    let request = overwrite(
+        "study",
+        &[
+            ("visits.csv", SMALL_MORE_ROWS),
+            ("labs.csv", b"lab\n1\n"),
+            ("meds.csv", b"med\n1\n"),
+        ],
+        SchemaDriftPolicy::Allow,
+    );
+    second.save_upload(request).unwrap();
+    let ids = |out: &strata::store::UploadOutcome| -> Vec<(String, String)> {
+        out.tables
+            .iter()
+            .map(|t| (t.name.clone(), t.table_id.clone()))
+            .collect()
+    };
+    let request = overwrite(
+        "study",
+        &[
+            ("meds.csv", b"med\n2\n"),
+            ("sites.csv", b"site\ny\n"),
+            ("notes.csv", b"note\nz\n"),
+        ],
+        SchemaDriftPolicy::Allow,
+    );
+    let v3 = first.save_upload(request).unwrap();
+    let expected = [("meds", "table_3"), ("notes", "table_4"), ("sites", "table_0")];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(n, id)| (n.to_string(), id.to_string()))
+        .collect();
+    assert_eq!(ids(&v3), expected, "the first handle read the second's version");
+    drop((first, second));
+    let reopened = Store::open(dir.path(), options()).unwrap();
+    let request = overwrite(
+        "study",
+        &[("visits.csv", SMALL), ("extra.csv", b"e\n1\n")],
+        SchemaDriftPolicy::Allow,
+    );
+    let v4 = reopened.save_upload(request).unwrap();
+    let expected: Vec<(String, String)> = [("extra", "table_5"), ("visits", "table_1")]
+        .iter()
+        .map(|(n, id)| (n.to_string(), id.to_string()))
+        .collect();
+    assert_eq!(ids(&v4), expected, "a fresh handle reads every version");
+}
+
+#[test]
 fn version_metadata_is_kept_with_its_version() {
     let (_dir, store) = new_store();
     let meta = serde_json::json!({"aliases": {"score": "outcome"}});

@@ -25,6 +25,7 @@ mod rollback;
 mod salvage;
 pub mod snapshot;
 mod stats;
+mod table_ids;
 mod table_source;
 mod timeline;
 mod upload;
@@ -153,6 +154,8 @@ pub struct Store {
     loaded_snapshot: Option<SnapshotInfo>,
     /// `(last sequence number, log bytes)` when the last snapshot was taken or loaded.
     last_snapshot: std::sync::Mutex<(u64, u64)>,
+    /// The table ids each dataset has handed out, as far as this handle has read.
+    table_ids: table_ids::TableIdCache,
 }
 
 impl Store {
@@ -191,6 +194,7 @@ impl Store {
             snapshot_warnings,
             loaded_snapshot,
             last_snapshot: std::sync::Mutex::new(mark),
+            table_ids: table_ids::TableIdCache::default(),
         };
         store.catch_up(&mut store.catalog_mut())?;
         store.catalog().check()?;

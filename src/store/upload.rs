@@ -1470,10 +1470,9 @@ fn table_records(
     staged: &[StagedTable],
 ) -> Result<Vec<TableRecord>> {
     let names: Vec<String> = staged.iter().map(|t| t.name.clone()).collect();
-    let ids = match existing {
-        Some(ds) => assign_table_ids(&store.version_infos(ds)?, &names),
-        None => (0..names.len()).map(|i| format!("table_{i}")).collect(),
-    };
+    let ids = store.table_ids.assign(existing, &names, |ds, index| {
+        Ok(store.version_info(ds, &ds.versions[index])?.tables)
+    })?;
     Ok(staged
         .iter()
         .zip(names)
@@ -1491,28 +1490,6 @@ fn table_records(
             delimiter: t.scan.delimiter,
         })
         .collect())
-}
-
-/// The stable ids for the tables of a new version of a dataset whose versions are
-/// `versions`: a table keeps the id of the table with the same display name in the latest
-/// version that had one; other tables get the next unused `table_N`.
-fn assign_table_ids(versions: &[VersionInfo], names: &[String]) -> Vec<String> {
-    let tables = || versions.iter().rev().flat_map(|v| &v.tables);
-    let mut next = tables()
-        .filter_map(|t| t.table_id.strip_prefix("table_")?.parse::<usize>().ok())
-        .map(|i| i + 1)
-        .max()
-        .unwrap_or(0);
-    names
-        .iter()
-        .map(|name| match tables().find(|t| &t.name == name) {
-            Some(known) => known.table_id.clone(),
-            None => {
-                next += 1;
-                format!("table_{}", next - 1)
-            }
-        })
-        .collect()
 }
 
 fn outcome(
