@@ -18,12 +18,12 @@
 //! fields and columns are 1-based; byte offsets are 0-based offsets into the raw file,
 //! including a UTF-8 byte order mark if there is one.
 
+use super::records::{Record, RecordError, RecordReader};
 use super::infer::{ColumnInference, DateReading, DistinctBudget, DISTINCT_BUDGET};
 use super::sniff::{read_header_prefix, HeaderPrefix};
 pub use super::sniff::{Delimiter, HEADER_PREFIX_LIMIT};
 use super::strict::{StrictFailure, StrictReader};
 use super::types::{Column, Schema};
-use csv::{ByteRecord, ErrorKind};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::io::{self, Chain, Cursor, Read};
@@ -339,7 +339,7 @@ type Source<'s, R> = Chain<Cursor<Vec<u8>>, TeeReader<'s, R>>;
 
 /// The CSV-parsing part of a scan.
 struct CsvScan<'f, 's, R> {
-    reader: csv::Reader<StrictReader<Source<'s, R>>>,
+    reader: RecordReader<StrictReader<Source<'s, R>>>,
     file_name: &'f str,
     /// The parser does not see the BOM; its byte positions are shifted by this much.
     bom_len: u64,
@@ -352,16 +352,12 @@ impl<'f, 's, R: Read> CsvScan<'f, 's, R> {
     fn new(prefix: HeaderPrefix, tee: TeeReader<'s, R>, file_name: &'f str) -> Self {
         let mut head = Cursor::new(prefix.bytes);
         head.set_position(prefix.bom_len as u64);
-        let reader = csv::ReaderBuilder::new()
-            .delimiter(prefix.delimiter.as_byte())
-            .has_headers(true)
-            .flexible(false)
-            .buffer_capacity(READ_CHUNK)
-            .from_reader(StrictReader::new(
-                head.chain(tee),
-                prefix.delimiter.as_byte(),
-                prefix.bom_len as u64,
-            ));
+        let source = StrictReader::new(
+            head.chain(tee),
+            prefix.delimiter.as_byte(),
+            prefix.bom_len as u64,
+        );
+        let reader = RecordReader::new(source, prefix.delimiter, READ_CHUNK);
         CsvScan {
             reader,
             file_name,
@@ -390,10 +386,10 @@ impl<'f, 's, R: Read> CsvScan<'f, 's, R> {
 
     /// Reads and checks the header names: UTF-8, non-empty, unique.
     fn read_header(&mut self) -> Result<Vec<String>, IngestError> {
-        let header = match self.reader.byte_headers() {
-            Ok(header) => header.clone(),
-            Err(error) => return Err(self.csv_error(error)),
-        };
+        let mut header = Record::default();
+        if let Err(error) = self.reader.read(&mut header) {
+            return Err(self.csv_error(error));
+        }
         self.record_finished();
         if header.is_empty() {
             return Err(IngestError::Empty {
@@ -412,16 +408,16 @@ impl<'f, 's, R: Read> CsvScan<'f, 's, R> {
         let mut inferences: Vec<ColumnInference> =
             (0..columns).map(|_| ColumnInference::default()).collect();
         let mut budget = DistinctBudget::new(DISTINCT_BUDGET);
-        let mut record = ByteRecord::new();
+        let mut record = Record::default();
         let mut rows = 0u64;
         loop {
-            match self.reader.read_byte_record(&mut record) {
+            match self.reader.read(&mut record) {
                 Ok(true) => {}
                 Ok(false) => return Ok((rows, inferences)),
                 Err(error) => return Err(self.csv_error(error)),
             }
             self.record_finished();
-            // The parser guarantees `record.len() == columns` (flexible(false)).
+            // The reader guarantees `record.len() == columns` (the header's count).
             let text = self.record_text(&record)?;
             self.check_no_nul()?;
             for (inference, field) in inferences.iter_mut().zip(fields(text, &record)) {
@@ -434,17 +430,17 @@ impl<'f, 's, R: Read> CsvScan<'f, 's, R> {
     /// Moves the record-size window forward: everything before the parser's position is parsed.
     fn record_finished(&mut self) {
         let position = self.reader.position();
-        let (line, offset) = (position.line(), position.byte() + self.bom_len);
+        let (line, offset) = (position.line, position.byte + self.bom_len);
         self.next_record_line = line;
         self.tee().mark_record_start(offset);
     }
 
     /// The record's fields as one text, or the position of its first invalid UTF-8 field.
-    fn record_text<'r>(&self, record: &'r ByteRecord) -> Result<&'r str, IngestError> {
+    fn record_text<'r>(&self, record: &'r Record) -> Result<&'r str, IngestError> {
         utf8_text(record).map_err(|field_index| {
-            let (line, byte) = record.position().map_or((self.next_record_line, 0), |p| {
-                (p.line(), p.byte() + self.bom_len)
-            });
+            let (line, byte) = record
+                .start
+                .map_or((self.next_record_line, 0), |p| (p.line, p.byte + self.bom_len));
             IngestError::InvalidUtf8 {
                 file: self.file_name.to_string(),
                 line,
@@ -454,28 +450,25 @@ impl<'f, 's, R: Read> CsvScan<'f, 's, R> {
         })
     }
 
-    fn csv_error(&mut self, error: csv::Error) -> IngestError {
-        let file = self.file_name.to_string();
-        let message = error.to_string();
-        match error.into_kind() {
-            ErrorKind::Io(io_error) => {
+    fn csv_error(&mut self, error: RecordError) -> IngestError {
+        match error {
+            RecordError::Io(io_error) => {
                 if let Some(failure) = self.reader.get_ref().failure() {
-                    return strict_error(failure, file);
+                    return strict_error(failure, self.file_name.to_string());
                 }
                 let (file_name, line) = (self.file_name, self.next_record_line);
                 self.tee().failure_to_error(io_error, file_name, line)
             }
-            ErrorKind::UnequalLengths {
-                pos,
-                expected_len,
-                len,
+            RecordError::UnequalLengths {
+                start,
+                expected,
+                found,
             } => IngestError::WrongFieldCount {
-                file,
-                line: pos.map_or(self.next_record_line, |p| p.line()),
-                expected: expected_len,
-                found: len,
+                file: self.file_name.to_string(),
+                line: start.line,
+                expected,
+                found,
             },
-            _ => IngestError::Parse { file, message },
         }
     }
 
@@ -508,7 +501,7 @@ fn strict_error(failure: StrictFailure, file: String) -> IngestError {
 /// between characters: a field ending in half a character followed by a field starting with the
 /// other half would be valid as a whole but not field by field. After this check every field
 /// range of the record is a valid `&str` slice of the result (see [`fields`]).
-fn utf8_text(record: &ByteRecord) -> Result<&str, usize> {
+fn utf8_text(record: &Record) -> Result<&str, usize> {
     let text = std::str::from_utf8(record.as_slice())
         .map_err(|e| field_at_offset(record, e.valid_up_to()))?;
     let mut end = 0;
@@ -522,7 +515,7 @@ fn utf8_text(record: &ByteRecord) -> Result<&str, usize> {
 }
 
 /// The fields of `record` as slices of `text`, the record's text checked by [`utf8_text`].
-fn fields<'r>(text: &'r str, record: &'r ByteRecord) -> impl Iterator<Item = &'r str> + 'r {
+fn fields<'r>(text: &'r str, record: &'r Record) -> impl Iterator<Item = &'r str> + 'r {
     record.iter().scan(0, move |start, field| {
         let range = *start..*start + field.len();
         *start = range.end;
@@ -531,7 +524,7 @@ fn fields<'r>(text: &'r str, record: &'r ByteRecord) -> impl Iterator<Item = &'r
 }
 
 /// The 0-based index of the field containing byte `offset` of the record's concatenated fields.
-fn field_at_offset(record: &ByteRecord, offset: usize) -> usize {
+fn field_at_offset(record: &Record, offset: usize) -> usize {
     let mut end = 0;
     for (index, field) in record.iter().enumerate() {
         end += field.len();

@@ -6,6 +6,7 @@ pub mod fingerprint;
 pub mod infer;
 pub mod ingest;
 pub mod policy;
+mod records;
 pub mod sheet_dates;
 mod sniff;
 mod strict;
