@@ -711,12 +711,20 @@ fn table_ids_follow_versions_another_handle_wrote_and_survive_reopening() {
         SchemaDriftPolicy::Allow,
     );
     let v3 = first.save_upload(request).unwrap();
-    let expected = [("meds", "table_3"), ("notes", "table_4"), ("sites", "table_0")];
+    let expected = [
+        ("meds", "table_3"),
+        ("notes", "table_4"),
+        ("sites", "table_0"),
+    ];
     let expected: Vec<(String, String)> = expected
         .iter()
         .map(|(n, id)| (n.to_string(), id.to_string()))
         .collect();
-    assert_eq!(ids(&v3), expected, "the first handle read the second's version");
+    assert_eq!(
+        ids(&v3),
+        expected,
+        "the first handle read the second's version"
+    );
     drop((first, second));
     let reopened = Store::open(dir.path(), options()).unwrap();
     let request = overwrite(

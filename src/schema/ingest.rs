@@ -18,8 +18,8 @@
 //! fields and columns are 1-based; byte offsets are 0-based offsets into the raw file,
 //! including a UTF-8 byte order mark if there is one.
 
-use super::records::{Record, RecordError, RecordReader};
 use super::infer::{ColumnInference, DateReading, DistinctBudget, DISTINCT_BUDGET};
+use super::records::{Record, RecordError, RecordReader};
 use super::sniff::{read_header_prefix, HeaderPrefix};
 pub use super::sniff::{Delimiter, HEADER_PREFIX_LIMIT};
 use super::strict::{StrictFailure, StrictReader};
@@ -438,9 +438,9 @@ impl<'f, 's, R: Read> CsvScan<'f, 's, R> {
     /// The record's fields as one text, or the position of its first invalid UTF-8 field.
     fn record_text<'r>(&self, record: &'r Record) -> Result<&'r str, IngestError> {
         utf8_text(record).map_err(|field_index| {
-            let (line, byte) = record
-                .start
-                .map_or((self.next_record_line, 0), |p| (p.line, p.byte + self.bom_len));
+            let (line, byte) = record.start.map_or((self.next_record_line, 0), |p| {
+                (p.line, p.byte + self.bom_len)
+            });
             IngestError::InvalidUtf8 {
                 file: self.file_name.to_string(),
                 line,

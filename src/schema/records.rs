@@ -252,8 +252,14 @@ mod tests {
         let input = b"\xef\xbb\xbfab,cd\n\nx,\"y\nz\"\n";
         let first = records(input);
         let want = vec![
-            (vec![b"ab".to_vec(), b"cd".to_vec()], Position { byte: 0, line: 1 }),
-            (vec![b"x".to_vec(), b"y\nz".to_vec()], Position { byte: 9, line: 2 }),
+            (
+                vec![b"ab".to_vec(), b"cd".to_vec()],
+                Position { byte: 0, line: 1 },
+            ),
+            (
+                vec![b"x".to_vec(), b"y\nz".to_vec()],
+                Position { byte: 9, line: 2 },
+            ),
         ];
         assert_eq!(first, want);
         // The same thread takes the parser the first scan returned to the pool.
@@ -266,7 +272,10 @@ mod tests {
         let input = format!("a,b\n{long},x\n");
         let got = records(input.as_bytes());
         assert_eq!(got[1].0, vec![long.into_bytes(), b"x".to_vec()]);
-        let many: String = (0..100).map(|i| format!("c{i}")).collect::<Vec<_>>().join(",");
+        let many: String = (0..100)
+            .map(|i| format!("c{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
         let got = records(format!("{many}\n").as_bytes());
         assert_eq!(got[0].0.len(), 100);
         assert_eq!(got[0].0[99], b"c99");
@@ -283,7 +292,10 @@ mod tests {
                 start,
                 expected,
                 found,
-            }) => assert_eq!((start, expected, found), (Position { byte: 8, line: 3 }, 2, 1)),
+            }) => assert_eq!(
+                (start, expected, found),
+                (Position { byte: 8, line: 3 }, 2, 1)
+            ),
             other => panic!("{other:?}"),
         }
     }

@@ -121,8 +121,8 @@ impl TableIdCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::catalog::VersionMeta;
     use crate::schema::{Delimiter, Schema};
+    use crate::store::catalog::VersionMeta;
     use crate::store::event::Digest;
     use std::cell::Cell;
 
@@ -159,7 +159,9 @@ mod tests {
             byte_len: 0,
             row_count: 0,
             column_count: 0,
-            schema: std::sync::Arc::new(Schema { columns: Vec::new() }),
+            schema: std::sync::Arc::new(Schema {
+                columns: Vec::new(),
+            }),
             fingerprint: Digest([0; 32]),
             delimiter: Delimiter::Comma,
         }]
@@ -175,13 +177,29 @@ mod tests {
         };
         let names = ["t1".to_owned(), "new".to_owned()];
         let ids = cache.assign(Some(&dataset(&[1, 5])), &names, read).unwrap();
-        assert_eq!((ids, reads.get()), (vec!["table_1".into(), "table_6".into()], 2));
-        let ids = cache.assign(Some(&dataset(&[1, 5, 9])), &names, read).unwrap();
-        assert_eq!((ids, reads.get()), (vec!["table_1".into(), "table_10".into()], 3));
+        assert_eq!(
+            (ids, reads.get()),
+            (vec!["table_1".into(), "table_6".into()], 2)
+        );
+        let ids = cache
+            .assign(Some(&dataset(&[1, 5, 9])), &names, read)
+            .unwrap();
+        assert_eq!(
+            (ids, reads.get()),
+            (vec!["table_1".into(), "table_10".into()], 3)
+        );
         // Version 3 now has another event: the log was cut before it and written again.
-        let ids = cache.assign(Some(&dataset(&[1, 5, 8])), &names, read).unwrap();
-        assert_eq!((ids, reads.get()), (vec!["table_1".into(), "table_9".into()], 6));
+        let ids = cache
+            .assign(Some(&dataset(&[1, 5, 8])), &names, read)
+            .unwrap();
+        assert_eq!(
+            (ids, reads.get()),
+            (vec!["table_1".into(), "table_9".into()], 6)
+        );
         let ids = cache.assign(None, &names, read).unwrap();
-        assert_eq!((ids, reads.get()), (vec!["table_0".into(), "table_1".into()], 6));
+        assert_eq!(
+            (ids, reads.get()),
+            (vec!["table_0".into(), "table_1".into()], 6)
+        );
     }
 }
