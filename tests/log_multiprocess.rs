@@ -15,6 +15,8 @@ fn options() -> LogOptions {
     LogOptions {
         segment_size: 16 * 1024,
         preallocate: 32 * 1024,
+        // Checkpoints in the middle of segments too, written by whichever child is due.
+        checkpoint_interval: 25,
         ..LogOptions::default()
     }
 }
@@ -154,6 +156,17 @@ fn concurrent_writer_processes_lose_and_duplicate_nothing() {
         }
     }
     assert!(log.segments().len() > 2, "the children rolled segments");
+    // Each child carried its tree on over the records the others appended since its last
+    // write: every checkpoint one of them wrote commits to exactly the records before it.
+    let tree = strata::audit::LogTree::rebuild(&log).unwrap();
+    assert!(tree.checkpoints.len() > 10, "{}", tree.checkpoints.len());
+    for checkpoint in &tree.checkpoints {
+        assert!(
+            checkpoint.matches_log,
+            "checkpoint at seq {}",
+            checkpoint.seq
+        );
+    }
 }
 
 #[test]

@@ -68,7 +68,7 @@ pub(crate) fn lock_verified(
     timeout: Duration,
 ) -> Result<(LockGuard, bool)> {
     let started = Instant::now();
-    let mut pause = Duration::from_micros(200);
+    let mut pause = Duration::from_micros(50);
     let mut opened = false;
     loop {
         let file = match cached {
@@ -102,7 +102,9 @@ pub(crate) fn lock_verified(
             });
         }
         std::thread::sleep(pause.min(timeout - waited));
-        pause = (pause * 2).min(Duration::from_millis(20));
+        // A short cap: a writer holds the lock for an append and little more, and a waiter
+        // asleep past the release leaves the lock free while every other waiter sleeps too.
+        pause = (pause * 2).min(Duration::from_millis(1));
     }
 }
 

@@ -5,8 +5,11 @@
 //! checkpoint record of the last segment (every version-2 segment after the first starts
 //! with one), extended with the leaves of the records after it, so that a writer never
 //! rehashes the log; only the first write to a log without checkpoints (one written by
-//! version 1) hashes every record once.
+//! version 1) hashes every record once. A handle that wrote before carries its own frontier
+//! on over the records other processes appended since ([`Log::tree_extended`]), so that
+//! writers taking turns hash each record once, not every record since the last checkpoint.
 
+use super::reader::RecordRef;
 use super::tiles::{KnownLeaves, TileUpkeep};
 use super::{Log, Result};
 use crate::format::leaf::{record_leaf, CheckpointBody};
@@ -81,6 +84,12 @@ impl TreeState {
         } else {
             self.since_checkpoint += 1;
         }
+    }
+
+    /// The hash of leaf `index`, if it is among the recent ones.
+    fn recent_leaf(&self, index: u64) -> Option<Hash> {
+        let at = index.checked_sub(self.recent.start)?;
+        self.recent.hashes.get(usize::try_from(at).ok()?).copied()
     }
 
     /// Keeps the hash of leaf `index` among the recent ones.
@@ -176,15 +185,7 @@ impl Log {
             if record.record_type == RecordType::CHECKPOINT {
                 // The scan checked the body (and that its frontier hashes to its root); a
                 // checkpoint that disagrees with the records before it is found by verify.
-                let body = CheckpointBody::decode(record.body).map_err(|defect| {
-                    super::view::corrupt(
-                        record.segment(),
-                        record.segment_number,
-                        record.offset,
-                        record.seq,
-                        defect,
-                    )
-                })?;
+                let body = decode_checkpoint(&record)?;
                 tree.frontier = body.frontier();
                 tree.last_checkpoint = Some((record.seq, body));
             }
@@ -199,6 +200,73 @@ impl Log {
         tree.upkeep = None;
         Ok(tree)
     }
+
+    /// `tree`, the state a writer of this handle left at the end of its last write, carried
+    /// on to the end of the log as this handle now sees it: the records other writers
+    /// appended since are taken in, hashing only those (where [`Log::tree_at_end`] hashes
+    /// every record since the last checkpoint, up to a thousand, on every write that follows
+    /// another process's). `None` when the log does not hold, as its record `size`, the
+    /// record whose leaf the state took in last (the state is ahead of the log, or not of
+    /// this log): the caller finds the state again with [`Log::tree_at_end`].
+    ///
+    /// The log changes only by appends and by cuts of its tail, and every leaf commits to its
+    /// seq, time, type and body, so a last leaf that still matches means that the state's
+    /// records are the log's first `size` records.
+    pub(crate) fn tree_extended(&self, mut tree: TreeState) -> Result<Option<TreeState>> {
+        let size = tree.frontier.size();
+        if size == 0 || size > self.last_seq() {
+            return Ok(None);
+        }
+        let Some(kept) = tree.recent_leaf(size - 1) else {
+            return Ok(None);
+        };
+        let mut iter = self.iter_from(size);
+        match iter.next_ref() {
+            Some(Ok(last)) if last.seq == size && leaf_of(&last) == kept => {}
+            Some(Err(e)) => return Err(e),
+            _ => return Ok(None),
+        }
+        // Only upkeep this handle's own checkpoints left is this writer's to do.
+        let upkeep = tree.upkeep.take();
+        while let Some(record) = iter.next_ref() {
+            let record = record?;
+            if record.record_type == RecordType::CHECKPOINT {
+                tree.last_checkpoint = Some((record.seq, decode_checkpoint(&record)?));
+            }
+            tree.push(
+                record.seq,
+                record.timestamp_micros,
+                record.record_type,
+                record.body,
+            );
+        }
+        tree.upkeep = upkeep;
+        Ok(Some(tree))
+    }
+}
+
+/// The leaf hash of `record` (FORMAT.md, *The Merkle tree*).
+fn leaf_of(record: &RecordRef<'_>) -> Hash {
+    record_leaf(
+        record.seq,
+        record.timestamp_micros,
+        record.record_type,
+        record.body,
+    )
+}
+
+/// The body of checkpoint record `record`, or the defect that makes it corrupt, at its
+/// position.
+fn decode_checkpoint(record: &RecordRef<'_>) -> Result<CheckpointBody> {
+    CheckpointBody::decode(record.body).map_err(|defect| {
+        super::view::corrupt(
+            record.segment(),
+            record.segment_number,
+            record.offset,
+            record.seq,
+            defect,
+        )
+    })
 }
 
 impl Log {
@@ -305,5 +373,83 @@ fn remove_stale_tiles(
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::log::{Durability, LogOptions};
+
+    const APP: RecordType = RecordType(0x100);
+
+    fn options() -> LogOptions {
+        LogOptions {
+            durability: Durability::Buffered,
+            // An automatic checkpoint every 5 records: the appends below cross several.
+            checkpoint_interval: 5,
+            ..LogOptions::default()
+        }
+    }
+
+    fn append(log: &Log, n: u64, salt: &str) {
+        for i in 0..n {
+            log.append(APP, format!("{salt} {i}").as_bytes()).unwrap();
+        }
+    }
+
+    fn assert_same_tree(got: &TreeState, want: &TreeState) {
+        assert_eq!(got.frontier.size(), want.frontier.size());
+        assert_eq!(got.frontier.root(), want.frontier.root());
+        assert_eq!(got.since_checkpoint, want.since_checkpoint);
+        assert_eq!(got.checkpoint_size, want.checkpoint_size);
+        let seq = |t: &TreeState| t.last_checkpoint.as_ref().map(|(seq, _)| *seq);
+        assert_eq!(seq(got), seq(want));
+    }
+
+    #[test]
+    fn a_kept_tree_carried_over_another_handles_appends_is_the_tree_found_from_the_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Log::create(dir.path(), options()).unwrap();
+        let second = Log::open(dir.path(), options()).unwrap();
+        append(&first, 3, "first");
+        let kept = first.tree_at_end().unwrap();
+        second.refresh().unwrap();
+        // Twelve records of the other handle, three automatic checkpoints among them.
+        append(&second, 12, "second");
+        first.refresh().unwrap();
+        let carried = first
+            .tree_extended(kept)
+            .unwrap()
+            .expect("the log holds its records");
+        assert_eq!(carried.frontier.size(), first.last_seq());
+        assert_same_tree(&carried, &first.tree_at_end().unwrap());
+        // The other handle's checkpoints were its writer's to keep up, not this one's.
+        assert!(carried.upkeep.is_none());
+        // Carried on once more over nothing new, it is still the same tree.
+        let again = first.tree_extended(carried.clone()).unwrap().unwrap();
+        assert_same_tree(&again, &carried);
+    }
+
+    #[test]
+    fn a_kept_tree_of_records_the_log_does_not_hold_is_not_carried_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let other_dir = tempfile::tempdir().unwrap();
+        let log = Log::create(dir.path(), options()).unwrap();
+        let other = Log::create(other_dir.path(), options()).unwrap();
+        append(&log, 4, "this log");
+        append(&other, 4, "another log");
+        // As many records as the log, but not its records: the last leaf differs.
+        let foreign = other.tree_at_end().unwrap();
+        assert_eq!(foreign.frontier.size(), log.last_seq());
+        assert!(log.tree_extended(foreign).unwrap().is_none());
+        // A tree ahead of the log (records written, then cut) is not carried on either.
+        append(&other, 3, "more");
+        assert!(log
+            .tree_extended(other.tree_at_end().unwrap())
+            .unwrap()
+            .is_none());
+        // Nor is an empty tree: it says nothing of the log.
+        assert!(log.tree_extended(TreeState::new()).unwrap().is_none());
     }
 }

@@ -188,11 +188,16 @@ impl Log {
             (current, view.torn.clone(), view.last_record_time())
         };
         // The tree this handle kept is current if its view is and it ends where the log
-        // does; otherwise it is found again from the last checkpoint.
+        // does; else it is carried on over the records others appended since; failing that,
+        // found again from the last checkpoint.
         let next_seq = self.next_seq();
         let tree = match state.tree.take() {
             Some(tree) if current && tree.frontier.size() + 1 == next_seq => tree,
-            _ => self.tree_at_end()?,
+            Some(tree) => match self.tree_extended(tree)? {
+                Some(tree) => tree,
+                None => self.tree_at_end()?,
+            },
+            None => self.tree_at_end()?,
         };
         let pos = WriteCursor::from_view(&self.paths, &self.read_view(), tree);
         state.seen_generation = Some(generation);
