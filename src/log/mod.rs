@@ -112,6 +112,13 @@ pub struct LogOptions {
     /// append once this many records follow the last checkpoint record; `0` only at the
     /// start of each segment (which always starts with one). Default 1,000.
     pub checkpoint_interval: u64,
+    /// A writer also records a checkpoint before an append once the bodies of the records
+    /// after the last checkpoint record hold at least this many bytes; `0` for no such bound.
+    /// The first write of a process hashes the records after the last checkpoint (to find
+    /// the tree's frontier), so this bounds what it hashes: about this much plus one append,
+    /// where the record count alone allows `checkpoint_interval` tables of up to the inline
+    /// limit. Default 4 MiB.
+    pub checkpoint_bytes: u64,
     /// Whether a writer, after committing a checkpoint record, adds the full tiles of the
     /// tree that checkpoint completes to the `log/tree/` sidecar (FORMAT.md, *The tree
     /// sidecar*), so that the first proof reads tiles instead of rehashing the log. Default
@@ -130,6 +137,7 @@ impl Default for LogOptions {
             io: Io::default(),
             clock: Clock::default(),
             checkpoint_interval: 1000,
+            checkpoint_bytes: 4 * 1024 * 1024,
             tile_upkeep: true,
         }
     }

@@ -24,6 +24,8 @@ pub(crate) struct TreeState {
     pub(crate) frontier: Frontier,
     /// Records after the last checkpoint record (the automatic policy's count).
     pub(crate) since_checkpoint: u64,
+    /// The bytes of the bodies of those records (the automatic policy's other bound).
+    pub(crate) bytes_since_checkpoint: u64,
     /// The last checkpoint record of the log (its seq and body), if any, as
     /// [`Log::tree_at_end`] found it (a writer does not keep it up as it appends).
     pub(crate) last_checkpoint: Option<(u64, CheckpointBody)>,
@@ -54,6 +56,7 @@ impl TreeState {
         TreeState {
             frontier: Frontier::new(),
             since_checkpoint: 0,
+            bytes_since_checkpoint: 0,
             last_checkpoint: None,
             checkpoint_size: None,
             upkeep: None,
@@ -71,6 +74,7 @@ impl TreeState {
         self.remember(seq - 1, leaf);
         if record_type == RecordType::CHECKPOINT {
             self.since_checkpoint = 0;
+            self.bytes_since_checkpoint = 0;
             // The checkpoint commits to the records before it.
             let size = seq - 1;
             let from = self
@@ -83,6 +87,7 @@ impl TreeState {
             self.checkpoint_size = Some(size);
         } else {
             self.since_checkpoint += 1;
+            self.bytes_since_checkpoint += body.len() as u64;
         }
     }
 
@@ -402,6 +407,7 @@ mod tests {
         assert_eq!(got.frontier.size(), want.frontier.size());
         assert_eq!(got.frontier.root(), want.frontier.root());
         assert_eq!(got.since_checkpoint, want.since_checkpoint);
+        assert_eq!(got.bytes_since_checkpoint, want.bytes_since_checkpoint);
         assert_eq!(got.checkpoint_size, want.checkpoint_size);
         let seq = |t: &TreeState| t.last_checkpoint.as_ref().map(|(seq, _)| *seq);
         assert_eq!(seq(got), seq(want));

@@ -12,7 +12,7 @@ use crate::io::lock::{self, LockGuard};
 use crate::io::{Io, IoFile, LockKind, OpenMode};
 use crate::log::tree::TreeState;
 use crate::log::view::LogView;
-use crate::log::{append_checks, clock, versions, Durability, Log, TornTail};
+use crate::log::{append_checks, clock, versions, Durability, Log, LogOptions, TornTail};
 use crate::log::{Error, Result};
 use crate::note::{Checkpoint, SigningKey};
 use crate::paths::{tmp_path, StorePaths};
@@ -115,10 +115,14 @@ impl WriteCursor {
 
     /// Whether the automatic policy wants a checkpoint record before the next append: at
     /// the start of every segment but the first (so that a tail-only open continues the
-    /// tree from it), and once `interval` records follow the last one (0: never).
-    fn checkpoint_due(&self, interval: u64) -> bool {
+    /// tree from it), once `checkpoint_interval` records follow the last one, and once their
+    /// bodies hold `checkpoint_bytes` bytes (either `0`: no such bound).
+    fn checkpoint_due(&self, options: &LogOptions) -> bool {
         let segment_start = self.records_in_segment() == 0 && self.header.segment_number > 0;
-        segment_start || (interval > 0 && self.tree.since_checkpoint >= interval)
+        let (interval, bytes) = (options.checkpoint_interval, options.checkpoint_bytes);
+        segment_start
+            || (interval > 0 && self.tree.since_checkpoint >= interval)
+            || (bytes > 0 && self.tree.bytes_since_checkpoint >= bytes)
     }
 
     fn records_in_segment(&self) -> u64 {
@@ -294,7 +298,6 @@ impl WriterGuard<'_> {
         digest_for: impl FnOnce(u64) -> Option<[u8; 32]>,
     ) -> Result<(u64, Checkpoint)> {
         self.prepare_segment()?;
-        let interval = self.log.options.checkpoint_interval;
         let one = encoded_len(self.pos.checkpoint_body(key, longest).encode().len()) as u64;
         // Room for an automatic checkpoint, this one and the seal (a frontier only grows
         // by at most one hash per record, so twice this one's length is enough).
@@ -304,7 +307,7 @@ impl WriterGuard<'_> {
             self.roll()?;
         }
         let mut buf = Vec::new();
-        if let Some(body) = self.due_checkpoint(interval) {
+        if let Some(body) = self.due_checkpoint() {
             self.pos
                 .encode_next(&mut buf, RecordType::CHECKPOINT, self.time, &body);
         }
@@ -438,11 +441,10 @@ impl WriterGuard<'_> {
     ) -> Result<()> {
         self.prepare_segment()?;
         let timestamp = self.time;
-        let interval = self.log.options.checkpoint_interval;
         let mut buf = Vec::new();
         let mut buffered = Vec::with_capacity(appends.len());
         for records in appends {
-            let mut checkpoint = self.due_checkpoint(interval);
+            let mut checkpoint = self.due_checkpoint();
             let needed: u64 = records
                 .iter()
                 .map(|(_, b)| encoded_len(b.len()) as u64)
@@ -460,7 +462,7 @@ impl WriterGuard<'_> {
                 self.write_buffer(&mut buf)?;
                 written.append(&mut buffered);
                 self.roll()?;
-                checkpoint = self.due_checkpoint(interval);
+                checkpoint = self.due_checkpoint();
             }
             if let Some(body) = checkpoint {
                 self.pos
@@ -493,9 +495,9 @@ impl WriterGuard<'_> {
     }
 
     /// The encoded body of the checkpoint record the automatic policy wants next, if any.
-    fn due_checkpoint(&self, interval: u64) -> Option<Vec<u8>> {
+    fn due_checkpoint(&self) -> Option<Vec<u8>> {
         self.pos
-            .checkpoint_due(interval)
+            .checkpoint_due(&self.log.options)
             .then(|| self.pos.checkpoint_body(None, None).encode())
     }
 
