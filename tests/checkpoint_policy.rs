@@ -85,8 +85,8 @@ fn with_both_bounds_off_only_segment_starts_get_a_checkpoint() {
 }
 
 #[test]
-fn the_default_byte_bound_is_4_mib() {
-    assert_eq!(LogOptions::default().checkpoint_bytes, 4 * 1024 * 1024);
+fn the_default_byte_bound_is_1_mib() {
+    assert_eq!(LogOptions::default().checkpoint_bytes, 1024 * 1024);
     let dir = tempfile::tempdir().unwrap();
     // 500 records of 10 KiB (under the default 1,000 records): checkpoints by bytes only.
     let defaults = LogOptions {
@@ -95,7 +95,7 @@ fn the_default_byte_bound_is_4_mib() {
     };
     let log = log_of(dir.path(), defaults, 500);
     let runs = bytes_between_checkpoints(&log);
-    let per_run = (4 * 1024 * 1024usize).div_ceil(BODY) * BODY;
+    let per_run = (1024 * 1024usize).div_ceil(BODY) * BODY;
     assert_eq!(runs[..runs.len() - 1], vec![per_run; runs.len() - 1][..]);
     assert!(runs.len() > 1, "{runs:?}");
 }

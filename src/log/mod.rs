@@ -117,7 +117,7 @@ pub struct LogOptions {
     /// The first write of a process hashes the records after the last checkpoint (to find
     /// the tree's frontier), so this bounds what it hashes: about this much plus one append,
     /// where the record count alone allows `checkpoint_interval` tables of up to the inline
-    /// limit. Default 4 MiB.
+    /// limit. Default 1 MiB.
     pub checkpoint_bytes: u64,
     /// Whether a writer, after committing a checkpoint record, adds the full tiles of the
     /// tree that checkpoint completes to the `log/tree/` sidecar (FORMAT.md, *The tree
@@ -137,7 +137,7 @@ impl Default for LogOptions {
             io: Io::default(),
             clock: Clock::default(),
             checkpoint_interval: 1000,
-            checkpoint_bytes: 4 * 1024 * 1024,
+            checkpoint_bytes: 1024 * 1024,
             tile_upkeep: true,
         }
     }
