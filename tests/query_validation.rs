@@ -548,6 +548,21 @@ fn sql_unknown_qualifier_of_a_three_part_name_is_located_at_that_qualifier() {
 }
 
 #[test]
+fn sql_unknown_single_quoted_qualifier_of_a_wildcard_is_located_at_that_qualifier() {
+    // The parser records no position for a single-quoted part of `q.*`.
+    let finding = only(check_sql("SELECT p.'isle'.* FROM penguins p"));
+    assert_eq!(finding.kind, FindingKind::UnknownTable);
+    assert_eq!(finding.reference, "p.'isle'");
+    assert_eq!(finding.location, at(1, 10), "at `'isle'`, not at line 0");
+    let spaced = only(check_sql(
+        "SELECT *,\n  p . /* a comment */\n   'isle' . * FROM penguins p",
+    ));
+    assert_eq!(spaced.location, at(3, 4));
+    let alone = only(check_sql("SELECT 'isle'.* FROM penguins p"));
+    assert_eq!(alone.location, at(1, 8));
+}
+
+#[test]
 fn sql_unknown_table_does_not_cascade_into_unknown_columns() {
     let finding = only(check_sql(
         "SELECT x.a, b, c FROM missing_table x WHERE d > 3",

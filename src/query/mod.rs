@@ -88,7 +88,7 @@ pub fn validate_with_qualified(
     let mut reporter = Reporter::new(version, history, qualified, options);
     match query {
         Query::Plan(plan) => plan::validate_plan(plan, &mut reporter),
-        Query::Sql(sql) => sql_validate::validate_sql(sql.ast(), &mut reporter),
+        Query::Sql(sql) => sql_validate::validate_sql(sql, &mut reporter),
     }
     let mut findings = reporter.into_findings();
     if matches!(query, Query::Sql(_)) {

@@ -3,6 +3,7 @@
 use sqlparser::ast::{Spanned, Statement};
 use sqlparser::dialect::GenericDialect;
 use sqlparser::parser::{Parser, ParserError};
+use sqlparser::tokenizer::{Location, Token, Tokenizer};
 
 use super::error::SqlError;
 
@@ -58,6 +59,32 @@ impl SqlQuery {
     /// The parsed query.
     pub(crate) fn ast(&self) -> &sqlparser::ast::Query {
         &self.query
+    }
+
+    /// Where the single-quoted identifier that ends a qualified wildcard's name starts, given
+    /// where its `*` is: in `p . 'x' . *` the `'x'`, past whitespace, comments and the dot.
+    ///
+    /// sqlparser (0.64) gives a single-quoted name part of a qualified wildcard an empty span
+    /// (line 0), so a finding about it would have no position; this reads it from the tokens
+    /// of the text, which the parser took the query from, so they are the same tokens at the
+    /// same locations. `None` if the text before the `*` is not such an identifier.
+    pub(crate) fn single_quoted_qualifier_before(&self, wildcard: Location) -> Option<Location> {
+        let tokens = Tokenizer::new(&GenericDialect {}, &self.text)
+            .tokenize_with_location()
+            .ok()?;
+        let star = tokens
+            .iter()
+            .position(|t| t.token == Token::Mul && t.span.start == wildcard)?;
+        let mut before = tokens[..star]
+            .iter()
+            .rev()
+            .filter(|t| !matches!(t.token, Token::Whitespace(_)));
+        let period = before.next()?;
+        let qualifier = before.next()?;
+        match (&period.token, &qualifier.token) {
+            (Token::Period, Token::SingleQuotedString(_)) => Some(qualifier.span.start),
+            _ => None,
+        }
     }
 }
 

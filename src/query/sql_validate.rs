@@ -24,19 +24,22 @@ use super::catalog::{ColumnEntry, ColumnMatch, ColumnSet};
 use super::finding::Location;
 use super::report::Reporter;
 use super::scope::{Relation, RelationPick, Resolved, ResolvedColumn, Scope};
+use super::sql::SqlQuery;
 use super::type_rules::{AggregateClass, Operand, TypedUse};
 use crate::schema::ColumnType;
 
 /// Validates a parsed query against the reporter's version.
-pub(crate) fn validate_sql(query: &Query, reporter: &mut Reporter<'_>) {
+pub(crate) fn validate_sql(sql: &SqlQuery, reporter: &mut Reporter<'_>) {
     let root = Scope::root();
-    SqlWalker { reporter }.query(query, &root);
+    SqlWalker { reporter, sql }.query(sql.ast(), &root);
 }
 
 /// The AST walker. Every method that walks an expression returns what is known of its
 /// value as an [`Operand`] (`None`: nothing is known, so no type check involves it).
 struct SqlWalker<'r, 'v> {
     reporter: &'r mut Reporter<'v>,
+    /// The query's text, for the rare position the parser does not record.
+    sql: &'r SqlQuery,
 }
 
 impl<'v> SqlWalker<'_, 'v> {
@@ -234,10 +237,10 @@ impl<'v> SqlWalker<'_, 'v> {
                 if !scope.opaque {
                     let names = scope.cte_names();
                     let names: Vec<&str> = names.iter().map(String::as_str).collect();
-                    let location = sql_location(qualifier.span.start);
+                    let start = self.qualified_wildcard_qualifier_start(qualifier, options);
                     self.reporter.unknown_table(
                         name.to_string(),
-                        location,
+                        sql_location(start),
                         &qualifier.value,
                         &names,
                     );
@@ -245,6 +248,22 @@ impl<'v> SqlWalker<'_, 'v> {
                 false
             }
         }
+    }
+
+    /// Where the qualifier of `qualifier.*` starts. The parser records no span for a
+    /// single-quoted one (`'p'.*`), so that one is found in the text before the `*`.
+    fn qualified_wildcard_qualifier_start(
+        &self,
+        qualifier: &Ident,
+        options: &WildcardAdditionalOptions,
+    ) -> SqlLocation {
+        if qualifier.span.start.line > 0 {
+            return qualifier.span.start;
+        }
+        let wildcard = options.wildcard_token.0.span.start;
+        self.sql
+            .single_quoted_qualifier_before(wildcard)
+            .unwrap_or(wildcard)
     }
 
     /// Applies `EXCLUDE` / `EXCEPT` (removing columns) and `REPLACE` (walking the new

@@ -1,0 +1,1 @@
+SELeCT p.                              '['. *    , double                                 '['.                          SEC T
