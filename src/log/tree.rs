@@ -9,7 +9,7 @@
 //! on over the records other processes appended since ([`Log::tree_extended`]), so that
 //! writers taking turns hash each record once, not every record since the last checkpoint.
 
-use super::reader::RecordRef;
+use super::reader::{LogIter, RecordRef};
 use super::tiles::{KnownLeaves, TileUpkeep};
 use super::{Log, Result};
 use crate::format::leaf::{record_leaf, CheckpointBody};
@@ -184,23 +184,7 @@ impl Log {
         };
         let mut tree = TreeState::new();
         self.remember_tile_start(&mut tree, start)?;
-        let mut iter = self.iter_from(start);
-        while let Some(record) = iter.next_ref() {
-            let record = record?;
-            if record.record_type == RecordType::CHECKPOINT {
-                // The scan checked the body (and that its frontier hashes to its root); a
-                // checkpoint that disagrees with the records before it is found by verify.
-                let body = decode_checkpoint(&record)?;
-                tree.frontier = body.frontier();
-                tree.last_checkpoint = Some((record.seq, body));
-            }
-            tree.push(
-                record.seq,
-                record.timestamp_micros,
-                record.record_type,
-                record.body,
-            );
-        }
+        take_in_records(&mut tree, &mut self.iter_from(start))?;
         // The checkpoints found were committed before: their upkeep was their writer's.
         tree.upkeep = None;
         Ok(tree)
@@ -233,21 +217,32 @@ impl Log {
         }
         // Only upkeep this handle's own checkpoints left is this writer's to do.
         let upkeep = tree.upkeep.take();
-        while let Some(record) = iter.next_ref() {
-            let record = record?;
-            if record.record_type == RecordType::CHECKPOINT {
-                tree.last_checkpoint = Some((record.seq, decode_checkpoint(&record)?));
-            }
-            tree.push(
-                record.seq,
-                record.timestamp_micros,
-                record.record_type,
-                record.body,
-            );
-        }
+        take_in_records(&mut tree, &mut iter)?;
         tree.upkeep = upkeep;
         Ok(Some(tree))
     }
+}
+
+/// Takes the records `iter` yields into `tree`, each as the leaf after the tree's last. At a
+/// checkpoint record the tree continues from the frontier it records: the scan checked the
+/// body (and that its frontier hashes to its root); a checkpoint that disagrees with the
+/// records before it is found by verify.
+fn take_in_records(tree: &mut TreeState, iter: &mut LogIter) -> Result<()> {
+    while let Some(record) = iter.next_ref() {
+        let record = record?;
+        if record.record_type == RecordType::CHECKPOINT {
+            let body = decode_checkpoint(&record)?;
+            tree.frontier = body.frontier();
+            tree.last_checkpoint = Some((record.seq, body));
+        }
+        tree.push(
+            record.seq,
+            record.timestamp_micros,
+            record.record_type,
+            record.body,
+        );
+    }
+    Ok(())
 }
 
 /// The leaf hash of `record` (FORMAT.md, *The Merkle tree*).
@@ -298,13 +293,7 @@ impl Log {
             if record.seq >= start {
                 break;
             }
-            let leaf = record_leaf(
-                record.seq,
-                record.timestamp_micros,
-                record.record_type,
-                record.body,
-            );
-            tree.remember(record.seq - 1, leaf);
+            tree.remember(record.seq - 1, leaf_of(&record));
         }
         Ok(())
     }
