@@ -548,8 +548,8 @@ fn sql_unknown_qualifier_of_a_three_part_name_is_located_at_that_qualifier() {
 }
 
 #[test]
-fn sql_unknown_single_quoted_qualifier_of_a_wildcard_is_located_at_that_qualifier() {
-    // The parser records no position for a single-quoted part of `q.*`.
+fn sql_unknown_single_quoted_or_placeholder_qualifier_of_a_wildcard_is_located_at_it() {
+    // The parser records no position for a single-quoted part of `q.*`, nor a placeholder.
     let finding = only(check_sql("SELECT p.'isle'.* FROM penguins p"));
     assert_eq!(finding.kind, FindingKind::UnknownTable);
     assert_eq!(finding.reference, "p.'isle'");
@@ -560,6 +560,10 @@ fn sql_unknown_single_quoted_qualifier_of_a_wildcard_is_located_at_that_qualifie
     assert_eq!(spaced.location, at(3, 4));
     let alone = only(check_sql("SELECT 'isle'.* FROM penguins p"));
     assert_eq!(alone.location, at(1, 8));
+    // A placeholder as the qualifier has no span either.
+    let placeholder = only(check_sql("SELECT p.  $ .* FROM penguins p"));
+    assert_eq!(placeholder.reference, "p.$");
+    assert_eq!(placeholder.location, at(1, 12));
 }
 
 #[test]

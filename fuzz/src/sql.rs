@@ -126,7 +126,12 @@ pub fn reference_parts(reference: &str) -> Vec<&str> {
     let mut quote: Option<char> = None;
     // The byte offset of a character taken verbatim after a sigil at a part's start.
     let mut verbatim_at: Option<usize> = None;
+    // The byte offset of the second quote of a doubled quote inside a quoted part.
+    let mut doubled_at: Option<usize> = None;
     for (i, c) in reference.char_indices() {
+        if doubled_at == Some(i) {
+            continue;
+        }
         if verbatim_at == Some(i) {
             verbatim_at = (c == '@' && reference[start..i] == *"@").then(|| i + 1);
             continue;
@@ -143,9 +148,17 @@ pub fn reference_parts(reference: &str) -> Vec<&str> {
         };
         match (quote, c) {
             (None, '#' | '@') if i == start => verbatim_at = Some(i + 1),
-            (None, '"' | '`' | '\'') => quote = Some(c),
-            (None, '[') => quote = Some(']'),
+            // A quote opens a quoted part only at the part's start: no unquoted identifier
+            // holds a quote, so one inside a part follows a wrong guess at a part's end.
+            (None, '"' | '`' | '\'') if i == start => quote = Some(c),
+            (None, '[') if i == start => quote = Some(']'),
             (Some('\''), '\'') if !at_part_end() => {}
+            // `""` inside `"…"` (and ``` `` ``` inside `` `…` ``) stands for one quote.
+            (Some(q @ ('"' | '`')), _)
+                if c == q && reference[i + 1..].starts_with(q) =>
+            {
+                doubled_at = Some(i + 1);
+            }
             (Some(q), _) if c == q => quote = None,
             (None, '.') => {
                 parts.push(&reference[start..i]);
@@ -400,6 +413,15 @@ mod tests {
         assert_eq!(reference_parts("p.\"a.b\""), vec!["p", "\"a.b\""]);
         assert_eq!(reference_parts("x"), vec!["x"]);
         assert_eq!(reference_parts("s.t.[c.d]"), vec!["s", "t", "[c.d]"]);
+    }
+
+    #[test]
+    fn a_quote_inside_a_part_opens_no_quoted_part() {
+        // `'a''.b'.i` is one single-quoted part and `i`, but its print splits at `''.` as
+        // readily: the `'` of `b'` must not then open a part that swallows `.i`.
+        assert_eq!(reference_parts("'a''.b'.i"), vec!["'a''", "b'", "i"]);
+        assert_eq!(reference_parts("x'y.z"), vec!["x'y", "z"]);
+        assert_eq!(reference_parts("\"a\"\"b.c\".d"), vec!["\"a\"\"b.c\"", "d"]);
     }
 
     #[test]

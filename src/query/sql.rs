@@ -61,14 +61,15 @@ impl SqlQuery {
         &self.query
     }
 
-    /// Where the single-quoted identifier that ends a qualified wildcard's name starts, given
-    /// where its `*` is: in `p . 'x' . *` the `'x'`, past whitespace, comments and the dot.
+    /// Where the last name part of a qualified wildcard starts, given where its `*` is: in
+    /// `p . 'x' . *` the `'x'`, past whitespace, comments and the dot.
     ///
-    /// sqlparser (0.64) gives a single-quoted name part of a qualified wildcard an empty span
-    /// (line 0), so a finding about it would have no position; this reads it from the tokens
-    /// of the text, which the parser took the query from, so they are the same tokens at the
-    /// same locations. `None` if the text before the `*` is not such an identifier.
-    pub(crate) fn single_quoted_qualifier_before(&self, wildcard: Location) -> Option<Location> {
+    /// sqlparser (0.64) gives a part it builds from a single-quoted string or a placeholder
+    /// (`'x'.*`, `p.$.*`) an empty span (line 0), so a finding about it would have no
+    /// position; this reads it from the tokens of the text, which the parser took the query
+    /// from, so they are the same tokens at the same locations. `None` if no token and dot
+    /// come before the `*`.
+    pub(crate) fn qualifier_before_wildcard(&self, wildcard: Location) -> Option<Location> {
         let tokens = Tokenizer::new(&GenericDialect {}, &self.text)
             .tokenize_with_location()
             .ok()?;
@@ -81,10 +82,7 @@ impl SqlQuery {
             .filter(|t| !matches!(t.token, Token::Whitespace(_)));
         let period = before.next()?;
         let qualifier = before.next()?;
-        match (&period.token, &qualifier.token) {
-            (Token::Period, Token::SingleQuotedString(_)) => Some(qualifier.span.start),
-            _ => None,
-        }
+        (period.token == Token::Period).then_some(qualifier.span.start)
     }
 }
 

@@ -251,7 +251,8 @@ impl<'v> SqlWalker<'_, 'v> {
     }
 
     /// Where the qualifier of `qualifier.*` starts. The parser records no span for a
-    /// single-quoted one (`'p'.*`), so that one is found in the text before the `*`.
+    /// single-quoted one (`'p'.*`) or a placeholder (`$.*`), so those are found in the text
+    /// before the `*`.
     fn qualified_wildcard_qualifier_start(
         &self,
         qualifier: &Ident,
@@ -262,7 +263,7 @@ impl<'v> SqlWalker<'_, 'v> {
         }
         let wildcard = options.wildcard_token.0.span.start;
         self.sql
-            .single_quoted_qualifier_before(wildcard)
+            .qualifier_before_wildcard(wildcard)
             .unwrap_or(wildcard)
     }
 
