@@ -28,8 +28,8 @@
 //! - `tree/first_append_of_a_new_handle_after_800_records_of_64KiB_{checkpoint_bytes_1MiB,
 //!   checkpoint_bytes_4MiB,no_byte_bound}`: the first append of a handle just opened (what a
 //!   `strata upload` process does, or the first write of each process of several), which
-//!   finds the tree's frontier from the last checkpoint record by hashing every record after
-//!   it: with the automatic policy's byte bound (a checkpoint every 1 MiB of bodies, the
+//!   finds the last checkpoint record (reading record headers) and the tree's frontier from
+//!   it by hashing every record after it: with the automatic policy's byte bound (a checkpoint every 1 MiB of bodies, the
 //!   default, or 4 MiB) and, in the same run, without it (the count bound alone, which 800
 //!   records do not reach: 50 MiB after the checkpoint).
 //!

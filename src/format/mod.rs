@@ -49,8 +49,9 @@ mod walk;
 
 pub use defect::Defect;
 pub use record::{
-    decode_record, encode_record, encoded_len, find_valid_record_after, valid_records, FoundRecord,
-    RawRecordHeader, RecordDecode, RecordHeader, RecordType, RECORD_HEADER_LEN,
+    decode_record, encode_record, encoded_len, find_valid_record_after, valid_records,
+    walk_headers, FoundRecord, HeaderDefect, RawRecordHeader, RecordDecode, RecordHeader,
+    RecordType, RECORD_HEADER_LEN,
 };
 pub use scan::{
     scan_segment, Damage, ScannedRecord, SegmentCursor, SegmentEnd, SegmentSummary, Step,

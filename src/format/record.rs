@@ -209,6 +209,71 @@ impl RawRecordHeader {
     }
 }
 
+/// A record header that [`walk_headers`] found wrong: at `offset`, where a record numbered
+/// `seq` was due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderDefect {
+    /// Byte offset of the record in the bytes walked.
+    pub offset: usize,
+    /// The sequence number the record there must carry.
+    pub seq: u64,
+    /// What is wrong.
+    pub defect: Defect,
+}
+
+/// Walks the headers of the run of records that fills `bytes[offset..]`, the first numbered
+/// `seq`, calling `visit` with each one's offset and header; the bodies are not read.
+///
+/// For bytes a scan has accepted already (the records of a segment up to the end it
+/// validated), when only the types and positions are wanted: each header's checksum is
+/// checked, and its seq and length must continue the run, so bytes changed since the scan
+/// are found, but a body changed since is not (its checksum is not computed). Not a
+/// validation: [`decode_record`] is.
+pub fn walk_headers(
+    bytes: &[u8],
+    mut offset: usize,
+    mut seq: u64,
+    mut visit: impl FnMut(usize, &RawRecordHeader),
+) -> Result<(), HeaderDefect> {
+    while offset < bytes.len() {
+        let rest = &bytes[offset..];
+        let fail = |defect| HeaderDefect {
+            offset,
+            seq,
+            defect,
+        };
+        let header = RawRecordHeader::read(rest).ok_or_else(|| {
+            fail(Defect::TruncatedHeader {
+                available: rest.len(),
+                needed: RECORD_HEADER_LEN,
+            })
+        })?;
+        if header.header_crc != header.header_crc_computed {
+            return Err(fail(Defect::HeaderChecksum {
+                stored: header.header_crc,
+                computed: header.header_crc_computed,
+            }));
+        }
+        if header.seq != seq {
+            return Err(fail(Defect::SequenceGap {
+                expected: seq,
+                found: header.seq,
+            }));
+        }
+        let len = usize::try_from(header.record_len()).unwrap_or(usize::MAX);
+        if len > rest.len() {
+            return Err(fail(Defect::BodyPastEnd {
+                len: header.body_len,
+                available: rest.len() - RECORD_HEADER_LEN,
+            }));
+        }
+        visit(offset, &header);
+        offset += len;
+        seq += 1;
+    }
+    Ok(())
+}
+
 fn decode_header(bytes: &[u8]) -> Result<RecordHeader, Defect> {
     let raw = RawRecordHeader::read(bytes).ok_or(Defect::TruncatedHeader {
         available: bytes.len(),
@@ -340,6 +405,80 @@ fn plausible_header(header: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn three_records() -> (Vec<u8>, Vec<usize>) {
+        let mut bytes = Vec::new();
+        let mut offsets = Vec::new();
+        for (seq, record_type, body) in [
+            (7, 0x0100, &b"seven"[..]),
+            (8, 4, b"eight"),
+            (9, 0x0100, b""),
+        ] {
+            offsets.push(bytes.len());
+            encode_record(&mut bytes, RecordType(record_type), seq, 10, body);
+        }
+        (bytes, offsets)
+    }
+
+    fn walked(bytes: &[u8], seq: u64) -> Result<Vec<(usize, u64, u16)>, HeaderDefect> {
+        let mut seen = Vec::new();
+        walk_headers(bytes, 0, seq, |offset, h| {
+            seen.push((offset, h.seq, h.record_type.0))
+        })?;
+        Ok(seen)
+    }
+
+    #[test]
+    fn a_header_walk_visits_every_record_at_its_offset_with_its_type() {
+        let (bytes, offsets) = three_records();
+        let seen = walked(&bytes, 7).unwrap();
+        assert_eq!(
+            seen,
+            [
+                (offsets[0], 7, 0x0100),
+                (offsets[1], 8, 4),
+                (offsets[2], 9, 0x0100)
+            ]
+        );
+        // A body changed after the scan is not looked at: only the headers are read.
+        let mut changed = bytes.clone();
+        changed[offsets[1] + RECORD_HEADER_LEN] ^= 1;
+        assert_eq!(walked(&changed, 7).unwrap(), seen);
+    }
+
+    #[test]
+    fn a_header_walk_stops_at_a_changed_header_a_wrong_seq_or_a_cut_record_and_says_where() {
+        let (bytes, offsets) = three_records();
+        let mut flipped = bytes.clone();
+        flipped[offsets[1] + TYPE_OFFSET] ^= 1;
+        let defect = walked(&flipped, 7).unwrap_err();
+        assert_eq!((defect.offset, defect.seq), (offsets[1], 8));
+        assert!(
+            matches!(defect.defect, Defect::HeaderChecksum { .. }),
+            "{defect:?}"
+        );
+        let gap = walked(&bytes, 6).unwrap_err();
+        assert_eq!((gap.offset, gap.seq), (0, 6));
+        assert_eq!(
+            gap.defect,
+            Defect::SequenceGap {
+                expected: 6,
+                found: 7
+            }
+        );
+        let cut = walked(&bytes[..offsets[2] - 1], 7).unwrap_err();
+        assert_eq!((cut.offset, cut.seq), (offsets[1], 8));
+        assert!(
+            matches!(cut.defect, Defect::BodyPastEnd { len: 5, .. }),
+            "{cut:?}"
+        );
+        let short = walked(&bytes[..offsets[2] + 3], 7).unwrap_err();
+        assert_eq!((short.offset, short.seq), (offsets[2], 9));
+        assert!(matches!(
+            short.defect,
+            Defect::TruncatedHeader { available: 3, .. }
+        ));
+    }
 
     #[test]
     fn valid_records_are_found_after_damage_and_zeroes() {

@@ -223,9 +223,36 @@ pub(crate) struct TileUpkeep {
     pub(crate) known: KnownLeaves,
 }
 
+/// The records whose leaves an upkeep lacks: those from the start of the level-0 tile that
+/// holds its first leaf up to the first leaf the writer knows. A handle's first write starts
+/// from the last checkpoint, in the middle of a tile, and leaves them to the upkeep thread,
+/// which hashes them only when that tile is complete.
+pub(crate) struct MissingLeaves {
+    /// The records from (at or before) the first missing one, as the log was at the commit.
+    records: super::reader::LogIter,
+    /// The leaf index of the first missing leaf (a multiple of 256).
+    first: u64,
+}
+
+impl MissingLeaves {
+    /// Puts the missing leaves before `known`; leaves it as it is if a record cannot be read
+    /// (the tile is then left to the proofs).
+    fn fill(self, known: &mut KnownLeaves) {
+        let count = known.start - self.first;
+        let first_seq = self.first + crate::format::FIRST_SEQ;
+        if let Some(mut leaves) = super::tree::leaves_of_records(self.records, first_seq, count) {
+            leaves.append(&mut known.hashes);
+            *known = KnownLeaves {
+                start: self.first,
+                hashes: leaves,
+            };
+        }
+    }
+}
+
 /// What the upkeep thread is asked to do.
 enum UpkeepJob {
-    Write(TileUpkeep),
+    Write(TileUpkeep, Option<MissingLeaves>),
     /// Answer once every job sent before is done.
     Flush(mpsc::Sender<()>),
 }
@@ -248,7 +275,12 @@ impl UpkeepThread {
                 .spawn(move || {
                     for job in queue {
                         match job {
-                            UpkeepJob::Write(job) => drop(write_upkeep(&io, &dir, job)),
+                            UpkeepJob::Write(mut job, missing) => {
+                                if let Some(missing) = missing {
+                                    missing.fill(&mut job.known);
+                                }
+                                drop(write_upkeep(&io, &dir, job));
+                            }
                             UpkeepJob::Flush(done) => drop(done.send(())),
                         }
                     }
@@ -283,9 +315,37 @@ impl Log {
         if !self.options.tile_upkeep || job.from >= job.to {
             return;
         }
+        let missing = self.missing_leaves(&job);
         let dir = self.paths.tree_dir();
         let mut thread = self.upkeep.lock().unwrap_or_else(|e| e.into_inner());
-        thread.send(&self.options.io, &dir, UpkeepJob::Write(job));
+        thread.send(&self.options.io, &dir, UpkeepJob::Write(job, missing));
+    }
+
+    /// The records whose leaves `job` lacks for the first level-0 tile it completes, if it
+    /// completes one and the writer's leaves start after that tile's start, within the
+    /// segment of the first leaf it has (a tile that straddles a segment boundary is left to
+    /// the proofs: an earlier segment may not be indexed, after a tail-only open).
+    fn missing_leaves(&self, job: &TileUpkeep) -> Option<MissingLeaves> {
+        let first = job.from / TILE_WIDTH * TILE_WIDTH;
+        let completes_a_tile = job.from / TILE_WIDTH < job.to / TILE_WIDTH;
+        let lacks_its_start = !job.known.hashes.is_empty() && job.known.start > first;
+        if !(completes_a_tile && lacks_its_start && job.known.start < first + TILE_WIDTH) {
+            return None;
+        }
+        let first_seq = first + crate::format::FIRST_SEQ;
+        let known_seq = job.known.start + crate::format::FIRST_SEQ;
+        let segment_base = {
+            let view = self.read_view();
+            view.segments
+                .iter()
+                .rev()
+                .find(|s| s.header.base_seq <= known_seq)
+                .map_or(crate::format::FIRST_SEQ, |s| s.header.base_seq)
+        };
+        (segment_base <= first_seq).then(|| MissingLeaves {
+            records: self.iter_from(first_seq),
+            first,
+        })
     }
 
     /// Waits until the sidecar tiles of every checkpoint this handle committed are written

@@ -14,7 +14,7 @@ use super::tiles::{KnownLeaves, TileUpkeep};
 use super::{Log, Result};
 use crate::format::leaf::{record_leaf, CheckpointBody};
 use crate::format::tile::TILE_WIDTH;
-use crate::format::RecordType;
+use crate::format::{walk_headers, RawRecordHeader, RecordType, SEGMENT_HEADER_LEN};
 use crate::merkle::{Frontier, Hash};
 
 /// What a writer knows of the tree at the end of the log.
@@ -138,8 +138,48 @@ impl TreeState {
 const CHECKPOINT_SEARCH_WINDOW: u64 = 4096;
 
 impl Log {
-    /// The seq of the last checkpoint record from `from` on, reading record headers only.
+    /// The seq of the last checkpoint record from `from` on. In a segment whose records were
+    /// all checked when the view took them in (a full scan), only the record headers are
+    /// read ([`walk_headers`]): the bodies' checksums were computed then, and computing them
+    /// again, tens of megabytes after a run of large uploads, was most of a new handle's
+    /// first write. Other segments are read through the checking iterator.
     fn last_checkpoint_from(&self, from: u64) -> Result<Option<u64>> {
+        let view = self.read_view();
+        let first = view
+            .segments
+            .partition_point(|s| s.header.base_seq <= from)
+            .saturating_sub(1);
+        let mut last = None;
+        for segment in &view.segments[first..] {
+            if !segment.checked {
+                drop(view);
+                return self.last_checkpoint_checking(from);
+            }
+            let (seq, offset) = segment
+                .index
+                .floor(from.max(segment.header.base_seq))
+                .unwrap_or((segment.header.base_seq, SEGMENT_HEADER_LEN as u64));
+            let bytes = &segment.map[..segment.end_offset as usize];
+            let found = |_offset: usize, header: &RawRecordHeader| {
+                if header.record_type == RecordType::CHECKPOINT && header.seq >= from {
+                    last = Some(header.seq);
+                }
+            };
+            walk_headers(bytes, offset as usize, seq, found).map_err(|e| {
+                super::view::corrupt(
+                    &segment.path,
+                    segment.number(),
+                    e.offset as u64,
+                    e.seq,
+                    e.defect,
+                )
+            })?;
+        }
+        Ok(last)
+    }
+
+    /// [`Log::last_checkpoint_from`] through the iterator, which checks every record.
+    fn last_checkpoint_checking(&self, from: u64) -> Result<Option<u64>> {
         let mut last = None;
         let mut iter = self.iter_from(from);
         while let Some(record) = iter.next_ref() {
@@ -182,8 +222,10 @@ impl Log {
             None if near_end > first => self.last_checkpoint_from(first)?.unwrap_or(first),
             None => first,
         };
+        // The leaves from the start of `start`'s level-0 tile up to it are not hashed here:
+        // the upkeep that completes that tile hashes them on its own thread, if one does
+        // (`Log::upkeep_tiles`), so no write waits on up to 255 records' hashes.
         let mut tree = TreeState::new();
-        self.remember_tile_start(&mut tree, start)?;
         take_in_records(&mut tree, &mut self.iter_from(start))?;
         // The checkpoints found were committed before: their upkeep was their writer's.
         tree.upkeep = None;
@@ -269,34 +311,26 @@ fn decode_checkpoint(record: &RecordRef<'_>) -> Result<CheckpointBody> {
     })
 }
 
-impl Log {
-    /// Takes into `tree`'s recent leaves those of the records from the start of the level-0
-    /// tile that holds record `start` up to it (at most 255, and only in `start`'s segment),
-    /// so that the writer's first upkeep finds every leaf of the tiles its checkpoint
-    /// completes.
-    fn remember_tile_start(&self, tree: &mut TreeState, start: u64) -> Result<()> {
-        let index = start - crate::format::FIRST_SEQ;
-        let tile_start = index / TILE_WIDTH * TILE_WIDTH + crate::format::FIRST_SEQ;
-        // Within `start`'s segment only: an earlier one may not be indexed (a tail-only open),
-        // and scanning it costs more than the proof that computes the tile instead.
-        let segment_base = {
-            let view = self.read_view();
-            view.segments
-                .iter()
-                .rev()
-                .find(|s| s.header.base_seq <= start)
-                .map_or(crate::format::FIRST_SEQ, |s| s.header.base_seq)
-        };
-        let mut iter = self.iter_from(tile_start.max(segment_base));
-        while let Some(record) = iter.next_ref() {
-            let record = record?;
-            if record.seq >= start {
-                break;
-            }
-            tree.remember(record.seq - 1, leaf_of(&record));
+/// The leaf hashes of the `count` records from `first_seq` on that `iter` yields (it starts
+/// at or before `first_seq`); `None` if it ends or fails before: then the tile they are in
+/// is left to the proofs.
+pub(crate) fn leaves_of_records(
+    mut iter: LogIter,
+    first_seq: u64,
+    count: u64,
+) -> Option<Vec<Hash>> {
+    let mut leaves = Vec::with_capacity(usize::try_from(count).ok()?);
+    while (leaves.len() as u64) < count {
+        let record = iter.next_ref()?.ok()?;
+        if record.seq < first_seq {
+            continue;
         }
-        Ok(())
+        if record.seq != first_seq + leaves.len() as u64 {
+            return None;
+        }
+        leaves.push(leaf_of(&record));
     }
+    Some(leaves)
 }
 
 /// Removes the tiles of the `log/tree/` sidecar that hold a hash of a leaf at or past index
@@ -424,6 +458,71 @@ mod tests {
         // Carried on once more over nothing new, it is still the same tree.
         let again = first.tree_extended(carried.clone()).unwrap().unwrap();
         assert_same_tree(&again, &carried);
+    }
+
+    /// The seqs of the checkpoint records from `from` on, read through the checking iterator.
+    fn checkpoints_from(log: &Log, from: u64) -> Vec<u64> {
+        log.iter_from(from)
+            .map(Result::unwrap)
+            .filter(|r| r.record_type == RecordType::CHECKPOINT)
+            .map(|r| r.seq)
+            .collect()
+    }
+
+    #[test]
+    fn the_last_checkpoint_is_found_from_headers_in_checked_segments_and_by_reading_in_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = LogOptions {
+            segment_size: 4096,
+            ..options()
+        };
+        let log = Log::create(dir.path(), small.clone()).unwrap();
+        append(&log, 200, "a record long enough to fill a few segments");
+        assert!(log.segments().len() > 3, "{}", log.segments().len());
+        let last_seq = log.last_seq();
+        let all = checkpoints_from(&log, 1);
+        let tail = Log::open(
+            dir.path(),
+            LogOptions {
+                verify: crate::log::OpenVerify::Tail,
+                ..small
+            },
+        )
+        .unwrap();
+        for from in [1, 2, 37, 120, last_seq - 3, last_seq] {
+            let want = all.iter().rev().find(|&&seq| seq >= from).copied();
+            assert_eq!(log.last_checkpoint_from(from).unwrap(), want, "from {from}");
+            // Sealed segments opened unchecked are read through the iterator instead.
+            assert_eq!(
+                tail.last_checkpoint_from(from).unwrap(),
+                want,
+                "from {from}"
+            );
+        }
+        assert_eq!(log.last_checkpoint_from(last_seq + 1).unwrap(), None);
+    }
+
+    #[test]
+    fn a_header_changed_after_the_scan_is_an_error_at_its_position_not_a_wrong_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = Log::create(dir.path(), options()).unwrap();
+        append(&log, 12, "record");
+        let segment = log.segments().last().unwrap().path.clone();
+        let offset = {
+            let mut iter = log.iter_from(6);
+            iter.next_ref().unwrap().unwrap().offset
+        };
+        // A flipped type byte in the mapped file, after the view checked it.
+        let at = offset + crate::format::layout::record::TYPE_OFFSET as u64;
+        let file = crate::io::Io::os()
+            .open(&segment, crate::io::OpenMode::ReadWrite)
+            .unwrap();
+        let mut byte = [0u8];
+        file.read_exact_at(&mut byte, at).unwrap();
+        file.write_all_at(&[byte[0] ^ 1], at).unwrap();
+        let error = log.last_checkpoint_from(1).unwrap_err().to_string();
+        assert!(error.contains(&format!("offset {offset}")), "{error}");
+        assert!(error.contains("header checksum"), "{error}");
     }
 
     #[test]
