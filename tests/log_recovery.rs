@@ -524,3 +524,117 @@ fn repair_of_a_healthy_log_changes_nothing() {
     ));
     assert_eq!(snapshot_files(dir.path()), before);
 }
+
+fn repaired(dir: &Path) -> (PathBuf, u64, u64) {
+    let cut_checkpointed = log::RepairOptions {
+        cut_checkpointed: true,
+    };
+    match log::repair_with(dir, options(), cut_checkpointed).unwrap() {
+        RepairReport::Repaired {
+            salvage_dir,
+            bytes_cut,
+            repair_seq,
+            ..
+        } => (salvage_dir, bytes_cut, repair_seq),
+        other => panic!("expected a repair, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_handle_open_before_a_repair_appends_after_the_repair_record_not_into_what_was_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 120);
+    // A writer that has written, so it knows the write generation it stored.
+    let writer = Log::open(dir.path(), options()).unwrap();
+    writer.append(APP, &body(121)).unwrap();
+    let (segment, offset, _) = locate(dir.path(), 60);
+    flip(&segment, offset + 33);
+    let (_, _, repair_seq) = repaired(dir.path());
+    // The repair raised the write generation, so this handle re-reads the log before it
+    // appends: it may refuse (its segments were moved out), but an append it acknowledges
+    // is in the log, never in a segment the repair moved to the salvage folder.
+    let appended = writer.append(APP, b"after the repair");
+    let reopened = Log::open(dir.path(), options()).unwrap();
+    match appended {
+        Ok(seq) => {
+            assert_eq!(seq, repair_seq + 1);
+            assert_eq!(reopened.read(seq).unwrap().body, b"after the repair");
+        }
+        Err(error) => {
+            assert!(error.to_string().contains("disappeared"), "{error}");
+            assert_eq!(reopened.last_seq(), repair_seq);
+        }
+    }
+    assert!(log::verify(dir.path()).unwrap().problems.is_empty());
+}
+
+#[test]
+fn a_damaged_header_of_the_first_segment_is_not_repaired_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 120);
+    let first = Log::open(dir.path(), options()).unwrap().segments()[0]
+        .path
+        .clone();
+    flip(&first, 9);
+    let (segment, offset, _, _) = expect_corrupt(Log::open(dir.path(), options()));
+    assert_eq!((segment.as_path(), offset), (first.as_path(), 0));
+    let before = snapshot_files(dir.path());
+    let error = log::repair(dir.path(), options()).unwrap_err().to_string();
+    assert!(error.contains("first segment's header"), "{error}");
+    assert_eq!(snapshot_files(dir.path()), before);
+}
+
+#[test]
+fn a_damaged_header_of_a_later_segment_moves_that_segment_and_the_later_ones_out() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), 120);
+    let segments = Log::open(dir.path(), options()).unwrap().segments();
+    assert!(segments.len() >= 3, "{}", segments.len());
+    let damaged = &segments[1];
+    flip(&damaged.path, 9);
+    let (salvage_dir, bytes_cut, repair_seq) = repaired(dir.path());
+    assert_eq!(bytes_cut, 0);
+    for moved in &segments[1..] {
+        assert!(salvage_dir.join(moved.path.file_name().unwrap()).exists());
+    }
+    let log = Log::open(dir.path(), options()).unwrap();
+    assert_eq!(log.last_seq(), repair_seq);
+    assert_eq!(
+        log.read(repair_seq).unwrap().record_type,
+        RecordType::REPAIR
+    );
+    // Every record before the damaged segment is kept.
+    assert!(repair_seq >= damaged.base_seq);
+}
+
+#[test]
+fn the_copy_of_a_cut_reaches_its_last_non_zero_byte_past_the_last_whole_record() {
+    let dir = tempfile::tempdir().unwrap();
+    build_with_unsynced_last(dir.path(), 120);
+    let (segment, offset, _) = locate(dir.path(), 118);
+    let (last_segment, last_offset, last_len) = locate(dir.path(), 120);
+    assert_eq!(
+        last_segment, segment,
+        "records 118 to 120 share the last segment"
+    );
+    // A stray byte 50 bytes past every non-zero byte (so past the last record), and
+    // damage to record 118.
+    let before = fs::read(&segment).unwrap();
+    let stray_at = before.iter().rposition(|&b| b != 0).unwrap() as u64 + 50;
+    assert!(stray_at > last_offset + last_len);
+    assert!((before.len() as u64) > stray_at + 1);
+    let file = fs::OpenOptions::new().write(true).open(&segment).unwrap();
+    file.write_all_at(&[0xAB], stray_at).unwrap();
+    flip(&segment, offset + 33);
+    let damaged = fs::read(&segment).unwrap();
+    let (salvage_dir, bytes_cut, _) = repaired(dir.path());
+    assert_eq!(bytes_cut, stray_at + 1 - offset);
+    let copy = salvage_dir.join(format!(
+        "{}.from-{offset}",
+        segment.file_name().unwrap().to_str().unwrap()
+    ));
+    assert_eq!(
+        fs::read(copy).unwrap(),
+        &damaged[offset as usize..=stray_at as usize]
+    );
+}
