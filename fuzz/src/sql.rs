@@ -154,9 +154,7 @@ pub fn reference_parts(reference: &str) -> Vec<&str> {
             (None, '[') if i == start => quote = Some(']'),
             (Some('\''), '\'') if !at_part_end() => {}
             // `""` inside `"…"` (and ``` `` ``` inside `` `…` ``) stands for one quote.
-            (Some(q @ ('"' | '`')), _)
-                if c == q && reference[i + 1..].starts_with(q) =>
-            {
+            (Some(q @ ('"' | '`')), _) if c == q && reference[i + 1..].starts_with(q) => {
                 doubled_at = Some(i + 1);
             }
             (Some(q), _) if c == q => quote = None,
@@ -305,6 +303,19 @@ fn ends_with_single_quoted_name_at(at: &str, finding: &Finding) -> bool {
     finding.reference == printed || finding.reference.ends_with(&format!(".{printed}"))
 }
 
+/// The hex literal that starts `text` as sqlparser prints it, if one does: its tokenizer reads
+/// `0x` and the hex digits after it (none or more) as a hex string, printed `X'…'`, so a type
+/// mismatch located at `0x1F` has `X'1F'` in its reference, and one at a bare `0x` has `X''`.
+fn printed_hex_literal_at(text: &str) -> Option<String> {
+    let digits = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))?;
+    let end = digits
+        .find(|c: char| !c.is_ascii_hexdigit())
+        .unwrap_or(digits.len());
+    Some(format!("X'{}'", &digits[..end]))
+}
+
 fn contains_ignoring_case(haystack: &str, needle: &str) -> bool {
     haystack
         .to_ascii_lowercase()
@@ -344,11 +355,16 @@ pub fn check_location(text: &str, finding: &Finding) -> Result<(), String> {
             ))
         }
         // A type mismatch points at a part of its expression (a column or function name).
-        None if !contains_ignoring_case(&finding.reference, token_at(at)) => Err(format!(
-            "line {line}, column {column} reads {:?}, which is not part of {:?}: {finding:?}",
-            shown(),
-            finding.reference
-        )),
+        None if !contains_ignoring_case(&finding.reference, token_at(at))
+            && !printed_hex_literal_at(at)
+                .is_some_and(|printed| contains_ignoring_case(&finding.reference, &printed)) =>
+        {
+            Err(format!(
+                "line {line}, column {column} reads {:?}, which is not part of {:?}: {finding:?}",
+                shown(),
+                finding.reference
+            ))
+        }
         _ => Ok(()),
     }
 }
@@ -512,6 +528,35 @@ mod tests {
         assert_eq!(check_location(text, &found[0]), Ok(()));
         let mut moved = found[0].clone();
         moved.location = Location::Sql { line: 3, column: 1 };
+        assert!(check_location(text, &moved).is_err());
+    }
+
+    #[test]
+    fn a_type_mismatch_at_a_hex_literal_is_read_as_sqlparser_prints_it() {
+        for (text, printed) in [
+            ("SELECT * FROM penguins WHERE 0x1F = species = 'x'", "X'1F'"),
+            ("SELECT * FROM penguins WHERE 0x.a = species = 'x'", "X''"),
+        ] {
+            let found = findings(text);
+            assert_eq!(found.len(), 1, "{text}: {found:?}");
+            assert_eq!(found[0].kind, FindingKind::TypeMismatch, "{text}");
+            assert!(found[0].reference.starts_with(printed), "{found:?}");
+            assert_eq!(
+                found[0].location,
+                Location::Sql {
+                    line: 1,
+                    column: 30
+                }
+            );
+            assert_eq!(check_location(text, &found[0]), Ok(()), "{text}");
+        }
+        // Another word at the position is still refused.
+        let text = "SELECT * FROM penguins WHERE 0x1F = species = 'x'";
+        let mut moved = findings(text)[0].clone();
+        moved.location = Location::Sql {
+            line: 1,
+            column: 15,
+        };
         assert!(check_location(text, &moved).is_err());
     }
 
